@@ -1,0 +1,82 @@
+"""The one exception tree of syncd.
+
+Expected outcomes (an invalid feed item, a 400 on one ad) are values, not
+exceptions. These exceptions are for when a run cannot go on, split by what
+the operator must do about them::
+
+    SyncdError
+    ├── TemporaryError              retry later; nothing is wrong with the setup
+    │   ├── ApiUnavailable          timeout, connection error, 5xx, 429 after retries
+    │   │   └── RateLimited         429, carries retry_after
+    │   ├── MirrorUnavailable       the database cannot be reached
+    │   └── RunLocked               another run holds the lock for this dealer
+    └── PermanentError              a person must act before the next run can succeed
+        ├── ConfigError             the configuration file or a setting is wrong
+        ├── FeedError               the feed file cannot be read or parsed as a whole
+        ├── ApiAuthError            401/403: the token is missing, wrong or expired
+        ├── ApiContractError        the API answered something syncd cannot understand
+        ├── SchemaError             the mirror's schema is older/newer than this syncd
+        └── GuardTripped            a safety guard refused the plan (mass delete, ...)
+
+httpx and SQLAlchemy exceptions never escape their adapters: they are
+translated into these with ``raise ... from exc``. No message built here may
+contain the API token.
+"""
+
+from __future__ import annotations
+
+
+class SyncdError(Exception):
+    """Base of every error syncd raises on purpose."""
+
+
+class TemporaryError(SyncdError):
+    """The run failed for a reason that may go away by itself; retry later."""
+
+
+class PermanentError(SyncdError):
+    """The run cannot succeed until a person changes something."""
+
+
+class ApiUnavailable(TemporaryError):
+    """The marketplace API did not answer usefully (timeout, connection, 5xx)."""
+
+
+class RateLimited(ApiUnavailable):
+    """The API answered 429; ``retry_after`` is its Retry-After in seconds, if given."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class MirrorUnavailable(TemporaryError):
+    """The mirror database cannot be reached or refused the operation."""
+
+
+class RunLocked(TemporaryError):
+    """Another syncd run holds the lock for this dealer."""
+
+
+class ConfigError(PermanentError):
+    """The configuration is invalid; the message names the key."""
+
+
+class FeedError(PermanentError):
+    """The feed file cannot be used as a whole; the message names the file."""
+
+
+class ApiAuthError(PermanentError):
+    """401/403 from the API: the token is missing, wrong, expired or lacks scope."""
+
+
+class ApiContractError(PermanentError):
+    """The API answered in a shape syncd does not understand."""
+
+
+class SchemaError(PermanentError):
+    """The mirror's schema does not match this version of syncd."""
+
+
+class GuardTripped(PermanentError):
+    """A safety guard refused to apply the plan."""

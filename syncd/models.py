@@ -1,0 +1,383 @@
+"""The typed, frozen values that pass between syncd's layers.
+
+Pure: no I/O here. Feed readers produce :class:`RawFeed`; validation turns it
+into a :class:`ValidatedFeed`; the mirror hands out :class:`MirrorAd`; the
+planner returns a :class:`Plan` of actions; the marketplace client answers with
+:class:`Accepted` / :class:`Rejected` and :class:`RemoteAd`; reconciling yields
+:class:`Outcome` values that the mirror records.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any, TypeAlias
+
+Payload: TypeAlias = Mapping[str, Any]
+"""An ad body in the Pro Import API's request shape (without source_id/dealer_code)."""
+
+
+class Op(StrEnum):
+    """What syncd asked the API to do with one ad."""
+
+    CREATE = "create"  # POST /ad
+    UPDATE = "update"  # PATCH /ad/{source_id}
+    REVIVE = "revive"  # a deleted ad brought back (PATCH, or POST for registered vehicles)
+    DELETE = "delete"  # DELETE /ad/{source_id}
+
+
+class RemoteState(StrEnum):
+    """The ad's own state in the API (seed: "Ad states")."""
+
+    CREATED = "created"
+    DELETED = "deleted"
+
+
+class LogState(StrEnum):
+    """The state of one action-log entry (seed: "Ad log states")."""
+
+    PROCESSING = "processing"
+    DONE = "done"
+    ERROR = "error"
+
+
+class Stage(StrEnum):
+    """How far the mirror's latest action for an ad has come.
+
+    INTENT is written *before* a call is sent (intent-before-send): a row left
+    in INTENT after a crash means "sent or not, unknown" and is resolved by
+    reading the ad back before anything is re-sent.
+    """
+
+    INTENT = "intent"  # recorded, about to be sent; outcome unknown
+    SENT = "sent"  # the API accepted the call (2xx); outcome in the action logs
+    DONE = "done"  # the action logs say every action of the call is done
+    ERROR = "error"  # the action logs say an action of the call ended in error
+    REJECTED = "rejected"  # the API refused the call (4xx); nothing changed remotely
+
+
+@dataclass(frozen=True, slots=True)
+class Origin:
+    """Where an item sits in its feed file: a 1-based line or a 0-based array index."""
+
+    path: str
+    line: int | None = None
+    index: int | None = None
+
+    def __str__(self) -> str:
+        if self.line is not None:
+            return f"{self.path}:{self.line}"
+        if self.index is not None:
+            return f"{self.path}[{self.index}]"
+        return self.path
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    """One problem with one field of a feed item (``field`` is a dotted path)."""
+
+    field: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.reason}"
+
+
+@dataclass(frozen=True, slots=True)
+class RawRecord:
+    """One item as parsed from the feed, before validation (any JSON value)."""
+
+    origin: Origin
+    data: Any
+
+
+@dataclass(frozen=True, slots=True)
+class FeedMeta:
+    """Facts about the feed file a run read."""
+
+    path: str
+    checksum: str  # sha256 hex of the bytes read
+    size: int
+    modified_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class RawFeed:
+    """A whole feed file, parsed but not validated."""
+
+    meta: FeedMeta
+    records: tuple[RawRecord, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedItem:
+    """A valid feed item: the payload syncd wants the API to hold for this source_id.
+
+    ``payload`` is normalised (no source_id, no dealer_code; no title or contact
+    for registered vehicles) and ``payload_hash`` is its canonical hash.
+    """
+
+    source_id: str
+    category_id: int
+    payload: Payload
+    payload_hash: str
+    origin: Origin
+
+
+@dataclass(frozen=True, slots=True)
+class InvalidItem:
+    """A feed item that failed validation; its existing ad is left untouched."""
+
+    origin: Origin
+    source_id: str | None
+    issues: tuple[Issue, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ValidatedFeed:
+    """The feed after validation: valid items and invalid ones, in file order."""
+
+    dealer_code: str
+    meta: FeedMeta
+    items: tuple[FeedItem, ...]
+    invalid: tuple[InvalidItem, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MirrorAd:
+    """What the mirror knows about one ad (one row, keyed by dealer_code + source_id).
+
+    ``payload``/``payload_hash`` are the last payload the API *accepted*; the
+    planner diffs the feed against them. ``pending_hash`` is the hash of the
+    payload of the latest call (INTENT, SENT or REJECTED), so that a payload the
+    API refused is not re-sent until the feed changes it.
+    """
+
+    dealer_code: str
+    source_id: str
+    category_id: int | None = None
+    payload: Payload | None = None
+    payload_hash: str | None = None
+    remote_state: RemoteState | None = None  # None: not known to exist in the API
+    last_op: Op | None = None
+    stage: Stage | None = None
+    pending_hash: str | None = None
+    message: str | None = None
+    remote_id: str | None = None
+    blocket_ad_id: str | None = None
+    blocket_store_id: str | None = None
+    offer_id: str | None = None
+    request_id: str | None = None
+    sent_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+# --- the plan -----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Create:
+    """POST a new ad (or, with ``revive``, re-POST a deleted registered vehicle).
+
+    ``body`` is what goes in the POST (it may lack a ``reduced`` price, which
+    the API refuses on POST); ``followup`` is then sent as a PATCH. ``payload``
+    is the whole desired payload, recorded once the API accepts.
+    """
+
+    dealer_code: str
+    source_id: str
+    category_id: int
+    body: Payload
+    payload: Payload
+    payload_hash: str
+    followup: Payload | None = None
+    revive: bool = False
+
+    @property
+    def op(self) -> Op:
+        return Op.REVIVE if self.revive else Op.CREATE
+
+
+@dataclass(frozen=True, slots=True)
+class Update:
+    """PATCH only the changed fields (removed ones as null) of a live or deleted ad."""
+
+    dealer_code: str
+    source_id: str
+    category_id: int
+    changes: Payload
+    payload: Payload
+    payload_hash: str
+    revive: bool = False
+
+    @property
+    def op(self) -> Op:
+        return Op.REVIVE if self.revive else Op.UPDATE
+
+
+@dataclass(frozen=True, slots=True)
+class Delete:
+    """DELETE an ad that is no longer in the feed."""
+
+    dealer_code: str
+    source_id: str
+
+    @property
+    def op(self) -> Op:
+        return Op.DELETE
+
+
+@dataclass(frozen=True, slots=True)
+class Unchanged:
+    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone."""
+
+    dealer_code: str
+    source_id: str
+    reason: str = "same"
+
+
+@dataclass(frozen=True, slots=True)
+class Invalid:
+    """The feed item cannot be sent; the existing ad (if any) is left exactly as it is."""
+
+    dealer_code: str
+    source_id: str | None
+    origin: Origin | None
+    issues: tuple[Issue, ...]
+
+
+Action: TypeAlias = Create | Update | Delete
+PlanEntry: TypeAlias = Create | Update | Delete | Unchanged | Invalid
+
+
+def entry_kind(entry: PlanEntry) -> str:
+    """The plan kind of an entry: create, update, revive, delete, unchanged or invalid."""
+    match entry:
+        case Create(revive=True) | Update(revive=True):
+            return "revive"
+        case Create():
+            return "create"
+        case Update():
+            return "update"
+        case Delete():
+            return "delete"
+        case Unchanged():
+            return "unchanged"
+        case Invalid():
+            return "invalid"
+
+
+PLAN_KINDS = ("create", "update", "revive", "delete", "unchanged", "invalid")
+
+
+@dataclass(frozen=True, slots=True)
+class Plan:
+    """One entry per source_id of the feed and the mirror, in a stable order."""
+
+    dealer_code: str
+    entries: tuple[PlanEntry, ...]
+
+    @property
+    def actions(self) -> tuple[Action, ...]:
+        """The entries that need an API call."""
+        return tuple(e for e in self.entries if isinstance(e, Create | Update | Delete))
+
+    def counts(self) -> dict[str, int]:
+        """How many entries of each kind (every kind present, zero if none)."""
+        counts = dict.fromkeys(PLAN_KINDS, 0)
+        for entry in self.entries:
+            counts[entry_kind(entry)] += 1
+        return counts
+
+
+# --- what the API says --------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    """One action-log entry of an ad, as the API reports it."""
+
+    action: str
+    state: LogState
+    created: datetime
+    request_id: str | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RemoteAd:
+    """An ad as the API returns it (only what syncd uses)."""
+
+    source_id: str
+    state: RemoteState
+    dealer_code: str | None = None
+    remote_id: str | None = None
+    blocket_ad_id: str | None = None
+    blocket_store_id: str | None = None
+    offer_id: str | None = None
+    api_version: str | None = None
+    updated: datetime | None = None
+    logs: tuple[LogEntry, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Accepted:
+    """A 2xx answer to a write: the call is queued; its outcome comes in the logs."""
+
+    status: int
+    request_id: str | None = None
+    remote: RemoteAd | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Rejected:
+    """A 4xx answer (400/404/409) to a write: nothing was changed remotely.
+
+    ``messages`` are the API's error texts flattened to ``field: reason``.
+    """
+
+    status: int
+    messages: tuple[str, ...] = ()
+
+    @property
+    def message(self) -> str:
+        return "; ".join(self.messages) or f"HTTP {self.status}"
+
+
+WriteResult: TypeAlias = Accepted | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The reconciled result of an in-flight call, to be written to the mirror.
+
+    ``stage`` is DONE or ERROR when the call settled, SENT while still processing.
+    ``logs`` are all log entries read for the ad (the mirror keeps each once).
+    """
+
+    dealer_code: str
+    source_id: str
+    stage: Stage
+    remote_state: RemoteState | None
+    message: str | None = None
+    remote_id: str | None = None
+    blocket_ad_id: str | None = None
+    blocket_store_id: str | None = None
+    offer_id: str | None = None
+    logs: tuple[LogEntry, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class RunSummary:
+    """One row of the runs table."""
+
+    run_id: int
+    dealer_code: str
+    started_at: datetime
+    finished_at: datetime | None
+    feed_checksum: str | None
+    outcome: str | None  # success | partial | failed | None while running
+    counts: Mapping[str, int]
+    message: str | None = None
