@@ -145,7 +145,11 @@ _TABLE: tuple[tuple[int, str, Kind], ...] = (
     (6025, "Leisure & Hobbies > Experiences & Entertainment > Sport", PLAIN),
     (6026, "Leisure & Hobbies > Experiences & Entertainment > Other", PLAIN),
     (6031, "Leisure & Hobbies > Experiences & Entertainment > Train Tickets", PLAIN),
-    (6032, "Leisure & Hobbies > Experiences & Entertainment > Package, Charter & Theme Trips", PLAIN),
+    (
+        6032,
+        "Leisure & Hobbies > Experiences & Entertainment > Package, Charter & Theme Trips",
+        PLAIN,
+    ),
     (6034, "Leisure & Hobbies > Experiences & Entertainment > Flight Tickets", PLAIN),
     (6035, "Leisure & Hobbies > Experiences & Entertainment > Hotels & Accommodation", PLAIN),
     (6040, "Leisure & Hobbies > Books & Student Literature", PLAIN),

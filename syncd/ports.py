@@ -78,8 +78,9 @@ class Mirror(Protocol):
         once (deduplicated on request_id, action, state, created)."""
         ...
 
-    def forget_intent(self, dealer_code: str, source_id: str, remote: RemoteAd | None,
-                      now: datetime) -> None:
+    def forget_intent(
+        self, dealer_code: str, source_id: str, remote: RemoteAd | None, now: datetime
+    ) -> None:
         """Resolve an INTENT left by a crash, after reading the ad back.
 
         ``remote`` None (the API does not know the ad): if the row never reached
@@ -102,8 +103,9 @@ class Mirror(Protocol):
         """Insert a run row and return its id."""
         ...
 
-    def finish_run(self, run_id: int, outcome: str, counts: dict[str, int],
-                   message: str | None, now: datetime) -> None:
+    def finish_run(
+        self, run_id: int, outcome: str, counts: dict[str, int], message: str | None, now: datetime
+    ) -> None:
         """Close a run row with its outcome, counts and message."""
         ...
 
@@ -121,12 +123,14 @@ class Marketplace(Protocol):
 
     async def create(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult: ...
 
-    async def update(self, dealer_code: str, source_id: str, changes: Payload,
-                     category_id: int | None = None) -> WriteResult: ...
+    async def update(
+        self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
+    ) -> WriteResult: ...
 
     async def delete(self, dealer_code: str, source_id: str) -> WriteResult: ...
 
     async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None: ...
 
-    async def list_with_logs(self, dealer_code: str,
-                             source_ids: Sequence[str]) -> list[RemoteAd]: ...
+    async def list_with_logs(
+        self, dealer_code: str, source_ids: Sequence[str]
+    ) -> list[RemoteAd]: ...

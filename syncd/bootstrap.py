@@ -1,0 +1,194 @@
+"""The composition root: the only place that builds engines, clients and adapters.
+
+Importing any syncd module has no side effects; :func:`build` turns validated
+settings into a :class:`Container` of ready adapters, and
+:meth:`Container.aclose` releases them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+from sqlalchemy import Engine
+
+from syncd.config import (
+    EMBEDDED_SANDBOX,
+    ApiSettings,
+    DatabaseSettings,
+    FeedSettings,
+    Settings,
+    SyncSettings,
+)
+from syncd.errors import ConfigError
+from syncd.feeds.native import NativeFeedReader
+from syncd.logs import REDACTOR
+from syncd.marketplaces.blocket import BlocketClient, TokenAuth
+from syncd.mirror.engine import make_engine
+from syncd.mirror.migrate import ensure_current
+from syncd.mirror.sql import SqlMirror
+from syncd.sandbox.embedded import embedded_transport
+from syncd.service import Deps, FeedJob, RunOptions
+
+DEMO_DEALER = "DEMO"
+USER_AGENT = "syncd/0.1 (+Pro Import API sync daemon)"
+
+
+class SystemClock:
+    """The real time, timezone-aware UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+def sample_feed_path() -> Path:
+    """The bundled sample feed (a few ads of several categories)."""
+    return Path(str(resources.files("syncd") / "data" / "sample-feed.json"))
+
+
+def demo_settings(workdir: Path) -> Settings:
+    """Embedded defaults: SQLite mirror, bundled sample feed, in-process sandbox."""
+    return Settings(
+        database=DatabaseSettings(url=f"sqlite:///{workdir / 'syncd-demo.db'}"),
+        api=ApiSettings(base_url=EMBEDDED_SANDBOX, sandbox_state=workdir / "syncd-demo-sandbox.db"),
+        feeds=(FeedSettings(path=sample_feed_path(), dealer_code=""),),
+        sync=SyncSettings(reconcile_wait=15.0, poll_interval=0.2),
+        source="--demo",
+    )
+
+
+def feed_jobs(settings: Settings) -> list[FeedJob]:
+    """One sync job per configured feed, each with the reader of its format."""
+    return [
+        FeedJob(
+            path=str(f.path),
+            dealer_code=f.dealer_code,
+            reader=NativeFeedReader(f.format, max_bytes=f.max_bytes),
+        )
+        for f in settings.feeds
+    ]
+
+
+@dataclass
+class Container:
+    """Everything a command needs, built once from the settings."""
+
+    settings: Settings
+    engine: Engine
+    mirror: SqlMirror
+    http: httpx.AsyncClient
+    marketplace: BlocketClient
+    clock: SystemClock
+
+    def deps(self) -> Deps:
+        """The ports for a sync run."""
+        return Deps(mirror=self.mirror, marketplace=self.marketplace, clock=self.clock)
+
+    def options(self) -> RunOptions:
+        """Run knobs from the settings."""
+        s = self.settings
+        return RunOptions(
+            api_version=s.api.version,
+            max_in_flight=s.api.max_in_flight,
+            reconcile_wait=s.sync.reconcile_wait,
+            poll_interval=s.sync.poll_interval,
+            batch_size=s.sync.batch_size,
+        )
+
+    def jobs(self) -> list[FeedJob]:
+        """One job per configured feed."""
+        return feed_jobs(self.settings)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client and the database engine."""
+        await self.http.aclose()
+        self.engine.dispose()
+
+
+def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
+    """The mirror's engine, with the schema checked (and upgraded if allowed)."""
+    engine = make_engine(settings.database.url)
+    try:
+        auto = settings.database.auto_upgrade if upgrade is None else upgrade
+        ensure_current(engine, auto_upgrade=auto)
+    except Exception:
+        engine.dispose()
+        raise
+    return engine
+
+
+def build_http(
+    api: ApiSettings, token: SecretStr | None, dealer_codes: list[str]
+) -> httpx.AsyncClient:
+    """The API's HTTP client: base URL, timeouts, the token header, or the sandbox."""
+    timeout = httpx.Timeout(api.timeout, connect=api.connect_timeout)
+    limits = httpx.Limits(
+        max_connections=api.max_in_flight * 2, max_keepalive_connections=api.max_in_flight
+    )
+    headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
+    if api.embedded:
+        transport, token = embedded_transport(api.sandbox_state, dealer_codes or [DEMO_DEALER])
+        return httpx.AsyncClient(
+            base_url="http://sandbox.embedded",
+            transport=transport,
+            auth=TokenAuth(token),
+            timeout=timeout,
+            headers=headers,
+        )
+    if token is None:
+        raise ConfigError(
+            "api.token: no API token; set api.token, api.token_file or $SYNCD_API_TOKEN"
+        )
+    return httpx.AsyncClient(
+        base_url=api.base_url.rstrip("/"),
+        auth=TokenAuth(token),
+        timeout=timeout,
+        limits=limits,
+        headers=headers,
+    )
+
+
+def build(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    token: SecretStr | None = None,
+) -> Container:
+    """Build every adapter from the settings (``transport``/``token`` for tests)."""
+    token = token or (None if settings.api.embedded else settings.token())
+    if token is not None:
+        REDACTOR.add(token.get_secret_value())
+    engine = build_engine(settings)
+    try:
+        if transport is not None:
+            http = httpx.AsyncClient(
+                base_url=settings.api.base_url.rstrip("/"),
+                transport=transport,
+                auth=TokenAuth(token or SecretStr("")),
+            )
+        else:
+            codes = sorted({f.dealer_code for f in settings.feeds if f.dealer_code})
+            http = build_http(settings.api, token, codes)
+    except Exception:
+        engine.dispose()
+        raise
+    api = settings.api
+    marketplace = BlocketClient(
+        http,
+        api_version=api.version,
+        typed_paths=api.typed_paths,
+        retry_attempts=api.retry_attempts,
+        retry_timeout=api.retry_timeout,
+    )
+    return Container(
+        settings=settings,
+        engine=engine,
+        mirror=SqlMirror(engine),
+        http=http,
+        marketplace=marketplace,
+        clock=SystemClock(),
+    )

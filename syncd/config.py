@@ -1,0 +1,195 @@
+"""Settings: one TOML file, validated at start.
+
+Every key is documented in ``config.example.toml``. A bad file raises
+:class:`~syncd.errors.ConfigError` whose message names the file and the key
+(``api.version: Input should be 3 or 4``). The API token comes from, in order
+of precedence: ``$SYNCD_API_TOKEN``, ``api.token_file``, ``api.token``. It is
+held as a ``SecretStr`` so that it never shows in a repr or an error.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+
+from syncd.errors import ConfigError
+
+DEFAULT_CONFIG_PATH = "syncd.toml"
+CONFIG_ENV = "SYNCD_CONFIG"
+TOKEN_ENV = "SYNCD_API_TOKEN"  # noqa: S105 - the name of a variable, not a secret
+EMBEDDED_SANDBOX = "embedded-sandbox"
+"""``api.base_url`` value that runs the built-in sandbox in-process (demo and trials)."""
+
+_Strict = ConfigDict(extra="forbid", frozen=True)
+PositiveFloat = Annotated[float, Field(gt=0)]
+
+
+class DatabaseSettings(BaseModel):
+    """``[database]``: where the mirror lives."""
+
+    model_config = _Strict
+    url: str = "sqlite:///syncd.db"
+    auto_upgrade: bool = True
+
+
+class ApiSettings(BaseModel):
+    """``[api]``: how to reach the Pro Import API."""
+
+    model_config = _Strict
+    base_url: str = "https://api.blocket.se/pro-import-api"
+    token: SecretStr | None = None
+    token_file: Path | None = None
+    version: Literal[3, 4] = 4
+    typed_paths: bool = False
+    connect_timeout: PositiveFloat = 10.0
+    timeout: PositiveFloat = 30.0
+    requests_per_second: PositiveFloat = 10.0
+    max_in_flight: Annotated[int, Field(ge=1, le=64)] = 4
+    retry_attempts: Annotated[int, Field(ge=1, le=20)] = 5
+    retry_timeout: PositiveFloat = 120.0
+    sandbox_state: Path | None = None
+
+    @property
+    def embedded(self) -> bool:
+        """True when the API is the built-in sandbox, served in-process."""
+        return self.base_url == EMBEDDED_SANDBOX
+
+    @model_validator(mode="after")
+    def _check_url(self) -> ApiSettings:
+        if not self.embedded and not self.base_url.startswith(("https://", "http://")):
+            raise ValueError(
+                f"base_url must start with https:// or http:// (or be "
+                f"{EMBEDDED_SANDBOX!r}), got {self.base_url!r}"
+            )
+        return self
+
+
+class FeedSettings(BaseModel):
+    """``[[feeds]]``: one inventory file for one dealer."""
+
+    model_config = _Strict
+    path: Path
+    format: Literal["json", "jsonl"] = "json"
+    dealer_code: str = ""
+    max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
+
+
+class SyncSettings(BaseModel):
+    """``[sync]``: how a run waits for the outcome of what it sent."""
+
+    model_config = _Strict
+    reconcile_wait: Annotated[float, Field(ge=0)] = 60.0
+    poll_interval: PositiveFloat = 2.0
+    batch_size: Annotated[int, Field(ge=1, le=200)] = 50
+
+
+class LogSettings(BaseModel):
+    """``[log]``: log level and format."""
+
+    model_config = _Strict
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["auto", "json", "console"] = "auto"
+
+
+class Settings(BaseModel):
+    """The whole configuration file."""
+
+    model_config = _Strict
+    database: DatabaseSettings = DatabaseSettings()
+    api: ApiSettings = ApiSettings()
+    feeds: tuple[FeedSettings, ...] = ()
+    sync: SyncSettings = SyncSettings()
+    log: LogSettings = LogSettings()
+    source: str = Field(default="<defaults>", exclude=True)
+
+    def token(self) -> SecretStr | None:
+        """The API token by precedence: $SYNCD_API_TOKEN, token_file, token."""
+        env = os.environ.get(TOKEN_ENV)
+        if env:
+            return SecretStr(env.strip())
+        if self.api.token_file is not None:
+            try:
+                return SecretStr(self.api.token_file.read_text(encoding="utf-8").strip())
+            except OSError as exc:
+                raise ConfigError(
+                    f"{self.source}: api.token_file: cannot read "
+                    f"{self.api.token_file}: {exc.strerror}"
+                ) from None
+        return self.api.token
+
+
+def config_path(given: str | None) -> Path:
+    """The config file to use: --config, then $SYNCD_CONFIG, then ./syncd.toml."""
+    return Path(given or os.environ.get(CONFIG_ENV) or DEFAULT_CONFIG_PATH)
+
+
+def load(path: Path) -> Settings:
+    """Read and validate a config file; relative paths resolve against its folder."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise ConfigError(
+            f"{path}: configuration file not found (give --config PATH or set "
+            f"${CONFIG_ENV}; see config.example.toml)"
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read: {exc.strerror}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    settings = parse(data, source=str(path))
+    return _resolve_paths(settings, path.parent)
+
+
+def parse(data: dict[str, object], *, source: str) -> Settings:
+    """Validate a parsed config mapping; errors name the key, never a value."""
+    try:
+        return Settings.model_validate({**data, "source": source})
+    except ValidationError as exc:
+        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+
+
+def _describe(error: object) -> str:
+    assert isinstance(error, dict)
+    loc = ".".join(str(p) for p in error["loc"]) or "(top level)"
+    # Only the message: the input could be the token, which must never be echoed.
+    return f"{loc}: {error['msg']}"
+
+
+def _resolve_paths(settings: Settings, base: Path) -> Settings:
+    def resolve(p: Path | None) -> Path | None:
+        return None if p is None or p.is_absolute() else base / p
+
+    api = settings.api.model_copy(
+        update={
+            k: v
+            for k, v in {
+                "token_file": resolve(settings.api.token_file),
+                "sandbox_state": resolve(settings.api.sandbox_state),
+            }.items()
+            if v is not None
+        }
+    )
+    feeds = tuple(f.model_copy(update={"path": resolve(f.path) or f.path}) for f in settings.feeds)
+    db = settings.database
+    prefix = "sqlite:///"
+    if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and db.url != prefix:
+        db = db.model_copy(update={"url": prefix + str(base / db.url[len(prefix) :])})
+    return settings.model_copy(update={"api": api, "feeds": feeds, "database": db})
+
+
+def token_file_exposed(settings: Settings, path: Path) -> bool:
+    """True when the config holds a token and the file is readable by group/others."""
+    if settings.api.token is None:
+        return False
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return bool(mode & (stat.S_IRGRP | stat.S_IROTH))

@@ -1,0 +1,176 @@
+"""The executor: sends the plan's calls, each recorded as intended before it is sent.
+
+For every action: ``record_intent`` (committed) → the call → ``record_accepted``
+or ``record_rejected``. A crash between the first and the last step leaves an
+INTENT row that the next run resolves before re-sending anything. Calls run
+concurrently, at most ``max_in_flight`` at a time; the first error that stops
+the run (auth, API down after retries) cancels the rest, which stay in INTENT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import structlog
+
+from syncd.models import (
+    Accepted,
+    Action,
+    Create,
+    Delete,
+    Outcome,
+    Rejected,
+    RemoteState,
+    Stage,
+    Update,
+    WriteResult,
+)
+from syncd.ports import Clock, Marketplace, Mirror
+
+log = structlog.get_logger("syncd.execute")
+
+_EVENT = {
+    "create": "ad_create_sent",
+    "update": "ad_update_sent",
+    "revive": "ad_revive_sent",
+    "delete": "ad_delete_sent",
+}
+
+
+@dataclass(slots=True)
+class ApplyResults:
+    """Counts of what the calls of one run got back, and the rejections' messages."""
+
+    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "rejected": 0})
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
+
+
+class Executor:
+    """Applies actions through a Marketplace, recording each step in the Mirror."""
+
+    def __init__(
+        self, mirror: Mirror, marketplace: Marketplace, clock: Clock, max_in_flight: int = 4
+    ) -> None:
+        self._mirror = mirror
+        self._api = marketplace
+        self._clock = clock
+        self._slots = asyncio.Semaphore(max_in_flight)
+
+    async def apply(self, actions: Sequence[Action]) -> ApplyResults:
+        """Send every action; raises the first error that stops the run."""
+        results = ApplyResults()
+        try:
+            async with asyncio.TaskGroup() as group:
+                for action in actions:
+                    group.create_task(self._guarded(action, results))
+        except* Exception as eg:  # noqa: BLE001 - the first failure is re-raised as is
+            raise eg.exceptions[0] from None
+        return results
+
+    async def _guarded(self, action: Action, results: ApplyResults) -> None:
+        async with self._slots:
+            await self._run(action, results)
+
+    async def _run(self, action: Action, results: ApplyResults) -> None:
+        self._mirror.record_intent(action, self._clock.now())
+        result = await self._send(action)
+        if isinstance(result, Accepted):
+            self._accepted(action, result, results)
+            if isinstance(action, Create) and action.followup:
+                await self._run(_followup(action), results)
+        elif isinstance(action, Create) and result.status == 409:
+            await self._adopt_existing(action, results)
+        elif isinstance(action, Delete) and result.status == 404:
+            self._already_gone(action)
+        else:
+            self._rejected(action, result, results)
+
+    async def _send(self, action: Action) -> WriteResult:
+        match action:
+            case Create():
+                return await self._api.create(action.dealer_code, action.source_id, action.body)
+            case Update():
+                return await self._api.update(
+                    action.dealer_code, action.source_id, action.changes, action.category_id
+                )
+            case Delete():
+                return await self._api.delete(action.dealer_code, action.source_id)
+
+    def _accepted(self, action: Action, result: Accepted, results: ApplyResults) -> None:
+        self._mirror.record_accepted(action, result, self._clock.now())
+        results.counts["sent"] += 1
+        log.info(
+            _EVENT[str(action.op)],
+            source_id=action.source_id,
+            status=result.status,
+            request_id=result.request_id,
+        )
+
+    async def _adopt_existing(self, action: Create, results: ApplyResults) -> None:
+        """409 on POST: the ad exists already; look it up, then PATCH it whole."""
+        remote = await self._api.get(action.dealer_code, action.source_id)
+        self._mirror.forget_intent(action.dealer_code, action.source_id, remote, self._clock.now())
+        log.info("ad_exists_adopted", source_id=action.source_id, found=remote is not None)
+        if remote is None or (remote.state is RemoteState.DELETED and action.revive):
+            # The API says the source_id is taken but will not show or revive it:
+            # Blocket's strict "a source_id is never reused" rule. A person must act.
+            refusal = Rejected(
+                409,
+                (
+                    "the API refuses to reuse this source_id (HTTP 409); "
+                    "give the item a new source_id in the feed",
+                ),
+            )
+            self._mirror.record_intent(action, self._clock.now())
+            self._rejected(action, refusal, results)
+            return
+        update = Update(
+            action.dealer_code,
+            action.source_id,
+            action.category_id,
+            changes=action.payload,
+            payload=action.payload,
+            payload_hash=action.payload_hash,
+            revive=action.revive,
+        )
+        await self._run(update, results)
+
+    def _rejected(self, action: Action, result: Rejected, results: ApplyResults) -> None:
+        self._mirror.record_rejected(action, result, self._clock.now())
+        results.counts["rejected"] += 1
+        results.problems.append((action.source_id, result.message))
+        log.warning(
+            "ad_rejected",
+            source_id=action.source_id,
+            op=str(action.op),
+            status=result.status,
+            message=result.message,
+        )
+
+    def _already_gone(self, action: Delete) -> None:
+        """404 on DELETE: the ad is already gone, which is what was wanted."""
+        self._mirror.record_outcome(
+            Outcome(
+                action.dealer_code,
+                action.source_id,
+                Stage.DONE,
+                RemoteState.DELETED,
+                message="already gone (HTTP 404)",
+            ),
+            self._clock.now(),
+        )
+        log.info("ad_already_gone", source_id=action.source_id)
+
+
+def _followup(action: Create) -> Update:
+    assert action.followup is not None
+    return Update(
+        action.dealer_code,
+        action.source_id,
+        action.category_id,
+        changes=action.followup,
+        payload=action.payload,
+        payload_hash=action.payload_hash,
+    )

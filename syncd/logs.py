@@ -1,0 +1,93 @@
+"""Logging: structlog events, JSON lines off a terminal, readable console on one.
+
+The logs of the standard library (SQLAlchemy, httpx, APScheduler, uvicorn) go
+through the same processors. A redaction processor replaces any secret it has
+been told about (the API token) wherever it appears in an event, as a last line
+of defence behind the code that never logs it in the first place.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+from structlog.typing import EventDict, Processor, WrappedLogger
+
+REDACTED = "[REDACTED]"
+
+
+class Redactor:
+    """A structlog processor that masks registered secrets in every value."""
+
+    def __init__(self) -> None:
+        self._secrets: set[str] = set()
+
+    def add(self, secret: str | None) -> None:
+        """Mask this string from now on (short strings are ignored: too many false hits)."""
+        if secret and len(secret) >= 8:
+            self._secrets.add(secret)
+
+    def __call__(self, logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+        if not self._secrets:
+            return event
+        return {k: self._scrub(v) for k, v in event.items()}
+
+    def _scrub(self, value: Any) -> Any:
+        if isinstance(value, str):
+            for secret in self._secrets:
+                if secret in value:
+                    value = value.replace(secret, REDACTED)
+            return value
+        if isinstance(value, MutableMapping | dict):
+            return {k: self._scrub(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return type(value)(self._scrub(v) for v in value)
+        return value
+
+
+REDACTOR = Redactor()
+
+
+def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
+    """Set up structlog and the standard library's logging for the whole process."""
+    stream = stream or sys.stderr
+    json_lines = fmt == "json" or (fmt == "auto" and not stream.isatty())
+    shared: list[Processor] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.stdlib.add_log_level,
+        structlog.stdlib.add_logger_name,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        structlog.processors.format_exc_info if json_lines else _noop,
+        REDACTOR,
+    ]
+    renderer: Processor = (
+        structlog.processors.JSONRenderer()
+        if json_lines
+        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+    )
+    structlog.configure(
+        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=False,
+    )
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(
+        structlog.stdlib.ProcessorFormatter(
+            foreign_pre_chain=shared,
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        )
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # Libraries are chatty at debug; keep them one step quieter than syncd itself.
+    for noisy in ("httpx", "httpcore", "sqlalchemy", "apscheduler", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+
+
+def _noop(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    return event

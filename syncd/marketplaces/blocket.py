@@ -1,0 +1,315 @@
+"""The Pro Import API client (Blocket / Bytbil), on httpx (implements ``Marketplace``).
+
+The adapter takes a configured ``httpx.AsyncClient`` (base URL, timeouts and
+transport are the composition root's business; tests pass an ASGI or mock
+transport). It speaks the API's JSON, retries what is transient, and turns
+answers into syncd's values:
+
+* 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
+  the executor decides);
+* 401/403 → :class:`ApiAuthError` (never retried);
+* timeouts, connection errors, 429 and 5xx → retried with exponential backoff
+  and jitter (bounded in attempts and total time, honouring ``Retry-After``),
+  then :class:`ApiUnavailable` / :class:`RateLimited`.
+
+The token travels only in the ``X-Auth-Token`` header set by :class:`TokenAuth`;
+no message built here contains it, and httpx exceptions are translated at this
+boundary (``raise ... from None`` where the original could carry request data).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator, Mapping, Sequence
+from typing import Any
+
+import httpx
+import orjson
+import stamina
+import structlog
+from pydantic import SecretStr
+
+from syncd.categories import category
+from syncd.errors import ApiAuthError, ApiContractError, ApiUnavailable, RateLimited
+from syncd.marketplaces.responses import flatten_errors, parse_ad, parse_page
+from syncd.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
+
+log = structlog.get_logger("syncd.blocket")
+
+REQUEST_ID_HEADER = "X-Request-Id"
+"""Assumption: the id a write's log entries carry as ``request_id`` is echoed in this
+header (the docs are silent; the sandbox follows it). Without it, reconcile falls
+back to the time the call was sent."""
+
+_TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+
+
+class TokenAuth(httpx.Auth):
+    """Adds ``X-Auth-Token``; its repr never shows the token."""
+
+    def __init__(self, token: SecretStr) -> None:
+        self._token = token
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["X-Auth-Token"] = self._token.get_secret_value()
+        yield request
+
+    def __repr__(self) -> str:
+        return "TokenAuth(token=**********)"
+
+
+def ad_path(version: int, source_id: str | None = None, *, vehicle_type: str | None = None) -> str:
+    """The path of an ad endpoint, the one place paths are built.
+
+    Assumption (api-notes.md): writes go to ``/v{n}/ad`` as the seed says; with
+    ``typed_paths`` they go to ``/v4/{vehicle_type}`` for categories that have one.
+    """
+    resource = vehicle_type if (vehicle_type and version >= 4) else "ad"
+    base = f"/v{version}/{resource}"
+    return base if source_id is None else f"{base}/{_quote(source_id)}"
+
+
+def _quote(source_id: str) -> str:
+    return httpx.URL(path=source_id).raw_path.decode("ascii").replace("/", "%2F")
+
+
+class _Transient(Exception):
+    """Internal: a retryable answer; carries Retry-After when the API gave one."""
+
+    def __init__(
+        self, message: str, retry_after: float | None = None, status: int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+        self.status = status
+
+
+def _backoff(exc: Exception) -> bool | float:
+    if isinstance(exc, _Transient):
+        return exc.retry_after if exc.retry_after is not None else True
+    return False
+
+
+class BlocketClient:
+    """Async client of the Pro Import API for one token (dealer or dealer group)."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        *,
+        api_version: int = 4,
+        typed_paths: bool = False,
+        retry_attempts: int = 5,
+        retry_timeout: float = 120.0,
+    ) -> None:
+        self._http = http
+        self._version = api_version
+        self._typed = typed_paths
+        self._attempts = retry_attempts
+        self._retry_timeout = retry_timeout
+
+    # --- writes -------------------------------------------------------------
+
+    async def create(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult:
+        """POST a new ad; ``dealer_code`` goes in the body when set (dealer groups)."""
+        doc: dict[str, Any] = {"source_id": source_id, **body}
+        if dealer_code:
+            doc["dealer_code"] = dealer_code
+        path = ad_path(self._version, vehicle_type=self._vehicle_type(body.get("category_id")))
+        return await self._write("POST", path, dealer_code, source_id, json=doc)
+
+    async def update(
+        self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
+    ) -> WriteResult:
+        """PATCH only the given fields (the API deep-merges; null clears a field)."""
+        path = ad_path(self._version, source_id, vehicle_type=self._vehicle_type(category_id))
+        return await self._write("PATCH", path, dealer_code, source_id, json=dict(changes))
+
+    async def delete(self, dealer_code: str, source_id: str) -> WriteResult:
+        """DELETE an ad (soft: it reads ``deleted`` once the delete action is done)."""
+        return await self._write(
+            "DELETE", ad_path(self._version, source_id), dealer_code, source_id
+        )
+
+    # --- reads --------------------------------------------------------------
+
+    async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
+        """One ad with its latest logs, or None when the API does not know it (404)."""
+        response = await self._send(
+            "GET",
+            ad_path(self._version, source_id),
+            params=_dealer(dealer_code),
+            source_id=source_id,
+        )
+        if response.status_code == 404:
+            return None
+        self._raise_unexpected(response, source_id)
+        return parse_ad(self._json(response))
+
+    async def list_with_logs(self, dealer_code: str, source_ids: Sequence[str]) -> list[RemoteAd]:
+        """Every listed ad with its logs, through ``GET /ad?source_id__in=...&include=log``."""
+        if not source_ids:
+            return []
+        params = {
+            "source_id__in": ",".join(source_ids),
+            "include": "log",
+            "limit": str(len(source_ids)),
+            **_dealer(dealer_code),
+        }
+        ads: list[RemoteAd] = []
+        offset = 0
+        while True:
+            response = await self._send(
+                "GET", ad_path(self._version), params={**params, "offset": str(offset)}
+            )
+            self._raise_unexpected(response, None)
+            page, has_next = parse_page(self._json(response))
+            ads.extend(page)
+            if not has_next or not page:
+                return ads
+            offset += len(page)
+
+    # --- plumbing -----------------------------------------------------------
+
+    def _vehicle_type(self, category_id: object) -> str | None:
+        if not self._typed or not isinstance(category_id, int):
+            return None
+        cat = category(category_id)
+        return cat.vehicle_type if cat is not None else None
+
+    async def _write(
+        self,
+        method: str,
+        path: str,
+        dealer_code: str,
+        source_id: str,
+        json: Mapping[str, Any] | None = None,
+    ) -> WriteResult:
+        params = _dealer(dealer_code) if method != "POST" else {}
+        response = await self._send(method, path, params=params, json=json, source_id=source_id)
+        if 200 <= response.status_code < 300:
+            remote = None
+            if response.content:
+                doc = self._json(response)
+                remote = parse_ad(doc) if isinstance(doc, dict) and "source_id" in doc else None
+            return Accepted(
+                status=response.status_code,
+                request_id=response.headers.get(REQUEST_ID_HEADER),
+                remote=remote,
+            )
+        if response.status_code in (400, 404, 409, 422):
+            return Rejected(
+                status=response.status_code, messages=tuple(flatten_errors(_safe_json(response)))
+            )
+        self._raise_unexpected(response, source_id)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _send(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None = None,
+        json: Mapping[str, Any] | None = None,
+        source_id: str | None = None,
+    ) -> httpx.Response:
+        content = orjson.dumps(json) if json is not None else None
+        headers = {"Content-Type": "application/json"} if content is not None else None
+        try:
+            async for attempt in stamina.retry_context(
+                on=_backoff,
+                attempts=self._attempts,
+                timeout=self._retry_timeout,
+                wait_initial=0.5,
+                wait_max=30.0,
+            ):
+                with attempt:
+                    return await self._once(
+                        method,
+                        path,
+                        params=params,
+                        content=content,
+                        headers=headers,
+                        source_id=source_id,
+                    )
+        except _Transient as exc:
+            if exc.status == 429:
+                raise RateLimited(str(exc), exc.retry_after) from None
+            raise ApiUnavailable(str(exc)) from None
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+        source_id: str | None,
+    ) -> httpx.Response:
+        what = f"{method} {path}"
+        try:
+            response = await self._http.request(
+                method, path, params=params, content=content, headers=headers
+            )
+        except httpx.TimeoutException:
+            raise _Transient(f"{what}: timed out") from None
+        except httpx.TransportError as exc:
+            raise _Transient(f"{what}: connection failed ({type(exc).__name__})") from None
+        log.debug(
+            "api_call", method=method, path=path, status=response.status_code, source_id=source_id
+        )
+        if response.status_code in _TRANSIENT_STATUS:
+            raise _Transient(
+                f"{what}: HTTP {response.status_code}", _retry_after(response), response.status_code
+            )
+        if response.status_code in (401, 403):
+            raise ApiAuthError(
+                f"{what}: the API refused the token (HTTP {response.status_code}): it is "
+                f"missing, wrong, expired or lacks the scope for this dealer; check "
+                f"api.token, api.token_file or $SYNCD_API_TOKEN"
+            )
+        return response
+
+    def _raise_unexpected(self, response: httpx.Response, source_id: str | None) -> None:
+        if 200 <= response.status_code < 300:
+            return
+        detail = "; ".join(flatten_errors(_safe_json(response))) or response.reason_phrase
+        where = f" for source_id {source_id}" if source_id else ""
+        raise ApiContractError(
+            f"{response.request.method} {response.request.url.path}{where}: "
+            f"unexpected HTTP {response.status_code}: {detail}"
+        )
+
+    @staticmethod
+    def _json(response: httpx.Response) -> Any:
+        try:
+            return orjson.loads(response.content)
+        except orjson.JSONDecodeError:
+            raise ApiContractError(
+                f"{response.request.method} {response.request.url.path}: "
+                f"HTTP {response.status_code} with a body that is not JSON"
+            ) from None
+
+
+def _dealer(dealer_code: str) -> dict[str, str]:
+    # Assumption (docs/architecture.md): with a dealer-group token, item endpoints and
+    # lists take the dealer as ?dealer_code=; with a dealer token it is left out.
+    return {"dealer_code": dealer_code} if dealer_code else {}
+
+
+def _retry_after(response: httpx.Response) -> float | None:
+    value = response.headers.get("Retry-After")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None  # an HTTP date: fall back to exponential backoff
+
+
+def _safe_json(response: httpx.Response) -> Any:
+    try:
+        return orjson.loads(response.content) if response.content else None
+    except orjson.JSONDecodeError:
+        return response.text[:500]

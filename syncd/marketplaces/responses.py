@@ -1,0 +1,110 @@
+"""Reading the Pro Import API's response bodies into syncd's values.
+
+Pure: no I/O here. Tolerant where the public documentation disagrees with
+itself (api-notes.md): ``log`` or ``logs``, ``external_message`` or
+``message``, a ``{count, next, previous, results}`` page or a bare list.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from syncd.errors import ApiContractError
+from syncd.models import LogEntry, LogState, RemoteAd, RemoteState
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 or "YYYY-MM-DD HH:MM:SS" time as aware UTC (naive means UTC)."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed.replace(tzinfo=UTC) if parsed.tzinfo is None else parsed.astimezone(UTC)
+
+
+def _text(value: object) -> str | None:
+    if value is None:
+        return None
+    return str(value)
+
+
+def parse_log(entry: Any) -> LogEntry | None:
+    """One log entry, or None if it lacks what syncd needs (action, state, time)."""
+    if not isinstance(entry, dict):
+        return None
+    created = parse_time(entry.get("created"))
+    try:
+        state = LogState(str(entry.get("state")))
+    except ValueError:
+        return None
+    action = entry.get("action")
+    if created is None or not isinstance(action, str):
+        return None
+    message = entry.get("external_message", entry.get("message"))
+    return LogEntry(
+        action=action,
+        state=state,
+        created=created,
+        request_id=_text(entry.get("request_id")),
+        message=_text(message),
+    )
+
+
+def parse_ad(doc: Any) -> RemoteAd:
+    """An ad object; log entries sorted by time (the API's order is not documented)."""
+    if not isinstance(doc, dict) or not isinstance(doc.get("source_id"), str):
+        raise ApiContractError("the API returned an ad without a source_id")
+    try:
+        state = RemoteState(str(doc.get("state")))
+    except ValueError:
+        raise ApiContractError(
+            f"ad {doc['source_id']}: unknown state {doc.get('state')!r}"
+        ) from None
+    raw_logs = doc.get("log", doc.get("logs")) or []
+    logs = [e for e in (parse_log(x) for x in raw_logs) if e is not None]
+    logs.sort(key=lambda e: e.created)
+    return RemoteAd(
+        source_id=doc["source_id"],
+        state=state,
+        dealer_code=_text(doc.get("dealer_code")),
+        remote_id=_text(doc.get("id")),
+        blocket_ad_id=_text(doc.get("blocket_ad_id")),
+        blocket_store_id=_text(doc.get("blocket_store_id")),
+        offer_id=_text(doc.get("offer_id")),
+        api_version=_text(doc.get("api_version")),
+        updated=parse_time(doc.get("updated")),
+        logs=tuple(logs),
+    )
+
+
+def parse_page(doc: Any) -> tuple[list[RemoteAd], bool]:
+    """The ads of a list answer and whether a next page exists."""
+    if isinstance(doc, list):
+        return [parse_ad(x) for x in doc], False
+    if isinstance(doc, dict) and isinstance(doc.get("results"), list):
+        return [parse_ad(x) for x in doc["results"]], bool(doc.get("next"))
+    raise ApiContractError("the API answered a list request with neither a list nor a page")
+
+
+def flatten_errors(doc: Any, prefix: str = "") -> list[str]:
+    """DRF-style error bodies as ``field: reason`` lines (nested fields dotted)."""
+    if doc is None:
+        return []
+    if isinstance(doc, str):
+        return [f"{prefix}: {doc}" if prefix else doc]
+    if isinstance(doc, list):
+        out: list[str] = []
+        for item in doc:
+            out.extend(flatten_errors(item, prefix))
+        return out
+    if isinstance(doc, dict):
+        if set(doc) == {"detail"} and not prefix:
+            return flatten_errors(doc["detail"])
+        out = []
+        for key, value in doc.items():
+            out.extend(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
+        return out
+    return [f"{prefix}: {doc}" if prefix else str(doc)]

@@ -1,0 +1,113 @@
+"""Reconcile decisions: what the action logs say about a call in flight.
+
+Pure: no I/O here. Given the mirror's record of an in-flight call and the ad
+as the API returns it (with its logs), decide whether the call is still
+processing, done, or ended in error, and with which message.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from syncd.models import LogEntry, LogState, MirrorAd, Op, Outcome, RemoteAd, RemoteState, Stage
+
+CLOCK_SKEW = timedelta(seconds=5)
+"""Assumption: without a request id, the entries of a call are those logged no earlier
+than this before syncd sent it (the API's clock and ours may differ a little)."""
+
+FINAL_ACTION = {
+    Op.CREATE: "publish",
+    Op.UPDATE: "publish",
+    Op.REVIVE: "publish",
+    Op.DELETE: "delete",
+}
+"""Assumption (docs/architecture.md): a write's chain ends with ``publish``, a DELETE's
+with ``delete``; the call is settled once that action is done or error, or once any
+action of the call ended in error and nothing of it is still processing."""
+
+
+def entries_of_call(ad: MirrorAd, logs: Iterable[LogEntry]) -> list[LogEntry]:
+    """The log entries that belong to the ad's latest call, oldest first."""
+    logs = sorted(logs, key=lambda e: e.created)
+    if ad.request_id:
+        mine = [e for e in logs if e.request_id == ad.request_id]
+        if mine or any(e.request_id for e in logs):
+            return mine
+    if ad.sent_at is None:
+        return logs
+    return [e for e in logs if e.created >= ad.sent_at - CLOCK_SKEW]
+
+
+def latest_states(entries: Iterable[LogEntry]) -> dict[str, LogEntry]:
+    """The newest entry per action (entries must be oldest first)."""
+    latest: dict[str, LogEntry] = {}
+    for entry in entries:
+        latest[entry.action] = entry
+    return latest
+
+
+def _settled(op: Op, latest: dict[str, LogEntry]) -> bool:
+    final = latest.get(FINAL_ACTION[op])
+    if final is not None and final.state is not LogState.PROCESSING:
+        return True
+    states = {e.state for e in latest.values()}
+    return LogState.ERROR in states and LogState.PROCESSING not in states
+
+
+def _message(latest: dict[str, LogEntry], stage: Stage) -> str | None:
+    if stage is Stage.ERROR:
+        wanted = [e for e in latest.values() if e.state is LogState.ERROR]
+    else:
+        wanted = [e for e in latest.values() if e.message]
+    parts = [f"{e.action}: {e.message}" if e.message else f"{e.action}: error" for e in wanted]
+    return "; ".join(parts) or None
+
+
+def decide(
+    ad: MirrorAd, remote: RemoteAd | None, now: datetime, *, give_up_after: timedelta | None = None
+) -> Outcome:
+    """The outcome of the ad's in-flight call, from the API's view of the ad.
+
+    ``remote`` None means the API did not return the ad: it stays in flight
+    (a list may lag behind a write) until ``give_up_after`` since it was sent,
+    then it is an error that tells the operator what happened.
+    """
+    op = ad.last_op or Op.UPDATE
+    if remote is None:
+        stale = (
+            give_up_after is not None
+            and ad.sent_at is not None
+            and now - ad.sent_at > give_up_after
+        )
+        if stale:
+            return Outcome(
+                ad.dealer_code,
+                ad.source_id,
+                Stage.ERROR,
+                None,
+                message="the API no longer lists this ad",
+            )
+        return Outcome(ad.dealer_code, ad.source_id, Stage.SENT, None)
+    latest = latest_states(entries_of_call(ad, remote.logs))
+    if not _settled(op, latest):
+        stage = Stage.SENT
+    elif any(e.state is LogState.ERROR for e in latest.values()):
+        stage = Stage.ERROR
+    else:
+        stage = Stage.DONE
+    remote_state = remote.state
+    if op is Op.DELETE and stage is Stage.DONE:
+        remote_state = RemoteState.DELETED
+    return Outcome(
+        dealer_code=ad.dealer_code,
+        source_id=ad.source_id,
+        stage=stage,
+        remote_state=remote_state,
+        message=_message(latest, stage) if stage is not Stage.SENT else None,
+        remote_id=remote.remote_id,
+        blocket_ad_id=remote.blocket_ad_id,
+        blocket_store_id=remote.blocket_store_id,
+        offer_id=remote.offer_id,
+        logs=remote.logs,
+    )

@@ -1,0 +1,204 @@
+"""One sync run for one feed: gather, plan, apply, record, reconcile.
+
+The imperative shell around the pure core. It talks only to the ports
+(``FeedReader``, ``Mirror``, ``Marketplace``, ``Clock``) it is handed; the
+composition root (``bootstrap.py``) builds them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+import structlog
+
+from syncd import plan as planner
+from syncd import validate
+from syncd.errors import SyncdError, TemporaryError
+from syncd.execute import Executor
+from syncd.models import Invalid, Op, Plan, Stage, Unchanged, ValidatedFeed
+from syncd.ports import Clock, FeedReader, Marketplace, Mirror
+from syncd.reconcile import decide
+
+log = structlog.get_logger("syncd.service")
+
+Sleep = Callable[[float], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class FeedJob:
+    """What to sync: one feed file for one dealer."""
+
+    path: str
+    dealer_code: str
+    reader: FeedReader
+
+
+@dataclass(frozen=True, slots=True)
+class RunOptions:
+    """Knobs of one run (from the [api] and [sync] settings)."""
+
+    api_version: int = 4
+    max_in_flight: int = 4
+    reconcile_wait: float = 60.0
+    poll_interval: float = 2.0
+    batch_size: int = 50
+    give_up_after: timedelta = timedelta(hours=24)
+
+
+@dataclass(frozen=True, slots=True)
+class Deps:
+    """The ports a run needs."""
+
+    mirror: Mirror
+    marketplace: Marketplace
+    clock: Clock
+    sleep: Sleep = asyncio.sleep
+
+
+@dataclass(slots=True)
+class RunReport:
+    """What a run did, for the CLI, the runs table and the exit code."""
+
+    run_id: int
+    dealer_code: str
+    counts: dict[str, int] = field(default_factory=dict)
+    outcome: str = "success"
+    problems: list[tuple[str | None, str]] = field(default_factory=list)
+
+    @property
+    def failed_items(self) -> int:
+        """Items that did not reach the API as wanted in this run."""
+        return sum(
+            self.counts.get(k, 0) for k in ("invalid", "still_rejected", "rejected", "error")
+        )
+
+
+def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
+    """Read and validate the feed; raises FeedError when the file is unusable."""
+    raw = job.reader.read(job.path)
+    return validate.validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+
+
+def make_plan(feed: ValidatedFeed, mirror: Mirror, api_version: int) -> Plan:
+    """The plan for this feed against the mirror, without sending anything."""
+    return planner.plan(feed, mirror.load(feed.dealer_code), api_version=api_version)
+
+
+async def resolve_intents(deps: Deps, dealer_code: str) -> int:
+    """Settle calls a crash left in INTENT, reading creates back before any re-send.
+
+    Updates and deletes are idempotent, so their intent is simply forgotten and
+    the planner sends them again if still needed. A create may have reached the
+    API: it is looked up so that it is never created twice.
+    """
+    intents = deps.mirror.intents(dealer_code)
+    for ad in intents:
+        remote = None
+        if ad.last_op in (Op.CREATE, Op.REVIVE):
+            remote = await deps.marketplace.get(dealer_code, ad.source_id)
+        deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
+        log.info(
+            "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
+        )
+    return len(intents)
+
+
+async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:
+    """Read the action logs of every call in flight until all settle or the wait ends."""
+    deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
+    counts = {"done": 0, "error": 0, "processing": 0}
+    while True:
+        flights = deps.mirror.in_flight(dealer_code)
+        for start in range(0, len(flights), options.batch_size):
+            batch = flights[start : start + options.batch_size]
+            remotes = {
+                r.source_id: r
+                for r in await deps.marketplace.list_with_logs(
+                    dealer_code, [a.source_id for a in batch]
+                )
+            }
+            for ad in batch:
+                outcome = decide(
+                    ad,
+                    remotes.get(ad.source_id),
+                    deps.clock.now(),
+                    give_up_after=options.give_up_after,
+                )
+                deps.mirror.record_outcome(outcome, deps.clock.now())
+                if outcome.stage is Stage.DONE:
+                    counts["done"] += 1
+                    log.info("action_done", source_id=ad.source_id, op=str(ad.last_op))
+                elif outcome.stage is Stage.ERROR:
+                    counts["error"] += 1
+                    log.warning(
+                        "action_failed",
+                        source_id=ad.source_id,
+                        op=str(ad.last_op),
+                        message=outcome.message,
+                    )
+        remaining = len(deps.mirror.in_flight(dealer_code))
+        if remaining == 0 or deps.clock.now() >= deadline:
+            counts["processing"] = remaining
+            return counts
+        await deps.sleep(options.poll_interval)
+
+
+def _report_plan(plan: Plan, report: RunReport) -> None:
+    report.counts.update(plan.counts())
+    for entry in plan.entries:
+        if isinstance(entry, Invalid):
+            for issue in entry.issues:
+                log.warning(
+                    "feed_item_rejected",
+                    source_id=entry.source_id,
+                    origin=str(entry.origin) if entry.origin else None,
+                    field=issue.field,
+                    reason=issue.reason,
+                )
+                report.problems.append((entry.source_id, str(issue)))
+        elif isinstance(entry, Unchanged) and entry.reason == "still_rejected":
+            report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
+
+
+async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
+    """One whole run for one feed. Raises only when the run cannot go on."""
+    feed = load_feed(job, options.api_version)
+    run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
+    report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
+    structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
+    try:
+        log.info(
+            "run_started",
+            feed=feed.meta.path,
+            checksum=feed.meta.checksum,
+            items=len(feed.items) + len(feed.invalid),
+        )
+        await resolve_intents(deps, job.dealer_code)
+        plan = make_plan(feed, deps.mirror, options.api_version)
+        _report_plan(plan, report)
+        log.info("plan_made", **plan.counts())
+        executor = Executor(deps.mirror, deps.marketplace, deps.clock, options.max_in_flight)
+        results = await executor.apply(plan.actions)
+        report.counts.update(results.counts)
+        report.problems.extend(results.problems)
+        report.counts.update(await reconcile(deps, job.dealer_code, options))
+    except SyncdError as exc:
+        report.outcome = "failed"
+        deps.mirror.finish_run(run_id, report.outcome, report.counts, str(exc), deps.clock.now())
+        log.error("run_failed", error=str(exc), temporary=isinstance(exc, TemporaryError))
+        raise
+    finally:
+        structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
+    report.outcome = "partial" if report.failed_items else "success"
+    deps.mirror.finish_run(run_id, report.outcome, report.counts, None, deps.clock.now())
+    log.info(
+        "run_finished",
+        outcome=report.outcome,
+        run_id=run_id,
+        dealer_code=job.dealer_code,
+        **report.counts,
+    )
+    return report

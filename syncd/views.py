@@ -1,0 +1,149 @@
+"""What the CLI shows: plans, run reports and status, as rich tables or JSON.
+
+Pure: these functions turn values into renderables or JSON-ready dicts; the
+CLI prints them. Seller contact data is never shown here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rich.table import Table
+
+from syncd.models import (
+    Create,
+    Delete,
+    Invalid,
+    MirrorAd,
+    Plan,
+    PlanEntry,
+    RunSummary,
+    Unchanged,
+    Update,
+    entry_kind,
+)
+
+
+def _fields(payload: Mapping[str, Any]) -> list[str]:
+    return sorted(payload)
+
+
+def entry_json(entry: PlanEntry) -> dict[str, Any]:
+    """One plan entry as a JSON-ready dict."""
+    doc: dict[str, Any] = {
+        "kind": entry_kind(entry),
+        "source_id": entry.source_id,
+        "dealer_code": entry.dealer_code,
+    }
+    match entry:
+        case Create():
+            doc["method"] = "POST"
+            doc["body"] = dict(entry.body)
+            if entry.followup:
+                doc["followup"] = dict(entry.followup)
+        case Update():
+            doc["method"] = "PATCH"
+            doc["changes"] = dict(entry.changes)
+        case Delete():
+            doc["method"] = "DELETE"
+        case Unchanged():
+            doc["reason"] = entry.reason
+        case Invalid():
+            doc["origin"] = str(entry.origin) if entry.origin else None
+            doc["issues"] = [{"field": i.field, "reason": i.reason} for i in entry.issues]
+    return doc
+
+
+def plan_json(plan: Plan, *, include_unchanged: bool = False) -> dict[str, Any]:
+    """The plan as JSON: counts and the entries that matter."""
+    entries = [
+        entry_json(e) for e in plan.entries if include_unchanged or not isinstance(e, Unchanged)
+    ]
+    return {"dealer_code": plan.dealer_code, "counts": plan.counts(), "entries": entries}
+
+
+def _detail(entry: PlanEntry) -> str:
+    match entry:
+        case Create():
+            extra = " then PATCH price (reduced)" if entry.followup else ""
+            return f"POST {len(entry.body)} fields{extra}"
+        case Update():
+            return "PATCH " + ", ".join(_fields(entry.changes))
+        case Delete():
+            return "DELETE"
+        case Invalid():
+            where = f"{entry.origin}: " if entry.origin else ""
+            return where + "; ".join(str(i) for i in entry.issues)
+        case Unchanged():
+            return entry.reason
+    return ""  # pragma: no cover
+
+
+def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
+    """A readable diff: one row per call that would be sent (and per invalid item)."""
+    counts = ", ".join(f"{k} {v}" for k, v in plan.counts().items())
+    table = Table(title=f"Plan for dealer {plan.dealer_code or '(token dealer)'}: {counts}")
+    table.add_column("kind")
+    table.add_column("source_id")
+    table.add_column("what")
+    for entry in plan.entries:
+        if isinstance(entry, Unchanged) and not include_unchanged:
+            continue
+        table.add_row(entry_kind(entry), entry.source_id or "?", _detail(entry))
+    return table
+
+
+def run_json(summary: RunSummary) -> dict[str, Any]:
+    """A run row as JSON."""
+    return {
+        "run_id": summary.run_id,
+        "dealer_code": summary.dealer_code,
+        "started_at": summary.started_at.isoformat(),
+        "finished_at": summary.finished_at.isoformat() if summary.finished_at else None,
+        "feed_checksum": summary.feed_checksum,
+        "outcome": summary.outcome,
+        "counts": dict(summary.counts),
+        "message": summary.message,
+    }
+
+
+def failing_json(ad: MirrorAd) -> dict[str, Any]:
+    """A failing ad as JSON (no payload: it holds the seller's contact data)."""
+    return {
+        "dealer_code": ad.dealer_code,
+        "source_id": ad.source_id,
+        "op": str(ad.last_op) if ad.last_op else None,
+        "stage": str(ad.stage) if ad.stage else None,
+        "message": ad.message,
+        "updated_at": ad.updated_at.isoformat() if ad.updated_at else None,
+    }
+
+
+def status_tables(
+    counts: Mapping[str, int], runs: Sequence[RunSummary], failing: Sequence[MirrorAd]
+) -> list[Table]:
+    """Counts per state, the last runs, and the failing ads with their last message."""
+    states = Table(title="Ads by state")
+    states.add_column("state")
+    states.add_column("ads", justify="right")
+    for state, n in sorted(counts.items()):
+        states.add_row(state, str(n))
+    last = Table(title="Last runs")
+    for col in ("run", "dealer", "started", "outcome", "counts"):
+        last.add_column(col)
+    for r in runs:
+        shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
+        last.add_row(
+            str(r.run_id),
+            r.dealer_code or "-",
+            r.started_at.isoformat(timespec="seconds"),
+            r.outcome or "running",
+            shown,
+        )
+    bad = Table(title="Failing ads")
+    for col in ("source_id", "op", "stage", "message"):
+        bad.add_column(col)
+    for ad in failing:
+        bad.add_row(ad.source_id, str(ad.last_op or ""), str(ad.stage or ""), ad.message or "")
+    return [states, last, bad]
