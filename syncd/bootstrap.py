@@ -28,6 +28,7 @@ from syncd.errors import ConfigError
 from syncd.feeds.native import NativeFeedReader
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
+from syncd.marketplaces.throttle import Throttle
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
@@ -183,6 +184,7 @@ def build(
         typed_paths=api.typed_paths,
         retry_attempts=api.retry_attempts,
         retry_timeout=api.retry_timeout,
+        throttle=Throttle(api.requests_per_second, api.max_in_flight),
     )
     return Container(
         settings=settings,

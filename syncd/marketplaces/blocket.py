@@ -31,6 +31,7 @@ from pydantic import SecretStr
 from syncd.categories import category
 from syncd.errors import ApiAuthError, ApiContractError, ApiUnavailable, RateLimited
 from syncd.marketplaces.responses import flatten_errors, parse_ad, parse_page
+from syncd.marketplaces.throttle import Throttle
 from syncd.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
 
 log = structlog.get_logger("syncd.blocket")
@@ -100,8 +101,10 @@ class BlocketClient:
         typed_paths: bool = False,
         retry_attempts: int = 5,
         retry_timeout: float = 120.0,
+        throttle: Throttle | None = None,
     ) -> None:
         self._http = http
+        self._throttle = throttle or Throttle(rate=1000.0, concurrency=64)
         self._version = api_version
         self._typed = typed_paths
         self._attempts = retry_attempts
@@ -249,9 +252,10 @@ class BlocketClient:
     ) -> httpx.Response:
         what = f"{method} {path}"
         try:
-            response = await self._http.request(
-                method, path, params=params, content=content, headers=headers
-            )
+            async with self._throttle.slot():
+                response = await self._http.request(
+                    method, path, params=params, content=content, headers=headers
+                )
         except httpx.TimeoutException:
             raise _Transient(f"{what}: timed out") from None
         except httpx.TransportError as exc:
@@ -259,6 +263,10 @@ class BlocketClient:
         log.debug(
             "api_call", method=method, path=path, status=response.status_code, source_id=source_id
         )
+        if response.status_code == 429:
+            self._throttle.rate_limited(_retry_after(response))
+        elif response.status_code < 500:
+            self._throttle.succeeded()
         if response.status_code in _TRANSIENT_STATUS:
             raise _Transient(
                 f"{what}: HTTP {response.status_code}", _retry_after(response), response.status_code

@@ -1,0 +1,72 @@
+"""A client-side limiter: requests per second, requests in flight, and 429 back-off.
+
+Written here rather than taken from aiolimiter because it must *adapt*: when the
+API answers 429 every caller pauses until ``Retry-After`` has passed and the
+rate is halved, then it creeps back to the configured rate as calls succeed.
+It never exceeds the configured rate: request starts are spaced at least
+``1 / rate`` seconds apart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+
+RECOVERY = 1.05
+"""Each success raises the rate by this factor, up to the configured rate."""
+
+
+class Throttle:
+    """Paces request starts and bounds concurrency for one API client."""
+
+    def __init__(
+        self,
+        rate: float,
+        concurrency: int,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._max_rate = rate
+        self._rate = rate
+        self._min_rate = min(rate, 0.5)
+        self._concurrency = concurrency
+        self._slots: asyncio.Semaphore | None = None
+        self._lock: asyncio.Lock | None = None
+        self._next_start = 0.0
+        self._resume_at = 0.0
+        self._monotonic = monotonic
+        self._sleep = sleep
+
+    @property
+    def rate(self) -> float:
+        """The current rate (requests per second)."""
+        return self._rate
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        """Hold one of the concurrent slots, started no sooner than the pace allows."""
+        if self._slots is None or self._lock is None:
+            # Created lazily: asyncio primitives belong to the loop that first uses them.
+            self._slots = asyncio.Semaphore(self._concurrency)
+            self._lock = asyncio.Lock()
+        async with self._slots:
+            async with self._lock:
+                now = self._monotonic()
+                start = max(now, self._next_start, self._resume_at)
+                self._next_start = start + 1.0 / self._rate
+            if start > now:
+                await self._sleep(start - now)
+            yield
+
+    def rate_limited(self, retry_after: float | None) -> None:
+        """The API answered 429: pause everyone and halve the rate."""
+        pause = retry_after if retry_after is not None else 1.0 / self._rate
+        self._resume_at = max(self._resume_at, self._monotonic() + pause)
+        self._rate = max(self._min_rate, self._rate / 2)
+
+    def succeeded(self) -> None:
+        """A call went through: recover toward the configured rate."""
+        self._rate = min(self._max_rate, self._rate * RECOVERY)

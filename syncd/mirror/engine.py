@@ -1,0 +1,103 @@
+"""Engines for the mirror database, and the one place SQLAlchemy errors are translated.
+
+:func:`make_engine` is called by the composition root only; nothing here runs
+at import time. :func:`db_errors` turns every SQLAlchemy exception into
+:class:`~syncd.errors.MirrorUnavailable` so none escapes the adapter.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import ArgumentError, DBAPIError, SQLAlchemyError, StatementError
+
+from syncd.errors import ConfigError, MirrorUnavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+"""How long a SQLite writer waits for another writer before giving up (the
+status command may read while a run writes; WAL lets readers proceed)."""
+
+BEGIN_OPTION = "syncd_sqlite_begin"
+"""Execution option naming the BEGIN flavour on SQLite (``IMMEDIATE`` for writers)."""
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
+
+    SQLite: WAL, foreign keys on, a busy timeout, and real BEGINs so that every
+    transaction (DDL included) is atomic. PostgreSQL: connections are pinged
+    before use so that a restarted server does not fail the first query.
+    Raises ConfigError when the URL cannot be used (the password is never shown).
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise ConfigError("database.url: not a database URL") from exc
+    try:
+        if parsed.get_backend_name() == "sqlite":
+            engine = create_engine(parsed)
+            _configure_sqlite(engine)
+            return engine
+        return create_engine(parsed, pool_pre_ping=True)
+    except ArgumentError as exc:  # unknown dialect or driver
+        shown = parsed.render_as_string(hide_password=True)
+        raise ConfigError(f"database.url: cannot use {shown}: {exc}") from exc
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    # Python 3.11's sqlite3 "legacy transaction mode" skips BEGIN before DDL and
+    # SELECT; SQLAlchemy's documented recipe takes over BEGIN instead.
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        # Writers take the write lock up front (BEGIN IMMEDIATE): a deferred
+        # transaction that upgrades from read to write can fail with "database
+        # is locked" without waiting for busy_timeout.
+        flavour = conn.get_execution_options().get(BEGIN_OPTION, "")
+        conn.exec_driver_sql(f"BEGIN {flavour}".strip())
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine, marked so that SQLite transactions begin IMMEDIATE."""
+    return engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
+
+
+@contextmanager
+def db_errors(doing: str) -> Iterator[None]:
+    """Translate SQLAlchemy errors raised inside into MirrorUnavailable.
+
+    The message names what was being done and the driver's first line of error,
+    never the SQL parameters (they may hold a seller's contact data). A value
+    that could not be bound (a naive datetime) is a programming error and is
+    re-raised as the original ValueError/TypeError.
+    """
+    try:
+        yield
+    except StatementError as exc:
+        orig = exc.orig
+        if not isinstance(exc, DBAPIError) and isinstance(orig, ValueError | TypeError):
+            raise orig from exc
+        raise MirrorUnavailable(f"mirror database: {doing} failed: {_reason(exc)}") from exc
+    except SQLAlchemyError as exc:
+        raise MirrorUnavailable(f"mirror database: {doing} failed: {_reason(exc)}") from exc
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    orig = getattr(exc, "orig", None)
+    text = str(orig) if orig is not None else str(exc)
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return first[:300]

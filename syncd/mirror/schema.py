@@ -1,0 +1,133 @@
+"""The mirror's tables (SQLAlchemy Core), the target the migrations must produce.
+
+The database schema is made only by the Alembic migrations in
+``syncd/migrations``; this metadata describes what they build, and a test
+checks that both agree on SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Dialect,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+"""Constraint names are fixed so that migrations can refer to them by name."""
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every backend.
+
+    PostgreSQL stores ``timestamptz``. SQLite has no time zones: the value is
+    stored as naive UTC text (which sorts correctly) and UTC is re-attached on
+    read. Naive datetimes are refused: syncd's clock is always aware.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value.isoformat()} (syncd stores aware UTC)")
+        utc = value.astimezone(UTC)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+# Assumption: short identifiers (dealer codes, source ids, enum values, ids the
+# API returns) fit in an unbounded VARCHAR; free text (messages, JSON) is TEXT.
+# JSON is stored as text, encoded and decoded with orjson on both backends:
+# the same bytes everywhere, and faster to load than a driver-decoded JSON type.
+
+ads = Table(
+    "ads",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # "" is the token's own dealer (no dealer_code sent to the API).
+    Column("dealer_code", String, nullable=False),
+    Column("source_id", String, nullable=False),
+    Column("category_id", Integer),
+    Column("payload", Text),  # JSON: the last payload the API accepted
+    Column("payload_hash", String),
+    Column("remote_state", String(16)),  # RemoteState
+    Column("last_op", String(16)),  # Op
+    Column("stage", String(16)),  # Stage
+    Column("pending_hash", String),
+    Column("message", Text),
+    Column("remote_id", String),
+    Column("blocket_ad_id", String),
+    Column("blocket_store_id", String),
+    Column("offer_id", String),
+    Column("request_id", String),
+    Column("sent_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+    UniqueConstraint("dealer_code", "source_id"),
+    Index(None, "dealer_code", "stage"),
+)
+
+action_logs = Table(
+    "action_logs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("ad_id", Integer, ForeignKey("ads.id", ondelete="CASCADE"), nullable=False),
+    # "" stands for "no request id": NULLs never compare equal, so a NULL would
+    # defeat the unique constraint that stores each entry once.
+    Column("request_id", String, nullable=False),
+    Column("action", String, nullable=False),
+    Column("state", String(16), nullable=False),  # LogState
+    Column("message", Text),
+    Column("created", UTCDateTime, nullable=False),  # the API's time
+    Column("recorded_at", UTCDateTime, nullable=False),  # ours
+    UniqueConstraint("ad_id", "request_id", "action", "state", "created"),
+    Index(None, "created"),
+)
+
+runs = Table(
+    "runs",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dealer_code", String, nullable=False),
+    Column("started_at", UTCDateTime, nullable=False),
+    Column("finished_at", UTCDateTime),
+    Column("feed_path", Text),
+    Column("feed_checksum", String),
+    Column("feed_size", BigInteger),
+    Column("feed_modified_at", UTCDateTime),
+    Column("outcome", String(16)),  # success | partial | failed; NULL while running
+    Column("counts", Text),  # JSON object {kind: count}
+    Column("message", Text),
+    Index(None, "dealer_code", "started_at"),
+)

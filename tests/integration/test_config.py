@@ -1,0 +1,97 @@
+"""Loading and validating the configuration file."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from syncd import config
+from syncd.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "syncd.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_example_config_is_valid_and_documents_every_key() -> None:
+    """config.example.toml loads, and every settings field appears in it."""
+    example = ROOT / "config.example.toml"
+    settings = config.load(example)
+    assert settings.api.version == 4
+    text = example.read_text(encoding="utf-8")
+    sections = {"database": config.DatabaseSettings, "api": config.ApiSettings,
+                "feeds": config.FeedSettings, "sync": config.SyncSettings,
+                "log": config.LogSettings}
+    for section, model in sections.items():
+        for key in model.model_fields:
+            assert f"{key} =" in text, f"{section}.{key} is not documented"
+
+
+def test_errors_name_the_key(tmp_path: Path) -> None:
+    """A wrong value is reported with its dotted key and the file."""
+    path = _write(tmp_path, '[api]\nversion = 5\n')
+    with pytest.raises(ConfigError, match=r"syncd.toml: api.version: "):
+        config.load(path)
+
+
+def test_unknown_keys_are_refused(tmp_path: Path) -> None:
+    """A typo in a key is an error, not silently ignored."""
+    with pytest.raises(ConfigError, match=r"database.ulr"):
+        config.load(_write(tmp_path, '[database]\nulr = "x"\n'))
+
+
+def test_token_value_never_appears_in_errors(tmp_path: Path) -> None:
+    """A bad token type is reported without echoing what was given."""
+    path = _write(tmp_path, '[api]\ntoken = ["supersecretvalue"]\n')
+    with pytest.raises(ConfigError) as info:
+        config.load(path)
+    assert "supersecretvalue" not in str(info.value)
+
+
+def test_token_precedence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$SYNCD_API_TOKEN wins over token_file, which wins over token."""
+    (tmp_path / "tok").write_text("from-file\n", encoding="utf-8")
+    path = _write(tmp_path, '[api]\ntoken = "inline"\ntoken_file = "tok"\n')
+    settings = config.load(path)
+    monkeypatch.delenv(config.TOKEN_ENV, raising=False)
+    assert settings.token() is not None
+    assert settings.token().get_secret_value() == "from-file"  # type: ignore[union-attr]
+    monkeypatch.setenv(config.TOKEN_ENV, "from-env")
+    assert settings.token().get_secret_value() == "from-env"  # type: ignore[union-attr]
+    assert "from-env" not in repr(settings.token())
+
+
+def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    """Feed paths and SQLite files are relative to the config file, not the cwd."""
+    path = _write(tmp_path, '[database]\nurl = "sqlite:///m.db"\n[[feeds]]\npath = "f.json"\n')
+    settings = config.load(path)
+    assert settings.feeds[0].path == tmp_path / "f.json"
+    assert settings.database.url == f"sqlite:///{tmp_path / 'm.db'}"
+
+
+def test_missing_file_and_bad_toml(tmp_path: Path) -> None:
+    """A missing file and invalid TOML both give a ConfigError naming the file."""
+    with pytest.raises(ConfigError, match="not found"):
+        config.load(tmp_path / "nope.toml")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        config.load(_write(tmp_path, "[api\n"))
+
+
+def test_readable_config_with_token_is_flagged(tmp_path: Path) -> None:
+    """A config holding a token and readable by others is reported."""
+    path = _write(tmp_path, '[api]\ntoken = "abcdefgh12345"\n')
+    path.chmod(0o644)
+    assert config.token_file_exposed(config.load(path), path)
+    path.chmod(0o600)
+    assert not config.token_file_exposed(config.load(path), path)
+
+
+def test_example_is_plain_toml() -> None:
+    """The example parses as TOML on its own (no templating)."""
+    tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
