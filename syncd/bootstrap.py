@@ -29,6 +29,7 @@ from syncd.feeds.native import NativeFeedReader
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
 from syncd.marketplaces.throttle import Throttle
+from syncd.metrics import EventHooks
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
@@ -123,7 +124,10 @@ def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
 
 
 def build_http(
-    api: ApiSettings, token: SecretStr | None, dealer_codes: list[str]
+    api: ApiSettings,
+    token: SecretStr | None,
+    dealer_codes: list[str],
+    event_hooks: EventHooks | None = None,
 ) -> httpx.AsyncClient:
     """The API's HTTP client: base URL, timeouts, the token header, or the sandbox."""
     timeout = httpx.Timeout(api.timeout, connect=api.connect_timeout)
@@ -139,6 +143,7 @@ def build_http(
             auth=TokenAuth(token),
             timeout=timeout,
             headers=headers,
+            event_hooks=event_hooks,
         )
     if token is None:
         raise ConfigError(
@@ -150,6 +155,7 @@ def build_http(
         timeout=timeout,
         limits=limits,
         headers=headers,
+        event_hooks=event_hooks,
     )
 
 
@@ -158,8 +164,13 @@ def build(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     token: SecretStr | None = None,
+    event_hooks: EventHooks | None = None,
 ) -> Container:
-    """Build every adapter from the settings (``transport``/``token`` for tests)."""
+    """Build every adapter from the settings (``transport``/``token`` for tests).
+
+    ``event_hooks`` are httpx's request/response hooks, installed on the API
+    client: the daemon's metrics count and time every call through them.
+    """
     token = token or (None if settings.api.embedded else settings.token())
     if token is not None:
         REDACTOR.add(token.get_secret_value())
@@ -170,10 +181,11 @@ def build(
                 base_url=settings.api.base_url.rstrip("/"),
                 transport=transport,
                 auth=TokenAuth(token or SecretStr("")),
+                event_hooks=event_hooks,
             )
         else:
             codes = sorted({f.dealer_code for f in settings.feeds if f.dealer_code})
-            http = build_http(settings.api, token, codes)
+            http = build_http(settings.api, token, codes, event_hooks)
     except Exception:
         engine.dispose()
         raise

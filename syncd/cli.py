@@ -21,7 +21,7 @@ import orjson
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, logs, service, views
+from syncd import bootstrap, config, daemon, logs, service, views
 from syncd.errors import (
     ApiAuthError,
     ConfigError,
@@ -249,6 +249,21 @@ def db_upgrade(ctx: click.Context) -> None:
     settings = _settings(ctx)
     bootstrap.build_engine(settings, upgrade=True).dispose()
     click.echo("database schema is up to date")
+
+
+@main.command("daemon")
+@click.pass_context
+@handle_errors
+def daemon_cmd(ctx: click.Context) -> None:
+    """Sync every feed on a schedule and when it changes, until SIGTERM (see docs/operations.md)."""
+
+    def load() -> config.Settings:  # again on SIGHUP
+        settings = _settings(ctx)
+        if not settings.feeds:
+            raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
+        return settings
+
+    asyncio.run(daemon.Daemon(load).run())
 
 
 main.add_command(sandbox)

@@ -96,6 +96,32 @@ class LogSettings(BaseModel):
     format: Literal["auto", "json", "console"] = "auto"
 
 
+class DaemonSettings(BaseModel):
+    """``[daemon]``: the schedule, health/metrics endpoint and stop of ``syncd daemon``."""
+
+    model_config = _Strict
+    interval: PositiveFloat = 300.0
+    feed_poll_interval: PositiveFloat = 5.0
+    reconcile_interval: PositiveFloat = 120.0
+    housekeeping_interval: PositiveFloat = 3600.0
+    retention_days: Annotated[float, Field(gt=0)] = 90.0
+    ready_max_age: PositiveFloat = 1800.0
+    health_host: str = "127.0.0.1"
+    health_port: Annotated[int, Field(ge=0, le=65535)] = 9464
+    stop_timeout: PositiveFloat = 30.0
+    watchdog: bool = True
+
+    @model_validator(mode="after")
+    def _check_ready_bound(self) -> DaemonSettings:
+        # A bound shorter than the interval would make /readyz fail between two runs.
+        if self.ready_max_age <= self.interval:
+            raise ValueError(
+                f"ready_max_age ({self.ready_max_age:g}) must be longer than "
+                f"interval ({self.interval:g})"
+            )
+        return self
+
+
 class Settings(BaseModel):
     """The whole configuration file."""
 
@@ -105,6 +131,7 @@ class Settings(BaseModel):
     feeds: tuple[FeedSettings, ...] = ()
     sync: SyncSettings = SyncSettings()
     log: LogSettings = LogSettings()
+    daemon: DaemonSettings = DaemonSettings()
     source: str = Field(default="<defaults>", exclude=True)
 
     def token(self) -> SecretStr | None:

@@ -84,9 +84,11 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
-    # Libraries are chatty at debug; keep them one step quieter than syncd itself.
-    for noisy in ("httpx", "httpcore", "sqlalchemy", "apscheduler", "uvicorn.access"):
-        logging.getLogger(noisy).setLevel(max(logging.INFO, root.level))
+    # Libraries are chatty (SQLAlchemy logs every statement at INFO, httpx every
+    # request): they speak at WARNING, and at INFO only when syncd runs at debug.
+    library_level = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
+    for noisy in ("httpx", "httpcore", "sqlalchemy", "alembic", "apscheduler", "uvicorn.access"):
+        logging.getLogger(noisy).setLevel(max(library_level, root.level))
 
 
 def _noop(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:

@@ -29,6 +29,7 @@ from syncd.models import Payload
 # cannot write ints wider than 64 bits; such values stay floats.
 _EXACT_FLOAT_LIMIT = 2.0**53
 
+
 def normalise(value: Any) -> Any:
     """The value with integral floats as ints and every mapping a plain dict.
 

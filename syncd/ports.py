@@ -15,6 +15,7 @@ from syncd.models import (
     Accepted,
     Action,
     FeedMeta,
+    LogEntry,
     MirrorAd,
     Outcome,
     Payload,
@@ -111,6 +112,27 @@ class Mirror(Protocol):
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs, newest first."""
+        ...
+
+    def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:
+        """How many ads (of one dealer, or all when None) have each status.
+
+        Every status of ``syncd.mirror.status.AD_STATUSES`` is present (zero if
+        none): live, processing, failed, rejected, deleted, pending.
+        """
+        ...
+
+    def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
+        """Ads whose stage is ERROR or REJECTED, most recently updated first."""
+        ...
+
+    def action_logs(self, dealer_code: str, source_id: str) -> list[LogEntry]:
+        """Every stored action-log entry of one ad, oldest first."""
+        ...
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete action-log entries created before ``older_than`` and runs that
+        ended (or, never finished, started) before it; returns how many rows."""
         ...
 
 

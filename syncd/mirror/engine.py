@@ -7,6 +7,8 @@ at import time. :func:`db_errors` turns every SQLAlchemy exception into
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -56,9 +58,9 @@ def _configure_sqlite(engine: Engine) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            _enable_wal(cursor)
+            cursor.execute("PRAGMA foreign_keys=ON")
         finally:
             cursor.close()
 
@@ -69,6 +71,22 @@ def _configure_sqlite(engine: Engine) -> None:
         # is locked" without waiting for busy_timeout.
         flavour = conn.get_execution_options().get(BEGIN_OPTION, "")
         conn.exec_driver_sql(f"BEGIN {flavour}".strip())
+
+
+def _enable_wal(cursor: sqlite3.Cursor) -> None:
+    # Switching a new file to WAL needs an exclusive lock, and SQLite answers
+    # "database is locked" at once (busy_timeout does not apply) while another
+    # process opening the same new file holds it: retry until the timeout.
+    deadline = time.monotonic() + SQLITE_BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+        else:
+            return
 
 
 def writer(engine: Engine) -> Engine:

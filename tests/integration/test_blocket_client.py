@@ -17,9 +17,21 @@ from syncd.models import Accepted, LogState, Rejected, RemoteState
 TOKEN = "secret-token-value-123"
 Handler = Callable[[httpx.Request], httpx.Response]
 
-AD = {"id": "u1", "source_id": "s1", "state": "created", "blocket_ad_id": None,
-      "log": [{"request_id": "r1", "created": "2026-11-25T12:00:01Z", "action": "create",
-               "state": "processing", "external_message": None}]}
+AD = {
+    "id": "u1",
+    "source_id": "s1",
+    "state": "created",
+    "blocket_ad_id": None,
+    "log": [
+        {
+            "request_id": "r1",
+            "created": "2026-11-25T12:00:01Z",
+            "action": "create",
+            "state": "processing",
+            "external_message": None,
+        }
+    ],
+}
 
 
 @pytest.fixture(autouse=True)
@@ -30,9 +42,11 @@ def _fast_retries() -> Iterator[None]:
 
 
 def client(handler: Handler, **kwargs: object) -> BlocketClient:
-    http = httpx.AsyncClient(base_url="https://api.test/pro-import-api",
-                             transport=httpx.MockTransport(handler),
-                             auth=TokenAuth(SecretStr(TOKEN)))
+    http = httpx.AsyncClient(
+        base_url="https://api.test/pro-import-api",
+        transport=httpx.MockTransport(handler),
+        auth=TokenAuth(SecretStr(TOKEN)),
+    )
     return BlocketClient(http, **kwargs)  # type: ignore[arg-type]
 
 
@@ -52,19 +66,27 @@ async def test_create_posts_the_body_with_token_and_dealer() -> None:
     request = seen[0]
     assert (request.method, request.url.path) == ("POST", "/pro-import-api/v4/ad")
     assert request.headers["X-Auth-Token"] == TOKEN
-    assert json.loads(request.content) == {"source_id": "s1", "category_id": 2048,
-                                           "title": "T", "dealer_code": "D1"}
+    assert json.loads(request.content) == {
+        "source_id": "s1",
+        "category_id": 2048,
+        "title": "T",
+        "dealer_code": "D1",
+    }
 
 
 @pytest.mark.anyio
 async def test_validation_errors_become_a_rejection_with_dotted_fields() -> None:
     """A DRF-style 400 body is flattened to field: reason lines, nested fields dotted."""
-    body = {"title": ["This field is required."],
-            "category_fields": {"brand": ['"x" is not a valid choice.']}}
+    body = {
+        "title": ["This field is required."],
+        "category_fields": {"brand": ['"x" is not a valid choice.']},
+    }
     result = await client(lambda r: httpx.Response(400, json=body)).update("", "s1", {"a": 1})
     assert isinstance(result, Rejected)
-    assert result.messages == ("title: This field is required.",
-                               'category_fields.brand: "x" is not a valid choice.')
+    assert result.messages == (
+        "title: This field is required.",
+        'category_fields.brand: "x" is not a valid choice.',
+    )
 
 
 @pytest.mark.anyio
@@ -73,7 +95,8 @@ async def test_auth_errors_stop_and_never_show_the_token(status: int) -> None:
     """401/403 raise ApiAuthError whose text says what to check, without the token."""
     with pytest.raises(ApiAuthError) as info:
         await client(lambda r: httpx.Response(status, json={"detail": "Invalid token"})).delete(
-            "", "s1")
+            "", "s1"
+        )
     assert "api.token" in str(info.value)
     assert TOKEN not in str(info.value)
     assert info.value.__cause__ is None
@@ -99,6 +122,7 @@ async def test_persistent_429_raises_rate_limited_with_retry_after() -> None:
 @pytest.mark.anyio
 async def test_timeouts_become_api_unavailable() -> None:
     """A timeout on every attempt raises ApiUnavailable, not an httpx exception."""
+
     def handler(request: httpx.Request) -> httpx.Response:
         raise httpx.ReadTimeout("slow", request=request)
 
@@ -109,18 +133,26 @@ async def test_timeouts_become_api_unavailable() -> None:
 @pytest.mark.anyio
 async def test_get_of_unknown_ad_is_none() -> None:
     """404 on GET /ad/{source_id} means the API does not know the ad."""
-    assert await client(lambda r: httpx.Response(404, json={"detail": "Not found."})).get(
-        "", "s1") is None
+    assert (
+        await client(lambda r: httpx.Response(404, json={"detail": "Not found."})).get("", "s1")
+        is None
+    )
 
 
 @pytest.mark.anyio
 async def test_list_with_logs_pages_and_reads_both_spellings() -> None:
     """The list is read page by page; `logs`/`message` are accepted like `log`."""
-    old_style = {"source_id": "s2", "state": "deleted",
-                 "logs": [{"created": "2026-11-25 12:00:00", "action": "delete",
-                           "state": "done", "message": "ok"}]}
-    pages = {"0": {"count": 2, "next": "n", "previous": None, "results": [AD]},
-             "1": {"count": 2, "next": None, "previous": "p", "results": [old_style]}}
+    old_style = {
+        "source_id": "s2",
+        "state": "deleted",
+        "logs": [
+            {"created": "2026-11-25 12:00:00", "action": "delete", "state": "done", "message": "ok"}
+        ],
+    }
+    pages = {
+        "0": {"count": 2, "next": "n", "previous": None, "results": [AD]},
+        "1": {"count": 2, "next": None, "previous": "p", "results": [old_style]},
+    }
     seen: list[httpx.QueryParams] = []
 
     def handler(request: httpx.Request) -> httpx.Response:

@@ -25,9 +25,13 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
     settings = config.load(example)
     assert settings.api.version == 4
     text = example.read_text(encoding="utf-8")
-    sections = {"database": config.DatabaseSettings, "api": config.ApiSettings,
-                "feeds": config.FeedSettings, "sync": config.SyncSettings,
-                "log": config.LogSettings}
+    sections = {
+        "database": config.DatabaseSettings,
+        "api": config.ApiSettings,
+        "feeds": config.FeedSettings,
+        "sync": config.SyncSettings,
+        "log": config.LogSettings,
+    }
     for section, model in sections.items():
         for key in model.model_fields:
             assert f"{key} =" in text, f"{section}.{key} is not documented"
@@ -35,7 +39,7 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
 
 def test_errors_name_the_key(tmp_path: Path) -> None:
     """A wrong value is reported with its dotted key and the file."""
-    path = _write(tmp_path, '[api]\nversion = 5\n')
+    path = _write(tmp_path, "[api]\nversion = 5\n")
     with pytest.raises(ConfigError, match=r"syncd.toml: api.version: "):
         config.load(path)
 

@@ -47,8 +47,9 @@ def test_bom_is_tolerated(tmp_path: Path) -> None:
         (f'{AD}\n{{"source_id": '.encode(), "jsonl", r"feed.jsonl:2:\d+: not valid JSON"),
     ],
 )
-def test_broken_files_stop_with_file_and_line(tmp_path: Path, data: bytes, fmt: str,
-                                               message: str) -> None:
+def test_broken_files_stop_with_file_and_line(
+    tmp_path: Path, data: bytes, fmt: str, message: str
+) -> None:
     """Truncated JSON, bad UTF-8 and the wrong shape raise FeedError naming file and line."""
     with pytest.raises(FeedError, match=message):
         _read(tmp_path, data, fmt)

@@ -1,0 +1,5 @@
+"""``python -m syncd``: the same as the ``syncd`` command."""
+
+from syncd.cli import main
+
+main()

@@ -1,0 +1,149 @@
+"""The daemon's Prometheus metrics, and the httpx event hooks that count API calls.
+
+Every metric lives in the registry of one :class:`Metrics` (never the
+process-global default registry), so tests and reloads start from a known
+state. The names, with their labels:
+
+====================================  ====================  ===============================
+metric                                labels                meaning
+====================================  ====================  ===============================
+syncd_runs_total                      dealer_code, outcome  finished sync runs (success,
+                                                            partial, failed)
+syncd_api_requests_total              method, status        HTTP calls to the API that got
+                                                            an answer, by status code
+syncd_api_request_duration_seconds    method                latency of those calls
+syncd_ads                             dealer_code, state    ads in the mirror by status
+syncd_actions_in_flight               dealer_code           calls sent, outcome not known
+syncd_errors_total                    job, kind             jobs that raised, by error class
+syncd_last_success_timestamp_seconds  dealer_code           end of the last successful run
+syncd_feed_age_seconds                dealer_code           age of the feed file (NaN:
+                                                            missing)
+syncd_job_duration_seconds            job                   how long each daemon job ran
+====================================  ====================  ===============================
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import httpx
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+CONTENT_TYPE = CONTENT_TYPE_LATEST
+_STARTED = "syncd_started"  # request extension holding the send time (perf_counter)
+LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+
+EventHooks = Mapping[str, list[Callable[..., Any]]]
+
+
+def feed_age(path: str, now: float) -> float:
+    """Seconds since the feed file was last modified; NaN when it cannot be read."""
+    try:
+        return max(0.0, now - os.stat(path).st_mtime)
+    except OSError:
+        return math.nan
+
+
+class Metrics:
+    """The metrics of one daemon process."""
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        self.registry = registry or CollectorRegistry(auto_describe=True)
+        r = self.registry
+        self.runs = Counter(
+            "syncd_runs", "Finished sync runs by outcome.", ["dealer_code", "outcome"], registry=r
+        )
+        self.api_requests = Counter(
+            "syncd_api_requests",
+            "HTTP calls to the Pro Import API that got an answer, by method and status.",
+            ["method", "status"],
+            registry=r,
+        )
+        self.api_latency = Histogram(
+            "syncd_api_request_duration_seconds",
+            "Latency of HTTP calls to the Pro Import API.",
+            ["method"],
+            buckets=LATENCY_BUCKETS,
+            registry=r,
+        )
+        self.ads = Gauge(
+            "syncd_ads", "Ads in the mirror by status.", ["dealer_code", "state"], registry=r
+        )
+        self.in_flight = Gauge(
+            "syncd_actions_in_flight",
+            "Calls accepted by the API whose action logs are still processing.",
+            ["dealer_code"],
+            registry=r,
+        )
+        self.errors = Counter(
+            "syncd_errors",
+            "Jobs that ended with an error, by error class.",
+            ["job", "kind"],
+            registry=r,
+        )
+        self.last_success = Gauge(
+            "syncd_last_success_timestamp_seconds",
+            "Unix time of the end of the last successful (or partial) run.",
+            ["dealer_code"],
+            registry=r,
+        )
+        self.feed_age = Gauge(
+            "syncd_feed_age_seconds",
+            "Seconds since the feed file was last modified (NaN when it is missing).",
+            ["dealer_code"],
+            registry=r,
+        )
+        self.job_duration = Histogram(
+            "syncd_job_duration_seconds", "How long each daemon job ran.", ["job"], registry=r
+        )
+
+    def render(self) -> bytes:
+        """The registry in the Prometheus text format."""
+        return generate_latest(self.registry)
+
+    def watch_feed(self, dealer_code: str, path: str) -> None:
+        """Report the age of this feed file, read afresh at every scrape."""
+        self.feed_age.labels(dealer_code).set_function(lambda: feed_age(path, time.time()))
+
+    def forget_feeds(self) -> None:
+        """Drop the feed-age series (before a reload re-adds the configured ones)."""
+        self.feed_age.clear()
+
+    def record_run(self, dealer_code: str, outcome: str, at: float) -> None:
+        """Count a finished run; a success or partial run moves the last-success time."""
+        self.runs.labels(dealer_code, outcome).inc()
+        if outcome in ("success", "partial"):
+            self.last_success.labels(dealer_code).set(at)
+
+    def record_error(self, job: str, exc: BaseException) -> None:
+        """Count a job that raised, labelled with the error's class name."""
+        self.errors.labels(job, type(exc).__name__).inc()
+
+    def record_ads(self, dealer_code: str, counts: Mapping[str, int], in_flight: int) -> None:
+        """Set the ads-by-status and in-flight gauges of one dealer."""
+        for state, n in counts.items():
+            self.ads.labels(dealer_code, state).set(n)
+        self.in_flight.labels(dealer_code).set(in_flight)
+
+    def event_hooks(self) -> dict[str, list[Callable[..., Any]]]:
+        """httpx AsyncClient event hooks that time and count every API call."""
+
+        async def on_request(request: httpx.Request) -> None:
+            request.extensions[_STARTED] = time.perf_counter()
+
+        async def on_response(response: httpx.Response) -> None:
+            self.observe(response.request, str(response.status_code))
+
+        return {"request": [on_request], "response": [on_response]}
+
+    def observe(self, request: httpx.Request, status: str) -> None:
+        """Count one call and, when its start was recorded, its latency."""
+        self.api_requests.labels(request.method, status).inc()
+        started = request.extensions.get(_STARTED)
+        if isinstance(started, float):
+            self.api_latency.labels(request.method).observe(time.perf_counter() - started)

@@ -1,0 +1,313 @@
+"""The ``Mirror`` port on SQLAlchemy Core: SQLite by default, PostgreSQL in production.
+
+Thin: each method is one short transaction that commits before it returns,
+and no SQLAlchemy exception leaves it (they become MirrorUnavailable).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+from typing import Any, TypeAlias
+
+from sqlalchemy import Engine, Table, case, delete, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection
+from sqlalchemy.sql.dml import Insert
+
+from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.rows import (
+    AD_COLUMNS,
+    LOG_COLUMNS,
+    RUN_COLUMNS,
+    ad_from_row,
+    encode_json,
+    gc_paused,
+    known_ids,
+    log_from_row,
+    log_values,
+    run_from_row,
+)
+from syncd.mirror.schema import action_logs, ads, runs
+from syncd.mirror.status import AD_STATUSES, FAILING_STAGES, ad_status
+from syncd.models import (
+    Accepted,
+    Action,
+    Delete,
+    FeedMeta,
+    LogEntry,
+    MirrorAd,
+    Outcome,
+    Rejected,
+    RemoteAd,
+    RemoteState,
+    RunSummary,
+    Stage,
+)
+
+_DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
+
+Key: TypeAlias = tuple[str, str]
+"""An ad's key: (dealer_code, source_id)."""
+
+
+def _key(value: Action | Outcome) -> Key:
+    return (value.dealer_code, value.source_id)
+
+
+class SqlMirror:
+    """The mirror in a SQL database whose schema is at the migrations' head.
+
+    ``engine`` comes from :func:`syncd.mirror.engine.make_engine` (the caller
+    owns it and disposes of it).
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.dialect.name not in _DIALECT_INSERTS:
+            raise ValueError(f"SqlMirror supports SQLite and PostgreSQL, not {engine.dialect.name}")
+        self._engine = engine
+        self._writer = writer(engine)
+        self._insert_ignore = _DIALECT_INSERTS[engine.dialect.name]
+
+    # --- reads -----------------------------------------------------------------
+
+    def load(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer, by source_id."""
+        query = select(*AD_COLUMNS).where(ads.c.dealer_code == dealer_code)
+        with db_errors("loading the mirror"), self._engine.connect() as conn, gc_paused():
+            return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
+
+    def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
+        """One ad, or None."""
+        query = select(*AD_COLUMNS).where(
+            ads.c.dealer_code == dealer_code, ads.c.source_id == source_id
+        )
+        with db_errors("reading an ad"), self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return ad_from_row(row) if row is not None else None
+
+    def in_flight(self, dealer_code: str) -> list[MirrorAd]:
+        """Ads whose stage is SENT (awaiting their action logs), by source_id."""
+        return self._by_stage(dealer_code, Stage.SENT)
+
+    def intents(self, dealer_code: str) -> list[MirrorAd]:
+        """Ads whose stage is INTENT (outcome unknown after a crash), by source_id."""
+        return self._by_stage(dealer_code, Stage.INTENT)
+
+    def _by_stage(self, dealer_code: str, stage: Stage) -> list[MirrorAd]:
+        query = (
+            select(*AD_COLUMNS)
+            .where(ads.c.dealer_code == dealer_code, ads.c.stage == stage.value)
+            .order_by(ads.c.source_id)
+        )
+        with db_errors(f"listing {stage.value} ads"), self._engine.connect() as conn:
+            return [ad_from_row(row) for row in conn.execute(query)]
+
+    # --- the intent-before-send record -------------------------------------------
+
+    def record_intent(self, action: Action, now: datetime) -> None:
+        """Before sending: last_op, stage=INTENT, pending_hash, sent_at=now (row created if new).
+
+        ``pending_hash`` is the action's payload hash (None for a Delete).
+        """
+        pending = None if isinstance(action, Delete) else action.payload_hash
+        values = {
+            "last_op": action.op.value,
+            "stage": Stage.INTENT.value,
+            "pending_hash": pending,
+            "sent_at": now,
+        }
+        self._write("recording an intent", _key(action), values, now)
+
+    def record_accepted(self, action: Action, result: Accepted, now: datetime) -> None:
+        """After a 2xx: stage=SENT, request_id, payload (Create/Update), ids, message None."""
+        values: dict[str, Any] = {
+            "stage": Stage.SENT.value,
+            "request_id": result.request_id,
+            "message": None,
+        }
+        if not isinstance(action, Delete):
+            values |= {
+                "payload": encode_json(action.payload),
+                "payload_hash": action.payload_hash,
+                "remote_state": RemoteState.CREATED.value,
+                "category_id": action.category_id,
+            }
+        values |= known_ids(result.remote)
+        self._write("recording an accepted call", _key(action), values, now)
+
+    def record_rejected(self, action: Action, result: Rejected, now: datetime) -> None:
+        """After a 4xx: stage=REJECTED, message=result.message; payload untouched."""
+        values = {"stage": Stage.REJECTED.value, "message": result.message}
+        self._write("recording a rejected call", _key(action), values, now)
+
+    def record_outcome(self, outcome: Outcome, now: datetime) -> None:
+        """Stage, message, remote_state (if given), ids (if given); each log entry once."""
+        values: dict[str, Any] = {"stage": outcome.stage.value, "message": outcome.message}
+        if outcome.remote_state is not None:
+            values["remote_state"] = outcome.remote_state.value
+        values |= known_ids(outcome)
+        with db_errors("recording an outcome"), self._writer.begin() as conn:
+            ad_id = self._upsert(conn, _key(outcome), values, now)
+            self._store_logs(conn, ad_id, outcome.logs, now)
+
+    def forget_intent(
+        self, dealer_code: str, source_id: str, remote: RemoteAd | None, now: datetime
+    ) -> None:
+        """Resolve an INTENT left by a crash, after reading the ad back (see the port).
+
+        Does nothing when there is no row for the ad.
+        """
+        values: dict[str, Any] = {"stage": None, "updated_at": now}
+        if remote is None:
+            # Never accepted (no payload): the API has never held it.
+            values["remote_state"] = case((ads.c.payload.is_(None), None), else_=ads.c.remote_state)
+        else:
+            values["remote_state"] = remote.state.value
+            values |= known_ids(remote)
+        statement = (
+            update(ads)
+            .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
+            .values(values)
+        )
+        with db_errors("resolving an intent"), self._writer.begin() as conn:
+            conn.execute(statement)
+
+    def _write(self, doing: str, key: Key, values: Mapping[str, Any], now: datetime) -> None:
+        with db_errors(doing), self._writer.begin() as conn:
+            self._upsert(conn, key, values, now)
+
+    def _upsert(self, conn: Connection, key: Key, values: Mapping[str, Any], now: datetime) -> int:
+        """Set ``values`` on the ad's row, creating the row first if there is none.
+
+        Returns the row's id. The UPDATE comes first: the row nearly always exists,
+        and an INSERT that conflicts would still use up a PostgreSQL sequence value.
+        """
+        dealer_code, source_id = key
+        statement = (
+            update(ads)
+            .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
+            .values({**values, "updated_at": now})
+            .returning(ads.c.id)
+        )
+        ad_id = conn.execute(statement).scalar_one_or_none()
+        if ad_id is None:
+            new_row = {"dealer_code": dealer_code, "source_id": source_id}
+            conn.execute(
+                self._ignoring_conflicts(ads, ["dealer_code", "source_id"]),
+                {**new_row, "created_at": now, "updated_at": now},
+            )
+            ad_id = conn.execute(statement).scalar_one()
+        return int(ad_id)
+
+    def _store_logs(
+        self, conn: Connection, ad_id: int, logs: Iterable[LogEntry], now: datetime
+    ) -> None:
+        rows = [log_values(ad_id, entry, now) for entry in logs]
+        if rows:
+            keys = ["ad_id", "request_id", "action", "state", "created"]
+            conn.execute(self._ignoring_conflicts(action_logs, keys), rows)
+
+    def _ignoring_conflicts(self, table: Table, keys: list[str]) -> Insert:
+        statement: Any = self._insert_ignore(table)
+        ignoring: Insert = statement.on_conflict_do_nothing(index_elements=keys)
+        return ignoring
+
+    # --- runs ------------------------------------------------------------------
+
+    def start_run(self, dealer_code: str, meta: FeedMeta | None, now: datetime) -> int:
+        """Insert a run row and return its id."""
+        values: dict[str, Any] = {"dealer_code": dealer_code, "started_at": now}
+        if meta is not None:
+            values |= {
+                "feed_path": meta.path,
+                "feed_checksum": meta.checksum,
+                "feed_size": meta.size,
+                "feed_modified_at": meta.modified_at,
+            }
+        statement = insert(runs).values(values).returning(runs.c.id)
+        with db_errors("starting a run"), self._writer.begin() as conn:
+            run_id: int = conn.execute(statement).scalar_one()
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        counts: dict[str, int],
+        message: str | None,
+        now: datetime,
+    ) -> None:
+        """Close a run row with its outcome, counts and message (LookupError if unknown)."""
+        statement = (
+            update(runs)
+            .where(runs.c.id == run_id)
+            .values(finished_at=now, outcome=outcome, counts=encode_json(counts), message=message)
+        )
+        with db_errors("finishing a run"), self._writer.begin() as conn:
+            found = conn.execute(statement).rowcount
+        if not found:
+            raise LookupError(f"no run {run_id} in the mirror")
+
+    def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
+        """The latest runs (of one dealer, or of all when None), newest first."""
+        query = select(*RUN_COLUMNS).order_by(runs.c.started_at.desc(), runs.c.id.desc())
+        if dealer_code is not None:
+            query = query.where(runs.c.dealer_code == dealer_code)
+        with db_errors("listing runs"), self._engine.connect() as conn:
+            return [run_from_row(row) for row in conn.execute(query.limit(limit))]
+
+    # --- status and housekeeping ---------------------------------------------------
+
+    def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:
+        """How many ads have each status (every status present, zero if none)."""
+        query = select(ads.c.stage, ads.c.remote_state, func.count()).group_by(
+            ads.c.stage, ads.c.remote_state
+        )
+        if dealer_code is not None:
+            query = query.where(ads.c.dealer_code == dealer_code)
+        counts = dict.fromkeys(AD_STATUSES, 0)
+        with db_errors("counting ads"), self._engine.connect() as conn:
+            for stage, remote_state, n in conn.execute(query):
+                status = ad_status(
+                    Stage(stage) if stage else None,
+                    RemoteState(remote_state) if remote_state else None,
+                )
+                counts[status] += n
+        return counts
+
+    def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
+        """Ads whose latest call ended in ERROR or was REJECTED, newest first."""
+        query = (
+            select(*AD_COLUMNS)
+            .where(ads.c.stage.in_([s.value for s in FAILING_STAGES]))
+            .order_by(ads.c.updated_at.desc(), ads.c.id.desc())
+            .limit(limit)
+        )
+        if dealer_code is not None:
+            query = query.where(ads.c.dealer_code == dealer_code)
+        with db_errors("listing failing ads"), self._engine.connect() as conn:
+            return [ad_from_row(row) for row in conn.execute(query)]
+
+    def action_logs(self, dealer_code: str, source_id: str) -> list[LogEntry]:
+        """Every stored action-log entry of one ad, oldest first."""
+        query = (
+            select(*LOG_COLUMNS)
+            .join(ads, ads.c.id == action_logs.c.ad_id)
+            .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
+            .order_by(action_logs.c.created, action_logs.c.id)
+        )
+        with db_errors("reading action logs"), self._engine.connect() as conn:
+            return [log_from_row(row) for row in conn.execute(query)]
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete action-log entries created, and runs ended (or started, if they never
+        ended), before ``older_than``; returns how many rows were deleted."""
+        ended = or_(
+            runs.c.finished_at < older_than,
+            runs.c.finished_at.is_(None) & (runs.c.started_at < older_than),
+        )
+        with db_errors("pruning"), self._writer.begin() as conn:
+            logs = conn.execute(delete(action_logs).where(action_logs.c.created < older_than))
+            old_runs = conn.execute(delete(runs).where(ended))
+            return logs.rowcount + old_runs.rowcount

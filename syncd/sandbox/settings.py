@@ -1,0 +1,67 @@
+"""Every knob of the sandbox, as frozen, validated values.
+
+:class:`SandboxSettings` is fixed for the life of an app; :class:`Faults` can be
+replaced while the app runs (``PUT /_sandbox/faults``), so a test can turn
+latency, errors, rate limits, dropped connections, timeouts, stuck actions and
+broken images on and off mid-run.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+DEV_SECRET = "syncd-sandbox-development-secret-not-for-production"  # noqa: S105
+"""The default HS256 secret, a fixed and documented development value so that
+``syncd sandbox token`` and a running ``syncd sandbox`` agree without setup.
+It only protects a local tool; never use it anywhere real."""
+
+MIN_SECRET_LENGTH = 32
+"""HS256 keys shorter than this make PyJWT warn (RFC 7518 §3.2); refuse them."""
+
+ScriptedFault = Literal["ok", "500", "502", "503", "504", "429", "drop", "timeout"]
+
+
+class Faults(BaseModel):
+    """The faults the sandbox injects into API answers (never into ``/_sandbox``).
+
+    Random faults draw from one RNG seeded with ``seed`` each time the faults
+    are set, so a run is reproducible. ``script`` is consumed first, one entry
+    per API request, for tests that need an exact sequence.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    latency: float = Field(0.0, ge=0, description="seconds added before every API answer")
+    error_rate: float = Field(0.0, ge=0, le=1, description="share of 5xx answers")
+    error_statuses: tuple[int, ...] = Field((500, 502, 503), min_length=1)
+    rate_limit: float = Field(0.0, ge=0, description="requests per second; 0 = unlimited")
+    retry_after: int | None = Field(None, ge=0, description="fixed Retry-After for 429s")
+    drop_rate: float = Field(0.0, ge=0, le=1, description="share of dropped connections")
+    timeout_rate: float = Field(0.0, ge=0, le=1, description="share of answers that stall")
+    timeout_seconds: float = Field(30.0, ge=0, description="how long a stalled answer waits")
+    script: tuple[ScriptedFault, ...] = ()
+    late: bool = Field(False, description="5xx/drop happen after the request was applied")
+    methods: frozenset[str] = Field(frozenset(), description="random faults only for these")
+    stuck_actions: frozenset[str] = Field(frozenset(), description='actions kept processing; "*"')
+    stuck_source_ids: frozenset[str] = Field(frozenset(), description="limit stuck to these ads")
+    broken_image_hosts: tuple[str, ...] = ("broken.example",)
+    broken_image_paths: tuple[str, ...] = ("*/broken/*",)
+    seed: int = 0
+
+
+class SandboxSettings(BaseModel):
+    """The sandbox's configuration, fixed for the life of one app."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    secret: str = Field(DEV_SECRET, min_length=MIN_SECRET_LENGTH)
+    processing_delay: float = Field(1.0, ge=0, description="seconds per action in a chain")
+    state_path: Path | None = None
+    strict_source_ids: bool = Field(False, description="a source_id is never reused")
+    faults: Faults = Faults()
+    journal_limit: int = Field(100_000, ge=1)
+    page_size: int = Field(100, ge=1, description="default limit of list endpoints")
+    max_page_size: int = Field(1000, ge=1)

@@ -1,0 +1,256 @@
+"""Hand-written fakes of syncd's ports, for unit tests of the service layer.
+
+Each fake keeps the documented semantics of its port (the contract tests in
+``tests/integration/test_mirror_contract.py`` run the same assertions against
+the fake and the real adapter).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+
+from syncd.mirror.status import AD_STATUSES, FAILING_STAGES, ad_status
+from syncd.models import (
+    Accepted,
+    Action,
+    Delete,
+    FeedMeta,
+    LogEntry,
+    MirrorAd,
+    Outcome,
+    Payload,
+    Rejected,
+    RemoteAd,
+    RemoteState,
+    RunSummary,
+    Stage,
+)
+
+_ID_FIELDS = ("remote_id", "blocket_ad_id", "blocket_store_id", "offer_id")
+
+
+def _utc(when: datetime) -> datetime:
+    # Like the SQL mirror: naive datetimes are refused, aware ones come back in UTC.
+    if when.tzinfo is None or when.utcoffset() is None:
+        raise ValueError(f"naive datetime {when.isoformat()} (syncd stores aware UTC)")
+    return when.astimezone(UTC)
+
+
+def _stored(payload: Payload) -> dict[str, Any]:
+    # The SQL mirror stores JSON: tuples come back as lists, mappings as dicts.
+    def plain(value: Any) -> Any:
+        if isinstance(value, tuple | set | frozenset):
+            return list(value)
+        return dict(value)
+
+    loaded = orjson.loads(orjson.dumps(payload, default=plain))
+    assert isinstance(loaded, dict)
+    return loaded
+
+
+def _ids(source: RemoteAd | Outcome | None) -> dict[str, str]:
+    if source is None:
+        return {}
+    found = {name: getattr(source, name) for name in _ID_FIELDS}
+    return {name: value for name, value in found.items() if value is not None}
+
+
+@dataclass
+class _Run:
+    run_id: int
+    dealer_code: str
+    started_at: datetime
+    meta: FeedMeta | None
+    finished_at: datetime | None = None
+    outcome: str | None = None
+    counts: dict[str, int] = field(default_factory=dict)
+    message: str | None = None
+
+
+class FakeMirror:
+    """The ``Mirror`` port in memory: dicts keyed by (dealer_code, source_id)."""
+
+    def __init__(self) -> None:
+        self.ads: dict[tuple[str, str], MirrorAd] = {}
+        self.logs: dict[tuple[str, str], list[tuple[LogEntry, datetime]]] = {}
+        self._runs: dict[int, _Run] = {}
+        self._order: dict[tuple[str, str], int] = {}  # insertion order, ties in failing()
+
+    # --- reads -----------------------------------------------------------------
+
+    def load(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer, by source_id."""
+        return {s: ad for (d, s), ad in self.ads.items() if d == dealer_code}
+
+    def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
+        """One ad, or None."""
+        return self.ads.get((dealer_code, source_id))
+
+    def in_flight(self, dealer_code: str) -> list[MirrorAd]:
+        """Ads whose stage is SENT, by source_id."""
+        return self._by_stage(dealer_code, Stage.SENT)
+
+    def intents(self, dealer_code: str) -> list[MirrorAd]:
+        """Ads whose stage is INTENT, by source_id."""
+        return self._by_stage(dealer_code, Stage.INTENT)
+
+    def _by_stage(self, dealer_code: str, stage: Stage) -> list[MirrorAd]:
+        found = [ad for ad in self.load(dealer_code).values() if ad.stage is stage]
+        return sorted(found, key=lambda ad: ad.source_id)
+
+    # --- writes ----------------------------------------------------------------
+
+    def _set(self, dealer_code: str, source_id: str, now: datetime, **values: Any) -> None:
+        key = (dealer_code, source_id)
+        ad = self.ads.get(key) or MirrorAd(dealer_code, source_id)
+        self._order.setdefault(key, len(self._order))
+        self.ads[key] = replace(ad, **values, updated_at=_utc(now))
+
+    def record_intent(self, action: Action, now: datetime) -> None:
+        """Before sending: last_op, stage=INTENT, pending_hash, sent_at=now."""
+        pending = None if isinstance(action, Delete) else action.payload_hash
+        self._set(
+            action.dealer_code,
+            action.source_id,
+            now,
+            last_op=action.op,
+            stage=Stage.INTENT,
+            pending_hash=pending,
+            sent_at=_utc(now),
+        )
+
+    def record_accepted(self, action: Action, result: Accepted, now: datetime) -> None:
+        """After a 2xx: stage=SENT, request_id, payload (Create/Update), ids, message None."""
+        values: dict[str, Any] = {
+            "stage": Stage.SENT,
+            "request_id": result.request_id,
+            "message": None,
+        }
+        if not isinstance(action, Delete):
+            values |= {
+                "payload": _stored(action.payload),
+                "payload_hash": action.payload_hash,
+                "remote_state": RemoteState.CREATED,
+                "category_id": action.category_id,
+            }
+        self._set(action.dealer_code, action.source_id, now, **values, **_ids(result.remote))
+
+    def record_rejected(self, action: Action, result: Rejected, now: datetime) -> None:
+        """After a 4xx: stage=REJECTED, message=result.message."""
+        self._set(
+            action.dealer_code, action.source_id, now, stage=Stage.REJECTED, message=result.message
+        )
+
+    def record_outcome(self, outcome: Outcome, now: datetime) -> None:
+        """Stage, message, remote_state (if given), ids (if given); each log entry once."""
+        values: dict[str, Any] = {"stage": outcome.stage, "message": outcome.message}
+        if outcome.remote_state is not None:
+            values["remote_state"] = outcome.remote_state
+        self._set(outcome.dealer_code, outcome.source_id, now, **values, **_ids(outcome))
+        stored = self.logs.setdefault((outcome.dealer_code, outcome.source_id), [])
+        for given in outcome.logs:
+            entry = replace(given, created=_utc(given.created), request_id=given.request_id or None)
+            if all(_log_key(entry) != _log_key(old) for old, _ in stored):
+                stored.append((entry, _utc(now)))
+
+    def forget_intent(
+        self, dealer_code: str, source_id: str, remote: RemoteAd | None, now: datetime
+    ) -> None:
+        """Resolve an INTENT left by a crash (nothing happens when there is no row)."""
+        ad = self.ads.get((dealer_code, source_id))
+        if ad is None:
+            return
+        if remote is None:
+            state = None if ad.payload is None else ad.remote_state
+            self._set(dealer_code, source_id, now, stage=None, remote_state=state)
+        else:
+            self._set(
+                dealer_code, source_id, now, stage=None, remote_state=remote.state, **_ids(remote)
+            )
+
+    # --- runs ------------------------------------------------------------------
+
+    def start_run(self, dealer_code: str, meta: FeedMeta | None, now: datetime) -> int:
+        """Insert a run and return its id (1, 2, ...)."""
+        run_id = max(self._runs, default=0) + 1
+        self._runs[run_id] = _Run(run_id, dealer_code, _utc(now), meta)
+        return run_id
+
+    def finish_run(
+        self,
+        run_id: int,
+        outcome: str,
+        counts: dict[str, int],
+        message: str | None,
+        now: datetime,
+    ) -> None:
+        """Close a run (LookupError if unknown)."""
+        if run_id not in self._runs:
+            raise LookupError(f"no run {run_id} in the mirror")
+        run = self._runs[run_id]
+        run.finished_at, run.outcome, run.message = _utc(now), outcome, message
+        run.counts = dict(counts)
+
+    def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
+        """The latest runs, newest first."""
+        chosen = [r for r in self._runs.values() if dealer_code in (None, r.dealer_code)]
+        chosen.sort(key=lambda r: (r.started_at, r.run_id), reverse=True)
+        return [
+            RunSummary(
+                r.run_id,
+                r.dealer_code,
+                r.started_at,
+                r.finished_at,
+                r.meta.checksum if r.meta else None,
+                r.outcome,
+                dict(r.counts),
+                r.message,
+            )
+            for r in chosen[:limit]
+        ]
+
+    # --- status and housekeeping ---------------------------------------------------
+
+    def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:
+        """How many ads have each status (every status present)."""
+        counts = dict.fromkeys(AD_STATUSES, 0)
+        for (dealer, _), ad in self.ads.items():
+            if dealer_code in (None, dealer):
+                counts[ad_status(ad.stage, ad.remote_state)] += 1
+        return counts
+
+    def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
+        """Ads whose stage is ERROR or REJECTED, newest first."""
+        chosen = [
+            (key, ad)
+            for key, ad in self.ads.items()
+            if ad.stage in FAILING_STAGES and dealer_code in (None, key[0])
+        ]
+        chosen.sort(key=lambda item: (item[1].updated_at, self._order[item[0]]), reverse=True)
+        return [ad for _, ad in chosen[:limit]]
+
+    def action_logs(self, dealer_code: str, source_id: str) -> list[LogEntry]:
+        """Every stored log entry of one ad, oldest first."""
+        stored = self.logs.get((dealer_code, source_id), [])
+        return [e for e, _ in sorted(stored, key=lambda item: item[0].created)]
+
+    def prune(self, older_than: datetime) -> int:
+        """Delete log entries created and runs ended before ``older_than``; how many."""
+        cutoff, deleted = _utc(older_than), 0
+        for key, stored in self.logs.items():
+            kept = [(e, at) for e, at in stored if e.created >= cutoff]
+            deleted += len(stored) - len(kept)
+            self.logs[key] = kept
+        for run_id, run in list(self._runs.items()):
+            if (run.finished_at or run.started_at) < cutoff:
+                del self._runs[run_id]
+                deleted += 1
+        return deleted
+
+
+def _log_key(entry: LogEntry) -> tuple[str | None, str, str, datetime]:
+    return (entry.request_id, entry.action, entry.state.value, entry.created)

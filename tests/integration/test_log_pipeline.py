@@ -1,0 +1,80 @@
+"""The logs of SQLAlchemy, httpx, APScheduler and uvicorn go through syncd's one pipeline."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+from sqlalchemy import create_engine, text
+
+from syncd import logs
+from syncd.scheduler import quiet_scheduler_logs
+
+
+@pytest.fixture
+def stream() -> Iterator[io.StringIO]:
+    """logs.configure on a captured stream (not a terminal: JSON lines), restored afterwards."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    out = io.StringIO()
+    logs.configure("info", "auto", stream=out)
+    try:
+        yield out
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+        structlog.contextvars.clear_contextvars()
+
+
+def lines(out: io.StringIO) -> list[dict[str, object]]:
+    """The JSON objects written so far."""
+    return [json.loads(line) for line in out.getvalue().splitlines() if line.strip()]
+
+
+def test_library_logs_are_json_lines_with_bound_context(stream: io.StringIO) -> None:
+    """stdlib loggers of the libraries render as JSON with level, logger and the bound run_id."""
+    structlog.contextvars.bind_contextvars(run_id=7, dealer_code="D1")
+    structlog.get_logger("syncd.test").info("run_started", items=3)
+    for name in ("httpx", "apscheduler.scheduler", "uvicorn.error", "sqlalchemy.engine.Engine"):
+        logging.getLogger(name).warning("hello from %s", name)
+    records = lines(stream)
+    assert records[0]["event"] == "run_started"
+    assert {r["logger"] for r in records[1:]} == {
+        "httpx",
+        "apscheduler.scheduler",
+        "uvicorn.error",
+        "sqlalchemy.engine.Engine",
+    }
+    for record in records:
+        assert record["level"] in ("info", "warning")
+        assert record["run_id"] == 7
+        assert record["dealer_code"] == "D1"
+        assert "timestamp" in record
+
+
+def test_scheduler_chatter_is_quiet_but_its_warnings_pass(stream: io.StringIO) -> None:
+    """After quiet_scheduler_logs, APScheduler's per-job info lines are dropped, warnings kept."""
+    quiet_scheduler_logs()
+    logging.getLogger("apscheduler.executors.default").info('Running job "watch"')
+    logging.getLogger("apscheduler.scheduler").warning("Run time of job was missed")
+    assert [r["event"] for r in lines(stream)] == ["Run time of job was missed"]
+
+
+@pytest.mark.xfail(
+    reason="logs.configure sets the 'sqlalchemy' logger to INFO, at which SQLAlchemy echoes "
+    "every statement with its parameters; it should be WARNING (lead: syncd/logs.py)",
+    strict=True,
+)
+def test_sql_statements_are_not_logged_at_info(stream: io.StringIO) -> None:
+    """At info level no SQL statement is logged (its parameters may hold contact data)."""
+    engine = create_engine("sqlite://")
+    with engine.connect() as conn:
+        conn.execute(text("SELECT :phone"), {"phone": "0701234567"})
+    engine.dispose()
+    assert "0701234567" not in stream.getvalue()
+    assert "SELECT" not in stream.getvalue()

@@ -1,0 +1,147 @@
+"""The per-dealer run lock: a file lock on SQLite, an advisory lock on PostgreSQL."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine
+
+from syncd.errors import RunLocked
+from syncd.mirror.engine import make_engine
+from syncd.mirror.lock import advisory_key, lock_path, run_lock
+
+HOLDER = """
+import sys, time
+from syncd.mirror.engine import make_engine
+from syncd.mirror.lock import run_lock
+engine = make_engine(sys.argv[1])
+with run_lock(engine, sys.argv[2], wait=0):
+    print("locked", flush=True)
+    time.sleep(60)
+"""
+
+
+@pytest.fixture
+def engine(database_url: str) -> Iterator[Engine]:
+    """An engine on a fresh database (the lock needs no schema)."""
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+def test_second_acquirer_is_refused_then_gets_the_lock_after_release(engine: Engine) -> None:
+    """While one run holds the lock another is refused; after release it gets it."""
+    with run_lock(engine, "D1", wait=0):
+        with pytest.raises(RunLocked, match="'D1'"):
+            with run_lock(engine, "D1", wait=0):
+                pytest.fail("two runs held the same lock")
+    with run_lock(engine, "D1", wait=0):
+        pass
+
+
+def test_dealers_do_not_share_a_lock(engine: Engine) -> None:
+    """Runs of different dealers (and the token's own dealer) do not block each other."""
+    with run_lock(engine, "D1", wait=0), run_lock(engine, "D2", wait=0):
+        with run_lock(engine, "", wait=0), pytest.raises(RunLocked, match="token's dealer"):
+            with run_lock(engine, "", wait=0):
+                pass
+
+
+def test_waiting_acquirer_gets_the_lock_when_it_is_released(engine: Engine) -> None:
+    """A run that waits takes the lock as soon as the holder lets go."""
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with run_lock(engine, "D1", wait=0):
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert held.wait(10)
+        threading.Timer(0.3, release.set).start()
+        started = time.monotonic()
+        with run_lock(engine, "D1", wait=10, poll_interval=0.05):
+            waited = time.monotonic() - started
+        assert 0.2 < waited < 5
+    finally:
+        release.set()
+        holder.join(10)
+
+
+def test_wait_gives_up_after_the_given_time(engine: Engine) -> None:
+    """A run that waits in vain gives up after about ``wait`` seconds."""
+    with run_lock(engine, "D1", wait=0):
+        started = time.monotonic()
+        with pytest.raises(RunLocked, match=r"after waiting 0\.3 s"):
+            with run_lock(engine, "D1", wait=0.3, poll_interval=0.05):
+                pass
+        assert 0.25 < time.monotonic() - started < 3
+
+
+@pytest.mark.slow
+def test_lock_is_released_when_the_holding_process_dies(database_url: str, engine: Engine) -> None:
+    """A lock held by a process killed with SIGKILL is free again for the next run."""
+    with subprocess.Popen(
+        [sys.executable, "-c", HOLDER, database_url, "D1"], stdout=subprocess.PIPE, text=True
+    ) as proc:
+        assert proc.stdout is not None
+        try:
+            assert proc.stdout.readline().strip() == "locked"
+            with pytest.raises(RunLocked):
+                with run_lock(engine, "D1", wait=0):
+                    pass
+        finally:
+            proc.send_signal(signal.SIGKILL)
+            proc.wait(10)
+            proc.stdout.close()
+    with run_lock(engine, "D1", wait=10, poll_interval=0.05):
+        pass
+
+
+def test_file_lock_names_the_holding_process(sqlite_url: str) -> None:
+    """On SQLite the refusal names the pid written into the lock file."""
+    engine = make_engine(sqlite_url)
+    try:
+        with run_lock(engine, "D1", wait=0), pytest.raises(RunLocked, match=r"\(pid \d+\)"):
+            with run_lock(engine, "D1", wait=0):
+                pass
+    finally:
+        engine.dispose()
+
+
+def test_lock_file_sits_next_to_the_database(sqlite_url: str) -> None:
+    """The lock file is <db>.<dealer>.lock, quoted; <db>.lock for the token's dealer."""
+    engine = make_engine(sqlite_url)
+    try:
+        database = engine.url.database
+        assert str(lock_path(engine, "D1")) == f"{database}.D1.lock"
+        assert str(lock_path(engine, "a/b")) == f"{database}.a%2Fb.lock"
+        assert str(lock_path(engine, "")) == f"{database}.lock"
+    finally:
+        engine.dispose()
+
+
+def test_in_memory_sqlite_has_no_run_lock() -> None:
+    """An in-memory database cannot be shared, so asking it for a run lock is an error."""
+    engine = make_engine("sqlite://")
+    try:
+        with pytest.raises(ValueError, match="file path"):
+            run_lock(engine, "D1", wait=0)
+    finally:
+        engine.dispose()
+
+
+def test_advisory_keys_are_stable_signed_64_bit() -> None:
+    """Each dealer has its own stable key that fits PostgreSQL's bigint."""
+    assert advisory_key("D1") == advisory_key("D1")
+    assert advisory_key("D1") != advisory_key("D2")
+    assert advisory_key("") != advisory_key("D1")
+    assert all(-(2**63) <= advisory_key(d) < 2**63 for d in ("", "D1", "x" * 100))
