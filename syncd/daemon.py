@@ -184,6 +184,7 @@ class Daemon:
         self._jobs.use(container, self._jobs.last_success())
         self._scheduler.remove_all_jobs()
         scheduling.schedule(self._scheduler, self._jobs, settings.daemon)
+        self._retiring = [t for t in self._retiring if not t.done()]
         self._retiring.append(asyncio.create_task(self._retire(old)))
         self._rebind_health(settings.daemon)
         self._settings = settings

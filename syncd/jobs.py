@@ -129,6 +129,11 @@ class Jobs:
         self.metrics.forget_feeds()
         for feed in self.feeds:
             self.metrics.watch_feed(feed.job.dealer_code, feed.job.path)
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            try:
+                self._refresh_gauges(container, dealer)
+            except SyncdError as exc:  # the gauges follow at the next job
+                log.warning("metrics_refresh_failed", dealer_code=dealer, error=str(exc))
 
     def _lock(self, dealer_code: str) -> asyncio.Lock:
         return self._dealer_locks.setdefault(dealer_code, asyncio.Lock())
@@ -144,14 +149,15 @@ class Jobs:
         started = time.perf_counter()
         try:
             yield container
+        # The context is passed again: service.sync unbinds dealer_code when it ends.
         except RunLocked as exc:
-            log.info("job_skipped_locked", reason=str(exc))
+            log.info("job_skipped_locked", job=name, reason=str(exc), **context)
         except SyncdError as exc:
             self.metrics.record_error(name, exc)
-            log.error("job_failed", error=str(exc), kind=type(exc).__name__)
+            log.error("job_failed", job=name, error=str(exc), kind=type(exc).__name__, **context)
         except Exception as exc:  # a bug in one job must not stop the daemon
             self.metrics.record_error(name, exc)
-            log.exception("job_crashed", kind=type(exc).__name__)
+            log.exception("job_crashed", job=name, kind=type(exc).__name__, **context)
         finally:
             self.metrics.job_duration.labels(name).observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("job", *context)

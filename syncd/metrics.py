@@ -111,8 +111,10 @@ class Metrics:
         self.feed_age.labels(dealer_code).set_function(lambda: feed_age(path, time.time()))
 
     def forget_feeds(self) -> None:
-        """Drop the feed-age series (before a reload re-adds the configured ones)."""
+        """Drop the per-feed gauges (before a reload re-adds the configured feeds)."""
         self.feed_age.clear()
+        self.ads.clear()
+        self.in_flight.clear()
 
     def record_run(self, dealer_code: str, outcome: str, at: float) -> None:
         """Count a finished run; a success or partial run moves the last-success time."""

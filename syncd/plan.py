@@ -41,7 +41,7 @@ Unchanged items are not re-hashed: the FeedItem carries its hash.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from syncd.categories import category
@@ -91,14 +91,12 @@ def plan(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd], *, api_version: in
 
 def _file_order(
     items: tuple[FeedItem, ...], invalid: tuple[InvalidItem, ...]
-) -> Iterator[FeedItem | InvalidItem]:
+) -> Iterable[FeedItem | InvalidItem]:
     """Valid and invalid records merged back into file order (each is in file order)."""
     if not invalid:
-        return iter(items)
-    if not items:
-        return iter(invalid)
-    records: Iterable[FeedItem | InvalidItem] = heapq.merge(items, invalid, key=_position)
-    return iter(records)
+        return items
+    merged: Iterable[FeedItem | InvalidItem] = heapq.merge(items, invalid, key=_position)
+    return merged
 
 
 def _position(record: FeedItem | InvalidItem) -> int:

@@ -154,7 +154,9 @@ def obj(value: Any, field: str, issues: Issues) -> dict[str, Any] | None:
 
 # --- URLs -----------------------------------------------------------------------
 
-_HOST = r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
+# Assumption: hosts are checked loosely: letters (any script, for IDN hosts), digits,
+# "_" (found in real CDN bucket names), dots and dashes, or an IPv6 literal; a port.
+_HOST = r"(?:\w(?:[\w.-]*\w)?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{1,5})?"
 _SAFE = r"[^\s\x00-\x1f\x7f"  # an open character class: no whitespace, no control characters
 _GOOD_URL = re.compile(
     rf"https?://{_HOST}(/{_SAFE}?#]*)?(?:\?{_SAFE}#]*)?(?:#{_SAFE}]*)?", re.IGNORECASE

@@ -30,7 +30,7 @@ from syncd.category_fields import category_fields
 from syncd.fields import contact, image_urls, location, prices
 from syncd.models import FeedItem, InvalidItem, Issue, Origin, RawFeed, RawRecord, ValidatedFeed
 from syncd.payload import normalised_hash
-from syncd.rules import Issues, Limits, flag, kind, shown, text, url
+from syncd.rules import Issues, Limits, flag, kind, shown, text, url, whole
 
 __all__ = ["Limits", "validate_feed", "validate_item"]
 
@@ -55,6 +55,7 @@ KNOWN_FIELDS = frozenset(
     }
 )
 _SHOWN_DUPLICATES = 5
+_MAX_CATEGORY = 99_999
 
 
 def validate_feed(
@@ -96,7 +97,7 @@ def validate_item(
     for key in data:
         if key not in KNOWN_FIELDS:
             issues.append(Issue(key, "unknown field (not a field of the Pro Import API's ad)"))
-    cat = _category(data.get("category_id"), issues, api_version)
+    cat = _category(data.get("category_id"), issues)
     payload = _payload(data, cat, api_version, issues, limits)
     if issues or source_id is None or cat is None:
         return InvalidItem(record.origin, source_id, tuple(issues))
@@ -109,15 +110,13 @@ def validate_item(
     )
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
 class _Context:
     """What the field checks of one item share."""
 
-    __slots__ = ("issues", "limits", "registered")
-
-    def __init__(self, issues: Issues, limits: Limits, registered: bool | None) -> None:
-        self.issues = issues
-        self.limits = limits
-        self.registered = registered  # None: the category is unknown, skip its rules
+    issues: Issues
+    limits: Limits
+    registered: bool | None  # None: the category is unknown, so its rules are skipped
 
 
 Check: TypeAlias = Callable[[Any, _Context], Any]
@@ -170,6 +169,7 @@ def _payload(
 
 
 def _required(key: str, cat: Category | None, api_version: int) -> bool:
+    """Whether a field must be present (per the seed's table of noteworthy fields)."""
     if key in _ALWAYS_REQUIRED:
         return True
     if cat is None:
@@ -216,19 +216,22 @@ def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:
         )
 
 
-def _category(value: Any, issues: Issues, api_version: int) -> Category | None:
+def _category(value: Any, issues: Issues) -> Category | None:
+    """A supported category of the seed's table (``5022.0`` counts as ``5022``)."""
     if value is None:
         issues.append(Issue("category_id", "is required"))
         return None
-    if isinstance(value, bool) or not isinstance(value, int):
-        issues.append(Issue("category_id", f"must be a whole number, got {kind(value)}"))
+    number = whole(value, "category_id", issues, 0, _MAX_CATEGORY)
+    if number is None:
         return None
-    cat = category(value)
+    cat = category(number)
     if cat is None:
-        issues.append(Issue("category_id", f"{value} is not a category of the Pro Import API"))
+        issues.append(Issue("category_id", f"{number} is not a category of the Pro Import API"))
         return None
     if not cat.supported:
-        issues.append(Issue("category_id", f"{value} ({cat.path}) is not yet supported by the API"))
+        issues.append(
+            Issue("category_id", f"{number} ({cat.path}) is not yet supported by the API")
+        )
         return None
     return cat
 

@@ -22,7 +22,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncd.errors import RunLocked
+from syncd.errors import MirrorUnavailable, RunLocked
 from syncd.mirror.engine import db_errors
 
 POLL_INTERVAL = 0.2
@@ -39,7 +39,7 @@ def run_lock(
 
     ``wait``: seconds to keep trying (0: try once; None: wait as long as it takes).
     Raises RunLocked when the lock is still held by someone else after that,
-    MirrorUnavailable when the database cannot be used.
+    MirrorUnavailable when the database (or the lock file) cannot be used.
     """
     if engine.dialect.name == "postgresql":
         return _advisory_lock(engine, dealer_code, wait, poll_interval)
@@ -122,7 +122,10 @@ def _try_advisory(conn: Connection, key: int) -> bool:
 def _file_lock(path: Path, dealer_code: str, wait: float | None, interval: float) -> Iterator[None]:
     # The file is never deleted: unlinking a lock file races with a waiter that
     # has opened the old one. O_CLOEXEC keeps the lock out of child processes.
-    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError as exc:
+        raise MirrorUnavailable(f"cannot open the run lock file {path}: {exc.strerror}") from exc
     try:
         if not _poll(lambda: _try_flock(fd), wait, interval):
             holder = _read_holder(fd)

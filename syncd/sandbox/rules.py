@@ -17,6 +17,7 @@ from typing import Any, Literal
 from urllib.parse import urlsplit
 
 from syncd.categories import Category, category
+from syncd.sandbox.price_rules import check_price
 from syncd.sandbox.vehicle_rules import check_vehicle_fields, type_name
 
 Errors = dict[str, Any]
@@ -33,7 +34,6 @@ REFUSED_FOR_REGISTERED = "This field is not allowed for registered vehicles."
 MAX_IMAGES = 38  # the seed: "you can send maximum 38 image URLs"
 # Assumption: lengths are not documented; these are generous DRF-like limits.
 MAX_TITLE, MAX_BODY, MAX_URL, MAX_NAME = 100, 10_000, 2_000, 100
-PRICE_TYPES = ("list", "reduced", "leasing")
 # Assumption: a URL whose file name ends in another image format is refused at
 # once (400); URLs without an extension are accepted (the format is only known
 # once downloaded, like the seed's "https://cdn.io/image1/").
@@ -212,47 +212,6 @@ def check_images(value: Any) -> Any:
 def _extension(url: str) -> str:
     name = urlsplit(url).path.rsplit("/", 1)[-1]
     return name.rsplit(".", 1)[-1].lower() if "." in name else ""
-
-
-def check_price(value: Any, *, creating: bool) -> Any:
-    """A non-empty list of ``{"type", "amount", "currency"}``, each type at most once."""
-    if not isinstance(value, list):
-        return [f'Expected a list of items but got type "{type_name(value)}".']
-    if not value:
-        return ["This list may not be empty."]
-    items = [_check_price_item(item, creating=creating) for item in value]
-    if any(items):
-        return items
-    types = [item["type"] for item in value]
-    if len(set(types)) != len(types):
-        return ["Each price type may be given only once."]
-    if "reduced" in types and "list" not in types:
-        return ["A reduced price needs a list price too."]
-    return []
-
-
-def _check_price_item(item: Any, *, creating: bool) -> Errors:
-    if not isinstance(item, dict):
-        return {"non_field_errors": [_not_a_dict(item)]}
-    errors: Errors = {}
-    kind = item.get("type")
-    if kind is None:
-        errors["type"] = [REQUIRED]
-    elif kind not in PRICE_TYPES:
-        errors["type"] = [f'"{kind}" is not a valid choice.']
-    elif kind == "reduced" and creating:
-        errors["type"] = ["A reduced price is not allowed when creating an ad."]
-    amount = item.get("amount")
-    if amount is None:
-        errors["amount"] = [REQUIRED]
-    elif isinstance(amount, bool) or not isinstance(amount, int):
-        errors["amount"] = ["A valid integer is required."]
-    elif amount < 0:
-        errors["amount"] = ["Ensure this value is greater than or equal to 0."]
-    currency = item.get("currency", "SEK")
-    if currency != "SEK":
-        errors["currency"] = [f'"{currency}" is not a valid choice.']
-    return errors
 
 
 def check_location(value: Any, *, registered: bool) -> Any:

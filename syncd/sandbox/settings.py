@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 DEV_SECRET = "syncd-sandbox-development-secret-not-for-production"  # noqa: S105
 """The default HS256 secret, a fixed and documented development value so that
@@ -50,6 +50,11 @@ class Faults(BaseModel):
     broken_image_hosts: tuple[str, ...] = ("broken.example",)
     broken_image_paths: tuple[str, ...] = ("*/broken/*",)
     seed: int = 0
+
+    @field_validator("methods")
+    @classmethod
+    def _upper_case(cls, value: frozenset[str]) -> frozenset[str]:
+        return frozenset(method.upper() for method in value)
 
 
 class SandboxSettings(BaseModel):

@@ -13,11 +13,17 @@ import pytest
 pytestmark = pytest.mark.slow
 
 
-def syncd(cwd: Path, *args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def syncd(
+    cwd: Path, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
     """Run `python -m syncd ARGS` in a folder and capture its output."""
     return subprocess.run(
         [sys.executable, "-m", "syncd", *args],
-        cwd=cwd, capture_output=True, text=True, timeout=120, check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
         env={**os.environ, "SYNCD_CONFIG": "", **(env or {})},
     )
 
@@ -54,7 +60,8 @@ def test_broken_feed_exits_with_the_feed_code_and_sends_nothing(tmp_path: Path) 
     feed.write_text('[{"source_id": "a", ', encoding="utf-8")
     (tmp_path / "syncd.toml").write_text(
         '[api]\nbase_url = "embedded-sandbox"\n[[feeds]]\npath = "inventory.json"\n',
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     result = syncd(tmp_path, "--config", "syncd.toml", "run-once")
     assert result.returncode == 4, result.stderr
     assert "inventory.json:1:" in result.stderr and "not valid JSON" in result.stderr

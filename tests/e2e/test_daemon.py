@@ -213,3 +213,24 @@ format = "json"
         assert db.execute("SELECT count(*) FROM ads WHERE stage = 'intent'").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM runs WHERE outcome IS NULL").fetchone() == (0,)
         assert db.execute("SELECT count(*) FROM ads").fetchone() == (4,)
+
+
+def test_daemon_refuses_a_busy_health_port_with_the_config_code(tmp_path: Path) -> None:
+    """A health port already in use stops start-up with exit 3, naming the key."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        (tmp_path / "inventory.json").write_text("[]", encoding="utf-8")
+        (tmp_path / "syncd.toml").write_text(
+            '[api]\nbase_url = "embedded-sandbox"\n[[feeds]]\npath = "inventory.json"\n'
+            f"[daemon]\nhealth_port = {port}\n",
+            encoding="utf-8",
+        )
+        result = subprocess.run(
+            [sys.executable, "-m", "syncd", "--config", "syncd.toml", "daemon"],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+            env={**os.environ, "SYNCD_CONFIG": ""},
+        )  # fmt: skip
+    assert result.returncode == 3, result.stderr
+    assert "daemon.health_port: cannot listen on" in result.stderr

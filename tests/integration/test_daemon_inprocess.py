@@ -12,11 +12,15 @@ from pathlib import Path
 import httpx
 import pytest
 from pydantic import SecretStr
+from structlog.testing import capture_logs
 
 from syncd import bootstrap, config
+from syncd import scheduler as scheduling
 from syncd.config import Settings
 from syncd.daemon import Daemon
 from syncd.errors import ConfigError
+from syncd.jobs import Jobs, mirror_lock
+from syncd.metrics import Metrics
 from syncd.mirror.lock import run_lock
 from syncd.mirror.sql import SqlMirror
 from syncd.sandbox.app import create_app
@@ -83,10 +87,19 @@ async def test_a_failing_sync_does_not_stop_the_other_jobs(tmp_path: Path) -> No
     daemon = Daemon(
         lambda: settings_for(tmp_path), build=unavailable_api(calls), notifier=Notifier(None)
     )
-    task = asyncio.create_task(daemon.run())
-    await until(lambda: sample(daemon, "syncd_errors_total", job="sync", kind="ApiUnavailable"))
-    await until(lambda: sample(daemon, "syncd_job_duration_seconds_count", job="housekeeping") >= 2)
-    await until(lambda: sample(daemon, "syncd_job_duration_seconds_count", job="reconcile") >= 2)
+    with capture_logs() as events:
+        task = asyncio.create_task(daemon.run())
+        await until(lambda: sample(daemon, "syncd_errors_total", job="sync", kind="ApiUnavailable"))
+        await until(
+            lambda: sample(daemon, "syncd_job_duration_seconds_count", job="housekeeping") >= 2
+        )
+        await until(
+            lambda: sample(daemon, "syncd_job_duration_seconds_count", job="reconcile") >= 2
+        )
+    failed = next(e for e in events if e["event"] == "job_failed")
+    assert failed["job"] == "sync"
+    assert failed["dealer_code"] == ""
+    assert failed["kind"] == "ApiUnavailable"
     assert sample(daemon, "syncd_runs_total", dealer_code="", outcome="failed") >= 1
     assert sample(daemon, "syncd_api_requests_total", method="POST", status="503") >= 1
     assert daemon.live().ok
@@ -166,9 +179,12 @@ async def test_a_job_still_running_at_the_stop_timeout_is_cancelled(tmp_path: Pa
     await asyncio.wait_for(task, 10)
     engine = bootstrap.build_engine(settings)
     try:
-        [run] = SqlMirror(engine).runs("", 1)
+        mirror = SqlMirror(engine)
+        [run] = mirror.runs("", 1)
         assert run.outcome == "failed"
         assert run.message == "interrupted: syncd stopped"
+        # The calls cut short stay recorded as intended, for the next run to resolve.
+        assert mirror.intents("")
     finally:
         engine.dispose()
 
@@ -214,3 +230,26 @@ async def test_a_feed_change_reaches_the_sandbox_without_a_restart(tmp_path: Pat
         assert SqlMirror(engine).intents("") == []
     finally:
         engine.dispose()
+
+
+async def test_every_job_is_scheduled_without_overlap_and_coalescing(tmp_path: Path) -> None:
+    """One sync per feed, watcher, reconcile, housekeeping: max 1 instance, coalesced, no grace."""
+    settings = settings_for(tmp_path, interval=300)
+    container = unavailable_api([])(settings)
+    try:
+        jobs = Jobs(container, Metrics(), Notifier(None), mirror_lock)
+        jobs.use(container, {})
+        scheduler = scheduling.make_scheduler()
+        scheduling.schedule(scheduler, jobs, settings.daemon)
+        scheduler.start(paused=True)  # the defaults apply when jobs reach the job store
+        scheduled = {job.id: job for job in scheduler.get_jobs()}
+        scheduler.shutdown(wait=False)
+        assert set(scheduled) == {"sync:0", "watch", "reconcile", "housekeeping"}
+        for job in scheduled.values():
+            assert job.max_instances == 1
+            assert job.coalesce is True
+            assert job.misfire_grace_time is None
+        assert scheduled["sync:0"].trigger.interval.total_seconds() == 300
+        assert scheduled["watch"].trigger.interval.total_seconds() == 0.1
+    finally:
+        await container.aclose()

@@ -65,11 +65,6 @@ def test_scheduler_chatter_is_quiet_but_its_warnings_pass(stream: io.StringIO) -
     assert [r["event"] for r in lines(stream)] == ["Run time of job was missed"]
 
 
-@pytest.mark.xfail(
-    reason="logs.configure sets the 'sqlalchemy' logger to INFO, at which SQLAlchemy echoes "
-    "every statement with its parameters; it should be WARNING (lead: syncd/logs.py)",
-    strict=True,
-)
 def test_sql_statements_are_not_logged_at_info(stream: io.StringIO) -> None:
     """At info level no SQL statement is logged (its parameters may hold contact data)."""
     engine = create_engine("sqlite://")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from datetime import UTC, datetime, timedelta
 
 import orjson
@@ -54,21 +53,18 @@ def _fill(engine: Engine, dealer_code: str, n: int) -> None:
         conn.execute(insert(ads), rows)
 
 
-@pytest.mark.slow
-def test_load_of_100_000_ads_is_fast(migrated_engine: Engine) -> None:
-    """load() reads 100 000 ads of realistic size in well under two seconds."""
-    _fill(migrated_engine, "D1", 100_000)
-    _fill(migrated_engine, "D2", 1_000)
-    mirror = SqlMirror(migrated_engine)
-    mirror.load("D2")  # warm up the pool and the statement cache
-    started = time.perf_counter()
-    loaded = mirror.load("D1")
-    elapsed = time.perf_counter() - started
-    assert len(loaded) == 100_000
-    ad = loaded["s012345"]
+def test_load_reads_every_row_of_its_dealer_only(migrated_engine: Engine) -> None:
+    """load() returns every ad of the dealer, decoded, and none of another dealer's.
+
+    Its speed is shown by bench/mirror.py, not asserted here.
+    """
+    _fill(migrated_engine, "D1", 5_000)
+    _fill(migrated_engine, "D2", 100)
+    loaded = SqlMirror(migrated_engine).load("D1")
+    assert len(loaded) == 5_000
+    ad = loaded["s001234"]
     assert (ad.stage, ad.remote_state, ad.sent_at) == (Stage.DONE, RemoteState.CREATED, T0)
     assert ad.payload == PAYLOAD
-    assert elapsed < 2.0, f"load() took {elapsed:.2f} s"
 
 
 def test_each_call_is_committed_before_it_returns(database_url: str) -> None:

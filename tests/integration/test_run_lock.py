@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import Engine
 
-from syncd.errors import RunLocked
+from syncd.errors import MirrorUnavailable, RunLocked
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import advisory_key, lock_path, run_lock
 
@@ -125,6 +125,17 @@ def test_lock_file_sits_next_to_the_database(sqlite_url: str) -> None:
         assert str(lock_path(engine, "D1")) == f"{database}.D1.lock"
         assert str(lock_path(engine, "a/b")) == f"{database}.a%2Fb.lock"
         assert str(lock_path(engine, "")) == f"{database}.lock"
+    finally:
+        engine.dispose()
+
+
+def test_unwritable_lock_directory_is_mirror_unavailable() -> None:
+    """A lock file that cannot be created is reported like an unreachable database."""
+    engine = make_engine("sqlite:////nonexistent-dir/for/sure/mirror.db")
+    try:
+        with pytest.raises(MirrorUnavailable, match="run lock file"):
+            with run_lock(engine, "D1", wait=0):
+                pass
     finally:
         engine.dispose()
 

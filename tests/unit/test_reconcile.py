@@ -14,8 +14,13 @@ def _ad(op: Op = Op.CREATE, request_id: str | None = "r1") -> MirrorAd:
     return MirrorAd("D1", "s1", last_op=op, stage=Stage.SENT, request_id=request_id, sent_at=T0)
 
 
-def _log(action: str, state: LogState, seconds: int, request_id: str | None = "r1",
-         message: str | None = None) -> LogEntry:
+def _log(
+    action: str,
+    state: LogState,
+    seconds: int,
+    request_id: str | None = "r1",
+    message: str | None = None,
+) -> LogEntry:
     return LogEntry(action, state, T0 + timedelta(seconds=seconds), request_id, message)
 
 
@@ -58,8 +63,10 @@ def test_early_error_settles_the_call_without_publish() -> None:
 
 def test_entries_of_an_older_call_are_ignored() -> None:
     """Only entries with the call's request id count; an old publish does not settle it."""
-    remote = _remote(_log("publish", LogState.DONE, -60, request_id="old"),
-                     _log("update", LogState.PROCESSING, 1))
+    remote = _remote(
+        _log("publish", LogState.DONE, -60, request_id="old"),
+        _log("update", LogState.PROCESSING, 1),
+    )
     assert decide(_ad(Op.UPDATE), remote, T0).stage is Stage.SENT
 
 
@@ -79,8 +86,11 @@ def test_delete_done_marks_the_ad_deleted() -> None:
 
 def test_log_order_in_the_response_does_not_matter() -> None:
     """The newest entry per action wins, whatever order the API listed them in."""
-    remote = _remote(_log("publish", LogState.DONE, 5), _log("create", LogState.DONE, 2),
-                     _log("publish", LogState.PROCESSING, 3))
+    remote = _remote(
+        _log("publish", LogState.DONE, 5),
+        _log("create", LogState.DONE, 2),
+        _log("publish", LogState.PROCESSING, 3),
+    )
     assert decide(_ad(), remote, T0).stage is Stage.DONE
 
 

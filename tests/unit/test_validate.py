@@ -580,11 +580,14 @@ def test_38_images_are_accepted() -> None:
 
 
 def test_image_urls_may_have_a_query_and_no_extension_by_default() -> None:
-    """A CDN URL with a query string, or without a file extension, passes by default."""
+    """Query strings, ports, no extension, "_", IDN and IPv6 hosts all pass by default."""
     ok = [
         "https://cdn.example.com/a.JPEG?w=800&h=600",
         "https://cdn.io/image1/",
         "http://cdn.example.com:8080/b.png#x",
+        "https://my_bucket.s3.amazonaws.com/c.jpg",
+        "https://bilhandlare-åkersberga.se/d.jpg",
+        "https://[2001:db8::1]/e.jpg",
     ]
     assert issues(plain(image_urls=ok)) == []
 

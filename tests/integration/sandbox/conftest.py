@@ -45,7 +45,9 @@ class Harness:
     def token(self, *dealers: str, group: str | None = None) -> str:
         return mint_token(list(dealers), secret=self.settings.secret, group=group)
 
-    def client(self, *dealers: str, group: str | None = None, base: str = BASE) -> httpx.AsyncClient:
+    def client(
+        self, *dealers: str, group: str | None = None, base: str = BASE
+    ) -> httpx.AsyncClient:
         return self._client({"X-Auth-Token": self.token(*dealers, group=group)}, base)
 
     def anonymous(self) -> httpx.AsyncClient:

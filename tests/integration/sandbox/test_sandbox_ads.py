@@ -155,7 +155,9 @@ async def test_v3_post_creates_a_v3_ad_visible_through_v4(sb) -> None:
 async def test_invalid_json_is_a_400(sb) -> None:
     """A body that is not JSON, or not an object, answers 400."""
     api = sb.client("D1")
-    bad = await api.post("/v4/ad", content=b"{not json", headers={"Content-Type": "application/json"})
+    bad = await api.post(
+        "/v4/ad", content=b"{not json", headers={"Content-Type": "application/json"}
+    )
     assert bad.status_code == 400
     assert "JSON parse error" in bad.json()["detail"]
     listed = await api.post("/v4/ad", json=[1, 2])

@@ -166,9 +166,10 @@ async def test_pole_position_blocks_bumps_for_three_days(sb) -> None:
     assert pole.status_code == 200
     sb.settle()
     ad = (await api.get("/v4/ad/sofa-1")).json()
-    assert "Pole position" in _by_action(ad, pole.headers["X-Request-Id"])["publish"][
-        "external_message"
-    ]
+    assert (
+        "Pole position"
+        in _by_action(ad, pole.headers["X-Request-Id"])["publish"]["external_message"]
+    )
     assert (await api.get("/v4/ad/sofa-1/bump")).status_code == 400
     sb.clock.advance(3 * 86400)
     assert (await api.get("/v4/ad/sofa-1/bump")).status_code == 200

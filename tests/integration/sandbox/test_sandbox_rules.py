@@ -23,8 +23,16 @@ async def test_required_fields_per_category(sb) -> None:
         "title": ["This field is required."],
         "contact": ["This field is required."],
     }
-    car = await _errors(api, "/v4/ad", {"source_id": "c", "category_id": 1020, "body": "b",
-                                        "price": [{"type": "list", "amount": 1}]})
+    car = await _errors(
+        api,
+        "/v4/ad",
+        {
+            "source_id": "c",
+            "category_id": 1020,
+            "body": "b",
+            "price": [{"type": "list", "amount": 1}],
+        },
+    )
     assert car == {"category_fields": ["This field is required."]}
     missing = await _errors(api, "/v4/ad", {"category_id": 2048})
     assert missing["source_id"] == ["This field is required."]
@@ -151,8 +159,10 @@ async def test_contact_and_location_rules(sb) -> None:
     assert "longitude" in half["location"]
     spaced = await _errors(api, "/v4/ad", sb.plain(location={"zipcode": "121 33"}))
     assert "zipcode" in spaced["location"]
-    coords = sb.plain(location={"latitude": "59.53", "longitude": 16.71}, contact={
-        "name": "A", "phone": "+46701234567", "email": "a@example.com"})
+    coords = sb.plain(
+        location={"latitude": "59.53", "longitude": 16.71},
+        contact={"name": "A", "phone": "+46701234567", "email": "a@example.com"},
+    )
     assert (await api.post("/v4/ad", json=coords)).status_code == 201
 
 

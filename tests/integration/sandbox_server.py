@@ -1,0 +1,93 @@
+"""Start the sandbox as a real subprocess on a free port, and talk to its admin API."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+
+from syncd.sandbox.auth import mint_token
+
+
+@dataclass
+class SandboxServer:
+    """A running sandbox: its URL and an admin client."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call an admin endpoint (``/_sandbox/...``)."""
+        response = httpx.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kwargs)
+        response.raise_for_status()
+        return response
+
+    def reset(self) -> None:
+        """No ads, an empty journal, no faults."""
+        self.admin("POST", "reset")
+
+    def ads(self) -> dict[tuple[str, str], dict[str, Any]]:
+        """Every ad in the sandbox by (dealer_code, source_id)."""
+        results = self.admin("GET", "ads").json()["results"]
+        return {(a["dealer_code"], a["source_id"]): a for a in results}
+
+    def journal(self) -> list[dict[str, Any]]:
+        """Every request received since the last clear."""
+        results: list[dict[str, Any]] = self.admin("GET", "journal").json()["results"]
+        return results
+
+    def clear_journal(self) -> None:
+        """Forget the requests received so far."""
+        self.admin("DELETE", "journal")
+
+    def mutations(self) -> list[tuple[str, str | None]]:
+        """The (method, source_id) of every write the journal holds."""
+        return [
+            (e["method"], e["source_id"])
+            for e in self.journal()
+            if e["method"] in ("POST", "PUT", "PATCH", "DELETE")
+        ]
+
+    @staticmethod
+    def token(*dealer_codes: str) -> str:
+        """A token the sandbox accepts (its development secret)."""
+        return mint_token(list(dealer_codes))
+
+
+@contextmanager
+def running_sandbox(*args: str) -> Iterator[SandboxServer]:
+    """Run `python -m syncd.sandbox --port 0 ARGS` until the block ends."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "syncd.sandbox", "--port", "0", *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + 30
+        url = None
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            if "listening on " in line:
+                url = line.rsplit("listening on ", 1)[1].strip()
+                break
+        assert url, "the sandbox did not announce its URL"
+        yield SandboxServer(url=url, process=process)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        if process.stdout is not None:
+            process.stdout.close()

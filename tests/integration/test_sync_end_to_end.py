@@ -1,0 +1,246 @@
+"""The whole core against the sandbox over real HTTP, on SQLite and on PostgreSQL.
+
+The real client, executor, reconciler and mirror: the only thing not real is
+Blocket itself, played by the sandbox running as a subprocess.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pydantic import SecretStr
+
+from syncd import bootstrap, config
+from syncd.models import RemoteState, Stage
+from syncd.service import RunReport, sync
+from tests.integration.sandbox_server import SandboxServer, running_sandbox
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sandbox() -> Iterator[SandboxServer]:
+    """One sandbox subprocess for the module, fast processing."""
+    with running_sandbox("--processing-delay", "0.02") as server:
+        yield server
+
+
+@pytest.fixture
+def fresh(sandbox: SandboxServer) -> SandboxServer:
+    """The module's sandbox, emptied for this test."""
+    sandbox.reset()
+    return sandbox
+
+
+def goods(n: int) -> dict[str, Any]:
+    """A non-registered ad (a sofa), distinct per n."""
+    return {
+        "source_id": f"sofa-{n}",
+        "category_id": 2048,
+        "title": f"Soffa {n}",
+        "body": "Hel och ren.",
+        "price": [{"type": "list", "amount": 1000 + n}],
+        "contact": {"name": "Möbler AB", "phone": "0701234567", "email": "a@example.com"},
+        "location": {"zipcode": "11122"},
+    }
+
+
+def car(n: int) -> dict[str, Any]:
+    """A registered vehicle (a car), distinct per n."""
+    return {
+        "source_id": f"car-{n}",
+        "category_id": 1020,
+        "body": f"Bil {n}",
+        "price": [{"type": "list", "amount": 100000 + n}],
+        "image_urls": [f"https://cdn.example.com/car-{n}/1.jpg"],
+        "category_fields": {
+            "registration_number": f"ABC{n:03d}",
+            "model_year": 2018,
+            "brand": "volvo",
+            "model": "v60",
+        },
+    }
+
+
+class Harness:
+    """Writes the feed and the config, and runs syncd's real service against the sandbox."""
+
+    def __init__(
+        self, tmp_path: Path, database_url: str, sandbox: SandboxServer, dealer_code: str = "D1"
+    ) -> None:
+        self.feed = tmp_path / "inventory.json"
+        self.sandbox = sandbox
+        self.dealer_code = dealer_code
+        self.token = SecretStr(sandbox.token(dealer_code))
+        self.settings = config.parse(
+            {
+                "database": {"url": database_url},
+                "api": {"base_url": sandbox.url, "requests_per_second": 200.0},
+                "feeds": [{"path": str(self.feed), "dealer_code": dealer_code}],
+                "sync": {"reconcile_wait": 20.0, "poll_interval": 0.05},
+            },
+            source="test",
+        )
+
+    def write(self, ads: list[dict[str, Any]]) -> None:
+        self.feed.write_text(json.dumps({"ads": ads}), encoding="utf-8")
+
+    def run(self) -> RunReport:
+        async def go() -> RunReport:
+            container = bootstrap.build(self.settings, token=self.token)
+            try:
+                return await sync(container.deps(), container.jobs()[0], container.options())
+            finally:
+                await container.aclose()
+
+        return asyncio.run(go())
+
+    def mirror(self) -> dict[str, Any]:
+        container = bootstrap.build(self.settings, token=self.token)
+        try:
+            return container.mirror.load(self.dealer_code)
+        finally:
+            asyncio.run(container.aclose())
+
+
+def assert_mirror_agrees(h: Harness, feed: list[dict[str, Any]]) -> None:
+    """Every live ad in the sandbox is in the feed and live in the mirror, ids equal."""
+    remote = {sid: ad for (dealer, sid), ad in h.sandbox.ads().items() if dealer == h.dealer_code}
+    mirror = h.mirror()
+    live_remote = {sid for sid, ad in remote.items() if ad["state"] == "created"}
+    assert live_remote == {a["source_id"] for a in feed}
+    for sid, ad in remote.items():
+        row = mirror[sid]
+        assert row.remote_state == RemoteState(ad["state"]), sid
+        assert row.stage is Stage.DONE, (sid, row.stage, row.message)
+        assert row.blocket_ad_id == (str(ad["blocket_ad_id"]) if ad["blocket_ad_id"] else None)
+
+
+def test_first_run_creates_then_unchanged_feed_sends_nothing(
+    tmp_path: Path, database_url: str, fresh: SandboxServer
+) -> None:
+    """Run 1 POSTs every ad and sees them published; run 2 sends zero mutating calls."""
+    h = Harness(tmp_path, database_url, fresh)
+    feed = [goods(i) for i in range(6)] + [car(i) for i in range(4)]
+    h.write(feed)
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    assert report.counts["create"] == 10 and report.counts["done"] == 10
+    assert sorted(fresh.mutations()) == sorted(("POST", a["source_id"]) for a in feed)
+    assert_mirror_agrees(h, feed)
+
+    fresh.clear_journal()
+    # Same content, other key order and number formatting: still nothing to send.
+    reordered = [dict(reversed(list(a.items()))) for a in reversed(feed)]
+    h.feed.write_text(
+        json.dumps({"ads": reordered}, indent=4).replace(": 1001", ": 1001.0"), encoding="utf-8"
+    )
+    report = h.run()
+    assert report.counts["unchanged"] == 10
+    assert fresh.mutations() == []
+
+
+def test_edit_remove_and_readd_sends_exactly_k_plus_m_plus_one(
+    tmp_path: Path, database_url: str, fresh: SandboxServer
+) -> None:
+    """Editing k ads, removing m and re-adding a deleted one sends exactly k + m + 1 calls."""
+    h = Harness(tmp_path, database_url, fresh)
+    feed = [goods(i) for i in range(8)] + [car(i) for i in range(4)]
+    h.write(feed)
+    assert h.run().outcome == "success"
+    # Delete one sofa and one car first, so that they can come back.
+    h.write([a for a in feed if a["source_id"] not in ("sofa-7", "car-3")])
+    assert h.run().counts["delete"] == 2
+
+    fresh.clear_journal()
+    new = copy.deepcopy([a for a in feed if a["source_id"] != "car-3"])
+    by_id = {a["source_id"]: a for a in new}
+    by_id["sofa-0"]["price"] = [{"type": "list", "amount": 5}]  # k = 3 edits
+    by_id["sofa-1"]["title"] = "Ny titel"
+    del by_id["sofa-2"]["location"]  # a field removed
+    by_id["car-0"]["body"] = "Ny text"
+    new = [a for a in new if a["source_id"] not in ("sofa-3", "car-1")]  # m = 2 removals
+    h.write(new)  # sofa-7 is back
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    counts = {k: report.counts[k] for k in ("update", "delete", "revive", "create")}
+    assert counts == {"update": 4, "delete": 2, "revive": 1, "create": 0}
+    calls = sorted(fresh.mutations())
+    assert calls == sorted(
+        [
+            ("PATCH", "sofa-0"),
+            ("PATCH", "sofa-1"),
+            ("PATCH", "sofa-2"),
+            ("PATCH", "car-0"),
+            ("DELETE", "sofa-3"),
+            ("DELETE", "car-1"),
+            ("PATCH", "sofa-7"),
+        ]
+    )
+    remote = fresh.ads()
+    assert remote[("D1", "sofa-0")]["price"][0]["amount"] == 5
+    assert remote[("D1", "sofa-2")]["location"] is None
+    assert_mirror_agrees(h, new)
+
+
+def test_a_registered_vehicle_comes_back_with_a_new_post(
+    tmp_path: Path, database_url: str, fresh: SandboxServer
+) -> None:
+    """A deleted car re-added to the feed is POSTed again (PATCH cannot revive it)."""
+    h = Harness(tmp_path, database_url, fresh)
+    h.write([car(1)])
+    h.run()
+    h.write([car(2)])
+    h.run()
+    fresh.clear_journal()
+    h.write([car(1), car(2)])
+    report = h.run()
+    assert report.counts["revive"] == 1
+    assert fresh.mutations() == [("POST", "car-1")]
+    assert_mirror_agrees(h, [car(1), car(2)])
+
+
+def test_invalid_item_leaves_its_live_ad_untouched(
+    tmp_path: Path, database_url: str, fresh: SandboxServer
+) -> None:
+    """An item that turns invalid is reported and its ad is neither changed nor deleted."""
+    h = Harness(tmp_path, database_url, fresh)
+    h.write([goods(1), goods(2)])
+    h.run()
+    fresh.clear_journal()
+    broken = goods(2)
+    broken["price"] = [{"type": "list", "amount": -5}]
+    h.write([goods(1), broken])
+    report = h.run()
+    assert report.outcome == "partial"
+    assert report.counts["invalid"] == 1
+    assert any(sid == "sofa-2" and "price[0].amount" in msg for sid, msg in report.problems)
+    assert fresh.mutations() == []
+    assert fresh.ads()[("D1", "sofa-2")]["state"] == "created"
+
+
+def test_rejected_payload_is_recorded_and_not_resent(
+    tmp_path: Path, database_url: str, fresh: SandboxServer
+) -> None:
+    """A payload the API refuses (400) is recorded with its message and not re-sent unchanged."""
+    h = Harness(tmp_path, database_url, fresh)
+    ad = car(1)
+    ad["category_fields"]["brand"] = "notabrand"  # only the API knows the brand list
+    h.write([ad])
+    first = h.run()
+    assert first.counts["rejected"] == 1
+    assert first.problems == [
+        ("car-1", 'category_fields.brand: "notabrand" is not a valid choice.')
+    ]
+    row = h.mirror()["car-1"]
+    assert (row.stage, row.remote_state) == (Stage.REJECTED, None)
+    fresh.clear_journal()
+    second = h.run()
+    assert second.counts.get("still_rejected") == 1
+    assert fresh.mutations() == []
