@@ -64,4 +64,5 @@ def test_broken_feed_exits_with_the_feed_code_and_sends_nothing(tmp_path: Path) 
     )
     result = syncd(tmp_path, "--config", "syncd.toml", "run-once")
     assert result.returncode == 4, result.stderr
-    assert "inventory.json:1:" in result.stderr and "not valid JSON" in result.stderr
+    assert "inventory.json:1:" in result.stderr
+    assert "not valid JSON" in result.stderr

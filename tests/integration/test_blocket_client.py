@@ -62,7 +62,8 @@ async def test_create_posts_the_body_with_token_and_dealer() -> None:
     result = await client(handler).create("D1", "s1", {"category_id": 2048, "title": "T"})
     assert isinstance(result, Accepted)
     assert result.request_id == "r1"
-    assert result.remote is not None and result.remote.state is RemoteState.CREATED
+    assert result.remote is not None
+    assert result.remote.state is RemoteState.CREATED
     request = seen[0]
     assert (request.method, request.url.path) == ("POST", "/pro-import-api/v4/ad")
     assert request.headers["X-Auth-Token"] == TOKEN
@@ -161,8 +162,10 @@ async def test_list_with_logs_pages_and_reads_both_spellings() -> None:
 
     ads = await client(handler).list_with_logs("D1", ["s1", "s2"])
     assert [a.source_id for a in ads] == ["s1", "s2"]
-    assert ads[1].logs[0].state is LogState.DONE and ads[1].logs[0].message == "ok"
-    assert seen[0]["source_id__in"] == "s1,s2" and seen[0]["include"] == "log"
+    assert ads[1].logs[0].state is LogState.DONE
+    assert ads[1].logs[0].message == "ok"
+    assert seen[0]["source_id__in"] == "s1,s2"
+    assert seen[0]["include"] == "log"
     assert seen[0]["dealer_code"] == "D1"
 
 

@@ -131,7 +131,8 @@ def test_first_run_creates_then_unchanged_feed_sends_nothing(
     h.write(feed)
     report = h.run()
     assert report.outcome == "success", report.problems
-    assert report.counts["create"] == 10 and report.counts["done"] == 10
+    assert report.counts["create"] == 10
+    assert report.counts["done"] == 10
     assert sorted(fresh.mutations()) == sorted(("POST", a["source_id"]) for a in feed)
     assert_mirror_agrees(h, feed)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from syncd.marketplaces.throttle import Throttle
@@ -35,7 +37,7 @@ async def test_starts_are_spaced_by_the_rate() -> None:
     for _ in range(20):
         async with throttle.slot():
             starts.append(t.now)
-    gaps = [b - a for a, b in zip(starts, starts[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(starts)]
     assert min(gaps) == pytest.approx(0.1)
     assert starts[-1] - starts[0] == pytest.approx(1.9)
 
