@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import time
@@ -12,21 +13,23 @@ from typing import Any
 
 import httpx
 
+from syncd.sandbox.app import create_app
 from syncd.sandbox.auth import mint_token
+from syncd.sandbox.settings import SandboxSettings
 
 
-@dataclass
-class SandboxServer:
-    """A running sandbox: its URL and an admin client."""
+class SandboxAdmin:
+    """The admin API of a sandbox (``/_sandbox/...``), however it is reached."""
 
     url: str
-    process: subprocess.Popen[str]
 
     def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call an admin endpoint (``/_sandbox/...``)."""
-        response = httpx.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kwargs)
-        response.raise_for_status()
-        return response
+        raise NotImplementedError
+
+    def transport(self) -> httpx.AsyncBaseTransport | None:
+        """The transport syncd's client must use (None: real HTTP to ``url``)."""
+        return None
 
     def reset(self) -> None:
         """No ads, an empty journal, no faults."""
@@ -58,6 +61,46 @@ class SandboxServer:
     def token(*dealer_codes: str) -> str:
         """A token the sandbox accepts (its development secret)."""
         return mint_token(list(dealer_codes))
+
+
+@dataclass
+class SandboxServer(SandboxAdmin):
+    """A sandbox running as a subprocess, reached over real HTTP."""
+
+    url: str
+    process: subprocess.Popen[str]
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call an admin endpoint over HTTP."""
+        response = httpx.request(method, f"{self.url}/_sandbox/{path}", timeout=10, **kwargs)
+        response.raise_for_status()
+        return response
+
+
+class InProcessSandbox(SandboxAdmin):
+    """A sandbox app in this process, reached through httpx's ASGI transport."""
+
+    url = "http://sandbox.test"
+
+    def __init__(self, processing_delay: float) -> None:
+        self.app = create_app(SandboxSettings(processing_delay=processing_delay))
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """Call an admin endpoint through the app directly."""
+
+        async def call() -> httpx.Response:
+            async with httpx.AsyncClient(transport=self.transport(), base_url=self.url) as c:
+                response = await c.request(method, f"/_sandbox/{path}", **kwargs)
+                await response.aread()
+                return response
+
+        response = asyncio.run(call())
+        response.raise_for_status()
+        return response
+
+    def transport(self) -> httpx.AsyncBaseTransport:
+        """An ASGI transport to the same app (and so the same ads)."""
+        return httpx.ASGITransport(app=self.app)
 
 
 @contextmanager

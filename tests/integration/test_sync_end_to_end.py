@@ -19,21 +19,33 @@ from pydantic import SecretStr
 from syncd import bootstrap, config
 from syncd.models import RemoteState, Stage
 from syncd.service import RunReport, sync
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
+from tests.integration.sandbox_server import (
+    InProcessSandbox,
+    SandboxAdmin,
+    SandboxServer,
+    running_sandbox,
+)
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
+def http_sandbox() -> Iterator[SandboxServer]:
+    """One sandbox subprocess for the module, fast processing, over real HTTP."""
     with running_sandbox("--processing-delay", "0.02") as server:
         yield server
 
 
-@pytest.fixture
-def fresh(sandbox: SandboxServer) -> SandboxServer:
-    """The module's sandbox, emptied for this test."""
+@pytest.fixture(scope="module")
+def asgi_sandbox() -> InProcessSandbox:
+    """One sandbox app in this process for the module, reached through ASGI."""
+    return InProcessSandbox(processing_delay=0.02)
+
+
+@pytest.fixture(params=["http", "asgi"])
+def fresh(request: pytest.FixtureRequest) -> SandboxAdmin:
+    """The module's sandbox (over HTTP, or in-process), emptied for this test."""
+    sandbox: SandboxAdmin = request.getfixturevalue(f"{request.param}_sandbox")
     sandbox.reset()
     return sandbox
 
@@ -72,7 +84,7 @@ class Harness:
     """Writes the feed and the config, and runs syncd's real service against the sandbox."""
 
     def __init__(
-        self, tmp_path: Path, database_url: str, sandbox: SandboxServer, dealer_code: str = "D1"
+        self, tmp_path: Path, database_url: str, sandbox: SandboxAdmin, dealer_code: str = "D1"
     ) -> None:
         self.feed = tmp_path / "inventory.json"
         self.sandbox = sandbox
@@ -93,7 +105,9 @@ class Harness:
 
     def run(self) -> RunReport:
         async def go() -> RunReport:
-            container = bootstrap.build(self.settings, token=self.token)
+            container = bootstrap.build(
+                self.settings, token=self.token, transport=self.sandbox.transport()
+            )
             try:
                 return await sync(container.deps(), container.jobs()[0], container.options())
             finally:
@@ -102,7 +116,9 @@ class Harness:
         return asyncio.run(go())
 
     def mirror(self) -> dict[str, Any]:
-        container = bootstrap.build(self.settings, token=self.token)
+        container = bootstrap.build(
+            self.settings, token=self.token, transport=self.sandbox.transport()
+        )
         try:
             return container.mirror.load(self.dealer_code)
         finally:
@@ -123,7 +139,7 @@ def assert_mirror_agrees(h: Harness, feed: list[dict[str, Any]]) -> None:
 
 
 def test_first_run_creates_then_unchanged_feed_sends_nothing(
-    tmp_path: Path, database_url: str, fresh: SandboxServer
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
 ) -> None:
     """Run 1 POSTs every ad and sees them published; run 2 sends zero mutating calls."""
     h = Harness(tmp_path, database_url, fresh)
@@ -148,7 +164,7 @@ def test_first_run_creates_then_unchanged_feed_sends_nothing(
 
 
 def test_edit_remove_and_readd_sends_exactly_k_plus_m_plus_one(
-    tmp_path: Path, database_url: str, fresh: SandboxServer
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
 ) -> None:
     """Editing k ads, removing m and re-adding a deleted one sends exactly k + m + 1 calls."""
     h = Harness(tmp_path, database_url, fresh)
@@ -191,7 +207,7 @@ def test_edit_remove_and_readd_sends_exactly_k_plus_m_plus_one(
 
 
 def test_a_registered_vehicle_comes_back_with_a_new_post(
-    tmp_path: Path, database_url: str, fresh: SandboxServer
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
 ) -> None:
     """A deleted car re-added to the feed is POSTed again (PATCH cannot revive it)."""
     h = Harness(tmp_path, database_url, fresh)
@@ -208,7 +224,7 @@ def test_a_registered_vehicle_comes_back_with_a_new_post(
 
 
 def test_invalid_item_leaves_its_live_ad_untouched(
-    tmp_path: Path, database_url: str, fresh: SandboxServer
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
 ) -> None:
     """An item that turns invalid is reported and its ad is neither changed nor deleted."""
     h = Harness(tmp_path, database_url, fresh)
@@ -227,7 +243,7 @@ def test_invalid_item_leaves_its_live_ad_untouched(
 
 
 def test_rejected_payload_is_recorded_and_not_resent(
-    tmp_path: Path, database_url: str, fresh: SandboxServer
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
 ) -> None:
     """A payload the API refuses (400) is recorded with its message and not re-sent unchanged."""
     h = Harness(tmp_path, database_url, fresh)
