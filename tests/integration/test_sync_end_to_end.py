@@ -261,3 +261,37 @@ def test_rejected_payload_is_recorded_and_not_resent(
     second = h.run()
     assert second.counts.get("still_rejected") == 1
     assert fresh.mutations() == []
+
+
+def test_a_dealer_group_token_serves_several_dealers(
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
+) -> None:
+    """One group token, one feed per dealer_code: each dealer gets its own ads, same ids too."""
+    feeds = {"D1": [goods(1), goods(2)], "D2": [goods(1), car(5)]}
+    for dealer, ads in feeds.items():
+        (tmp_path / f"{dealer}.json").write_text(json.dumps(ads), encoding="utf-8")
+    settings = config.parse(
+        {
+            "database": {"url": database_url},
+            "api": {"base_url": fresh.url, "requests_per_second": 200.0},
+            "feeds": [{"path": str(tmp_path / f"{d}.json"), "dealer_code": d} for d in feeds],
+            "sync": {"reconcile_wait": 20.0, "poll_interval": 0.05},
+        },
+        source="test",
+    )
+    token = SecretStr(fresh.token("D1", "D2"))
+
+    async def go() -> list[RunReport]:
+        container = bootstrap.build(settings, token=token, transport=fresh.transport())
+        try:
+            return [
+                await sync(container.deps(), job, container.options()) for job in container.jobs()
+            ]
+        finally:
+            await container.aclose()
+
+    reports = asyncio.run(go())
+    assert [r.outcome for r in reports] == ["success", "success"]
+    remote = fresh.ads()
+    assert sorted(remote) == [("D1", "sofa-1"), ("D1", "sofa-2"), ("D2", "car-5"), ("D2", "sofa-1")]
+    assert all(ad["state"] == "created" for ad in remote.values())
