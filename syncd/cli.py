@@ -255,7 +255,7 @@ def db_upgrade(ctx: click.Context) -> None:
 @click.pass_context
 @handle_errors
 def daemon_cmd(ctx: click.Context) -> None:
-    """Sync every feed on a schedule and when it changes, until SIGTERM (see README.md, "The daemon")."""
+    """Sync every feed on a schedule and when it changes, until SIGTERM (README: The daemon)."""
 
     def load() -> config.Settings:  # again on SIGHUP
         settings = _settings(ctx)

@@ -21,10 +21,8 @@ typo (``titel``) is caught instead of silently losing the title.
 from __future__ import annotations
 
 import dataclasses
-import gc
 from collections import defaultdict
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
 from syncd.categories import Category, category
@@ -72,11 +70,10 @@ def validate_feed(
     limits = limits or Limits()
     if limits.max_model_year is None:
         limits = dataclasses.replace(limits, max_model_year=raw.meta.modified_at.year + 1)
-    with _older_objects_frozen():
-        results = [
-            validate_item(record, dealer_code=dealer_code, api_version=api_version, limits=limits)
-            for record in raw.records
-        ]
+    results = [
+        validate_item(record, dealer_code=dealer_code, api_version=api_version, limits=limits)
+        for record in raw.records
+    ]
     duplicates = _duplicates(raw.records)
     if duplicates:
         results = [_mark_duplicate(r, duplicates) for r in results]
@@ -237,27 +234,6 @@ def _category(value: Any, issues: Issues) -> Category | None:
         )
         return None
     return cat
-
-
-@contextmanager
-def _older_objects_frozen() -> Iterator[None]:
-    """Keep Python's cyclic garbage collector off the objects that existed before.
-
-    Why: validation allocates about ten small containers per item, and every
-    full collection meanwhile rescans all that was already in memory (the raw
-    feed, a loaded mirror). Freezing those for the duration cut the CPU time of
-    a 100 000 item feed from 4.5 s to 3.0 s (bench/plan.py's heap). They are
-    unfrozen afterwards, so nothing lives longer. Skipped when something else
-    froze objects already (unfreezing would release theirs too).
-    """
-    if gc.get_freeze_count():
-        yield
-        return
-    gc.freeze()
-    try:
-        yield
-    finally:
-        gc.unfreeze()
 
 
 def _duplicates(records: tuple[RawRecord, ...]) -> dict[str, list[Origin]]:

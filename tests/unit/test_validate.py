@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import math
 from datetime import UTC, datetime
 from typing import Any
@@ -749,17 +748,3 @@ def test_an_empty_dealer_code_accepts_any_item_dealer_code() -> None:
     result = validate_item(record, api_version=4)
     assert isinstance(result, FeedItem)
     assert "dealer_code" not in result.payload
-
-
-def test_validation_leaves_the_garbage_collector_as_it_was() -> None:
-    """validate_feed's freeze of older objects is undone, and an outside freeze is kept."""
-    before = gc.get_freeze_count()
-    validate_feed(feed(plain()), dealer_code=DEALER, api_version=4)
-    assert gc.get_freeze_count() == before
-    gc.freeze()
-    try:
-        frozen = gc.get_freeze_count()
-        validate_feed(feed(plain()), dealer_code=DEALER, api_version=4)
-        assert gc.get_freeze_count() == frozen
-    finally:
-        gc.unfreeze()
