@@ -8,7 +8,7 @@ settings into a :class:`Container` of ready adapters, and
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
@@ -26,6 +26,7 @@ from syncd.config import (
 )
 from syncd.errors import ConfigError
 from syncd.feeds.native import NativeFeedReader
+from syncd.guards import GuardLimits
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
 from syncd.marketplaces.throttle import Throttle
@@ -63,6 +64,26 @@ def demo_settings(workdir: Path) -> Settings:
     )
 
 
+def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOptions:
+    """Run knobs from the [api], [sync] and [guards] settings."""
+    s = settings
+    g = s.guards
+    return RunOptions(
+        api_version=s.api.version,
+        max_in_flight=s.api.max_in_flight,
+        reconcile_wait=s.sync.reconcile_wait,
+        poll_interval=s.sync.poll_interval,
+        batch_size=s.sync.batch_size,
+        guards=GuardLimits(
+            max_delete_fraction=g.max_delete_fraction,
+            max_delete_count=g.max_delete_count,
+            min_deletes_checked=g.min_deletes_checked,
+            max_feed_age=timedelta(seconds=g.max_feed_age) if g.max_feed_age else None,
+        ),
+        allow_mass_delete=allow_mass_delete,
+    )
+
+
 def feed_jobs(settings: Settings) -> list[FeedJob]:
     """One sync job per configured feed, each with the reader of its format."""
     return [
@@ -90,16 +111,9 @@ class Container:
         """The ports for a sync run."""
         return Deps(mirror=self.mirror, marketplace=self.marketplace, clock=self.clock)
 
-    def options(self) -> RunOptions:
+    def options(self, *, allow_mass_delete: bool = False) -> RunOptions:
         """Run knobs from the settings."""
-        s = self.settings
-        return RunOptions(
-            api_version=s.api.version,
-            max_in_flight=s.api.max_in_flight,
-            reconcile_wait=s.sync.reconcile_wait,
-            poll_interval=s.sync.poll_interval,
-            batch_size=s.sync.batch_size,
-        )
+        return run_options(self.settings, allow_mass_delete=allow_mass_delete)
 
     def jobs(self) -> list[FeedJob]:
         """One job per configured feed."""

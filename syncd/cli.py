@@ -33,6 +33,7 @@ from syncd.errors import (
     SyncdError,
     TemporaryError,
 )
+from syncd.mirror.lock import run_lock
 from syncd.mirror.sql import SqlMirror
 from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
@@ -133,47 +134,80 @@ def _print_json(doc: object) -> None:
     click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
 
 
-async def _run_all(container: bootstrap.Container) -> list[RunReport]:
+async def _run_all(
+    container: bootstrap.Container, *, allow_mass_delete: bool
+) -> tuple[list[RunReport], list[SyncdError]]:
+    """Sync each feed under its dealer's run lock; one feed's failure does not stop the
+    others, except a refused token, which would fail them all the same way."""
+    reports: list[RunReport] = []
+    errors: list[SyncdError] = []
+    wait = container.settings.sync.lock_wait
+    options = container.options(allow_mass_delete=allow_mass_delete)
     try:
-        return [
-            await service.sync(container.deps(), job, container.options())
-            for job in container.jobs()
-        ]
+        for job in container.jobs():
+            try:
+                with run_lock(container.engine, job.dealer_code, wait=wait):
+                    reports.append(await service.sync(container.deps(), job, options))
+            except SyncdError as exc:
+                errors.append(exc)
+                if isinstance(exc, ApiAuthError):
+                    break
     finally:
         await container.aclose()
+    return reports, errors
+
+
+def _report_lines(r: RunReport) -> list[str]:
+    shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
+    lines = [f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"]
+    if r.guard:
+        lines.append(
+            f"  deletes held back: {r.guard}; run with --allow-mass-delete if the feed is right"
+        )
+    lines.extend(f"  warning: {w}" for w in r.warnings)
+    lines.extend(f"  {source_id or '?'}: {message}" for source_id, message in r.problems)
+    return lines
+
+
+def _report_json(r: RunReport) -> dict[str, Any]:
+    return {
+        "run_id": r.run_id,
+        "dealer_code": r.dealer_code,
+        "outcome": r.outcome,
+        "counts": r.counts,
+        "guard": r.guard,
+        "warnings": r.warnings,
+        "problems": [{"source_id": s, "message": m} for s, m in r.problems],
+    }
 
 
 @main.command("run-once")
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@click.option(
+    "--allow-mass-delete",
+    is_flag=True,
+    help="Apply deletes even when a guard says the feed looks broken.",
+)
 @click.pass_context
 @handle_errors
-def run_once(ctx: click.Context, as_json: bool) -> None:
+def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None:
     """Sync every configured feed once: plan, send, and reconcile the outcomes."""
     settings = _settings(ctx)
     if not settings.feeds:
         raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
-    reports = asyncio.run(_run_all(bootstrap.build(settings)))
+    container = bootstrap.build(settings)
+    reports, errors = asyncio.run(_run_all(container, allow_mass_delete=allow_mass_delete))
     if as_json:
-        _print_json(
-            [
-                {
-                    "run_id": r.run_id,
-                    "dealer_code": r.dealer_code,
-                    "outcome": r.outcome,
-                    "counts": r.counts,
-                    "problems": [{"source_id": s, "message": m} for s, m in r.problems],
-                }
-                for r in reports
-            ]
-        )
+        _print_json([_report_json(r) for r in reports])
     else:
         for r in reports:
-            shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
-            click.echo(
-                f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"
-            )
-            for source_id, message in r.problems:
-                click.echo(f"  {source_id or '?'}: {message}")
+            click.echo("\n".join(_report_lines(r)))
+    for exc in errors:
+        click.echo(f"syncd: {exc}", err=True)
+    if errors:
+        sys.exit(exit_code_for(errors[0]))
+    if any(r.guard for r in reports):
+        sys.exit(ExitCode.GUARD)
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)
 
@@ -189,20 +223,26 @@ def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None
     engine = bootstrap.build_engine(settings)
     try:
         mirror = SqlMirror(engine)
+        options = bootstrap.run_options(settings)
         plans = [
-            service.make_plan(
-                service.load_feed(job, settings.api.version), mirror, settings.api.version
-            )
+            service.guarded_plan(service.load_feed(job, settings.api.version), mirror, options)
             for job in bootstrap.feed_jobs(settings)
         ]
     finally:
         engine.dispose()
     if as_json:
-        _print_json([views.plan_json(p, include_unchanged=include_unchanged) for p in plans])
+        _print_json(
+            [
+                {**views.plan_json(p, include_unchanged=include_unchanged), "guard": g}
+                for p, g in plans
+            ]
+        )
         return
     console = Console()
-    for p in plans:
+    for p, guard in plans:
         console.print(views.plan_table(p, include_unchanged=include_unchanged))
+        if guard:
+            console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
 
 
 @main.command("status")

@@ -86,6 +86,17 @@ class SyncSettings(BaseModel):
     reconcile_wait: Annotated[float, Field(ge=0)] = 60.0
     poll_interval: PositiveFloat = 2.0
     batch_size: Annotated[int, Field(ge=1, le=200)] = 50
+    lock_wait: Annotated[float, Field(ge=0)] = 30.0
+
+
+class GuardSettings(BaseModel):
+    """``[guards]``: plans held back until a person confirms."""
+
+    model_config = _Strict
+    max_delete_fraction: Annotated[float, Field(ge=0, le=1)] = 0.2
+    max_delete_count: Annotated[int, Field(ge=0)] = 500
+    min_deletes_checked: Annotated[int, Field(ge=1)] = 3
+    max_feed_age: Annotated[float, Field(ge=0)] = 86400.0
 
 
 class LogSettings(BaseModel):
@@ -130,6 +141,7 @@ class Settings(BaseModel):
     api: ApiSettings = ApiSettings()
     feeds: tuple[FeedSettings, ...] = ()
     sync: SyncSettings = SyncSettings()
+    guards: GuardSettings = GuardSettings()
     log: LogSettings = LogSettings()
     daemon: DaemonSettings = DaemonSettings()
     source: str = Field(default="<defaults>", exclude=True)

@@ -172,38 +172,36 @@ def location(value: Any, issues: Issues, *, registered: bool | None) -> dict[str
         return None
     unknown_keys(data, _LOCATION_KEYS, "location.", issues)
     given = {k: v for k, v in data.items() if v is not None and k in _LOCATION_KEYS}
-    coords = {"latitude", "longitude"} & given.keys()
-    if len(coords) == 1:
-        missing = ({"latitude", "longitude"} - coords).pop()
-        issues.append(
-            Issue(f"location.{missing}", f"is required with {coords.pop()} (they go together)")
-        )
-    ways = [w for w in ("zipcode", "lkf") if w in given] + (["coordinates"] if coords else [])
-    if len(ways) > 1:
-        issues.append(
-            Issue(
-                "location",
-                f"give exactly one of zipcode, lkf or latitude+longitude, got {' and '.join(ways)}",
-            )
-        )
+    _one_way(given, issues)
+    if "lkf" in given and registered:
+        reason = "is not allowed for registered vehicles; give zipcode or latitude+longitude"
+        issues.append(Issue("location.lkf", reason))
     result: dict[str, Any] = {}
     if "zipcode" in given:
-        result["zipcode"] = _code(
-            given["zipcode"], "location.zipcode", issues, _ZIPCODE, "5 digits without spaces"
-        )
+        wanted = "5 digits without spaces"
+        result["zipcode"] = _code(given["zipcode"], "location.zipcode", issues, _ZIPCODE, wanted)
     if "lkf" in given:
-        if registered:
-            issues.append(
-                Issue(
-                    "location.lkf",
-                    "is not allowed for registered vehicles; give zipcode or latitude+longitude",
-                )
-            )
         result["lkf"] = _code(given["lkf"], "location.lkf", issues, _LKF, "4 or 6 digits")
     for name, bound in (("latitude", 90.0), ("longitude", 180.0)):
         if name in given:
             result[name] = _degrees(given[name], f"location.{name}", issues, bound)
     return result or None
+
+
+def _one_way(given: dict[str, Any], issues: Issues) -> None:
+    """Report a location that gives more than one way, or half of a coordinate pair."""
+    coords = {"latitude", "longitude"} & given.keys()
+    if len(coords) == 1:
+        (present,) = coords
+        missing = "longitude" if present == "latitude" else "latitude"
+        issues.append(
+            Issue(f"location.{missing}", f"is required with {present} (they go together)")
+        )
+    ways = [w for w in ("zipcode", "lkf") if w in given] + (["coordinates"] if coords else [])
+    if len(ways) > 1:
+        got = " and ".join(ways)
+        reason = f"give exactly one of zipcode, lkf or latitude+longitude, got {got}"
+        issues.append(Issue("location", reason))
 
 
 def _code(

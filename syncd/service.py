@@ -14,10 +14,11 @@ from datetime import timedelta
 
 import structlog
 
+from syncd import guards, validate
 from syncd import plan as planner
-from syncd import validate
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import Executor
+from syncd.guards import GuardLimits
 from syncd.models import Invalid, Op, Plan, Stage, Unchanged, ValidatedFeed
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror
 from syncd.reconcile import decide
@@ -46,6 +47,8 @@ class RunOptions:
     poll_interval: float = 2.0
     batch_size: int = 50
     give_up_after: timedelta = timedelta(hours=24)
+    guards: GuardLimits = field(default_factory=GuardLimits)
+    allow_mass_delete: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,6 +70,14 @@ class RunReport:
     counts: dict[str, int] = field(default_factory=dict)
     outcome: str = "success"
     problems: list[tuple[str | None, str]] = field(default_factory=list)
+    guard: str | None = None  # why deletes were held back, if they were
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def message(self) -> str | None:
+        """The guard and warnings, for the runs table."""
+        parts = ([f"deletes held back: {self.guard}"] if self.guard else []) + self.warnings
+        return "; ".join(parts) or None
 
     @property
     def failed_items(self) -> int:
@@ -82,9 +93,15 @@ def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
     return validate.validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
 
 
-def make_plan(feed: ValidatedFeed, mirror: Mirror, api_version: int) -> Plan:
-    """The plan for this feed against the mirror, without sending anything."""
-    return planner.plan(feed, mirror.load(feed.dealer_code), api_version=api_version)
+def guarded_plan(
+    feed: ValidatedFeed, mirror: Mirror, options: RunOptions
+) -> tuple[Plan, str | None]:
+    """The plan and, when a guard trips (and is not overridden), why its deletes must wait."""
+    ads = mirror.load(feed.dealer_code)
+    plan = planner.plan(feed, ads, api_version=options.api_version)
+    items = len(feed.items) + len(feed.invalid)
+    reason = guards.mass_delete(plan, guards.live_count(ads), items, options.guards)
+    return plan, None if options.allow_mass_delete else reason
 
 
 async def resolve_intents(deps: Deps, dealer_code: str) -> int:
@@ -176,9 +193,23 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
             checksum=feed.meta.checksum,
             items=len(feed.items) + len(feed.invalid),
         )
+        stale = guards.stale_feed(feed.meta.modified_at, deps.clock.now(), options.guards)
+        if stale:
+            report.warnings.append(stale)
+            log.warning("feed_stale", feed=feed.meta.path, message=stale)
         await resolve_intents(deps, job.dealer_code)
-        plan = make_plan(feed, deps.mirror, options.api_version)
-        _report_plan(plan, report)
+        full, report.guard = guarded_plan(feed, deps.mirror, options)
+        plan = guards.without_deletes(full) if report.guard else full
+        _report_plan(full, report)
+        if report.guard:
+            held = len(full.actions) - len(plan.actions)
+            report.counts["held_deletes"] = held
+            log.error(
+                "guard_tripped",
+                reason=report.guard,
+                held_deletes=held,
+                hint="check the feed; run with --allow-mass-delete if it is right",
+            )
         log.info("plan_made", **plan.counts())
         executor = Executor(deps.mirror, deps.marketplace, deps.clock, options.max_in_flight)
         results = await executor.apply(plan.actions)
@@ -192,8 +223,11 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         raise
     finally:
         structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
-    report.outcome = "partial" if report.failed_items else "success"
-    deps.mirror.finish_run(run_id, report.outcome, report.counts, None, deps.clock.now())
+    if report.guard:
+        report.outcome = "guarded"
+    else:
+        report.outcome = "partial" if report.failed_items else "success"
+    deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
     log.info(
         "run_finished",
         outcome=report.outcome,

@@ -103,13 +103,14 @@ class Harness:
     def write(self, ads: list[dict[str, Any]]) -> None:
         self.feed.write_text(json.dumps({"ads": ads}), encoding="utf-8")
 
-    def run(self) -> RunReport:
+    def run(self, *, allow_mass_delete: bool = False) -> RunReport:
         async def go() -> RunReport:
             container = bootstrap.build(
                 self.settings, token=self.token, transport=self.sandbox.transport()
             )
             try:
-                return await sync(container.deps(), container.jobs()[0], container.options())
+                options = container.options(allow_mass_delete=allow_mass_delete)
+                return await sync(container.deps(), container.jobs()[0], options)
             finally:
                 await container.aclose()
 
@@ -295,3 +296,24 @@ def test_a_dealer_group_token_serves_several_dealers(
     remote = fresh.ads()
     assert sorted(remote) == [("D1", "sofa-1"), ("D1", "sofa-2"), ("D2", "car-5"), ("D2", "sofa-1")]
     assert all(ad["state"] == "created" for ad in remote.values())
+
+
+def test_an_empty_feed_deletes_nothing_unless_allowed(
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
+) -> None:
+    """An empty feed trips the mass-delete guard; --allow-mass-delete lets it through."""
+    h = Harness(tmp_path, database_url, fresh)
+    h.write([goods(i) for i in range(5)])
+    h.run()
+    fresh.clear_journal()
+    h.write([])
+    report = h.run()
+    assert report.outcome == "guarded"
+    assert report.guard is not None
+    assert "feed is empty" in report.guard
+    assert report.counts["held_deletes"] == 5
+    assert fresh.mutations() == []
+    assert all(ad["state"] == "created" for ad in fresh.ads().values())
+    report = h.run(allow_mass_delete=True)
+    assert report.outcome == "success"
+    assert sorted(m for m, _ in fresh.mutations()) == ["DELETE"] * 5
