@@ -17,6 +17,10 @@ from contextlib import asynccontextmanager
 RECOVERY = 1.05
 """Each success raises the rate by this factor, up to the configured rate."""
 
+HEADROOM = 0.97
+"""Requests are paced at this share of the configured rate: the network's jitter can
+bunch two requests together on the way, and the API counts them as they arrive."""
+
 
 class Throttle:
     """Paces request starts and bounds concurrency for one API client."""
@@ -29,8 +33,8 @@ class Throttle:
         monotonic: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
-        self._max_rate = rate
-        self._rate = rate
+        self._max_rate = rate * HEADROOM
+        self._rate = self._max_rate
         self._min_rate = min(rate, 0.5)
         self._concurrency = concurrency
         self._slots: asyncio.Semaphore | None = None
