@@ -1,0 +1,194 @@
+"""Bad input gets a clear error naming file, item and field, and changes nothing.
+
+Five ads are live first; then each bad feed is run against the same sandbox.
+The error (a FeedError for a file that cannot be used, an invalid item for a
+bad ad) must say where and what, no mutating call may be sent for the bad
+part, and no ad may be deleted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.errors import FeedError
+from tests.integration.harness import Harness, car, goods
+from tests.integration.sandbox_server import InProcessSandbox
+
+BASE = [goods(0), goods(1), goods(2), car(3), car(4)]
+
+
+def _with(source_id: str, change: Callable[[dict[str, Any]], None]) -> list[dict[str, Any]]:
+    ads = json.loads(json.dumps(BASE))
+    for ad in ads:
+        if ad["source_id"] == source_id:
+            change(ad)
+    return ads
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def change(ad: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        target = ad
+        for key in parents:
+            target = target[key]
+        if value is _DELETE:
+            del target[last]
+        else:
+            target[last] = value
+
+    return change
+
+
+_DELETE = object()
+SECRET = "hunter2pass"
+
+INVALID_ITEMS: list[tuple[str, list[dict[str, Any]], str, str, str]] = [
+    ("duplicate", [*BASE, goods(1)], "sofa-1", "source_id", "must be unique"),
+    (
+        "39 images",
+        _with("sofa-0", _set("image_urls", [f"https://c.example/{i}.jpg" for i in range(39)])),
+        "sofa-0",
+        "image_urls[38]",
+        "at most 38",
+    ),
+    (
+        "ftp image",
+        _with("sofa-0", _set("image_urls", ["ftp://c.example/1.jpg"])),
+        "sofa-0",
+        "image_urls[0]",
+        "http",
+    ),
+    (
+        "credentials",
+        _with("sofa-0", _set("image_urls", [f"https://u:{SECRET}@c.example/1.jpg"])),
+        "sofa-0",
+        "image_urls[0]",
+        "credentials",
+    ),
+    ("no title", _with("sofa-1", _set("title", _DELETE)), "sofa-1", "title", "required"),
+    (
+        "no fields",
+        _with("car-3", _set("category_fields", _DELETE)),
+        "car-3",
+        "category_fields",
+        "required",
+    ),
+    (
+        "price type",
+        _with("sofa-2", _set("price", [{"type": "list", "amount": "abc"}])),
+        "sofa-2",
+        "price[0].amount",
+        "",
+    ),
+    (
+        "negative",
+        _with("sofa-2", _set("price", [{"type": "list", "amount": -1}])),
+        "sofa-2",
+        "price[0].amount",
+        "",
+    ),
+    ("huge body", _with("sofa-2", _set("body", "x" * 3_000_000)), "sofa-2", "body", ""),
+    (
+        "plate change",
+        _with("car-4", _set("category_fields.registration_number", "XYZ999")),
+        "car-4",
+        "category_fields.registration_number",
+        "cannot change",
+    ),
+]
+
+BROKEN_FILES: list[tuple[str, bytes, str]] = [
+    ("truncated", json.dumps(BASE).encode()[:-40], "not valid JSON"),
+    (
+        "invalid utf-8",
+        json.dumps(BASE).encode().replace(b"Soffa 1", b"Soffa \xff"),
+        "not valid UTF-8",
+    ),
+    (
+        "NaN",
+        json.dumps(BASE).encode().replace(b'"amount": 1000', b'"amount": NaN'),
+        "not valid JSON",
+    ),
+    ("not a list", b'{"items": []}', "expected a JSON array"),
+]
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory: pytest.TempPathFactory) -> Harness:
+    """Five ads published from a good feed (one sandbox, one SQLite mirror for all cases)."""
+    tmp = tmp_path_factory.mktemp("bad-input")
+    harness = Harness(tmp, f"sqlite:///{tmp / 'mirror.db'}", InProcessSandbox(0.01))
+    harness.write(BASE)
+    assert harness.run().outcome == "success"
+    return harness
+
+
+def _assert_untouched(h: Harness) -> None:
+    ads = h.sandbox.ads()
+    assert len(ads) == 5
+    assert all(ad["state"] == "created" for ad in ads.values())
+    assert h.sandbox.mutations() == []
+
+
+@pytest.mark.parametrize(
+    ("case", "feed", "source_id", "field", "reason"),
+    INVALID_ITEMS,
+    ids=[c[0] for c in INVALID_ITEMS],
+)
+def test_a_bad_item_is_named_and_its_ad_left_alone(
+    live: Harness, case: str, feed: list[dict[str, Any]], source_id: str, field: str, reason: str
+) -> None:
+    """The run reports the item's source_id, field and reason, and sends nothing for it."""
+    live.sandbox.clear_journal()
+    live.write(feed)
+    report = live.run()
+    assert report.outcome == "partial"
+    mine = [message for sid, message in report.problems if sid == source_id]
+    assert mine, report.problems
+    assert any(message.startswith(f"{field}:") and reason in message for message in mine), mine
+    assert all(SECRET not in message for _, message in report.problems)
+    _assert_untouched(live)
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "message"), BROKEN_FILES, ids=[c[0] for c in BROKEN_FILES]
+)
+def test_a_broken_file_stops_the_run_before_anything_is_sent(
+    live: Harness, case: str, data: bytes, message: str
+) -> None:
+    """A feed that cannot be used raises FeedError naming the file, and nothing is sent."""
+    live.sandbox.clear_journal()
+    live.feed.write_bytes(data)
+    with pytest.raises(FeedError) as info:
+        live.run()
+    assert str(live.feed) in str(info.value)
+    assert message in str(info.value)
+    _assert_untouched(live)
+
+
+def test_a_feed_over_the_size_limit_is_refused(live: Harness, tmp_path: Path) -> None:
+    """A feed larger than feeds.max_bytes is refused whole, and nothing is sent."""
+    live.sandbox.clear_journal()
+    live.write(BASE)
+    feeds = (live.settings.feeds[0].model_copy(update={"max_bytes": 100}),)
+    original = live.settings
+    live.settings = original.model_copy(update={"feeds": feeds})
+    try:
+        with pytest.raises(FeedError, match="over the limit of 100"):
+            live.run()
+    finally:
+        live.settings = original
+    _assert_untouched(live)
+
+
+def test_a_bom_is_tolerated_and_changes_nothing(live: Harness) -> None:
+    """A UTF-8 byte-order mark before the same feed is read as the same feed."""
+    live.sandbox.clear_journal()
+    live.feed.write_bytes(b"\xef\xbb\xbf" + json.dumps(BASE).encode())
+    assert live.run().outcome == "success"
+    _assert_untouched(live)
