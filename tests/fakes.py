@@ -254,3 +254,61 @@ class FakeMirror:
 
 def _log_key(entry: LogEntry) -> tuple[str | None, str, str, datetime]:
     return (entry.request_id, entry.action, entry.state.value, entry.created)
+
+
+class FakeMarketplace:
+    """A scripted Marketplace: answers from a queue per (method, source_id), records calls.
+
+    Unscripted writes are accepted (200/201) with request id ``r<n>``; unscripted
+    reads find nothing. ``remote`` holds what ``get`` and ``list_with_logs`` return.
+    """
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, dict[str, Any] | None]] = []
+        self.answers: dict[tuple[str, str], list[Accepted | Rejected | Exception]] = {}
+        self.remote: dict[str, RemoteAd] = {}
+
+    def answer(
+        self, method: str, source_id: str, *results: Accepted | Rejected | Exception
+    ) -> None:
+        """Queue the answers the next calls of this method on this ad get."""
+        self.answers.setdefault((method, source_id), []).extend(results)
+
+    def _next(self, method: str, source_id: str, body: Payload | None) -> Accepted | Rejected:
+        self.calls.append((method, source_id, dict(body) if body is not None else None))
+        queue = self.answers.get((method, source_id))
+        if queue:
+            result = queue.pop(0)
+            if isinstance(result, Exception):
+                raise result
+            return result
+        return Accepted(201 if method == "POST" else 200, request_id=f"r{len(self.calls)}")
+
+    async def create(self, dealer_code: str, source_id: str, body: Payload) -> Accepted | Rejected:
+        return self._next("POST", source_id, body)
+
+    async def update(
+        self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
+    ) -> Accepted | Rejected:
+        return self._next("PATCH", source_id, changes)
+
+    async def delete(self, dealer_code: str, source_id: str) -> Accepted | Rejected:
+        return self._next("DELETE", source_id, None)
+
+    async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
+        self.calls.append(("GET", source_id, None))
+        return self.remote.get(source_id)
+
+    async def list_with_logs(self, dealer_code: str, source_ids: Any) -> list[RemoteAd]:
+        self.calls.append(("LIST", ",".join(source_ids), None))
+        return [self.remote[s] for s in source_ids if s in self.remote]
+
+
+class FixedClock:
+    """A clock that stands still unless moved."""
+
+    def __init__(self, now: datetime | None = None) -> None:
+        self.current = now or datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+    def now(self) -> datetime:
+        return self.current

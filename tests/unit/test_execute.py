@@ -1,0 +1,137 @@
+"""The executor: intent before send, and what it does with each kind of answer."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.errors import ApiUnavailable
+from syncd.execute import Executor
+from syncd.models import (
+    Create,
+    Delete,
+    Op,
+    Rejected,
+    RemoteAd,
+    RemoteState,
+    Stage,
+    Update,
+)
+from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
+
+BODY = {"category_id": 2048, "title": "T", "price": [{"type": "list", "amount": 5}]}
+
+
+def _create(**kw: object) -> Create:
+    args: dict[str, object] = {
+        "dealer_code": "D",
+        "source_id": "s1",
+        "category_id": 2048,
+        "body": BODY,
+        "payload": BODY,
+        "payload_hash": "h1",
+    }
+    args.update(kw)
+    return Create(**args)  # type: ignore[arg-type]
+
+
+async def _apply(mirror: FakeMirror, api: FakeMarketplace, *actions: object) -> dict[str, int]:
+    results = await Executor(mirror, api, FixedClock()).apply(actions)  # type: ignore[arg-type]
+    return results.counts
+
+
+@pytest.mark.anyio
+async def test_an_accepted_create_is_recorded_as_sent_with_its_payload() -> None:
+    """A 201 leaves the row SENT, created, with the payload and the request id."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    assert await _apply(mirror, api, _create()) == {"sent": 1, "rejected": 0}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.remote_state, row.payload_hash, row.request_id) == (
+        Stage.SENT,
+        RemoteState.CREATED,
+        "h1",
+        "r1",
+    )
+
+
+@pytest.mark.anyio
+async def test_a_reduced_price_goes_in_a_patch_after_the_post() -> None:
+    """A create with a follow-up sends POST, then PATCH with the full price list."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    followup = {"price": [{"type": "list", "amount": 9}, {"type": "reduced", "amount": 5}]}
+    await _apply(mirror, api, _create(followup=followup))
+    assert [(m, b) for m, _, b in api.calls] == [("POST", BODY), ("PATCH", followup)]
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.last_op, row.request_id) == (Op.UPDATE, "r2")
+
+
+@pytest.mark.anyio
+async def test_409_on_post_looks_the_ad_up_then_patches_it_whole() -> None:
+    """POST answered 409 means the ad exists: it is read back, then PATCHed whole."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", Rejected(409, ("exists",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED, blocket_ad_id="7")
+    counts = await _apply(mirror, api, _create())
+    assert [m for m, _, _ in api.calls] == ["POST", "GET", "PATCH"]
+    assert api.calls[2][2] == BODY
+    assert counts == {"sent": 1, "rejected": 0}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.blocket_ad_id) == (Stage.SENT, "7")
+
+
+@pytest.mark.anyio
+async def test_409_on_post_of_an_ad_the_api_will_not_show_is_a_clear_rejection() -> None:
+    """409 but nothing to read back: the source_id is burnt; the dealer is told what to do."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", Rejected(409, ("exists",)))
+    counts = await _apply(mirror, api, _create(revive=True))
+    assert counts == {"sent": 0, "rejected": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert row.stage is Stage.REJECTED
+    assert row.message is not None
+    assert "new source_id" in row.message
+
+
+@pytest.mark.anyio
+async def test_404_on_delete_means_already_gone() -> None:
+    """DELETE answered 404 is what was wanted: the ad is recorded deleted and done."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("DELETE", "s1", Rejected(404, ("Not found.",)))
+    await _apply(mirror, api, Delete("D", "s1"))
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.DELETED)
+
+
+@pytest.mark.anyio
+async def test_400_is_recorded_with_its_message_and_payload_kept() -> None:
+    """A rejected PATCH keeps the last accepted payload and records why."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("PATCH", "s1", Rejected(400, ("title: too long",)))
+    update = Update("D", "s1", 2048, {"title": "x"}, {**BODY, "title": "x"}, "h2")
+    assert await _apply(mirror, api, update) == {"sent": 0, "rejected": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.payload_hash, row.pending_hash, row.message) == (
+        Stage.REJECTED,
+        "h1",
+        "h2",
+        "title: too long",
+    )
+
+
+@pytest.mark.anyio
+async def test_an_unavailable_api_stops_the_run_and_leaves_the_intent() -> None:
+    """When the API is down the error stops the run; the row stays INTENT for the next one."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", ApiUnavailable("down"))
+    with pytest.raises(ApiUnavailable):
+        await _apply(mirror, api, _create())
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert row.stage is Stage.INTENT
