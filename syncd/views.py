@@ -130,7 +130,7 @@ def status_tables(
     for state, n in sorted(counts.items()):
         states.add_row(state, str(n))
     last = Table(title="Last runs")
-    for col in ("run", "dealer", "started", "outcome", "counts"):
+    for col in ("run", "dealer", "started", "outcome", "counts", "note"):
         last.add_column(col)
     for r in runs:
         shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
@@ -140,6 +140,7 @@ def status_tables(
             r.started_at.isoformat(timespec="seconds"),
             r.outcome or "running",
             shown,
+            r.message or "",
         )
     bad = Table(title="Failing ads")
     for col in ("source_id", "op", "stage", "message"):
