@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import signal
 import socket
 import sqlite3
@@ -19,6 +18,7 @@ import httpx
 import pytest
 
 from syncd import bootstrap
+from tests.integration.sandbox_server import running_sandbox
 
 pytestmark = pytest.mark.slow
 
@@ -45,38 +45,10 @@ def wait_for(condition: Callable[[], object], timeout: float, what: str) -> obje
 
 
 @pytest.fixture
-def sandbox_url(tmp_path: Path) -> Iterator[str]:
+def sandbox_url() -> Iterator[str]:
     """The sandbox served by `python -m syncd.sandbox --port 0` (it prints its URL)."""
-    log = (tmp_path / "sandbox.log").open("w", encoding="utf-8")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "syncd.sandbox", "--port", "0", "--processing-delay", "0.05"],
-        stdout=subprocess.PIPE, stderr=log, text=True,
-    )  # fmt: skip
-    try:
-        assert process.stdout is not None
-        url = None
-        deadline = time.monotonic() + 30
-        while url is None and time.monotonic() < deadline:
-            ready, _, _ = select.select([process.stdout], [], [], 0.5)
-            if ready:
-                line = process.stdout.readline()
-                if not line and process.poll() is not None:
-                    break
-                found = URL.search(line)
-                url = found.group(0).rstrip("/") if found else None
-        if url is None:
-            pytest.fail(f"the sandbox printed no URL: {(tmp_path / 'sandbox.log').read_text()}")
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
-        log.close()
+    with running_sandbox("--processing-delay", "0.05") as server:
+        yield server.url
 
 
 class NotifySocket:
