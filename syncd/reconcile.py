@@ -64,6 +64,11 @@ def _message(latest: dict[str, LogEntry], stage: Stage) -> str | None:
     return "; ".join(parts) or None
 
 
+def _overdue(ad: MirrorAd, now: datetime, give_up_after: timedelta | None) -> bool:
+    """Whether the call was sent longer than ``give_up_after`` ago."""
+    return give_up_after is not None and ad.sent_at is not None and now - ad.sent_at > give_up_after
+
+
 def decide(
     ad: MirrorAd, remote: RemoteAd | None, now: datetime, *, give_up_after: timedelta | None = None
 ) -> Outcome:
@@ -75,12 +80,7 @@ def decide(
     """
     op = ad.last_op or Op.UPDATE
     if remote is None:
-        stale = (
-            give_up_after is not None
-            and ad.sent_at is not None
-            and now - ad.sent_at > give_up_after
-        )
-        if stale:
+        if _overdue(ad, now, give_up_after):
             return Outcome(
                 ad.dealer_code,
                 ad.source_id,
@@ -90,6 +90,22 @@ def decide(
             )
         return Outcome(ad.dealer_code, ad.source_id, Stage.SENT, None)
     latest = latest_states(entries_of_call(ad, remote.logs))
+    if not _settled(op, latest) and _overdue(ad, now, give_up_after):
+        # Never in flight forever: an action the API leaves processing for this long is
+        # reported as an error, so the dealer hears of it and the next change re-sends.
+        return Outcome(
+            ad.dealer_code,
+            ad.source_id,
+            Stage.ERROR,
+            remote.state,
+            message="the API left this call processing for too long: "
+            + (", ".join(sorted(latest)) or "no action logged yet"),
+            remote_id=remote.remote_id,
+            blocket_ad_id=remote.blocket_ad_id,
+            blocket_store_id=remote.blocket_store_id,
+            offer_id=remote.offer_id,
+            logs=remote.logs,
+        )
     if not _settled(op, latest):
         stage = Stage.SENT
     elif any(e.state is LogState.ERROR for e in latest.values()):

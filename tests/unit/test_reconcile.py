@@ -100,3 +100,16 @@ def test_missing_ad_waits_then_gives_up() -> None:
     late = decide(_ad(), None, T0 + timedelta(days=2), give_up_after=timedelta(days=1))
     assert late.stage is Stage.ERROR
     assert late.message == "the API no longer lists this ad"
+
+
+def test_a_call_stuck_in_processing_is_reported_after_the_bound() -> None:
+    """A call the API leaves processing past give_up_after becomes an error naming it."""
+    remote = _remote(_log("create", LogState.DONE, 1), _log("publish", LogState.PROCESSING, 2))
+    assert (
+        decide(_ad(), remote, T0 + timedelta(hours=1), give_up_after=timedelta(days=1)).stage
+        is Stage.SENT
+    )
+    late = decide(_ad(), remote, T0 + timedelta(days=2), give_up_after=timedelta(days=1))
+    assert late.stage is Stage.ERROR
+    assert late.message is not None
+    assert "processing for too long: create, publish" in late.message
