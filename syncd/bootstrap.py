@@ -21,6 +21,7 @@ from syncd.config import (
     ApiSettings,
     DatabaseSettings,
     FeedSettings,
+    GuardSettings,
     Settings,
     SyncSettings,
 )
@@ -60,6 +61,8 @@ def demo_settings(workdir: Path) -> Settings:
         api=ApiSettings(base_url=EMBEDDED_SANDBOX, sandbox_state=workdir / "syncd-demo-sandbox.db"),
         feeds=(FeedSettings(path=sample_feed_path(), dealer_code=""),),
         sync=SyncSettings(reconcile_wait=15.0, poll_interval=0.2),
+        # The bundled sample is as old as the install; its age says nothing of an exporter.
+        guards=GuardSettings(max_feed_age=0),
         source="--demo",
     )
 
