@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import structlog
 
@@ -27,6 +27,7 @@ from syncd.models import (
     Update,
     WriteResult,
 )
+from syncd.payload import payload_hash
 from syncd.ports import Clock, Marketplace, Mirror
 
 log = structlog.get_logger("syncd.execute")
@@ -77,9 +78,16 @@ class Executor:
         self._mirror.record_intent(action, self._clock.now())
         result = await self._send(action)
         if isinstance(result, Accepted):
-            self._accepted(action, result, results)
             if isinstance(action, Create) and action.followup:
+                # The API holds the POST body until the follow-up PATCH is accepted too;
+                # recording the body keeps the mirror true if the PATCH is refused.
+                posted = replace(
+                    action, payload=action.body, payload_hash=payload_hash(action.body)
+                )
+                self._accepted(posted, result, results)
                 await self._run(_followup(action), results)
+            else:
+                self._accepted(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
             await self._adopt_existing(action, results)
         elif isinstance(action, Delete) and result.status == 404:

@@ -228,3 +228,21 @@ def test_an_empty_feed_deletes_nothing_unless_allowed(
     report = h.run(allow_mass_delete=True)
     assert report.outcome == "success"
     assert sorted(m for m, _ in fresh.mutations()) == ["DELETE"] * 5
+
+
+def test_a_new_ad_with_a_reduced_price_is_posted_then_patched(
+    tmp_path: Path, database_url: str, fresh: SandboxAdmin
+) -> None:
+    """The API refuses `reduced` on POST: syncd POSTs without it, then PATCHes the prices."""
+    h = Harness(tmp_path, database_url, fresh)
+    ad = goods(1)
+    ad["price"] = [{"type": "list", "amount": 900}, {"type": "reduced", "amount": 700}]
+    h.write([ad])
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    assert fresh.mutations() == [("POST", "sofa-1"), ("PATCH", "sofa-1")]
+    prices = {p["type"]: p["amount"] for p in fresh.ads()[("D1", "sofa-1")]["price"]}
+    assert prices == {"list": 900, "reduced": 700}
+    fresh.clear_journal()
+    assert h.run().counts["unchanged"] == 1
+    assert fresh.mutations() == []

@@ -63,7 +63,21 @@ async def test_a_reduced_price_goes_in_a_patch_after_the_post() -> None:
     assert [(m, b) for m, _, b in api.calls] == [("POST", BODY), ("PATCH", followup)]
     row = mirror.get("D", "s1")
     assert row is not None
-    assert (row.last_op, row.request_id) == (Op.UPDATE, "r2")
+    assert (row.last_op, row.request_id, row.payload_hash) == (Op.UPDATE, "r2", "h1")
+
+
+@pytest.mark.anyio
+async def test_a_refused_follow_up_leaves_the_posted_body_in_the_mirror() -> None:
+    """If the PATCH after the POST is refused, the mirror holds what the API holds: the body."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("PATCH", "s1", Rejected(400, ("price: no",)))
+    followup = {"price": [{"type": "list", "amount": 9}, {"type": "reduced", "amount": 5}]}
+    await _apply(mirror, api, _create(followup=followup))
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert row.stage is Stage.REJECTED
+    assert row.payload == BODY
+    assert row.pending_hash == "h1"
 
 
 @pytest.mark.anyio
