@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from syncd.errors import FeedError
-from syncd.feeds.native import NativeFeedReader
+from syncd.feeds.native import NativeFeedReader, read_bytes
 
 AD = '{"source_id": "a", "category_id": 2048}'
 
@@ -65,3 +65,24 @@ def test_missing_file(tmp_path: Path) -> None:
     """A missing feed file is a FeedError, not a crash."""
     with pytest.raises(FeedError, match="not found"):
         NativeFeedReader("json", max_bytes=10).read(str(tmp_path / "none.json"))
+
+
+def test_a_feed_that_changes_while_read_is_refused(tmp_path: Path) -> None:
+    """If the file's size or time differ after reading, the run stops: it may be half written."""
+    path = tmp_path / "feed.json"
+    path.write_text(f"[{AD}]", encoding="utf-8")
+
+    class Growing(type(path)):  # type: ignore[misc]
+        """A path whose file the exporter appends to between syncd's two looks at it."""
+
+        calls = 0
+
+        def stat(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
+            Growing.calls += 1
+            if Growing.calls == 2:
+                with open(self, "a", encoding="utf-8") as fh:
+                    fh.write(" ")
+            return super().stat(*args, **kwargs)
+
+    with pytest.raises(FeedError, match="changed while it was read"):
+        read_bytes(Growing(path), max_bytes=1 << 20)
