@@ -211,6 +211,8 @@ class Update:
     payload: Payload
     payload_hash: str
     revive: bool = False
+    # The last accepted payload, only to show the diff (not part of what is sent).
+    before: Payload | None = field(default=None, compare=False, repr=False)
 
     @property
     def op(self) -> Op:

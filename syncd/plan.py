@@ -54,6 +54,7 @@ from syncd.models import (
     Issue,
     MirrorAd,
     Origin,
+    Payload,
     Plan,
     PlanEntry,
     RemoteState,
@@ -127,7 +128,7 @@ def _for_item(item: FeedItem, ad: MirrorAd | None, dealer: str, api_version: int
     changes = dict(item.payload) if ad.payload is None else diff(ad.payload, item.payload)
     if not changes:  # same content under an older hash (e.g. a payload from an older syncd)
         return Unchanged(dealer, item.source_id, "same")
-    return _update(item, dealer, changes, revive=False)
+    return _update(item, dealer, changes, revive=False, before=ad.payload)
 
 
 def _for_absent(ad: MirrorAd, dealer: str) -> PlanEntry:
@@ -153,7 +154,14 @@ def _create(item: FeedItem, dealer: str, *, revive: bool) -> Create:
     )
 
 
-def _update(item: FeedItem, dealer: str, changes: dict[str, Any], *, revive: bool) -> Update:
+def _update(
+    item: FeedItem,
+    dealer: str,
+    changes: dict[str, Any],
+    *,
+    revive: bool,
+    before: Payload | None = None,
+) -> Update:
     return Update(
         dealer_code=dealer,
         source_id=item.source_id,
@@ -162,6 +170,7 @@ def _update(item: FeedItem, dealer: str, changes: dict[str, Any], *, revive: boo
         payload=item.payload,
         payload_hash=item.payload_hash,
         revive=revive,
+        before=before,
     )
 
 
@@ -169,7 +178,9 @@ def _revive(item: FeedItem, ad: MirrorAd, dealer: str, api_version: int) -> Plan
     """A deleted ad back in the feed: PATCH it whole, or POST it again for vehicles."""
     if _registered(item.category_id, api_version):
         return _create(item, dealer, revive=True)
-    return _update(item, dealer, full_patch(ad.payload, item.payload), revive=True)
+    return _update(
+        item, dealer, full_patch(ad.payload, item.payload), revive=True, before=ad.payload
+    )
 
 
 def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+import orjson
 from rich.table import Table
 
 from syncd.models import (
@@ -63,13 +64,33 @@ def plan_json(plan: Plan, *, include_unchanged: bool = False) -> dict[str, Any]:
     return {"dealer_code": plan.dealer_code, "counts": plan.counts(), "entries": entries}
 
 
+def _short(value: Any) -> str:
+    text = "-" if value is None else orjson.dumps(value).decode()
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def change_lines(
+    before: Mapping[str, Any], changes: Mapping[str, Any], prefix: str = ""
+) -> list[str]:
+    """``field: old → new`` for every changed leaf (nested objects dotted, lists whole)."""
+    lines = []
+    for key in sorted(changes):
+        new, old = changes[key], before.get(key)
+        path = f"{prefix}{key}"
+        if isinstance(new, Mapping) and isinstance(old, Mapping):
+            lines.extend(change_lines(old, new, path + "."))
+        else:
+            lines.append(f"{path}: {_short(old)} → {_short(new)}")
+    return lines
+
+
 def _detail(entry: PlanEntry) -> str:
     match entry:
         case Create():
             extra = " then PATCH price (reduced)" if entry.followup else ""
             return f"POST {len(entry.body)} fields{extra}"
         case Update():
-            return "PATCH " + ", ".join(_fields(entry.changes))
+            return "PATCH " + "; ".join(change_lines(entry.before or {}, entry.changes))
         case Delete():
             return "DELETE"
         case Invalid():

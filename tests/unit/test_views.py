@@ -1,0 +1,48 @@
+"""What the CLI shows for a plan."""
+
+from __future__ import annotations
+
+from rich.console import Console
+
+from syncd.models import Delete, Invalid, Issue, Origin, Plan, Update
+from syncd.views import change_lines, plan_json, plan_table
+
+
+def test_change_lines_show_old_and_new_values_of_each_leaf() -> None:
+    """Nested fields are dotted, removed ones show as going to -, lists go whole."""
+    before = {
+        "title": "A",
+        "category_fields": {"model_year": 2018, "color": "red"},
+        "price": [{"type": "list", "amount": 1}],
+    }
+    changes = {
+        "title": "B",
+        "category_fields": {"model_year": 2019, "color": None},
+        "price": [{"type": "list", "amount": 2}],
+    }
+    assert change_lines(before, changes) == [
+        'category_fields.color: "red" → -',
+        "category_fields.model_year: 2018 → 2019",
+        'price: [{"type":"list","amount":1}] → [{"type":"list","amount":2}]',
+        'title: "A" → "B"',
+    ]
+
+
+def test_plan_table_and_json_show_calls_and_invalid_items() -> None:
+    """The table names each call and each invalid item's place; JSON carries the bodies."""
+    plan = Plan(
+        "D1",
+        (
+            Update("D1", "s1", 2048, {"title": "B"}, {"title": "B"}, "h", before={"title": "A"}),
+            Delete("D1", "s2"),
+            Invalid("D1", "s3", Origin("feed.json", index=4), (Issue("price", "is required"),)),
+        ),
+    )
+    console = Console(width=200, record=True)
+    console.print(plan_table(plan))
+    text = console.export_text()
+    assert 'PATCH title: "A" → "B"' in text
+    assert "feed.json[4]: price: is required" in text
+    doc = plan_json(plan)
+    assert doc["counts"]["update"] == 1
+    assert [e["method"] for e in doc["entries"][:2]] == ["PATCH", "DELETE"]
