@@ -65,6 +65,12 @@ def plan_json(plan: Plan, *, include_unchanged: bool = False) -> dict[str, Any]:
 
 
 def _short(value: Any) -> str:
+    if (
+        isinstance(value, list)
+        and value
+        and all(isinstance(p, Mapping) and "type" in p and "amount" in p for p in value)
+    ):
+        return ", ".join(f"{p['type']} {p['amount']}" for p in value)  # a price list
     text = "-" if value is None else orjson.dumps(value).decode()
     return text if len(text) <= 40 else text[:37] + "..."
 

@@ -23,7 +23,7 @@ def test_change_lines_show_old_and_new_values_of_each_leaf() -> None:
     assert change_lines(before, changes) == [
         'category_fields.color: "red" → -',
         "category_fields.model_year: 2018 → 2019",
-        'price: [{"type":"list","amount":1}] → [{"type":"list","amount":2}]',
+        "price: list 1 → list 2",
         'title: "A" → "B"',
     ]
 
