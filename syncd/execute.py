@@ -46,6 +46,13 @@ class ApplyResults:
 
     counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "rejected": 0})
     problems: list[tuple[str | None, str]] = field(default_factory=list)
+    followups: set[str] = field(default_factory=set)  # created; a PATCH is still owed
+
+    def add(self, other: ApplyResults) -> None:
+        """Fold the results of a later round into these."""
+        for key, n in other.counts.items():
+            self.counts[key] = self.counts.get(key, 0) + n
+        self.problems.extend(other.problems)
 
 
 class Executor:
@@ -79,17 +86,20 @@ class Executor:
         result = await self._send(action)
         if isinstance(result, Accepted):
             if isinstance(action, Create) and action.followup:
-                # The API holds the POST body until the follow-up PATCH is accepted too;
-                # recording the body keeps the mirror true if the PATCH is refused.
+                # The API holds only the POST body. The rest (a reduced price) is PATCHed
+                # once the create is done: an ad being created may refuse updates (409).
+                # The service plans that PATCH again from the mirror, which holds the body.
                 posted = replace(
                     action, payload=action.body, payload_hash=payload_hash(action.body)
                 )
                 self._accepted(posted, result, results)
-                await self._run(_followup(action), results)
+                results.followups.add(action.source_id)
             else:
                 self._accepted(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
             await self._adopt_existing(action, results)
+        elif isinstance(action, Update) and result.status == 409:
+            self._deferred(action, result, results)
         elif isinstance(action, Delete) and result.status == 404:
             self._already_gone(action)
         else:
@@ -157,6 +167,18 @@ class Executor:
             message=result.message,
         )
 
+    def _deferred(self, action: Update, result: Rejected, results: ApplyResults) -> None:
+        """409 on PATCH: "not created yet" (seed 003). Not a verdict on the payload: the
+        intent is dropped and the next run plans the change again."""
+        self._mirror.forget_intent(action.dealer_code, action.source_id, None, self._clock.now())
+        results.counts["deferred"] = results.counts.get("deferred", 0) + 1
+        log.warning(
+            "ad_update_deferred",
+            source_id=action.source_id,
+            status=result.status,
+            message=result.message,
+        )
+
     def _already_gone(self, action: Delete) -> None:
         """404 on DELETE: the ad is already gone, which is what was wanted."""
         self._mirror.record_outcome(
@@ -170,15 +192,3 @@ class Executor:
             self._clock.now(),
         )
         log.info("ad_already_gone", source_id=action.source_id)
-
-
-def _followup(action: Create) -> Update:
-    assert action.followup is not None
-    return Update(
-        action.dealer_code,
-        action.source_id,
-        action.category_id,
-        changes=action.followup,
-        payload=action.payload,
-        payload_hash=action.payload_hash,
-    )

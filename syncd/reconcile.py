@@ -23,13 +23,25 @@ FINAL_ACTION = {
     Op.DELETE: "delete",
 }
 """Assumption (docs/architecture.md): a write's chain ends with ``publish``, a DELETE's
-with ``delete``; the call is settled once that action is done or error, or once any
-action of the call ended in error and nothing of it is still processing."""
+with ``delete``. The call is settled once that action is done or error; or once the
+call's own first action (``create``, ``update``, ``delete``) ended in error, after which
+nothing more happens; or once any action ended in error, nothing is processing and
+``ERROR_GRACE`` has passed (the API may log later actions only when it reaches them)."""
+
+HEAD_ACTION = {Op.CREATE: "create", Op.UPDATE: "update", Op.REVIVE: "update", Op.DELETE: "delete"}
+ERROR_GRACE = timedelta(minutes=15)
+
+_STATE_ORDER = {LogState.PROCESSING: 0, LogState.DONE: 1, LogState.ERROR: 1}
+"""Entries logged in the same instant: a finished state is newer than ``processing``."""
+
+
+def _order(entry: LogEntry) -> tuple[datetime, int]:
+    return entry.created, _STATE_ORDER[entry.state]
 
 
 def entries_of_call(ad: MirrorAd, logs: Iterable[LogEntry]) -> list[LogEntry]:
     """The log entries that belong to the ad's latest call, oldest first."""
-    logs = sorted(logs, key=lambda e: e.created)
+    logs = sorted(logs, key=_order)
     if ad.request_id:
         mine = [e for e in logs if e.request_id == ad.request_id]
         if mine or any(e.request_id for e in logs):
@@ -47,12 +59,16 @@ def latest_states(entries: Iterable[LogEntry]) -> dict[str, LogEntry]:
     return latest
 
 
-def _settled(op: Op, latest: dict[str, LogEntry]) -> bool:
+def _settled(op: Op, latest: dict[str, LogEntry], waited: timedelta | None) -> bool:
     final = latest.get(FINAL_ACTION[op])
     if final is not None and final.state is not LogState.PROCESSING:
         return True
+    head = latest.get(HEAD_ACTION[op])
+    if head is not None and head.state is LogState.ERROR:
+        return True
     states = {e.state for e in latest.values()}
-    return LogState.ERROR in states and LogState.PROCESSING not in states
+    quiet = LogState.ERROR in states and LogState.PROCESSING not in states
+    return quiet and waited is not None and waited >= ERROR_GRACE
 
 
 def _message(latest: dict[str, LogEntry], stage: Stage) -> str | None:
@@ -90,7 +106,9 @@ def decide(
             )
         return Outcome(ad.dealer_code, ad.source_id, Stage.SENT, None)
     latest = latest_states(entries_of_call(ad, remote.logs))
-    if not _settled(op, latest) and _overdue(ad, now, give_up_after):
+    waited = now - ad.sent_at if ad.sent_at is not None else None
+    settled = _settled(op, latest, waited)
+    if not settled and _overdue(ad, now, give_up_after):
         # Never in flight forever: an action the API leaves processing for this long is
         # reported as an error, so the dealer hears of it and the next change re-sends.
         return Outcome(
@@ -106,7 +124,7 @@ def decide(
             offer_id=remote.offer_id,
             logs=remote.logs,
         )
-    if not _settled(op, latest):
+    if not settled:
         stage = Stage.SENT
     elif any(e.state is LogState.ERROR for e in latest.values()):
         stage = Stage.ERROR

@@ -17,9 +17,9 @@ import structlog
 from syncd import guards, validate
 from syncd import plan as planner
 from syncd.errors import SyncdError, TemporaryError
-from syncd.execute import Executor
+from syncd.execute import ApplyResults, Executor
 from syncd.guards import GuardLimits
-from syncd.models import Invalid, Op, Plan, Stage, Unchanged, ValidatedFeed
+from syncd.models import Invalid, Op, Plan, Stage, Unchanged, Update, ValidatedFeed
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror
 from syncd.reconcile import decide
 
@@ -163,6 +163,17 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
         await deps.sleep(options.poll_interval)
 
 
+async def _followups(
+    deps: Deps, executor: Executor, feed: ValidatedFeed, options: RunOptions, source_ids: set[str]
+) -> ApplyResults:
+    """The PATCHes owed to ads just created (e.g. a reduced price the POST could not carry),
+    planned again from the mirror now that their creates have settled."""
+    plan, _ = guarded_plan(feed, deps.mirror, options)
+    owed = [a for a in plan.actions if isinstance(a, Update) and a.source_id in source_ids]
+    log.info("followups_planned", owed=len(owed), created=len(source_ids))
+    return await executor.apply(owed)
+
+
 def _report_plan(plan: Plan, report: RunReport) -> None:
     report.counts.update(plan.counts())
     for entry in plan.entries:
@@ -213,9 +224,15 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         log.info("plan_made", **plan.counts())
         executor = Executor(deps.mirror, deps.marketplace, deps.clock, options.max_in_flight)
         results = await executor.apply(plan.actions)
+        settled = await reconcile(deps, job.dealer_code, options)
+        if results.followups:
+            results.add(await _followups(deps, executor, feed, options, results.followups))
+            again = await reconcile(deps, job.dealer_code, options)
+            settled = {k: settled.get(k, 0) + n for k, n in again.items()}
+            settled["processing"] = again["processing"]
         report.counts.update(results.counts)
         report.problems.extend(results.problems)
-        report.counts.update(await reconcile(deps, job.dealer_code, options))
+        report.counts.update(settled)
     except SyncdError as exc:
         report.outcome = "failed"
         deps.mirror.finish_run(run_id, report.outcome, report.counts, str(exc), deps.clock.now())

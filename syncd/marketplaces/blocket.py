@@ -30,7 +30,12 @@ from pydantic import SecretStr
 
 from syncd.categories import category
 from syncd.errors import ApiAuthError, ApiContractError, ApiUnavailable, RateLimited
-from syncd.marketplaces.responses import flatten_errors, parse_ad, parse_page
+from syncd.marketplaces.responses import (
+    flatten_errors,
+    merge_by_source_id,
+    parse_ad,
+    parse_page,
+)
 from syncd.marketplaces.throttle import Throttle
 from syncd.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
 
@@ -168,7 +173,7 @@ class BlocketClient:
             page, has_next = parse_page(self._json(response))
             ads.extend(page)
             if not has_next or not page:
-                return ads
+                return merge_by_source_id(ads)
             offset += len(page)
 
     # --- plumbing -----------------------------------------------------------

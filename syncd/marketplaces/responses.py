@@ -7,6 +7,7 @@ itself (api-notes.md): ``log`` or ``logs``, ``external_message`` or
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -108,3 +109,37 @@ def flatten_errors(doc: Any, prefix: str = "") -> list[str]:
             out.extend(flatten_errors(value, f"{prefix}.{key}" if prefix else str(key)))
         return out
     return [f"{prefix}: {doc}" if prefix else str(doc)]
+
+
+_EPOCH = datetime.min.replace(tzinfo=UTC)
+
+
+def merge_by_source_id(ads: list[RemoteAd]) -> list[RemoteAd]:
+    """One RemoteAd per source_id, in first-seen order.
+
+    The seed says each POST/PUT/DELETE on a source_id "will appear as an individual
+    entry" in the list: entries of one ad are merged, the most recently updated one
+    giving the state and ids (the others fill in ids it lacks), their logs united.
+    """
+    groups: dict[str, list[RemoteAd]] = {}
+    for ad in ads:
+        groups.setdefault(ad.source_id, []).append(ad)
+    return [_merge(group) if len(group) > 1 else group[0] for group in groups.values()]
+
+
+def _merge(group: list[RemoteAd]) -> RemoteAd:
+    ordered = sorted(group, key=lambda a: a.updated or _EPOCH, reverse=True)
+    newest = ordered[0]
+
+    def first(attr: str) -> str | None:
+        return next((v for a in ordered if (v := getattr(a, attr)) is not None), None)
+
+    logs = {(e.request_id, e.action, e.state, e.created): e for a in group for e in a.logs}
+    return replace(
+        newest,
+        remote_id=first("remote_id"),
+        blocket_ad_id=first("blocket_ad_id"),
+        blocket_store_id=first("blocket_store_id"),
+        offer_id=first("offer_id"),
+        logs=tuple(sorted(logs.values(), key=lambda e: e.created)),
+    )

@@ -179,3 +179,27 @@ def test_paths_follow_the_version_and_the_typed_switch() -> None:
 def test_token_auth_repr_hides_the_token() -> None:
     """The auth object's repr never shows the token."""
     assert TOKEN not in repr(TokenAuth(SecretStr(TOKEN)))
+
+
+@pytest.mark.anyio
+async def test_one_entry_per_request_is_merged_into_one_ad() -> None:
+    """A list with an entry per POST/PATCH of one source_id gives one ad with all logs."""
+    older = {**AD, "updated": "2026-11-25T12:00:01Z", "blocket_ad_id": "77"}
+    newer = {
+        "source_id": "s1",
+        "state": "created",
+        "updated": "2026-11-25T12:05:00Z",
+        "log": [
+            {
+                "request_id": "r2",
+                "created": "2026-11-25T12:05:00Z",
+                "action": "update",
+                "state": "done",
+            }
+        ],
+    }
+    page = {"count": 2, "next": None, "previous": None, "results": [older, newer]}
+    ads = await client(lambda r: httpx.Response(200, json=page)).list_with_logs("", ["s1"])
+    assert len(ads) == 1
+    assert ads[0].blocket_ad_id == "77"
+    assert [e.request_id for e in ads[0].logs] == ["r1", "r2"]

@@ -9,7 +9,6 @@ from syncd.execute import Executor
 from syncd.models import (
     Create,
     Delete,
-    Op,
     Rejected,
     RemoteAd,
     RemoteState,
@@ -55,29 +54,30 @@ async def test_an_accepted_create_is_recorded_as_sent_with_its_payload() -> None
 
 
 @pytest.mark.anyio
-async def test_a_reduced_price_goes_in_a_patch_after_the_post() -> None:
-    """A create with a follow-up sends POST, then PATCH with the full price list."""
+async def test_a_create_owing_a_follow_up_records_only_what_was_posted() -> None:
+    """With a reduced price split off, only the POST is sent; the PATCH is owed for later."""
     mirror, api = FakeMirror(), FakeMarketplace()
     followup = {"price": [{"type": "list", "amount": 9}, {"type": "reduced", "amount": 5}]}
-    await _apply(mirror, api, _create(followup=followup))
-    assert [(m, b) for m, _, b in api.calls] == [("POST", BODY), ("PATCH", followup)]
+    results = await Executor(mirror, api, FixedClock()).apply([_create(followup=followup)])
+    assert [m for m, _, _ in api.calls] == ["POST"]
+    assert results.followups == {"s1"}
     row = mirror.get("D", "s1")
     assert row is not None
-    assert (row.last_op, row.request_id, row.payload_hash) == (Op.UPDATE, "r2", "h1")
+    assert row.payload == BODY
+    assert row.payload_hash != "h1"
 
 
 @pytest.mark.anyio
-async def test_a_refused_follow_up_leaves_the_posted_body_in_the_mirror() -> None:
-    """If the PATCH after the POST is refused, the mirror holds what the API holds: the body."""
+async def test_409_on_patch_is_deferred_to_the_next_run() -> None:
+    """PATCH answered 409 ("not created yet") drops the intent so the change is planned again."""
     mirror, api = FakeMirror(), FakeMarketplace()
-    api.answer("PATCH", "s1", Rejected(400, ("price: no",)))
-    followup = {"price": [{"type": "list", "amount": 9}, {"type": "reduced", "amount": 5}]}
-    await _apply(mirror, api, _create(followup=followup))
+    await _apply(mirror, api, _create())
+    api.answer("PATCH", "s1", Rejected(409, ("Ad has not been created yet",)))
+    update = Update("D", "s1", 2048, {"title": "x"}, {**BODY, "title": "x"}, "h2")
+    assert await _apply(mirror, api, update) == {"sent": 0, "rejected": 0, "deferred": 1}
     row = mirror.get("D", "s1")
     assert row is not None
-    assert row.stage is Stage.REJECTED
-    assert row.payload == BODY
-    assert row.pending_hash == "h1"
+    assert (row.stage, row.payload_hash) == (None, "h1")
 
 
 @pytest.mark.anyio

@@ -113,3 +113,20 @@ def test_a_call_stuck_in_processing_is_reported_after_the_bound() -> None:
     assert late.stage is Stage.ERROR
     assert late.message is not None
     assert "processing for too long: create, publish" in late.message
+
+
+def test_a_media_error_waits_for_publish_within_the_grace() -> None:
+    """An API that logs publish only when it gets there: a media error alone is not the end."""
+    remote = _remote(_log("create", LogState.DONE, 1), _log("handle_media", LogState.ERROR, 2))
+    assert decide(_ad(), remote, T0 + timedelta(minutes=1)).stage is Stage.SENT
+    assert decide(_ad(), remote, T0 + timedelta(minutes=20)).stage is Stage.ERROR
+
+
+def test_a_finished_state_logged_in_the_same_instant_wins_over_processing() -> None:
+    """processing and done with one timestamp, listed newest first: done is the latest."""
+    remote = _remote(
+        _log("create", LogState.DONE, 1),
+        _log("publish", LogState.DONE, 2),
+        _log("publish", LogState.PROCESSING, 2),
+    )
+    assert decide(_ad(), remote, T0).stage is Stage.DONE
