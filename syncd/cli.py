@@ -162,7 +162,8 @@ def _report_lines(r: RunReport) -> list[str]:
     lines = [f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"]
     if r.guard:
         lines.append(
-            f"  deletes held back: {r.guard}; run with --allow-mass-delete if the feed is right"
+            f"  deletes and creates held back: {r.guard}; "
+            "run with --allow-mass-delete if the feed is right"
         )
     lines.extend(f"  warning: {w}" for w in r.warnings)
     lines.extend(f"  {source_id or '?'}: {message}" for source_id, message in r.problems)

@@ -2,7 +2,7 @@
 
 Pure: no I/O here. A feed that is empty, or that would delete a large share of
 the dealer's live ads, is far more likely a broken export than a dealer who
-sold everything overnight: its deletes are held back until someone confirms
+sold everything overnight: its deletes (and creates) are held back until someone confirms
 with ``--allow-mass-delete``.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.models import Delete, MirrorAd, Op, Plan, RemoteState, Stage
+from syncd.models import Create, Delete, MirrorAd, Op, Plan, RemoteState, Stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,9 @@ def live_count(mirror: Mapping[str, MirrorAd]) -> int:
     )
 
 
-def mass_delete(plan: Plan, live: int, feed_items: int, limits: GuardLimits) -> str | None:
+def mass_delete(
+    plan: Plan, live: int, feed_items: int, limits: GuardLimits, unidentified: int = 0
+) -> str | None:
     """Why the plan's deletes must be held back, or None when they may go ahead.
 
     Assumption: the share rule applies from ``min_deletes_checked`` deletes on, so
@@ -47,6 +49,12 @@ def mass_delete(plan: Plan, live: int, feed_items: int, limits: GuardLimits) -> 
         return None
     if feed_items == 0:
         return f"the feed is empty and would delete all {deletes} live ads; is the exporter broken?"
+    if unidentified:
+        # An item without a source_id may be one of the ads about to be deleted.
+        return (
+            f"{unidentified} feed item(s) have no source_id, and any of them may be one of "
+            f"the {deletes} ads the feed would delete"
+        )
     if deletes > limits.max_delete_count:
         return (
             f"the feed would delete {deletes} ads, more than guards.max_delete_count "
@@ -61,9 +69,15 @@ def mass_delete(plan: Plan, live: int, feed_items: int, limits: GuardLimits) -> 
     return None
 
 
-def without_deletes(plan: Plan) -> Plan:
-    """The plan with its deletes held back (the ads stay as they are)."""
-    return Plan(plan.dealer_code, tuple(e for e in plan.entries if not isinstance(e, Delete)))
+def hold_back(plan: Plan) -> Plan:
+    """The plan without its deletes and creates: only updates of live ads go ahead.
+
+    Creates are held too: a feed whose source_ids were all renamed would otherwise
+    publish every vehicle a second time while its old ads stay.
+    """
+    return Plan(
+        plan.dealer_code, tuple(e for e in plan.entries if not isinstance(e, Delete | Create))
+    )
 
 
 def stale_feed(modified_at: datetime, now: datetime, limits: GuardLimits) -> str | None:

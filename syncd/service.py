@@ -76,7 +76,9 @@ class RunReport:
     @property
     def message(self) -> str | None:
         """The guard and warnings, for the runs table."""
-        parts = ([f"deletes held back: {self.guard}"] if self.guard else []) + self.warnings
+        parts = (
+            [f"deletes and creates held back: {self.guard}"] if self.guard else []
+        ) + self.warnings
         return "; ".join(parts) or None
 
     @property
@@ -100,7 +102,8 @@ def guarded_plan(
     ads = mirror.load(feed.dealer_code)
     plan = planner.plan(feed, ads, api_version=options.api_version)
     items = len(feed.items) + len(feed.invalid)
-    reason = guards.mass_delete(plan, guards.live_count(ads), items, options.guards)
+    unidentified = sum(1 for i in feed.invalid if i.source_id is None)
+    reason = guards.mass_delete(plan, guards.live_count(ads), items, options.guards, unidentified)
     return plan, None if options.allow_mass_delete else reason
 
 
@@ -210,15 +213,15 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
             log.warning("feed_stale", feed=feed.meta.path, message=stale)
         await resolve_intents(deps, job.dealer_code)
         full, report.guard = guarded_plan(feed, deps.mirror, options)
-        plan = guards.without_deletes(full) if report.guard else full
+        plan = guards.hold_back(full) if report.guard else full
         _report_plan(full, report)
         if report.guard:
             held = len(full.actions) - len(plan.actions)
-            report.counts["held_deletes"] = held
+            report.counts["held_back"] = held
             log.error(
                 "guard_tripped",
                 reason=report.guard,
-                held_deletes=held,
+                held_back=held,
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())

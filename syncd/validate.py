@@ -100,7 +100,8 @@ def validate_item(
     cat = _category(data.get("category_id"), issues)
     payload = _payload(data, cat, api_version, issues, limits)
     if issues or source_id is None or cat is None:
-        return InvalidItem(record.origin, source_id, tuple(issues))
+        key = source_id if source_id is not None else _best_effort_key(data.get("source_id"))
+        return InvalidItem(record.origin, key, tuple(issues))
     return FeedItem(
         source_id=source_id,
         category_id=cat.id,
@@ -192,16 +193,29 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
     checked = text(value, "source_id", issues, limits.max_source_id)
     if checked is None:
         return None
-    if checked != checked.strip() or "/" in checked or not checked.isprintable():
+    if checked != checked.strip() or "/" in checked or "," in checked or not checked.isprintable():
+        # "," too: the reconciler asks for ads by ``source_id__in=a,b,c``.
         issues.append(
             Issue(
                 "source_id",
-                "must not contain '/', control characters or "
+                "must not contain '/', ',', control characters or "
                 f"surrounding spaces, got {shown(checked)}",
             )
         )
         return None
     return checked
+
+
+def _best_effort_key(value: Any) -> str | None:
+    """The ad an unusable source_id most likely means (4711 for "4711", "a " for "a").
+
+    An invalid item must protect its live ad from deletion; when its source_id is
+    malformed rather than missing, this is the key the planner keeps alive.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    key = str(value).strip()
+    return key or None
 
 
 def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:

@@ -222,7 +222,7 @@ def test_an_empty_feed_deletes_nothing_unless_allowed(
     assert report.outcome == "guarded"
     assert report.guard is not None
     assert "feed is empty" in report.guard
-    assert report.counts["held_deletes"] == 5
+    assert report.counts["held_back"] == 5
     assert fresh.mutations() == []
     assert all(ad["state"] == "created" for ad in fresh.ads().values())
     report = h.run(allow_mass_delete=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncd.guards import GuardLimits, live_count, mass_delete, stale_feed, without_deletes
+from syncd.guards import GuardLimits, hold_back, live_count, mass_delete, stale_feed
 from syncd.models import Delete, MirrorAd, Op, Plan, RemoteState, Stage, Unchanged
 
 LIMITS = GuardLimits(max_delete_fraction=0.2, max_delete_count=50, min_deletes_checked=3)
@@ -37,9 +37,9 @@ def test_an_absolute_count_trips_even_for_a_small_share() -> None:
     assert "max_delete_count" in reason
 
 
-def test_without_deletes_keeps_everything_else() -> None:
-    """Holding deletes back leaves the other entries in order."""
-    assert without_deletes(_plan(2, 3)).entries == _plan(0, 3).entries
+def test_hold_back_keeps_everything_else() -> None:
+    """Holding deletes (and creates) back leaves the other entries in order."""
+    assert hold_back(_plan(2, 3)).entries == _plan(0, 3).entries
 
 
 def test_live_count_skips_deleted_and_deleting_ads() -> None:
@@ -64,3 +64,10 @@ def test_stale_feed_warning() -> None:
     assert warning is not None
     assert "30.0 h ago" in warning
     assert stale_feed(now - timedelta(days=9), now, GuardLimits(max_feed_age=None)) is None
+
+
+def test_items_without_a_source_id_hold_deletes_back() -> None:
+    """One feed item without a source_id could be any ad about to be deleted: none is."""
+    reason = mass_delete(_plan(1, 9), live=10, feed_items=10, limits=LIMITS, unidentified=1)
+    assert reason is not None
+    assert "have no source_id" in reason

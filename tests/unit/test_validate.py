@@ -94,13 +94,13 @@ BAD: list[tuple[str, Any, str, str]] = [
         "source_id slash",
         plain(source_id="a/b"),
         "source_id",
-        "must not contain '/', control characters or surrounding spaces, got 'a/b'",
+        "must not contain '/', ',', control characters or surrounding spaces, got 'a/b'",
     ),
     (
         "source_id spaces",
         plain(source_id=" a"),
         "source_id",
-        "must not contain '/', control characters or surrounding spaces, got ' a'",
+        "must not contain '/', ',', control characters or surrounding spaces, got ' a'",
     ),
     (
         "source_id long",
@@ -626,14 +626,23 @@ def test_every_issue_of_an_item_is_reported() -> None:
     assert [i.field for i in found] == ["extra", "title", "price[0].amount", "visible"]
 
 
-def test_an_invalid_item_keeps_a_usable_source_id() -> None:
-    """An invalid item names its source_id when that is usable, else None."""
+def test_an_invalid_item_keeps_the_source_id_it_most_likely_means() -> None:
+    """An invalid item names its source_id, or the ad a malformed one most likely means
+    (so that the planner never deletes that ad), or None when there is none."""
     with_id = check(plain(body=_GONE))
-    without = check(plain(source_id="a/b", body=_GONE))
     assert isinstance(with_id, InvalidItem)
     assert with_id.source_id == "laptop-1"
-    assert isinstance(without, InvalidItem)
-    assert without.source_id is None
+    for given, key in (
+        ("a/b", "a/b"),
+        (4711, "4711"),
+        (" x ", "x"),
+        (None, None),
+        (["a"], None),
+        (True, None),
+    ):
+        result = check(plain(source_id=given, body=_GONE))
+        assert isinstance(result, InvalidItem)
+        assert result.source_id == key, given
 
 
 def test_category_fields_are_optional_for_plain_categories() -> None:
