@@ -24,6 +24,7 @@ from rich.console import Console
 from syncd import bootstrap, config, daemon, logs, service, views
 from syncd.errors import (
     ApiAuthError,
+    ApiScopeError,
     ConfigError,
     FeedError,
     GuardTripped,
@@ -138,7 +139,7 @@ async def _run_all(
     container: bootstrap.Container, *, allow_mass_delete: bool
 ) -> tuple[list[RunReport], list[SyncdError]]:
     """Sync each feed under its dealer's run lock; one feed's failure does not stop the
-    others, except a refused token, which would fail them all the same way."""
+    others, except a refused token (401), which would fail them all the same way."""
     reports: list[RunReport] = []
     errors: list[SyncdError] = []
     wait = container.settings.sync.lock_wait
@@ -150,8 +151,8 @@ async def _run_all(
                     reports.append(await service.sync(container.deps(), job, options))
             except SyncdError as exc:
                 errors.append(exc)
-                if isinstance(exc, ApiAuthError):
-                    break
+                if isinstance(exc, ApiAuthError) and not isinstance(exc, ApiScopeError):
+                    break  # the token itself is refused: every other feed would fail alike
     finally:
         await container.aclose()
     return reports, errors

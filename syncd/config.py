@@ -146,6 +146,20 @@ class Settings(BaseModel):
     daemon: DaemonSettings = DaemonSettings()
     source: str = Field(default="<defaults>", exclude=True)
 
+    @model_validator(mode="after")
+    def _one_feed_per_dealer(self) -> Settings:
+        # Each feed is the dealer's *whole* inventory: two feeds of one dealer_code would
+        # each delete the other's ads on every run.
+        codes = [f.dealer_code for f in self.feeds]
+        twice = sorted({c for c in codes if codes.count(c) > 1})
+        if twice:
+            shown = ", ".join(repr(c) for c in twice)
+            raise ValueError(
+                f"feeds: dealer_code {shown} is used by more than one feed; each "
+                f"feed must hold one dealer's whole inventory (merge the files)"
+            )
+        return self
+
     def token(self) -> SecretStr | None:
         """The API token by precedence: $SYNCD_API_TOKEN, token_file, token."""
         env = os.environ.get(TOKEN_ENV)

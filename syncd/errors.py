@@ -14,6 +14,7 @@ the operator must do about them::
         ├── ConfigError             the configuration file or a setting is wrong
         ├── FeedError               the feed file cannot be read or parsed as a whole
         ├── ApiAuthError            401/403: the token is missing, wrong or expired
+        │   └── ApiScopeError       403: the token is valid but not for this dealer
         ├── ApiContractError        the API answered something syncd cannot understand
         ├── SchemaError             the mirror's schema is older/newer than this syncd
         └── GuardTripped            a safety guard refused the plan (mass delete, ...)
@@ -68,6 +69,10 @@ class FeedError(PermanentError):
 
 class ApiAuthError(PermanentError):
     """401/403 from the API: the token is missing, wrong, expired or lacks scope."""
+
+
+class ApiScopeError(ApiAuthError):
+    """403 from the API: the token does not cover this dealer (or this operation)."""
 
 
 class ApiContractError(PermanentError):

@@ -27,7 +27,7 @@ from syncd.models import (
     Update,
     WriteResult,
 )
-from syncd.payload import payload_hash
+from syncd.payload import payload_hash, split_reduced
 from syncd.ports import Clock, Marketplace, Mirror
 
 log = structlog.get_logger("syncd.execute")
@@ -100,6 +100,8 @@ class Executor:
             await self._adopt_existing(action, results)
         elif isinstance(action, Update) and result.status == 409:
             self._deferred(action, result, results)
+        elif isinstance(action, Update) and result.status == 404:
+            await self._recreate(action, results)
         elif isinstance(action, Delete) and result.status == 404:
             self._already_gone(action)
         else:
@@ -165,6 +167,24 @@ class Executor:
             op=str(action.op),
             status=result.status,
             message=result.message,
+        )
+
+    async def _recreate(self, action: Update, results: ApplyResults) -> None:
+        """404 on PATCH: the API does not know the ad (any more); POST it whole again."""
+        body, followup = split_reduced(action.payload)
+        log.warning("ad_unknown_recreated", source_id=action.source_id)
+        await self._run(
+            Create(
+                action.dealer_code,
+                action.source_id,
+                action.category_id,
+                body=body,
+                payload=action.payload,
+                payload_hash=action.payload_hash,
+                followup=followup,
+                revive=action.revive,
+            ),
+            results,
         )
 
     def _deferred(self, action: Update, result: Rejected, results: ApplyResults) -> None:

@@ -8,6 +8,7 @@ composition root (``bootstrap.py``) builds them.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -19,7 +20,7 @@ from syncd import plan as planner
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, Executor
 from syncd.guards import GuardLimits
-from syncd.models import Invalid, Op, Plan, Stage, Unchanged, Update, ValidatedFeed
+from syncd.models import Invalid, Plan, Stage, Unchanged, Update, ValidatedFeed
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror
 from syncd.reconcile import decide
 
@@ -108,17 +109,16 @@ def guarded_plan(
 
 
 async def resolve_intents(deps: Deps, dealer_code: str) -> int:
-    """Settle calls a crash left in INTENT, reading creates back before any re-send.
+    """Settle calls a crash left in INTENT by reading each ad back before any re-send.
 
-    Updates and deletes are idempotent, so their intent is simply forgotten and
-    the planner sends them again if still needed. A create may have reached the
-    API: it is looked up so that it is never created twice.
+    A create may have reached the API: it is looked up so that it is never created
+    twice. Updates and deletes are idempotent, but they are read back too, so that
+    the mirror takes the API's word on whether the ad exists (two crashes in a row
+    must not make syncd forget a live ad it was about to delete).
     """
     intents = deps.mirror.intents(dealer_code)
     for ad in intents:
-        remote = None
-        if ad.last_op in (Op.CREATE, Op.REVIVE):
-            remote = await deps.marketplace.get(dealer_code, ad.source_id)
+        remote = await deps.marketplace.get(dealer_code, ad.source_id)
         deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
         log.info(
             "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
@@ -236,10 +236,19 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         report.counts.update(results.counts)
         report.problems.extend(results.problems)
         report.counts.update(settled)
-    except SyncdError as exc:
+    except Exception as exc:
+        # Whatever stopped the run, its row is closed: `status` never shows it running.
         report.outcome = "failed"
-        deps.mirror.finish_run(run_id, report.outcome, report.counts, str(exc), deps.clock.now())
-        log.error("run_failed", error=str(exc), temporary=isinstance(exc, TemporaryError))
+        known = isinstance(exc, SyncdError)
+        message = str(exc) if known else f"internal error: {type(exc).__name__}"
+        with contextlib.suppress(SyncdError):  # the mirror itself may be what failed
+            deps.mirror.finish_run(run_id, "failed", report.counts, message, deps.clock.now())
+        log.error(
+            "run_failed",
+            error=message,
+            temporary=isinstance(exc, TemporaryError),
+            exc_info=not known,
+        )
         raise
     finally:
         structlog.contextvars.unbind_contextvars("run_id", "dealer_code")

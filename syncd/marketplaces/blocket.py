@@ -29,7 +29,13 @@ import structlog
 from pydantic import SecretStr
 
 from syncd.categories import category
-from syncd.errors import ApiAuthError, ApiContractError, ApiUnavailable, RateLimited
+from syncd.errors import (
+    ApiAuthError,
+    ApiContractError,
+    ApiScopeError,
+    ApiUnavailable,
+    RateLimited,
+)
 from syncd.marketplaces.responses import (
     flatten_errors,
     merge_by_source_id,
@@ -277,7 +283,11 @@ class BlocketClient:
                 f"{what}: HTTP {response.status_code}", _retry_after(response), response.status_code
             )
         if response.status_code in (401, 403):
-            raise ApiAuthError(
+            # Assumption (seed 003 vs api-notes disagree on which is which): either code can
+            # mean a bad token; 403 may also mean "not this dealer", so it is the scope kind,
+            # which stops this dealer's run but not the other dealers' of a group.
+            kind = ApiAuthError if response.status_code == 401 else ApiScopeError
+            raise kind(
                 f"{what}: the API refused the token (HTTP {response.status_code}): it is "
                 f"missing, wrong, expired or lacks the scope for this dealer; check "
                 f"api.token, api.token_file or $SYNCD_API_TOKEN"

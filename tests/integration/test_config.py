@@ -99,3 +99,10 @@ def test_readable_config_with_token_is_flagged(tmp_path: Path) -> None:
 def test_example_is_plain_toml() -> None:
     """The example parses as TOML on its own (no templating)."""
     tomllib.loads((ROOT / "config.example.toml").read_text(encoding="utf-8"))
+
+
+def test_two_feeds_of_one_dealer_are_refused(tmp_path: Path) -> None:
+    """Two feeds with one dealer_code would delete each other's ads: the config is refused."""
+    path = _write(tmp_path, '[[feeds]]\npath = "a.json"\n[[feeds]]\npath = "b.json"\n')
+    with pytest.raises(ConfigError, match="dealer_code '' is used by more than one feed"):
+        config.load(path)

@@ -149,3 +149,18 @@ async def test_an_unavailable_api_stops_the_run_and_leaves_the_intent() -> None:
     row = mirror.get("D", "s1")
     assert row is not None
     assert row.stage is Stage.INTENT
+
+
+@pytest.mark.anyio
+async def test_404_on_patch_posts_the_ad_again() -> None:
+    """PATCH answered 404 means the API does not know the ad: it is POSTed whole."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("PATCH", "s1", Rejected(404, ("Not found.",)))
+    new = {**BODY, "title": "x"}
+    counts = await _apply(mirror, api, Update("D", "s1", 2048, {"title": "x"}, new, "h2"))
+    assert counts == {"sent": 1, "rejected": 0}
+    assert api.calls[-1] == ("POST", "s1", new)
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.payload_hash) == (Stage.SENT, "h2")

@@ -85,3 +85,17 @@ async def test_a_create_that_never_arrived_is_posted() -> None:
     assert [m for m, _, _ in api.calls if m != "LIST"] == ["GET", "POST"]
     assert report.counts["create"] == 1
     assert report.counts["processing"] == 1
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_error_still_closes_the_run() -> None:
+    """A bug in the middle of a run leaves its row failed, not running forever."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", ZeroDivisionError())
+    with pytest.raises(ZeroDivisionError):
+        await sync(
+            _deps(mirror, api), FeedJob("feed.json", "", OneFeed()), RunOptions(reconcile_wait=0)
+        )
+    (run,) = mirror.runs(None, 5)
+    assert run.outcome == "failed"
+    assert run.message == "internal error: ZeroDivisionError"
