@@ -98,7 +98,7 @@ class Executor:
                 self._accepted(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
             await self._adopt_existing(action, results)
-        elif isinstance(action, Update) and result.status == 409:
+        elif isinstance(action, Update | Delete) and result.status == 409:
             self._deferred(action, result, results)
         elif isinstance(action, Update) and result.status == 404:
             await self._recreate(action, results)
@@ -187,13 +187,14 @@ class Executor:
             results,
         )
 
-    def _deferred(self, action: Update, result: Rejected, results: ApplyResults) -> None:
-        """409 on PATCH: "not created yet" (seed 003). Not a verdict on the payload: the
-        intent is dropped and the next run plans the change again."""
+    def _deferred(self, action: Update | Delete, result: Rejected, results: ApplyResults) -> None:
+        """409 on PATCH or DELETE: "not created yet" (seed 003). Not a verdict on the
+        payload: the intent is dropped and the next run plans the change again."""
         self._mirror.forget_intent(action.dealer_code, action.source_id, None, self._clock.now())
         results.counts["deferred"] = results.counts.get("deferred", 0) + 1
         log.warning(
-            "ad_update_deferred",
+            "ad_call_deferred",
+            op=str(action.op),
             source_id=action.source_id,
             status=result.status,
             message=result.message,

@@ -121,6 +121,11 @@ def serve(settings: SandboxSettings, host: str, port: int, log_level: str) -> No
 )
 @_secret_option
 @click.option("--strict-source-ids", is_flag=True, help="A source_id is never reused.")
+@click.option(
+    "--allow-updates-while-creating",
+    is_flag=True,
+    help="Accept PATCH/PUT/DELETE while the ad's create is processing (default: 409).",
+)
 @click.option("--fault-latency", default=0.0, type=float, help="Seconds added to each answer.")
 @click.option("--fault-error-rate", default=0.0, type=float, help="Share (0..1) of 5xx.")
 @click.option("--fault-error-status", multiple=True, type=int, help="5xx statuses to use.")
@@ -155,6 +160,7 @@ def sandbox(ctx: click.Context, /, **options: Any) -> None:
             processing_delay=options["processing_delay"],
             state_path=options["state"],
             strict_source_ids=options["strict_source_ids"],
+            refuse_updates_while_creating=not options["allow_updates_while_creating"],
             faults=_faults(options),
         )
     except ValidationError as exc:

@@ -66,6 +66,11 @@ class SandboxSettings(BaseModel):
     processing_delay: float = Field(1.0, ge=0, description="seconds per action in a chain")
     state_path: Path | None = None
     strict_source_ids: bool = Field(False, description="a source_id is never reused")
+    # Seed 003: 409 is "trying to update an ad that wasn't created yet". On by default:
+    # a client that passes here does not depend on updating an ad mid-creation.
+    refuse_updates_while_creating: bool = Field(
+        True, description="PUT/PATCH/DELETE answer 409 while the ad's create is processing"
+    )
     faults: Faults = Faults()
     journal_limit: int = Field(100_000, ge=1)
     page_size: int = Field(100, ge=1, description="default limit of list endpoints")

@@ -138,6 +138,7 @@ def _check_versions(call: Call, ad: Ad) -> None:
 def update(call: Call) -> Answer:
     """PUT/PATCH /ad/{source_id}: deep-merge (null clears), revive, v3→v4 auto-convert."""
     ad = resolve(call)
+    _check_created(call, ad)
     body = call.json_object()
     if body.get("source_id") not in (None, ad.source_id):
         raise bad_request({"source_id": ["Does not match the source_id in the path."]})
@@ -161,6 +162,13 @@ def update(call: Call) -> Answer:
     return _answer(call, new)
 
 
+def _check_created(call: Call, ad: Ad) -> None:
+    """409 while the ad's create action is still processing (seed 003's example)."""
+    creating = any(e.action == "create" and e.state == "processing" for e in ad.log)
+    if creating and call.sandbox.settings.refuse_updates_while_creating:
+        raise conflict(["Ad has not been created yet; try again when its create is done."])
+
+
 def _check_revive(call: Call, ad: Ad, version: int) -> None:
     # The seed: PUT/PATCH revive a deleted ad only in unregistered categories.
     if call.sandbox.settings.strict_source_ids:
@@ -176,6 +184,7 @@ def delete(call: Call) -> Answer:
     chain again (it settles at once), so a repeated DELETE is idempotent.
     """
     ad = resolve(call)
+    _check_created(call, ad)
     new = _queue(call, replace(ad, updated=call.now), DELETE_CHAIN)
     call.sandbox.store.put(new)
     return _answer(call, new)

@@ -124,6 +124,9 @@ async def make_sandbox(clock: ManualClock) -> AsyncIterator[Callable[..., Harnes
 
     def make(**settings: Any) -> Harness:
         settings.setdefault("processing_delay", 1.0)
+        # These tests PATCH right after a POST to check other rules; the 409 that the
+        # sandbox answers while a create is processing has a test of its own.
+        settings.setdefault("refuse_updates_while_creating", False)
         harness = Harness(SandboxSettings(**settings), clock)
         made.append(harness)
         return harness

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
+
+from syncd.sandbox.app import create_app
+from syncd.sandbox.auth import mint_token
+from syncd.sandbox.clock import ManualClock
+from syncd.sandbox.settings import SandboxSettings
 
 pytestmark = pytest.mark.anyio
 
@@ -195,3 +201,29 @@ async def test_validate_endpoints_save_nothing(sb) -> None:
     assert (await api.post("/v4/car/validate", json=car)).status_code == 200
     assert (await api.post("/v4/ad/validate", json=sb.car(title="x"))).status_code == 400
     assert (await api.get("/v4/ad")).json()["count"] == 0
+
+
+@pytest.mark.anyio
+async def test_updates_and_deletes_wait_for_the_create() -> None:
+    """While an ad's create is processing, PATCH and DELETE answer 409 (seed 003)."""
+    clock = ManualClock()
+    app = create_app(SandboxSettings(processing_delay=1.0), clock=clock)
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app),
+        base_url="http://sb",
+        headers={"X-Auth-Token": mint_token("D1")},
+    ) as client:
+        body = {
+            "source_id": "w1",
+            "category_id": 2048,
+            "title": "T",
+            "body": "B",
+            "price": [{"type": "list", "amount": 1}],
+            "contact": {"name": "N", "phone": "0701234567", "email": "a@example.com"},
+        }
+        assert (await client.post("/v4/ad", json=body)).status_code == 201
+        early = await client.patch("/v4/ad/w1", json={"title": "U"})
+        assert early.status_code == 409
+        assert (await client.delete("/v4/ad/w1")).status_code == 409
+        clock.advance(5)
+        assert (await client.patch("/v4/ad/w1", json={"title": "U"})).status_code == 200
