@@ -190,7 +190,8 @@ class SandboxApp(Starlette):
             return await self._api(request, segments)
         except ApiProblem as problem:
             request_id = request.scope.get(NOTE, {}).get("request_id")
-            headers = {"X-Request-Id": request_id} if request_id else None
+            named = request_id and self.sandbox.settings.request_ids
+            headers = {"X-Request-Id": request_id} if named else None
             return json_response(problem.status, problem.body, headers)
 
     async def _api(self, request: Request, segments: list[str]) -> Response:
@@ -219,7 +220,9 @@ class SandboxApp(Starlette):
                 note=note,
             )
             answer = handler(call)
-        headers = {"X-Request-Id": request_id, **answer.headers}
+        # Every answer names its request, unless the settings hide request ids.
+        headers = {"X-Request-Id": request_id} if sandbox.settings.request_ids else {}
+        headers.update(answer.headers)
         return json_response(answer.status, answer.body, headers)
 
 

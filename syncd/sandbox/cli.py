@@ -1,7 +1,8 @@
 """``syncd sandbox``: serve the sandbox over HTTP, or mint a token for it.
 
 ``syncd sandbox [--host H] [--port P] [--state FILE] [--processing-delay S]
-[--secret S] [--strict-source-ids] [--fault-* ...]`` serves the API with uvicorn
+[--secret S] [--strict-source-ids] [--list-entry-per-request] [--no-request-ids]
+[--log-transitions] [--fault-* ...]`` serves the API with uvicorn
 and prints one line, ``syncd sandbox listening on http://H:P``, once it accepts
 connections (``--port 0`` picks a free port and the line shows the real one).
 ``syncd sandbox token --dealer D1 [--dealer D2 ...] [--group NAME]`` prints a
@@ -126,6 +127,21 @@ def serve(settings: SandboxSettings, host: str, port: int, log_level: str) -> No
     is_flag=True,
     help="Accept PATCH/PUT/DELETE while the ad's create is processing (default: 409).",
 )
+@click.option(
+    "--list-entry-per-request",
+    is_flag=True,
+    help="GET /ad lists one row per write request on an ad (the seed's other reading).",
+)
+@click.option(
+    "--no-request-ids",
+    is_flag=True,
+    help="No X-Request-Id header; log entries carry request_id null.",
+)
+@click.option(
+    "--log-transitions",
+    is_flag=True,
+    help="One log entry per state transition, logged when it happens, in whole seconds.",
+)
 @click.option("--fault-latency", default=0.0, type=float, help="Seconds added to each answer.")
 @click.option("--fault-error-rate", default=0.0, type=float, help="Share (0..1) of 5xx.")
 @click.option("--fault-error-status", multiple=True, type=int, help="5xx statuses to use.")
@@ -154,18 +170,25 @@ def sandbox(ctx: click.Context, /, **options: Any) -> None:
     """
     if ctx.invoked_subcommand is not None:
         return
+    serve(settings_of(options), options["host"], options["port"], options["log_level"])
+
+
+def settings_of(options: dict[str, Any]) -> SandboxSettings:
+    """The sandbox's settings from the command's options; a usage error when invalid."""
     try:
-        settings = SandboxSettings(
+        return SandboxSettings(
             secret=options["secret"],
             processing_delay=options["processing_delay"],
             state_path=options["state"],
             strict_source_ids=options["strict_source_ids"],
             refuse_updates_while_creating=not options["allow_updates_while_creating"],
+            list_entry_per_request=options["list_entry_per_request"],
+            request_ids=not options["no_request_ids"],
+            log_transitions=options["log_transitions"],
             faults=_faults(options),
         )
     except ValidationError as exc:
         raise click.UsageError(_first_error(exc)) from None
-    serve(settings, options["host"], options["port"], options["log_level"])
 
 
 def _first_error(exc: ValidationError) -> str:

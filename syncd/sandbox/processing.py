@@ -15,7 +15,9 @@ Assumptions (the docs are silent):
   ``processing_delay`` seconds. An action kept ``processing`` (fault "stuck")
   holds back everything queued after it on that ad.
 * All entries of a call are written at once, in ``processing``; so a call is
-  "settled" exactly as docs/architecture.md says.
+  "settled" exactly as docs/architecture.md says. A settled entry keeps the time
+  it settled (``settled``: its due time). With ``log_transitions`` the API shows
+  this log as separate transitions instead (:mod:`syncd.sandbox.variants`).
 * ``handle_media`` fetches the images of the ad's *current* content and errs,
   naming the URLs, when any is broken; the good ones become ``image_refs``.
 * ``publish`` of an ad with ``visible: false`` is done with a message saying it
@@ -123,11 +125,11 @@ def _settle(ad: Ad, entry: LogEntry, entries: list[LogEntry], env: Env) -> tuple
 
 
 def _done(entry: LogEntry, message: str) -> LogEntry:
-    return replace(entry, state="done", external_message=message, due=None)
+    return replace(entry, state="done", external_message=message, due=None, settled=entry.due)
 
 
 def _error(entry: LogEntry, message: str) -> LogEntry:
-    return replace(entry, state="error", external_message=message, due=None)
+    return replace(entry, state="error", external_message=message, due=None, settled=entry.due)
 
 
 def _handle_media(ad: Ad, entry: LogEntry, env: Env) -> tuple[Ad, LogEntry]:

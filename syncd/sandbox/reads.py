@@ -24,6 +24,7 @@ from syncd.sandbox.listing import (
     parse_page,
 )
 from syncd.sandbox.problems import bad_request, not_found
+from syncd.sandbox.variants import hide, list_rows, shown_ad, shown_log
 from syncd.sandbox.views import ad_json, entry_json, select_fields
 
 
@@ -49,12 +50,16 @@ def _envelope(call: Call, items: Sequence[Any]) -> tuple[list[Any], dict[str, An
 
 def get_ad(call: Call) -> Answer:
     """GET /ad/{source_id}: the ad with its newest 100 log entries."""
-    ad = resolve(call)
+    ad = shown_ad(resolve(call), call.sandbox.settings, call.now)
     return Answer(200, select_fields(ad_json(ad, with_log=True), _csv(call.query.get("fields"))))
 
 
 def list_ads(call: Call) -> Answer:
-    """GET /ad (or /v4/{vehicle_type}): the token's ads, filtered, ordered, paginated."""
+    """GET /ad (or /v4/{vehicle_type}): the token's ads, filtered, ordered, paginated.
+
+    Filters, ordering and pagination apply to the rows: one per ad, or one per
+    request on an ad with ``list_entry_per_request`` (see :mod:`syncd.sandbox.variants`).
+    """
     dealers = call.scope.dealer_codes
     code = call.query.get("dealer_code")
     if code:
@@ -64,6 +69,7 @@ def list_ads(call: Call) -> Answer:
     if call.vehicle_type is not None:
         allowed = typed_categories(call.vehicle_type)
         ads = [ad for ad in ads if ad.content.get("category_id") in allowed]
+    ads = [row for ad in ads for row in list_rows(ad, call.sandbox.settings, call.now)]
     tests = ad_filters(call.query)
     ads = [ad for ad in ads if all(test(ad) for test in tests)]
     ads = order(ads, call.query.get("ordering"), AD_ORDERINGS, "created")
@@ -77,8 +83,10 @@ def list_ads(call: Call) -> Answer:
 def get_log(call: Call) -> Answer:
     """GET /ad/{source_id}/log: every log entry, filtered, ordered, paginated."""
     ad = resolve(call)
+    settings = call.sandbox.settings
     tests = log_filters(call.query)
-    entries = [e for e in ad.log if all(test(e) for test in tests)]
+    shown = hide(shown_log(ad, settings, call.now), settings)
+    entries = [e for e in shown if all(test(e) for test in tests)]
     entries = order(entries, call.query.get("ordering"), LOG_ORDERINGS, "-created")
     page, envelope = _envelope(call, entries)
     return Answer(200, {**envelope, "results": [entry_json(e) for e in page]})

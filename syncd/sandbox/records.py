@@ -19,16 +19,19 @@ AD_STATES = ("created", "deleted")
 
 @dataclass(frozen=True, slots=True)
 class LogEntry:
-    """One action of one call. ``due`` is when a processing entry settles;
-    ``params`` carries what the action needs (bump exclusions, pole position)."""
+    """One action of one call. ``due`` is when a processing entry settles and
+    ``settled`` when it did; ``params`` carries what the action needs (bump
+    exclusions, pole position). ``request_id`` is None only in what a client is
+    shown when the sandbox hides request ids; stored entries always have one."""
 
-    request_id: str
+    request_id: str | None
     created: datetime
     action: str
     state: str = "processing"
     external_message: str | None = None
     due: datetime | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
+    settled: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +87,7 @@ def _entry_to_json(entry: LogEntry) -> dict[str, Any]:
         "external_message": entry.external_message,
         "due": _time(entry.due),
         "params": dict(entry.params),
+        "settled": _time(entry.settled),
     }
 
 
@@ -119,6 +123,7 @@ def ad_from_json(doc: Mapping[str, Any]) -> Ad:
             external_message=e.get("external_message"),
             due=_parse(e.get("due")),
             params=e.get("params") or {},
+            settled=_parse(e.get("settled")),
         )
         for e in doc.get("log", [])
     )

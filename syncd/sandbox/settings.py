@@ -71,6 +71,30 @@ class SandboxSettings(BaseModel):
     refuse_updates_while_creating: bool = Field(
         True, description="PUT/PATCH/DELETE answer 409 while the ad's create is processing"
     )
+    # The switches below pick another reading of an ambiguous doc passage (see
+    # syncd/sandbox/variants.py); each defaults to the reading syncd assumes.
+    # The seed, "GET /ad - List ads": "Each POST/PUT/DELETE on a certain source_id will
+    # appear as an individual entry." On: one list row per call on an ad, with only that
+    # call's log entries; off: one row per ad (GET /ad/{source_id} is one object either way).
+    list_entry_per_request: bool = Field(
+        False, description="GET /ad lists one row per write request, not one per ad"
+    )
+    # No doc names a request id: the seed only says "By inspecting the ad logs you will be
+    # able to track the actions made on the ad and the state of these", and api-notes.md
+    # marks the log entry's request_id (and the X-Request-Id header) as an assumption.
+    # Off: no X-Request-Id header, and every log entry's request_id is null.
+    request_ids: bool = Field(
+        True, description="answers carry X-Request-Id and log entries their request_id"
+    )
+    # The seed, "The workflow": the GET "will contain info on all state transitions
+    # performed during the workflow execution (logs field)" and "All actions start with the
+    # state processing and transition into done when completed." On: each transition is
+    # an entry of its own, logged when it happens (an action's entries appear once it has
+    # started), in whole seconds (its time filters take "YYYY-MM-DD HH:MM:SS"); off: one
+    # entry per action, logged in processing when the call arrives, then updated in place.
+    log_transitions: bool = Field(
+        False, description="one log entry per state transition, in whole seconds"
+    )
     faults: Faults = Faults()
     journal_limit: int = Field(100_000, ge=1)
     page_size: int = Field(100, ge=1, description="default limit of list endpoints")

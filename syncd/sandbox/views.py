@@ -62,8 +62,8 @@ def entry_json(entry: LogEntry) -> dict[str, Any]:
 
 
 def newest_first(entries: tuple[LogEntry, ...]) -> list[LogEntry]:
-    """Log entries, newest first."""
-    return sorted(entries, key=lambda e: e.created, reverse=True)
+    """Log entries, newest first (entries logged in the same instant too: later ones first)."""
+    return sorted(entries, key=lambda e: e.created)[::-1]
 
 
 def generated_title(ad: Ad) -> str | None:

@@ -36,7 +36,9 @@ STRICT_REUSE = (
 
 
 def _answer(call: Call, ad: Ad, status: int = 200) -> Answer:
-    return Answer(status, ad_json(ad, with_log=False), {"X-Request-Id": call.request_id})
+    # The header only with request ids on (settings.request_ids; app.py adds it alike).
+    headers = {"X-Request-Id": call.request_id} if call.sandbox.settings.request_ids else {}
+    return Answer(status, ad_json(ad, with_log=False), headers)
 
 
 def _queue(call: Call, ad: Ad, actions: tuple[str, ...], **params: Any) -> Ad:

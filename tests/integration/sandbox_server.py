@@ -82,8 +82,15 @@ class InProcessSandbox(SandboxAdmin):
 
     url = "http://sandbox.test"
 
-    def __init__(self, processing_delay: float) -> None:
-        self.app = create_app(SandboxSettings(processing_delay=processing_delay))
+    def __init__(
+        self, processing_delay: float | None = None, *, settings: SandboxSettings | None = None
+    ) -> None:
+        """A sandbox with ``settings`` (default: the defaults), ``processing_delay`` overriding."""
+        settings = settings or SandboxSettings()
+        if processing_delay is not None:
+            doc = {**settings.model_dump(), "processing_delay": processing_delay}
+            settings = SandboxSettings.model_validate(doc)
+        self.app = create_app(settings)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """Call an admin endpoint through the app directly."""
