@@ -126,8 +126,11 @@ class Mirror(Protocol):
         """Ads whose stage is ERROR or REJECTED, most recently updated first."""
         ...
 
-    def action_logs(self, dealer_code: str, source_id: str) -> list[LogEntry]:
-        """Every stored action-log entry of one ad, oldest first."""
+    def action_logs(
+        self, dealer_code: str, source_id: str, recorded_before: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every stored action-log entry of one ad, oldest first; with ``recorded_before``
+        only those syncd recorded before that time (i.e. of calls sent earlier)."""
         ...
 
     def prune(self, older_than: datetime) -> int:

@@ -7,7 +7,8 @@ processing, done, or ended in error, and with which message.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from syncd.models import LogEntry, LogState, MirrorAd, Op, Outcome, RemoteAd, RemoteState, Stage
@@ -39,8 +40,16 @@ def _order(entry: LogEntry) -> tuple[datetime, int]:
     return entry.created, _STATE_ORDER[entry.state]
 
 
-def entries_of_call(ad: MirrorAd, logs: Iterable[LogEntry]) -> list[LogEntry]:
-    """The log entries that belong to the ad's latest call, oldest first."""
+def entries_of_call(
+    ad: MirrorAd, logs: Iterable[LogEntry], known: Sequence[LogEntry] = ()
+) -> list[LogEntry]:
+    """The log entries that belong to the ad's latest call, oldest first.
+
+    With request ids, those carrying the call's id. Without them, those logged no
+    earlier than ``CLOCK_SKEW`` before the call was sent, less the ``known`` entries
+    syncd had already recorded for earlier calls (counted, not compared by time: an
+    API that logs to the second gives two calls' entries the same time).
+    """
     logs = sorted(logs, key=_order)
     if ad.request_id:
         mine = [e for e in logs if e.request_id == ad.request_id]
@@ -48,7 +57,18 @@ def entries_of_call(ad: MirrorAd, logs: Iterable[LogEntry]) -> list[LogEntry]:
             return mine
     if ad.sent_at is None:
         return logs
-    return [e for e in logs if e.created >= ad.sent_at - CLOCK_SKEW]
+    earlier = Counter(_key(e) for e in known)
+    fresh = []
+    for entry in logs:
+        if earlier[_key(entry)] > 0:
+            earlier[_key(entry)] -= 1
+        elif entry.created >= ad.sent_at - CLOCK_SKEW:
+            fresh.append(entry)
+    return fresh
+
+
+def _key(entry: LogEntry) -> tuple[str, LogState, datetime]:
+    return entry.action, entry.state, entry.created
 
 
 def latest_states(entries: Iterable[LogEntry]) -> dict[str, LogEntry]:
@@ -86,9 +106,17 @@ def _overdue(ad: MirrorAd, now: datetime, give_up_after: timedelta | None) -> bo
 
 
 def decide(
-    ad: MirrorAd, remote: RemoteAd | None, now: datetime, *, give_up_after: timedelta | None = None
+    ad: MirrorAd,
+    remote: RemoteAd | None,
+    now: datetime,
+    *,
+    give_up_after: timedelta | None = None,
+    known: Sequence[LogEntry] = (),
 ) -> Outcome:
     """The outcome of the ad's in-flight call, from the API's view of the ad.
+
+    ``known`` are the log entries syncd recorded for the ad's earlier calls; they
+    matter only when the API gives no request ids.
 
     ``remote`` None means the API did not return the ad: it stays in flight
     (a list may lag behind a write) until ``give_up_after`` since it was sent,
@@ -105,7 +133,7 @@ def decide(
                 message="the API no longer lists this ad",
             )
         return Outcome(ad.dealer_code, ad.source_id, Stage.SENT, None)
-    latest = latest_states(entries_of_call(ad, remote.logs))
+    latest = latest_states(entries_of_call(ad, remote.logs, known))
     waited = now - ad.sent_at if ad.sent_at is not None else None
     settled = _settled(op, latest, waited)
     if not settled and _overdue(ad, now, give_up_after):

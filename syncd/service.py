@@ -20,7 +20,17 @@ from syncd import plan as planner
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, Executor
 from syncd.guards import GuardLimits
-from syncd.models import Invalid, Plan, Stage, Unchanged, Update, ValidatedFeed
+from syncd.models import (
+    Invalid,
+    LogEntry,
+    MirrorAd,
+    Op,
+    Plan,
+    Stage,
+    Unchanged,
+    Update,
+    ValidatedFeed,
+)
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror
 from syncd.reconcile import decide
 
@@ -141,11 +151,13 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                 )
             }
             for ad in batch:
+                known = _earlier_entries(deps.mirror, ad)
                 outcome = decide(
                     ad,
                     remotes.get(ad.source_id),
                     deps.clock.now(),
                     give_up_after=options.give_up_after,
+                    known=known,
                 )
                 deps.mirror.record_outcome(outcome, deps.clock.now())
                 if outcome.stage is Stage.DONE:
@@ -175,6 +187,18 @@ async def _followups(
     owed = [a for a in plan.actions if isinstance(a, Update) and a.source_id in source_ids]
     log.info("followups_planned", owed=len(owed), created=len(source_ids))
     return await executor.apply(owed)
+
+
+def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
+    """Without request ids, the entries recorded for the ad's earlier calls tell them
+    apart from the current call's. Assumption: not for a create or a revive, which may
+    have made a new remote ad (a vehicle re-POSTed) whose log starts afresh; those rely
+    on the time window alone."""
+    if ad.request_id is not None or ad.sent_at is None:
+        return []
+    if ad.last_op not in (Op.UPDATE, Op.DELETE):
+        return []
+    return mirror.action_logs(ad.dealer_code, ad.source_id, ad.sent_at)
 
 
 def _report_plan(plan: Plan, report: RunReport) -> None:

@@ -233,9 +233,13 @@ class FakeMirror:
         chosen.sort(key=lambda item: (item[1].updated_at, self._order[item[0]]), reverse=True)
         return [ad for _, ad in chosen[:limit]]
 
-    def action_logs(self, dealer_code: str, source_id: str) -> list[LogEntry]:
-        """Every stored log entry of one ad, oldest first."""
+    def action_logs(
+        self, dealer_code: str, source_id: str, recorded_before: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every stored log entry of one ad (recorded before a time), oldest first."""
         stored = self.logs.get((dealer_code, source_id), [])
+        if recorded_before is not None:
+            stored = [(e, at) for e, at in stored if at < _utc(recorded_before)]
         return [e for e, _ in sorted(stored, key=lambda item: item[0].created)]
 
     def prune(self, older_than: datetime) -> int:

@@ -134,12 +134,28 @@ def _merge(group: list[RemoteAd]) -> RemoteAd:
     def first(attr: str) -> str | None:
         return next((v for a in ordered if (v := getattr(a, attr)) is not None), None)
 
-    logs = {(e.request_id, e.action, e.state, e.created): e for a in group for e in a.logs}
     return replace(
         newest,
         remote_id=first("remote_id"),
         blocket_ad_id=first("blocket_ad_id"),
         blocket_store_id=first("blocket_store_id"),
         offer_id=first("offer_id"),
-        logs=tuple(sorted(logs.values(), key=lambda e: e.created)),
+        logs=_union_logs(group),
     )
+
+
+def _union_logs(group: list[RemoteAd]) -> tuple[LogEntry, ...]:
+    """The log of an ad listed once per request.
+
+    Either every row carries the ad's whole log (the rows are equal: take one), or
+    each row carries its own request's entries (concatenate them: two requests may
+    log the same action, state and second without request ids, and both count).
+    """
+    if all(a.logs == group[0].logs for a in group):
+        return group[0].logs
+    if any(e.request_id for a in group for e in a.logs):
+        unique = {(e.request_id, e.action, e.state, e.created): e for a in group for e in a.logs}
+        entries = list(unique.values())
+    else:
+        entries = [e for a in group for e in a.logs]
+    return tuple(sorted(entries, key=lambda e: e.created))

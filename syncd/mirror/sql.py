@@ -289,14 +289,18 @@ class SqlMirror:
         with db_errors("listing failing ads"), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
 
-    def action_logs(self, dealer_code: str, source_id: str) -> list[LogEntry]:
-        """Every stored action-log entry of one ad, oldest first."""
+    def action_logs(
+        self, dealer_code: str, source_id: str, recorded_before: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every stored action-log entry of one ad (recorded before a time), oldest first."""
         query = (
             select(*LOG_COLUMNS)
             .join(ads, ads.c.id == action_logs.c.ad_id)
             .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
             .order_by(action_logs.c.created, action_logs.c.id)
         )
+        if recorded_before is not None:
+            query = query.where(action_logs.c.recorded_at < recorded_before)
         with db_errors("reading action logs"), self._engine.connect() as conn:
             return [log_from_row(row) for row in conn.execute(query)]
 

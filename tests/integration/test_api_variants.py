@@ -120,19 +120,10 @@ def test_a_broken_image_ends_in_error_and_the_ad_is_published(
     assert h.mirror()["sofa-2"].stage is Stage.DONE
 
 
-TIME_FALLBACK_BUG = (
-    "syncd bug: without request ids, reconcile.entries_of_call takes every entry logged "
-    "since sent_at - CLOCK_SKEW (5 s) as the call's; with log_transitions the PATCH's "
-    "publish is not logged until it starts, so the create's earlier 'publish: done' "
-    "settles the PATCH at the first poll: DONE with the create's messages, and the "
-    "handle_media error that follows is never recorded"
-)
-
-
 @pytest.mark.parametrize(
     "name",
     [
-        pytest.param("all", marks=pytest.mark.xfail(strict=True, reason=TIME_FALLBACK_BUG)),
+        "all",
         "list_entry_per_request",
         "no_request_ids",
         "log_transitions",

@@ -130,3 +130,15 @@ def test_a_finished_state_logged_in_the_same_instant_wins_over_processing() -> N
         _log("publish", LogState.PROCESSING, 2),
     )
     assert decide(_ad(), remote, T0).stage is Stage.DONE
+
+
+def test_without_request_ids_earlier_calls_are_told_apart_by_count() -> None:
+    """Two calls logged in the same second: the recorded entries of the first are not the
+    second's, so its publish is not taken for the new call's."""
+    old = [_log("create", LogState.DONE, 0, None), _log("publish", LogState.DONE, 0, None)]
+    new = [_log("update", LogState.PROCESSING, 0, None)]
+    ad = MirrorAd("D1", "s1", last_op=Op.UPDATE, stage=Stage.SENT, sent_at=T0)
+    remote = _remote(*old, *new)
+    assert decide(ad, remote, T0, known=old).stage is Stage.SENT
+    later = _remote(*old, *new, _log("publish", LogState.DONE, 0, None))
+    assert decide(ad, later, T0, known=old).stage is Stage.DONE
