@@ -22,12 +22,13 @@ from syncd.models import (
     Delete,
     Outcome,
     Rejected,
+    RemoteAd,
     RemoteState,
     Stage,
     Update,
     WriteResult,
 )
-from syncd.payload import payload_hash, split_reduced
+from syncd.payload import payload_hash
 from syncd.ports import Clock, Marketplace, Mirror
 
 log = structlog.get_logger("syncd.execute")
@@ -101,7 +102,7 @@ class Executor:
         elif isinstance(action, Update | Delete) and result.status == 409:
             self._deferred(action, result, results)
         elif isinstance(action, Update) and result.status == 404:
-            await self._recreate(action, results)
+            self._unknown(action, results)
         elif isinstance(action, Delete) and result.status == 404:
             self._already_gone(action)
         else:
@@ -169,29 +170,35 @@ class Executor:
             message=result.message,
         )
 
-    async def _recreate(self, action: Update, results: ApplyResults) -> None:
-        """404 on PATCH: the API does not know the ad (any more); POST it whole again."""
-        body, followup = split_reduced(action.payload)
-        log.warning("ad_unknown_recreated", source_id=action.source_id)
-        await self._run(
-            Create(
+    def _unknown(self, action: Update, results: ApplyResults) -> None:
+        """404 on PATCH: the API does not know the ad (any more). Nothing is POSTed here:
+        the row forgets the remote ad, and the next run plans a create, guards and all."""
+        message = (
+            "the API does not know this ad (HTTP 404); the next run creates it again from the feed"
+        )
+        self._mirror.record_outcome(
+            Outcome(
                 action.dealer_code,
                 action.source_id,
-                action.category_id,
-                body=body,
-                payload=action.payload,
-                payload_hash=action.payload_hash,
-                followup=followup,
-                revive=action.revive,
+                Stage.ERROR,
+                None,
+                message=message,
+                remote_unknown=True,
             ),
-            results,
+            self._clock.now(),
         )
+        results.counts["rejected"] += 1
+        results.problems.append((action.source_id, message))
+        log.warning("ad_unknown_to_api", source_id=action.source_id, op=str(action.op))
 
     def _deferred(self, action: Update | Delete, result: Rejected, results: ApplyResults) -> None:
         """409 on PATCH or DELETE: "not created yet" (seed 003). Not a verdict on the
-        payload: the intent is dropped and the next run plans the change again."""
-        self._mirror.forget_intent(action.dealer_code, action.source_id, None, self._clock.now())
+        payload: the intent is dropped and the next run plans the change again. The 409
+        proves the ad exists, so the row keeps (or learns) that it is created."""
+        exists = RemoteAd(action.source_id, RemoteState.CREATED)
+        self._mirror.forget_intent(action.dealer_code, action.source_id, exists, self._clock.now())
         results.counts["deferred"] = results.counts.get("deferred", 0) + 1
+        results.problems.append((action.source_id, f"deferred to the next run: {result.message}"))
         log.warning(
             "ad_call_deferred",
             op=str(action.op),

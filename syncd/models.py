@@ -369,6 +369,7 @@ class Outcome:
     blocket_store_id: str | None = None
     offer_id: str | None = None
     logs: tuple[LogEntry, ...] = field(default=())
+    remote_unknown: bool = False  # the API does not know the ad: remote_state := None
 
 
 @dataclass(frozen=True, slots=True)

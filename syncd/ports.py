@@ -74,9 +74,9 @@ class Mirror(Protocol):
         ...
 
     def record_outcome(self, outcome: Outcome, now: datetime) -> None:
-        """After reading the action logs: stage, message, remote_state (if not
-        None) and ids (those not None) from the outcome; each log entry stored
-        once (deduplicated on request_id, action, state, created)."""
+        """After reading the action logs: stage, message, remote_state (if not None;
+        set to None when ``outcome.remote_unknown``) and ids (those not None); each log
+        entry stored once (deduplicated on request_id, action, state, created)."""
         ...
 
     def forget_intent(

@@ -29,7 +29,12 @@ call's own first action (``create``, ``update``, ``delete``) ended in error, aft
 nothing more happens; or once any action ended in error, nothing is processing and
 ``ERROR_GRACE`` has passed (the API may log later actions only when it reaches them)."""
 
-HEAD_ACTION = {Op.CREATE: "create", Op.UPDATE: "update", Op.REVIVE: "update", Op.DELETE: "delete"}
+HEAD_ACTIONS = {
+    Op.CREATE: ("create",),
+    Op.UPDATE: ("update",),
+    Op.REVIVE: ("update", "create"),  # a PATCH, or a POST for registered vehicles
+    Op.DELETE: ("delete",),
+}
 ERROR_GRACE = timedelta(minutes=15)
 
 _STATE_ORDER = {LogState.PROCESSING: 0, LogState.DONE: 1, LogState.ERROR: 1}
@@ -83,8 +88,8 @@ def _settled(op: Op, latest: dict[str, LogEntry], waited: timedelta | None) -> b
     final = latest.get(FINAL_ACTION[op])
     if final is not None and final.state is not LogState.PROCESSING:
         return True
-    head = latest.get(HEAD_ACTION[op])
-    if head is not None and head.state is LogState.ERROR:
+    heads = (latest.get(action) for action in HEAD_ACTIONS[op])
+    if any(head is not None and head.state is LogState.ERROR for head in heads):
         return True
     states = {e.state for e in latest.values()}
     quiet = LogState.ERROR in states and LogState.PROCESSING not in states

@@ -96,7 +96,8 @@ class RunReport:
     def failed_items(self) -> int:
         """Items that did not reach the API as wanted in this run."""
         return sum(
-            self.counts.get(k, 0) for k in ("invalid", "still_rejected", "rejected", "error")
+            self.counts.get(k, 0)
+            for k in ("invalid", "still_rejected", "rejected", "error", "deferred")
         )
 
 

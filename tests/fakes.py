@@ -150,6 +150,8 @@ class FakeMirror:
         values: dict[str, Any] = {"stage": outcome.stage, "message": outcome.message}
         if outcome.remote_state is not None:
             values["remote_state"] = outcome.remote_state
+        if outcome.remote_unknown:
+            values["remote_state"] = None
         self._set(outcome.dealer_code, outcome.source_id, now, **values, **_ids(outcome))
         stored = self.logs.setdefault((outcome.dealer_code, outcome.source_id), [])
         for given in outcome.logs:

@@ -142,10 +142,13 @@ class SqlMirror:
         self._write("recording a rejected call", _key(action), values, now)
 
     def record_outcome(self, outcome: Outcome, now: datetime) -> None:
-        """Stage, message, remote_state (if given), ids (if given); each log entry once."""
+        """Stage, message, remote_state (if given; None when remote_unknown), ids (if
+        given); each log entry once."""
         values: dict[str, Any] = {"stage": outcome.stage.value, "message": outcome.message}
         if outcome.remote_state is not None:
             values["remote_state"] = outcome.remote_state.value
+        if outcome.remote_unknown:
+            values["remote_state"] = None
         values |= known_ids(outcome)
         with db_errors("recording an outcome"), self._writer.begin() as conn:
             ad_id = self._upsert(conn, _key(outcome), values, now)

@@ -77,7 +77,21 @@ async def test_409_on_patch_is_deferred_to_the_next_run() -> None:
     assert await _apply(mirror, api, update) == {"sent": 0, "rejected": 0, "deferred": 1}
     row = mirror.get("D", "s1")
     assert row is not None
-    assert (row.stage, row.payload_hash) == (None, "h1")
+    assert (row.stage, row.payload_hash, row.remote_state) == (None, "h1", RemoteState.CREATED)
+
+
+@pytest.mark.anyio
+async def test_a_deferred_delete_of_an_adopted_ad_keeps_it_known_as_live() -> None:
+    """A 409 on DELETE of an ad with no recorded payload still marks it created, so the
+    delete is planned again instead of the ad being forgotten while live."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    mirror.record_intent(_create(), FixedClock().now())
+    mirror.forget_intent("D", "s1", RemoteAd("s1", RemoteState.CREATED), FixedClock().now())
+    api.answer("DELETE", "s1", Rejected(409, ("not created yet",)))
+    assert await _apply(mirror, api, Delete("D", "s1")) == {"sent": 0, "rejected": 0, "deferred": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.payload, row.remote_state, row.stage) == (None, RemoteState.CREATED, None)
 
 
 @pytest.mark.anyio
@@ -152,15 +166,17 @@ async def test_an_unavailable_api_stops_the_run_and_leaves_the_intent() -> None:
 
 
 @pytest.mark.anyio
-async def test_404_on_patch_posts_the_ad_again() -> None:
-    """PATCH answered 404 means the API does not know the ad: it is POSTed whole."""
+async def test_404_on_patch_forgets_the_remote_ad_for_the_next_plan() -> None:
+    """PATCH answered 404: nothing is POSTed now; the row forgets the remote ad and says why."""
     mirror, api = FakeMirror(), FakeMarketplace()
     await _apply(mirror, api, _create())
     api.answer("PATCH", "s1", Rejected(404, ("Not found.",)))
     new = {**BODY, "title": "x"}
     counts = await _apply(mirror, api, Update("D", "s1", 2048, {"title": "x"}, new, "h2"))
-    assert counts == {"sent": 1, "rejected": 0}
-    assert api.calls[-1] == ("POST", "s1", new)
+    assert counts == {"sent": 0, "rejected": 1}
+    assert [m for m, _, _ in api.calls] == ["POST", "PATCH"]
     row = mirror.get("D", "s1")
     assert row is not None
-    assert (row.stage, row.payload_hash) == (Stage.SENT, "h2")
+    assert (row.stage, row.remote_state) == (Stage.ERROR, None)
+    assert row.message is not None
+    assert "HTTP 404" in row.message
