@@ -174,14 +174,10 @@ class Jobs:
             with self.run_lock(c, dealer):
                 # What this run starts from; a change after this point triggers another run.
                 feed.synced = feed_stamp(feed.job.path)
-                began = c.clock.now()
                 try:
                     report = await service.sync(c.deps(), feed.job, c.options())
                 except SyncdError:
                     self.metrics.record_run(dealer, "failed", time.time())
-                    raise
-                except asyncio.CancelledError:
-                    self._close_interrupted_run(c, dealer, began)
                     raise
                 self._after_run(feed, report, c.clock.now())
                 self._refresh_gauges(c, dealer)
@@ -192,16 +188,6 @@ class Jobs:
             feed.last_success = now
         feed.summary = describe_run(report, now)
         self.notifier.status("; ".join(f.summary for f in self.feeds if f.summary))
-
-    def _close_interrupted_run(self, c: Container, dealer: str, began: datetime) -> None:
-        """A run cancelled by the stop timeout is recorded as failed, not left open."""
-        for run in c.mirror.runs(dealer, 1):
-            if run.outcome is None and run.started_at >= began:
-                c.mirror.finish_run(
-                    run.run_id, "failed", dict(run.counts), "interrupted: syncd stopped",
-                    c.clock.now(),
-                )  # fmt: skip
-                log.warning("run_interrupted", run_id=run.run_id, dealer_code=dealer)
 
     async def reconcile(self) -> None:
         """One pass over the action logs of every dealer's calls still in flight."""

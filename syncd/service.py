@@ -143,6 +143,7 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
     counts = {"done": 0, "error": 0, "processing": 0}
     while True:
         flights = deps.mirror.in_flight(dealer_code)
+        remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
         for start in range(0, len(flights), options.batch_size):
             batch = flights[start : start + options.batch_size]
             remotes = {
@@ -161,7 +162,9 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                     known=known,
                 )
                 deps.mirror.record_outcome(outcome, deps.clock.now())
-                if outcome.stage is Stage.DONE:
+                if outcome.stage is Stage.SENT:
+                    remaining += 1
+                elif outcome.stage is Stage.DONE:
                     counts["done"] += 1
                     log.info("action_done", source_id=ad.source_id, op=str(ad.last_op))
                 elif outcome.stage is Stage.ERROR:
@@ -172,7 +175,6 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                         op=str(ad.last_op),
                         message=outcome.message,
                     )
-        remaining = len(deps.mirror.in_flight(dealer_code))
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
@@ -219,6 +221,28 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
             report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
 
 
+def _close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
+    """Whatever stopped the run, its row is closed: `status` never shows it running.
+
+    A cancellation (the daemon's stop timeout) is an interruption; calls cut short stay
+    recorded as intended, for the next run to resolve.
+    """
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
+        message = "interrupted: syncd stopped"
+        log.warning("run_interrupted", run_id=run_id)
+    else:
+        known = isinstance(exc, SyncdError)
+        message = str(exc) if known else f"internal error: {type(exc).__name__}"
+        log.error(
+            "run_failed",
+            error=message,
+            temporary=isinstance(exc, TemporaryError),
+            exc_info=not known,
+        )
+    with contextlib.suppress(SyncdError):  # the mirror itself may be what failed
+        deps.mirror.finish_run(run_id, "failed", report.counts, message, deps.clock.now())
+
+
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
     feed = load_feed(job, options.api_version)
@@ -261,19 +285,9 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         report.counts.update(results.counts)
         report.problems.extend(results.problems)
         report.counts.update(settled)
-    except Exception as exc:
-        # Whatever stopped the run, its row is closed: `status` never shows it running.
+    except BaseException as exc:
         report.outcome = "failed"
-        known = isinstance(exc, SyncdError)
-        message = str(exc) if known else f"internal error: {type(exc).__name__}"
-        with contextlib.suppress(SyncdError):  # the mirror itself may be what failed
-            deps.mirror.finish_run(run_id, "failed", report.counts, message, deps.clock.now())
-        log.error(
-            "run_failed",
-            error=message,
-            temporary=isinstance(exc, TemporaryError),
-            exc_info=not known,
-        )
+        _close_stopped_run(deps, run_id, report, exc)
         raise
     finally:
         structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
