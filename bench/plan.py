@@ -17,7 +17,7 @@ import tracemalloc
 from datetime import UTC, datetime
 from typing import Any
 
-from syncd.models import (
+from syncd.core.models import (
     FeedMeta,
     MirrorAd,
     Op,
@@ -28,8 +28,8 @@ from syncd.models import (
     Stage,
     ValidatedFeed,
 )
-from syncd.plan import plan
-from syncd.validate import validate_feed
+from syncd.core.plan import plan
+from syncd.core.validate.feed import validate_feed
 
 DEALER = "D123"
 API_VERSION = 4

@@ -23,10 +23,10 @@ import httpx
 from pydantic import SecretStr
 
 from syncd import logs
+from syncd.core.models import Update
 from syncd.execute import Executor
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
 from syncd.marketplaces.throttle import Throttle
-from syncd.models import Update
 from tests.fakes import FakeMirror
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
 

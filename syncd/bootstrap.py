@@ -25,13 +25,13 @@ from syncd.config import (
     Settings,
     SyncSettings,
 )
+from syncd.core.guards import GuardLimits
+from syncd.daemon.metrics import EventHooks
 from syncd.errors import ConfigError
 from syncd.feeds.native import NativeFeedReader
-from syncd.guards import GuardLimits
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
 from syncd.marketplaces.throttle import Throttle
-from syncd.metrics import EventHooks
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror

@@ -21,7 +21,8 @@ import orjson
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, daemon, logs, service, views
+from syncd import bootstrap, config, logs, service, views
+from syncd.daemon.process import Daemon
 from syncd.errors import (
     ApiAuthError,
     ApiScopeError,
@@ -305,7 +306,7 @@ def daemon_cmd(ctx: click.Context) -> None:
             raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
         return settings
 
-    asyncio.run(daemon.Daemon(load).run())
+    asyncio.run(Daemon(load).run())
 
 
 main.add_command(sandbox)

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field, replace
 
 import structlog
 
-from syncd.models import (
+from syncd.core.models import (
     Accepted,
     Action,
     Create,
@@ -28,7 +28,7 @@ from syncd.models import (
     Update,
     WriteResult,
 )
-from syncd.payload import payload_hash
+from syncd.core.payload import payload_hash
 from syncd.ports import Clock, Marketplace, Mirror
 
 log = structlog.get_logger("syncd.execute")

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from syncd.models import (
+from syncd.core.models import (
     Accepted,
     Action,
     FeedMeta,
@@ -117,7 +117,7 @@ class Mirror(Protocol):
     def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:
         """How many ads (of one dealer, or all when None) have each status.
 
-        Every status of ``syncd.mirror.status.AD_STATUSES`` is present (zero if
+        Every status of ``syncd.core.status.AD_STATUSES`` is present (zero if
         none): live, processing, failed, rejected, deleted, pending.
         """
         ...

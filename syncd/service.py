@@ -15,12 +15,10 @@ from datetime import timedelta
 
 import structlog
 
-from syncd import guards, validate
-from syncd import plan as planner
-from syncd.errors import SyncdError, TemporaryError
-from syncd.execute import ApplyResults, Executor
-from syncd.guards import GuardLimits
-from syncd.models import (
+from syncd.core import guards
+from syncd.core import plan as planner
+from syncd.core.guards import GuardLimits
+from syncd.core.models import (
     Invalid,
     LogEntry,
     MirrorAd,
@@ -31,8 +29,11 @@ from syncd.models import (
     Update,
     ValidatedFeed,
 )
+from syncd.core.reconcile import decide
+from syncd.core.validate.feed import validate_feed
+from syncd.errors import SyncdError, TemporaryError
+from syncd.execute import ApplyResults, Executor
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror
-from syncd.reconcile import decide
 
 log = structlog.get_logger("syncd.service")
 
@@ -104,7 +105,7 @@ class RunReport:
 def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
     """Read and validate the feed; raises FeedError when the file is unusable."""
     raw = job.reader.read(job.path)
-    return validate.validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    return validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
 
 
 def guarded_plan(

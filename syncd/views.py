@@ -12,7 +12,7 @@ from typing import Any
 import orjson
 from rich.table import Table
 
-from syncd.models import (
+from syncd.core.models import (
     Create,
     Delete,
     Invalid,

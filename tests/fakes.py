@@ -13,8 +13,7 @@ from typing import Any
 
 import orjson
 
-from syncd.mirror.status import AD_STATUSES, FAILING_STAGES, ad_status
-from syncd.models import (
+from syncd.core.models import (
     Accepted,
     Action,
     Delete,
@@ -29,6 +28,7 @@ from syncd.models import (
     RunSummary,
     Stage,
 )
+from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status
 
 _ID_FIELDS = ("remote_id", "blocket_ad_id", "blocket_store_id", "offer_id")
 

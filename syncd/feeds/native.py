@@ -17,8 +17,8 @@ from pathlib import Path
 
 import orjson
 
+from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord
 from syncd.errors import FeedError
-from syncd.models import FeedMeta, Origin, RawFeed, RawRecord
 
 BOM = b"\xef\xbb\xbf"
 

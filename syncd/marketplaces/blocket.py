@@ -28,7 +28,8 @@ import stamina
 import structlog
 from pydantic import SecretStr
 
-from syncd.categories import category
+from syncd.core.categories import category
+from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
 from syncd.errors import (
     ApiAuthError,
     ApiContractError,
@@ -43,7 +44,6 @@ from syncd.marketplaces.responses import (
     parse_page,
 )
 from syncd.marketplaces.throttle import Throttle
-from syncd.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
 
 log = structlog.get_logger("syncd.blocket")
 

@@ -11,8 +11,8 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
+from syncd.core.models import LogEntry, LogState, RemoteAd, RemoteState
 from syncd.errors import ApiContractError
-from syncd.models import LogEntry, LogState, RemoteAd, RemoteState
 
 
 def parse_time(value: object) -> datetime | None:

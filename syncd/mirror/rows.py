@@ -15,8 +15,7 @@ from typing import Any, TypeAlias
 import orjson
 from sqlalchemy import Row
 
-from syncd.mirror.schema import action_logs, ads, runs
-from syncd.models import (
+from syncd.core.models import (
     LogEntry,
     LogState,
     MirrorAd,
@@ -28,6 +27,7 @@ from syncd.models import (
     RunSummary,
     Stage,
 )
+from syncd.mirror.schema import action_logs, ads, runs
 
 AD_COLUMNS = (
     ads.c.dealer_code,

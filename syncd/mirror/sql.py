@@ -15,6 +15,21 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from syncd.core.models import (
+    Accepted,
+    Action,
+    Delete,
+    FeedMeta,
+    LogEntry,
+    MirrorAd,
+    Outcome,
+    Rejected,
+    RemoteAd,
+    RemoteState,
+    RunSummary,
+    Stage,
+)
+from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.rows import (
     AD_COLUMNS,
@@ -29,21 +44,6 @@ from syncd.mirror.rows import (
     run_from_row,
 )
 from syncd.mirror.schema import action_logs, ads, runs
-from syncd.mirror.status import AD_STATUSES, FAILING_STAGES, ad_status
-from syncd.models import (
-    Accepted,
-    Action,
-    Delete,
-    FeedMeta,
-    LogEntry,
-    MirrorAd,
-    Outcome,
-    Rejected,
-    RemoteAd,
-    RemoteState,
-    RunSummary,
-    Stage,
-)
 
 _DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from syncd.categories import CATEGORIES
+from syncd.core.categories import CATEGORIES
 from syncd.sandbox.auth import Scope, check_dealer
 from syncd.sandbox.problems import ApiProblem, bad_request, not_found
 from syncd.sandbox.records import Ad

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from syncd.categories import category
+from syncd.core.categories import category
 from syncd.sandbox import vehicles
 from syncd.sandbox.auth import check_dealer
 from syncd.sandbox.calls import Answer, Call, resolve, typed_categories

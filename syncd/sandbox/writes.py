@@ -11,7 +11,7 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from syncd.categories import Kind, category
+from syncd.core.categories import Kind, category
 from syncd.sandbox.calls import Answer, Call, flag, post_dealer, refuse, resolve, typed_categories
 from syncd.sandbox.documents import (
     coerce_category_id,

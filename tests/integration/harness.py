@@ -10,7 +10,7 @@ from typing import Any
 from pydantic import SecretStr
 
 from syncd import bootstrap, config
-from syncd.models import MirrorAd, RemoteState, Stage
+from syncd.core.models import MirrorAd, RemoteState, Stage
 from syncd.service import RunReport, sync
 from tests.integration.sandbox_server import SandboxAdmin
 

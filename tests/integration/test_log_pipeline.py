@@ -12,7 +12,7 @@ import structlog
 from sqlalchemy import create_engine, text
 
 from syncd import logs
-from syncd.scheduler import quiet_scheduler_logs
+from syncd.daemon.scheduler import quiet_scheduler_logs
 
 
 @pytest.fixture

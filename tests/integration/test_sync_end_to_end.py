@@ -16,7 +16,7 @@ import pytest
 from pydantic import SecretStr
 
 from syncd import bootstrap, config
-from syncd.models import Stage
+from syncd.core.models import Stage
 from syncd.service import RunReport, sync
 from tests.integration.harness import Harness, assert_mirror_agrees, car, goods
 from tests.integration.sandbox_server import (

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from syncd.errors import ApiUnavailable
-from syncd.execute import Executor
-from syncd.models import (
+from syncd.core.models import (
     Create,
     Delete,
     Rejected,
@@ -15,6 +13,8 @@ from syncd.models import (
     Stage,
     Update,
 )
+from syncd.errors import ApiUnavailable
+from syncd.execute import Executor
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 BODY = {"category_id": 2048, "title": "T", "price": [{"type": "list", "amount": 5}]}

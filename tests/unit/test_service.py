@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from syncd.models import (
+from syncd.core.models import (
     Create,
     FeedMeta,
     LogEntry,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-from syncd.models import Delete, Invalid, Issue, Origin, Plan, Update
+from syncd.core.models import Delete, Invalid, Issue, Origin, Plan, Update
 from syncd.views import change_lines, plan_json, plan_table
 
 

@@ -1,0 +1,222 @@
+"""The planner: the validated feed against the mirror, as the fewest API calls.
+
+Pure: no I/O here. ``plan`` returns one entry per feed record and per
+mirror-only source_id, in a stable order: the feed's file order, then the
+source_ids only the mirror knows, sorted. The rules, in the order they apply:
+
+1. An invalid feed item is ``Invalid``; its ad is left as it is (never updated
+   nor deleted because its new version is invalid). Every invalid record gets
+   its own entry, so a duplicated source_id appears once per record and an item
+   without a usable source_id appears with ``source_id=None``.
+2. A mirror row whose latest call is in flight (stage INTENT or SENT) is
+   ``Unchanged("in_flight")``, whether or not the feed still has the item: the
+   service resolves INTENT rows before planning, and a SENT call must settle
+   before the next one is decided (a delete or update is planned next run).
+3. A payload the API refused (stage REJECTED) is not sent again while the feed
+   still holds exactly it: ``Unchanged("still_rejected")``.
+4. What the API cannot change is ``Invalid`` and nothing is sent:
+   ``category_fields.registration_number`` of a live registered vehicle (api-notes:
+   "cannot change after creation"; adding or removing it counts as a change), and
+   a ``category_id`` change into, out of or between registered-vehicle
+   categories (assumption: the API cannot move an ad across them; a change
+   between two other categories is sent as a PATCH).
+5. Never created (no mirror row, or ``remote_state`` None) → ``Create``.
+   Deleted → revive: ``Update(revive=True)`` carrying the whole payload plus
+   nulls for what the old one had; for registered vehicles ``Create(revive=True)``
+   (the seed revives by PUT/PATCH only outside registered-vehicle categories).
+6. Live (CREATED): same hash → ``Unchanged``; old payload unknown →
+   ``Update`` with the whole payload; otherwise ``Update`` with the diff.
+   Assumption: a call that ended in ERROR (the API's own processing failed) with
+   the same payload is not re-sent every run; it is ``Unchanged`` until the
+   feed changes, and the mirror keeps the error message for ``syncd status``.
+7. Not in the feed: live → ``Delete``; deleted or never created →
+   ``Unchanged("gone")`` (kept, one small entry each, so the plan always covers
+   every mirror row).
+
+A ``reduced`` price is never POSTed (the API refuses it): ``Create.body`` goes
+without it and ``Create.followup`` PATCHes the whole price list.
+Unchanged items are not re-hashed: the FeedItem carries its hash.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from syncd.core.categories import category
+from syncd.core.models import (
+    Create,
+    Delete,
+    FeedItem,
+    Invalid,
+    InvalidItem,
+    Issue,
+    MirrorAd,
+    Origin,
+    Payload,
+    Plan,
+    PlanEntry,
+    RemoteState,
+    Stage,
+    Unchanged,
+    Update,
+    ValidatedFeed,
+)
+from syncd.core.payload import diff, full_patch, split_reduced
+
+_IN_FLIGHT = frozenset({Stage.INTENT, Stage.SENT})
+# Module-level aliases: an enum member lookup costs more than the rest of an
+# unchanged item's check, and the planner does it 100 000 times.
+_REJECTED = Stage.REJECTED
+_CREATED = RemoteState.CREATED
+
+
+def plan(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd], *, api_version: int) -> Plan:
+    """One entry per feed record and mirror-only source_id; see the module docstring."""
+    dealer = feed.dealer_code
+    entries: list[PlanEntry] = []
+    seen: set[str] = set()
+    for record in _file_order(feed.items, feed.invalid):
+        if record.source_id is not None:
+            seen.add(record.source_id)
+        if isinstance(record, InvalidItem):
+            entries.append(Invalid(dealer, record.source_id, record.origin, record.issues))
+        else:
+            ad = mirror.get(record.source_id)
+            entries.append(_for_item(record, ad, dealer, api_version))
+    for source_id in sorted(mirror.keys() - seen):
+        entries.append(_for_absent(mirror[source_id], dealer))
+    return Plan(dealer, tuple(entries))
+
+
+def _file_order(
+    items: tuple[FeedItem, ...], invalid: tuple[InvalidItem, ...]
+) -> Iterable[FeedItem | InvalidItem]:
+    """Valid and invalid records merged back into file order (each is in file order)."""
+    if not invalid:
+        return items
+    merged: Iterable[FeedItem | InvalidItem] = heapq.merge(items, invalid, key=_position)
+    return merged
+
+
+def _position(record: FeedItem | InvalidItem) -> int:
+    origin: Origin = record.origin
+    if origin.line is not None:
+        return origin.line
+    return origin.index if origin.index is not None else -1
+
+
+def _for_item(item: FeedItem, ad: MirrorAd | None, dealer: str, api_version: int) -> PlanEntry:
+    """The entry for a valid feed item, given the mirror's row for it (if any)."""
+    if ad is None:
+        return _create(item, dealer, revive=False)
+    if ad.stage in _IN_FLIGHT:
+        return Unchanged(dealer, item.source_id, "in_flight")
+    if ad.stage is _REJECTED and ad.pending_hash == item.payload_hash:
+        return Unchanged(dealer, item.source_id, "still_rejected")
+    if ad.remote_state is None:
+        return _create(item, dealer, revive=False)
+    live = ad.remote_state is _CREATED
+    if live and ad.payload_hash == item.payload_hash:  # the common case: checked first
+        return Unchanged(dealer, item.source_id, "same")
+    issue = _immutable_change(ad, item, api_version)
+    if issue is not None:
+        return Invalid(dealer, item.source_id, item.origin, (issue,))
+    if not live:
+        return _revive(item, ad, dealer, api_version)
+    changes = dict(item.payload) if ad.payload is None else diff(ad.payload, item.payload)
+    if not changes:  # same content under an older hash (e.g. a payload from an older syncd)
+        return Unchanged(dealer, item.source_id, "same")
+    return _update(item, dealer, changes, revive=False, before=ad.payload)
+
+
+def _for_absent(ad: MirrorAd, dealer: str) -> PlanEntry:
+    """The entry for a mirror row the feed no longer has."""
+    if ad.stage in _IN_FLIGHT:
+        return Unchanged(dealer, ad.source_id, "in_flight")
+    if ad.remote_state is _CREATED:
+        return Delete(dealer, ad.source_id)
+    return Unchanged(dealer, ad.source_id, "gone")
+
+
+def _create(item: FeedItem, dealer: str, *, revive: bool) -> Create:
+    body, followup = split_reduced(item.payload)
+    return Create(
+        dealer_code=dealer,
+        source_id=item.source_id,
+        category_id=item.category_id,
+        body=body,
+        payload=item.payload,
+        payload_hash=item.payload_hash,
+        followup=followup,
+        revive=revive,
+    )
+
+
+def _update(
+    item: FeedItem,
+    dealer: str,
+    changes: dict[str, Any],
+    *,
+    revive: bool,
+    before: Payload | None = None,
+) -> Update:
+    return Update(
+        dealer_code=dealer,
+        source_id=item.source_id,
+        category_id=item.category_id,
+        changes=changes,
+        payload=item.payload,
+        payload_hash=item.payload_hash,
+        revive=revive,
+        before=before,
+    )
+
+
+def _revive(item: FeedItem, ad: MirrorAd, dealer: str, api_version: int) -> PlanEntry:
+    """A deleted ad back in the feed: PATCH it whole, or POST it again for vehicles."""
+    if _registered(item.category_id, api_version):
+        return _create(item, dealer, revive=True)
+    return _update(
+        item, dealer, full_patch(ad.payload, item.payload), revive=True, before=ad.payload
+    )
+
+
+def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue | None:
+    """What the feed changed that the API cannot change on an existing ad, if anything."""
+    old_category = ad.category_id
+    if old_category is None and ad.payload is not None:
+        old_category = ad.payload.get("category_id")
+    new_category = item.category_id
+    if isinstance(old_category, int) and old_category != new_category:
+        if _registered(old_category, api_version) or _registered(new_category, api_version):
+            return Issue(
+                "category_id",
+                f"cannot change from {old_category} to {new_category}: an ad cannot move into, "
+                "out of or between registered-vehicle categories; give the item a new source_id",
+            )
+        return None
+    if ad.remote_state is not RemoteState.CREATED or ad.payload is None:
+        return None
+    if not _registered(new_category, api_version):
+        return None
+    old_plate = _plate(ad.payload)
+    new_plate = _plate(item.payload)
+    if old_plate == new_plate:
+        return None
+    return Issue(
+        "category_fields.registration_number",
+        f"cannot change after the ad was created (was {old_plate!r}, now {new_plate!r}); "
+        "give the vehicle a new source_id",
+    )
+
+
+def _plate(payload: Mapping[str, Any]) -> Any:
+    fields = payload.get("category_fields")
+    return fields.get("registration_number") if isinstance(fields, Mapping) else None
+
+
+def _registered(category_id: int, api_version: int) -> bool:
+    cat = category(category_id)
+    return cat is not None and cat.is_registered_vehicle(api_version)

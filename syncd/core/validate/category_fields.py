@@ -1,0 +1,208 @@
+"""Checks for ``category_fields``: the registered-vehicle schema and free JSON elsewhere.
+
+Pure: no I/O here. Same contract as ``rules.py``. The fields api-notes names
+for registered vehicles are checked by type; any other key is passed through
+as free JSON (the API's OpenAPI document has many category fields the seed
+does not list, e.g. for boats), bounded in size, depth and number form.
+Nulls are dropped everywhere: with a deep-merging API, null and "absent" mean
+the same to the ad, and dropping them keeps the payload's hash canonical.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping
+from datetime import date
+from typing import Any, TypeAlias
+
+from syncd.core.models import Issue
+from syncd.core.validate.rules import Issues, Limits, flag, kind, obj, shown, text, whole
+
+Rule: TypeAlias = Callable[[Any, str, Issues, Limits], Any]
+Schema: TypeAlias = dict[str, "Rule | Schema"]
+
+_PLATE = re.compile(r"[A-ZÅÄÖ0-9]{1,6}")  # api-notes: Swedish plate, at most 6 characters
+_VIN = re.compile(r"[A-Z0-9]{17,19}")  # api-notes: 17-19 characters
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+_NO_YEAR_LIMIT = 9999
+
+
+def _model_year(value: Any, field: str, issues: Issues, limits: Limits) -> int | None:
+    high = limits.max_model_year if limits.max_model_year is not None else _NO_YEAR_LIMIT
+    return whole(value, field, issues, limits.min_model_year, high)
+
+
+def _plate(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
+    """A Swedish registration number, normalised to upper case (``abc123`` is ``ABC123``)."""
+    return _code(value, field, issues, _PLATE, "1 to 6 letters and digits, no spaces")
+
+
+def _vin(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
+    """A vehicle identification number, normalised to upper case."""
+    return _code(value, field, issues, _VIN, "17 to 19 letters and digits")
+
+
+def _code(
+    value: Any, field: str, issues: Issues, pattern: re.Pattern[str], wanted: str
+) -> str | None:
+    if not isinstance(value, str):
+        issues.append(Issue(field, f"must be a string of {wanted}, got {kind(value)}"))
+        return None
+    upper = value.upper()
+    if not pattern.fullmatch(upper):
+        issues.append(Issue(field, f"must be {wanted}, got {shown(value)}"))
+        return None
+    return upper
+
+
+def _date(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
+    """A calendar date written YYYY-MM-DD."""
+    if isinstance(value, str) and _DATE.fullmatch(value):
+        try:
+            date.fromisoformat(value)
+        except ValueError:
+            pass
+        else:
+            return value
+    issues.append(Issue(field, f"must be a date written YYYY-MM-DD, got {shown(value)}"))
+    return None
+
+
+def _string(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
+    return text(value, field, issues, limits.max_text)
+
+
+def _flag(value: Any, field: str, issues: Issues, limits: Limits) -> bool | None:
+    return flag(value, field, issues)
+
+
+def _strings(value: Any, field: str, issues: Issues, limits: Limits) -> list[str] | None:
+    if not isinstance(value, list):
+        issues.append(Issue(field, f"must be an array of strings, got {kind(value)}"))
+        return None
+    if len(value) > limits.max_items:
+        issues.append(Issue(field, f"has {len(value)} entries; at most {limits.max_items}"))
+        return None
+    checked = [text(item, f"{field}[{i}]", issues, limits.max_text) for i, item in enumerate(value)]
+    return [s for s in checked if s is not None]
+
+
+def _mileage(value: Any, field: str, issues: Issues, limits: Limits) -> int | None:
+    return whole(value, field, issues, 0, 10_000_000)
+
+
+VEHICLE: Schema = {
+    "model_year": _model_year,
+    "registration_number": _plate,
+    "vin": _vin,
+    "brand": _string,
+    "model": _string,
+    "body_type": _string,
+    "model_type": _string,
+    "color": _string,
+    "in_traffic_date": _date,
+    "is_vat_deductible": _flag,
+    "registration_number_hidden": _flag,
+    "equipments": _strings,
+    "condition": {
+        "mileage": {"value": _mileage, "unit": _string},
+        "is_new_vehicle": _flag,
+    },
+    "powertrain": {"fuels": _strings, "transmission": _string},
+}
+"""The registered-vehicle fields api-notes documents, with their checks."""
+
+OTHER: Schema = {"model_year": _model_year}
+"""Other categories: only ``model_year`` is known; the rest is free JSON."""
+
+
+def category_fields(
+    value: Any, issues: Issues, limits: Limits, *, registered: bool
+) -> dict[str, Any] | None:
+    """The category's own fields; for a registered vehicle ``model_year`` and
+    ``registration_number`` or ``vin`` are required (api-notes)."""
+    data = obj(value, "category_fields", issues)
+    if data is None:
+        return None
+    schema = VEHICLE if registered else OTHER
+    result = _object(data, "category_fields", schema, issues, limits=limits, depth=1)
+    if registered:
+        if data.get("model_year") is None:
+            issues.append(
+                Issue("category_fields.model_year", "is required for a registered vehicle")
+            )
+        if data.get("registration_number") is None and data.get("vin") is None:
+            issues.append(
+                Issue(
+                    "category_fields.registration_number",
+                    "a registered vehicle needs registration_number or vin",
+                )
+            )
+    return result
+
+
+def _object(
+    data: Mapping[str, Any],
+    prefix: str,
+    schema: Schema,
+    issues: Issues,
+    *,
+    limits: Limits,
+    depth: int,
+) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for key, raw in data.items():
+        if raw is None:
+            continue
+        field = f"{prefix}.{key}"
+        rule = schema.get(key)
+        if rule is None:
+            value = _free(raw, field, issues, limits, depth)
+        elif isinstance(rule, dict):
+            nested = obj(raw, field, issues)
+            value = (
+                None
+                if nested is None
+                else _object(nested, field, rule, issues, limits=limits, depth=depth + 1)
+            )
+        else:
+            value = rule(raw, field, issues, limits)
+        if value is not None:
+            result[key] = value
+    return result
+
+
+def _free(value: Any, field: str, issues: Issues, limits: Limits, depth: int) -> Any:
+    """Any JSON value, bounded; integral floats become ints (canonical form)."""
+    if value is None or isinstance(value, bool | int):
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            issues.append(Issue(field, f"must be a finite number, got {value}"))
+            return None
+        return int(value) if value.is_integer() and abs(value) < 2.0**53 else value
+    if isinstance(value, str):
+        if len(value) > limits.max_text:
+            issues.append(
+                Issue(field, f"is {len(value)} characters long; at most {limits.max_text}")
+            )
+        return value
+    if isinstance(value, list):
+        if len(value) > limits.max_items:
+            issues.append(Issue(field, f"has {len(value)} entries; at most {limits.max_items}"))
+            return None
+        return [_free(item, f"{field}[{i}]", issues, limits, depth) for i, item in enumerate(value)]
+    if isinstance(value, dict):
+        if depth >= limits.max_depth:
+            issues.append(
+                Issue(
+                    field,
+                    f"is nested too deeply (at most {limits.max_depth} "
+                    "levels of objects in category_fields)",
+                )
+            )
+            return None
+        return _object(value, field, {}, issues, limits=limits, depth=depth + 1)
+    issues.append(Issue(field, f"must be a JSON value, got {kind(value)}"))
+    return None

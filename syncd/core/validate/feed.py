@@ -1,0 +1,287 @@
+"""Validation: a raw feed item becomes a normalised FeedItem or an InvalidItem.
+
+Pure: no I/O here. The rules are the seed document's and ``api-notes.md``'s,
+per category (``categories.py``); every problem of an item is reported as an
+:class:`~syncd.core.models.Issue` naming the dotted field (``price[0].amount``,
+``category_fields.model_year``) and a reason a dealer can act on. The checks
+live in ``rules.py`` (scalars, URLs, limits), ``fields.py`` (price, images,
+location, contact) and ``category_fields.py``.
+
+The payload of a valid item is normalised: no ``source_id``/``dealer_code``;
+no ``title``/``contact`` for registered vehicles (the API must not get them,
+they are dropped, not errors); optional fields given as null left out (null and
+absent mean the same to a deep-merging API); ``url_title`` dropped (deprecated,
+"no longer used"); prices in canonical order with ``currency: "SEK"``;
+registration numbers and VINs upper-cased; coordinates as numbers.
+
+Assumption: unknown top-level fields are issues, not passed through, so that a
+typo (``titel``) is caught instead of silently losing the title.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from typing import Any, TypeAlias
+
+from syncd.core.categories import Category, category
+from syncd.core.models import (
+    FeedItem,
+    InvalidItem,
+    Issue,
+    Origin,
+    RawFeed,
+    RawRecord,
+    ValidatedFeed,
+)
+from syncd.core.payload import normalised_hash
+from syncd.core.validate.category_fields import category_fields
+from syncd.core.validate.fields import contact, image_urls, location, prices
+from syncd.core.validate.rules import Issues, Limits, flag, kind, shown, text, url, whole
+
+__all__ = ["Limits", "validate_feed", "validate_item"]
+
+KNOWN_FIELDS = frozenset(
+    {
+        "source_id",
+        "dealer_code",
+        "category_id",
+        "title",
+        "body",
+        "price",
+        "image_urls",
+        "url",
+        "url_title",
+        "video_url",
+        "location",
+        "contact",
+        "category_fields",
+        "dont_publish_on_failed_images",
+        "product_declaration",
+        "visible",
+    }
+)
+_SHOWN_DUPLICATES = 5
+_MAX_CATEGORY = 99_999
+
+
+def validate_feed(
+    raw: RawFeed, *, dealer_code: str, api_version: int, limits: Limits | None = None
+) -> ValidatedFeed:
+    """Validate every record of a feed, in file order.
+
+    A source_id used by more than one record makes *all* of them invalid (which
+    one is meant cannot be known), each naming where the others are.
+    ``limits.max_model_year`` defaults to the year after the feed was written.
+    """
+    limits = limits or Limits()
+    if limits.max_model_year is None:
+        limits = dataclasses.replace(limits, max_model_year=raw.meta.modified_at.year + 1)
+    results = [
+        validate_item(record, dealer_code=dealer_code, api_version=api_version, limits=limits)
+        for record in raw.records
+    ]
+    duplicates = _duplicates(raw.records)
+    if duplicates:
+        results = [_mark_duplicate(r, duplicates) for r in results]
+    items = tuple(r for r in results if isinstance(r, FeedItem))
+    invalid = tuple(r for r in results if isinstance(r, InvalidItem))
+    return ValidatedFeed(dealer_code=dealer_code, meta=raw.meta, items=items, invalid=invalid)
+
+
+def validate_item(
+    record: RawRecord, *, api_version: int, dealer_code: str = "", limits: Limits | None = None
+) -> FeedItem | InvalidItem:
+    """Validate one feed item on its own (uniqueness of source_id is the feed's job)."""
+    limits = limits or Limits()
+    data = record.data
+    if not isinstance(data, dict):  # parsed JSON: objects are dicts
+        issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
+        return InvalidItem(record.origin, None, (issue,))
+    issues: Issues = []
+    source_id = _source_id(data.get("source_id"), issues, limits)
+    _dealer_code(data.get("dealer_code"), dealer_code, issues)
+    for key in data:
+        if key not in KNOWN_FIELDS:
+            issues.append(Issue(key, "unknown field (not a field of the Pro Import API's ad)"))
+    cat = _category(data.get("category_id"), issues)
+    payload = _payload(data, cat, api_version, issues, limits)
+    if issues or source_id is None or cat is None:
+        key = source_id if source_id is not None else _best_effort_key(data.get("source_id"))
+        return InvalidItem(record.origin, key, tuple(issues))
+    return FeedItem(
+        source_id=source_id,
+        category_id=cat.id,
+        payload=payload,
+        payload_hash=normalised_hash(payload),
+        origin=record.origin,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class _Context:
+    """What the field checks of one item share."""
+
+    issues: Issues
+    limits: Limits
+    registered: bool | None  # None: the category is unknown, so its rules are skipped
+
+
+Check: TypeAlias = Callable[[Any, _Context], Any]
+
+# The payload's fields, in the order their issues are reported.
+_CHECKS: dict[str, Check] = {
+    "title": lambda v, c: text(v, "title", c.issues, c.limits.max_title),
+    "body": lambda v, c: text(v, "body", c.issues, c.limits.max_body),
+    "price": lambda v, c: prices(v, c.issues, c.limits, registered=c.registered),
+    "image_urls": lambda v, c: image_urls(v, c.issues, c.limits),
+    "url": lambda v, c: url(v, "url", c.issues, c.limits.max_url),
+    "video_url": lambda v, c: url(v, "video_url", c.issues, c.limits.max_url),
+    "product_declaration": lambda v, c: url(v, "product_declaration", c.issues, c.limits.max_url),
+    "location": lambda v, c: location(v, c.issues, registered=c.registered),
+    "contact": lambda v, c: contact(v, c.issues, c.limits),
+    "category_fields": lambda v, c: category_fields(
+        v, c.issues, c.limits, registered=bool(c.registered)
+    ),
+    "visible": lambda v, c: flag(v, "visible", c.issues),
+    "dont_publish_on_failed_images": lambda v, c: flag(
+        v, "dont_publish_on_failed_images", c.issues
+    ),
+}
+
+# api-notes: registered vehicles must not send these (the API generates the title,
+# and "Contact is not relevant for registered vehicles"); dropped, not errors.
+_NOT_FOR_VEHICLES = frozenset({"title", "contact"})
+_ALWAYS_REQUIRED = frozenset({"body", "price"})
+
+
+def _payload(
+    data: Mapping[str, Any], cat: Category | None, api_version: int, issues: Issues, limits: Limits
+) -> dict[str, Any]:
+    """The normalised payload; category rules are skipped when the category is unknown."""
+    registered = cat.is_registered_vehicle(api_version) if cat is not None else None
+    context = _Context(issues, limits, registered)
+    payload: dict[str, Any] = {} if cat is None else {"category_id": cat.id}
+    for key, check in _CHECKS.items():
+        if registered and key in _NOT_FOR_VEHICLES:
+            continue
+        value = data.get(key)
+        if value is None:  # null counts as absent
+            if _required(key, cat, api_version):
+                issues.append(Issue(key, "is required"))
+            continue
+        checked = check(value, context)
+        if checked is not None:
+            payload[key] = checked
+    return payload
+
+
+def _required(key: str, cat: Category | None, api_version: int) -> bool:
+    """Whether a field must be present (per the seed's table of noteworthy fields)."""
+    if key in _ALWAYS_REQUIRED:
+        return True
+    if cat is None:
+        return False
+    if key == "category_fields":
+        return cat.requires_category_fields(api_version)
+    return key in _NOT_FOR_VEHICLES  # title and contact, for every other category
+
+
+def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
+    """A usable source_id: it is the ad's key and a segment of the API's URL paths.
+
+    Assumption: besides the API's "any string", syncd refuses blank ids,
+    surrounding spaces, control characters and ``/`` (it would split the path
+    ``/ad/{source_id}``), and ids over ``limits.max_source_id`` characters.
+    """
+    if value is None:
+        issues.append(Issue("source_id", "is required"))
+        return None
+    checked = text(value, "source_id", issues, limits.max_source_id)
+    if checked is None:
+        return None
+    if checked != checked.strip() or "/" in checked or "," in checked or not checked.isprintable():
+        # "," too: the reconciler asks for ads by ``source_id__in=a,b,c``.
+        issues.append(
+            Issue(
+                "source_id",
+                "must not contain '/', ',', control characters or "
+                f"surrounding spaces, got {shown(checked)}",
+            )
+        )
+        return None
+    return checked
+
+
+def _best_effort_key(value: Any) -> str | None:
+    """The ad an unusable source_id most likely means (4711 for "4711", "a " for "a").
+
+    An invalid item must protect its live ad from deletion; when its source_id is
+    malformed rather than missing, this is the key the planner keeps alive.
+    """
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        return None
+    key = str(value).strip()
+    return key or None
+
+
+def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:
+    """An item's own dealer_code must match the feed's; it is never sent in the payload."""
+    if value is None:
+        return
+    if not isinstance(value, str):
+        issues.append(Issue("dealer_code", f"must be a string, got {kind(value)}"))
+    elif feed_dealer and value != feed_dealer:
+        issues.append(
+            Issue("dealer_code", f"is {shown(value)}, but this feed is for dealer {feed_dealer!r}")
+        )
+
+
+def _category(value: Any, issues: Issues) -> Category | None:
+    """A supported category of the seed's table (``5022.0`` counts as ``5022``)."""
+    if value is None:
+        issues.append(Issue("category_id", "is required"))
+        return None
+    number = whole(value, "category_id", issues, 0, _MAX_CATEGORY)
+    if number is None:
+        return None
+    cat = category(number)
+    if cat is None:
+        issues.append(Issue("category_id", f"{number} is not a category of the Pro Import API"))
+        return None
+    if not cat.supported:
+        issues.append(
+            Issue("category_id", f"{number} ({cat.path}) is not yet supported by the API")
+        )
+        return None
+    return cat
+
+
+def _duplicates(records: tuple[RawRecord, ...]) -> dict[str, list[Origin]]:
+    """source_id -> the origins of every record using it, for ids used more than once."""
+    seen: dict[str, list[Origin]] = defaultdict(list)
+    for record in records:
+        data = record.data
+        if isinstance(data, dict) and isinstance(data.get("source_id"), str):
+            seen[data["source_id"]].append(record.origin)
+    return {sid: origins for sid, origins in seen.items() if len(origins) > 1}
+
+
+def _mark_duplicate(
+    result: FeedItem | InvalidItem, duplicates: dict[str, list[Origin]]
+) -> FeedItem | InvalidItem:
+    origins = None if result.source_id is None else duplicates.get(result.source_id)
+    if origins is None:
+        return result
+    others = [str(o) for o in origins if o != result.origin]
+    where = ", ".join(others[:_SHOWN_DUPLICATES]) + (
+        ", ..." if len(others) > _SHOWN_DUPLICATES else ""
+    )
+    issue = Issue(
+        "source_id",
+        f"{result.source_id!r} is used by {len(origins)} items in the "
+        f"feed (also at {where}); it must be unique, so none is sent",
+    )
+    previous = result.issues if isinstance(result, InvalidItem) else ()
+    return InvalidItem(result.origin, result.source_id, (*previous, issue))

@@ -1,0 +1,1 @@
+"""Daemon: the long-running shell — scheduler, jobs, health, metrics and systemd."""

@@ -1,0 +1,239 @@
+"""The daemon's jobs, and the pure decisions of when a feed needs a sync.
+
+The decisions (:func:`should_sync`, :func:`describe_run`) are pure. :class:`Jobs`
+holds the job functions APScheduler runs on the event loop: a sync per feed,
+one reconcile pass over the calls still in flight, housekeeping, and the
+feed watcher that starts a feed's sync as soon as its file has changed.
+
+Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
+this process, and the mirror's run lock (a ``run-once`` from a timer) across
+processes. Every job catches its own errors (logged and counted), so one
+failing job never stops the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from contextlib import AbstractContextManager, asynccontextmanager
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+import structlog
+
+from syncd import service
+from syncd.bootstrap import Container
+from syncd.daemon.metrics import Metrics
+from syncd.daemon.systemd import Notifier
+from syncd.errors import RunLocked, SyncdError
+from syncd.mirror.lock import run_lock
+from syncd.service import FeedJob, RunReport
+
+log = structlog.get_logger("syncd.jobs")
+
+SUCCESSFUL = ("success", "partial")
+"""Run outcomes that count as a successful sync (partial: some items need a person)."""
+
+RunLock = Callable[[Container, str], AbstractContextManager[object]]
+"""The cross-process lock of one dealer's runs; raises RunLocked when it is held."""
+Trigger = Callable[[int], None]
+"""Starts the sync job of the feed with this index now."""
+
+
+@dataclass(frozen=True, slots=True)
+class FeedStamp:
+    """What cheaply tells that a feed file changed: its size and modification time."""
+
+    size: int
+    mtime_ns: int
+
+
+def feed_stamp(path: str) -> FeedStamp | None:
+    """The file's stamp, or None when it cannot be read (missing, no permission)."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return FeedStamp(st.st_size, st.st_mtime_ns)
+
+
+def should_sync(
+    *, current: FeedStamp | None, previous: FeedStamp | None, synced: FeedStamp | None
+) -> bool:
+    """Sync now when the file exists, has held still for one check, and differs
+    from what the last sync started from (a file being written waits one check)."""
+    return current is not None and current == previous and current != synced
+
+
+def mirror_lock(container: Container, dealer_code: str) -> AbstractContextManager[object]:
+    """The mirror's cross-process run lock of one dealer, tried once (never blocks the loop).
+
+    Held by another process (a ``run-once`` from a timer): RunLocked, the job is
+    skipped, and the feed watcher or the next interval tries again.
+    """
+    return run_lock(container.engine, dealer_code, wait=0)
+
+
+def last_successes(container: Container) -> dict[str, datetime | None]:
+    """Per dealer, the end of its latest successful run in the mirror (kept across restarts)."""
+    found: dict[str, datetime | None] = {}
+    for job in container.jobs():
+        runs = container.mirror.runs(job.dealer_code, 50)
+        found[job.dealer_code] = next(
+            (r.finished_at for r in runs if r.outcome in SUCCESSFUL and r.finished_at), None
+        )
+    return found
+
+
+def describe_run(report: RunReport, at: datetime) -> str:
+    """One line for systemd's STATUS=: dealer, outcome, time and non-zero counts."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
+    dealer = report.dealer_code or "(token dealer)"
+    return f"{dealer}: run {report.run_id} {report.outcome} at {at:%Y-%m-%d %H:%M:%S}Z" + (
+        f" ({counts})" if counts else ""
+    )
+
+
+@dataclass
+class FeedState:
+    """What the daemon knows of one feed between jobs."""
+
+    job: FeedJob
+    seen: FeedStamp | None = None  # at the previous check
+    synced: FeedStamp | None = None  # when the last sync that held the lock began
+    last_success: datetime | None = None
+    summary: str = ""
+
+
+@dataclass
+class Jobs:
+    """The job functions. A reload swaps ``container``; a running job keeps its own."""
+
+    container: Container
+    metrics: Metrics
+    notifier: Notifier
+    run_lock: RunLock
+    trigger: Trigger | None = None
+    feeds: list[FeedState] = field(default_factory=list)
+    tasks: dict[asyncio.Task[object], Container] = field(default_factory=dict)
+    _dealer_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
+
+    def use(self, container: Container, last_success: dict[str, datetime | None]) -> None:
+        """Serve these settings' feeds from now on (at start and after a reload)."""
+        self.container = container
+        self.feeds = [
+            FeedState(job=j, last_success=last_success.get(j.dealer_code)) for j in container.jobs()
+        ]
+        self.metrics.forget_feeds()
+        for feed in self.feeds:
+            self.metrics.watch_feed(feed.job.dealer_code, feed.job.path)
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            try:
+                self._refresh_gauges(container, dealer)
+            except SyncdError as exc:  # the gauges follow at the next job
+                log.warning("metrics_refresh_failed", dealer_code=dealer, error=str(exc))
+
+    def _lock(self, dealer_code: str) -> asyncio.Lock:
+        return self._dealer_locks.setdefault(dealer_code, asyncio.Lock())
+
+    @asynccontextmanager
+    async def _job(self, name: str, **context: object) -> AsyncIterator[Container]:
+        """Track, time, bind context and contain the errors of one job run."""
+        task = asyncio.current_task()
+        container = self.container
+        if task is not None:
+            self.tasks[task] = container
+        structlog.contextvars.bind_contextvars(job=name, **context)
+        started = time.perf_counter()
+        try:
+            yield container
+        # The context is passed again: service.sync unbinds dealer_code when it ends.
+        except RunLocked as exc:
+            log.info("job_skipped_locked", job=name, reason=str(exc), **context)
+        except SyncdError as exc:
+            self.metrics.record_error(name, exc)
+            log.error("job_failed", job=name, error=str(exc), kind=type(exc).__name__, **context)
+        except Exception as exc:  # a bug in one job must not stop the daemon
+            self.metrics.record_error(name, exc)
+            log.exception("job_crashed", job=name, kind=type(exc).__name__, **context)
+        finally:
+            self.metrics.job_duration.labels(name).observe(time.perf_counter() - started)
+            structlog.contextvars.unbind_contextvars("job", *context)
+            if task is not None:
+                self.tasks.pop(task, None)
+
+    async def sync(self, index: int) -> None:
+        """Sync the feed with this index (scheduled every interval, or by the watcher)."""
+        if index >= len(self.feeds):
+            return
+        feed = self.feeds[index]
+        dealer = feed.job.dealer_code
+        async with self._job("sync", dealer_code=dealer) as c, self._lock(dealer):
+            with self.run_lock(c, dealer):
+                # What this run starts from; a change after this point triggers another run.
+                feed.synced = feed_stamp(feed.job.path)
+                try:
+                    report = await service.sync(c.deps(), feed.job, c.options())
+                except SyncdError:
+                    self.metrics.record_run(dealer, "failed", time.time())
+                    raise
+                self._after_run(feed, report, c.clock.now())
+                self._refresh_gauges(c, dealer)
+
+    def _after_run(self, feed: FeedState, report: RunReport, now: datetime) -> None:
+        self.metrics.record_run(report.dealer_code, report.outcome, now.timestamp())
+        if report.outcome in SUCCESSFUL:
+            feed.last_success = now
+        feed.summary = describe_run(report, now)
+        self.notifier.status("; ".join(f.summary for f in self.feeds if f.summary))
+
+    async def reconcile(self) -> None:
+        """One pass over the action logs of every dealer's calls still in flight."""
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            lock = self._lock(dealer)
+            if lock.locked():
+                continue  # that dealer's sync is running and reconciles itself
+            async with self._job("reconcile", dealer_code=dealer) as c, lock:
+                with self.run_lock(c, dealer):
+                    if c.mirror.in_flight(dealer):
+                        options = replace(c.options(), reconcile_wait=0.0)
+                        counts = await service.reconcile(c.deps(), dealer, options)
+                        log.info("reconciled", **counts)
+                    self._refresh_gauges(c, dealer)
+
+    async def housekeeping(self) -> None:
+        """Prune runs and action-log entries older than daemon.retention_days."""
+        async with self._job("housekeeping") as c:
+            days = c.settings.daemon.retention_days
+            cutoff = c.clock.now() - timedelta(days=days)
+            # In a thread: a large prune must not stall the event loop (and the watchdog).
+            pruned = await asyncio.to_thread(c.mirror.prune, cutoff)
+            log.info("housekeeping_pruned", rows=pruned, older_than=cutoff.isoformat())
+
+    async def watch(self) -> None:
+        """Start a feed's sync as soon as its file has changed (and held still)."""
+        for index, feed in enumerate(self.feeds):
+            current = feed_stamp(feed.job.path)
+            busy = self._lock(feed.job.dealer_code).locked()
+            changed = should_sync(current=current, previous=feed.seen, synced=feed.synced)
+            if changed and not busy and self.trigger is not None:
+                # Level-triggered: until a sync has started from this stamp, the next
+                # check triggers again (e.g. after a run-once held the lock).
+                log.info("feed_changed", dealer_code=feed.job.dealer_code, path=feed.job.path)
+                self.trigger(index)
+            feed.seen = current
+
+    def _refresh_gauges(self, c: Container, dealer: str) -> None:
+        self.metrics.record_ads(
+            dealer, c.mirror.counts_by_state(dealer), len(c.mirror.in_flight(dealer))
+        )
+
+    def last_success(self) -> dict[str, datetime | None]:
+        """Per dealer, the end of the last successful run (None: none yet)."""
+        return {f.job.dealer_code: f.last_success for f in self.feeds}
+
+    def running_on(self, container: Container) -> Iterator[asyncio.Task[object]]:
+        """The job tasks still using this container."""
+        return (t for t, c in list(self.tasks.items()) if c is container)
