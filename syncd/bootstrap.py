@@ -1,4 +1,4 @@
-"""The composition root: the only place that builds engines, clients and adapters.
+"""Composition root: the composition root: the only place that builds engines, clients and adapters.
 
 Importing any syncd module has no side effects; :func:`build` turns validated
 settings into a :class:`Container` of ready adapters, and
@@ -7,6 +7,8 @@ settings into a :class:`Container` of ready adapters, and
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from importlib import resources
@@ -33,8 +35,10 @@ from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror.engine import make_engine
+from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
+from syncd.ports import Clock, Marketplace, Mirror, RunLock
 from syncd.sandbox.embedded import embedded_transport
 from syncd.service import Deps, FeedJob, RunOptions
 
@@ -101,14 +105,19 @@ def feed_jobs(settings: Settings) -> list[FeedJob]:
 
 @dataclass
 class Container:
-    """Everything a command needs, built once from the settings."""
+    """Everything a command needs, built once from the settings.
+
+    The adapters are seen through their ports; ``engine`` and ``http`` are held
+    only to be closed by :meth:`aclose`.
+    """
 
     settings: Settings
     engine: Engine
-    mirror: SqlMirror
     http: httpx.AsyncClient
-    marketplace: BlocketClient
-    clock: SystemClock
+    mirror: Mirror
+    marketplace: Marketplace
+    clock: Clock
+    run_lock: RunLock
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -138,6 +147,16 @@ def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
         engine.dispose()
         raise
     return engine
+
+
+@contextmanager
+def open_mirror(settings: Settings) -> Iterator[Mirror]:
+    """The mirror alone (for ``plan`` and ``status``), its engine disposed afterwards."""
+    engine = build_engine(settings)
+    try:
+        yield SqlMirror(engine)
+    finally:
+        engine.dispose()
 
 
 def build_http(
@@ -218,8 +237,9 @@ def build(
     return Container(
         settings=settings,
         engine=engine,
-        mirror=SqlMirror(engine),
         http=http,
+        mirror=SqlMirror(engine),
         marketplace=marketplace,
         clock=SystemClock(),
+        run_lock=SqlRunLock(engine),
     )

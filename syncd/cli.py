@@ -35,8 +35,6 @@ from syncd.errors import (
     SyncdError,
     TemporaryError,
 )
-from syncd.mirror.lock import run_lock
-from syncd.mirror.sql import SqlMirror
 from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
 
@@ -148,7 +146,7 @@ async def _run_all(
     try:
         for job in container.jobs():
             try:
-                with run_lock(container.engine, job.dealer_code, wait=wait):
+                with container.run_lock.hold(job.dealer_code, wait=wait):
                     reports.append(await service.sync(container.deps(), job, options))
             except SyncdError as exc:
                 errors.append(exc)
@@ -157,31 +155,6 @@ async def _run_all(
     finally:
         await container.aclose()
     return reports, errors
-
-
-def _report_lines(r: RunReport) -> list[str]:
-    shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
-    lines = [f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"]
-    if r.guard:
-        lines.append(
-            f"  deletes and creates held back: {r.guard}; "
-            "run with --allow-mass-delete if the feed is right"
-        )
-    lines.extend(f"  warning: {w}" for w in r.warnings)
-    lines.extend(f"  {source_id or '?'}: {message}" for source_id, message in r.problems)
-    return lines
-
-
-def _report_json(r: RunReport) -> dict[str, Any]:
-    return {
-        "run_id": r.run_id,
-        "dealer_code": r.dealer_code,
-        "outcome": r.outcome,
-        "counts": r.counts,
-        "guard": r.guard,
-        "warnings": r.warnings,
-        "problems": [{"source_id": s, "message": m} for s, m in r.problems],
-    }
 
 
 @main.command("run-once")
@@ -201,10 +174,10 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
     container = bootstrap.build(settings)
     reports, errors = asyncio.run(_run_all(container, allow_mass_delete=allow_mass_delete))
     if as_json:
-        _print_json([_report_json(r) for r in reports])
+        _print_json([views.report_json(r) for r in reports])
     else:
         for r in reports:
-            click.echo("\n".join(_report_lines(r)))
+            click.echo("\n".join(views.report_lines(r)))
     for exc in errors:
         click.echo(f"syncd: {exc}", err=True)
     if errors:
@@ -223,16 +196,12 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
 def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None:
     """Show what a run would send, without sending anything."""
     settings = _settings(ctx)
-    engine = bootstrap.build_engine(settings)
-    try:
-        mirror = SqlMirror(engine)
+    with bootstrap.open_mirror(settings) as mirror:
         options = bootstrap.run_options(settings)
         plans = [
             service.guarded_plan(service.load_feed(job, settings.api.version), mirror, options)
             for job in bootstrap.feed_jobs(settings)
         ]
-    finally:
-        engine.dispose()
     if as_json:
         _print_json(
             [
@@ -257,14 +226,10 @@ def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None
 def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: int) -> None:
     """Ads per state, the last runs, and the failing ads with their last message."""
     settings = _settings(ctx)
-    engine = bootstrap.build_engine(settings)
-    try:
-        mirror = SqlMirror(engine)
+    with bootstrap.open_mirror(settings) as mirror:
         counts = mirror.counts_by_state(dealer_code)
         runs = mirror.runs(dealer_code, limit)
         failing = mirror.failing(dealer_code, limit)
-    finally:
-        engine.dispose()
     if as_json:
         _print_json(
             {

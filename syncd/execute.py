@@ -1,4 +1,4 @@
-"""The executor: sends the plan's calls, each recorded as intended before it is sent.
+"""Use case: the executor: sends the plan's calls, each recorded as intended before it is sent.
 
 For every action: ``record_intent`` (committed) → the call → ``record_accepted``
 or ``record_rejected``. A crash between the first and the last step leaves an

@@ -1,13 +1,14 @@
-"""The ports: one Protocol per kind of I/O syncd does.
+"""Ports: the ports: one Protocol per kind of I/O syncd does.
 
 The service layer talks only to these. Adapters implement them
-(``feeds/*``, ``mirror/sql.py``, ``marketplaces/blocket.py``) and the unit
+(``feeds/*``, ``mirror/sql.py``, ``mirror/lock.py``, ``marketplaces/blocket.py``) and the unit
 tests implement them with hand-written fakes (``tests/fakes.py``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import Protocol
 
@@ -133,9 +134,26 @@ class Mirror(Protocol):
         only those syncd recorded before that time (i.e. of calls sent earlier)."""
         ...
 
+    def ping(self) -> None:
+        """Check that the database answers; raises MirrorUnavailable with the reason."""
+        ...
+
     def prune(self, older_than: datetime) -> int:
         """Delete action-log entries created before ``older_than`` and runs that
         ended (or, never finished, started) before it; returns how many rows."""
+        ...
+
+
+class RunLock(Protocol):
+    """One run at a time per dealer, across processes (a ``run-once`` and the daemon)."""
+
+    def hold(self, dealer_code: str, *, wait: float | None) -> AbstractContextManager[None]:
+        """Hold the dealer's run lock for the ``with`` block.
+
+        ``wait``: seconds to keep trying (0: try once; None: as long as it takes).
+        Raises RunLocked when another run still holds it after that, and
+        MirrorUnavailable when the lock cannot be used at all.
+        """
         ...
 
 

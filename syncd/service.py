@@ -1,4 +1,4 @@
-"""One sync run for one feed: gather, plan, apply, record, reconcile.
+"""Use case: one sync run for one feed: gather, plan, apply, record, reconcile.
 
 The imperative shell around the pure core. It talks only to the ports
 (``FeedReader``, ``Mirror``, ``Marketplace``, ``Clock``) it is handed; the

@@ -1,12 +1,13 @@
-"""What the CLI shows: plans, run reports and status, as rich tables or JSON.
+"""Use cases: what the CLI and the daemon show — plans, run reports, status, STATUS= lines.
 
-Pure: these functions turn values into renderables or JSON-ready dicts; the
-CLI prints them. Seller contact data is never shown here.
+No I/O: these functions turn values into rich renderables, JSON-ready dicts or
+lines; the CLI and the daemon print them. Seller contact data is never shown here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import datetime
 from typing import Any
 
 import orjson
@@ -24,6 +25,7 @@ from syncd.core.models import (
     Update,
     entry_kind,
 )
+from syncd.service import RunReport
 
 
 def _fields(payload: Mapping[str, Any]) -> list[str]:
@@ -175,3 +177,39 @@ def status_tables(
     for ad in failing:
         bad.add_row(ad.source_id, str(ad.last_op or ""), str(ad.stage or ""), ad.message or "")
     return [states, last, bad]
+
+
+def report_lines(r: RunReport) -> list[str]:
+    """The lines ``run-once`` prints for one run: outcome and counts, guard, warnings, problems."""
+    shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
+    lines = [f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"]
+    if r.guard:
+        lines.append(
+            f"  deletes and creates held back: {r.guard}; "
+            "run with --allow-mass-delete if the feed is right"
+        )
+    lines.extend(f"  warning: {w}" for w in r.warnings)
+    lines.extend(f"  {source_id or '?'}: {message}" for source_id, message in r.problems)
+    return lines
+
+
+def report_json(r: RunReport) -> dict[str, Any]:
+    """One run's report as ``run-once --json`` prints it."""
+    return {
+        "run_id": r.run_id,
+        "dealer_code": r.dealer_code,
+        "outcome": r.outcome,
+        "counts": r.counts,
+        "guard": r.guard,
+        "warnings": r.warnings,
+        "problems": [{"source_id": s, "message": m} for s, m in r.problems],
+    }
+
+
+def describe_run(report: RunReport, at: datetime) -> str:
+    """One line for systemd's STATUS=: dealer, outcome, time and non-zero counts."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
+    dealer = report.dealer_code or "(token dealer)"
+    return f"{dealer}: run {report.run_id} {report.outcome} at {at:%Y-%m-%d %H:%M:%S}Z" + (
+        f" ({counts})" if counts else ""
+    )

@@ -244,6 +244,9 @@ class FakeMirror:
             stored = [(e, at) for e, at in stored if at < _utc(recorded_before)]
         return [e for e, _ in sorted(stored, key=lambda item: item[0].created)]
 
+    def ping(self) -> None:
+        """An in-memory mirror always answers."""
+
     def prune(self, older_than: datetime) -> int:
         """Delete log entries created and runs ended before ``older_than``; how many."""
         cutoff, deleted = _utc(older_than), 0

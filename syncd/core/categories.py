@@ -1,4 +1,4 @@
-"""The category table of the Pro Import API, as the seed document gives it.
+"""Core: the category table of the Pro Import API, as the seed document gives it.
 
 Pure data and lookups: no I/O here. Every rule that depends on the category
 (required fields, registered vehicles, v4-only categories, typed v4 paths) is

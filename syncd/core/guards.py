@@ -1,4 +1,4 @@
-"""Safety guards: plans syncd refuses to apply without a person's say-so.
+"""Core: safety guards: plans syncd refuses to apply without a person's say-so.
 
 Pure: no I/O here. A feed that is empty, or that would delete a large share of
 the dealer's live ads, is far more likely a broken export than a dealer who

@@ -1,4 +1,4 @@
-"""The typed, frozen values that pass between syncd's layers.
+"""Core: the typed, frozen values that pass between syncd's layers.
 
 Pure: no I/O here. Feed readers produce :class:`RawFeed`; validation turns it
 into a :class:`ValidatedFeed`; the mirror hands out :class:`MirrorAd`; the

@@ -1,4 +1,4 @@
-"""The payload builder: canonical hashing, PATCH diffs and POST bodies.
+"""Core: the payload builder: canonical hashing, PATCH diffs and POST bodies.
 
 Pure: no I/O here. A payload is an ad body in the Pro Import API's request
 shape, without ``source_id`` and ``dealer_code`` (see ``models.Payload``).

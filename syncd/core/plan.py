@@ -1,4 +1,4 @@
-"""The planner: the validated feed against the mirror, as the fewest API calls.
+"""Core: the planner: the validated feed against the mirror, as the fewest API calls.
 
 Pure: no I/O here. ``plan`` returns one entry per feed record and per
 mirror-only source_id, in a stable order: the feed's file order, then the

@@ -1,4 +1,4 @@
-"""Reconcile decisions: what the action logs say about a call in flight.
+"""Core: reconcile decisions: what the action logs say about a call in flight.
 
 Pure: no I/O here. Given the mirror's record of an in-flight call and the ad
 as the API returns it (with its logs), decide whether the call is still

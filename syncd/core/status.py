@@ -1,4 +1,4 @@
-"""The one-word status of an ad that ``syncd status`` counts by.
+"""Core: the one-word status of an ad that ``syncd status`` counts by.
 
 Pure: no I/O here. Shared by the SQL mirror and the in-memory fake so both
 count the same way.

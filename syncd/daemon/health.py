@@ -1,4 +1,4 @@
-"""``/healthz``, ``/readyz`` and ``/metrics`` over HTTP, served from a thread.
+"""Daemon: ``/healthz``, ``/readyz`` and ``/metrics`` over HTTP, served from a thread.
 
 The decisions (:func:`liveness`, :func:`readiness`) are pure functions over
 plain values. :class:`HealthServer` is the standard library's threading HTTP

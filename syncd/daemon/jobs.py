@@ -1,6 +1,6 @@
-"""The daemon's jobs, and the pure decisions of when a feed needs a sync.
+"""Daemon: the daemon's jobs, and the pure decisions of when a feed needs a sync.
 
-The decisions (:func:`should_sync`, :func:`describe_run`) are pure. :class:`Jobs`
+The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
 one reconcile pass over the calls still in flight, housekeeping, and the
 feed watcher that starts a feed's sync as soon as its file has changed.
@@ -28,8 +28,8 @@ from syncd.bootstrap import Container
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
 from syncd.errors import RunLocked, SyncdError
-from syncd.mirror.lock import run_lock
 from syncd.service import FeedJob, RunReport
+from syncd.views import describe_run
 
 log = structlog.get_logger("syncd.jobs")
 
@@ -73,7 +73,7 @@ def mirror_lock(container: Container, dealer_code: str) -> AbstractContextManage
     Held by another process (a ``run-once`` from a timer): RunLocked, the job is
     skipped, and the feed watcher or the next interval tries again.
     """
-    return run_lock(container.engine, dealer_code, wait=0)
+    return container.run_lock.hold(dealer_code, wait=0)
 
 
 def last_successes(container: Container) -> dict[str, datetime | None]:
@@ -85,15 +85,6 @@ def last_successes(container: Container) -> dict[str, datetime | None]:
             (r.finished_at for r in runs if r.outcome in SUCCESSFUL and r.finished_at), None
         )
     return found
-
-
-def describe_run(report: RunReport, at: datetime) -> str:
-    """One line for systemd's STATUS=: dealer, outcome, time and non-zero counts."""
-    counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
-    dealer = report.dealer_code or "(token dealer)"
-    return f"{dealer}: run {report.run_id} {report.outcome} at {at:%Y-%m-%d %H:%M:%S}Z" + (
-        f" ({counts})" if counts else ""
-    )
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""``syncd daemon``: the long-running process around the sync service.
+"""Daemon: ``syncd daemon``, the long-running process around the sync service.
 
 An APScheduler 3 ``AsyncIOScheduler`` (:mod:`syncd.daemon.scheduler`) runs the jobs
 of :mod:`syncd.daemon.jobs`: a sync per feed every ``daemon.interval`` and whenever
@@ -41,7 +41,6 @@ from syncd.daemon.jobs import Jobs, RunLock, last_successes, mirror_lock
 from syncd.daemon.metrics import EventHooks, Metrics
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.errors import ConfigError
-from syncd.mirror.engine import db_errors
 
 log = structlog.get_logger("syncd.daemon")
 
@@ -285,8 +284,7 @@ class Daemon:
     def _ping_database(self) -> str | None:
         assert self._jobs is not None
         try:
-            with db_errors("checking the database"), self._jobs.container.engine.connect() as conn:
-                conn.exec_driver_sql("SELECT 1")
+            self._jobs.container.mirror.ping()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
             return str(exc)
         return None

@@ -1,4 +1,4 @@
-"""APScheduler 3 wiring: which job runs when, with what guarantees.
+"""Daemon: APScheduler 3 wiring: which job runs when, with what guarantees.
 
 Every job is an ``IntervalTrigger`` job on one ``AsyncIOScheduler`` (UTC) with
 ``max_instances=1`` (a job never overlaps itself), ``coalesce=True`` (runs

@@ -1,4 +1,4 @@
-"""systemd's notify protocol (``Type=notify``), spoken with the standard library.
+"""Daemon: systemd's notify protocol (``Type=notify``), spoken with the standard library.
 
 systemd passes ``$NOTIFY_SOCKET`` (a path, or ``@name`` for the abstract
 namespace) and, with ``WatchdogSec=``, ``$WATCHDOG_USEC`` and ``$WATCHDOG_PID``.

@@ -1,0 +1,1 @@
+"""Adapter (feeds): readers of the dealer's inventory files, one module per format."""

@@ -1,0 +1,1 @@
+"""Adapter (marketplaces): one client per marketplace API."""

@@ -1,4 +1,4 @@
-"""Reading the Pro Import API's response bodies into syncd's values.
+"""Adapter (marketplaces): reading the Pro Import API's response bodies into syncd's values.
 
 Pure: no I/O here. Tolerant where the public documentation disagrees with
 itself (api-notes.md): ``log`` or ``logs``, ``external_message`` or

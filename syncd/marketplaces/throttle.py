@@ -1,4 +1,4 @@
-"""A client-side limiter: requests per second, requests in flight, and 429 back-off.
+"""Adapter (marketplaces): a client-side limiter of request rate, calls in flight, 429 back-off.
 
 Written here rather than taken from aiolimiter because it must *adapt*: when the
 API answers 429 every caller pauses until ``Retry-After`` has passed and the

@@ -1,4 +1,4 @@
-"""Alembic environment of the mirror: runs the migrations in ``versions/``.
+"""Adapter (mirror): Alembic environment of the mirror: runs the migrations in ``versions/``.
 
 syncd runs it programmatically (:mod:`syncd.mirror.migrate` hands over an open
 connection in ``config.attributes["connection"]``); developers may also run

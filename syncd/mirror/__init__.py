@@ -1,4 +1,4 @@
-"""The mirror adapter: the SQL record of every ad syncd manages.
+"""Adapter (mirror): the mirror adapter: the SQL record of every ad syncd manages.
 
 ``schema`` (tables), ``migrate`` (Alembic, the only way the schema is made),
 ``engine`` (engines with the right connection settings, error translation),

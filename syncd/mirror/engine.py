@@ -1,4 +1,4 @@
-"""Engines for the mirror database, and the one place SQLAlchemy errors are translated.
+"""Adapter (mirror): its database engines, and the one place SQLAlchemy errors are translated.
 
 :func:`make_engine` is called by the composition root only; nothing here runs
 at import time. :func:`db_errors` turns every SQLAlchemy exception into

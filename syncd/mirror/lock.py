@@ -1,4 +1,4 @@
-"""One run at a time per dealer: a lock held for the whole run.
+"""Adapter (mirror): one run at a time per dealer: a lock held for the whole run.
 
 PostgreSQL: a session advisory lock on a connection of its own, held until
 the run ends (the server drops it when that connection dies). SQLite: an
@@ -46,6 +46,18 @@ def run_lock(
     if engine.dialect.name == "sqlite":
         return _file_lock(lock_path(engine, dealer_code), dealer_code, wait, poll_interval)
     raise ValueError(f"no run lock for {engine.dialect.name} databases")
+
+
+class SqlRunLock:
+    """The ``RunLock`` port on the mirror's database (advisory lock or lock file)."""
+
+    def __init__(self, engine: Engine, *, poll_interval: float = POLL_INTERVAL) -> None:
+        self._engine = engine
+        self._poll_interval = poll_interval
+
+    def hold(self, dealer_code: str, *, wait: float | None) -> AbstractContextManager[None]:
+        """Hold the run lock of ``dealer_code`` (see :func:`run_lock`)."""
+        return run_lock(self._engine, dealer_code, wait=wait, poll_interval=self._poll_interval)
 
 
 def advisory_key(dealer_code: str) -> int:

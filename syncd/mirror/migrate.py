@@ -1,4 +1,4 @@
-"""Alembic, driven from code: the only way the mirror's schema is created or changed.
+"""Adapter (mirror): Alembic driven from code, the only way the schema is created or changed.
 
 The migration scripts ship inside the package (``syncd/migrations``), so no
 ``alembic.ini`` is needed at runtime: :func:`alembic_config` builds the

@@ -1,4 +1,4 @@
-"""Conversions between the mirror's table rows and syncd's values.
+"""Adapter (mirror): conversions between the mirror's table rows and syncd's values.
 
 JSON columns are encoded and decoded with orjson; enum columns hold the
 enums' string values. Used by :mod:`syncd.mirror.sql` only.

@@ -1,4 +1,4 @@
-"""The mirror's tables (SQLAlchemy Core), the target the migrations must produce.
+"""Adapter (mirror): the mirror's tables (SQLAlchemy Core), the target the migrations must produce.
 
 The database schema is made only by the Alembic migrations in
 ``syncd/migrations``; this metadata describes what they build, and a test

@@ -1,4 +1,4 @@
-"""The ``Mirror`` port on SQLAlchemy Core: SQLite by default, PostgreSQL in production.
+"""Adapter (mirror): the ``Mirror`` port on SQLAlchemy Core (SQLite, or PostgreSQL in production).
 
 Thin: each method is one short transaction that commits before it returns,
 and no SQLAlchemy exception leaves it (they become MirrorUnavailable).
@@ -306,6 +306,11 @@ class SqlMirror:
             query = query.where(action_logs.c.recorded_at < recorded_before)
         with db_errors("reading action logs"), self._engine.connect() as conn:
             return [log_from_row(row) for row in conn.execute(query)]
+
+    def ping(self) -> None:
+        """Check that the database answers; raises MirrorUnavailable with the reason."""
+        with db_errors("checking the database"), self._engine.connect() as conn:
+            conn.exec_driver_sql("SELECT 1")
 
     def prune(self, older_than: datetime) -> int:
         """Delete action-log entries created, and runs ended (or started, if they never

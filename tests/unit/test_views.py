@@ -1,11 +1,16 @@
-"""What the CLI shows for a plan."""
+"""What the CLI and the daemon show: plans and run summaries."""
 
 from __future__ import annotations
+
+from datetime import UTC, datetime
 
 from rich.console import Console
 
 from syncd.core.models import Delete, Invalid, Issue, Origin, Plan, Update
-from syncd.views import change_lines, plan_json, plan_table
+from syncd.service import RunReport
+from syncd.views import change_lines, describe_run, plan_json, plan_table
+
+NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
 
 def test_change_lines_show_old_and_new_values_of_each_leaf() -> None:
@@ -46,3 +51,14 @@ def test_plan_table_and_json_show_calls_and_invalid_items() -> None:
     doc = plan_json(plan)
     assert doc["counts"]["update"] == 1
     assert [e["method"] for e in doc["entries"][:2]] == ["PATCH", "DELETE"]
+
+
+def test_run_summary_line() -> None:
+    """STATUS= names dealer, run, outcome, time and only the non-zero counts."""
+    report = RunReport(run_id=7, dealer_code="D1", counts={"create": 2, "delete": 0, "done": 2})
+    assert (
+        describe_run(report, NOW) == "D1: run 7 success at 2026-11-02 12:00:00Z (create 2, done 2)"
+    )
+    assert describe_run(RunReport(run_id=8, dealer_code=""), NOW).startswith(
+        "(token dealer): run 8"
+    )

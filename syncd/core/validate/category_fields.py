@@ -1,4 +1,4 @@
-"""Checks for ``category_fields``: the registered-vehicle schema and free JSON elsewhere.
+"""Core: checks for ``category_fields``: the registered-vehicle schema and free JSON elsewhere.
 
 Pure: no I/O here. Same contract as ``rules.py``. The fields api-notes names
 for registered vehicles are checked by type; any other key is passed through
@@ -17,7 +17,7 @@ from datetime import date
 from typing import Any, TypeAlias
 
 from syncd.core.models import Issue
-from syncd.core.validate.rules import Issues, Limits, flag, kind, obj, shown, text, whole
+from syncd.core.validate.rules import Issues, Limits, code, flag, kind, obj, shown, text, whole
 
 Rule: TypeAlias = Callable[[Any, str, Issues, Limits], Any]
 Schema: TypeAlias = dict[str, "Rule | Schema"]
@@ -35,25 +35,12 @@ def _model_year(value: Any, field: str, issues: Issues, limits: Limits) -> int |
 
 def _plate(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
     """A Swedish registration number, normalised to upper case (``abc123`` is ``ABC123``)."""
-    return _code(value, field, issues, _PLATE, "1 to 6 letters and digits, no spaces")
+    return code(value, field, issues, _PLATE, "1 to 6 letters and digits, no spaces", upper=True)
 
 
 def _vin(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
     """A vehicle identification number, normalised to upper case."""
-    return _code(value, field, issues, _VIN, "17 to 19 letters and digits")
-
-
-def _code(
-    value: Any, field: str, issues: Issues, pattern: re.Pattern[str], wanted: str
-) -> str | None:
-    if not isinstance(value, str):
-        issues.append(Issue(field, f"must be a string of {wanted}, got {kind(value)}"))
-        return None
-    upper = value.upper()
-    if not pattern.fullmatch(upper):
-        issues.append(Issue(field, f"must be {wanted}, got {shown(value)}"))
-        return None
-    return upper
+    return code(value, field, issues, _VIN, "17 to 19 letters and digits", upper=True)
 
 
 def _date(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:

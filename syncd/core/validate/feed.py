@@ -1,4 +1,4 @@
-"""Validation: a raw feed item becomes a normalised FeedItem or an InvalidItem.
+"""Core: validation: a raw feed item becomes a normalised FeedItem or an InvalidItem.
 
 Pure: no I/O here. The rules are the seed document's and ``api-notes.md``'s,
 per category (``categories.py``); every problem of an item is reported as an

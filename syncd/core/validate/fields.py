@@ -1,4 +1,4 @@
-"""Checks for the ad's compound fields: price, image_urls, location and contact.
+"""Core: checks for the ad's compound fields: price, image_urls, location and contact.
 
 Pure: no I/O here. Same contract as ``rules.py``: each check appends issues
 and returns the normalised value, or None when absent or wrong.
@@ -14,6 +14,7 @@ from syncd.core.models import Issue
 from syncd.core.validate.rules import (
     Issues,
     Limits,
+    code,
     kind,
     obj,
     one_of,
@@ -179,9 +180,9 @@ def location(value: Any, issues: Issues, *, registered: bool | None) -> dict[str
     result: dict[str, Any] = {}
     if "zipcode" in given:
         wanted = "5 digits without spaces"
-        result["zipcode"] = _code(given["zipcode"], "location.zipcode", issues, _ZIPCODE, wanted)
+        result["zipcode"] = code(given["zipcode"], "location.zipcode", issues, _ZIPCODE, wanted)
     if "lkf" in given:
-        result["lkf"] = _code(given["lkf"], "location.lkf", issues, _LKF, "4 or 6 digits")
+        result["lkf"] = code(given["lkf"], "location.lkf", issues, _LKF, "4 or 6 digits")
     for name, bound in (("latitude", 90.0), ("longitude", 180.0)):
         if name in given:
             result[name] = _degrees(given[name], f"location.{name}", issues, bound)
@@ -202,18 +203,6 @@ def _one_way(given: dict[str, Any], issues: Issues) -> None:
         got = " and ".join(ways)
         reason = f"give exactly one of zipcode, lkf or latitude+longitude, got {got}"
         issues.append(Issue("location", reason))
-
-
-def _code(
-    value: Any, field: str, issues: Issues, pattern: re.Pattern[str], wanted: str
-) -> str | None:
-    if not isinstance(value, str):
-        issues.append(Issue(field, f"must be a string of {wanted}, got {kind(value)}"))
-        return None
-    if not pattern.fullmatch(value):
-        issues.append(Issue(field, f"must be {wanted}, got {shown(value)}"))
-        return None
-    return value
 
 
 def _degrees(value: Any, field: str, issues: Issues, bound: float) -> float | int | None:

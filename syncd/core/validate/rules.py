@@ -1,4 +1,4 @@
-"""Field rules for feed items: the checks behind ``validate.py``.
+"""Core: field rules for feed items, the checks behind ``feed.py``.
 
 Pure: no I/O here. Each check takes a raw value from the feed, the dotted field
 name to report, and the list of issues to add to. It returns the normalised
@@ -112,6 +112,30 @@ def whole(value: Any, field: str, issues: Issues, low: int, high: int) -> int | 
         issues.append(Issue(field, f"must be at most {high}, got {number}"))
         return None
     return number
+
+
+def code(
+    value: Any,
+    field: str,
+    issues: Issues,
+    pattern: re.Pattern[str],
+    wanted: str,
+    *,
+    upper: bool = False,
+) -> str | None:
+    """A string that matches ``pattern`` whole (after upper-casing, with ``upper``).
+
+    ``wanted`` says the format in the reason (``"4 or 6 digits"``). With ``upper``
+    the value is normalised to upper case, so ``abc123`` is ``ABC123``.
+    """
+    if not isinstance(value, str):
+        issues.append(Issue(field, f"must be a string of {wanted}, got {kind(value)}"))
+        return None
+    normal = value.upper() if upper else value
+    if not pattern.fullmatch(normal):
+        issues.append(Issue(field, f"must be {wanted}, got {shown(value)}"))
+        return None
+    return normal
 
 
 def flag(value: Any, field: str, issues: Issues) -> bool | None:

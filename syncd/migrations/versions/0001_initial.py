@@ -1,4 +1,4 @@
-"""The mirror's first schema: ads, their action logs, and runs.
+"""Adapter (mirror): the mirror's first schema: ads, their action logs, and runs.
 
 Revision ID: 0001
 Revises:

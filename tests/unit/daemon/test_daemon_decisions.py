@@ -1,4 +1,4 @@
-"""The daemon's pure decisions: when a feed change starts a sync, health, run summaries."""
+"""The daemon's pure decisions: when a feed change starts a sync, health, feed age."""
 
 from __future__ import annotations
 
@@ -8,9 +8,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syncd.daemon.health import Check, liveness, readiness
-from syncd.daemon.jobs import FeedStamp, describe_run, feed_stamp, should_sync
+from syncd.daemon.jobs import FeedStamp, feed_stamp, should_sync
 from syncd.daemon.metrics import feed_age
-from syncd.service import RunReport
 
 A = FeedStamp(size=10, mtime_ns=1)
 B = FeedStamp(size=12, mtime_ns=2)
@@ -54,17 +53,6 @@ def test_feed_age(tmp_path: Path) -> None:
     path.write_text("[]", encoding="utf-8")
     os.utime(path, (40.0, 40.0))
     assert feed_age(str(path), now=100.0) == 60.0
-
-
-def test_run_summary_line() -> None:
-    """STATUS= names dealer, run, outcome, time and only the non-zero counts."""
-    report = RunReport(run_id=7, dealer_code="D1", counts={"create": 2, "delete": 0, "done": 2})
-    assert (
-        describe_run(report, NOW) == "D1: run 7 success at 2026-11-02 12:00:00Z (create 2, done 2)"
-    )
-    assert describe_run(RunReport(run_id=8, dealer_code=""), NOW).startswith(
-        "(token dealer): run 8"
-    )
 
 
 def test_liveness() -> None:
