@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syncd.core.categories import category
+from syncd.sandbox.categories import category
 
 CONTENT_FIELDS = (
     "category_id",

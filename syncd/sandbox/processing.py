@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncd.core.categories import category
+from syncd.sandbox.categories import category
 from syncd.sandbox.records import Ad, LogEntry
 
 POLE_POSITION_DAYS = 3  # the seed: "Pole position lasts for 3 days."

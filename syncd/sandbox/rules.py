@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from syncd.core.categories import Category, category
+from syncd.sandbox.categories import Category, category
 from syncd.sandbox.price_rules import check_price
 from syncd.sandbox.vehicle_rules import check_vehicle_fields, type_name
 
