@@ -1,4 +1,4 @@
-"""Composition root: the composition root: the only place that builds engines, clients and adapters.
+"""Composition root: the only place that builds engines, clients and adapters.
 
 Importing any syncd module has no side effects; :func:`build` turns validated
 settings into a :class:`Container` of ready adapters, and

@@ -1,4 +1,4 @@
-"""The ``syncd`` command line.
+"""Shell: the ``syncd`` command line.
 
 Every command takes ``--config PATH`` (default ``./syncd.toml`` or
 ``$SYNCD_CONFIG``) or ``--demo`` (embedded defaults: SQLite mirror in the

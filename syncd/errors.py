@@ -1,4 +1,4 @@
-"""The one exception tree of syncd.
+"""Shared: the one exception tree of syncd.
 
 Expected outcomes (an invalid feed item, a 400 on one ad) are values, not
 exceptions. These exceptions are for when a run cannot go on, split by what

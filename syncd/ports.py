@@ -1,4 +1,4 @@
-"""Ports: the ports: one Protocol per kind of I/O syncd does.
+"""Ports: one Protocol per kind of I/O syncd does.
 
 The service layer talks only to these. Adapters implement them
 (``feeds/*``, ``mirror/sql.py``, ``mirror/lock.py``, ``marketplaces/blocket.py``) and the unit

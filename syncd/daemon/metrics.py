@@ -1,4 +1,4 @@
-"""The daemon's Prometheus metrics, and the httpx event hooks that count API calls.
+"""Daemon: the Prometheus metrics, and the httpx event hooks that count API calls.
 
 Every metric lives in the registry of one :class:`Metrics` (never the
 process-global default registry), so tests and reloads start from a known

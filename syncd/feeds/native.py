@@ -1,4 +1,4 @@
-"""The native feed reader: JSON (an array, or ``{"ads": [...]}``) and JSON Lines.
+"""Adapter (feeds): the native reader — JSON (an array, or ``{"ads": [...]}``) and JSON Lines.
 
 Each item is an ad in the Pro Import API's own request shape. The file is read
 whole, checked for size, checksummed and parsed; nothing here judges the items

@@ -1,4 +1,4 @@
-"""The Pro Import API client (Blocket / Bytbil), on httpx (implements ``Marketplace``).
+"""Adapter (marketplaces): the Pro Import API client (Blocket, Bytbil) on httpx, a ``Marketplace``.
 
 The adapter takes a configured ``httpx.AsyncClient`` (base URL, timeouts and
 transport are the composition root's business; tests pass an ASGI or mock

@@ -1,4 +1,4 @@
-"""The sandbox's ASGI app: :func:`create_app` and the request pipeline.
+"""Sandbox: the sandbox's ASGI app: :func:`create_app` and the request pipeline.
 
 Every API request goes through the fault gate (latency, scripted and random
 faults, rate limit, drops, timeouts), then authentication, routing and one

@@ -1,4 +1,4 @@
-"""One API call as the handlers see it, and the helpers every handler shares.
+"""Sandbox: one API call as the handlers see it, and the helpers every handler shares.
 
 The shell between HTTP and the pure core: :class:`Call` carries the parsed
 request (version, path parameters, query, JSON body, token scope, time and

@@ -1,4 +1,4 @@
-"""Ad documents: the fields a write may set, deep-merging and normalising them.
+"""Sandbox: ad documents: the fields a write may set, deep-merging and normalising them.
 
 Pure: no I/O here. An ad's *content* is the merged request fields the API
 stores (``category_id``, ``title``, ``body``, ``price``, ``image_urls``, ...);

@@ -1,4 +1,4 @@
-"""The asynchronous life-cycle of actions, made lazy and time-based.
+"""Sandbox: the asynchronous life-cycle of actions, made lazy and time-based.
 
 Pure: no I/O here; ``now`` and everything else come in as arguments. A
 mutating call appends its action chain to the ad's log, every entry in

@@ -1,4 +1,4 @@
-"""The synchronous endpoints: get, list, log, and the vehicle values.
+"""Sandbox: the synchronous endpoints: get, list, log, and the vehicle values.
 
 Called with the store's lock held and pending actions already advanced, so
 every read shows the state as of ``call.now``.

@@ -1,4 +1,4 @@
-"""The API's routes, matched on raw path segments.
+"""Sandbox: the API's routes, matched on raw path segments.
 
 The sandbox routes by itself rather than through Starlette's router so that a
 source_id holding ``/`` (sent as ``%2F``) stays one segment, a trailing slash is

@@ -1,4 +1,4 @@
-"""Validation of ad bodies, answering Django-REST-Framework-style error dicts.
+"""Sandbox: validation of ad bodies, answering Django-REST-Framework-style error dicts.
 
 Pure: no I/O here. :func:`validate_ad` checks the *merged* document (so that
 PUT/PATCH are judged on the ad they produce) plus the rules that concern what

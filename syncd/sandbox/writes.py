@@ -1,4 +1,4 @@
-"""The asynchronous endpoints: create, update, delete, bump, pole position, retry, migrate.
+"""Sandbox: the asynchronous endpoints: create, update, delete, bump, pole position, retry, migrate.
 
 Each answers at once with the ad object and an ``X-Request-Id`` header, and
 queues its action chain (see :mod:`syncd.sandbox.processing`). Called with the
