@@ -28,7 +28,6 @@ from syncd.config import (
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
-from syncd.daemon.metrics import EventHooks
 from syncd.errors import ConfigError
 from syncd.feeds.native import NativeFeedReader
 from syncd.logs import REDACTOR
@@ -38,7 +37,7 @@ from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Clock, Marketplace, Mirror, RunLock
+from syncd.ports import Clock, EventHooks, Marketplace, Mirror, RunLock
 from syncd.sandbox.embedded import embedded_transport
 from syncd.service import Deps, FeedJob, RunOptions
 

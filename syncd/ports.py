@@ -7,10 +7,10 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeAlias
 
 from syncd.core.models import (
     Accepted,
@@ -26,6 +26,9 @@ from syncd.core.models import (
     RunSummary,
     WriteResult,
 )
+
+EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]
+"""httpx's request/response hooks, installed on the API client (the daemon's metrics)."""
 
 
 class Clock(Protocol):

@@ -38,8 +38,6 @@ CONTENT_TYPE = CONTENT_TYPE_LATEST
 _STARTED = "syncd_started"  # request extension holding the send time (perf_counter)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 
-EventHooks = Mapping[str, list[Callable[..., Any]]]
-
 
 def feed_age(path: str, now: float) -> float:
     """Seconds since the feed file was last modified; NaN when it cannot be read."""
