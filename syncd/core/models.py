@@ -76,10 +76,15 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem with one field of a feed item (``field`` is a dotted path)."""
+    """One problem with one field of a feed item (``field`` is a dotted path).
+
+    ``value``: the value as the dealer's file wrote it, when the problem came
+    from mapping that file (the reason names it otherwise).
+    """
 
     field: str
     reason: str
+    value: str | None = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
@@ -87,10 +92,15 @@ class Issue:
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
-    """One item as parsed from the feed, before validation (any JSON value)."""
+    """One item as parsed from the feed, before validation (any JSON value).
+
+    ``issues``: problems found before validation (reading or mapping the
+    dealer's own format); an item with any is invalid.
+    """
 
     origin: Origin
     data: Any
+    issues: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,6 +21,7 @@ typo (``titel``) is caught instead of silently losing the title.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
@@ -98,7 +99,7 @@ def validate_item(
     data = record.data
     if not isinstance(data, dict):  # parsed JSON: objects are dicts
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
-        return InvalidItem(record.origin, None, (issue,))
+        return InvalidItem(record.origin, None, (*record.issues, issue))
     issues: Issues = []
     source_id = _source_id(data.get("source_id"), issues, limits)
     _dealer_code(data.get("dealer_code"), dealer_code, issues)
@@ -107,6 +108,8 @@ def validate_item(
             issues.append(Issue(key, "unknown field (not a field of the Pro Import API's ad)"))
     cat = _category(data.get("category_id"), issues)
     payload = _payload(data, cat, api_version, issues, limits)
+    if record.issues:  # from mapping; a field the mapping could not fill is not re-reported
+        issues = [*record.issues, *(i for i in issues if not _covered(i, record.issues))]
     if issues or source_id is None or cat is None:
         key = source_id if source_id is not None else _best_effort_key(data.get("source_id"))
         return InvalidItem(record.origin, key, tuple(issues))
@@ -224,6 +227,21 @@ def _best_effort_key(value: Any) -> str | None:
         return None
     key = str(value).strip()
     return key or None
+
+
+def _covered(issue: Issue, earlier: tuple[Issue, ...]) -> bool:
+    """True when an earlier issue is about this field, one inside it, or one around it."""
+
+    def parts(name: str) -> list[str]:
+        return re.sub(r"\[[^]]*\]", "", name).split(".")
+
+    mine = parts(issue.field)
+    for other in earlier:
+        theirs = parts(other.field)
+        shorter = min(len(mine), len(theirs))
+        if mine[:shorter] == theirs[:shorter]:
+            return True
+    return False
 
 
 def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:
