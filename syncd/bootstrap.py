@@ -28,8 +28,13 @@ from syncd.config import (
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
+from syncd.core.map import parse_mapping
 from syncd.errors import ConfigError
+from syncd.feeds.csv import CsvFormat
+from syncd.feeds.json import JsonFormat, JsonLinesFormat
+from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
+from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
 from syncd.marketplaces.throttle import Throttle
@@ -37,7 +42,7 @@ from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Clock, EventHooks, Marketplace, Mirror, RunLock
+from syncd.ports import Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
 from syncd.sandbox.embedded import embedded_transport
 from syncd.service import Deps, FeedJob, RunOptions
 
@@ -90,14 +95,24 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
     )
 
 
+def feed_reader(f: FeedSettings) -> FeedReader:
+    """The reader of a feed's format: native JSON, or the dealer's own shape mapped."""
+    data = f.mapping_data()
+    if data is None:
+        return NativeFeedReader(f.format, max_bytes=f.max_bytes)
+    formats: dict[str, Format] = {
+        "csv": CsvFormat(encoding=f.encoding, delimiter=f.delimiter),
+        "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
+        "json": JsonFormat(f.records),
+        "jsonl": JsonLinesFormat(),
+    }
+    return MappedFeedReader(formats[f.format], parse_mapping(data), max_bytes=f.max_bytes)
+
+
 def feed_jobs(settings: Settings) -> list[FeedJob]:
     """One sync job per configured feed, each with the reader of its format."""
     return [
-        FeedJob(
-            path=str(f.path),
-            dealer_code=f.dealer_code,
-            reader=NativeFeedReader(f.format, max_bytes=f.max_bytes),
-        )
+        FeedJob(path=str(f.path), dealer_code=f.dealer_code, reader=feed_reader(f))
         for f in settings.feeds
     ]
 

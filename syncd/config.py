@@ -9,14 +9,16 @@ held as a ``SecretStr`` so that it never shows in a repr or an error.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from syncd.core.map import Mapping, SpecError, parse_mapping
 from syncd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "syncd.toml"
@@ -74,9 +76,65 @@ class FeedSettings(BaseModel):
 
     model_config = _Strict
     path: Path
-    format: Literal["json", "jsonl"] = "json"
+    format: Literal["json", "jsonl", "csv", "xml"] = "json"
     dealer_code: str = ""
     max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
+    # A dealer's own export, mapped (docs/mapping.md); without a mapping json/jsonl are native.
+    name: str = ""
+    records: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+    namespaces: dict[str, str] = Field(default_factory=dict)
+    mapping: dict[str, Any] | None = None
+    mapping_file: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """How commands name the feed: ``name``, else the file's name."""
+        return self.name or self.path.name
+
+    @model_validator(mode="after")
+    def _check_mapped(self) -> FeedSettings:
+        if self.mapping is not None and self.mapping_file is not None:
+            raise ValueError("give mapping or mapping_file, not both")
+        if self.format in ("csv", "xml") and self.mapping is None and self.mapping_file is None:
+            raise ValueError(f"mapping: a {self.format} feed needs [feeds.mapping] or mapping_file")
+        if self.format == "xml" and not self.records:
+            raise ValueError(
+                "records: an xml feed names the element of one record (records = 'car')"
+            )
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ValueError(f"encoding: unknown encoding {self.encoding!r}") from None
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError("delimiter: must be one character")
+        if self.mapping is not None:
+            check_mapping(self.mapping, "mapping")
+        return self
+
+    def mapping_data(self) -> dict[str, Any] | None:
+        """The mapping table, from the config or from ``mapping_file``."""
+        if self.mapping_file is None:
+            return self.mapping
+        try:
+            data = tomllib.loads(self.mapping_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{self.mapping_file}: mapping_file: cannot read: {exc}") from None
+        try:
+            check_mapping(data, "mapping_file")
+        except ValueError as exc:
+            raise ConfigError(f"{self.mapping_file}: {exc}") from None
+        return data
+
+
+def check_mapping(data: dict[str, Any], where: str) -> Mapping:
+    """The checked mapping; a ValueError naming the key (``mapping.fields.titel: ...``)."""
+    try:
+        return parse_mapping(data)
+    except SpecError as exc:
+        raise ValueError(f"{where}.{exc}") from None
 
 
 class SyncSettings(BaseModel):
@@ -196,8 +254,10 @@ def load(path: Path) -> Settings:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    settings = parse(data, source=str(path))
-    return _resolve_paths(settings, path.parent)
+    settings = _resolve_paths(parse(data, source=str(path)), path.parent)
+    for feed in settings.feeds:
+        feed.mapping_data()  # a wrong mapping_file stops syncd at start
+    return settings
 
 
 def parse(data: dict[str, object], *, source: str) -> Settings:
@@ -229,7 +289,15 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             if v is not None
         }
     )
-    feeds = tuple(f.model_copy(update={"path": resolve(f.path) or f.path}) for f in settings.feeds)
+    feeds = tuple(
+        f.model_copy(
+            update={
+                "path": resolve(f.path) or f.path,
+                "mapping_file": resolve(f.mapping_file) or f.mapping_file,
+            }
+        )
+        for f in settings.feeds
+    )
     db = settings.database
     prefix = "sqlite:///"
     if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and db.url != prefix:
