@@ -22,6 +22,7 @@ import structlog
 from rich.console import Console
 
 from syncd import bootstrap, config, logs, service, views
+from syncd.core.map import MappedRecord
 from syncd.daemon.process import Daemon
 from syncd.errors import (
     ApiAuthError,
@@ -35,6 +36,7 @@ from syncd.errors import (
     SyncdError,
     TemporaryError,
 )
+from syncd.feeds.mapped import MappedFeedReader
 from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
 
@@ -242,6 +244,91 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
     console = Console()
     for table in views.status_tables(counts, runs, failing):
         console.print(table)
+
+
+def _chosen_feeds(
+    settings: config.Settings, name: str | None
+) -> list[tuple[config.FeedSettings, service.FeedJob]]:
+    """The configured feeds (with their jobs), or the one ``--feed NAME`` names."""
+    if not settings.feeds:
+        raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
+    pairs = list(zip(settings.feeds, bootstrap.feed_jobs(settings), strict=True))
+    if name is None:
+        return pairs
+    chosen = [(f, j) for f, j in pairs if name in (f.label, f.dealer_code, str(f.path))]
+    if not chosen:
+        known = ", ".join(f.label for f in settings.feeds)
+        raise click.UsageError(f"no feed named {name!r} (feeds: {known})")
+    return chosen
+
+
+@main.command("validate")
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.pass_context
+@handle_errors
+def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> None:
+    """Read, map and validate every item of the feeds; send nothing.
+
+    Exits 0 when every item is valid, 6 when some are not, 4 when a file cannot be read.
+    """
+    settings = _settings(ctx)
+    reports: list[dict[str, Any]] = []
+    errors: list[FeedError] = []
+    for feed, job in _chosen_feeds(settings, feed_name):
+        try:
+            raw, validated = service.read_feed(job, settings.api.version)
+        except FeedError as exc:
+            errors.append(exc)
+            reports.append({"feed": feed.label, "path": str(feed.path), "error": str(exc)})
+            continue
+        reports.append(views.validation_json(feed.label, raw, validated))
+    if as_json:
+        _print_json(reports)
+    else:
+        console = Console()
+        for report in reports:
+            if "error" in report:
+                click.echo(f"syncd: {report['error']}", err=True)
+            else:
+                console.print(views.validation_table(report))
+    if errors:
+        sys.exit(ExitCode.FEED)
+    if any(r["counts"]["invalid"] for r in reports):
+        sys.exit(ExitCode.PARTIAL)
+
+
+@main.command("map")
+@click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
+@click.option("--show", default=5, show_default=True, help="How many records to show.")
+@click.option("--source-id", "source_id", help="Only the record of this source_id.")
+@click.option("--json", "as_json", is_flag=True, help="Print the records as JSON.")
+@click.pass_context
+@handle_errors
+def map_cmd(
+    ctx: click.Context, feed_name: str | None, show: int, source_id: str | None, as_json: bool
+) -> None:
+    """Show records as read beside the payloads they map to, to check a mapping by eye."""
+    settings = _settings(ctx)
+    shown: list[MappedRecord] = []
+    for _, job in _chosen_feeds(settings, feed_name):
+        shown += _mapped(job)
+    if source_id is not None:
+        shown = [m for m in shown if m.payload and m.payload.get("source_id") == source_id]
+    else:
+        shown = shown[:show]
+    if as_json:
+        _print_json(views.map_json(shown))
+    else:
+        Console().print(views.map_table(shown))
+
+
+def _mapped(job: service.FeedJob) -> list[MappedRecord]:
+    if isinstance(job.reader, MappedFeedReader):
+        return job.reader.read_mapped(job.path)[1]
+    # A native feed is already in the API's shape: as read is what is sent.
+    raw = job.reader.read(job.path).records
+    return [MappedRecord(r.origin, {}, r.data, r.issues) for r in raw]
 
 
 @main.group("db")

@@ -24,6 +24,7 @@ from syncd.core.models import (
     MirrorAd,
     Op,
     Plan,
+    RawFeed,
     Stage,
     Unchanged,
     Update,
@@ -104,8 +105,13 @@ class RunReport:
 
 def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
     """Read and validate the feed; raises FeedError when the file is unusable."""
+    return read_feed(job, api_version)[1]
+
+
+def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
+    """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = job.reader.read(job.path)
-    return validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
 
 
 def guarded_plan(

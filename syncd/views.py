@@ -1,7 +1,9 @@
 """Use cases: what the CLI and the daemon show — plans, run reports, status, STATUS= lines.
 
 No I/O: these functions turn values into rich renderables, JSON-ready dicts or
-lines; the CLI and the daemon print them. Seller contact data is never shown here.
+lines; the CLI and the daemon print them. Seller contact data is never shown here,
+except by ``syncd map``, which shows the dealer their own records, on stdout only, to
+check a mapping by eye.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from typing import Any
 import orjson
 from rich.table import Table
 
+from syncd.core.map import MappedRecord
 from syncd.core.models import (
     Create,
     Delete,
@@ -20,9 +23,11 @@ from syncd.core.models import (
     MirrorAd,
     Plan,
     PlanEntry,
+    RawFeed,
     RunSummary,
     Unchanged,
     Update,
+    ValidatedFeed,
     entry_kind,
 )
 from syncd.service import RunReport
@@ -213,3 +218,99 @@ def describe_run(report: RunReport, at: datetime) -> str:
     return f"{dealer}: run {report.run_id} {report.outcome} at {at:%Y-%m-%d %H:%M:%S}Z" + (
         f" ({counts})" if counts else ""
     )
+
+
+# --- syncd validate and syncd map ------------------------------------------------
+
+
+def _at(data: Any, field: str) -> Any:
+    """The value at a dotted path with indexes (``price[0].amount``), or None."""
+    node = data
+    for part in field.replace("[", ".").replace("]", "").split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, Any]:
+    """One feed's validation report: every problem (record, source_id, field, value,
+    reason), then the counts."""
+    data = {str(r.origin): r.data for r in raw.records}
+    problems = [
+        {
+            "record": str(item.origin),
+            "source_id": item.source_id,
+            "field": issue.field,
+            "value": issue.value if issue.value is not None else _value(data, item, issue.field),
+            "reason": issue.reason,
+        }
+        for item in feed.invalid
+        for issue in item.issues
+    ]
+    return {
+        "feed": label,
+        "path": feed.meta.path,
+        "problems": problems,
+        "counts": {
+            "items": len(raw.records),
+            "valid": len(feed.items),
+            "invalid": len(feed.invalid),
+        },
+    }
+
+
+def _value(data: Mapping[str, Any], item: Any, field: str) -> str | None:
+    found = _at(data.get(str(item.origin)), field)
+    return None if found is None else _short(found)
+
+
+def validation_table(report: Mapping[str, Any]) -> Table:
+    """The validation report as a table, the counts in its caption."""
+    c = report["counts"]
+    table = Table(
+        title=f"{report['feed']}: {report['path']}",
+        caption=f"{c['items']} items: {c['valid']} valid, {c['invalid']} invalid",
+    )
+    for column in ("record", "source_id", "field", "value", "reason"):
+        table.add_column(column, overflow="fold")
+    for p in report["problems"]:
+        table.add_row(*(str(p[k] if p[k] is not None else "") for k in p))
+    return table
+
+
+def _source(record: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else list(v) for k, v in record.items()}
+
+
+def map_json(records: Sequence[MappedRecord]) -> list[dict[str, Any]]:
+    """Records as read beside the payload each maps to (null: skipped by the filter)."""
+    return [
+        {
+            "record": str(m.origin),
+            "source": _source(m.source),
+            "payload": m.payload,
+            "issues": [{"field": i.field, "value": i.value, "reason": i.reason} for i in m.issues],
+        }
+        for m in records
+    ]
+
+
+def map_table(records: Sequence[MappedRecord]) -> Table:
+    """Records as read (left) beside their payloads (right)."""
+    table = Table(show_lines=True)
+    table.add_column("record as read", overflow="fold")
+    table.add_column("payload", overflow="fold")
+    for doc in map_json(records):
+        source = "\n".join(f"{k} = {v}" for k, v in doc["source"].items())
+        payload = "skipped by the filter" if doc["payload"] is None else _pretty(doc["payload"])
+        issues = "".join(f"\n! {i['field']}: {i['reason']}" for i in doc["issues"])
+        table.add_row(f"{doc['record']}\n{source}", payload + issues)
+    return table
+
+
+def _pretty(payload: Any) -> str:
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
