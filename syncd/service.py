@@ -33,7 +33,7 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
-from syncd.execute import ApplyResults, Executor
+from syncd.execute import ApplyResults, Executor, item_failure, stops_the_run
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror
 
 log = structlog.get_logger("syncd.service")
@@ -99,7 +99,7 @@ class RunReport:
         """Items that did not reach the API as wanted in this run."""
         return sum(
             self.counts.get(k, 0)
-            for k in ("invalid", "still_rejected", "rejected", "error", "deferred")
+            for k in ("invalid", "still_rejected", "rejected", "error", "deferred", "failed")
         )
 
 
@@ -126,17 +126,31 @@ def guarded_plan(
     return plan, None if options.allow_mass_delete else reason
 
 
-async def resolve_intents(deps: Deps, dealer_code: str) -> int:
+async def resolve_intents(
+    deps: Deps, dealer_code: str, problems: list[tuple[str | None, str]] | None = None
+) -> int:
     """Settle calls a crash left in INTENT by reading each ad back before any re-send.
 
     A create may have reached the API: it is looked up so that it is never created
     twice. Updates and deletes are idempotent, but they are read back too, so that
     the mirror takes the API's word on whether the ad exists (two crashes in a row
     must not make syncd forget a live ad it was about to delete).
+
+    An unexpected error reading one ad back leaves its intent (and so its ad) as it
+    is, reported in ``problems``; the other intents are resolved.
     """
     intents = deps.mirror.intents(dealer_code)
     for ad in intents:
-        remote = await deps.marketplace.get(dealer_code, ad.source_id)
+        try:
+            remote = await deps.marketplace.get(dealer_code, ad.source_id)
+        except Exception as exc:
+            if stops_the_run(exc):
+                raise
+            message = item_failure(exc)
+            log.error("intent_unresolved", source_id=ad.source_id, message=message)
+            if problems is not None:
+                problems.append((ad.source_id, message))
+            continue
         deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
         log.info(
             "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
@@ -267,7 +281,8 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         if stale:
             report.warnings.append(stale)
             log.warning("feed_stale", feed=feed.meta.path, message=stale)
-        await resolve_intents(deps, job.dealer_code)
+        unresolved: list[tuple[str | None, str]] = []
+        await resolve_intents(deps, job.dealer_code, unresolved)
         full, report.guard = guarded_plan(feed, deps.mirror, options)
         plan = guards.hold_back(full) if report.guard else full
         _report_plan(full, report)
@@ -290,7 +305,11 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
             settled = {k: settled.get(k, 0) + n for k, n in again.items()}
             settled["processing"] = again["processing"]
         report.counts.update(results.counts)
-        report.problems.extend(results.problems)
+        for key, n in results.moved.items():
+            report.counts[key] = report.counts.get(key, 0) + n
+        if unresolved:
+            report.counts["failed"] = report.counts.get("failed", 0) + len(unresolved)
+        report.problems.extend(unresolved + results.problems)
         report.counts.update(settled)
     except BaseException as exc:
         report.outcome = "failed"

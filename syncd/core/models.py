@@ -332,6 +332,9 @@ class RemoteAd:
     api_version: str | None = None
     updated: datetime | None = None
     logs: tuple[LogEntry, ...] = ()
+    # The writable fields as the API holds them, in the request's shape (what a 409 on
+    # POST is compared against); None when the answer did not carry them.
+    content: Payload | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -352,6 +355,9 @@ class Rejected:
 
     status: int
     messages: tuple[str, ...] = ()
+    # A POST whose answer was lost, and that the client then found by reading the ad
+    # back, answers 409 with the ad as read: the executor adopts it without a 2nd GET.
+    remote: RemoteAd | None = None
 
     @property
     def message(self) -> str:

@@ -10,7 +10,14 @@ answers into syncd's values:
 * 401/403 → :class:`ApiAuthError` (never retried);
 * timeouts, connection errors, 429 and 5xx → retried with exponential backoff
   and jitter (bounded in attempts and total time, honouring ``Retry-After``),
-  then :class:`ApiUnavailable` / :class:`RateLimited`.
+  then :class:`ApiUnavailable` / :class:`RateLimited`;
+* a POST is never re-sent blind: after an answer that may have followed an
+  applied request (a timeout, a lost connection, a 5xx) the ad is read back
+  (``GET /ad/{source_id}``) before the retry, and when it is there the POST is
+  not sent again: the answer is a 409 carrying the ad as read (the executor
+  adopts it). The same rule as an INTENT create found at the start of a run.
+
+Every path segment is percent-encoded in one place, :func:`segment`.
 
 The token travels only in the ``X-Auth-Token`` header set by :class:`TokenAuth`;
 no message built here contains it, and httpx exceptions are translated at this
@@ -19,7 +26,7 @@ boundary (``raise ... from None`` where the original could carry request data).
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -29,7 +36,7 @@ import structlog
 from pydantic import SecretStr
 
 from syncd.core.categories import category
-from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
+from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, RemoteState, WriteResult
 from syncd.errors import (
     ApiAuthError,
     ApiContractError,
@@ -37,6 +44,7 @@ from syncd.errors import (
     ApiUnavailable,
     RateLimited,
 )
+from syncd.marketplaces.paths import ad_path, id_lists, segment
 from syncd.marketplaces.responses import (
     flatten_errors,
     merge_by_source_id,
@@ -47,12 +55,20 @@ from syncd.marketplaces.throttle import Throttle
 
 log = structlog.get_logger("syncd.blocket")
 
+__all__ = ["BlocketClient", "TokenAuth", "ad_path", "segment"]
+
 REQUEST_ID_HEADER = "X-Request-Id"
 """Assumption: the id a write's log entries carry as ``request_id`` is echoed in this
 header (the docs are silent; the sandbox follows it). Without it, reconcile falls
 back to the time the call was sent."""
 
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+_FOUND_BY_READ_BACK = (
+    "the ad exists: the answer to the POST was lost, and reading the ad back found it",
+)
+
+
+ReadBack = Callable[[], Awaitable[RemoteAd | None]]
 
 
 class TokenAuth(httpx.Auth):
@@ -69,30 +85,22 @@ class TokenAuth(httpx.Auth):
         return "TokenAuth(token=**********)"
 
 
-def ad_path(version: int, source_id: str | None = None, *, vehicle_type: str | None = None) -> str:
-    """The path of an ad endpoint, the one place paths are built.
-
-    Assumption (api-notes.md): writes go to ``/v{n}/ad`` as the seed says; with
-    ``typed_paths`` they go to ``/v4/{vehicle_type}`` for categories that have one.
-    """
-    resource = vehicle_type if (vehicle_type and version >= 4) else "ad"
-    base = f"/v{version}/{resource}"
-    return base if source_id is None else f"{base}/{_quote(source_id)}"
-
-
-def _quote(source_id: str) -> str:
-    return httpx.URL(path=source_id).raw_path.decode("ascii").replace("/", "%2F")
-
-
 class _Transient(Exception):
     """Internal: a retryable answer; carries Retry-After when the API gave one."""
 
     def __init__(
-        self, message: str, retry_after: float | None = None, status: int | None = None
+        self,
+        message: str,
+        retry_after: float | None = None,
+        status: int | None = None,
+        *,
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
+        # Whether the request may have been applied although no usable answer came.
+        self.maybe_applied = maybe_applied
 
 
 def _backoff(exc: Exception) -> bool | float:
@@ -129,7 +137,15 @@ class BlocketClient:
         if dealer_code:
             doc["dealer_code"] = dealer_code
         path = ad_path(self._version, vehicle_type=self._vehicle_type(body.get("category_id")))
-        return await self._write("POST", path, dealer_code, source_id, json=doc)
+
+        async def read_back() -> RemoteAd | None:
+            remote = await self.get(dealer_code, source_id)
+            # A deleted ad is an earlier one (a vehicle re-POSTed): this POST is not there.
+            return remote if remote is not None and remote.state is RemoteState.CREATED else None
+
+        return await self._write(
+            "POST", path, dealer_code, source_id, json=doc, read_back=read_back
+        )
 
     async def update(
         self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
@@ -148,11 +164,8 @@ class BlocketClient:
 
     async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
         """One ad with its latest logs, or None when the API does not know it (404)."""
-        response = await self._send(
-            "GET",
-            ad_path(self._version, source_id),
-            params=_dealer(dealer_code),
-            source_id=source_id,
+        response = await self._get(
+            ad_path(self._version, source_id), params=_dealer(dealer_code), source_id=source_id
         )
         if response.status_code == 404:
             return None
@@ -161,8 +174,12 @@ class BlocketClient:
 
     async def list_with_logs(self, dealer_code: str, source_ids: Sequence[str]) -> list[RemoteAd]:
         """Every listed ad with its logs, through ``GET /ad?source_id__in=...&include=log``."""
-        if not source_ids:
-            return []
+        ads: list[RemoteAd] = []
+        for chunk in id_lists(source_ids):
+            ads.extend(await self._list_page_by_page(dealer_code, chunk))
+        return merge_by_source_id(ads)
+
+    async def _list_page_by_page(self, dealer_code: str, source_ids: list[str]) -> list[RemoteAd]:
         params = {
             "source_id__in": ",".join(source_ids),
             "include": "log",
@@ -172,14 +189,14 @@ class BlocketClient:
         ads: list[RemoteAd] = []
         offset = 0
         while True:
-            response = await self._send(
-                "GET", ad_path(self._version), params={**params, "offset": str(offset)}
+            response = await self._get(
+                ad_path(self._version), params={**params, "offset": str(offset)}
             )
             self._raise_unexpected(response, None)
             page, has_next = parse_page(self._json(response))
             ads.extend(page)
             if not has_next or not page:
-                return merge_by_source_id(ads)
+                return ads
             offset += len(page)
 
     # --- plumbing -----------------------------------------------------------
@@ -196,10 +213,16 @@ class BlocketClient:
         path: str,
         dealer_code: str,
         source_id: str,
+        *,
         json: Mapping[str, Any] | None = None,
+        read_back: ReadBack | None = None,
     ) -> WriteResult:
         params = _dealer(dealer_code) if method != "POST" else {}
-        response = await self._send(method, path, params=params, json=json, source_id=source_id)
+        response = await self._send(
+            method, path, params=params, json=json, source_id=source_id, read_back=read_back
+        )
+        if isinstance(response, RemoteAd):
+            return Rejected(status=409, messages=_FOUND_BY_READ_BACK, remote=response)
         if 200 <= response.status_code < 300:
             remote = None
             if response.content:
@@ -217,6 +240,13 @@ class BlocketClient:
         self._raise_unexpected(response, source_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _get(
+        self, path: str, *, params: Mapping[str, str], source_id: str | None = None
+    ) -> httpx.Response:
+        response = await self._send("GET", path, params=params, source_id=source_id)
+        assert isinstance(response, httpx.Response)  # no read_back: never a RemoteAd
+        return response
+
     async def _send(
         self,
         method: str,
@@ -225,9 +255,14 @@ class BlocketClient:
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
         source_id: str | None = None,
-    ) -> httpx.Response:
+        read_back: ReadBack | None = None,
+    ) -> httpx.Response | RemoteAd:
+        """The answer, retried while transient; with ``read_back``, a retry after an
+        answer that may have followed an applied request first reads the ad back,
+        and what it finds (not None) is returned instead of sending again."""
         content = orjson.dumps(json) if json is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
+        unsure = False
         try:
             async for attempt in stamina.retry_context(
                 on=_backoff,
@@ -237,14 +272,23 @@ class BlocketClient:
                 wait_max=30.0,
             ):
                 with attempt:
-                    return await self._once(
-                        method,
-                        path,
-                        params=params,
-                        content=content,
-                        headers=headers,
-                        source_id=source_id,
-                    )
+                    if unsure and read_back is not None:
+                        found = await read_back()
+                        if found is not None:
+                            log.info("ad_found_by_read_back", method=method, source_id=source_id)
+                            return found
+                    try:
+                        return await self._once(
+                            method,
+                            path,
+                            params=params,
+                            content=content,
+                            headers=headers,
+                            source_id=source_id,
+                        )
+                    except _Transient as exc:
+                        unsure = unsure or exc.maybe_applied
+                        raise
         except _Transient as exc:
             if exc.status == 429:
                 raise RateLimited(str(exc), exc.retry_after) from None
@@ -268,9 +312,11 @@ class BlocketClient:
                     method, path, params=params, content=content, headers=headers
                 )
         except httpx.TimeoutException:
-            raise _Transient(f"{what}: timed out") from None
+            raise _Transient(f"{what}: timed out", maybe_applied=True) from None
         except httpx.TransportError as exc:
-            raise _Transient(f"{what}: connection failed ({type(exc).__name__})") from None
+            raise _Transient(
+                f"{what}: connection failed ({type(exc).__name__})", maybe_applied=True
+            ) from None
         log.debug(
             "api_call", method=method, path=path, status=response.status_code, source_id=source_id
         )
@@ -279,8 +325,13 @@ class BlocketClient:
         elif response.status_code < 500:
             self._throttle.succeeded()
         if response.status_code in _TRANSIENT_STATUS:
+            # Assumption: a 429 was refused before any work; any 5xx may come after the
+            # request was applied (a proxy's 502/504, an API that fails late).
             raise _Transient(
-                f"{what}: HTTP {response.status_code}", _retry_after(response), response.status_code
+                f"{what}: HTTP {response.status_code}",
+                _retry_after(response),
+                response.status_code,
+                maybe_applied=response.status_code != 429,
             )
         if response.status_code in (401, 403):
             # Assumption (seed 003 vs api-notes disagree on which is which): either code can

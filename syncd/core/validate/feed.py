@@ -26,6 +26,7 @@ from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
+from syncd.core import source_ids
 from syncd.core.categories import Category, category
 from syncd.core.models import (
     FeedItem,
@@ -192,11 +193,10 @@ def _required(key: str, cat: Category | None, api_version: int) -> bool:
 
 
 def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
-    """A usable source_id: it is the ad's key and a segment of the API's URL paths.
+    """A usable source_id: the ad's key, a URL path segment, a log value.
 
-    Assumption: besides the API's "any string", syncd refuses blank ids,
-    surrounding spaces, control characters and ``/`` (it would split the path
-    ``/ad/{source_id}``), and ids over ``limits.max_source_id`` characters.
+    The allowed set and its reasons are ``core/source_ids.py``'s; the length
+    limit is ``limits.max_source_id`` (by default ``source_ids.MAX_LENGTH``).
     """
     if value is None:
         issues.append(Issue("source_id", "is required"))
@@ -204,15 +204,9 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
     checked = text(value, "source_id", issues, limits.max_source_id)
     if checked is None:
         return None
-    if checked != checked.strip() or "/" in checked or "," in checked or not checked.isprintable():
-        # "," too: the reconciler asks for ads by ``source_id__in=a,b,c``.
-        issues.append(
-            Issue(
-                "source_id",
-                "must not contain '/', ',', control characters or "
-                f"surrounding spaces, got {shown(checked)}",
-            )
-        )
+    reason = source_ids.problem(checked, max_length=None)  # the length was checked above
+    if reason is not None:
+        issues.append(Issue("source_id", f"{reason}, got {shown(checked)}"))
         return None
     return checked
 

@@ -176,6 +176,17 @@ def test_paths_follow_the_version_and_the_typed_switch() -> None:
     assert ad_path(3, vehicle_type="car") == "/v3/ad"
 
 
+def test_every_path_segment_is_percent_encoded_or_refused() -> None:
+    """URL syntax in an id is encoded once (``%`` too); dot segments cannot be sent."""
+    assert ad_path(4, "g?200=1") == "/v4/ad/g%3F200%3D1"
+    assert ad_path(4, "g#200", vehicle_type="car") == "/v4/car/g%23200"
+    assert ad_path(4, "50%2F") == "/v4/ad/50%252F"
+    assert ad_path(4, "åb") == "/v4/ad/%C3%A5b"
+    for bad in ("", ".", ".."):
+        with pytest.raises(ValueError, match="URL path segment"):
+            ad_path(4, bad)
+
+
 def test_token_auth_repr_hides_the_token() -> None:
     """The auth object's repr never shows the token."""
     assert TOKEN not in repr(TokenAuth(SecretStr(TOKEN)))
