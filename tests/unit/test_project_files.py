@@ -7,6 +7,9 @@ import re
 import tomllib
 from pathlib import Path
 
+from syncd.core.models import RunOutcome
+from syncd.daemon import metrics
+
 ROOT = Path(__file__).resolve().parents[2]
 PYPROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 
@@ -41,3 +44,15 @@ def test_every_test_dependency_is_used() -> None:
         if not (imported or run or plugins.get(name)):
             unused.append(name)
     assert unused == []
+
+
+def test_the_documented_run_outcomes_are_the_enum() -> None:
+    """The outcomes the README and metrics.py list for syncd_runs_total are RunOutcome's values."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    row = next(line for line in readme.splitlines() if line.startswith("| `syncd_runs_total` |"))
+    listed = row.rsplit("|", 2)[1].split("finished runs:", 1)[1]
+    assert re.findall(r"`(\w+)`", listed) == [o.value for o in RunOutcome]
+    doc = " ".join((metrics.__doc__ or "").split())
+    found = re.search(r"syncd_runs_total dealer_code, outcome finished sync runs \(([^)]*)\)", doc)
+    assert found is not None
+    assert found[1].split(", ") == [o.value for o in RunOutcome]
