@@ -22,6 +22,7 @@ import structlog
 from rich.console import Console
 
 from syncd import bootstrap, config, logs, service, views
+from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
 from syncd.errors import (
     ApiAuthError,
@@ -209,8 +210,13 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         click.echo(f"syncd: {exc}", err=True)
     if errors:
         sys.exit(exit_code_for(errors[0]))
-    if any(r.guard for r in reports):
-        sys.exit(ExitCode.GUARD)
+    guarded = [
+        f"{r.dealer_code or '(token dealer)'}: {r.guard}"
+        for r in reports
+        if r.outcome is RunOutcome.GUARDED
+    ]
+    if guarded:  # the run finished, its updates went out; the exit code is the guard's
+        raise GuardTripped("deletes and creates held back for " + "; ".join(guarded))
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)
 
