@@ -2,7 +2,8 @@
 
 Every command takes ``--config PATH`` (default ``./syncd.toml`` or
 ``$SYNCD_CONFIG``) or ``--demo`` (embedded defaults: SQLite mirror in the
-current folder, the bundled sample feed, the built-in sandbox in-process).
+current folder, the bundled sample feed, the built-in sandbox in-process), and
+``--log-level``; before or after the command name (after it wins).
 Exit codes are the named constants of :class:`ExitCode`, documented in the README.
 """
 
@@ -109,6 +110,43 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _given_after(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    # Runs after the group's callback stored its own values, so this one wins.
+    if value is not None and value is not False and param.name:
+        ctx.ensure_object(dict)[param.name] = value
+
+
+def global_options(func: F) -> F:
+    """``--config``, ``--demo`` and ``--log-level`` after a command's name, as before it."""
+    after: dict[str, Any] = {"expose_value": False, "callback": _given_after}
+    options = (
+        click.option(
+            "--config",
+            "config",
+            metavar="PATH",
+            help="Configuration file (default ./syncd.toml, or $SYNCD_CONFIG).",
+            **after,
+        ),
+        click.option(
+            "--demo",
+            "demo",
+            is_flag=True,
+            help="Embedded defaults: SQLite here, bundled sample feed, built-in sandbox.",
+            **after,
+        ),
+        click.option(
+            "--log-level",
+            "log_level",
+            type=click.Choice(["debug", "info", "warning", "error"]),
+            help="Overrides log.level from the configuration.",
+            **after,
+        ),
+    )
+    for option in reversed(options):  # as if stacked: --config first in --help
+        func = option(func)
+    return func
+
+
 @click.group()
 @click.option(
     "--config",
@@ -186,6 +224,7 @@ def _report_json(r: RunReport) -> dict[str, Any]:
 
 
 @main.command("run-once")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
 @click.option(
     "--allow-mass-delete",
@@ -222,6 +261,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
 
 
 @main.command("plan")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--all", "include_unchanged", is_flag=True, help="Show unchanged ads too.")
 @click.pass_context
@@ -255,6 +295,7 @@ def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None
 
 
 @main.command("status")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.option("--dealer", "dealer_code", help="Only this dealer_code.")
 @click.option("--limit", default=10, show_default=True, help="How many runs and failing ads.")
@@ -286,11 +327,13 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
 
 
 @main.group("db")
+@global_options
 def db() -> None:
     """Manage the mirror database."""
 
 
 @db.command("upgrade")
+@global_options
 @click.pass_context
 @handle_errors
 def db_upgrade(ctx: click.Context) -> None:
@@ -301,6 +344,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @main.command("daemon")
+@global_options
 @click.pass_context
 @handle_errors
 def daemon_cmd(ctx: click.Context) -> None:

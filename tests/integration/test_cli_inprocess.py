@@ -67,3 +67,45 @@ def test_a_guarded_run_exits_through_guard_tripped(folder: Path) -> None:
         "syncd: deletes and creates held back for (token dealer): the feed is empty and "
         "would delete all 4 live ads; is the exporter broken?"
     ]
+
+
+def test_run_once_takes_config_after_the_command() -> None:
+    """`syncd run-once --config F` reads F, as `syncd --config F run-once` does."""
+    result = syncd("run-once", "--config", "syncd.toml")
+    assert result.exit_code == 0, result.output
+    assert "success (create 4, sent 4, done 4)" in result.stdout
+
+
+@pytest.mark.parametrize(
+    "command", [["run-once"], ["plan"], ["status"], ["db", "upgrade"]], ids=" ".join
+)
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_every_command_takes_the_global_options_on_either_side(
+    command: list[str], where: str
+) -> None:
+    """--config, --log-level and --demo work before and after each command's name."""
+    configured = ["--config", "syncd.toml", "--log-level", "warning"]
+    for options in (configured, ["--demo"]):
+        args = [*options, *command] if where == "before" else [*command, *options]
+        result = syncd(*args)
+        assert result.exit_code == 0, (args, result.output)
+        if options is configured:
+            assert logging.getLogger().level == logging.WARNING
+
+
+def test_the_daemon_takes_config_after_its_name(folder: Path) -> None:
+    """`syncd daemon --config F` loads F: without feeds it exits 3 naming F, not 2 (usage)."""
+    (folder / "empty.toml").write_text('[database]\nurl = "sqlite:///e.db"\n', encoding="utf-8")
+    result = syncd("daemon", "--config", "empty.toml")
+    assert result.exit_code == cli.ExitCode.CONFIG, result.output
+    assert said(result) == ["syncd: empty.toml: feeds: no [[feeds]] configured"]
+
+
+def test_the_option_after_the_command_wins() -> None:
+    """Given on both sides, the option after the command name is the one used."""
+    assert syncd("--config", "missing.toml", "plan", "--config", "syncd.toml").exit_code == 0
+    result = syncd("--config", "syncd.toml", "plan", "--config", "missing.toml")
+    assert result.exit_code == cli.ExitCode.CONFIG
+    assert "missing.toml" in result.stderr
+    assert syncd("--log-level", "debug", "status", "--log-level", "error").exit_code == 0
+    assert logging.getLogger().level == logging.ERROR
