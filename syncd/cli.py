@@ -2,7 +2,8 @@
 
 Every command takes ``--config PATH`` (default ``./syncd.toml`` or
 ``$SYNCD_CONFIG``) or ``--demo`` (embedded defaults: SQLite mirror in the
-current folder, the bundled sample feed, the built-in sandbox in-process).
+current folder, the bundled sample feed, the built-in sandbox in-process), and
+``--log-level``; before or after the command name (after it wins).
 Exit codes are the named constants of :class:`ExitCode`, documented in the README.
 """
 
@@ -23,6 +24,7 @@ from rich.console import Console
 
 from syncd import bootstrap, config, logs, service, views
 from syncd.core.map import MappedRecord
+from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
 from syncd.errors import (
     ApiAuthError,
@@ -108,6 +110,43 @@ def handle_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _given_after(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    # Runs after the group's callback stored its own values, so this one wins.
+    if value is not None and value is not False and param.name:
+        ctx.ensure_object(dict)[param.name] = value
+
+
+def global_options(func: F) -> F:
+    """``--config``, ``--demo`` and ``--log-level`` after a command's name, as before it."""
+    after: dict[str, Any] = {"expose_value": False, "callback": _given_after}
+    options = (
+        click.option(
+            "--config",
+            "config",
+            metavar="PATH",
+            help="Configuration file (default ./syncd.toml, or $SYNCD_CONFIG).",
+            **after,
+        ),
+        click.option(
+            "--demo",
+            "demo",
+            is_flag=True,
+            help="Embedded defaults: SQLite here, bundled sample feed, built-in sandbox.",
+            **after,
+        ),
+        click.option(
+            "--log-level",
+            "log_level",
+            type=click.Choice(["debug", "info", "warning", "error"]),
+            help="Overrides log.level from the configuration.",
+            **after,
+        ),
+    )
+    for option in reversed(options):  # as if stacked: --config first in --help
+        func = option(func)
+    return func
+
+
 @click.group()
 @click.option(
     "--config",
@@ -160,6 +199,7 @@ async def _run_all(
 
 
 @main.command("run-once")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
 @click.option(
     "--allow-mass-delete",
@@ -184,13 +224,19 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         click.echo(f"syncd: {exc}", err=True)
     if errors:
         sys.exit(exit_code_for(errors[0]))
-    if any(r.guard for r in reports):
-        sys.exit(ExitCode.GUARD)
+    guarded = [
+        f"{r.dealer_code or '(token dealer)'}: {r.guard}"
+        for r in reports
+        if r.outcome is RunOutcome.GUARDED
+    ]
+    if guarded:  # the run finished, its updates went out; the exit code is the guard's
+        raise GuardTripped("deletes and creates held back for " + "; ".join(guarded))
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)
 
 
 @main.command("plan")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--all", "include_unchanged", is_flag=True, help="Show unchanged ads too.")
 @click.pass_context
@@ -220,6 +266,7 @@ def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None
 
 
 @main.command("status")
+@global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.option("--dealer", "dealer_code", help="Only this dealer_code.")
 @click.option("--limit", default=10, show_default=True, help="How many runs and failing ads.")
@@ -263,6 +310,7 @@ def _chosen_feeds(
 
 
 @main.command("validate")
+@global_options
 @click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @click.pass_context
@@ -299,6 +347,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
 
 
 @main.command("map")
+@global_options
 @click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
 @click.option("--show", default=5, show_default=True, help="How many records to show.")
 @click.option("--source-id", "source_id", help="Only the record of this source_id.")
@@ -332,11 +381,13 @@ def _mapped(job: service.FeedJob) -> list[MappedRecord]:
 
 
 @main.group("db")
+@global_options
 def db() -> None:
     """Manage the mirror database."""
 
 
 @db.command("upgrade")
+@global_options
 @click.pass_context
 @handle_errors
 def db_upgrade(ctx: click.Context) -> None:
@@ -347,6 +398,7 @@ def db_upgrade(ctx: click.Context) -> None:
 
 
 @main.command("daemon")
+@global_options
 @click.pass_context
 @handle_errors
 def daemon_cmd(ctx: click.Context) -> None:

@@ -23,6 +23,7 @@ from syncd.core.models import (
     RawFeed,
     Rejected,
     RemoteAd,
+    RunOutcome,
     RunSummary,
     WriteResult,
 )
@@ -109,7 +110,12 @@ class Mirror(Protocol):
         ...
 
     def finish_run(
-        self, run_id: int, outcome: str, counts: dict[str, int], message: str | None, now: datetime
+        self,
+        run_id: int,
+        outcome: RunOutcome,
+        counts: dict[str, int],
+        message: str | None,
+        now: datetime,
     ) -> None:
         """Close a run row with its outcome, counts and message."""
         ...

@@ -25,6 +25,7 @@ from syncd.core.models import (
     Op,
     Plan,
     RawFeed,
+    RunOutcome,
     Stage,
     Unchanged,
     Update,
@@ -81,7 +82,7 @@ class RunReport:
     run_id: int
     dealer_code: str
     counts: dict[str, int] = field(default_factory=dict)
-    outcome: str = "success"
+    outcome: RunOutcome = RunOutcome.SUCCESS
     problems: list[tuple[str | None, str]] = field(default_factory=list)
     guard: str | None = None  # why deletes were held back, if they were
     warnings: list[str] = field(default_factory=list)
@@ -261,7 +262,7 @@ def _close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExce
             exc_info=not known,
         )
     with contextlib.suppress(SyncdError):  # the mirror itself may be what failed
-        deps.mirror.finish_run(run_id, "failed", report.counts, message, deps.clock.now())
+        deps.mirror.finish_run(run_id, RunOutcome.FAILED, report.counts, message, deps.clock.now())
 
 
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
@@ -312,15 +313,15 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         report.problems.extend(unresolved + results.problems)
         report.counts.update(settled)
     except BaseException as exc:
-        report.outcome = "failed"
+        report.outcome = RunOutcome.FAILED
         _close_stopped_run(deps, run_id, report, exc)
         raise
     finally:
         structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
     if report.guard:
-        report.outcome = "guarded"
+        report.outcome = RunOutcome.GUARDED
     else:
-        report.outcome = "partial" if report.failed_items else "success"
+        report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
     deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
     log.info(
         "run_finished",

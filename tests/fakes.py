@@ -25,6 +25,7 @@ from syncd.core.models import (
     Rejected,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     RunSummary,
     Stage,
 )
@@ -66,7 +67,7 @@ class _Run:
     started_at: datetime
     meta: FeedMeta | None
     finished_at: datetime | None = None
-    outcome: str | None = None
+    outcome: RunOutcome | None = None
     counts: dict[str, int] = field(default_factory=dict)
     message: str | None = None
 
@@ -185,7 +186,7 @@ class FakeMirror:
     def finish_run(
         self,
         run_id: int,
-        outcome: str,
+        outcome: RunOutcome,
         counts: dict[str, int],
         message: str | None,
         now: datetime,
@@ -194,7 +195,7 @@ class FakeMirror:
         if run_id not in self._runs:
             raise LookupError(f"no run {run_id} in the mirror")
         run = self._runs[run_id]
-        run.finished_at, run.outcome, run.message = _utc(now), outcome, message
+        run.finished_at, run.outcome, run.message = _utc(now), RunOutcome(outcome), message
         run.counts = dict(counts)
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:

@@ -388,6 +388,20 @@ class Outcome:
     remote_unknown: bool = False  # the API does not know the ad: remote_state := None
 
 
+class RunOutcome(StrEnum):
+    """How a sync run ended: the runs table's ``outcome`` and the metrics' label."""
+
+    SUCCESS = "success"  # everything in the feed applied (calls may still be processing)
+    PARTIAL = "partial"  # finished; some items are invalid, rejected or failed
+    GUARDED = "guarded"  # finished with deletes and creates held back by a guard
+    FAILED = "failed"  # stopped by an error, or interrupted
+
+    @property
+    def successful(self) -> bool:
+        """Counts as a successful sync (partial: the items left need a person, not a retry)."""
+        return self in (RunOutcome.SUCCESS, RunOutcome.PARTIAL)
+
+
 @dataclass(frozen=True, slots=True)
 class RunSummary:
     """One row of the runs table."""
@@ -397,6 +411,6 @@ class RunSummary:
     started_at: datetime
     finished_at: datetime | None
     feed_checksum: str | None
-    outcome: str | None  # success | partial | failed | None while running
+    outcome: RunOutcome | None  # None while running
     counts: Mapping[str, int]
     message: str | None = None

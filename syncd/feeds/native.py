@@ -5,7 +5,9 @@ whole, checked for size, checksummed and parsed; nothing here judges the items
 (that is ``validate.py``). Anything that makes the file unusable as a whole
 (missing, too large, changed while read, not UTF-8, not JSON, truncated) raises
 :class:`~syncd.errors.FeedError` naming the file and the line, so a broken feed
-stops the run before anything is sent and never takes ads offline.
+stops the run before anything is sent and never takes ads offline. Each one is
+chained from the error behind it: no secret is at stake here (a parser's message
+gives a position, never the feed's contents).
 """
 
 from __future__ import annotations
@@ -35,12 +37,12 @@ def read_bytes(path: Path, *, max_bytes: int) -> tuple[bytes, FeedMeta]:
         with path.open("rb") as fh:
             data = fh.read(max_bytes + 1)
         after = path.stat()
-    except FileNotFoundError:
-        raise FeedError(f"{path}: feed file not found") from None
-    except IsADirectoryError:
-        raise FeedError(f"{path}: is a directory, not a feed file") from None
+    except FileNotFoundError as exc:
+        raise FeedError(f"{path}: feed file not found") from exc
+    except IsADirectoryError as exc:
+        raise FeedError(f"{path}: is a directory, not a feed file") from exc
     except OSError as exc:
-        raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from None
+        raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from exc
     if len(data) > max_bytes:
         raise FeedError(f"{path}: feed grew over the limit of {max_bytes} bytes while read")
     changed = (before.st_mtime_ns, before.st_size) != (after.st_mtime_ns, after.st_size)
@@ -67,7 +69,7 @@ def _text(path: Path, data: bytes) -> bytes:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise FeedError(f"{path}:{line}: not valid UTF-8 (byte offset {exc.start})") from None
+        raise FeedError(f"{path}:{line}: not valid UTF-8 (byte offset {exc.start})") from exc
     return data
 
 
@@ -86,7 +88,7 @@ def parse_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
         raise FeedError(
             f"{path}:{_position(data, exc.pos)}: not valid JSON "
             f"({exc.msg}); truncated or broken file"
-        ) from None
+        ) from exc
     if isinstance(doc, dict) and isinstance(doc.get("ads"), list):
         items = doc["ads"]
     elif isinstance(doc, list):
@@ -109,7 +111,7 @@ def parse_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
             raise FeedError(
                 f"{path}:{number}:{exc.pos + 1}: not valid JSON ({exc.msg}); "
                 f"truncated or broken line"
-            ) from None
+            ) from exc
         records.append(RawRecord(Origin(str(path), line=number), item))
     # Assumption: a missing final newline is accepted (many exporters omit it). A line
     # cut mid-object does not parse and stops the run above; a file cut exactly at a line

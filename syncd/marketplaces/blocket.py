@@ -8,20 +8,22 @@ answers into syncd's values:
 * 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
   the executor decides);
 * 401/403 → :class:`ApiAuthError` (never retried);
-* timeouts, connection errors, 429 and 5xx → retried with exponential backoff
-  and jitter (bounded in attempts and total time, honouring ``Retry-After``),
-  then :class:`ApiUnavailable` / :class:`RateLimited`;
+* timeouts, connection errors, undecodable bodies, 429 and 5xx → retried with
+  exponential backoff and jitter (bounded in attempts and total time, honouring
+  ``Retry-After``), then :class:`ApiUnavailable` / :class:`RateLimited`;
+* a redirect loop, and any other httpx error → :class:`ApiContractError`;
 * a POST is never re-sent blind: after an answer that may have followed an
-  applied request (a timeout, a lost connection, a 5xx) the ad is read back
-  (``GET /ad/{source_id}``) before the retry, and when it is there the POST is
-  not sent again: the answer is a 409 carrying the ad as read (the executor
-  adopts it). The same rule as an INTENT create found at the start of a run.
+  applied request (a timeout, a lost connection, an undecodable body, a 5xx) the
+  ad is read back (``GET /ad/{source_id}``) before the retry, and when it is there
+  the POST is not sent again: the answer is a 409 carrying the ad as read (the
+  executor adopts it). The same rule as an INTENT create found at the start of a run.
 
 Every path segment is percent-encoded in one place, :func:`segment`.
 
 The token travels only in the ``X-Auth-Token`` header set by :class:`TokenAuth`;
-no message built here contains it, and httpx exceptions are translated at this
-boundary (``raise ... from None`` where the original could carry request data).
+no message built here contains it. Every httpx exception is translated at this
+boundary with ``raise ... from exc``: httpx's own messages name the URL (path and
+query), never a header, so the cause is kept for the traceback.
 """
 
 from __future__ import annotations
@@ -290,9 +292,10 @@ class BlocketClient:
                         unsure = unsure or exc.maybe_applied
                         raise
         except _Transient as exc:
+            # Chained from the httpx error behind it, if any (_Transient is internal).
             if exc.status == 429:
-                raise RateLimited(str(exc), exc.retry_after) from None
-            raise ApiUnavailable(str(exc)) from None
+                raise RateLimited(str(exc), exc.retry_after) from exc.__cause__
+            raise ApiUnavailable(str(exc)) from exc.__cause__
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(
@@ -311,12 +314,26 @@ class BlocketClient:
                 response = await self._http.request(
                     method, path, params=params, content=content, headers=headers
                 )
-        except httpx.TimeoutException:
-            raise _Transient(f"{what}: timed out", maybe_applied=True) from None
+        except httpx.TimeoutException as exc:
+            raise _Transient(f"{what}: timed out", maybe_applied=True) from exc
         except httpx.TransportError as exc:
             raise _Transient(
                 f"{what}: connection failed ({type(exc).__name__})", maybe_applied=True
-            ) from None
+            ) from exc
+        except httpx.DecodingError as exc:  # a body cut or mangled on the way: try again
+            # The answer came back, so the request may well have been applied.
+            raise _Transient(
+                f"{what}: the answer could not be decoded", maybe_applied=True
+            ) from exc
+        except httpx.TooManyRedirects as exc:
+            # Permanent, not retried: the API itself never redirects, so a loop means
+            # api.base_url points at something else (a portal, an http/https loop) —
+            # as an unfollowed 3xx is a contract error in _raise_unexpected.
+            raise ApiContractError(
+                f"{what}: too many redirects; check that api.base_url is the API's"
+            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise ApiContractError(f"{what}: the request failed ({type(exc).__name__})") from exc
         log.debug(
             "api_call", method=method, path=path, status=response.status_code, source_id=source_id
         )

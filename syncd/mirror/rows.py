@@ -24,6 +24,7 @@ from syncd.core.models import (
     Payload,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     RunSummary,
     Stage,
 )
@@ -173,7 +174,7 @@ def run_from_row(row: AnyRow) -> RunSummary:
         started_at=row.started_at,
         finished_at=row.finished_at,
         feed_checksum=row.feed_checksum,
-        outcome=row.outcome,
+        outcome=None if row.outcome is None else RunOutcome(row.outcome),
         counts={str(k): int(v) for k, v in counts.items()},
         message=row.message,
     )

@@ -126,7 +126,7 @@ runs = Table(
     Column("feed_checksum", String),
     Column("feed_size", BigInteger),
     Column("feed_modified_at", UTCDateTime),
-    Column("outcome", String(16)),  # success | partial | failed; NULL while running
+    Column("outcome", String(16)),  # a RunOutcome; NULL while running
     Column("counts", Text),  # JSON object {kind: count}
     Column("message", Text),
     Index(None, "dealer_code", "started_at"),

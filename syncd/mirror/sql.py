@@ -26,6 +26,7 @@ from syncd.core.models import (
     Rejected,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     RunSummary,
     Stage,
 )
@@ -236,7 +237,7 @@ class SqlMirror:
     def finish_run(
         self,
         run_id: int,
-        outcome: str,
+        outcome: RunOutcome,
         counts: dict[str, int],
         message: str | None,
         now: datetime,
@@ -245,7 +246,9 @@ class SqlMirror:
         statement = (
             update(runs)
             .where(runs.c.id == run_id)
-            .values(finished_at=now, outcome=outcome, counts=encode_json(counts), message=message)
+            .values(
+                finished_at=now, outcome=str(outcome), counts=encode_json(counts), message=message
+            )
         )
         with db_errors("finishing a run"), self._writer.begin() as conn:
             found = conn.execute(statement).rowcount
