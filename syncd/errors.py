@@ -7,7 +7,8 @@ the operator must do about them::
     SyncdError
     ├── TemporaryError              retry later; nothing is wrong with the setup
     │   ├── ApiUnavailable          timeout, connection error, 5xx, 429 after retries
-    │   │   └── RateLimited         429, carries retry_after
+    │   │   ├── RateLimited         429, carries retry_after
+    │   │   └── ApiGarbled          an answer that is not the API's JSON (a proxy's page)
     │   ├── MirrorUnavailable       the database cannot be reached
     │   └── RunLocked               another run holds the lock for this dealer
     └── PermanentError              a person must act before the next run can succeed
@@ -41,6 +42,16 @@ class PermanentError(SyncdError):
 
 class ApiUnavailable(TemporaryError):
     """The marketplace API did not answer usefully (timeout, connection, 5xx)."""
+
+
+class ApiGarbled(ApiUnavailable):
+    """A 2xx answer whose body is not the API's JSON: not JSON, cut short, or of another
+    content type (an HTML page from a proxy or a captive portal in between).
+
+    Temporary: such a page comes from something between syncd and the API and goes
+    away with it; a call it answered stays recorded as intended or sent, so the next
+    run reads the ad back before anything is re-sent.
+    """
 
 
 class RateLimited(ApiUnavailable):

@@ -42,6 +42,7 @@ from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, RemoteState
 from syncd.errors import (
     ApiAuthError,
     ApiContractError,
+    ApiGarbled,
     ApiScopeError,
     ApiUnavailable,
     RateLimited,
@@ -374,13 +375,23 @@ class BlocketClient:
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
+        where = f"{response.request.method} {response.request.url.path}"
+        kind = response.headers.get("content-type", "")
+        # Assumption: the API answers application/json (seed 003, "JSON bodies"); a
+        # missing header is tolerated, another media type is a page from something
+        # in between (a proxy's error page sent with 200), not the API's answer.
+        if kind and "json" not in kind.split(";", 1)[0].lower():
+            raise ApiGarbled(
+                f"{where}: HTTP {response.status_code} answered {kind!r}, not JSON: "
+                f"{body_excerpt(response)}"
+            )
         try:
             return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise ApiContractError(
-                f"{response.request.method} {response.request.url.path}: "
-                f"HTTP {response.status_code} with a body that is not JSON"
-            ) from None
+        except orjson.JSONDecodeError as exc:
+            raise ApiGarbled(
+                f"{where}: HTTP {response.status_code} with a body that is not JSON "
+                f"(cut short, or a page from a proxy): {body_excerpt(response)}"
+            ) from exc
 
 
 def _dealer(dealer_code: str) -> dict[str, str]:
@@ -399,8 +410,28 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None  # an HTTP date: fall back to exponential backoff
 
 
+EXCERPT_CHARS = 80
+"""How much of an unreadable body an error message shows."""
+
+
+def body_excerpt(response: httpx.Response, limit: int = EXCERPT_CHARS) -> str:
+    """The first characters of a body, quoted, escaped and never holding the token.
+
+    A proxy's debug page may echo the request's headers: the token is cut out of a
+    window long enough to hold it whole, then the excerpt is taken, so not even a
+    prefix of it can survive at the cut. ``repr`` escapes control and bidi characters,
+    so the body cannot forge a line of output.
+    """
+    token = response.request.headers.get("X-Auth-Token", "")
+    window = response.content[: limit * 4 + len(token) * 4].decode("utf-8", "replace")
+    if token:
+        window = window.replace(token, "[token]")
+    text = window[:limit]
+    return repr(text + ("…" if len(window) > limit else "")) if text else "(empty body)"
+
+
 def _safe_json(response: httpx.Response) -> Any:
     try:
         return orjson.loads(response.content) if response.content else None
     except orjson.JSONDecodeError:
-        return response.text[:500]
+        return body_excerpt(response, 500)

@@ -12,7 +12,15 @@ import stamina
 from pydantic import SecretStr
 
 from syncd.core.models import Accepted, LogState, Rejected, RemoteState
-from syncd.errors import ApiAuthError, ApiContractError, ApiUnavailable, RateLimited, SyncdError
+from syncd.errors import (
+    ApiAuthError,
+    ApiContractError,
+    ApiGarbled,
+    ApiUnavailable,
+    RateLimited,
+    SyncdError,
+    TemporaryError,
+)
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth, ad_path
 
 TOKEN = "secret-token-value-123"
@@ -302,3 +310,47 @@ async def test_no_httpx_error_escapes_the_client(error: Exception) -> None:
     assert info.value.__cause__ is error
     assert TOKEN not in str(info.value)
     _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("headers", "body", "said"),
+    [
+        ({"Content-Type": "text/html"}, b"<html><h1>502 Bad Gateway</h1></html>", "text/html"),
+        ({"Content-Type": "application/json"}, b'{"id": "u1", "source_id": "s', "not JSON"),
+        ({}, b"<html>captive portal</html>", "not JSON"),
+    ],
+    ids=["html-page", "cut-json", "no-content-type"],
+)
+async def test_an_answer_that_is_not_the_apis_json_is_temporary(
+    headers: dict[str, str], body: bytes, said: str
+) -> None:
+    """A 200 with an HTML page, a cut JSON body or no JSON at all is ApiGarbled (exit 7)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=headers, content=body)
+
+    with pytest.raises(ApiGarbled, match=said) as info:
+        await client(handler).get("", "s1")
+    assert isinstance(info.value, TemporaryError)
+    assert "HTTP 200" in str(info.value)
+    assert repr(body.decode()[:20])[1:-1] in str(info.value)  # the first bytes, quoted
+    _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+async def test_a_page_that_echoes_the_token_never_shows_it() -> None:
+    """A proxy page quoting the request's headers is shown without the token, even cut."""
+    for pad in range(0, 90, 7):  # the token at every place around the excerpt's cut
+        page = f"<pre>{'x' * pad}X-Auth-Token: {TOKEN}\u202e\n</pre>".encode()
+
+        def handler(request: httpx.Request, page: bytes = page) -> httpx.Response:
+            return httpx.Response(200, headers={"Content-Type": "text/html"}, content=page)
+
+        with pytest.raises(ApiGarbled) as info:
+            await client(handler).get("", "s1")
+        message = str(info.value)
+        assert TOKEN[:8] not in message
+        assert "\u202e" not in message
+        assert "\n" not in message
+        _no_token_anywhere(info.value)
