@@ -18,11 +18,10 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
-import orjson
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, logs, service, views
+from syncd import bootstrap, config, logs, service, terminal, views
 from syncd.core.map import MappedRecord
 from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
@@ -43,6 +42,9 @@ from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
 
 log = structlog.get_logger("syncd.cli")
+
+ERROR_LIMIT = 2000
+"""Characters of an error message printed on stderr (it may quote a feed's or the API's value)."""
 F = TypeVar("F", bound=Callable[..., Any])
 
 
@@ -81,18 +83,21 @@ def exit_code_for(exc: SyncdError) -> ExitCode:
 
 def _settings(ctx: click.Context) -> config.Settings:
     obj = ctx.ensure_object(dict)
+    path: Path | None = None
     if obj.get("demo"):
         settings = bootstrap.demo_settings(Path.cwd())
     else:
         path = config.config_path(obj.get("config"))
         settings = config.load(path)
-        if config.token_file_exposed(settings, path):
-            log.warning(
-                "config_token_readable_by_others",
-                path=str(path),
-                hint="chmod 600 the file, or use api.token_file",
-            )
+    # Logging is set up before anything is logged: structlog's default would print
+    # to stdout, which carries only the command's result (valid JSON with --json).
     logs.configure(obj.get("log_level") or settings.log.level, settings.log.format)
+    if path is not None and config.token_file_exposed(settings, path):
+        log.warning(
+            "config_token_readable_by_others",
+            path=str(path),
+            hint="chmod 600 the file, or use api.token_file",
+        )
     return settings
 
 
@@ -104,7 +109,7 @@ def handle_errors(func: F) -> F:
         try:
             return func(*args, **kwargs)
         except SyncdError as exc:
-            click.echo(f"syncd: {exc}", err=True)
+            click.echo(f"syncd: {terminal.printable(exc, ERROR_LIMIT)}", err=True)
             sys.exit(exit_code_for(exc))
 
     return wrapper  # type: ignore[return-value]
@@ -172,7 +177,7 @@ def main(ctx: click.Context, config_file: str | None, demo: bool, log_level: str
 
 
 def _print_json(doc: object) -> None:
-    click.echo(orjson.dumps(doc, option=orjson.OPT_INDENT_2).decode())
+    click.echo(terminal.dumps(doc))
 
 
 async def _run_all(
@@ -221,7 +226,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         for r in reports:
             click.echo("\n".join(views.report_lines(r)))
     for exc in errors:
-        click.echo(f"syncd: {exc}", err=True)
+        click.echo(f"syncd: {terminal.printable(exc, ERROR_LIMIT)}", err=True)
     if errors:
         sys.exit(exit_code_for(errors[0]))
     guarded = [
@@ -337,7 +342,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
         console = Console()
         for report in reports:
             if "error" in report:
-                click.echo(f"syncd: {report['error']}", err=True)
+                click.echo(f"syncd: {terminal.printable(report['error'], ERROR_LIMIT)}", err=True)
             else:
                 console.print(views.validation_table(report))
     if errors:

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 from rich.table import Table
+from rich.text import Text
 
 from syncd.core.map import MappedRecord
 from syncd.core.models import (
@@ -31,6 +32,17 @@ from syncd.core.models import (
     entry_kind,
 )
 from syncd.service import RunReport
+from syncd.terminal import LIMIT, printable
+
+
+def _cell(value: object, limit: int = LIMIT) -> Text:
+    """A table cell: escaped and cut (:func:`printable`), and never read as rich markup."""
+    return Text(printable("" if value is None else value, limit))
+
+
+def _lines(lines: Sequence[str], limit: int = LIMIT) -> Text:
+    """A multi-line cell: each line escaped and cut on its own."""
+    return Text("\n".join(printable(line, limit) for line in lines))
 
 
 def _fields(payload: Mapping[str, Any]) -> list[str]:
@@ -124,7 +136,7 @@ def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
     for entry in plan.entries:
         if isinstance(entry, Unchanged) and not include_unchanged:
             continue
-        table.add_row(entry_kind(entry), entry.source_id or "?", _detail(entry))
+        table.add_row(entry_kind(entry), _cell(entry.source_id or "?"), _cell(_detail(entry), 1000))
     return table
 
 
@@ -170,31 +182,37 @@ def status_tables(
         shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
         last.add_row(
             str(r.run_id),
-            r.dealer_code or "-",
+            _cell(r.dealer_code or "-"),
             r.started_at.isoformat(timespec="seconds"),
             r.outcome or "running",
             shown,
-            r.message or "",
+            _cell(r.message, 500),
         )
     bad = Table(title="Failing ads")
     for col in ("source_id", "op", "stage", "message"):
         bad.add_column(col)
     for ad in failing:
-        bad.add_row(ad.source_id, str(ad.last_op or ""), str(ad.stage or ""), ad.message or "")
+        bad.add_row(
+            _cell(ad.source_id), str(ad.last_op or ""), str(ad.stage or ""), _cell(ad.message, 500)
+        )
     return [states, last, bad]
 
 
 def report_lines(r: RunReport) -> list[str]:
     """The lines ``run-once`` prints for one run: outcome and counts, guard, warnings, problems."""
     shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
-    lines = [f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"]
+    dealer = printable(r.dealer_code or "(token dealer)")
+    lines = [f"run {r.run_id} dealer {dealer}: {r.outcome} ({shown})"]
     if r.guard:
         lines.append(
-            f"  deletes and creates held back: {r.guard}; "
+            f"  deletes and creates held back: {printable(r.guard, 500)}; "
             "run with --allow-mass-delete if the feed is right"
         )
-    lines.extend(f"  warning: {w}" for w in r.warnings)
-    lines.extend(f"  {source_id or '?'}: {message}" for source_id, message in r.problems)
+    lines.extend(f"  warning: {printable(w, 500)}" for w in r.warnings)
+    lines.extend(
+        f"  {printable(source_id or '?')}: {printable(message, 500)}"
+        for source_id, message in r.problems
+    )
     return lines
 
 
@@ -214,7 +232,7 @@ def report_json(r: RunReport) -> dict[str, Any]:
 def describe_run(report: RunReport, at: datetime) -> str:
     """One line for systemd's STATUS=: dealer, outcome, time and non-zero counts."""
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
-    dealer = report.dealer_code or "(token dealer)"
+    dealer = printable(report.dealer_code or "(token dealer)", 40)
     return f"{dealer}: run {report.run_id} {report.outcome} at {at:%Y-%m-%d %H:%M:%S}Z" + (
         f" ({counts})" if counts else ""
     )
@@ -278,7 +296,7 @@ def validation_table(report: Mapping[str, Any]) -> Table:
     for column in ("record", "source_id", "field", "value", "reason"):
         table.add_column(column, overflow="fold")
     for p in report["problems"]:
-        table.add_row(*(str(p[k] if p[k] is not None else "") for k in p))
+        table.add_row(*(_cell(p[k], 500 if k == "reason" else LIMIT) for k in p))
     return table
 
 
@@ -305,10 +323,10 @@ def map_table(records: Sequence[MappedRecord]) -> Table:
     table.add_column("record as read", overflow="fold")
     table.add_column("payload", overflow="fold")
     for doc in map_json(records):
-        source = "\n".join(f"{k} = {v}" for k, v in doc["source"].items())
+        source = [doc["record"], *(f"{k} = {v}" for k, v in doc["source"].items())]
         payload = "skipped by the filter" if doc["payload"] is None else _pretty(doc["payload"])
-        issues = "".join(f"\n! {i['field']}: {i['reason']}" for i in doc["issues"])
-        table.add_row(f"{doc['record']}\n{source}", payload + issues)
+        issues = [f"! {i['field']}: {i['reason']}" for i in doc["issues"]]
+        table.add_row(_lines(source, 500), _lines([*payload.splitlines(), *issues], 500))
     return table
 
 

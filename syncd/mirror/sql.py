@@ -75,7 +75,11 @@ class SqlMirror:
     def load(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer, by source_id."""
         query = select(*AD_COLUMNS).where(ads.c.dealer_code == dealer_code)
-        with db_errors("loading the mirror"), self._engine.connect() as conn, gc_paused():
+        with (
+            db_errors("loading the mirror", self._engine),
+            self._engine.connect() as conn,
+            gc_paused(),
+        ):
             return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
@@ -83,7 +87,7 @@ class SqlMirror:
         query = select(*AD_COLUMNS).where(
             ads.c.dealer_code == dealer_code, ads.c.source_id == source_id
         )
-        with db_errors("reading an ad"), self._engine.connect() as conn:
+        with db_errors("reading an ad", self._engine), self._engine.connect() as conn:
             row = conn.execute(query).first()
         return ad_from_row(row) if row is not None else None
 
@@ -101,7 +105,7 @@ class SqlMirror:
             .where(ads.c.dealer_code == dealer_code, ads.c.stage == stage.value)
             .order_by(ads.c.source_id)
         )
-        with db_errors(f"listing {stage.value} ads"), self._engine.connect() as conn:
+        with db_errors(f"listing {stage.value} ads", self._engine), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
 
     # --- the intent-before-send record -------------------------------------------
@@ -151,7 +155,7 @@ class SqlMirror:
         if outcome.remote_unknown:
             values["remote_state"] = None
         values |= known_ids(outcome)
-        with db_errors("recording an outcome"), self._writer.begin() as conn:
+        with db_errors("recording an outcome", self._engine), self._writer.begin() as conn:
             ad_id = self._upsert(conn, _key(outcome), values, now)
             self._store_logs(conn, ad_id, outcome.logs, now)
 
@@ -174,11 +178,11 @@ class SqlMirror:
             .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
             .values(values)
         )
-        with db_errors("resolving an intent"), self._writer.begin() as conn:
+        with db_errors("resolving an intent", self._engine), self._writer.begin() as conn:
             conn.execute(statement)
 
     def _write(self, doing: str, key: Key, values: Mapping[str, Any], now: datetime) -> None:
-        with db_errors(doing), self._writer.begin() as conn:
+        with db_errors(doing, self._engine), self._writer.begin() as conn:
             self._upsert(conn, key, values, now)
 
     def _upsert(self, conn: Connection, key: Key, values: Mapping[str, Any], now: datetime) -> int:
@@ -230,7 +234,7 @@ class SqlMirror:
                 "feed_modified_at": meta.modified_at,
             }
         statement = insert(runs).values(values).returning(runs.c.id)
-        with db_errors("starting a run"), self._writer.begin() as conn:
+        with db_errors("starting a run", self._engine), self._writer.begin() as conn:
             run_id: int = conn.execute(statement).scalar_one()
         return run_id
 
@@ -250,7 +254,7 @@ class SqlMirror:
                 finished_at=now, outcome=str(outcome), counts=encode_json(counts), message=message
             )
         )
-        with db_errors("finishing a run"), self._writer.begin() as conn:
+        with db_errors("finishing a run", self._engine), self._writer.begin() as conn:
             found = conn.execute(statement).rowcount
         if not found:
             raise LookupError(f"no run {run_id} in the mirror")
@@ -260,7 +264,7 @@ class SqlMirror:
         query = select(*RUN_COLUMNS).order_by(runs.c.started_at.desc(), runs.c.id.desc())
         if dealer_code is not None:
             query = query.where(runs.c.dealer_code == dealer_code)
-        with db_errors("listing runs"), self._engine.connect() as conn:
+        with db_errors("listing runs", self._engine), self._engine.connect() as conn:
             return [run_from_row(row) for row in conn.execute(query.limit(limit))]
 
     # --- status and housekeeping ---------------------------------------------------
@@ -273,7 +277,7 @@ class SqlMirror:
         if dealer_code is not None:
             query = query.where(ads.c.dealer_code == dealer_code)
         counts = dict.fromkeys(AD_STATUSES, 0)
-        with db_errors("counting ads"), self._engine.connect() as conn:
+        with db_errors("counting ads", self._engine), self._engine.connect() as conn:
             for stage, remote_state, n in conn.execute(query):
                 status = ad_status(
                     Stage(stage) if stage else None,
@@ -292,7 +296,7 @@ class SqlMirror:
         )
         if dealer_code is not None:
             query = query.where(ads.c.dealer_code == dealer_code)
-        with db_errors("listing failing ads"), self._engine.connect() as conn:
+        with db_errors("listing failing ads", self._engine), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
 
     def action_logs(
@@ -307,12 +311,12 @@ class SqlMirror:
         )
         if recorded_before is not None:
             query = query.where(action_logs.c.recorded_at < recorded_before)
-        with db_errors("reading action logs"), self._engine.connect() as conn:
+        with db_errors("reading action logs", self._engine), self._engine.connect() as conn:
             return [log_from_row(row) for row in conn.execute(query)]
 
     def ping(self) -> None:
         """Check that the database answers; raises MirrorUnavailable with the reason."""
-        with db_errors("checking the database"), self._engine.connect() as conn:
+        with db_errors("checking the database", self._engine), self._engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
 
     def prune(self, older_than: datetime) -> int:
@@ -322,7 +326,7 @@ class SqlMirror:
             runs.c.finished_at < older_than,
             runs.c.finished_at.is_(None) & (runs.c.started_at < older_than),
         )
-        with db_errors("pruning"), self._writer.begin() as conn:
+        with db_errors("pruning", self._engine), self._writer.begin() as conn:
             logs = conn.execute(delete(action_logs).where(action_logs.c.created < older_than))
             old_runs = conn.execute(delete(runs).where(ended))
             return logs.rowcount + old_runs.rowcount

@@ -27,6 +27,7 @@ TOP_LEVEL = {
     "views.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
+    "terminal.py": ("Shared:",),
 }
 SHELL = ("Shell:",)
 
