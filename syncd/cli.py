@@ -21,7 +21,8 @@ import click
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, logs, service, terminal, views
+from syncd import bootstrap, config, logs, saved_plans, service, terminal, views
+from syncd.core import saved_plan
 from syncd.core.map import MappedRecord
 from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
@@ -32,6 +33,7 @@ from syncd.errors import (
     FeedError,
     GuardTripped,
     PermanentError,
+    PlanFileError,
     RunLocked,
     SchemaError,
     SyncdError,
@@ -54,6 +56,7 @@ class ExitCode(IntEnum):
     OK = 0  # everything in the feed is where it should be (or on its way)
     INTERNAL = 1  # a bug: an unexpected exception (traceback in the log)
     USAGE = 2  # wrong command-line arguments (click's own code)
+    CHANGES = 2  # `plan --detailed-exitcode`: the plan has changes (an alias of USAGE)
     CONFIG = 3  # the configuration file is missing or invalid
     FEED = 4  # a feed file cannot be read or parsed; nothing was sent
     AUTH = 5  # the API refused the token (401/403); nothing more was sent
@@ -71,6 +74,7 @@ def exit_code_for(exc: SyncdError) -> ExitCode:
         (FeedError, ExitCode.FEED),
         (ApiAuthError, ExitCode.AUTH),
         (GuardTripped, ExitCode.GUARD),
+        (PlanFileError, ExitCode.USAGE),
         (RunLocked, ExitCode.LOCKED),
         (SchemaError, ExitCode.SCHEMA),
         (TemporaryError, ExitCode.TEMPORARY),
@@ -244,17 +248,39 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
 @global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
 @click.option("--all", "include_unchanged", is_flag=True, help="Show unchanged ads too.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan to FILE, for `syncd apply FILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when the plan has changes.",
+)
 @click.pass_context
 @handle_errors
-def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None:
+def plan_cmd(
+    ctx: click.Context,
+    as_json: bool,
+    include_unchanged: bool,
+    out: Path | None,
+    detailed_exitcode: bool,
+) -> None:
     """Show what a run would send, without sending anything."""
     settings = _settings(ctx)
     with bootstrap.open_mirror(settings) as mirror:
         options = bootstrap.run_options(settings)
-        plans = [
-            service.guarded_plan(service.load_feed(job, settings.api.version), mirror, options)
+        made = [
+            saved_plans.make(service.load_feed(job, settings.api.version), mirror, options)
             for job in bootstrap.feed_jobs(settings)
         ]
+        now = bootstrap.SystemClock().now()
+    if out is not None:
+        saved_plans.write(out, [s for _, s in made], settings.api.version, now)
+        click.echo(f"syncd: plan saved to {terminal.printable(out)}", err=True)
+    plans = [(p, s.guard) for p, s in made]
     if as_json:
         _print_json(
             [
@@ -262,12 +288,57 @@ def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None
                 for p, g in plans
             ]
         )
-        return
-    console = Console()
-    for p, guard in plans:
-        console.print(views.plan_table(p, include_unchanged=include_unchanged))
-        if guard:
-            console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
+    else:
+        console = Console()
+        for p, guard in plans:
+            console.print(views.plan_table(p, include_unchanged=include_unchanged))
+            if guard:
+                console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
+    if detailed_exitcode and any(p.actions for p, _ in plans):
+        sys.exit(ExitCode.CHANGES)
+
+
+async def _apply_all(
+    container: bootstrap.Container, path: Path, saved: list[saved_plan.SavedPlan]
+) -> list[RunReport]:
+    """Check every feed's saved plan, then apply each under its dealer's run lock."""
+    settings, reports = container.settings, []
+    jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
+    try:
+        for s, job in jobs:  # every feed checked before any is sent
+            feed = service.load_feed(job, settings.api.version)
+            saved_plans.check(s, feed, container.mirror, path)
+        for s, job in jobs:
+            with container.run_lock.hold(job.dealer_code, wait=settings.sync.lock_wait):
+                reports.append(
+                    await saved_plans.apply(container.deps(), job, container.options(), s, path)
+                )
+    finally:
+        await container.aclose()
+    return reports
+
+
+@main.command("apply")
+@global_options
+@click.argument("plan_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@click.pass_context
+@handle_errors
+def apply_cmd(ctx: click.Context, plan_file: Path, as_json: bool) -> None:
+    """Send exactly the plan saved by `syncd plan --out FILE`, then reconcile.
+
+    Refuses (exit 8) when the feed or a mirror row the plan touches changed since.
+    """
+    settings = _settings(ctx)
+    saved = saved_plans.read(plan_file, settings.api.version)
+    reports = asyncio.run(_apply_all(bootstrap.build(settings), plan_file, saved))
+    if as_json:
+        _print_json([views.report_json(r) for r in reports])
+    else:
+        for r in reports:
+            click.echo("\n".join(views.report_lines(r)))
+    if any(r.failed_items for r in reports):
+        sys.exit(ExitCode.PARTIAL)
 
 
 @main.command("status")

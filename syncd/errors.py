@@ -18,7 +18,9 @@ the operator must do about them::
         │   └── ApiScopeError       403: the token is valid but not for this dealer
         ├── ApiContractError        the API answered something syncd cannot understand
         ├── SchemaError             the mirror's schema is older/newer than this syncd
+        ├── PlanFileError           a saved plan file cannot be read or is not a plan
         └── GuardTripped            a safety guard refused the plan (mass delete, ...)
+            └── StalePlan           a saved plan's feed or mirror rows changed since
 
 httpx and SQLAlchemy exceptions never escape their adapters: they are
 translated into these with ``raise ... from exc``. No message built here may
@@ -96,3 +98,11 @@ class SchemaError(PermanentError):
 
 class GuardTripped(PermanentError):
     """A safety guard refused to apply the plan."""
+
+
+class StalePlan(GuardTripped):
+    """A saved plan no longer matches the feed or the mirror rows it was made from."""
+
+
+class PlanFileError(PermanentError):
+    """A saved plan file cannot be read, or is not a plan this syncd can apply."""

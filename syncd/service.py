@@ -203,7 +203,7 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
         await deps.sleep(options.poll_interval)
 
 
-async def _followups(
+async def followups(
     deps: Deps, executor: Executor, feed: ValidatedFeed, options: RunOptions, source_ids: set[str]
 ) -> ApplyResults:
     """The PATCHes owed to ads just created (e.g. a reduced price the POST could not carry),
@@ -243,7 +243,7 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
             report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
 
 
-def _close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
+def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
     """Whatever stopped the run, its row is closed: `status` never shows it running.
 
     A cancellation (the daemon's stop timeout) is an interruption; calls cut short stay
@@ -301,7 +301,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         results = await executor.apply(plan.actions)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:
-            results.add(await _followups(deps, executor, feed, options, results.followups))
+            results.add(await followups(deps, executor, feed, options, results.followups))
             again = await reconcile(deps, job.dealer_code, options)
             settled = {k: settled.get(k, 0) + n for k, n in again.items()}
             settled["processing"] = again["processing"]
@@ -314,7 +314,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         report.counts.update(settled)
     except BaseException as exc:
         report.outcome = RunOutcome.FAILED
-        _close_stopped_run(deps, run_id, report, exc)
+        close_stopped_run(deps, run_id, report, exc)
         raise
     finally:
         structlog.contextvars.unbind_contextvars("run_id", "dealer_code")

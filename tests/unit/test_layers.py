@@ -24,6 +24,8 @@ TOP_LEVEL = {
     "bootstrap.py": ("Composition root:",),
     "service.py": ("Use case:",),
     "execute.py": ("Use case:",),
+    "saved_plans.py": ("Use case:",),
+    "release.py": ("Use case:",),
     "views.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
