@@ -21,7 +21,7 @@ import click
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, logs, saved_plans, service, terminal, views
+from syncd import bootstrap, config, logs, release, saved_plans, service, terminal, views
 from syncd.core import saved_plan
 from syncd.core.map import MappedRecord
 from syncd.core.models import RunOutcome
@@ -40,6 +40,7 @@ from syncd.errors import (
     TemporaryError,
 )
 from syncd.feeds.mapped import MappedFeedReader
+from syncd.ports import Mirror
 from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
 
@@ -355,18 +356,100 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
         counts = mirror.counts_by_state(dealer_code)
         runs = mirror.runs(dealer_code, limit)
         failing = mirror.failing(dealer_code, limit)
+        withheld = _withheld(settings, mirror, dealer_code)
     if as_json:
         _print_json(
             {
                 "ads": counts,
                 "runs": [views.run_json(r) for r in runs],
                 "failing": [views.failing_json(a) for a in failing],
+                "withheld": withheld,
             }
         )
         return
     console = Console()
     for table in views.status_tables(counts, runs, failing):
         console.print(table)
+    if any(w["source_ids"] or w["error"] for w in withheld):
+        console.print(views.withheld_table(withheld))
+
+
+def _withheld(
+    settings: config.Settings, mirror: Mirror, dealer_code: str | None
+) -> list[dict[str, Any]]:
+    """Per configured feed: the deletes a guard holds back now (an unreadable feed says so)."""
+    docs = []
+    options = bootstrap.run_options(settings)
+    for job in bootstrap.feed_jobs(settings):
+        if dealer_code is not None and job.dealer_code != dealer_code:
+            continue
+        try:
+            docs.append(views.withheld_json(release.withheld(job, mirror, options), "", None))
+        except FeedError as exc:
+            docs.append(views.withheld_json(None, job.dealer_code, str(exc)))
+    return docs
+
+
+@main.command("release-deletes")
+@global_options
+@click.option("--dealer", "dealer_code", required=True, help='The dealer_code ("": the token\'s).')
+@click.option("--yes", is_flag=True, help="Delete them without asking.")
+@click.option("--json", "as_json", is_flag=True, help="Print the set and the run report as JSON.")
+@click.pass_context
+@handle_errors
+def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bool) -> None:
+    """Show the deletes a guard holds back for a dealer, and on confirmation send exactly them.
+
+    Off a terminal, without --yes, it only shows them and exits 8 (GUARD).
+    """
+    settings = _settings(ctx)
+    container = bootstrap.build(settings)
+    try:
+        job = release.job_for(dealer_code, container.jobs())
+        shown = release.withheld(job, container.mirror, container.options())
+    except BaseException:
+        asyncio.run(container.aclose())
+        raise
+    doc = views.withheld_json(shown, dealer_code, None)
+    if not as_json:
+        Console().print(views.withheld_table([doc]))
+    if not shown.deletes:
+        asyncio.run(container.aclose())
+        if as_json:
+            _print_json({"withheld": doc, "run": None})
+        return
+    if not yes and not _confirmed(len(shown.deletes)):
+        asyncio.run(container.aclose())
+        if as_json:
+            _print_json({"withheld": doc, "run": None})
+        raise GuardTripped(
+            f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: "
+            + ("not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)")
+        )
+    report = asyncio.run(_release(container, job, shown))
+    if as_json:
+        _print_json({"withheld": doc, "run": views.report_json(report)})
+    else:
+        click.echo("\n".join(views.report_lines(report)))
+    if report.failed_items:
+        sys.exit(ExitCode.PARTIAL)
+
+
+def _confirmed(n: int) -> bool:
+    """Ask on a terminal; off one, nothing is confirmed."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    return click.confirm(f"Delete these {n} ads?", default=False, err=True)
+
+
+async def _release(
+    container: bootstrap.Container, job: service.FeedJob, shown: release.Withheld
+) -> RunReport:
+    try:
+        with container.run_lock.hold(job.dealer_code, wait=container.settings.sync.lock_wait):
+            return await release.release(container.deps(), job, container.options(), shown)
+    finally:
+        await container.aclose()
 
 
 def _chosen_feeds(

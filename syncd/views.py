@@ -31,6 +31,7 @@ from syncd.core.models import (
     ValidatedFeed,
     entry_kind,
 )
+from syncd.release import Withheld
 from syncd.service import RunReport
 from syncd.terminal import LIMIT, printable
 
@@ -332,3 +333,30 @@ def map_table(records: Sequence[MappedRecord]) -> Table:
 
 def _pretty(payload: Any) -> str:
     return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
+
+
+def withheld_json(withheld: Withheld | None, dealer_code: str, error: str | None) -> dict[str, Any]:
+    """The deletes a guard holds back for one dealer now (or why they are unknown)."""
+    if withheld is None:
+        return {"dealer_code": dealer_code, "guard": None, "source_ids": [], "error": error}
+    return {
+        "dealer_code": withheld.dealer_code,
+        "guard": withheld.guard,
+        "source_ids": withheld.source_ids,
+        "error": None,
+    }
+
+
+def withheld_table(docs: Sequence[Mapping[str, Any]]) -> Table:
+    """Per dealer: the deletes a guard holds back, and why."""
+    table = Table(title="Deletes held back by a guard (release: syncd release-deletes)")
+    for col in ("dealer", "held back", "source_ids", "why"):
+        table.add_column(col)
+    for doc in docs:
+        ids = doc["source_ids"]
+        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if ids[20:] else "")
+        why = doc["guard"] if doc["error"] is None else f"feed unreadable: {doc['error']}"
+        table.add_row(
+            _cell(doc["dealer_code"] or "-"), str(len(ids)), _cell(shown, 2000), _cell(why, 500)
+        )
+    return table
