@@ -21,7 +21,7 @@ import click
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, logs, service, terminal, views
+from syncd import adopt, bootstrap, config, logs, service, terminal, views
 from syncd.core.map import MappedRecord
 from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
@@ -416,6 +416,54 @@ def daemon_cmd(ctx: click.Context) -> None:
         return settings
 
     asyncio.run(Daemon(load).run())
+
+
+def _dealer_jobs(settings: config.Settings, dealer_code: str | None) -> list[service.FeedJob]:
+    """The configured feeds' jobs, or those of ``--dealer D``."""
+    if not settings.feeds:
+        raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
+    jobs = bootstrap.feed_jobs(settings)
+    chosen = [j for j in jobs if dealer_code is None or j.dealer_code == dealer_code]
+    if not chosen:
+        known = ", ".join(repr(j.dealer_code) for j in jobs)
+        raise click.UsageError(f"no feed of dealer {dealer_code!r} (dealers: {known})")
+    return chosen
+
+
+@main.command("adopt")
+@global_options
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--dry-run", is_flag=True, help="Write nothing; say what would be adopted.")
+@click.option("--json", "as_json", is_flag=True, help="Print the adoption as JSON.")
+@click.pass_context
+@handle_errors
+def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_json: bool) -> None:
+    """Build or repair the mirror from the ads the API holds (README: The mirror was lost)."""
+    settings = _settings(ctx)
+    jobs = _dealer_jobs(settings, dealer_code)
+    container = bootstrap.build(settings)
+
+    async def go() -> list[adopt.AdoptReport]:
+        deps = adopt.AdoptDeps(
+            container.mirror, container.catalog, container.clock, container.run_lock
+        )
+        try:
+            return await adopt.adopt_feeds(
+                deps,
+                jobs,
+                api_version=settings.api.version,
+                lock_wait=settings.sync.lock_wait,
+                dry_run=dry_run,
+            )
+        finally:
+            await container.aclose()
+
+    reports = asyncio.run(go())
+    if as_json:
+        _print_json([adopt.adopt_json(r) for r in reports])
+    else:
+        for r in reports:
+            click.echo("\n".join(adopt.adopt_lines(r)))
 
 
 main.add_command(sandbox)

@@ -24,6 +24,8 @@ TOP_LEVEL = {
     "bootstrap.py": ("Composition root:",),
     "service.py": ("Use case:",),
     "execute.py": ("Use case:",),
+    "adopt.py": ("Use case:",),
+    "inspect.py": ("Use case:",),
     "views.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
