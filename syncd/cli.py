@@ -21,7 +21,7 @@ import click
 import structlog
 from rich.console import Console
 
-from syncd import adopt, bootstrap, config, logs, service, terminal, views
+from syncd import adopt, bootstrap, config, inspect, logs, service, terminal, views
 from syncd.core.map import MappedRecord
 from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
@@ -62,6 +62,7 @@ class ExitCode(IntEnum):
     GUARD = 8  # a safety guard (mass delete) refused the plan
     LOCKED = 9  # another run holds the lock for this dealer
     SCHEMA = 10  # the mirror's schema needs `syncd db upgrade` (or a newer syncd)
+    NOT_FOUND = 11  # `show`: neither the mirror nor the API knows the source_id
 
 
 def exit_code_for(exc: SyncdError) -> ExitCode:
@@ -464,6 +465,58 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
     else:
         for r in reports:
             click.echo("\n".join(adopt.adopt_lines(r)))
+
+
+@main.command("show")
+@global_options
+@click.argument("source_id")
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ad's story as JSON.")
+@click.pass_context
+@handle_errors
+def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_json: bool) -> None:
+    """One ad's mirror row, last payload (the only place its contact data shows), remote ad and
+    whole action-log timeline; exits 11 when neither the mirror nor the API knows it."""
+    settings = _settings(ctx)
+    dealers = [dealer_code] if dealer_code is not None else [f.dealer_code for f in settings.feeds]
+    container = bootstrap.build(settings)
+
+    async def go() -> inspect.AdStory:
+        try:
+            return await inspect.story(
+                container.mirror, container.catalog, dealers or [""], source_id
+            )
+        finally:
+            await container.aclose()
+
+    found = asyncio.run(go())
+    if not found.known:
+        click.echo(
+            f"syncd: no ad {terminal.printable(source_id)!s} in the mirror or the API", err=True
+        )
+        sys.exit(ExitCode.NOT_FOUND)
+    if as_json:
+        _print_json(inspect.story_json(found))
+    else:
+        click.echo("\n".join(inspect.story_lines(found)))
+
+
+@main.command("history")
+@global_options
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.pass_context
+@handle_errors
+def history_cmd(ctx: click.Context, dealer_code: str | None, limit: int, as_json: bool) -> None:
+    """The latest runs with their statistics, duration and outcome."""
+    settings = _settings(ctx)
+    with bootstrap.open_mirror(settings) as mirror:
+        runs = inspect.history_json(mirror, dealer_code, limit)
+    if as_json:
+        _print_json(runs)
+    else:
+        click.echo("\n".join(inspect.history_lines(runs)))
 
 
 main.add_command(sandbox)

@@ -154,3 +154,71 @@ def test_adopt_of_an_unknown_dealer_is_a_usage_error(folder: Path) -> None:
     result = syncd("adopt", "--dealer", "NOPE")
     assert result.exit_code == 2
     assert "'D1'" in result.output
+
+
+def test_show_gives_row_payload_remote_ad_and_the_whole_timeline_oldest_first(
+    folder: Path,
+) -> None:
+    """After a create and an update, `show` has both calls' log entries in time order, each
+    with its request id and message, and the contact only inside the payload."""
+    synced(folder, [goods(0)])
+    synced(folder, [{**goods(0), "title": "Soffa, ny"}])
+    result = syncd("show", "sofa-0", "--dealer", "D1", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["mirror"]["stage"] == "done"
+    assert doc["payload"]["title"] == "Soffa, ny"
+    assert doc["payload"]["contact"]["name"] == "Möbler AB"
+    assert "contact" not in doc["remote"]["fields"]
+    assert doc["remote"]["fields"]["title"] == "Soffa, ny"
+    timeline = doc["timeline"]
+    times = [e["created"] for e in timeline]
+    assert times == sorted(times)
+    actions = [e["action"] for e in timeline if e["state"] == "done"]
+    assert actions[0] == "create"
+    assert "update" in actions
+    assert len({e["request_id"] for e in timeline}) == 2
+    assert all(e["request_id"] for e in timeline)
+    text = syncd("show", "sofa-0")
+    assert text.exit_code == 0, text.output
+    assert "timeline (" in text.stdout
+    assert "contact data included" in text.stdout
+
+
+def test_show_of_an_ad_only_the_api_knows_and_of_one_nobody_knows(folder: Path) -> None:
+    """With the mirror lost the API's side is shown (exit 0); an unknown id exits 11."""
+    synced(folder, [goods(0)])
+    lose_mirror(folder)
+    known = syncd("show", "sofa-0", "--json")
+    assert known.exit_code == 0, known.output
+    doc = json.loads(known.stdout)
+    assert doc["mirror"] is None
+    assert doc["remote"]["state"] == "created"
+    unknown = syncd("show", "no-such-ad")
+    assert unknown.exit_code == cli.ExitCode.NOT_FOUND == 11
+    assert "no ad no-such-ad in the mirror or the API" in unknown.stderr
+    assert unknown.stdout == ""
+
+
+def test_history_lists_runs_newest_first_with_statistics_requests_and_retries(
+    folder: Path, server: SandboxServer
+) -> None:
+    """Two runs (the second answered one 500 first): newest first, with created, updated,
+    requests, retried, duration and outcome."""
+    synced(folder, [goods(0), goods(1)])
+    server.admin("PATCH", "faults", json={"script": ["500"]})
+    synced(folder, [goods(0), {**goods(1), "title": "Soffa, ny"}, goods(2)])
+    result = syncd("history", "--dealer", "D1", "--limit", "5", "--json")
+    assert result.exit_code == 0, result.output
+    second, first = json.loads(result.stdout)
+    assert (first["created"], first["updated"], first["retried"]) == (2, 0, 0)
+    assert (second["created"], second["updated"], second["unchanged"]) == (1, 1, 1)
+    assert second["retried"] == 1
+    assert second["requests"] > second["retried"]
+    assert first["requests"] >= 2
+    assert first["outcome"] == second["outcome"] == "success"
+    assert first["duration"] >= 0
+    assert len(json.loads(syncd("history", "--limit", "1", "--json").stdout)) == 1
+    text = syncd("history")
+    assert text.exit_code == 0, text.output
+    assert "requests" in text.stdout
