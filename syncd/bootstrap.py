@@ -36,13 +36,14 @@ from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
-from syncd.marketplaces.blocket import BlocketClient, TokenAuth
+from syncd.marketplaces.blocket import TokenAuth
+from syncd.marketplaces.catalog import BlocketCatalog
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
+from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
 from syncd.sandbox.embedded import embedded_transport
 from syncd.service import Deps, FeedJob, RunOptions
 
@@ -132,6 +133,7 @@ class Container:
     marketplace: Marketplace
     clock: Clock
     run_lock: RunLock
+    catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -240,7 +242,7 @@ def build(
         engine.dispose()
         raise
     api = settings.api
-    marketplace = BlocketClient(
+    marketplace = BlocketCatalog(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -256,4 +258,5 @@ def build(
         marketplace=marketplace,
         clock=SystemClock(),
         run_lock=SqlRunLock(engine),
+        catalog=marketplace,
     )

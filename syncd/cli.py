@@ -21,7 +21,18 @@ import click
 import structlog
 from rich.console import Console
 
-from syncd import bootstrap, config, logs, release, saved_plans, service, terminal, views
+from syncd import (
+    adopt,
+    bootstrap,
+    config,
+    inspect,
+    logs,
+    release,
+    saved_plans,
+    service,
+    terminal,
+    views,
+)
 from syncd.core import saved_plan
 from syncd.core.map import MappedRecord
 from syncd.core.models import RunOutcome
@@ -66,6 +77,7 @@ class ExitCode(IntEnum):
     GUARD = 8  # a safety guard (mass delete) refused the plan
     LOCKED = 9  # another run holds the lock for this dealer
     SCHEMA = 10  # the mirror's schema needs `syncd db upgrade` (or a newer syncd)
+    NOT_FOUND = 11  # `show`: neither the mirror nor the API knows the source_id
 
 
 def exit_code_for(exc: SyncdError) -> ExitCode:
@@ -570,6 +582,106 @@ def daemon_cmd(ctx: click.Context) -> None:
         return settings
 
     asyncio.run(Daemon(load).run())
+
+
+def _dealer_jobs(settings: config.Settings, dealer_code: str | None) -> list[service.FeedJob]:
+    """The configured feeds' jobs, or those of ``--dealer D``."""
+    if not settings.feeds:
+        raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
+    jobs = bootstrap.feed_jobs(settings)
+    chosen = [j for j in jobs if dealer_code is None or j.dealer_code == dealer_code]
+    if not chosen:
+        known = ", ".join(repr(j.dealer_code) for j in jobs)
+        raise click.UsageError(f"no feed of dealer {dealer_code!r} (dealers: {known})")
+    return chosen
+
+
+@main.command("adopt")
+@global_options
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--dry-run", is_flag=True, help="Write nothing; say what would be adopted.")
+@click.option("--json", "as_json", is_flag=True, help="Print the adoption as JSON.")
+@click.pass_context
+@handle_errors
+def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_json: bool) -> None:
+    """Build or repair the mirror from the ads the API holds (README: The mirror was lost)."""
+    settings = _settings(ctx)
+    jobs = _dealer_jobs(settings, dealer_code)
+    container = bootstrap.build(settings)
+
+    async def go() -> list[adopt.AdoptReport]:
+        deps = adopt.AdoptDeps(
+            container.mirror, container.catalog, container.clock, container.run_lock
+        )
+        try:
+            return await adopt.adopt_feeds(
+                deps,
+                jobs,
+                api_version=settings.api.version,
+                lock_wait=settings.sync.lock_wait,
+                dry_run=dry_run,
+            )
+        finally:
+            await container.aclose()
+
+    reports = asyncio.run(go())
+    if as_json:
+        _print_json([adopt.adopt_json(r) for r in reports])
+    else:
+        for r in reports:
+            click.echo("\n".join(adopt.adopt_lines(r)))
+
+
+@main.command("show")
+@global_options
+@click.argument("source_id")
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--json", "as_json", is_flag=True, help="Print the ad's story as JSON.")
+@click.pass_context
+@handle_errors
+def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_json: bool) -> None:
+    """One ad's mirror row, last payload (the only place its contact data shows), remote ad and
+    whole action-log timeline; exits 11 when neither the mirror nor the API knows it."""
+    settings = _settings(ctx)
+    dealers = [dealer_code] if dealer_code is not None else [f.dealer_code for f in settings.feeds]
+    container = bootstrap.build(settings)
+
+    async def go() -> inspect.AdStory:
+        try:
+            return await inspect.story(
+                container.mirror, container.catalog, dealers or [""], source_id
+            )
+        finally:
+            await container.aclose()
+
+    found = asyncio.run(go())
+    if not found.known:
+        click.echo(
+            f"syncd: no ad {terminal.printable(source_id)!s} in the mirror or the API", err=True
+        )
+        sys.exit(ExitCode.NOT_FOUND)
+    if as_json:
+        _print_json(inspect.story_json(found))
+    else:
+        click.echo("\n".join(inspect.story_lines(found)))
+
+
+@main.command("history")
+@global_options
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
+@click.pass_context
+@handle_errors
+def history_cmd(ctx: click.Context, dealer_code: str | None, limit: int, as_json: bool) -> None:
+    """The latest runs with their statistics, duration and outcome."""
+    settings = _settings(ctx)
+    with bootstrap.open_mirror(settings) as mirror:
+        runs = inspect.history_json(mirror, dealer_code, limit)
+    if as_json:
+        _print_json(runs)
+    else:
+        click.echo("\n".join(inspect.history_lines(runs)))
 
 
 main.add_command(sandbox)

@@ -35,7 +35,7 @@ from syncd.core.reconcile import decide
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, Executor, item_failure, stops_the_run
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror
+from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
 
 log = structlog.get_logger("syncd.service")
 
@@ -267,9 +267,15 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
 
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
+    with tallying() as tally:  # the run's HTTP requests and retries, in its counts
+        return await _sync(deps, job, options, tally)
+
+
+async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
     feed = load_feed(job, options.api_version)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
+    tally.counts = report.counts
     structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
     try:
         log.info(

@@ -110,7 +110,13 @@ def adoption_patch(remote: Payload, new: Payload) -> dict[str, Any]:
     registered vehicle's title, ``visible``), and no record says which fields an
     earlier, lost mirror had sent.
     """
-    return diff(_restricted(remote, new), new)
+    return diff(remote_view(remote, new), new)
+
+
+def remote_view(remote: Payload, new: Payload) -> dict[str, Any]:
+    """What the API holds of the fields ``new`` has: ``diff`` of it and ``new`` is the
+    ``adoption_patch`` (``syncd adopt`` records it as the last payload sent)."""
+    return _restricted(remote, new)
 
 
 def _restricted(remote: Payload, new: Payload) -> dict[str, Any]:

@@ -55,6 +55,7 @@ from syncd.marketplaces.responses import (
     parse_page,
 )
 from syncd.marketplaces.throttle import Throttle
+from syncd.ports import count_request
 
 log = structlog.get_logger("syncd.blocket")
 
@@ -280,6 +281,7 @@ class BlocketClient:
                         if found is not None:
                             log.info("ad_found_by_read_back", method=method, source_id=source_id)
                             return found
+                    count_request(retry=attempt.num > 1)
                     try:
                         return await self._once(
                             method,

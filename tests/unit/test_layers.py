@@ -26,6 +26,8 @@ TOP_LEVEL = {
     "execute.py": ("Use case:",),
     "saved_plans.py": ("Use case:",),
     "release.py": ("Use case:",),
+    "adopt.py": ("Use case:",),
+    "inspect.py": ("Use case:",),
     "views.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
