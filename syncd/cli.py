@@ -358,29 +358,29 @@ def apply_cmd(ctx: click.Context, plan_file: Path, as_json: bool) -> None:
 @global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the status as JSON.")
 @click.option("--dealer", "dealer_code", help="Only this dealer_code.")
-@click.option("--limit", default=10, show_default=True, help="How many runs and failing ads.")
+@click.option(
+    "--limit",
+    default=10,
+    show_default=True,
+    help="How many runs and failing ads (and invalid items in the table).",
+)
 @click.pass_context
 @handle_errors
 def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: int) -> None:
-    """Ads per state, the last runs, and the failing ads with their last message."""
+    """Ads per state, the last runs, the failing ads with their last message, and the
+    invalid items of each dealer's latest finished run."""
     settings = _settings(ctx)
     with bootstrap.open_mirror(settings) as mirror:
         counts = mirror.counts_by_state(dealer_code)
         runs = mirror.runs(dealer_code, limit)
         failing = mirror.failing(dealer_code, limit)
         withheld = _withheld(settings, mirror, dealer_code)
+        latest = mirror.latest_finished_runs(dealer_code)
     if as_json:
-        _print_json(
-            {
-                "ads": counts,
-                "runs": [views.run_json(r) for r in runs],
-                "failing": [views.failing_json(a) for a in failing],
-                "withheld": withheld,
-            }
-        )
+        _print_json({**views.status_json(counts, runs, failing, latest), "withheld": withheld})
         return
     console = Console()
-    for table in views.status_tables(counts, runs, failing):
+    for table in views.status_tables(counts, runs, failing, latest, limit):
         console.print(table)
     if any(w["source_ids"] or w["error"] for w in withheld):
         console.print(views.withheld_table(withheld))

@@ -18,6 +18,7 @@ from syncd.core.models import (
     Accepted,
     Action,
     FeedMeta,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Outcome,
@@ -119,12 +120,19 @@ class Mirror(Protocol):
         counts: dict[str, int],
         message: str | None,
         now: datetime,
+        *,
+        invalid: Sequence[ItemProblem] = (),
     ) -> None:
-        """Close a run row with its outcome, counts and message."""
+        """Close a run row with its outcome, counts, message and the problems of its
+        invalid items (bounded as ``syncd.core.status.recorded_invalid`` says)."""
         ...
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs, newest first."""
+        ...
+
+    def latest_finished_runs(self, dealer_code: str | None) -> list[RunSummary]:
+        """The latest finished run of each dealer (or of the one given), by dealer_code."""
         ...
 
     def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:

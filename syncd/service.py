@@ -20,6 +20,7 @@ from syncd.core import plan as planner
 from syncd.core.guards import GuardLimits
 from syncd.core.models import (
     Invalid,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Op,
@@ -32,6 +33,7 @@ from syncd.core.models import (
     ValidatedFeed,
 )
 from syncd.core.reconcile import decide
+from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, Executor, item_failure, stops_the_run
@@ -86,6 +88,7 @@ class RunReport:
     problems: list[tuple[str | None, str]] = field(default_factory=list)
     guard: str | None = None  # why deletes were held back, if they were
     warnings: list[str] = field(default_factory=list)
+    invalid: tuple[ItemProblem, ...] = ()  # the plan's invalid items, for the runs table
 
     @property
     def message(self) -> str | None:
@@ -228,6 +231,7 @@ def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
 
 def _report_plan(plan: Plan, report: RunReport) -> None:
     report.counts.update(plan.counts())
+    report.invalid = invalid_problems(plan.entries)
     for entry in plan.entries:
         if isinstance(entry, Invalid):
             for issue in entry.issues:
@@ -262,7 +266,14 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
             exc_info=not known,
         )
     with contextlib.suppress(SyncdError):  # the mirror itself may be what failed
-        deps.mirror.finish_run(run_id, RunOutcome.FAILED, report.counts, message, deps.clock.now())
+        deps.mirror.finish_run(
+            run_id,
+            RunOutcome.FAILED,
+            report.counts,
+            message,
+            deps.clock.now(),
+            invalid=report.invalid,
+        )
 
 
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
@@ -328,7 +339,14 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
         report.outcome = RunOutcome.GUARDED
     else:
         report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
-    deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
+    deps.mirror.finish_run(
+        run_id,
+        report.outcome,
+        report.counts,
+        report.message,
+        deps.clock.now(),
+        invalid=report.invalid,
+    )
     log.info(
         "run_finished",
         outcome=report.outcome,

@@ -21,6 +21,7 @@ from syncd.core.models import (
     Create,
     Delete,
     Invalid,
+    ItemProblem,
     MirrorAd,
     Plan,
     PlanEntry,
@@ -152,6 +153,44 @@ def run_json(summary: RunSummary) -> dict[str, Any]:
         "outcome": summary.outcome,
         "counts": dict(summary.counts),
         "message": summary.message,
+        "invalid": [problem_json(p) for p in summary.invalid],
+        "invalid_omitted": summary.invalid_omitted,
+    }
+
+
+def problem_json(problem: ItemProblem) -> dict[str, Any]:
+    """One recorded problem of an invalid item as JSON."""
+    return {
+        "record": problem.record,
+        "source_id": problem.source_id,
+        "field": problem.field,
+        "reason": problem.reason,
+    }
+
+
+def status_json(
+    counts: Mapping[str, int],
+    runs: Sequence[RunSummary],
+    failing: Sequence[MirrorAd],
+    latest: Sequence[RunSummary],
+) -> dict[str, Any]:
+    """``status --json``: ads per state, the last runs, the failing ads, and the invalid
+    items of each dealer's latest finished run (``latest``), each with dealer_code and
+    run_id; ``invalid_omitted`` names the runs that recorded only part of theirs."""
+    return {
+        "ads": dict(counts),
+        "runs": [run_json(r) for r in runs],
+        "failing": [failing_json(a) for a in failing],
+        "invalid": [
+            {"dealer_code": r.dealer_code, "run_id": r.run_id, **problem_json(p)}
+            for r in latest
+            for p in r.invalid
+        ],
+        "invalid_omitted": [
+            {"dealer_code": r.dealer_code, "run_id": r.run_id, "omitted": r.invalid_omitted}
+            for r in latest
+            if r.invalid_omitted
+        ],
     }
 
 
@@ -168,9 +207,14 @@ def failing_json(ad: MirrorAd) -> dict[str, Any]:
 
 
 def status_tables(
-    counts: Mapping[str, int], runs: Sequence[RunSummary], failing: Sequence[MirrorAd]
+    counts: Mapping[str, int],
+    runs: Sequence[RunSummary],
+    failing: Sequence[MirrorAd],
+    latest: Sequence[RunSummary] = (),
+    limit: int | None = None,
 ) -> list[Table]:
-    """Counts per state, the last runs, and the failing ads with their last message."""
+    """Counts per state, the last runs, the failing ads with their last message, and the
+    invalid items of each dealer's latest finished run (at most ``limit`` of them)."""
     states = Table(title="Ads by state")
     states.add_column("state")
     states.add_column("ads", justify="right")
@@ -196,7 +240,34 @@ def status_tables(
         bad.add_row(
             _cell(ad.source_id), str(ad.last_op or ""), str(ad.stage or ""), _cell(ad.message, 500)
         )
-    return [states, last, bad]
+    return [states, last, bad, invalid_table(latest, limit)]
+
+
+def invalid_table(latest: Sequence[RunSummary], limit: int | None = None) -> Table:
+    """The invalid items of each dealer's latest finished run; the caption says how many
+    more there are and where to see them."""
+    table = Table(title="Invalid items (last run)")
+    for col in ("dealer", "run", "record", "source_id", "field", "reason"):
+        table.add_column(col)
+    rows = [(r, p) for r in latest for p in r.invalid]
+    shown = rows if limit is None else rows[:limit]
+    for r, p in shown:
+        table.add_row(
+            _cell(r.dealer_code or "-"),
+            str(r.run_id),
+            _cell(p.record or "-"),
+            _cell(p.source_id or "?"),
+            _cell(p.field),
+            _cell(p.reason, 500),
+        )
+    notes = []
+    if len(shown) < len(rows):
+        notes.append(f"{len(rows) - len(shown)} more in `syncd status --json`")
+    if omitted := sum(r.invalid_omitted for r in latest):
+        notes.append(f"{omitted} more not recorded (`syncd validate` lists every one)")
+    if notes:
+        table.caption = "; ".join(notes)
+    return table
 
 
 def report_lines(r: RunReport) -> list[str]:

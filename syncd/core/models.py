@@ -403,8 +403,27 @@ class RunOutcome(StrEnum):
 
 
 @dataclass(frozen=True, slots=True)
+class ItemProblem:
+    """One problem of one invalid feed item, as a run records it for ``syncd status``.
+
+    ``record``: where the item sits (``str(Origin)``), None for an ad known only to
+    the mirror; ``source_id`` None when the item has none.
+    """
+
+    source_id: str | None
+    record: str | None
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
 class RunSummary:
-    """One row of the runs table."""
+    """One row of the runs table.
+
+    ``invalid``: the problems of the run's invalid items, as recorded (bounded:
+    ``syncd.core.status.recorded_invalid``); ``invalid_omitted``: how many more
+    there were.
+    """
 
     run_id: int
     dealer_code: str
@@ -414,3 +433,5 @@ class RunSummary:
     outcome: RunOutcome | None  # None while running
     counts: Mapping[str, int]
     message: str | None = None
+    invalid: tuple[ItemProblem, ...] = ()
+    invalid_omitted: int = 0

@@ -129,5 +129,7 @@ runs = Table(
     Column("outcome", String(16)),  # a RunOutcome; NULL while running
     Column("counts", Text),  # JSON object {kind: count}
     Column("message", Text),
+    # JSON {"items": [{source_id, record, field, reason}], "omitted": n}; NULL: none.
+    Column("invalid", Text),
     Index(None, "dealer_code", "started_at"),
 )

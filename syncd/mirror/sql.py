@@ -6,7 +6,7 @@ and no SQLAlchemy exception leaves it (they become MirrorUnavailable).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -20,6 +20,7 @@ from syncd.core.models import (
     Action,
     Delete,
     FeedMeta,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Outcome,
@@ -30,7 +31,7 @@ from syncd.core.models import (
     RunSummary,
     Stage,
 )
-from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status
+from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.rows import (
     AD_COLUMNS,
@@ -39,6 +40,7 @@ from syncd.mirror.rows import (
     ad_from_row,
     encode_json,
     gc_paused,
+    invalid_json,
     known_ids,
     log_from_row,
     log_values,
@@ -245,13 +247,20 @@ class SqlMirror:
         counts: dict[str, int],
         message: str | None,
         now: datetime,
+        *,
+        invalid: Sequence[ItemProblem] = (),
     ) -> None:
-        """Close a run row with its outcome, counts and message (LookupError if unknown)."""
+        """Close a run row with its outcome, counts, message and invalid items (bounded by
+        ``recorded_invalid``); LookupError if unknown."""
         statement = (
             update(runs)
             .where(runs.c.id == run_id)
             .values(
-                finished_at=now, outcome=str(outcome), counts=encode_json(counts), message=message
+                finished_at=now,
+                outcome=str(outcome),
+                counts=encode_json(counts),
+                message=message,
+                invalid=invalid_json(*recorded_invalid(invalid)),
             )
         )
         with db_errors("finishing a run", self._engine), self._writer.begin() as conn:
@@ -266,6 +275,25 @@ class SqlMirror:
             query = query.where(runs.c.dealer_code == dealer_code)
         with db_errors("listing runs", self._engine), self._engine.connect() as conn:
             return [run_from_row(row) for row in conn.execute(query.limit(limit))]
+
+    def latest_finished_runs(self, dealer_code: str | None) -> list[RunSummary]:
+        """The latest finished run of each dealer (or of the one given), by dealer_code."""
+        newest = (
+            func.row_number()
+            .over(
+                partition_by=runs.c.dealer_code,
+                order_by=(runs.c.started_at.desc(), runs.c.id.desc()),
+            )
+            .label("newest")
+        )
+        ranked = select(*RUN_COLUMNS, newest).where(runs.c.finished_at.is_not(None))
+        if dealer_code is not None:
+            ranked = ranked.where(runs.c.dealer_code == dealer_code)
+        latest = ranked.subquery()
+        query = select(*(latest.c[c.name] for c in RUN_COLUMNS)).where(latest.c.newest == 1)
+        with db_errors("listing runs", self._engine), self._engine.connect() as conn:
+            found = [run_from_row(row) for row in conn.execute(query)]
+        return sorted(found, key=lambda r: r.dealer_code)
 
     # --- status and housekeeping ---------------------------------------------------
 
