@@ -34,6 +34,7 @@ from syncd.feeds.csv import CsvFormat
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
+from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
@@ -105,6 +106,7 @@ def feed_reader(f: FeedSettings) -> FeedReader:
         "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
         "json": JsonFormat(f.records),
         "jsonl": JsonLinesFormat(),
+        "xlsx": XlsxFormat(f.sheet or None),
     }
     return MappedFeedReader(formats[f.format], parse_mapping(data), max_bytes=f.max_bytes)
 

@@ -76,7 +76,7 @@ class FeedSettings(BaseModel):
 
     model_config = _Strict
     path: Path
-    format: Literal["json", "jsonl", "csv", "xml"] = "json"
+    format: Literal["json", "jsonl", "csv", "xml", "xlsx"] = "json"
     dealer_code: str = ""
     max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
     # A dealer's own export, mapped (docs/mapping.md); without a mapping json/jsonl are native.
@@ -85,6 +85,7 @@ class FeedSettings(BaseModel):
     encoding: str | None = None
     delimiter: str | None = None
     namespaces: dict[str, str] = Field(default_factory=dict)
+    sheet: str = ""  # xlsx: the sheet to read; empty: the first visible one
     mapping: dict[str, Any] | None = None
     mapping_file: Path | None = None
 
@@ -97,7 +98,11 @@ class FeedSettings(BaseModel):
     def _check_mapped(self) -> FeedSettings:
         if self.mapping is not None and self.mapping_file is not None:
             raise ValueError("give mapping or mapping_file, not both")
-        if self.format in ("csv", "xml") and self.mapping is None and self.mapping_file is None:
+        if (
+            self.format in ("csv", "xml", "xlsx")
+            and self.mapping is None
+            and self.mapping_file is None
+        ):
             raise ValueError(f"mapping: a {self.format} feed needs [feeds.mapping] or mapping_file")
         if self.format == "xml" and not self.records:
             raise ValueError(
