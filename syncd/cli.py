@@ -252,10 +252,10 @@ def _chosen_feeds(
     """The configured feeds (with their jobs), or the one ``--feed NAME`` names."""
     if not settings.feeds:
         raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
-    pairs = list(zip(settings.feeds, bootstrap.feed_jobs(settings), strict=True))
+    pairs = bootstrap.feed_pairs(settings)
     if name is None:
         return pairs
-    chosen = [(f, j) for f, j in pairs if name in (f.label, f.dealer_code, str(f.path))]
+    chosen = [(f, j) for f, j in pairs if name in (f.label, j.dealer_code, str(f.path))]
     if not chosen:
         known = ", ".join(f.label for f in settings.feeds)
         raise click.UsageError(f"no feed named {name!r} (feeds: {known})")
@@ -282,7 +282,8 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
             errors.append(exc)
             reports.append({"feed": feed.label, "path": str(feed.path), "error": str(exc)})
             continue
-        reports.append(views.validation_json(feed.label, raw, validated))
+        label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
+        reports.append(views.validation_json(label, raw, validated))
     if as_json:
         _print_json(reports)
     else:
