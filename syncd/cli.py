@@ -23,6 +23,8 @@ from rich.console import Console
 
 from syncd import bootstrap, config, logs, service, views
 from syncd.core.map import MappedRecord
+from syncd.core.map.guess import guess
+from syncd.core.map.starter import starter_toml
 from syncd.daemon.process import Daemon
 from syncd.errors import (
     ApiAuthError,
@@ -37,6 +39,7 @@ from syncd.errors import (
     TemporaryError,
 )
 from syncd.feeds.mapped import MappedFeedReader
+from syncd.feeds.sample import read_sample
 from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
 
@@ -299,7 +302,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
         sys.exit(ExitCode.PARTIAL)
 
 
-@main.command("map")
+@main.group("map", invoke_without_command=True)
 @click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
 @click.option("--show", default=5, show_default=True, help="How many records to show.")
 @click.option("--source-id", "source_id", help="Only the record of this source_id.")
@@ -309,7 +312,12 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
 def map_cmd(
     ctx: click.Context, feed_name: str | None, show: int, source_id: str | None, as_json: bool
 ) -> None:
-    """Show records as read beside the payloads they map to, to check a mapping by eye."""
+    """Show records as read beside the payloads they map to, to check a mapping by eye.
+
+    `syncd map init FILE` writes a starting mapping for a sample export instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = _settings(ctx)
     shown: list[MappedRecord] = []
     for _, job in _chosen_feeds(settings, feed_name):
@@ -322,6 +330,26 @@ def map_cmd(
         _print_json(views.map_json(shown))
     else:
         Console().print(views.map_table(shown))
+
+
+@map_cmd.command("init")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xml", "json", "jsonl", "xlsx"]),
+    help="The file's format (default: told by its name).",
+)
+@handle_errors
+def map_init(file: Path, fmt: str | None) -> None:
+    """Print a starting mapping (TOML) for a sample export: its sources with example
+    values, the rules guessed from their names, value maps for fuel and gearbox."""
+    found = read_sample(file, fmt)
+    suggestion = guess(found.columns)
+    text = starter_toml(
+        str(file), found.options, found.notes, found.columns, suggestion, records=found.records
+    )
+    click.echo(text, nl=False)
 
 
 def _mapped(job: service.FeedJob) -> list[MappedRecord]:
