@@ -34,6 +34,7 @@ from syncd.feeds.csv import CsvFormat
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
+from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
@@ -96,8 +97,9 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
     )
 
 
-def feed_reader(f: FeedSettings) -> FeedReader:
-    """The reader of a feed's format: native JSON, or the dealer's own shape mapped."""
+def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
+    """The reader of a feed's format: native JSON, or the dealer's own shape mapped
+    (of a dealer-group file, only ``dealer``'s records)."""
     data = f.mapping_data()
     if data is None:
         return NativeFeedReader(f.format, max_bytes=f.max_bytes)
@@ -106,16 +108,30 @@ def feed_reader(f: FeedSettings) -> FeedReader:
         "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
         "json": JsonFormat(f.records),
         "jsonl": JsonLinesFormat(),
+        "xlsx": XlsxFormat(f.sheet or None),
     }
-    return MappedFeedReader(formats[f.format], parse_mapping(data), max_bytes=f.max_bytes)
+    return MappedFeedReader(
+        formats[f.format],
+        parse_mapping(data),
+        max_bytes=f.max_bytes,
+        dealer=dealer,
+        group=f.dealer_codes,
+    )
+
+
+def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
+    """Each sync job beside the feed it reads: one per feed, and one per dealer of a
+    dealer-group file (its runs read the same file, each seeing its own records)."""
+    return [
+        (f, FeedJob(path=str(f.path), dealer_code=code, reader=feed_reader(f, code)))
+        for f in settings.feeds
+        for code in f.dealers
+    ]
 
 
 def feed_jobs(settings: Settings) -> list[FeedJob]:
-    """One sync job per configured feed, each with the reader of its format."""
-    return [
-        FeedJob(path=str(f.path), dealer_code=f.dealer_code, reader=feed_reader(f))
-        for f in settings.feeds
-    ]
+    """One sync job per configured feed (per dealer of a dealer-group feed)."""
+    return [job for _, job in feed_pairs(settings)]
 
 
 @dataclass
@@ -236,7 +252,7 @@ def build(
                 event_hooks=event_hooks,
             )
         else:
-            codes = sorted({f.dealer_code for f in settings.feeds if f.dealer_code})
+            codes = sorted({c for f in settings.feeds for c in f.dealers if c})
             http = build_http(settings.api, token, codes, event_hooks)
     except Exception:
         engine.dispose()

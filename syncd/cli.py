@@ -35,6 +35,8 @@ from syncd import (
 )
 from syncd.core import saved_plan
 from syncd.core.map import MappedRecord
+from syncd.core.map.guess import guess
+from syncd.core.map.starter import starter_toml
 from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
 from syncd.errors import (
@@ -51,6 +53,7 @@ from syncd.errors import (
     TemporaryError,
 )
 from syncd.feeds.mapped import MappedFeedReader
+from syncd.feeds.sample import read_sample
 from syncd.ports import Mirror
 from syncd.sandbox.cli import sandbox
 from syncd.service import RunReport
@@ -470,10 +473,10 @@ def _chosen_feeds(
     """The configured feeds (with their jobs), or the one ``--feed NAME`` names."""
     if not settings.feeds:
         raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
-    pairs = list(zip(settings.feeds, bootstrap.feed_jobs(settings), strict=True))
+    pairs = bootstrap.feed_pairs(settings)
     if name is None:
         return pairs
-    chosen = [(f, j) for f, j in pairs if name in (f.label, f.dealer_code, str(f.path))]
+    chosen = [(f, j) for f, j in pairs if name in (f.label, j.dealer_code, str(f.path))]
     if not chosen:
         known = ", ".join(f.label for f in settings.feeds)
         raise click.UsageError(f"no feed named {name!r} (feeds: {known})")
@@ -501,7 +504,8 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
             errors.append(exc)
             reports.append({"feed": feed.label, "path": str(feed.path), "error": str(exc)})
             continue
-        reports.append(views.validation_json(feed.label, raw, validated))
+        label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
+        reports.append(views.validation_json(label, raw, validated))
     if as_json:
         _print_json(reports)
     else:
@@ -517,7 +521,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
         sys.exit(ExitCode.PARTIAL)
 
 
-@main.command("map")
+@main.group("map", invoke_without_command=True)
 @global_options
 @click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
 @click.option("--show", default=5, show_default=True, help="How many records to show.")
@@ -528,7 +532,12 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
 def map_cmd(
     ctx: click.Context, feed_name: str | None, show: int, source_id: str | None, as_json: bool
 ) -> None:
-    """Show records as read beside the payloads they map to, to check a mapping by eye."""
+    """Show records as read beside the payloads they map to, to check a mapping by eye.
+
+    `syncd map init FILE` writes a starting mapping for a sample export instead.
+    """
+    if ctx.invoked_subcommand is not None:
+        return
     settings = _settings(ctx)
     shown: list[MappedRecord] = []
     for _, job in _chosen_feeds(settings, feed_name):
@@ -541,6 +550,26 @@ def map_cmd(
         _print_json(views.map_json(shown))
     else:
         Console().print(views.map_table(shown))
+
+
+@map_cmd.command("init")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "xml", "json", "jsonl", "xlsx"]),
+    help="The file's format (default: told by its name).",
+)
+@handle_errors
+def map_init(file: Path, fmt: str | None) -> None:
+    """Print a starting mapping (TOML) for a sample export: its sources with example
+    values, the rules guessed from their names, value maps for fuel and gearbox."""
+    found = read_sample(file, fmt)
+    suggestion = guess(found.columns)
+    text = starter_toml(
+        str(file), found.options, found.notes, found.columns, suggestion, records=found.records
+    )
+    click.echo(text, nl=False)
 
 
 def _mapped(job: service.FeedJob) -> list[MappedRecord]:

@@ -76,8 +76,10 @@ class FeedSettings(BaseModel):
 
     model_config = _Strict
     path: Path
-    format: Literal["json", "jsonl", "csv", "xml"] = "json"
+    format: Literal["json", "jsonl", "csv", "xml", "xlsx"] = "json"
     dealer_code: str = ""
+    # A dealer-group file: the dealers it serves, each record's by the mapping's dealer_code.
+    dealer_codes: tuple[str, ...] = ()
     max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
     # A dealer's own export, mapped (docs/mapping.md); without a mapping json/jsonl are native.
     name: str = ""
@@ -85,6 +87,7 @@ class FeedSettings(BaseModel):
     encoding: str | None = None
     delimiter: str | None = None
     namespaces: dict[str, str] = Field(default_factory=dict)
+    sheet: str = ""  # xlsx: the sheet to read; empty: the first visible one
     mapping: dict[str, Any] | None = None
     mapping_file: Path | None = None
 
@@ -93,11 +96,21 @@ class FeedSettings(BaseModel):
         """How commands name the feed: ``name``, else the file's name."""
         return self.name or self.path.name
 
+    @property
+    def dealers(self) -> tuple[str, ...]:
+        """The dealers this feed serves: ``dealer_codes``, else ``dealer_code`` alone."""
+        return self.dealer_codes or (self.dealer_code,)
+
     @model_validator(mode="after")
     def _check_mapped(self) -> FeedSettings:
         if self.mapping is not None and self.mapping_file is not None:
             raise ValueError("give mapping or mapping_file, not both")
-        if self.format in ("csv", "xml") and self.mapping is None and self.mapping_file is None:
+        self._check_group()
+        if (
+            self.format in ("csv", "xml", "xlsx")
+            and self.mapping is None
+            and self.mapping_file is None
+        ):
             raise ValueError(f"mapping: a {self.format} feed needs [feeds.mapping] or mapping_file")
         if self.format == "xml" and not self.records:
             raise ValueError(
@@ -114,6 +127,22 @@ class FeedSettings(BaseModel):
             check_mapping(self.mapping, "mapping")
         return self
 
+    def _check_group(self) -> None:
+        if not self.dealer_codes:
+            return
+        if self.dealer_code:
+            raise ValueError("dealer_codes: give dealer_code or dealer_codes, not both")
+        if len(set(self.dealer_codes)) != len(self.dealer_codes) or "" in self.dealer_codes:
+            raise ValueError("dealer_codes: each dealer once, none empty")
+        if self.mapping is None and self.mapping_file is None:
+            raise ValueError("dealer_codes: a dealer-group feed needs a mapping")
+        fields = (self.mapping or {}).get("fields", {})
+        if self.mapping is not None and "dealer_code" not in fields:
+            raise ValueError(
+                "dealer_codes: the mapping must map each record's dealer "
+                "(mapping.fields.dealer_code)"
+            )
+
     def mapping_data(self) -> dict[str, Any] | None:
         """The mapping table, from the config or from ``mapping_file``."""
         if self.mapping_file is None:
@@ -126,6 +155,11 @@ class FeedSettings(BaseModel):
             check_mapping(data, "mapping_file")
         except ValueError as exc:
             raise ConfigError(f"{self.mapping_file}: {exc}") from None
+        if self.dealer_codes and "dealer_code" not in data.get("fields", {}):
+            raise ConfigError(
+                f"{self.mapping_file}: fields.dealer_code: a dealer-group feed "
+                f"(dealer_codes) must map each record's dealer"
+            )
         return data
 
 
@@ -208,7 +242,7 @@ class Settings(BaseModel):
     def _one_feed_per_dealer(self) -> Settings:
         # Each feed is the dealer's *whole* inventory: two feeds of one dealer_code would
         # each delete the other's ads on every run.
-        codes = [f.dealer_code for f in self.feeds]
+        codes = [code for f in self.feeds for code in f.dealers]
         twice = sorted({c for c in codes if codes.count(c) > 1})
         if twice:
             shown = ", ".join(repr(c) for c in twice)

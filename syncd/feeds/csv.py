@@ -48,7 +48,7 @@ def sniff(text: str) -> str:
     return max(DELIMITERS, key=header.count) if any(d in header for d in DELIMITERS) else ","
 
 
-def _names(header: list[str]) -> list[str]:
+def header_names(header: list[str]) -> list[str]:
     """Header names, a name used twice made ``Name#1``, ``Name#2`` (see the module doc)."""
     names = [h.strip() for h in header]
     seen: dict[str, int] = {}
@@ -98,7 +98,7 @@ class CsvFormat:
             header = next(reader, None)
             if header is None:
                 raise FeedError(f"{path}: no header line")
-            names = _names(header)
+            names = header_names(header)
             bare = [h.strip() for h in header]
             start = reader.line_num + 1
             for row in reader:

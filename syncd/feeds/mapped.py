@@ -17,7 +17,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeAlias
 
-from syncd.core.map import MappedRecord, Mapping, map_records, missing_sources, raw_records
+from syncd.core.map import (
+    MappedRecord,
+    Mapping,
+    for_dealer,
+    map_records,
+    missing_sources,
+    raw_records,
+)
 from syncd.core.map.model import Record
 from syncd.core.models import FeedMeta, Issue, Origin, RawFeed
 from syncd.errors import FeedError
@@ -43,10 +50,22 @@ def load(path: Path, *, max_bytes: int) -> tuple[bytes, FeedMeta]:
 class MappedFeedReader:
     """Reads a feed of the dealer's own shape through its mapping (implements ``FeedReader``)."""
 
-    def __init__(self, fmt: Format, mapping: Mapping, *, max_bytes: int) -> None:
+    def __init__(
+        self,
+        fmt: Format,
+        mapping: Mapping,
+        *,
+        max_bytes: int,
+        dealer: str = "",
+        group: tuple[str, ...] = (),
+    ) -> None:
+        """``group``: the dealers a dealer-group file serves; then only ``dealer``'s
+        records are read (``syncd.core.map.for_dealer``)."""
         self._format = fmt
         self._mapping = mapping
         self._max_bytes = max_bytes
+        self._dealer = dealer
+        self._group = group
 
     def read_mapped(self, path: str) -> tuple[FeedMeta, list[MappedRecord]]:
         """Every record as read beside its payload (None for those the filter skips)."""
@@ -57,7 +76,8 @@ class MappedFeedReader:
         problems = missing_sources(self._mapping, keys)
         if problems:
             raise FeedError(f"{p}: the mapping does not fit the file: " + "; ".join(problems))
-        return meta, map_records(self._mapping, records)
+        mapped = map_records(self._mapping, records)
+        return meta, for_dealer(mapped, self._dealer, self._group) if self._group else mapped
 
     def read(self, path: str) -> RawFeed:
         """Read, parse and map the whole file; raises FeedError if it cannot be used."""

@@ -10,7 +10,7 @@ the config, ``apply.py`` maps one record, ``feed.py`` a whole file, and
 from __future__ import annotations
 
 from syncd.core.map.apply import apply, skipped
-from syncd.core.map.feed import map_records, missing_sources, raw_records
+from syncd.core.map.feed import for_dealer, map_records, missing_sources, raw_records
 from syncd.core.map.model import MappedRecord, Mapping, Record, SpecError, TransformError
 from syncd.core.map.spec import parse_mapping
 
@@ -21,6 +21,7 @@ __all__ = [
     "SpecError",
     "TransformError",
     "apply",
+    "for_dealer",
     "map_records",
     "missing_sources",
     "parse_mapping",

@@ -1,4 +1,4 @@
-"""Any item written as CSV, XML and JSON reads back through the matching mapping alike."""
+"""Any item written as CSV, XML, XLSX and JSON reads back through the matching mapping alike."""
 
 from __future__ import annotations
 
@@ -17,7 +17,9 @@ from syncd.core.map import parse_mapping
 from syncd.feeds.csv import CsvFormat
 from syncd.feeds.json import JsonFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
+from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
+from tests.xlsx_writer import xlsx_bytes
 
 TEXT = st.text(alphabet="abcåäöXYZ019 ;,\"'<>&/-", min_size=1, max_size=30).filter(str.strip)
 ITEM = st.fixed_dictionaries(
@@ -79,8 +81,14 @@ def as_json(item: dict[str, Any]) -> bytes:
     )
 
 
+def as_xlsx(item: dict[str, Any]) -> bytes:
+    row = [item["id"], item["title"], item["price"], "|".join(item["images"])]
+    return xlsx_bytes({"Lager": [["id", "Titel", "Pris", "Bilder"], row]})
+
+
 FORMATS: list[tuple[Format, Any, Any]] = [
     (CsvFormat(), as_csv, mapping("id", "Titel", "Pris", "Bilder", split=True)),
+    (XlsxFormat(), as_xlsx, mapping("id", "Titel", "Pris", "Bilder", split=True)),
     (XmlFormat("car"), as_xml, mapping("@id", "title", "price/@amount", "images/img", split=False)),
     (JsonFormat("cars"), as_json, mapping("id", "t.name", "p", "img", split=False)),
 ]
@@ -99,8 +107,8 @@ def expected(item: dict[str, Any]) -> dict[str, Any]:
 
 @settings(max_examples=60, deadline=None)
 @given(ITEM)
-def test_csv_xml_and_json_give_the_same_payload(item: dict[str, Any]):
-    """The same item in three formats maps to one and the same payload."""
+def test_csv_xlsx_xml_and_json_give_the_same_payload(item: dict[str, Any]):
+    """The same item in four formats maps to one and the same payload."""
     with tempfile.TemporaryDirectory() as tmp:
         for i, (fmt, write, mapped) in enumerate(FORMATS):
             path = Path(tmp) / f"feed{i}"
