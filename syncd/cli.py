@@ -323,7 +323,7 @@ async def _apply_all(
     try:
         for s, job in jobs:  # every feed checked before any is sent
             feed = service.load_feed(job, settings.api.version)
-            saved_plans.check(s, feed, container.mirror, path)
+            saved_plans.check(s, feed, container.mirror, path, container.options())
         for s, job in jobs:
             with container.run_lock.hold(job.dealer_code, wait=settings.sync.lock_wait):
                 reports.append(

@@ -78,8 +78,11 @@ def job_for(saved: SavedPlan, jobs: Sequence[FeedJob], source: Path) -> FeedJob:
     )
 
 
-def check(saved: SavedPlan, feed: ValidatedFeed, mirror: Mirror, source: Path) -> None:
-    """Raise StalePlan saying what changed if the feed or an affected row is not as saved."""
+def check(
+    saved: SavedPlan, feed: ValidatedFeed, mirror: Mirror, source: Path, options: RunOptions
+) -> None:
+    """Raise StalePlan saying what changed if the feed or an affected row is not as saved,
+    or if the file's calls are not those the same feed and rows give (an edited file)."""
     if feed.meta.path != saved.feed_path or feed.meta.checksum != saved.feed_checksum:
         raise StalePlan(
             f"{source}: the feed {feed.meta.path} changed since the plan was made "
@@ -94,6 +97,22 @@ def check(saved: SavedPlan, feed: ValidatedFeed, mirror: Mirror, source: Path) -
             f"{source}: {len(changed)} mirror row(s) the plan touches changed since it was made "
             f"({shown}); nothing was sent: make a new plan"
         )
+    # The feed and the rows are as saved, so planning again must give the same calls:
+    # a file whose calls differ was edited (a delete slipped in for an ad the feed
+    # still has), and is refused rather than sent behind the guards' back.
+    _, fresh = make(feed, mirror, options)
+    if _calls(fresh) != _calls(saved):
+        raise StalePlan(
+            f"{source}: the plan's calls are not those its feed and mirror give (was the "
+            f"file edited?); nothing was sent: make a new plan"
+        )
+
+
+def _calls(plan: SavedPlan) -> list[str]:
+    return sorted(
+        orjson.dumps(saved_plan.action_doc(a), option=orjson.OPT_SORT_KEYS).decode()
+        for a in plan.actions
+    )
 
 
 async def apply(
@@ -105,7 +124,7 @@ async def apply(
     check and the sends.
     """
     feed = service.load_feed(job, options.api_version)
-    check(saved, feed, deps.mirror, source)
+    check(saved, feed, deps.mirror, source, options)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
     report.warnings.append(f"applied the saved plan {source}")

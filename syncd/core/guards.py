@@ -42,7 +42,7 @@ def mass_delete(
 
     Assumption: the share rule applies from ``min_deletes_checked`` deletes on, so
     that a dealer with three ads can sell one without tripping a 20 % guard; the
-    empty-feed and absolute-count rules always apply.
+    empty-feed, every-live-ad and absolute-count rules always apply.
     """
     deletes = sum(1 for e in plan.entries if isinstance(e, Delete))
     if deletes == 0:
@@ -54,6 +54,13 @@ def mass_delete(
         return (
             f"{unidentified} feed item(s) have no source_id, and any of them may be one of "
             f"the {deletes} ads the feed would delete"
+        )
+    if live and deletes >= live:
+        # A file of nothing but broken rows leaves no valid item to keep any ad: that
+        # is an empty feed too, whatever the share rule says for a dealer with 2 ads.
+        return (
+            f"the feed would delete every live ad ({deletes} of {live}); it has no valid "
+            f"item for any of them — is the exporter broken?"
         )
     if deletes > limits.max_delete_count:
         return (

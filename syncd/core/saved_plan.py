@@ -95,14 +95,15 @@ def to_document(plans: Sequence[SavedPlan], api_version: int, made_at: datetime)
                 "feed": {"path": p.feed_path, "checksum": p.feed_checksum},
                 "guard": p.guard,
                 "rows": dict(p.rows),
-                "actions": [_action_doc(a) for a in p.actions],
+                "actions": [action_doc(a) for a in p.actions],
             }
             for p in plans
         ],
     }
 
 
-def _action_doc(action: Action) -> dict[str, Any]:
+def action_doc(action: Action) -> dict[str, Any]:
+    """One call as the plan file writes it."""
     match action:
         case Create():
             return {

@@ -231,16 +231,21 @@ class BlocketClient:
             remote = None
             if response.content:
                 doc = self._json(response)
-                remote = parse_ad(doc) if isinstance(doc, dict) and "source_id" in doc else None
+                if not isinstance(doc, dict):
+                    # An ad is an object: a string or a list is not the API's answer, and
+                    # the call must not be recorded as accepted on its word.
+                    raise ApiGarbled(
+                        f"{method} {response.request.url.path}: HTTP {response.status_code} "
+                        f"answered JSON that is not an ad: {body_excerpt(response)}"
+                    )
+                remote = parse_ad(doc) if "source_id" in doc else None
             return Accepted(
                 status=response.status_code,
                 request_id=response.headers.get(REQUEST_ID_HEADER),
                 remote=remote,
             )
         if response.status_code in (400, 404, 409, 422):
-            return Rejected(
-                status=response.status_code, messages=tuple(flatten_errors(_safe_json(response)))
-            )
+            return Rejected(status=response.status_code, messages=api_messages(response))
         self._raise_unexpected(response, source_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -368,7 +373,7 @@ class BlocketClient:
     def _raise_unexpected(self, response: httpx.Response, source_id: str | None) -> None:
         if 200 <= response.status_code < 300:
             return
-        detail = "; ".join(flatten_errors(_safe_json(response))) or response.reason_phrase
+        detail = "; ".join(api_messages(response)) or response.reason_phrase
         where = f" for source_id {source_id}" if source_id else ""
         raise ApiContractError(
             f"{response.request.method} {response.request.url.path}{where}: "
@@ -430,6 +435,27 @@ def body_excerpt(response: httpx.Response, limit: int = EXCERPT_CHARS) -> str:
         window = window.replace(token, "[token]")
     text = window[:limit]
     return repr(text + ("…" if len(window) > limit else "")) if text else "(empty body)"
+
+
+MESSAGE_CHARS = 500
+"""Characters of one API error message kept (recorded on the ad, shown by status)."""
+MESSAGES_KEPT = 20
+"""API error messages kept from one answer."""
+
+
+def api_messages(response: httpx.Response) -> tuple[str, ...]:
+    """An error answer's messages (``field: reason``), each without the token and cut.
+
+    The API (or something in between) may echo the request, token included: it is cut
+    out before anything is recorded on an ad, printed or logged; and a message is kept
+    to a bounded length, so one answer cannot fill the mirror or the screen.
+    """
+    token = response.request.headers.get("X-Auth-Token", "")
+    kept = []
+    for message in flatten_errors(_safe_json(response))[:MESSAGES_KEPT]:
+        clean = message.replace(token, "[token]") if token else message
+        kept.append(clean if len(clean) <= MESSAGE_CHARS else clean[: MESSAGE_CHARS - 1] + "…")
+    return tuple(kept)
 
 
 def _safe_json(response: httpx.Response) -> Any:

@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from syncd.core.models import LogEntry, LogState, RemoteAd, RemoteState
-from syncd.errors import ApiContractError
+from syncd.errors import ApiContractError, ApiGarbled
 
 
 def parse_time(value: object) -> datetime | None:
@@ -56,7 +56,10 @@ def parse_log(entry: Any) -> LogEntry | None:
 
 def parse_ad(doc: Any) -> RemoteAd:
     """An ad object; log entries sorted by time (the API's order is not documented)."""
-    if not isinstance(doc, dict) or not isinstance(doc.get("source_id"), str):
+    if not isinstance(doc, dict):
+        # A string or a list where an ad belongs is not the API's answer: temporary.
+        raise ApiGarbled(f"the API answered {type(doc).__name__} JSON where an ad belongs")
+    if not isinstance(doc.get("source_id"), str):
         raise ApiContractError("the API returned an ad without a source_id")
     try:
         state = RemoteState(str(doc.get("state")))
@@ -121,7 +124,8 @@ def parse_page(doc: Any) -> tuple[list[RemoteAd], bool]:
         return [parse_ad(x) for x in doc], False
     if isinstance(doc, dict) and isinstance(doc.get("results"), list):
         return [parse_ad(x) for x in doc["results"]], bool(doc.get("next"))
-    raise ApiContractError("the API answered a list request with neither a list nor a page")
+    # Not the API's answer (a proxy's JSON, a misrouted base_url): temporary, exit 7.
+    raise ApiGarbled("the API answered a list request with neither a list nor a page")
 
 
 def flatten_errors(doc: Any, prefix: str = "") -> list[str]:

@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -78,3 +79,27 @@ def test_a_forbidden_import_breaks_its_contract_and_is_named(
     assert contract in report, result.stdout
     source = "syncd." + module.removesuffix(".py").replace("/", ".")
     assert f"{source} -> {imported}" in report, result.stdout
+
+
+def _contract(name: str) -> dict[str, list[str]]:
+    doc = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    return next(c for c in doc["tool"]["importlinter"]["contracts"] if c["name"].startswith(name))
+
+
+def _top_level() -> set[str]:
+    """Every module and package directly under syncd/ (what a contract must name)."""
+    found = {
+        p.stem for p in (ROOT / "syncd").glob("*.py") if p.stem not in ("__init__", "__main__")
+    }
+    found |= {p.parent.name for p in (ROOT / "syncd").glob("*/__init__.py")}
+    return {f"syncd.{name}" for name in found}
+
+
+def test_the_contracts_name_every_top_level_module() -> None:
+    """A new module cannot slip past a contract by not being listed in it."""
+    everything = _top_level()
+    assert everything - set(_contract("The core is pure")["forbidden_modules"]) == {"syncd.core"}
+    sandbox = set(_contract("The sandbox is an independent")["forbidden_modules"])
+    assert everything - sandbox == {"syncd.sandbox"}
+    sources = set(_contract("Only the composition root")["source_modules"])
+    assert everything - sources == {"syncd.bootstrap", "syncd.cli", "syncd.sandbox"}

@@ -86,6 +86,21 @@ def test_apply_refuses_a_plan_whose_rows_a_run_changed_in_between(cli: Cli) -> N
     assert cli.sandbox.mutations() == []
 
 
+def test_apply_refuses_an_edited_plan_file_and_sends_nothing(cli: Cli) -> None:
+    """An update turned into a delete in the file (feed and rows unchanged): exit 8."""
+    edited_feed(cli)
+    assert cli("plan", "--out", "plan.json").exit_code == 0
+    doc = json.loads(Path("plan.json").read_text(encoding="utf-8"))
+    actions = doc["plans"][0]["actions"]
+    update = next(a for a in actions if a["op"] == "update")
+    actions[actions.index(update)] = {"op": "delete", "source_id": update["source_id"]}
+    Path("plan.json").write_text(json.dumps(doc), encoding="utf-8")
+    result = cli("apply", "plan.json")
+    assert result.exit_code == 8
+    assert "was the file edited?" in said(result)
+    assert cli.sandbox.mutations() == []
+
+
 def test_apply_refuses_a_file_that_is_not_a_plan(cli: Cli) -> None:
     """A file that is not a saved plan is a usage error (2), naming the file."""
     Path("plan.json").write_text('{"format": "other"}', encoding="utf-8")

@@ -354,3 +354,35 @@ async def test_a_page_that_echoes_the_token_never_shows_it() -> None:
         assert "\u202e" not in message
         assert "\n" not in message
         _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("body", [b'"hello"', b"[1, 2, 3]"], ids=["string", "list"])
+async def test_a_write_answered_with_json_that_is_not_an_ad_is_not_accepted(body: bytes) -> None:
+    """A POST answered 200 with a JSON string or list raises ApiGarbled, never Accepted."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Content-Type": "application/json"}, content=body)
+
+    with pytest.raises(ApiGarbled, match="not an ad"):
+        await client(handler).create("", "s1", {"category_id": 2048, "title": "T"})
+    with pytest.raises(ApiGarbled):
+        await client(handler).get("", "s1")
+    with pytest.raises(ApiGarbled):
+        await client(handler).list_with_logs("", ["s1"])
+
+
+@pytest.mark.anyio
+async def test_an_error_message_echoing_the_token_is_recorded_without_it_and_cut() -> None:
+    """A 400 whose message quotes the token and 10 000 characters keeps neither."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        echoed = f"evil {request.headers['X-Auth-Token']} " + "Y" * 10_000
+        return httpx.Response(400, json={"title": [echoed]})
+
+    result = await client(handler).create("", "s1", {"category_id": 2048, "title": "T"})
+    assert isinstance(result, Rejected)
+    (message,) = result.messages
+    assert TOKEN not in message
+    assert "[token]" in message
+    assert len(message) <= 500

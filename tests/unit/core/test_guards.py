@@ -71,3 +71,11 @@ def test_items_without_a_source_id_hold_deletes_back() -> None:
     reason = mass_delete(_plan(1, 9), live=10, feed_items=10, limits=LIMITS, unidentified=1)
     assert reason is not None
     assert "have no source_id" in reason
+
+
+def test_a_feed_of_only_broken_rows_never_deletes_every_live_ad() -> None:
+    """Two live ads and a file whose one row is invalid: both deletes are held back."""
+    reason = mass_delete(_plan(2, 0), live=2, feed_items=1, limits=LIMITS)
+    assert reason is not None
+    assert "every live ad" in reason
+    assert mass_delete(_plan(1, 1), live=2, feed_items=2, limits=LIMITS) is None
