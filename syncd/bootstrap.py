@@ -30,6 +30,7 @@ from syncd.config import (
 from syncd.core.guards import GuardLimits
 from syncd.daemon.metrics import EventHooks
 from syncd.errors import ConfigError
+from syncd.feeds.files import Stillness
 from syncd.feeds.native import NativeFeedReader
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth
@@ -97,7 +98,11 @@ def feed_jobs(settings: Settings) -> list[FeedJob]:
         FeedJob(
             path=str(f.path),
             dealer_code=f.dealer_code,
-            reader=NativeFeedReader(f.format, max_bytes=f.max_bytes),
+            reader=NativeFeedReader(
+                f.format,
+                max_bytes=f.max_bytes,
+                stillness=Stillness(f.settle_seconds, f.settle_timeout, f.ready_file),
+            ),
         )
         for f in settings.feeds
     ]

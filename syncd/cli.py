@@ -199,7 +199,9 @@ def plan_cmd(ctx: click.Context, as_json: bool, include_unchanged: bool) -> None
     with bootstrap.open_mirror(settings) as mirror:
         options = bootstrap.run_options(settings)
         plans = [
-            service.guarded_plan(service.load_feed(job, settings.api.version), mirror, options)
+            service.guarded_plan(
+                asyncio.run(service.load_feed(job, settings.api.version)), mirror, options
+            )
             for job in bootstrap.feed_jobs(settings)
         ]
     if as_json:

@@ -77,6 +77,24 @@ class FeedSettings(BaseModel):
     format: Literal["json", "jsonl"] = "json"
     dealer_code: str = ""
     max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
+    # A file is used once it has held still this long (0: at once). 5 s: longer than
+    # the pauses of an exporter at work (a slow query, a stalled upload) we know of,
+    # and the daemon's own feed check; it costs nothing for a file written earlier,
+    # whose ctime already shows it still (see syncd/feeds/files.py).
+    settle_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
+    # A file still changing after this many seconds is refused (exit 4): a run never
+    # waits without bound, and a timer's run-once ends well before the next.
+    settle_timeout: PositiveFloat = 120.0
+    ready_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_settle(self) -> FeedSettings:
+        if self.settle_timeout <= self.settle_seconds:
+            raise ValueError(
+                f"settle_timeout ({self.settle_timeout:g}) must be longer than "
+                f"settle_seconds ({self.settle_seconds:g})"
+            )
+        return self
 
 
 class SyncSettings(BaseModel):
@@ -229,7 +247,15 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             if v is not None
         }
     )
-    feeds = tuple(f.model_copy(update={"path": resolve(f.path) or f.path}) for f in settings.feeds)
+    feeds = tuple(
+        f.model_copy(
+            update={
+                "path": resolve(f.path) or f.path,
+                "ready_file": resolve(f.ready_file) or f.ready_file,
+            }
+        )
+        for f in settings.feeds
+    )
     db = settings.database
     prefix = "sqlite:///"
     if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and db.url != prefix:

@@ -10,8 +10,9 @@ the run (auth, API down after retries) cancels the rest, which stay in INTENT.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 
 import structlog
 
@@ -48,24 +49,41 @@ class ApplyResults:
     counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "rejected": 0})
     problems: list[tuple[str | None, str]] = field(default_factory=list)
     followups: set[str] = field(default_factory=set)  # created; a PATCH is still owed
+    held_because: str | None = None  # why deletes were held back (the feed changed)
 
     def add(self, other: ApplyResults) -> None:
         """Fold the results of a later round into these."""
         for key, n in other.counts.items():
             self.counts[key] = self.counts.get(key, 0) + n
         self.problems.extend(other.problems)
+        self.held_because = self.held_because or other.held_because
+
+
+DeleteGate: TypeAlias = Callable[[], str | None]
+"""Asked right before each delete: why it must not go out now (None: it may)."""
 
 
 class Executor:
-    """Applies actions through a Marketplace, recording each step in the Mirror."""
+    """Applies actions through a Marketplace, recording each step in the Mirror.
+
+    With ``hold_deletes``, each delete asks it first, and one it answers with a
+    reason is not sent (nor recorded as intended): it is counted as deferred.
+    """
 
     def __init__(
-        self, mirror: Mirror, marketplace: Marketplace, clock: Clock, max_in_flight: int = 4
+        self,
+        mirror: Mirror,
+        marketplace: Marketplace,
+        clock: Clock,
+        max_in_flight: int = 4,
+        *,
+        hold_deletes: DeleteGate | None = None,
     ) -> None:
         self._mirror = mirror
         self._api = marketplace
         self._clock = clock
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._hold_deletes = hold_deletes
 
     async def apply(self, actions: Sequence[Action]) -> ApplyResults:
         """Send every action; raises the first error that stops the run."""
@@ -83,6 +101,11 @@ class Executor:
             await self._run(action, results)
 
     async def _run(self, action: Action, results: ApplyResults) -> None:
+        if isinstance(action, Delete) and self._hold_deletes is not None:
+            why = self._hold_deletes()
+            if why is not None:
+                self._held(action, why, results)
+                return
         self._mirror.record_intent(action, self._clock.now())
         result = await self._send(action)
         if isinstance(result, Accepted):
@@ -206,6 +229,15 @@ class Executor:
             status=result.status,
             message=result.message,
         )
+
+    def _held(self, action: Delete, why: str, results: ApplyResults) -> None:
+        """A delete not sent: the feed it was planned from changed. Nothing is recorded,
+        so the next run plans it again (or not) from the new file."""
+        results.counts["deferred"] = results.counts.get("deferred", 0) + 1
+        results.counts["deletes_held"] = results.counts.get("deletes_held", 0) + 1
+        results.held_because = results.held_because or why
+        results.problems.append((action.source_id, f"delete held back: {why}"))
+        log.warning("ad_delete_held", source_id=action.source_id, reason=why)
 
     def _already_gone(self, action: Delete) -> None:
         """404 on DELETE: the ad is already gone, which is what was wanted."""
