@@ -86,12 +86,13 @@ def parse_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
 def parse_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
     """Parse a JSON Lines feed: one ad per line; blank lines are skipped."""
     data = _text(path, data)
-    parsed: list[tuple[int, bytes, Any]] = []
-    for number, line in enumerate(data.split(b"\n"), start=1):
+    parsed: list[tuple[int, Any]] = []
+    lines = data.split(b"\n")
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
-            parsed.append((number, line, orjson.loads(line)))
+            parsed.append((number, orjson.loads(line)))
         except orjson.JSONDecodeError as exc:
             raise FeedError(
                 f"{path}:{number}:{exc.pos + 1}: not valid JSON ({exc.msg}); "
@@ -101,10 +102,11 @@ def parse_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
     # cut mid-object does not parse and stops the run above; a file cut exactly at a line
     # boundary is kept out by files.py (it must hold still, and be unchanged after).
     where = str(path)
-    whole = strict.key_bound(data) == strict.key_count([item for _, _, item in parsed])
+    if not strict.may_repeat(data, [item for _, item in parsed]):
+        return tuple(RawRecord(Origin(where, line=number), item) for number, item in parsed)
     return tuple(
-        RawRecord(Origin(where, line=number), item, () if whole else _repeated(line, item))
-        for number, line, item in parsed
+        RawRecord(Origin(where, line=number), item, _repeated(lines[number - 1], item))
+        for number, item in parsed
     )
 
 

@@ -43,8 +43,10 @@ def _doc(items: list[str], fmt: str) -> str:
             DuplicateKey("category_fields.brand", 2),
         ),
         ('{"source_id": "a", "body" : "x",\n "body"\t: "y"}', DuplicateKey("body", 2)),
+        (r'{"source_id": "a", "title": "S\u00e5ng", "title": "Bord"}', DuplicateKey("title", 2)),
+        (r'{"source_id": "a", "title": "\u003a\" :", "title": "x"}', DuplicateKey("title", 2)),
     ],
-    ids=["source_id", "in price", "in category_fields", "spaced colons"],
+    ids=["source_id", "in price", "in category_fields", "spaced colons", "escapes", "keylike"],
 )
 def test_a_duplicated_key_is_recorded_on_its_item(
     tmp_path: Path, fmt: str, item: str, expected: DuplicateKey
@@ -60,7 +62,8 @@ def test_a_duplicated_key_is_recorded_on_its_item(
 def test_colons_inside_strings_are_not_duplicates(tmp_path: Path, fmt: str) -> None:
     """Values holding '":' or ' :' (escaped quotes, French colons) take the slow path and pass."""
     tricky = r'{"source_id": "a", "body": "He said \": hi\" : ok \u0022: x", "title": ":"}'
-    feed = _read(tmp_path, _doc([tricky, A], fmt), fmt)
+    escaped = r'{"source_id": "b", "body": "kl\u003a 10 \" : x", "title": "Bord"}'
+    feed = _read(tmp_path, _doc([tricky, escaped, A], fmt), fmt)
     assert all(r.duplicate_keys == () for r in feed.records)
     assert feed.records[0].data["body"] == 'He said ": hi" : ok ": x'
 
