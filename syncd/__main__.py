@@ -1,4 +1,4 @@
-"""Shell: ``python -m syncd``: the same as the ``syncd`` command."""
+"""Shell: ``python -m syncd``, the same as the ``syncd`` command."""
 
 from syncd.cli import main
 

@@ -1,4 +1,4 @@
-"""Composition root: the composition root: the only place that builds engines, clients and adapters.
+"""Composition root: the only place that builds engines, clients and adapters.
 
 Importing any syncd module has no side effects; :func:`build` turns validated
 settings into a :class:`Container` of ready adapters, and
@@ -28,18 +28,24 @@ from syncd.config import (
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
-from syncd.daemon.metrics import EventHooks
+from syncd.core.map import parse_mapping
 from syncd.errors import ConfigError
+from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
+from syncd.feeds.json import JsonFormat, JsonLinesFormat
+from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
+from syncd.feeds.xlsx import XlsxFormat
+from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
-from syncd.marketplaces.blocket import BlocketClient, TokenAuth
+from syncd.marketplaces.blocket import TokenAuth
+from syncd.marketplaces.catalog import BlocketCatalog
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Clock, Marketplace, Mirror, RunLock
+from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
 from syncd.sandbox.embedded import embedded_transport
 from syncd.service import Deps, FeedJob, RunOptions
 
@@ -92,20 +98,43 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
     )
 
 
-def feed_jobs(settings: Settings) -> list[FeedJob]:
-    """One sync job per configured feed, each with the reader of its format."""
+def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
+    """The reader of a feed's format: native JSON, or the dealer's own shape mapped
+    (of a dealer-group file, only ``dealer``'s records)."""
+    data = f.mapping_data()
+    stillness = Stillness(f.settle_seconds, f.settle_timeout, f.ready_file)
+    if data is None:
+        return NativeFeedReader(f.format, max_bytes=f.max_bytes, stillness=stillness)
+    formats: dict[str, Format] = {
+        "csv": CsvFormat(encoding=f.encoding, delimiter=f.delimiter),
+        "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
+        "json": JsonFormat(f.records),
+        "jsonl": JsonLinesFormat(),
+        "xlsx": XlsxFormat(f.sheet or None),
+    }
+    return MappedFeedReader(
+        formats[f.format],
+        parse_mapping(data),
+        max_bytes=f.max_bytes,
+        stillness=stillness,
+        dealer=dealer,
+        group=f.dealer_codes,
+    )
+
+
+def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
+    """Each sync job beside the feed it reads: one per feed, and one per dealer of a
+    dealer-group file (its runs read the same file, each seeing its own records)."""
     return [
-        FeedJob(
-            path=str(f.path),
-            dealer_code=f.dealer_code,
-            reader=NativeFeedReader(
-                f.format,
-                max_bytes=f.max_bytes,
-                stillness=Stillness(f.settle_seconds, f.settle_timeout, f.ready_file),
-            ),
-        )
+        (f, FeedJob(path=str(f.path), dealer_code=code, reader=feed_reader(f, code)))
         for f in settings.feeds
+        for code in f.dealers
     ]
+
+
+def feed_jobs(settings: Settings) -> list[FeedJob]:
+    """One sync job per configured feed (per dealer of a dealer-group feed)."""
+    return [job for _, job in feed_pairs(settings)]
 
 
 @dataclass
@@ -123,6 +152,7 @@ class Container:
     marketplace: Marketplace
     clock: Clock
     run_lock: RunLock
+    catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -225,13 +255,13 @@ def build(
                 event_hooks=event_hooks,
             )
         else:
-            codes = sorted({f.dealer_code for f in settings.feeds if f.dealer_code})
+            codes = sorted({c for f in settings.feeds for c in f.dealers if c})
             http = build_http(settings.api, token, codes, event_hooks)
     except Exception:
         engine.dispose()
         raise
     api = settings.api
-    marketplace = BlocketClient(
+    marketplace = BlocketCatalog(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -247,4 +277,5 @@ def build(
         marketplace=marketplace,
         clock=SystemClock(),
         run_lock=SqlRunLock(engine),
+        catalog=marketplace,
     )

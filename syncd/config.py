@@ -1,4 +1,4 @@
-"""Shell: settings: one TOML file, validated at start.
+"""Shell: settings from one TOML file, validated at start.
 
 Every key is documented in ``config.example.toml``. A bad file raises
 :class:`~syncd.errors.ConfigError` whose message names the file and the key
@@ -9,14 +9,16 @@ held as a ``SecretStr`` so that it never shows in a repr or an error.
 
 from __future__ import annotations
 
+import codecs
 import os
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from syncd.core.map import Mapping, SpecError, parse_mapping
 from syncd.errors import ConfigError
 
 DEFAULT_CONFIG_PATH = "syncd.toml"
@@ -74,8 +76,10 @@ class FeedSettings(BaseModel):
 
     model_config = _Strict
     path: Path
-    format: Literal["json", "jsonl"] = "json"
+    format: Literal["json", "jsonl", "csv", "xml", "xlsx"] = "json"
     dealer_code: str = ""
+    # A dealer-group file: the dealers it serves, each record's by the mapping's dealer_code.
+    dealer_codes: tuple[str, ...] = ()
     max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
     # A file is used once it has held still this long (0: at once). 5 s: longer than
     # the pauses of an exporter at work (a slow query, a stalled upload) we know of,
@@ -95,6 +99,95 @@ class FeedSettings(BaseModel):
                 f"settle_seconds ({self.settle_seconds:g})"
             )
         return self
+
+    # A dealer's own export, mapped (docs/mapping.md); without a mapping json/jsonl are native.
+    name: str = ""
+    records: str = ""
+    encoding: str | None = None
+    delimiter: str | None = None
+    namespaces: dict[str, str] = Field(default_factory=dict)
+    sheet: str = ""  # xlsx: the sheet to read; empty: the first visible one
+    mapping: dict[str, Any] | None = None
+    mapping_file: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """How commands name the feed: ``name``, else the file's name."""
+        return self.name or self.path.name
+
+    @property
+    def dealers(self) -> tuple[str, ...]:
+        """The dealers this feed serves: ``dealer_codes``, else ``dealer_code`` alone."""
+        return self.dealer_codes or (self.dealer_code,)
+
+    @model_validator(mode="after")
+    def _check_mapped(self) -> FeedSettings:
+        if self.mapping is not None and self.mapping_file is not None:
+            raise ValueError("give mapping or mapping_file, not both")
+        self._check_group()
+        if (
+            self.format in ("csv", "xml", "xlsx")
+            and self.mapping is None
+            and self.mapping_file is None
+        ):
+            raise ValueError(f"mapping: a {self.format} feed needs [feeds.mapping] or mapping_file")
+        if self.format == "xml" and not self.records:
+            raise ValueError(
+                "records: an xml feed names the element of one record (records = 'car')"
+            )
+        if self.encoding is not None:
+            try:
+                codecs.lookup(self.encoding)
+            except LookupError:
+                raise ValueError(f"encoding: unknown encoding {self.encoding!r}") from None
+        if self.delimiter is not None and len(self.delimiter) != 1:
+            raise ValueError("delimiter: must be one character")
+        if self.mapping is not None:
+            check_mapping(self.mapping, "mapping")
+        return self
+
+    def _check_group(self) -> None:
+        if not self.dealer_codes:
+            return
+        if self.dealer_code:
+            raise ValueError("dealer_codes: give dealer_code or dealer_codes, not both")
+        if len(set(self.dealer_codes)) != len(self.dealer_codes) or "" in self.dealer_codes:
+            raise ValueError("dealer_codes: each dealer once, none empty")
+        if self.mapping is None and self.mapping_file is None:
+            raise ValueError("dealer_codes: a dealer-group feed needs a mapping")
+        fields = (self.mapping or {}).get("fields", {})
+        if self.mapping is not None and "dealer_code" not in fields:
+            raise ValueError(
+                "dealer_codes: the mapping must map each record's dealer "
+                "(mapping.fields.dealer_code)"
+            )
+
+    def mapping_data(self) -> dict[str, Any] | None:
+        """The mapping table, from the config or from ``mapping_file``."""
+        if self.mapping_file is None:
+            return self.mapping
+        try:
+            data = tomllib.loads(self.mapping_file.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(f"{self.mapping_file}: mapping_file: cannot read: {exc}") from None
+        try:
+            check_mapping(data, "mapping_file")
+        except ValueError as exc:
+            raise ConfigError(f"{self.mapping_file}: {exc}") from None
+        if self.dealer_codes and "dealer_code" not in data.get("fields", {}):
+            raise ConfigError(
+                f"{self.mapping_file}: fields.dealer_code: a dealer-group feed "
+                f"(dealer_codes) must map each record's dealer"
+            )
+        return data
+
+
+def check_mapping(data: dict[str, Any], where: str) -> Mapping:
+    """The checked mapping; a ValueError naming the key (``mapping.fields.titel: ...``)."""
+    try:
+        return parse_mapping(data)
+    except SpecError as exc:
+        raise ValueError(f"{where}.{exc}") from None
 
 
 class SyncSettings(BaseModel):
@@ -168,7 +261,7 @@ class Settings(BaseModel):
     def _one_feed_per_dealer(self) -> Settings:
         # Each feed is the dealer's *whole* inventory: two feeds of one dealer_code would
         # each delete the other's ads on every run.
-        codes = [f.dealer_code for f in self.feeds]
+        codes = [code for f in self.feeds for code in f.dealers]
         twice = sorted({c for c in codes if codes.count(c) > 1})
         if twice:
             shown = ", ".join(repr(c) for c in twice)
@@ -214,8 +307,10 @@ def load(path: Path) -> Settings:
         data = tomllib.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    settings = parse(data, source=str(path))
-    return _resolve_paths(settings, path.parent)
+    settings = _resolve_paths(parse(data, source=str(path)), path.parent)
+    for feed in settings.feeds:
+        feed.mapping_data()  # a wrong mapping_file stops syncd at start
+    return settings
 
 
 def parse(data: dict[str, object], *, source: str) -> Settings:
@@ -252,6 +347,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
             update={
                 "path": resolve(f.path) or f.path,
                 "ready_file": resolve(f.ready_file) or f.ready_file,
+                "mapping_file": resolve(f.mapping_file) or f.mapping_file,
             }
         )
         for f in settings.feeds

@@ -1,4 +1,4 @@
-"""The one exception tree of syncd.
+"""Shared: the one exception tree of syncd.
 
 Expected outcomes (an invalid feed item, a 400 on one ad) are values, not
 exceptions. These exceptions are for when a run cannot go on, split by what
@@ -7,7 +7,8 @@ the operator must do about them::
     SyncdError
     ├── TemporaryError              retry later; nothing is wrong with the setup
     │   ├── ApiUnavailable          timeout, connection error, 5xx, 429 after retries
-    │   │   └── RateLimited         429, carries retry_after
+    │   │   ├── RateLimited         429, carries retry_after
+    │   │   └── ApiGarbled          an answer that is not the API's JSON (a proxy's page)
     │   ├── MirrorUnavailable       the database cannot be reached
     │   └── RunLocked               another run holds the lock for this dealer
     └── PermanentError              a person must act before the next run can succeed
@@ -17,7 +18,9 @@ the operator must do about them::
         │   └── ApiScopeError       403: the token is valid but not for this dealer
         ├── ApiContractError        the API answered something syncd cannot understand
         ├── SchemaError             the mirror's schema is older/newer than this syncd
+        ├── PlanFileError           a saved plan file cannot be read or is not a plan
         └── GuardTripped            a safety guard refused the plan (mass delete, ...)
+            └── StalePlan           a saved plan's feed or mirror rows changed since
 
 httpx and SQLAlchemy exceptions never escape their adapters: they are
 translated into these with ``raise ... from exc``. No message built here may
@@ -41,6 +44,16 @@ class PermanentError(SyncdError):
 
 class ApiUnavailable(TemporaryError):
     """The marketplace API did not answer usefully (timeout, connection, 5xx)."""
+
+
+class ApiGarbled(ApiUnavailable):
+    """A 2xx answer whose body is not the API's JSON: not JSON, cut short, or of another
+    content type (an HTML page from a proxy or a captive portal in between).
+
+    Temporary: such a page comes from something between syncd and the API and goes
+    away with it; a call it answered stays recorded as intended or sent, so the next
+    run reads the ad back before anything is re-sent.
+    """
 
 
 class RateLimited(ApiUnavailable):
@@ -85,3 +98,11 @@ class SchemaError(PermanentError):
 
 class GuardTripped(PermanentError):
     """A safety guard refused to apply the plan."""
+
+
+class StalePlan(GuardTripped):
+    """A saved plan no longer matches the feed or the mirror rows it was made from."""
+
+
+class PlanFileError(PermanentError):
+    """A saved plan file cannot be read, or is not a plan this syncd can apply."""

@@ -4,7 +4,15 @@ For every action: ``record_intent`` (committed) → the call → ``record_accept
 or ``record_rejected``. A crash between the first and the last step leaves an
 INTENT row that the next run resolves before re-sending anything. Calls run
 concurrently, at most ``max_in_flight`` at a time; the first error that stops
-the run (auth, API down after retries) cancels the rest, which stay in INTENT.
+the run (auth, API down after retries, the mirror down) cancels the rest, which
+stay in INTENT. Any other error is the one item's recorded failure (``failed``):
+its row keeps what it had (an INTENT is read back by the next run), and the
+other calls go on.
+
+A 409 on POST (the ad exists: a lost mirror, or a POST whose answer was lost)
+adopts the ad: it is read back and only the fields that differ are PATCHed,
+nothing when nothing differs (counted ``adopted``, then ``update`` or
+``unchanged`` instead of ``create``).
 """
 
 from __future__ import annotations
@@ -21,6 +29,8 @@ from syncd.core.models import (
     Action,
     Create,
     Delete,
+    MirrorAd,
+    Op,
     Outcome,
     Rejected,
     RemoteAd,
@@ -29,7 +39,9 @@ from syncd.core.models import (
     Update,
     WriteResult,
 )
-from syncd.core.payload import payload_hash
+from syncd.core.payload import adoption_patch, payload_hash
+from syncd.core.reconcile import decide
+from syncd.errors import ApiAuthError, SyncdError, TemporaryError
 from syncd.ports import Clock, Marketplace, Mirror
 
 log = structlog.get_logger("syncd.execute")
@@ -50,17 +62,45 @@ class ApplyResults:
     problems: list[tuple[str | None, str]] = field(default_factory=list)
     followups: set[str] = field(default_factory=set)  # created; a PATCH is still owed
     held_because: str | None = None  # why deletes were held back (the feed changed)
+    # What the plan counted and the calls turned out otherwise (an adopted create is an
+    # update or unchanged): added to the plan's counts.
+    moved: dict[str, int] = field(default_factory=dict)
 
     def add(self, other: ApplyResults) -> None:
         """Fold the results of a later round into these."""
         for key, n in other.counts.items():
             self.counts[key] = self.counts.get(key, 0) + n
+        for key, n in other.moved.items():
+            self.moved[key] = self.moved.get(key, 0) + n
         self.problems.extend(other.problems)
         self.held_because = self.held_because or other.held_because
+
+    def bump(self, key: str, n: int = 1) -> None:
+        """Add ``n`` to one count."""
+        self.counts[key] = self.counts.get(key, 0) + n
+
+    def move(self, planned: str, actual: str) -> None:
+        """One entry the plan counted as ``planned`` turned out ``actual``."""
+        self.moved[planned] = self.moved.get(planned, 0) - 1
+        self.moved[actual] = self.moved.get(actual, 0) + 1
 
 
 DeleteGate: TypeAlias = Callable[[], str | None]
 """Asked right before each delete: why it must not go out now (None: it may)."""
+
+
+def stops_the_run(exc: Exception) -> bool:
+    """Whether an error ends the whole run rather than one item's call: the API or
+    the mirror is unreachable, or the token is refused; every other call would fail
+    the same way."""
+    return isinstance(exc, TemporaryError | ApiAuthError)
+
+
+def item_failure(exc: Exception) -> str:
+    """The message recorded for one item's unexpected failure (never a traceback)."""
+    if isinstance(exc, SyncdError | ValueError):
+        return f"failed, retried next run: {exc}"
+    return f"failed, retried next run: internal error ({type(exc).__name__}); see the log"
 
 
 class Executor:
@@ -98,7 +138,28 @@ class Executor:
 
     async def _guarded(self, action: Action, results: ApplyResults) -> None:
         async with self._slots:
-            await self._run(action, results)
+            try:
+                await self._run(action, results)
+            except Exception as exc:
+                if stops_the_run(exc):
+                    raise
+                self._failed(action, exc, results)
+
+    def _failed(self, action: Action, exc: Exception, results: ApplyResults) -> None:
+        """An unexpected error in one item's call: recorded for it; the others go on.
+
+        The row is left as it is: an INTENT (the call may have reached the API) is
+        read back at the next run, like one a crash left."""
+        message = item_failure(exc)
+        results.bump("failed")
+        results.problems.append((action.source_id, message))
+        log.error(
+            "ad_call_failed",
+            source_id=action.source_id,
+            op=str(action.op),
+            message=message,
+            exc_info=not isinstance(exc, SyncdError),
+        )
 
     async def _run(self, action: Action, results: ApplyResults) -> None:
         if isinstance(action, Delete) and self._hold_deletes is not None:
@@ -121,7 +182,7 @@ class Executor:
             else:
                 self._accepted(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
-            await self._adopt_existing(action, results)
+            await self._adopt_existing(action, result, results)
         elif isinstance(action, Update | Delete) and result.status == 409:
             self._deferred(action, result, results)
         elif isinstance(action, Update) and result.status == 404:
@@ -152,9 +213,12 @@ class Executor:
             request_id=result.request_id,
         )
 
-    async def _adopt_existing(self, action: Create, results: ApplyResults) -> None:
-        """409 on POST: the ad exists already; look it up, then PATCH it whole."""
-        remote = await self._api.get(action.dealer_code, action.source_id)
+    async def _adopt_existing(
+        self, action: Create, result: Rejected, results: ApplyResults
+    ) -> None:
+        """409 on POST: the ad exists already. Read it back (unless the client just did),
+        then PATCH only the fields that differ from the feed's; nothing when none does."""
+        remote = result.remote or await self._api.get(action.dealer_code, action.source_id)
         self._mirror.forget_intent(action.dealer_code, action.source_id, remote, self._clock.now())
         log.info("ad_exists_adopted", source_id=action.source_id, found=remote is not None)
         if remote is None or (remote.state is RemoteState.DELETED and action.revive):
@@ -170,16 +234,40 @@ class Executor:
             self._mirror.record_intent(action, self._clock.now())
             self._rejected(action, refusal, results)
             return
+        results.bump("adopted")
+        if remote.state is RemoteState.DELETED or remote.content is None:
+            changes = dict(action.payload)  # revive it whole / nothing to compare with
+        else:
+            changes = adoption_patch(remote.content, action.payload)
+        if not changes:
+            results.move("create", "unchanged")
+            self._adopted_as_is(action, remote)
+            return
+        results.move("create", "update")
         update = Update(
             action.dealer_code,
             action.source_id,
             action.category_id,
-            changes=action.payload,
+            changes=changes,
             payload=action.payload,
             payload_hash=action.payload_hash,
             revive=action.revive,
         )
         await self._run(update, results)
+
+    def _adopted_as_is(self, action: Create, remote: RemoteAd) -> None:
+        """The API holds the feed's version already: nothing is sent. The mirror learns
+        the payload; the ad's own latest call (its logs) says whether it is settled."""
+        now = self._clock.now()
+        # The row keeps the sent_at of the POST's intent: entries a late POST logged count.
+        self._mirror.record_accepted(action, Accepted(200, None, remote), now)
+        # sent_at None: judge by the ad's whole log, since no call of this run made it.
+        outcome = decide(
+            MirrorAd(action.dealer_code, action.source_id, last_op=Op.CREATE), remote, now
+        )
+        if outcome.stage is not Stage.SENT:
+            self._mirror.record_outcome(outcome, now)
+        log.info("ad_adopted_unchanged", source_id=action.source_id, stage=str(outcome.stage))
 
     def _rejected(self, action: Action, result: Rejected, results: ApplyResults) -> None:
         self._mirror.record_rejected(action, result, self._clock.now())

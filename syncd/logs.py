@@ -1,4 +1,4 @@
-"""Shell: logging: structlog events, JSON lines off a terminal, readable console on one.
+"""Shell: logging — structlog events, JSON lines off a terminal, readable console on one.
 
 The logs of the standard library (SQLAlchemy, httpx, APScheduler, uvicorn) go
 through the same processors. A redaction processor replaces any secret it has
@@ -16,7 +16,11 @@ from typing import Any
 import structlog
 from structlog.typing import EventDict, Processor, WrappedLogger
 
+from syncd.terminal import printable
+
 REDACTED = "[REDACTED]"
+CONSOLE_LIMIT = 500
+"""Characters of one value shown by the console log (JSON lines keep values whole)."""
 
 
 class Redactor:
@@ -62,6 +66,9 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info if json_lines else _noop,
         REDACTOR,
+        # JSON lines escape every non-ASCII character themselves; the console shows
+        # values as they are, so a feed's newline or bidi mark is escaped first.
+        _noop if json_lines else _printable_values,
     ]
     renderer: Processor = (
         structlog.processors.JSONRenderer()
@@ -93,3 +100,11 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
 
 def _noop(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
     return event
+
+
+def _printable_values(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """Console output: string values escaped and cut, so no value can forge a log line."""
+    return {
+        k: printable(v, CONSOLE_LIMIT) if isinstance(v, str) and k != "exception" else v
+        for k, v in event.items()
+    }

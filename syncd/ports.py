@@ -1,4 +1,4 @@
-"""Ports: the ports: one Protocol per kind of I/O syncd does.
+"""Ports: one Protocol per kind of I/O syncd does.
 
 The service layer talks only to these. Adapters implement them
 (``feeds/*``, ``mirror/sql.py``, ``mirror/lock.py``, ``marketplaces/blocket.py``) and the unit
@@ -7,15 +7,18 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import AbstractContextManager, contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol, TypeAlias
 
 from syncd.core.models import (
     Accepted,
     Action,
     FeedMeta,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Outcome,
@@ -23,9 +26,14 @@ from syncd.core.models import (
     RawFeed,
     Rejected,
     RemoteAd,
+    RemoteState,
+    RunOutcome,
     RunSummary,
     WriteResult,
 )
+
+EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]
+"""httpx's request/response hooks, installed on the API client (the daemon's metrics)."""
 
 
 class Clock(Protocol):
@@ -112,13 +120,25 @@ class Mirror(Protocol):
         ...
 
     def finish_run(
-        self, run_id: int, outcome: str, counts: dict[str, int], message: str | None, now: datetime
+        self,
+        run_id: int,
+        outcome: RunOutcome,
+        counts: dict[str, int],
+        message: str | None,
+        now: datetime,
+        *,
+        invalid: Sequence[ItemProblem] = (),
     ) -> None:
-        """Close a run row with its outcome, counts and message."""
+        """Close a run row with its outcome, counts, message and the problems of its
+        invalid items (bounded as ``syncd.core.status.recorded_invalid`` says)."""
         ...
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs, newest first."""
+        ...
+
+    def latest_finished_runs(self, dealer_code: str | None) -> list[RunSummary]:
+        """The latest finished run of each dealer (or of the one given), by dealer_code."""
         ...
 
     def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:
@@ -183,3 +203,48 @@ class Marketplace(Protocol):
     async def list_with_logs(
         self, dealer_code: str, source_ids: Sequence[str]
     ) -> list[RemoteAd]: ...
+
+
+class Catalog(Protocol):
+    """Whole reads of a marketplace, beyond a run's: every ad listed, an ad's whole log."""
+
+    async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None: ...
+
+    async def list_ads(self, dealer_code: str, state: RemoteState) -> list[RemoteAd]:
+        """Every ad of the dealer in this state, with its latest logs, page by page."""
+        ...
+
+    async def ad_log(self, dealer_code: str, source_id: str) -> list[LogEntry] | None:
+        """Every action-log entry of one ad, oldest first; None when the API lacks the ad."""
+        ...
+
+
+@dataclass(slots=True)
+class RequestTally:
+    """Adds the HTTP requests a marketplace client sends, and the retries among them,
+    to ``counts`` (a run's counts: ``requests``, ``retried``)."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+_TALLY: ContextVar[RequestTally | None] = ContextVar("syncd_request_tally", default=None)
+
+
+@contextmanager
+def tallying() -> Iterator[RequestTally]:
+    """Count the requests sent inside the block (and in the tasks it starts)."""
+    tally = RequestTally()
+    token = _TALLY.set(tally)
+    try:
+        yield tally
+    finally:
+        _TALLY.reset(token)
+
+
+def count_request(*, retry: bool) -> None:
+    """A client sent a request (``retry``: again, after a transient failure)."""
+    tally = _TALLY.get()
+    if tally is not None:
+        counts = tally.counts
+        counts["requests"] = counts.get("requests", 0) + 1
+        counts["retried"] = counts.get("retried", 0) + int(retry)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,22 +19,27 @@ from syncd.core import guards
 from syncd.core import plan as planner
 from syncd.core.guards import GuardLimits
 from syncd.core.models import (
+    Action,
     Delete,
     Invalid,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Op,
     Plan,
+    RawFeed,
+    RunOutcome,
     Stage,
     Unchanged,
     Update,
     ValidatedFeed,
 )
 from syncd.core.reconcile import decide
+from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
-from syncd.execute import ApplyResults, DeleteGate, Executor
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror
+from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
+from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
 
 log = structlog.get_logger("syncd.service")
 
@@ -81,10 +86,11 @@ class RunReport:
     run_id: int
     dealer_code: str
     counts: dict[str, int] = field(default_factory=dict)
-    outcome: str = "success"
+    outcome: RunOutcome = RunOutcome.SUCCESS
     problems: list[tuple[str | None, str]] = field(default_factory=list)
     guard: str | None = None  # why deletes were held back, if they were
     warnings: list[str] = field(default_factory=list)
+    invalid: tuple[ItemProblem, ...] = ()  # the plan's invalid items, for the runs table
 
     @property
     def message(self) -> str | None:
@@ -99,7 +105,7 @@ class RunReport:
         """Items that did not reach the API as wanted in this run."""
         return sum(
             self.counts.get(k, 0)
-            for k in ("invalid", "still_rejected", "rejected", "error", "deferred")
+            for k in ("invalid", "still_rejected", "rejected", "error", "deferred", "failed")
         )
 
 
@@ -108,8 +114,13 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 
     The reader may wait (asynchronously) for a file still being written to hold still.
     """
+    return (await read_feed(job, api_version))[1]
+
+
+async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
+    """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    return validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
@@ -139,17 +150,31 @@ def guarded_plan(
     return plan, None if options.allow_mass_delete else reason
 
 
-async def resolve_intents(deps: Deps, dealer_code: str) -> int:
+async def resolve_intents(
+    deps: Deps, dealer_code: str, problems: list[tuple[str | None, str]] | None = None
+) -> int:
     """Settle calls a crash left in INTENT by reading each ad back before any re-send.
 
     A create may have reached the API: it is looked up so that it is never created
     twice. Updates and deletes are idempotent, but they are read back too, so that
     the mirror takes the API's word on whether the ad exists (two crashes in a row
     must not make syncd forget a live ad it was about to delete).
+
+    An unexpected error reading one ad back leaves its intent (and so its ad) as it
+    is, reported in ``problems``; the other intents are resolved.
     """
     intents = deps.mirror.intents(dealer_code)
     for ad in intents:
-        remote = await deps.marketplace.get(dealer_code, ad.source_id)
+        try:
+            remote = await deps.marketplace.get(dealer_code, ad.source_id)
+        except Exception as exc:
+            if stops_the_run(exc):
+                raise
+            message = item_failure(exc)
+            log.error("intent_unresolved", source_id=ad.source_id, message=message)
+            if problems is not None:
+                problems.append((ad.source_id, message))
+            continue
         deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
         log.info(
             "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
@@ -201,11 +226,13 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
         await deps.sleep(options.poll_interval)
 
 
-async def _apply(executor: Executor, plan: Plan, report: RunReport) -> ApplyResults:
-    """Send the plan's calls, deletes last: each delete first asks whether the feed file
+async def apply_deletes_last(
+    executor: Executor, actions: Sequence[Action], report: RunReport
+) -> ApplyResults:
+    """Send the calls, deletes last: each delete first asks whether the feed file
     changed since it was read, and the later that question, the more it catches."""
-    deletes = [a for a in plan.actions if isinstance(a, Delete)]
-    results = await executor.apply([a for a in plan.actions if not isinstance(a, Delete)])
+    deletes = [a for a in actions if isinstance(a, Delete)]
+    results = await executor.apply([a for a in actions if not isinstance(a, Delete)])
     results.add(await executor.apply(deletes))
     held = results.counts.get("deletes_held", 0)
     if held:
@@ -215,7 +242,7 @@ async def _apply(executor: Executor, plan: Plan, report: RunReport) -> ApplyResu
     return results
 
 
-async def _followups(
+async def followups(
     deps: Deps, executor: Executor, feed: ValidatedFeed, options: RunOptions, source_ids: set[str]
 ) -> ApplyResults:
     """The PATCHes owed to ads just created (e.g. a reduced price the POST could not carry),
@@ -240,6 +267,7 @@ def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
 
 def _report_plan(plan: Plan, report: RunReport) -> None:
     report.counts.update(plan.counts())
+    report.invalid = invalid_problems(plan.entries)
     for entry in plan.entries:
         if isinstance(entry, Invalid):
             for issue in entry.issues:
@@ -255,7 +283,7 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
             report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
 
 
-def _close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
+def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
     """Whatever stopped the run, its row is closed: `status` never shows it running.
 
     A cancellation (the daemon's stop timeout) is an interruption; calls cut short stay
@@ -274,14 +302,27 @@ def _close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExce
             exc_info=not known,
         )
     with contextlib.suppress(SyncdError):  # the mirror itself may be what failed
-        deps.mirror.finish_run(run_id, "failed", report.counts, message, deps.clock.now())
+        deps.mirror.finish_run(
+            run_id,
+            RunOutcome.FAILED,
+            report.counts,
+            message,
+            deps.clock.now(),
+            invalid=report.invalid,
+        )
 
 
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
+    with tallying() as tally:  # the run's HTTP requests and retries, in its counts
+        return await _sync(deps, job, options, tally)
+
+
+async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
     feed = await load_feed(job, options.api_version)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
+    tally.counts = report.counts
     structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
     try:
         log.info(
@@ -294,7 +335,8 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
         if stale:
             report.warnings.append(stale)
             log.warning("feed_stale", feed=feed.meta.path, message=stale)
-        await resolve_intents(deps, job.dealer_code)
+        unresolved: list[tuple[str | None, str]] = []
+        await resolve_intents(deps, job.dealer_code, unresolved)
         full, report.guard = guarded_plan(feed, deps.mirror, options)
         plan = guards.hold_back(full) if report.guard else full
         _report_plan(full, report)
@@ -315,27 +357,38 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
             options.max_in_flight,
             hold_deletes=feed_unchanged_gate(job, feed),
         )
-        results = await _apply(executor, plan, report)
+        results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:
-            results.add(await _followups(deps, executor, feed, options, results.followups))
+            results.add(await followups(deps, executor, feed, options, results.followups))
             again = await reconcile(deps, job.dealer_code, options)
             settled = {k: settled.get(k, 0) + n for k, n in again.items()}
             settled["processing"] = again["processing"]
         report.counts.update(results.counts)
-        report.problems.extend(results.problems)
+        for key, n in results.moved.items():
+            report.counts[key] = report.counts.get(key, 0) + n
+        if unresolved:
+            report.counts["failed"] = report.counts.get("failed", 0) + len(unresolved)
+        report.problems.extend(unresolved + results.problems)
         report.counts.update(settled)
     except BaseException as exc:
-        report.outcome = "failed"
-        _close_stopped_run(deps, run_id, report, exc)
+        report.outcome = RunOutcome.FAILED
+        close_stopped_run(deps, run_id, report, exc)
         raise
     finally:
         structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
     if report.guard:
-        report.outcome = "guarded"
+        report.outcome = RunOutcome.GUARDED
     else:
-        report.outcome = "partial" if report.failed_items else "success"
-    deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
+        report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
+    deps.mirror.finish_run(
+        run_id,
+        report.outcome,
+        report.counts,
+        report.message,
+        deps.clock.now(),
+        invalid=report.invalid,
+    )
     log.info(
         "run_finished",
         outcome=report.outcome,

@@ -1,7 +1,9 @@
 """Use cases: what the CLI and the daemon show — plans, run reports, status, STATUS= lines.
 
 No I/O: these functions turn values into rich renderables, JSON-ready dicts or
-lines; the CLI and the daemon print them. Seller contact data is never shown here.
+lines; the CLI and the daemon print them. Seller contact data is never shown here,
+except by ``syncd map``, which shows the dealer their own records, on stdout only, to
+check a mapping by eye.
 """
 
 from __future__ import annotations
@@ -12,20 +14,37 @@ from typing import Any
 
 import orjson
 from rich.table import Table
+from rich.text import Text
 
+from syncd.core.map import MappedRecord
 from syncd.core.models import (
     Create,
     Delete,
     Invalid,
+    ItemProblem,
     MirrorAd,
     Plan,
     PlanEntry,
+    RawFeed,
     RunSummary,
     Unchanged,
     Update,
+    ValidatedFeed,
     entry_kind,
 )
+from syncd.release import Withheld
 from syncd.service import RunReport
+from syncd.terminal import LIMIT, printable
+
+
+def _cell(value: object, limit: int = LIMIT) -> Text:
+    """A table cell: escaped and cut (:func:`printable`), and never read as rich markup."""
+    return Text(printable("" if value is None else value, limit))
+
+
+def _lines(lines: Sequence[str], limit: int = LIMIT) -> Text:
+    """A multi-line cell: each line escaped and cut on its own."""
+    return Text("\n".join(printable(line, limit) for line in lines))
 
 
 def _fields(payload: Mapping[str, Any]) -> list[str]:
@@ -119,7 +138,7 @@ def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
     for entry in plan.entries:
         if isinstance(entry, Unchanged) and not include_unchanged:
             continue
-        table.add_row(entry_kind(entry), entry.source_id or "?", _detail(entry))
+        table.add_row(entry_kind(entry), _cell(entry.source_id or "?"), _cell(_detail(entry), 1000))
     return table
 
 
@@ -134,6 +153,44 @@ def run_json(summary: RunSummary) -> dict[str, Any]:
         "outcome": summary.outcome,
         "counts": dict(summary.counts),
         "message": summary.message,
+        "invalid": [problem_json(p) for p in summary.invalid],
+        "invalid_omitted": summary.invalid_omitted,
+    }
+
+
+def problem_json(problem: ItemProblem) -> dict[str, Any]:
+    """One recorded problem of an invalid item as JSON."""
+    return {
+        "record": problem.record,
+        "source_id": problem.source_id,
+        "field": problem.field,
+        "reason": problem.reason,
+    }
+
+
+def status_json(
+    counts: Mapping[str, int],
+    runs: Sequence[RunSummary],
+    failing: Sequence[MirrorAd],
+    latest: Sequence[RunSummary],
+) -> dict[str, Any]:
+    """``status --json``: ads per state, the last runs, the failing ads, and the invalid
+    items of each dealer's latest finished run (``latest``), each with dealer_code and
+    run_id; ``invalid_omitted`` names the runs that recorded only part of theirs."""
+    return {
+        "ads": dict(counts),
+        "runs": [run_json(r) for r in runs],
+        "failing": [failing_json(a) for a in failing],
+        "invalid": [
+            {"dealer_code": r.dealer_code, "run_id": r.run_id, **problem_json(p)}
+            for r in latest
+            for p in r.invalid
+        ],
+        "invalid_omitted": [
+            {"dealer_code": r.dealer_code, "run_id": r.run_id, "omitted": r.invalid_omitted}
+            for r in latest
+            if r.invalid_omitted
+        ],
     }
 
 
@@ -150,9 +207,14 @@ def failing_json(ad: MirrorAd) -> dict[str, Any]:
 
 
 def status_tables(
-    counts: Mapping[str, int], runs: Sequence[RunSummary], failing: Sequence[MirrorAd]
+    counts: Mapping[str, int],
+    runs: Sequence[RunSummary],
+    failing: Sequence[MirrorAd],
+    latest: Sequence[RunSummary] = (),
+    limit: int | None = None,
 ) -> list[Table]:
-    """Counts per state, the last runs, and the failing ads with their last message."""
+    """Counts per state, the last runs, the failing ads with their last message, and the
+    invalid items of each dealer's latest finished run (at most ``limit`` of them)."""
     states = Table(title="Ads by state")
     states.add_column("state")
     states.add_column("ads", justify="right")
@@ -165,31 +227,64 @@ def status_tables(
         shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
         last.add_row(
             str(r.run_id),
-            r.dealer_code or "-",
+            _cell(r.dealer_code or "-"),
             r.started_at.isoformat(timespec="seconds"),
             r.outcome or "running",
             shown,
-            r.message or "",
+            _cell(r.message, 500),
         )
     bad = Table(title="Failing ads")
     for col in ("source_id", "op", "stage", "message"):
         bad.add_column(col)
     for ad in failing:
-        bad.add_row(ad.source_id, str(ad.last_op or ""), str(ad.stage or ""), ad.message or "")
-    return [states, last, bad]
+        bad.add_row(
+            _cell(ad.source_id), str(ad.last_op or ""), str(ad.stage or ""), _cell(ad.message, 500)
+        )
+    return [states, last, bad, invalid_table(latest, limit)]
+
+
+def invalid_table(latest: Sequence[RunSummary], limit: int | None = None) -> Table:
+    """The invalid items of each dealer's latest finished run; the caption says how many
+    more there are and where to see them."""
+    table = Table(title="Invalid items (last run)")
+    for col in ("dealer", "run", "record", "source_id", "field", "reason"):
+        table.add_column(col)
+    rows = [(r, p) for r in latest for p in r.invalid]
+    shown = rows if limit is None else rows[:limit]
+    for r, p in shown:
+        table.add_row(
+            _cell(r.dealer_code or "-"),
+            str(r.run_id),
+            _cell(p.record or "-"),
+            _cell(p.source_id or "?"),
+            _cell(p.field),
+            _cell(p.reason, 500),
+        )
+    notes = []
+    if len(shown) < len(rows):
+        notes.append(f"{len(rows) - len(shown)} more in `syncd status --json`")
+    if omitted := sum(r.invalid_omitted for r in latest):
+        notes.append(f"{omitted} more not recorded (`syncd validate` lists every one)")
+    if notes:
+        table.caption = "; ".join(notes)
+    return table
 
 
 def report_lines(r: RunReport) -> list[str]:
     """The lines ``run-once`` prints for one run: outcome and counts, guard, warnings, problems."""
     shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
-    lines = [f"run {r.run_id} dealer {r.dealer_code or '(token dealer)'}: {r.outcome} ({shown})"]
+    dealer = printable(r.dealer_code or "(token dealer)")
+    lines = [f"run {r.run_id} dealer {dealer}: {r.outcome} ({shown})"]
     if r.guard:
         lines.append(
-            f"  deletes and creates held back: {r.guard}; "
+            f"  deletes and creates held back: {printable(r.guard, 500)}; "
             "run with --allow-mass-delete if the feed is right"
         )
-    lines.extend(f"  warning: {w}" for w in r.warnings)
-    lines.extend(f"  {source_id or '?'}: {message}" for source_id, message in r.problems)
+    lines.extend(f"  warning: {printable(w, 500)}" for w in r.warnings)
+    lines.extend(
+        f"  {printable(source_id or '?')}: {printable(message, 500)}"
+        for source_id, message in r.problems
+    )
     return lines
 
 
@@ -209,7 +304,130 @@ def report_json(r: RunReport) -> dict[str, Any]:
 def describe_run(report: RunReport, at: datetime) -> str:
     """One line for systemd's STATUS=: dealer, outcome, time and non-zero counts."""
     counts = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items()) if v)
-    dealer = report.dealer_code or "(token dealer)"
+    dealer = printable(report.dealer_code or "(token dealer)", 40)
     return f"{dealer}: run {report.run_id} {report.outcome} at {at:%Y-%m-%d %H:%M:%S}Z" + (
         f" ({counts})" if counts else ""
     )
+
+
+# --- syncd validate and syncd map ------------------------------------------------
+
+
+def _at(data: Any, field: str) -> Any:
+    """The value at a dotted path with indexes (``price[0].amount``), or None."""
+    node = data
+    for part in field.replace("[", ".").replace("]", "").split("."):
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and part.isdigit() and int(part) < len(node):
+            node = node[int(part)]
+        else:
+            return None
+    return node
+
+
+def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, Any]:
+    """One feed's validation report: every problem (record, source_id, field, value,
+    reason), then the counts."""
+    data = {str(r.origin): r.data for r in raw.records}
+    problems = [
+        {
+            "record": str(item.origin),
+            "source_id": item.source_id,
+            "field": issue.field,
+            "value": issue.value if issue.value is not None else _value(data, item, issue.field),
+            "reason": issue.reason,
+        }
+        for item in feed.invalid
+        for issue in item.issues
+    ]
+    return {
+        "feed": label,
+        "path": feed.meta.path,
+        "problems": problems,
+        "counts": {
+            "items": len(raw.records),
+            "valid": len(feed.items),
+            "invalid": len(feed.invalid),
+        },
+    }
+
+
+def _value(data: Mapping[str, Any], item: Any, field: str) -> str | None:
+    found = _at(data.get(str(item.origin)), field)
+    return None if found is None else _short(found)
+
+
+def validation_table(report: Mapping[str, Any]) -> Table:
+    """The validation report as a table, the counts in its caption."""
+    c = report["counts"]
+    table = Table(
+        title=f"{report['feed']}: {report['path']}",
+        caption=f"{c['items']} items: {c['valid']} valid, {c['invalid']} invalid",
+    )
+    for column in ("record", "source_id", "field", "value", "reason"):
+        table.add_column(column, overflow="fold")
+    for p in report["problems"]:
+        table.add_row(*(_cell(p[k], 500 if k == "reason" else LIMIT) for k in p))
+    return table
+
+
+def _source(record: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
+    return {k: v[0] if len(v) == 1 else list(v) for k, v in record.items()}
+
+
+def map_json(records: Sequence[MappedRecord]) -> list[dict[str, Any]]:
+    """Records as read beside the payload each maps to (null: skipped by the filter)."""
+    return [
+        {
+            "record": str(m.origin),
+            "source": _source(m.source),
+            "payload": m.payload,
+            "issues": [{"field": i.field, "value": i.value, "reason": i.reason} for i in m.issues],
+        }
+        for m in records
+    ]
+
+
+def map_table(records: Sequence[MappedRecord]) -> Table:
+    """Records as read (left) beside their payloads (right)."""
+    table = Table(show_lines=True)
+    table.add_column("record as read", overflow="fold")
+    table.add_column("payload", overflow="fold")
+    for doc in map_json(records):
+        source = [doc["record"], *(f"{k} = {v}" for k, v in doc["source"].items())]
+        payload = "skipped by the filter" if doc["payload"] is None else _pretty(doc["payload"])
+        issues = [f"! {i['field']}: {i['reason']}" for i in doc["issues"]]
+        table.add_row(_lines(source, 500), _lines([*payload.splitlines(), *issues], 500))
+    return table
+
+
+def _pretty(payload: Any) -> str:
+    return orjson.dumps(payload, option=orjson.OPT_INDENT_2).decode()
+
+
+def withheld_json(withheld: Withheld | None, dealer_code: str, error: str | None) -> dict[str, Any]:
+    """The deletes a guard holds back for one dealer now (or why they are unknown)."""
+    if withheld is None:
+        return {"dealer_code": dealer_code, "guard": None, "source_ids": [], "error": error}
+    return {
+        "dealer_code": withheld.dealer_code,
+        "guard": withheld.guard,
+        "source_ids": withheld.source_ids,
+        "error": None,
+    }
+
+
+def withheld_table(docs: Sequence[Mapping[str, Any]]) -> Table:
+    """Per dealer: the deletes a guard holds back, and why."""
+    table = Table(title="Deletes held back by a guard (release: syncd release-deletes)")
+    for col in ("dealer", "held back", "source_ids", "why"):
+        table.add_column(col)
+    for doc in docs:
+        ids = doc["source_ids"]
+        shown = ", ".join(ids[:20]) + (f" and {len(ids) - 20} more" if ids[20:] else "")
+        why = doc["guard"] if doc["error"] is None else f"feed unreadable: {doc['error']}"
+        table.add_row(
+            _cell(doc["dealer_code"] or "-"), str(len(ids)), _cell(shown, 2000), _cell(why, 500)
+        )
+    return table

@@ -7,6 +7,7 @@ the fake and the real adapter).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -18,6 +19,7 @@ from syncd.core.models import (
     Action,
     Delete,
     FeedMeta,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Outcome,
@@ -25,10 +27,11 @@ from syncd.core.models import (
     Rejected,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     RunSummary,
     Stage,
 )
-from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status
+from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 
 _ID_FIELDS = ("remote_id", "blocket_ad_id", "blocket_store_id", "offer_id")
 
@@ -66,9 +69,25 @@ class _Run:
     started_at: datetime
     meta: FeedMeta | None
     finished_at: datetime | None = None
-    outcome: str | None = None
+    outcome: RunOutcome | None = None
     counts: dict[str, int] = field(default_factory=dict)
     message: str | None = None
+    invalid: tuple[ItemProblem, ...] = ()
+    invalid_omitted: int = 0
+
+    def summary(self) -> RunSummary:
+        return RunSummary(
+            self.run_id,
+            self.dealer_code,
+            self.started_at,
+            self.finished_at,
+            self.meta.checksum if self.meta else None,
+            self.outcome,
+            dict(self.counts),
+            self.message,
+            self.invalid,
+            self.invalid_omitted,
+        )
 
 
 class FakeMirror:
@@ -185,35 +204,37 @@ class FakeMirror:
     def finish_run(
         self,
         run_id: int,
-        outcome: str,
+        outcome: RunOutcome,
         counts: dict[str, int],
         message: str | None,
         now: datetime,
+        *,
+        invalid: Sequence[ItemProblem] = (),
     ) -> None:
-        """Close a run (LookupError if unknown)."""
+        """Close a run (LookupError if unknown); keeps its invalid items, bounded."""
         if run_id not in self._runs:
             raise LookupError(f"no run {run_id} in the mirror")
         run = self._runs[run_id]
-        run.finished_at, run.outcome, run.message = _utc(now), outcome, message
+        run.finished_at, run.outcome, run.message = _utc(now), RunOutcome(outcome), message
         run.counts = dict(counts)
+        run.invalid, run.invalid_omitted = recorded_invalid(invalid)
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs, newest first."""
         chosen = [r for r in self._runs.values() if dealer_code in (None, r.dealer_code)]
         chosen.sort(key=lambda r: (r.started_at, r.run_id), reverse=True)
-        return [
-            RunSummary(
-                r.run_id,
-                r.dealer_code,
-                r.started_at,
-                r.finished_at,
-                r.meta.checksum if r.meta else None,
-                r.outcome,
-                dict(r.counts),
-                r.message,
-            )
-            for r in chosen[:limit]
-        ]
+        return [r.summary() for r in chosen[:limit]]
+
+    def latest_finished_runs(self, dealer_code: str | None) -> list[RunSummary]:
+        """The latest finished run of each dealer (or of the one given), by dealer_code."""
+        latest: dict[str, _Run] = {}
+        for r in self._runs.values():
+            if r.finished_at is None or dealer_code not in (None, r.dealer_code):
+                continue
+            known = latest.get(r.dealer_code)
+            if known is None or (r.started_at, r.run_id) > (known.started_at, known.run_id):
+                latest[r.dealer_code] = r
+        return [latest[d].summary() for d in sorted(latest)]
 
     # --- status and housekeeping ---------------------------------------------------
 

@@ -76,10 +76,15 @@ class Origin:
 
 @dataclass(frozen=True, slots=True)
 class Issue:
-    """One problem with one field of a feed item (``field`` is a dotted path)."""
+    """One problem with one field of a feed item (``field`` is a dotted path).
+
+    ``value``: the value as the dealer's file wrote it, when the problem came
+    from mapping that file (the reason names it otherwise).
+    """
 
     field: str
     reason: str
+    value: str | None = None
 
     def __str__(self) -> str:
         return f"{self.field}: {self.reason}"
@@ -100,11 +105,16 @@ class DuplicateKey:
 
 @dataclass(frozen=True, slots=True)
 class RawRecord:
-    """One item as parsed from the feed, before validation (any JSON value)."""
+    """One item as parsed from the feed, before validation (any JSON value).
+
+    ``issues``: problems found before validation (reading or mapping the
+    dealer's own format); an item with any is invalid.
+    """
 
     origin: Origin
     data: Any
     duplicate_keys: tuple[DuplicateKey, ...] = ()
+    issues: tuple[Issue, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -349,6 +359,9 @@ class RemoteAd:
     api_version: str | None = None
     updated: datetime | None = None
     logs: tuple[LogEntry, ...] = ()
+    # The writable fields as the API holds them, in the request's shape (what a 409 on
+    # POST is compared against); None when the answer did not carry them.
+    content: Payload | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +382,9 @@ class Rejected:
 
     status: int
     messages: tuple[str, ...] = ()
+    # A POST whose answer was lost, and that the client then found by reading the ad
+    # back, answers 409 with the ad as read: the executor adopts it without a 2nd GET.
+    remote: RemoteAd | None = None
 
     @property
     def message(self) -> str:
@@ -399,15 +415,50 @@ class Outcome:
     remote_unknown: bool = False  # the API does not know the ad: remote_state := None
 
 
+class RunOutcome(StrEnum):
+    """How a sync run ended: the runs table's ``outcome`` and the metrics' label."""
+
+    SUCCESS = "success"  # everything in the feed applied (calls may still be processing)
+    PARTIAL = "partial"  # finished; some items are invalid, rejected or failed
+    GUARDED = "guarded"  # finished with deletes and creates held back by a guard
+    FAILED = "failed"  # stopped by an error, or interrupted
+
+    @property
+    def successful(self) -> bool:
+        """Counts as a successful sync (partial: the items left need a person, not a retry)."""
+        return self in (RunOutcome.SUCCESS, RunOutcome.PARTIAL)
+
+
+@dataclass(frozen=True, slots=True)
+class ItemProblem:
+    """One problem of one invalid feed item, as a run records it for ``syncd status``.
+
+    ``record``: where the item sits (``str(Origin)``), None for an ad known only to
+    the mirror; ``source_id`` None when the item has none.
+    """
+
+    source_id: str | None
+    record: str | None
+    field: str
+    reason: str
+
+
 @dataclass(frozen=True, slots=True)
 class RunSummary:
-    """One row of the runs table."""
+    """One row of the runs table.
+
+    ``invalid``: the problems of the run's invalid items, as recorded (bounded:
+    ``syncd.core.status.recorded_invalid``); ``invalid_omitted``: how many more
+    there were.
+    """
 
     run_id: int
     dealer_code: str
     started_at: datetime
     finished_at: datetime | None
     feed_checksum: str | None
-    outcome: str | None  # success | partial | failed | None while running
+    outcome: RunOutcome | None  # None while running
     counts: Mapping[str, int]
     message: str | None = None
+    invalid: tuple[ItemProblem, ...] = ()
+    invalid_omitted: int = 0

@@ -98,6 +98,41 @@ def diff(old: Payload, new: Payload) -> dict[str, Any]:
     return changes
 
 
+def adoption_patch(remote: Payload, new: Payload) -> dict[str, Any]:
+    """The PATCH that makes an ad found in the API (a 409 on POST) hold ``new``.
+
+    Only what differs in canonical form: the keys of ``new`` whose values the API
+    holds differently, objects compared key by key (``diff`` over the API's fields
+    that ``new`` has). Empty when nothing differs: nothing is sent.
+
+    Assumption: a field the API holds and ``new`` lacks is left as it is, not
+    cleared: the ad object also carries what the API generates or defaults (a
+    registered vehicle's title, ``visible``), and no record says which fields an
+    earlier, lost mirror had sent.
+    """
+    return diff(remote_view(remote, new), new)
+
+
+def remote_view(remote: Payload, new: Payload) -> dict[str, Any]:
+    """What the API holds of the fields ``new`` has: ``diff`` of it and ``new`` is the
+    ``adoption_patch`` (``syncd adopt`` records it as the last payload sent)."""
+    return _restricted(remote, new)
+
+
+def _restricted(remote: Payload, new: Payload) -> dict[str, Any]:
+    """``remote`` with only the keys ``new`` has (recursively, for objects on both sides)."""
+    out: dict[str, Any] = {}
+    for key, value in new.items():
+        if key not in remote:
+            continue
+        before = remote[key]
+        if isinstance(before, Mapping) and isinstance(value, Mapping):
+            out[key] = _restricted(before, value)
+        else:
+            out[key] = before
+    return out
+
+
 def full_patch(old: Payload | None, new: Payload) -> dict[str, Any]:
     """A PATCH carrying all of ``new``, plus null for everything ``old`` had and ``new`` lacks.
 

@@ -31,7 +31,8 @@ source_ids only the mirror knows, sorted. The rules, in the order they apply:
    Assumption: a call that ended in ERROR (the API's own processing failed) with
    the same payload is not re-sent every run; it is ``Unchanged`` until the
    feed changes, and the mirror keeps the error message for ``syncd status``.
-7. Not in the feed: live → ``Delete``; deleted or never created →
+7. Not in the feed: live → ``Delete`` (``Invalid`` when its source_id is one
+   ``core/source_ids.py`` refuses: a DELETE could not name it); deleted or never created →
    ``Unchanged("gone")`` (kept, one small entry each, so the plan always covers
    every mirror row).
 
@@ -46,6 +47,7 @@ import heapq
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from syncd.core import source_ids
 from syncd.core.categories import category
 from syncd.core.models import (
     Create,
@@ -139,8 +141,19 @@ def _for_absent(ad: MirrorAd, dealer: str) -> PlanEntry:
     if ad.stage in _IN_FLIGHT:
         return Unchanged(dealer, ad.source_id, "in_flight")
     if ad.remote_state is _CREATED:
+        reason = source_ids.problem(ad.source_id, max_length=None)
+        if reason is not None:  # an id an older syncd accepted: a DELETE could not reach it
+            return Invalid(dealer, ad.source_id, None, (_unreachable(reason),))
         return Delete(dealer, ad.source_id)
     return Unchanged(dealer, ad.source_id, "gone")
+
+
+def _unreachable(reason: str) -> Issue:
+    return Issue(
+        "source_id",
+        f"{reason}; this live ad cannot be deleted through the API, so it is left as "
+        "it is: remove it in Blocket Admin",
+    )
 
 
 def _create(item: FeedItem, dealer: str, *, revive: bool) -> Create:

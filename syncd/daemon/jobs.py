@@ -25,6 +25,7 @@ import structlog
 
 from syncd import service
 from syncd.bootstrap import Container
+from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
 from syncd.errors import RunLocked, SyncdError
@@ -32,9 +33,6 @@ from syncd.service import FeedJob, RunReport
 from syncd.views import describe_run
 
 log = structlog.get_logger("syncd.jobs")
-
-SUCCESSFUL = ("success", "partial")
-"""Run outcomes that count as a successful sync (partial: some items need a person)."""
 
 RunLock = Callable[[Container, str], AbstractContextManager[object]]
 """The cross-process lock of one dealer's runs; raises RunLocked when it is held."""
@@ -82,7 +80,8 @@ def last_successes(container: Container) -> dict[str, datetime | None]:
     for job in container.jobs():
         runs = container.mirror.runs(job.dealer_code, 50)
         found[job.dealer_code] = next(
-            (r.finished_at for r in runs if r.outcome in SUCCESSFUL and r.finished_at), None
+            (r.finished_at for r in runs if r.outcome and r.outcome.successful and r.finished_at),
+            None,
         )
     return found
 
@@ -168,14 +167,14 @@ class Jobs:
                 try:
                     report = await service.sync(c.deps(), feed.job, c.options())
                 except SyncdError:
-                    self.metrics.record_run(dealer, "failed", time.time())
+                    self.metrics.record_run(dealer, RunOutcome.FAILED, time.time())
                     raise
                 self._after_run(feed, report, c.clock.now())
                 self._refresh_gauges(c, dealer)
 
     def _after_run(self, feed: FeedState, report: RunReport, now: datetime) -> None:
         self.metrics.record_run(report.dealer_code, report.outcome, now.timestamp())
-        if report.outcome in SUCCESSFUL:
+        if report.outcome.successful:
             feed.last_success = now
         feed.summary = describe_run(report, now)
         self.notifier.status("; ".join(f.summary for f in self.feeds if f.summary))

@@ -1,4 +1,4 @@
-"""The daemon's Prometheus metrics, and the httpx event hooks that count API calls.
+"""Daemon: the Prometheus metrics, and the httpx event hooks that count API calls.
 
 Every metric lives in the registry of one :class:`Metrics` (never the
 process-global default registry), so tests and reloads start from a known
@@ -8,7 +8,7 @@ state. The names, with their labels:
 metric                                labels                meaning
 ====================================  ====================  ===============================
 syncd_runs_total                      dealer_code, outcome  finished sync runs (success,
-                                                            partial, failed)
+                                                            partial, guarded, failed)
 syncd_api_requests_total              method, status        HTTP calls to the API that got
                                                             an answer, by status code
 syncd_api_request_duration_seconds    method                latency of those calls
@@ -34,11 +34,11 @@ import httpx
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
+from syncd.core.models import RunOutcome
+
 CONTENT_TYPE = CONTENT_TYPE_LATEST
 _STARTED = "syncd_started"  # request extension holding the send time (perf_counter)
 LATENCY_BUCKETS = (0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
-
-EventHooks = Mapping[str, list[Callable[..., Any]]]
 
 
 def feed_age(path: str, now: float) -> float:
@@ -116,10 +116,10 @@ class Metrics:
         self.ads.clear()
         self.in_flight.clear()
 
-    def record_run(self, dealer_code: str, outcome: str, at: float) -> None:
+    def record_run(self, dealer_code: str, outcome: RunOutcome, at: float) -> None:
         """Count a finished run; a success or partial run moves the last-success time."""
         self.runs.labels(dealer_code, outcome).inc()
-        if outcome in ("success", "partial"):
+        if outcome.successful:
             self.last_success.labels(dealer_code).set(at)
 
     def record_error(self, job: str, exc: BaseException) -> None:

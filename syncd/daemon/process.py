@@ -38,9 +38,10 @@ from syncd.config import DaemonSettings, Settings
 from syncd.daemon import scheduler as scheduling
 from syncd.daemon.health import Check, HealthServer, liveness, readiness
 from syncd.daemon.jobs import Jobs, RunLock, last_successes, mirror_lock
-from syncd.daemon.metrics import EventHooks, Metrics
+from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.errors import ConfigError
+from syncd.ports import EventHooks
 
 log = structlog.get_logger("syncd.daemon")
 

@@ -1,8 +1,8 @@
 """Adapter (feeds): reading a feed file only when it is whole, for every format.
 
 The one place that decides whether a feed file may be used; the format readers
-(``native.py`` today; CSV, XML, XLSX later) subclass :class:`FileFeedReader` and
-only parse bytes. A file is used only when:
+(``native.py``; ``mapped.py`` for CSV, XML, JSON and XLSX) subclass
+:class:`FileFeedReader` and only parse bytes. A file is used only when:
 
 1. it has held still (size, modification time and inode unchanged) for
    ``settle_seconds``: an exporter still writing, or an upload still arriving,
@@ -24,6 +24,7 @@ anything is sent.
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import os
 import time
@@ -32,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TypeVar
 
 import structlog
 
@@ -41,6 +43,7 @@ from syncd.errors import FeedError
 log = structlog.get_logger("syncd.feeds")
 
 Sleep = Callable[[float], Awaitable[None]]
+T = TypeVar("T")
 _POLLS_PER_WINDOW = 5  # re-stat a settling file this often within one settle window
 _MIN_POLL = 0.05
 
@@ -58,12 +61,13 @@ def stamp_of(path: Path) -> FileStamp:
     """The file's stamp; FeedError when it cannot be used at all."""
     try:
         st = path.stat()
-    except FileNotFoundError:
-        raise FeedError(f"{path}: feed file not found") from None
+    except FileNotFoundError as exc:
+        raise FeedError(f"{path}: feed file not found") from exc
     except OSError as exc:
-        raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from None
+        raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from exc
     if not path.is_file():
-        raise FeedError(f"{path}: is a directory, not a feed file")
+        cause = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
+        raise FeedError(f"{path}: is a directory, not a feed file") from cause
     return FileStamp(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
@@ -120,11 +124,11 @@ def check_ready(path: Path, ready_file: Path | None, feed: FileStamp) -> None:
         return
     try:
         marker = ready_file.stat()
-    except OSError:
+    except OSError as exc:
         raise FeedError(
             f"{path}: its ready marker {ready_file} (feeds.ready_file) is missing: the "
             f"exporter has not finished the feed; nothing was sent"
-        ) from None
+        ) from exc
     if marker.st_mtime_ns < feed.mtime_ns:
         raise FeedError(
             f"{path}: the feed was written after its ready marker {ready_file} "
@@ -144,10 +148,10 @@ def read_unchanged(path: Path, expected: FileStamp, *, max_bytes: int) -> tuple[
             opened = os.fstat(fh.fileno())
             data = fh.read(max_bytes + 1)
         after = stamp_of(path)
-    except FileNotFoundError:
-        raise FeedError(f"{path}: feed file not found") from None
+    except FileNotFoundError as exc:
+        raise FeedError(f"{path}: feed file not found") from exc
     except OSError as exc:
-        raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from None
+        raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from exc
     if len(data) > max_bytes:
         raise FeedError(f"{path}: feed grew over the limit of {max_bytes} bytes while read")
     read = FileStamp(opened.st_size, opened.st_mtime_ns, opened.st_ino)
@@ -196,13 +200,21 @@ class FileFeedReader(ABC):
 
     async def read(self, path: str) -> RawFeed:
         """Wait until the file is whole, then read and parse it (off the event loop)."""
+        return await self.when_whole(path, self._feed)
+
+    async def when_whole(self, path: str, use: Callable[[Path, bytes, FeedMeta], T]) -> T:
+        """``use(path, data, meta)`` of the file's bytes once it is whole: settled, ready,
+        unchanged while read. The read and ``use`` run off the event loop."""
         p = Path(os.fspath(path))
         stamp = await settled(p, self._rules, sleep=self._sleep)
         check_ready(p, self._rules.ready_file, stamp)
-        return await asyncio.to_thread(self._read, p, stamp)
+        return await asyncio.to_thread(self._use, p, stamp, use)
 
-    def _read(self, path: Path, stamp: FileStamp) -> RawFeed:
+    def _use(self, path: Path, stamp: FileStamp, use: Callable[[Path, bytes, FeedMeta], T]) -> T:
         data, meta = read_unchanged(path, stamp, max_bytes=self._max_bytes)
+        return use(path, data, meta)
+
+    def _feed(self, path: Path, data: bytes, meta: FeedMeta) -> RawFeed:
         return RawFeed(meta=meta, records=self.parse(path, data))
 
     def changed(self, meta: FeedMeta) -> str | None:

@@ -7,7 +7,9 @@ format; this module parses its bytes. Nothing here judges the items (that is
 its item (``strict.py``), for validation to refuse it. Anything that makes the
 file unusable as a whole (not UTF-8, not JSON, truncated, the wrong shape)
 raises :class:`~syncd.errors.FeedError` naming the file and the line, so a
-broken feed stops the run before anything is sent and never takes ads offline.
+broken feed stops the run before anything is sent and never takes ads offline. Each one is
+chained from the error behind it: no secret is at stake here (a parser's message
+gives a position, never the feed's contents).
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ def _text(path: Path, data: bytes) -> bytes:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
-        raise FeedError(f"{path}:{line}: not valid UTF-8 (byte offset {exc.start})") from None
+        raise FeedError(f"{path}:{line}: not valid UTF-8 (byte offset {exc.start})") from exc
     return data
 
 
@@ -63,7 +65,7 @@ def parse_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
         raise FeedError(
             f"{path}:{_position(data, exc.pos)}: not valid JSON "
             f"({exc.msg}); truncated or broken file"
-        ) from None
+        ) from exc
     items = _items(path, doc)
     repeated: dict[int, tuple[DuplicateKey, ...]] = {}
     if strict.may_repeat(data, doc):
@@ -97,7 +99,7 @@ def parse_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
             raise FeedError(
                 f"{path}:{number}:{exc.pos + 1}: not valid JSON ({exc.msg}); "
                 f"truncated or broken line"
-            ) from None
+            ) from exc
     # Assumption: a missing final newline is accepted (many exporters omit it). A line
     # cut mid-object does not parse and stops the run above; a file cut exactly at a line
     # boundary is kept out by files.py (it must hold still, and be unchanged after).

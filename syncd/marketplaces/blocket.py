@@ -1,4 +1,4 @@
-"""The Pro Import API client (Blocket / Bytbil), on httpx (implements ``Marketplace``).
+"""Adapter (marketplaces): the Pro Import API client (Blocket, Bytbil) on httpx, a ``Marketplace``.
 
 The adapter takes a configured ``httpx.AsyncClient`` (base URL, timeouts and
 transport are the composition root's business; tests pass an ASGI or mock
@@ -8,18 +8,27 @@ answers into syncd's values:
 * 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
   the executor decides);
 * 401/403 → :class:`ApiAuthError` (never retried);
-* timeouts, connection errors, 429 and 5xx → retried with exponential backoff
-  and jitter (bounded in attempts and total time, honouring ``Retry-After``),
-  then :class:`ApiUnavailable` / :class:`RateLimited`.
+* timeouts, connection errors, undecodable bodies, 429 and 5xx → retried with
+  exponential backoff and jitter (bounded in attempts and total time, honouring
+  ``Retry-After``), then :class:`ApiUnavailable` / :class:`RateLimited`;
+* a redirect loop, and any other httpx error → :class:`ApiContractError`;
+* a POST is never re-sent blind: after an answer that may have followed an
+  applied request (a timeout, a lost connection, an undecodable body, a 5xx) the
+  ad is read back (``GET /ad/{source_id}``) before the retry, and when it is there
+  the POST is not sent again: the answer is a 409 carrying the ad as read (the
+  executor adopts it). The same rule as an INTENT create found at the start of a run.
+
+Every path segment is percent-encoded in one place, :func:`segment`.
 
 The token travels only in the ``X-Auth-Token`` header set by :class:`TokenAuth`;
-no message built here contains it, and httpx exceptions are translated at this
-boundary (``raise ... from None`` where the original could carry request data).
+no message built here contains it. Every httpx exception is translated at this
+boundary with ``raise ... from exc``: httpx's own messages name the URL (path and
+query), never a header, so the cause is kept for the traceback.
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
 from typing import Any
 
 import httpx
@@ -29,14 +38,16 @@ import structlog
 from pydantic import SecretStr
 
 from syncd.core.categories import category
-from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, WriteResult
+from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, RemoteState, WriteResult
 from syncd.errors import (
     ApiAuthError,
     ApiContractError,
+    ApiGarbled,
     ApiScopeError,
     ApiUnavailable,
     RateLimited,
 )
+from syncd.marketplaces.paths import ad_path, id_lists, segment
 from syncd.marketplaces.responses import (
     flatten_errors,
     merge_by_source_id,
@@ -44,8 +55,11 @@ from syncd.marketplaces.responses import (
     parse_page,
 )
 from syncd.marketplaces.throttle import Throttle
+from syncd.ports import count_request
 
 log = structlog.get_logger("syncd.blocket")
+
+__all__ = ["BlocketClient", "TokenAuth", "ad_path", "segment"]
 
 REQUEST_ID_HEADER = "X-Request-Id"
 """Assumption: the id a write's log entries carry as ``request_id`` is echoed in this
@@ -53,6 +67,12 @@ header (the docs are silent; the sandbox follows it). Without it, reconcile fall
 back to the time the call was sent."""
 
 _TRANSIENT_STATUS = frozenset({429, 500, 502, 503, 504})
+_FOUND_BY_READ_BACK = (
+    "the ad exists: the answer to the POST was lost, and reading the ad back found it",
+)
+
+
+ReadBack = Callable[[], Awaitable[RemoteAd | None]]
 
 
 class TokenAuth(httpx.Auth):
@@ -69,30 +89,22 @@ class TokenAuth(httpx.Auth):
         return "TokenAuth(token=**********)"
 
 
-def ad_path(version: int, source_id: str | None = None, *, vehicle_type: str | None = None) -> str:
-    """The path of an ad endpoint, the one place paths are built.
-
-    Assumption (api-notes.md): writes go to ``/v{n}/ad`` as the seed says; with
-    ``typed_paths`` they go to ``/v4/{vehicle_type}`` for categories that have one.
-    """
-    resource = vehicle_type if (vehicle_type and version >= 4) else "ad"
-    base = f"/v{version}/{resource}"
-    return base if source_id is None else f"{base}/{_quote(source_id)}"
-
-
-def _quote(source_id: str) -> str:
-    return httpx.URL(path=source_id).raw_path.decode("ascii").replace("/", "%2F")
-
-
 class _Transient(Exception):
     """Internal: a retryable answer; carries Retry-After when the API gave one."""
 
     def __init__(
-        self, message: str, retry_after: float | None = None, status: int | None = None
+        self,
+        message: str,
+        retry_after: float | None = None,
+        status: int | None = None,
+        *,
+        maybe_applied: bool = False,
     ) -> None:
         super().__init__(message)
         self.retry_after = retry_after
         self.status = status
+        # Whether the request may have been applied although no usable answer came.
+        self.maybe_applied = maybe_applied
 
 
 def _backoff(exc: Exception) -> bool | float:
@@ -129,7 +141,15 @@ class BlocketClient:
         if dealer_code:
             doc["dealer_code"] = dealer_code
         path = ad_path(self._version, vehicle_type=self._vehicle_type(body.get("category_id")))
-        return await self._write("POST", path, dealer_code, source_id, json=doc)
+
+        async def read_back() -> RemoteAd | None:
+            remote = await self.get(dealer_code, source_id)
+            # A deleted ad is an earlier one (a vehicle re-POSTed): this POST is not there.
+            return remote if remote is not None and remote.state is RemoteState.CREATED else None
+
+        return await self._write(
+            "POST", path, dealer_code, source_id, json=doc, read_back=read_back
+        )
 
     async def update(
         self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
@@ -148,11 +168,8 @@ class BlocketClient:
 
     async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
         """One ad with its latest logs, or None when the API does not know it (404)."""
-        response = await self._send(
-            "GET",
-            ad_path(self._version, source_id),
-            params=_dealer(dealer_code),
-            source_id=source_id,
+        response = await self._get(
+            ad_path(self._version, source_id), params=_dealer(dealer_code), source_id=source_id
         )
         if response.status_code == 404:
             return None
@@ -161,8 +178,12 @@ class BlocketClient:
 
     async def list_with_logs(self, dealer_code: str, source_ids: Sequence[str]) -> list[RemoteAd]:
         """Every listed ad with its logs, through ``GET /ad?source_id__in=...&include=log``."""
-        if not source_ids:
-            return []
+        ads: list[RemoteAd] = []
+        for chunk in id_lists(source_ids):
+            ads.extend(await self._list_page_by_page(dealer_code, chunk))
+        return merge_by_source_id(ads)
+
+    async def _list_page_by_page(self, dealer_code: str, source_ids: list[str]) -> list[RemoteAd]:
         params = {
             "source_id__in": ",".join(source_ids),
             "include": "log",
@@ -172,14 +193,14 @@ class BlocketClient:
         ads: list[RemoteAd] = []
         offset = 0
         while True:
-            response = await self._send(
-                "GET", ad_path(self._version), params={**params, "offset": str(offset)}
+            response = await self._get(
+                ad_path(self._version), params={**params, "offset": str(offset)}
             )
             self._raise_unexpected(response, None)
             page, has_next = parse_page(self._json(response))
             ads.extend(page)
             if not has_next or not page:
-                return merge_by_source_id(ads)
+                return ads
             offset += len(page)
 
     # --- plumbing -----------------------------------------------------------
@@ -196,10 +217,16 @@ class BlocketClient:
         path: str,
         dealer_code: str,
         source_id: str,
+        *,
         json: Mapping[str, Any] | None = None,
+        read_back: ReadBack | None = None,
     ) -> WriteResult:
         params = _dealer(dealer_code) if method != "POST" else {}
-        response = await self._send(method, path, params=params, json=json, source_id=source_id)
+        response = await self._send(
+            method, path, params=params, json=json, source_id=source_id, read_back=read_back
+        )
+        if isinstance(response, RemoteAd):
+            return Rejected(status=409, messages=_FOUND_BY_READ_BACK, remote=response)
         if 200 <= response.status_code < 300:
             remote = None
             if response.content:
@@ -217,6 +244,13 @@ class BlocketClient:
         self._raise_unexpected(response, source_id)
         raise AssertionError("unreachable")  # pragma: no cover
 
+    async def _get(
+        self, path: str, *, params: Mapping[str, str], source_id: str | None = None
+    ) -> httpx.Response:
+        response = await self._send("GET", path, params=params, source_id=source_id)
+        assert isinstance(response, httpx.Response)  # no read_back: never a RemoteAd
+        return response
+
     async def _send(
         self,
         method: str,
@@ -225,9 +259,14 @@ class BlocketClient:
         params: Mapping[str, str] | None = None,
         json: Mapping[str, Any] | None = None,
         source_id: str | None = None,
-    ) -> httpx.Response:
+        read_back: ReadBack | None = None,
+    ) -> httpx.Response | RemoteAd:
+        """The answer, retried while transient; with ``read_back``, a retry after an
+        answer that may have followed an applied request first reads the ad back,
+        and what it finds (not None) is returned instead of sending again."""
         content = orjson.dumps(json) if json is not None else None
         headers = {"Content-Type": "application/json"} if content is not None else None
+        unsure = False
         try:
             async for attempt in stamina.retry_context(
                 on=_backoff,
@@ -237,18 +276,29 @@ class BlocketClient:
                 wait_max=30.0,
             ):
                 with attempt:
-                    return await self._once(
-                        method,
-                        path,
-                        params=params,
-                        content=content,
-                        headers=headers,
-                        source_id=source_id,
-                    )
+                    if unsure and read_back is not None:
+                        found = await read_back()
+                        if found is not None:
+                            log.info("ad_found_by_read_back", method=method, source_id=source_id)
+                            return found
+                    count_request(retry=attempt.num > 1)
+                    try:
+                        return await self._once(
+                            method,
+                            path,
+                            params=params,
+                            content=content,
+                            headers=headers,
+                            source_id=source_id,
+                        )
+                    except _Transient as exc:
+                        unsure = unsure or exc.maybe_applied
+                        raise
         except _Transient as exc:
+            # Chained from the httpx error behind it, if any (_Transient is internal).
             if exc.status == 429:
-                raise RateLimited(str(exc), exc.retry_after) from None
-            raise ApiUnavailable(str(exc)) from None
+                raise RateLimited(str(exc), exc.retry_after) from exc.__cause__
+            raise ApiUnavailable(str(exc)) from exc.__cause__
         raise AssertionError("unreachable")  # pragma: no cover
 
     async def _once(
@@ -267,10 +317,26 @@ class BlocketClient:
                 response = await self._http.request(
                     method, path, params=params, content=content, headers=headers
                 )
-        except httpx.TimeoutException:
-            raise _Transient(f"{what}: timed out") from None
+        except httpx.TimeoutException as exc:
+            raise _Transient(f"{what}: timed out", maybe_applied=True) from exc
         except httpx.TransportError as exc:
-            raise _Transient(f"{what}: connection failed ({type(exc).__name__})") from None
+            raise _Transient(
+                f"{what}: connection failed ({type(exc).__name__})", maybe_applied=True
+            ) from exc
+        except httpx.DecodingError as exc:  # a body cut or mangled on the way: try again
+            # The answer came back, so the request may well have been applied.
+            raise _Transient(
+                f"{what}: the answer could not be decoded", maybe_applied=True
+            ) from exc
+        except httpx.TooManyRedirects as exc:
+            # Permanent, not retried: the API itself never redirects, so a loop means
+            # api.base_url points at something else (a portal, an http/https loop) —
+            # as an unfollowed 3xx is a contract error in _raise_unexpected.
+            raise ApiContractError(
+                f"{what}: too many redirects; check that api.base_url is the API's"
+            ) from exc
+        except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
+            raise ApiContractError(f"{what}: the request failed ({type(exc).__name__})") from exc
         log.debug(
             "api_call", method=method, path=path, status=response.status_code, source_id=source_id
         )
@@ -279,8 +345,13 @@ class BlocketClient:
         elif response.status_code < 500:
             self._throttle.succeeded()
         if response.status_code in _TRANSIENT_STATUS:
+            # Assumption: a 429 was refused before any work; any 5xx may come after the
+            # request was applied (a proxy's 502/504, an API that fails late).
             raise _Transient(
-                f"{what}: HTTP {response.status_code}", _retry_after(response), response.status_code
+                f"{what}: HTTP {response.status_code}",
+                _retry_after(response),
+                response.status_code,
+                maybe_applied=response.status_code != 429,
             )
         if response.status_code in (401, 403):
             # Assumption (seed 003 vs api-notes disagree on which is which): either code can
@@ -306,13 +377,23 @@ class BlocketClient:
 
     @staticmethod
     def _json(response: httpx.Response) -> Any:
+        where = f"{response.request.method} {response.request.url.path}"
+        kind = response.headers.get("content-type", "")
+        # Assumption: the API answers application/json (seed 003, "JSON bodies"); a
+        # missing header is tolerated, another media type is a page from something
+        # in between (a proxy's error page sent with 200), not the API's answer.
+        if kind and "json" not in kind.split(";", 1)[0].lower():
+            raise ApiGarbled(
+                f"{where}: HTTP {response.status_code} answered {kind!r}, not JSON: "
+                f"{body_excerpt(response)}"
+            )
         try:
             return orjson.loads(response.content)
-        except orjson.JSONDecodeError:
-            raise ApiContractError(
-                f"{response.request.method} {response.request.url.path}: "
-                f"HTTP {response.status_code} with a body that is not JSON"
-            ) from None
+        except orjson.JSONDecodeError as exc:
+            raise ApiGarbled(
+                f"{where}: HTTP {response.status_code} with a body that is not JSON "
+                f"(cut short, or a page from a proxy): {body_excerpt(response)}"
+            ) from exc
 
 
 def _dealer(dealer_code: str) -> dict[str, str]:
@@ -331,8 +412,28 @@ def _retry_after(response: httpx.Response) -> float | None:
         return None  # an HTTP date: fall back to exponential backoff
 
 
+EXCERPT_CHARS = 80
+"""How much of an unreadable body an error message shows."""
+
+
+def body_excerpt(response: httpx.Response, limit: int = EXCERPT_CHARS) -> str:
+    """The first characters of a body, quoted, escaped and never holding the token.
+
+    A proxy's debug page may echo the request's headers: the token is cut out of a
+    window long enough to hold it whole, then the excerpt is taken, so not even a
+    prefix of it can survive at the cut. ``repr`` escapes control and bidi characters,
+    so the body cannot forge a line of output.
+    """
+    token = response.request.headers.get("X-Auth-Token", "")
+    window = response.content[: limit * 4 + len(token) * 4].decode("utf-8", "replace")
+    if token:
+        window = window.replace(token, "[token]")
+    text = window[:limit]
+    return repr(text + ("…" if len(window) > limit else "")) if text else "(empty body)"
+
+
 def _safe_json(response: httpx.Response) -> Any:
     try:
         return orjson.loads(response.content) if response.content else None
     except orjson.JSONDecodeError:
-        return response.text[:500]
+        return body_excerpt(response, 500)

@@ -78,7 +78,41 @@ def parse_ad(doc: Any) -> RemoteAd:
         api_version=_text(doc.get("api_version")),
         updated=parse_time(doc.get("updated")),
         logs=tuple(logs),
+        content=ad_content(doc),
     )
+
+
+# The ad object's fields that a write sets, as the request names them.
+_WRITABLE = (
+    "category_id",
+    "title",
+    "body",
+    "visible",
+    "price",
+    "url",
+    "video_url",
+    "location",
+    "contact",
+    "category_fields",
+    "dont_publish_on_failed_images",
+    "product_declaration",
+)
+
+
+def ad_content(doc: dict[str, Any]) -> dict[str, Any]:
+    """The writable fields of an ad object in the request's shape (nulls left out).
+
+    Assumption (api-notes: ``image_urls`` is not echoed): the images are the ``url``
+    of each ``image_refs`` entry, when every entry has one; otherwise left out, and
+    a comparison then finds the images changed.
+    """
+    content = {key: doc[key] for key in _WRITABLE if doc.get(key) is not None}
+    refs = doc.get("image_refs")
+    if isinstance(refs, list) and refs:
+        urls = [r.get("url") if isinstance(r, dict) else None for r in refs]
+        if all(isinstance(u, str) for u in urls):
+            content["image_urls"] = urls
+    return content
 
 
 def parse_page(doc: Any) -> tuple[list[RemoteAd], bool]:

@@ -94,24 +94,38 @@ def writer(engine: Engine) -> Engine:
     return engine.execution_options(**{BEGIN_OPTION: "IMMEDIATE"})
 
 
+def describe(database: Engine | str) -> str:
+    """Which database this is, for an operator: the SQLite file, or the server and name.
+
+    Never the password (``render_as_string`` hides it; only host, port and name are used).
+    """
+    url = database.url if isinstance(database, Engine) else make_url(database)
+    if url.get_backend_name() == "sqlite":
+        return f"SQLite file {url.database or ':memory:'}"
+    where = f"{url.host or 'localhost'}:{url.port}" if url.port else (url.host or "localhost")
+    return f"{url.get_backend_name()} at {where}, database {url.database or '-'}"
+
+
 @contextmanager
-def db_errors(doing: str) -> Iterator[None]:
+def db_errors(doing: str, database: Engine | str | None = None) -> Iterator[None]:
     """Translate SQLAlchemy errors raised inside into MirrorUnavailable.
 
-    The message names what was being done and the driver's first line of error,
-    never the SQL parameters (they may hold a seller's contact data). A value
-    that could not be bound (a naive datetime) is a programming error and is
-    re-raised as the original ValueError/TypeError.
+    The message names the database (the file, or host and name; :func:`describe`),
+    what was being done and the driver's first line of error, never the SQL
+    parameters (they may hold a seller's contact data). A value that could not be
+    bound (a naive datetime) is a programming error and is re-raised as the
+    original ValueError/TypeError.
     """
+    where = f" ({describe(database)})" if database is not None else ""
     try:
         yield
     except StatementError as exc:
         orig = exc.orig
         if not isinstance(exc, DBAPIError) and isinstance(orig, ValueError | TypeError):
             raise orig from exc
-        raise MirrorUnavailable(f"mirror database: {doing} failed: {_reason(exc)}") from exc
+        raise MirrorUnavailable(f"mirror database{where}: {doing} failed: {_reason(exc)}") from exc
     except SQLAlchemyError as exc:
-        raise MirrorUnavailable(f"mirror database: {doing} failed: {_reason(exc)}") from exc
+        raise MirrorUnavailable(f"mirror database{where}: {doing} failed: {_reason(exc)}") from exc
 
 
 def _reason(exc: SQLAlchemyError) -> str:

@@ -100,11 +100,11 @@ def _advisory_lock(
     engine: Engine, dealer_code: str, wait: float | None, interval: float
 ) -> Iterator[None]:
     key = advisory_key(dealer_code)
-    with db_errors("taking the run lock"):
+    with db_errors("taking the run lock", engine):
         # AUTOCOMMIT: the lock belongs to the session, no transaction stays open.
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
-        with db_errors("taking the run lock"):
+        with db_errors("taking the run lock", engine):
             taken = _poll(lambda: _try_advisory(conn, key), wait, interval)
         if not taken:
             raise _refused(dealer_code, wait)

@@ -45,7 +45,7 @@ def head_revision() -> str:
 
 def current_revision(engine: Engine) -> str | None:
     """The database's migration revision, or None for an empty database."""
-    with db_errors("reading the schema revision"), engine.connect() as conn:
+    with db_errors("reading the schema revision", engine), engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
@@ -72,7 +72,7 @@ def _migrate(
     # Two syncd processes may auto-upgrade at once: the migration runs under a
     # write lock (BEGIN IMMEDIATE on SQLite, a transaction advisory lock on
     # PostgreSQL), so the second one waits and then finds the schema current.
-    with db_errors("migrating the schema"), writer(engine_or_url).begin() as conn:
+    with db_errors("migrating the schema", engine_or_url), writer(engine_or_url).begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         try:

@@ -7,7 +7,7 @@ enums' string values. Used by :mod:`syncd.mirror.sql` only.
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from typing import Any, TypeAlias
@@ -16,6 +16,7 @@ import orjson
 from sqlalchemy import Row
 
 from syncd.core.models import (
+    ItemProblem,
     LogEntry,
     LogState,
     MirrorAd,
@@ -24,6 +25,7 @@ from syncd.core.models import (
     Payload,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     RunSummary,
     Stage,
 )
@@ -59,6 +61,7 @@ RUN_COLUMNS = (
     runs.c.outcome,
     runs.c.counts,
     runs.c.message,
+    runs.c.invalid,
 )
 
 LOG_COLUMNS = (
@@ -167,16 +170,30 @@ def ad_from_row(row: AnyRow) -> MirrorAd:
 def run_from_row(row: AnyRow) -> RunSummary:
     """A RunSummary from a row selected with :data:`RUN_COLUMNS`."""
     counts = decode_json(row.counts) or {}
+    invalid = decode_json(row.invalid) or {}
     return RunSummary(
         run_id=row.id,
         dealer_code=row.dealer_code,
         started_at=row.started_at,
         finished_at=row.finished_at,
         feed_checksum=row.feed_checksum,
-        outcome=row.outcome,
+        outcome=None if row.outcome is None else RunOutcome(row.outcome),
         counts={str(k): int(v) for k, v in counts.items()},
         message=row.message,
+        invalid=tuple(ItemProblem(**item) for item in invalid.get("items", ())),
+        invalid_omitted=int(invalid.get("omitted", 0)),
     )
+
+
+def invalid_json(kept: Sequence[ItemProblem], omitted: int) -> str | None:
+    """The runs.invalid column: the recorded problems and how many were left out (None: none)."""
+    if not kept and not omitted:
+        return None
+    items = [
+        {"source_id": p.source_id, "record": p.record, "field": p.field, "reason": p.reason}
+        for p in kept
+    ]
+    return encode_json({"items": items, "omitted": omitted})
 
 
 def log_from_row(row: AnyRow) -> LogEntry:

@@ -126,8 +126,10 @@ runs = Table(
     Column("feed_checksum", String),
     Column("feed_size", BigInteger),
     Column("feed_modified_at", UTCDateTime),
-    Column("outcome", String(16)),  # success | partial | failed; NULL while running
+    Column("outcome", String(16)),  # a RunOutcome; NULL while running
     Column("counts", Text),  # JSON object {kind: count}
     Column("message", Text),
+    # JSON {"items": [{source_id, record, field, reason}], "omitted": n}; NULL: none.
+    Column("invalid", Text),
     Index(None, "dealer_code", "started_at"),
 )

@@ -6,7 +6,7 @@ and no SQLAlchemy exception leaves it (they become MirrorUnavailable).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -20,16 +20,18 @@ from syncd.core.models import (
     Action,
     Delete,
     FeedMeta,
+    ItemProblem,
     LogEntry,
     MirrorAd,
     Outcome,
     Rejected,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     RunSummary,
     Stage,
 )
-from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status
+from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.rows import (
     AD_COLUMNS,
@@ -38,6 +40,7 @@ from syncd.mirror.rows import (
     ad_from_row,
     encode_json,
     gc_paused,
+    invalid_json,
     known_ids,
     log_from_row,
     log_values,
@@ -74,7 +77,11 @@ class SqlMirror:
     def load(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer, by source_id."""
         query = select(*AD_COLUMNS).where(ads.c.dealer_code == dealer_code)
-        with db_errors("loading the mirror"), self._engine.connect() as conn, gc_paused():
+        with (
+            db_errors("loading the mirror", self._engine),
+            self._engine.connect() as conn,
+            gc_paused(),
+        ):
             return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
@@ -82,7 +89,7 @@ class SqlMirror:
         query = select(*AD_COLUMNS).where(
             ads.c.dealer_code == dealer_code, ads.c.source_id == source_id
         )
-        with db_errors("reading an ad"), self._engine.connect() as conn:
+        with db_errors("reading an ad", self._engine), self._engine.connect() as conn:
             row = conn.execute(query).first()
         return ad_from_row(row) if row is not None else None
 
@@ -100,7 +107,7 @@ class SqlMirror:
             .where(ads.c.dealer_code == dealer_code, ads.c.stage == stage.value)
             .order_by(ads.c.source_id)
         )
-        with db_errors(f"listing {stage.value} ads"), self._engine.connect() as conn:
+        with db_errors(f"listing {stage.value} ads", self._engine), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
 
     # --- the intent-before-send record -------------------------------------------
@@ -150,7 +157,7 @@ class SqlMirror:
         if outcome.remote_unknown:
             values["remote_state"] = None
         values |= known_ids(outcome)
-        with db_errors("recording an outcome"), self._writer.begin() as conn:
+        with db_errors("recording an outcome", self._engine), self._writer.begin() as conn:
             ad_id = self._upsert(conn, _key(outcome), values, now)
             self._store_logs(conn, ad_id, outcome.logs, now)
 
@@ -173,11 +180,11 @@ class SqlMirror:
             .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
             .values(values)
         )
-        with db_errors("resolving an intent"), self._writer.begin() as conn:
+        with db_errors("resolving an intent", self._engine), self._writer.begin() as conn:
             conn.execute(statement)
 
     def _write(self, doing: str, key: Key, values: Mapping[str, Any], now: datetime) -> None:
-        with db_errors(doing), self._writer.begin() as conn:
+        with db_errors(doing, self._engine), self._writer.begin() as conn:
             self._upsert(conn, key, values, now)
 
     def _upsert(self, conn: Connection, key: Key, values: Mapping[str, Any], now: datetime) -> int:
@@ -229,25 +236,34 @@ class SqlMirror:
                 "feed_modified_at": meta.modified_at,
             }
         statement = insert(runs).values(values).returning(runs.c.id)
-        with db_errors("starting a run"), self._writer.begin() as conn:
+        with db_errors("starting a run", self._engine), self._writer.begin() as conn:
             run_id: int = conn.execute(statement).scalar_one()
         return run_id
 
     def finish_run(
         self,
         run_id: int,
-        outcome: str,
+        outcome: RunOutcome,
         counts: dict[str, int],
         message: str | None,
         now: datetime,
+        *,
+        invalid: Sequence[ItemProblem] = (),
     ) -> None:
-        """Close a run row with its outcome, counts and message (LookupError if unknown)."""
+        """Close a run row with its outcome, counts, message and invalid items (bounded by
+        ``recorded_invalid``); LookupError if unknown."""
         statement = (
             update(runs)
             .where(runs.c.id == run_id)
-            .values(finished_at=now, outcome=outcome, counts=encode_json(counts), message=message)
+            .values(
+                finished_at=now,
+                outcome=str(outcome),
+                counts=encode_json(counts),
+                message=message,
+                invalid=invalid_json(*recorded_invalid(invalid)),
+            )
         )
-        with db_errors("finishing a run"), self._writer.begin() as conn:
+        with db_errors("finishing a run", self._engine), self._writer.begin() as conn:
             found = conn.execute(statement).rowcount
         if not found:
             raise LookupError(f"no run {run_id} in the mirror")
@@ -257,8 +273,27 @@ class SqlMirror:
         query = select(*RUN_COLUMNS).order_by(runs.c.started_at.desc(), runs.c.id.desc())
         if dealer_code is not None:
             query = query.where(runs.c.dealer_code == dealer_code)
-        with db_errors("listing runs"), self._engine.connect() as conn:
+        with db_errors("listing runs", self._engine), self._engine.connect() as conn:
             return [run_from_row(row) for row in conn.execute(query.limit(limit))]
+
+    def latest_finished_runs(self, dealer_code: str | None) -> list[RunSummary]:
+        """The latest finished run of each dealer (or of the one given), by dealer_code."""
+        newest = (
+            func.row_number()
+            .over(
+                partition_by=runs.c.dealer_code,
+                order_by=(runs.c.started_at.desc(), runs.c.id.desc()),
+            )
+            .label("newest")
+        )
+        ranked = select(*RUN_COLUMNS, newest).where(runs.c.finished_at.is_not(None))
+        if dealer_code is not None:
+            ranked = ranked.where(runs.c.dealer_code == dealer_code)
+        latest = ranked.subquery()
+        query = select(*(latest.c[c.name] for c in RUN_COLUMNS)).where(latest.c.newest == 1)
+        with db_errors("listing runs", self._engine), self._engine.connect() as conn:
+            found = [run_from_row(row) for row in conn.execute(query)]
+        return sorted(found, key=lambda r: r.dealer_code)
 
     # --- status and housekeeping ---------------------------------------------------
 
@@ -270,7 +305,7 @@ class SqlMirror:
         if dealer_code is not None:
             query = query.where(ads.c.dealer_code == dealer_code)
         counts = dict.fromkeys(AD_STATUSES, 0)
-        with db_errors("counting ads"), self._engine.connect() as conn:
+        with db_errors("counting ads", self._engine), self._engine.connect() as conn:
             for stage, remote_state, n in conn.execute(query):
                 status = ad_status(
                     Stage(stage) if stage else None,
@@ -289,7 +324,7 @@ class SqlMirror:
         )
         if dealer_code is not None:
             query = query.where(ads.c.dealer_code == dealer_code)
-        with db_errors("listing failing ads"), self._engine.connect() as conn:
+        with db_errors("listing failing ads", self._engine), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
 
     def action_logs(
@@ -304,12 +339,12 @@ class SqlMirror:
         )
         if recorded_before is not None:
             query = query.where(action_logs.c.recorded_at < recorded_before)
-        with db_errors("reading action logs"), self._engine.connect() as conn:
+        with db_errors("reading action logs", self._engine), self._engine.connect() as conn:
             return [log_from_row(row) for row in conn.execute(query)]
 
     def ping(self) -> None:
         """Check that the database answers; raises MirrorUnavailable with the reason."""
-        with db_errors("checking the database"), self._engine.connect() as conn:
+        with db_errors("checking the database", self._engine), self._engine.connect() as conn:
             conn.exec_driver_sql("SELECT 1")
 
     def prune(self, older_than: datetime) -> int:
@@ -319,7 +354,7 @@ class SqlMirror:
             runs.c.finished_at < older_than,
             runs.c.finished_at.is_(None) & (runs.c.started_at < older_than),
         )
-        with db_errors("pruning"), self._writer.begin() as conn:
+        with db_errors("pruning", self._engine), self._writer.begin() as conn:
             logs = conn.execute(delete(action_logs).where(action_logs.c.created < older_than))
             old_runs = conn.execute(delete(runs).where(ended))
             return logs.rowcount + old_runs.rowcount

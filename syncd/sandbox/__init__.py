@@ -1,4 +1,4 @@
-"""A local, faithful implementation of Blocket's Pro Import API (v3 and v4).
+"""Sandbox: a local, faithful implementation of Blocket's Pro Import API (v3 and v4).
 
 The sandbox serves the API that ``syncd`` talks to, so that integration tests
 and dealers can run the real client without touching production. Build it

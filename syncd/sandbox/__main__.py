@@ -1,4 +1,4 @@
-"""``python -m syncd.sandbox``: the same as ``syncd sandbox``."""
+"""Sandbox: ``python -m syncd.sandbox``, the same as ``syncd sandbox``."""
 
 from __future__ import annotations
 

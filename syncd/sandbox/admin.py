@@ -1,4 +1,4 @@
-"""The admin endpoints under ``/_sandbox`` (no token: the sandbox is a local tool).
+"""Sandbox: the admin endpoints under ``/_sandbox`` (no token: the sandbox is a local tool).
 
 * ``GET /_sandbox/health`` → ``{"status": "ok", "now": ...}``
 * ``GET|PUT|PATCH|DELETE /_sandbox/faults`` → the faults in force (PUT replaces,

@@ -1,4 +1,4 @@
-"""The sandbox's ASGI app: :func:`create_app` and the request pipeline.
+"""Sandbox: the sandbox's ASGI app: :func:`create_app` and the request pipeline.
 
 Every API request goes through the fault gate (latency, scripted and random
 faults, rate limit, drops, timeouts), then authentication, routing and one
@@ -16,6 +16,7 @@ import time
 import uuid
 from datetime import datetime
 from typing import Any
+from urllib.parse import quote
 
 import anyio
 import orjson
@@ -87,7 +88,9 @@ def _query(request: Request) -> dict[str, str]:
 
 def _raw_path(scope: Scope) -> str:
     raw = scope.get("raw_path")
-    return raw.decode("latin-1") if isinstance(raw, bytes) else str(scope["path"])
+    if isinstance(raw, bytes):
+        return raw.decode("latin-1")
+    return quote(str(scope["path"]), safe="/")  # already decoded: encode it back once
 
 
 class SandboxApp(Starlette):

@@ -1,4 +1,4 @@
-"""JWT tokens for the sandbox: minting (for tests and dealers) and checking.
+"""Sandbox: JWT tokens for the sandbox: minting (for tests and dealers) and checking.
 
 A token is HS256-signed with the sandbox's secret and names its scope with one
 of two claims:

@@ -1,4 +1,4 @@
-"""One API call as the handlers see it, and the helpers every handler shares.
+"""Sandbox: one API call as the handlers see it, and the helpers every handler shares.
 
 The shell between HTTP and the pure core: :class:`Call` carries the parsed
 request (version, path parameters, query, JSON body, token scope, time and
@@ -13,16 +13,12 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from syncd.core.categories import CATEGORIES
 from syncd.sandbox.auth import Scope, check_dealer
+from syncd.sandbox.categories import typed_categories
 from syncd.sandbox.problems import ApiProblem, bad_request, not_found
 from syncd.sandbox.records import Ad
 from syncd.sandbox.runtime import Sandbox
 from syncd.sandbox.vehicle_rules import type_name
-
-# Typed v4 paths whose vehicle type categories.py maps to no category.
-# Assumption: buses are "Truck & Bus", threshers and tractors "Agricultural Machinery".
-_EXTRA_TYPED = {"bus": {1221}, "agriculture-thresher": {1222}, "agriculture-tractor": {1222}}
 
 
 @dataclass(slots=True)
@@ -106,12 +102,6 @@ def resolve(call: Call) -> Ad:
         raise not_found()
     call.note["dealer"] = found[0].dealer_code
     return found[0]
-
-
-def typed_categories(vehicle_type: str) -> frozenset[int]:
-    """The categories a typed v4 path (``/v4/car``, ...) accepts."""
-    mapped = {cid for cid, cat in CATEGORIES.items() if cat.vehicle_type == vehicle_type}
-    return frozenset(mapped | _EXTRA_TYPED.get(vehicle_type, set()))
 
 
 def _typed_match(call: Call, ad: Ad) -> bool:

@@ -1,4 +1,4 @@
-"""``syncd sandbox``: serve the sandbox over HTTP, or mint a token for it.
+"""Sandbox: ``syncd sandbox``: serve the sandbox over HTTP, or mint a token for it.
 
 ``syncd sandbox [--host H] [--port P] [--state FILE] [--processing-delay S]
 [--secret S] [--strict-source-ids] [--list-entry-per-request] [--no-request-ids]

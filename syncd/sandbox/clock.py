@@ -1,4 +1,4 @@
-"""The sandbox's notion of time: an injected callable returning aware UTC datetimes.
+"""Sandbox: the sandbox's notion of time: an injected callable returning aware UTC datetimes.
 
 Processing is lazy and time-based, so tests step a :class:`ManualClock` instead
 of sleeping.

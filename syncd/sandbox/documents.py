@@ -1,4 +1,4 @@
-"""Ad documents: the fields a write may set, deep-merging and normalising them.
+"""Sandbox: ad documents: the fields a write may set, deep-merging and normalising them.
 
 Pure: no I/O here. An ad's *content* is the merged request fields the API
 stores (``category_id``, ``title``, ``body``, ``price``, ``image_urls``, ...);
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from syncd.core.categories import category
+from syncd.sandbox.categories import category
 
 CONTENT_FIELDS = (
     "category_id",

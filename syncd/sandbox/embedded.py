@@ -1,4 +1,4 @@
-"""The sandbox served in-process, for ``syncd --demo`` and trials (no server, no port).
+"""Sandbox: the sandbox served in-process, for ``syncd --demo`` and trials (no server, no port).
 
 The composition root (``syncd/bootstrap.py``) calls :func:`embedded_transport`
 when ``api.base_url`` is ``embedded-sandbox``; the client then talks to the

@@ -1,4 +1,4 @@
-"""Fault injection: which answer a request gets instead of (or besides) the normal one.
+"""Sandbox: fault injection: which answer a request gets instead of (or besides) the normal one.
 
 :class:`FaultState` holds the current :class:`~syncd.sandbox.settings.Faults`,
 the seeded RNG and the rate-limit window; :meth:`FaultState.decide` is called

@@ -1,4 +1,4 @@
-"""The request journal: every API request the sandbox received, for tests and benchmarks.
+"""Sandbox: the request journal: every API request the sandbox received, for tests and benchmarks.
 
 Requests to ``/_sandbox`` are not journaled, so a test counts exactly the calls
 its client made. The journal lives in memory (bounded) and is not persisted.

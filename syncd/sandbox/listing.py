@@ -1,4 +1,4 @@
-"""List endpoints: filters, ordering and limit/offset pagination.
+"""Sandbox: list endpoints: filters, ordering and limit/offset pagination.
 
 Pure: no I/O here. Query parameters come in as a mapping (repeated keys
 already joined); invalid values raise :class:`ApiProblem` 400 with the

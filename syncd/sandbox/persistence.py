@@ -1,4 +1,4 @@
-"""Where the sandbox keeps its ads: nowhere (memory) or a SQLite file (``--state``).
+"""Sandbox: where the sandbox keeps its ads: nowhere (memory) or a SQLite file (``--state``).
 
 The store holds every ad in memory and writes each changed ad through to the
 repository, one JSON document per ad; at start-up it loads them back. Each

@@ -1,4 +1,4 @@
-"""Validation of an ad's ``price`` list (api-notes.md).
+"""Sandbox: validation of an ad's ``price`` list (api-notes.md).
 
 Pure: no I/O here. ``[{"type": "list"|"reduced"|"leasing", "amount": int,
 "currency": "SEK"}]``; ``reduced`` is refused on POST; each type at most once.

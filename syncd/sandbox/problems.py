@@ -1,4 +1,4 @@
-"""The sandbox's one exception: an API answer other than success.
+"""Sandbox: the sandbox's one exception: an API answer other than success.
 
 Expected outcomes inside the core are values (validation returns an error
 dict). :class:`ApiProblem` is raised only in the HTTP shell, where it stops the

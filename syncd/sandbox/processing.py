@@ -1,4 +1,4 @@
-"""The asynchronous life-cycle of actions, made lazy and time-based.
+"""Sandbox: the asynchronous life-cycle of actions, made lazy and time-based.
 
 Pure: no I/O here; ``now`` and everything else come in as arguments. A
 mutating call appends its action chain to the ad's log, every entry in
@@ -35,7 +35,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from syncd.core.categories import category
+from syncd.sandbox.categories import category
 from syncd.sandbox.records import Ad, LogEntry
 
 POLE_POSITION_DAYS = 3  # the seed: "Pole position lasts for 3 days."

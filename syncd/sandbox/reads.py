@@ -1,4 +1,4 @@
-"""The synchronous endpoints: get, list, log, and the vehicle values.
+"""Sandbox: the synchronous endpoints: get, list, log, and the vehicle values.
 
 Called with the store's lock held and pending actions already advanced, so
 every read shows the state as of ``call.now``.
@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from typing import Any
 from urllib.parse import urlencode
 
-from syncd.core.categories import category
 from syncd.sandbox import vehicles
 from syncd.sandbox.auth import check_dealer
-from syncd.sandbox.calls import Answer, Call, resolve, typed_categories
+from syncd.sandbox.calls import Answer, Call, resolve
+from syncd.sandbox.categories import category, typed_categories
 from syncd.sandbox.listing import (
     AD_ORDERINGS,
     LOG_ORDERINGS,

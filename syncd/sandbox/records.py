@@ -1,4 +1,4 @@
-"""The sandbox's stored values: an ad and its action-log entries.
+"""Sandbox: the sandbox's stored values: an ad and its action-log entries.
 
 Pure: no I/O here. Both are frozen; every change makes a new value with
 :func:`dataclasses.replace`. :func:`ad_to_json` / :func:`ad_from_json` are the

@@ -1,4 +1,4 @@
-"""The API's routes, matched on raw path segments.
+"""Sandbox: the API's routes, matched on raw path segments.
 
 The sandbox routes by itself rather than through Starlette's router so that a
 source_id holding ``/`` (sent as ``%2F``) stays one segment, a trailing slash is
@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from urllib.parse import unquote
+from urllib.parse import unquote_to_bytes
 
 from syncd.sandbox import reads, vehicles, writes
 from syncd.sandbox.calls import Answer, Call
@@ -66,13 +66,23 @@ ROUTES: tuple[Route, ...] = (
 
 
 def split_path(raw_path: str) -> list[str]:
-    """Decoded path segments, without the ``/pro-import-api`` prefix or a trailing slash."""
-    segments = [unquote(s) for s in raw_path.split("?", 1)[0].split("/")[1:]]
+    """Decoded path segments, without the ``/pro-import-api`` prefix or a trailing slash.
+
+    ``raw_path`` is the request target's bytes as latin-1 text; each segment is
+    percent-decoded exactly once into bytes, then read as UTF-8 (``%2F``, ``%3F``,
+    ``%23``, ``%25`` and ``%2E`` stay inside their segment).
+    """
+    segments = [_decoded(s) for s in raw_path.split("?", 1)[0].split("/")[1:]]
     if segments and segments[-1] == "":
         segments.pop()
     if segments and segments[0] == PREFIX:
         segments.pop(0)
     return segments
+
+
+def _decoded(segment: str) -> str:
+    # Assumption: like Django, bytes that are not UTF-8 become U+FFFD (no ad matches).
+    return unquote_to_bytes(segment.encode("latin-1")).decode("utf-8", errors="replace")
 
 
 def api_version(segments: list[str]) -> int | None:

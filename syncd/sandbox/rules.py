@@ -1,4 +1,4 @@
-"""Validation of ad bodies, answering Django-REST-Framework-style error dicts.
+"""Sandbox: validation of ad bodies, answering Django-REST-Framework-style error dicts.
 
 Pure: no I/O here. :func:`validate_ad` checks the *merged* document (so that
 PUT/PATCH are judged on the ad they produce) plus the rules that concern what
@@ -16,7 +16,7 @@ from datetime import date
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
-from syncd.core.categories import Category, category
+from syncd.sandbox.categories import Category, category
 from syncd.sandbox.price_rules import check_price
 from syncd.sandbox.vehicle_rules import check_vehicle_fields, type_name
 

@@ -1,4 +1,4 @@
-"""The running sandbox: settings, state, faults, journal and clock of one app.
+"""Sandbox: the running sandbox: settings, state, faults, journal and clock of one app.
 
 Built once by :func:`syncd.sandbox.app.create_app` (nothing is created at
 import time) and shared by every request through ``app.state.sandbox``.

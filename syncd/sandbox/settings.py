@@ -1,4 +1,4 @@
-"""Every knob of the sandbox, as frozen, validated values.
+"""Sandbox: every knob of the sandbox, as frozen, validated values.
 
 :class:`SandboxSettings` is fixed for the life of an app; :class:`Faults` can be
 replaced while the app runs (``PUT /_sandbox/faults``), so a test can turn

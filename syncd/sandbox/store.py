@@ -1,4 +1,4 @@
-"""The sandbox's state: every ad of every dealer, guarded by one lock.
+"""Sandbox: the sandbox's state: every ad of every dealer, guarded by one lock.
 
 The imperative shell around :mod:`syncd.sandbox.processing`. Handlers take
 :attr:`Store.lock` for the whole of a read-modify-write, call

@@ -1,4 +1,4 @@
-"""What a client is shown of an ad, under the reading of the docs the settings pick.
+"""Sandbox: what a client is shown of an ad, under the reading of the docs the settings pick.
 
 Pure: no I/O here; ``now`` comes in as an argument. The public docs are
 ambiguous in places, and the sandbox stores one model of an ad whatever the

@@ -1,4 +1,4 @@
-"""Validation of ``category_fields`` for registered vehicles (api-notes.md).
+"""Sandbox: validation of ``category_fields`` for registered vehicles (api-notes.md).
 
 Pure: no I/O here. Answers the nested DRF error dict that ends up under
 ``{"category_fields": {...}}``; an empty dict means valid.

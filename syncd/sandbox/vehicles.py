@@ -1,4 +1,4 @@
-"""The vehicle values the sandbox knows (``/v3/vehicle/*``, ``/v4/vehicles/*``).
+"""Sandbox: the vehicle values the sandbox knows (``/v3/vehicle/*``, ``/v4/vehicles/*``).
 
 Pure data and lookups: no I/O here. The real API's lists are not public; these
 are a representative subset. Assumptions: ``brand``, ``body_type``, ``fuels``

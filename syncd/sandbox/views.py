@@ -1,4 +1,4 @@
-"""The JSON shapes the sandbox answers: the ad object and its log entries.
+"""Sandbox: the JSON shapes the sandbox answers: the ad object and its log entries.
 
 Pure: no I/O here. Follows "The API contract syncd and the sandbox share" in
 docs/architecture.md. Assumptions: times are ISO 8601 in UTC with a ``Z``

@@ -1,4 +1,4 @@
-"""The asynchronous endpoints: create, update, delete, bump, pole position, retry, migrate.
+"""Sandbox: the asynchronous endpoints: create, update, delete, bump, pole position, retry, migrate.
 
 Each answers at once with the ad object and an ``X-Request-Id`` header, and
 queues its action chain (see :mod:`syncd.sandbox.processing`). Called with the
@@ -11,8 +11,8 @@ import uuid
 from dataclasses import replace
 from typing import Any
 
-from syncd.core.categories import Kind, category
-from syncd.sandbox.calls import Answer, Call, flag, post_dealer, refuse, resolve, typed_categories
+from syncd.sandbox.calls import Answer, Call, flag, post_dealer, refuse, resolve
+from syncd.sandbox.categories import category, typed_categories
 from syncd.sandbox.documents import (
     coerce_category_id,
     content_of,
@@ -126,7 +126,7 @@ def _check_versions(call: Call, ad: Ad) -> None:
     """The v3/v4 compatibility table of the seed."""
     cid = ad.content.get("category_id")
     cat = category(cid) if isinstance(cid, int) else None
-    v4_only = cat is not None and cat.kind is Kind.V4
+    v4_only = cat is not None and cat.v4_only
     if call.version >= 4 and ad.version < 4 and v4_only:
         raise refuse(
             "This v3 ad's category needs v4 fields: PUT/PATCH through v4 is blocked; "

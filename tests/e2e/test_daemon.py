@@ -19,11 +19,15 @@ import pytest
 
 from syncd import bootstrap
 from tests.integration.sandbox_server import running_sandbox
+from tests.processes import Processes
 
 pytestmark = pytest.mark.slow
 
 URL = re.compile(r"https?://[^\s\"']+")
 NEW_PRICE = 123456
+# How long a wait_for may take: generous for a loaded 2-core machine. Each wait ends as
+# soon as its condition holds, so a quiet machine never waits for the bound.
+PATIENCE = 60.0
 
 
 def free_port() -> int:
@@ -89,7 +93,7 @@ def write_feed(path: Path, doc: dict[str, list[dict[str, object]]]) -> None:
 
 
 def test_daemon_follows_the_feed_reports_to_systemd_and_stops_cleanly(
-    tmp_path: Path, sandbox_url: str
+    tmp_path: Path, sandbox_url: str, processes: Processes
 ) -> None:
     """READY=1, a feed change reaches the sandbox, /metrics and /readyz answer, SIGTERM exits 0."""
     token = httpx.post(f"{sandbox_url}/_sandbox/token", json={"dealer_codes": ["D1"]}).json()
@@ -104,6 +108,7 @@ url = "sqlite:///mirror.db"
 [api]
 base_url = "{sandbox_url}"
 [[feeds]]
+settle_seconds = 0
 path = "inventory.json"
 [sync]
 reconcile_wait = 5.0
@@ -128,7 +133,7 @@ format = "json"
         "NOTIFY_SOCKET": str(notify.path),
         "WATCHDOG_USEC": "2000000",
     }
-    daemon = subprocess.Popen(
+    daemon = processes.start(
         [sys.executable, "-m", "syncd", "--config", "syncd.toml", "daemon"],
         cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
     )  # fmt: skip
@@ -142,39 +147,43 @@ format = "json"
         return {ad["source_id"]: json.dumps(ad["price"]) for ad in ads}
 
     try:
-        wait_for(lambda: notify.seen("READY", "1") or daemon.poll() is not None, 30, "READY=1")
+        wait_for(
+            lambda: notify.seen("READY", "1") or daemon.poll() is not None, PATIENCE, "READY=1"
+        )
         assert daemon.poll() is None, log_tail()
-        wait_for(lambda: len(sandbox_prices()) == 4, 30, "the first sync to publish the feed")
+        wait_for(lambda: len(sandbox_prices()) == 4, PATIENCE, "the first sync to publish the feed")
 
         doc["ads"][0]["price"] = [{"type": "list", "amount": NEW_PRICE, "currency": "SEK"}]
         write_feed(feed, doc)
         changed = str(doc["ads"][0]["source_id"])
-        wait_for(lambda: str(NEW_PRICE) in sandbox_prices()[changed], 30, "the change to arrive")
+        wait_for(
+            lambda: str(NEW_PRICE) in sandbox_prices()[changed], PATIENCE, "the change to arrive"
+        )
         journal = httpx.get(f"{sandbox_url}/_sandbox/journal", params={"method": "PATCH"}).json()
         assert journal["count"] >= 1
 
-        wait_for(lambda: httpx.get(f"{base}/readyz").status_code == 200, 15, "/readyz 200")
+        wait_for(lambda: httpx.get(f"{base}/readyz").status_code == 200, PATIENCE, "/readyz 200")
         assert httpx.get(f"{base}/healthz").json()["status"] == "ok"
         metrics = httpx.get(f"{base}/metrics").text
         assert re.search(r'syncd_runs_total\{dealer_code="",outcome="success"\} [1-9]', metrics)
         assert re.search(r'syncd_api_requests_total\{method="PATCH",status="200"\} [1-9]', metrics)
         assert 'syncd_feed_age_seconds{dealer_code=""}' in metrics
         assert "syncd_api_request_duration_seconds_bucket" in metrics
-        wait_for(lambda: notify.seen("WATCHDOG", "1"), 5, "WATCHDOG=1")
-        wait_for(lambda: any("run" in m.get("STATUS", "") for m in notify.drain()), 5, "STATUS=")
+        wait_for(lambda: notify.seen("WATCHDOG", "1"), PATIENCE, "WATCHDOG=1")
+        wait_for(
+            lambda: any("run" in m.get("STATUS", "") for m in notify.drain()), PATIENCE, "STATUS="
+        )
 
         daemon.send_signal(signal.SIGHUP)
-        wait_for(lambda: notify.seen("RELOADING", "1"), 10, "RELOADING=1 after SIGHUP")
+        wait_for(lambda: notify.seen("RELOADING", "1"), PATIENCE, "RELOADING=1 after SIGHUP")
         assert daemon.poll() is None, log_tail()
 
         daemon.send_signal(signal.SIGTERM)
-        code = daemon.wait(timeout=20)
+        code = daemon.wait(timeout=PATIENCE)
         assert code == 0, log_tail()
         assert notify.seen("STOPPING", "1")
     finally:
-        if daemon.poll() is None:
-            daemon.kill()
-            daemon.wait()
+        processes.stop(daemon)  # already gone unless the test failed
         stderr.close()
         notify.close()
 
@@ -187,7 +196,9 @@ format = "json"
         assert db.execute("SELECT count(*) FROM ads").fetchone() == (4,)
 
 
-def test_daemon_refuses_a_busy_health_port_with_the_config_code(tmp_path: Path) -> None:
+def test_daemon_refuses_a_busy_health_port_with_the_config_code(
+    tmp_path: Path, processes: Processes
+) -> None:
     """A health port already in use stops start-up with exit 3, naming the key."""
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
@@ -195,13 +206,14 @@ def test_daemon_refuses_a_busy_health_port_with_the_config_code(tmp_path: Path) 
         port = busy.getsockname()[1]
         (tmp_path / "inventory.json").write_text("[]", encoding="utf-8")
         (tmp_path / "syncd.toml").write_text(
-            '[api]\nbase_url = "embedded-sandbox"\n[[feeds]]\npath = "inventory.json"\n'
+            '[api]\nbase_url = "embedded-sandbox"\n'
+            '[[feeds]]\nsettle_seconds = 0\npath = "inventory.json"\n'
             f"[daemon]\nhealth_port = {port}\n",
             encoding="utf-8",
         )
-        result = subprocess.run(
+        result = processes.run(
             [sys.executable, "-m", "syncd", "--config", "syncd.toml", "daemon"],
-            cwd=tmp_path, capture_output=True, text=True, timeout=60, check=False,
+            cwd=tmp_path, text=True, timeout=60, check=False,
             env={**os.environ, "SYNCD_CONFIG": ""},
         )  # fmt: skip
     assert result.returncode == 3, result.stderr

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
+from tests.processes import Processes
 
 pytestmark = pytest.mark.slow
 
@@ -52,16 +52,15 @@ def _setup(tmp_path: Path, url: str) -> Path:
     config.write_text(
         f'[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "{url}"\n'
         f"[sync]\npoll_interval = 0.05\n"
-        f'[[feeds]]\npath = "feed.json"\ndealer_code = "D1"\n',
+        f'[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\ndealer_code = "D1"\n',
         encoding="utf-8",
     )
     return config
 
 
-def _run(config: Path, token: str, *args: str) -> str:
-    result = subprocess.run(
+def _run(processes: Processes, config: Path, token: str, *args: str) -> str:
+    result = processes.run(
         [sys.executable, "-m", "syncd", "--config", str(config), *args],
-        capture_output=True,
         text=True,
         timeout=120,
         check=False,
@@ -71,24 +70,28 @@ def _run(config: Path, token: str, *args: str) -> str:
     return result.stdout + result.stderr
 
 
-def test_a_debug_run_never_logs_the_token(tmp_path: Path, sandbox: SandboxServer) -> None:
+def test_a_debug_run_never_logs_the_token(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
     """Every line of a full run at debug level (and of status and plan) is free of the token."""
     sandbox.reset()
     token = sandbox.token("D1")
     config = _setup(tmp_path, sandbox.url)
-    output = _run(config, token, "--log-level", "debug", "run-once")
-    output += _run(config, token, "--log-level", "debug", "plan")
-    output += _run(config, token, "--log-level", "debug", "status")
+    output = _run(processes, config, token, "--log-level", "debug", "run-once")
+    output += _run(processes, config, token, "--log-level", "debug", "plan")
+    output += _run(processes, config, token, "--log-level", "debug", "status")
     assert "run_finished" in output
     assert token not in output
     assert token.split(".")[2] not in output  # not even the signature part
 
 
-def test_a_refused_token_is_not_echoed(tmp_path: Path, sandbox: SandboxServer) -> None:
+def test_a_refused_token_is_not_echoed(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
     """A token the API refuses gives exit 5 and a message that does not contain it."""
     token = "eyJhbGciOiJIUzI1NiJ9.eyJkZWFsZXJfY29kZSI6IkQxIn0.not-a-valid-signature-at-all"
     config = _setup(tmp_path, sandbox.url)
-    result = subprocess.run(
+    result = processes.run(
         [
             sys.executable,
             "-m",
@@ -99,7 +102,6 @@ def test_a_refused_token_is_not_echoed(tmp_path: Path, sandbox: SandboxServer) -
             "debug",
             "run-once",
         ],
-        capture_output=True,
         text=True,
         timeout=120,
         check=False,
@@ -111,11 +113,13 @@ def test_a_refused_token_is_not_echoed(tmp_path: Path, sandbox: SandboxServer) -
     assert "not-a-valid-signature" not in result.stdout + result.stderr
 
 
-def test_contact_data_stays_out_of_info_logs(tmp_path: Path, sandbox: SandboxServer) -> None:
+def test_contact_data_stays_out_of_info_logs(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
     """At info level no seller phone or e-mail appears, even for a rejected item."""
     sandbox.reset()
     config = _setup(tmp_path, sandbox.url)
-    output = _run(config, sandbox.token("D1"), "run-once")
+    output = _run(processes, config, sandbox.token("D1"), "run-once")
     assert "feed_item_rejected" in output
     assert PHONE not in output
     assert EMAIL not in output

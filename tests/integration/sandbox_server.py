@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -16,6 +15,7 @@ import httpx
 from syncd.sandbox.app import create_app
 from syncd.sandbox.auth import mint_token
 from syncd.sandbox.settings import SandboxSettings
+from tests.processes import DEFAULT_GRACE, Processes
 
 
 class SandboxAdmin:
@@ -112,32 +112,23 @@ class InProcessSandbox(SandboxAdmin):
 
 @contextmanager
 def running_sandbox(*args: str) -> Iterator[SandboxServer]:
-    """Run `python -m syncd.sandbox --port 0 ARGS` until the block ends."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "syncd.sandbox", "--port", "0", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + 30
-        url = None
-        while time.monotonic() < deadline:
-            line = process.stdout.readline()
-            if not line:
-                break
-            if "listening on " in line:
-                url = line.rsplit("listening on ", 1)[1].strip()
-                break
-        assert url, "the sandbox did not announce its URL"
-        yield SandboxServer(url=url, process=process)
-    finally:
-        process.terminate()
+    """Run `python -m syncd.sandbox --port 0 ARGS` until the block ends (then stop it)."""
+    with Processes() as processes:
+        process = processes.start(
+            [sys.executable, "-m", "syncd.sandbox", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        if process.stdout is not None:
-            process.stdout.close()
+            assert process.stdout is not None
+            # The first lines are the start-up messages; the URL line ends them (or EOF).
+            url = None
+            for line in process.stdout:
+                if "listening on " in line:
+                    url = line.rsplit("listening on ", 1)[1].strip()
+                    break
+            assert url, "the sandbox did not announce its URL"
+            yield SandboxServer(url=url, process=process)
+        finally:
+            processes.stop(process, grace=DEFAULT_GRACE)

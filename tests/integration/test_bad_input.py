@@ -8,13 +8,19 @@ part, and no ad may be deleted.
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
+from syncd import bootstrap
+from syncd.core.models import Accepted, Create, Outcome, RemoteState, Stage
+from syncd.core.payload import payload_hash
 from syncd.errors import FeedError
 from tests.integration.harness import Harness, car, goods
 from tests.integration.sandbox_server import InProcessSandbox
@@ -100,6 +106,27 @@ INVALID_ITEMS: list[tuple[str, list[dict[str, Any]], str, str, str]] = [
         "category_fields.registration_number",
         "cannot change",
     ),
+]
+
+
+def _poison(source_id: str) -> list[dict[str, Any]]:
+    """The good feed plus one more ad under ``source_id``."""
+    return [*json.loads(json.dumps(BASE)), {**goods(9), "source_id": source_id}]
+
+
+# Ids that no URL path, source_id__in list or log line can carry (core/source_ids.py).
+POISON_IDS: list[tuple[str, str, str, str]] = [
+    ("dot-dot", "..", "..", "dot segment"),
+    ("dot", ".", ".", "dot segment"),
+    ("newline", "a\nb", "a\nb", "control"),
+    ("nul", "a\x00b", "a\x00b", "control"),
+    ("escape", "a\x1b[2Jb", "a\x1b[2Jb", "control"),
+    ("rtl mark", "a\u200fb", "a\u200fb", "bidi"),
+    ("10 000 characters", "x" * 10_000, "x" * 10_000, "at most 100"),
+]
+INVALID_ITEMS += [
+    (f"source_id {name}", _poison(sid), key, "source_id", reason)
+    for name, sid, key, reason in POISON_IDS
 ]
 
 BROKEN_FILES: list[tuple[str, bytes, str]] = [
@@ -269,3 +296,69 @@ def test_a_missing_ready_marker_stops_the_run(live: Harness, tmp_path: Path) -> 
     finally:
         live.settings = original
     _assert_untouched(live)
+
+
+@pytest.mark.parametrize("source_id", ["g?200=1", "g#200", "50%25", "a b+c;d&e=f", "bil-åäö"])
+def test_an_id_with_url_characters_is_created_updated_and_deleted_as_itself(
+    live: Harness, source_id: str
+) -> None:
+    """``?``, ``#``, ``%`` and friends are percent-encoded: the ad is created, changed
+    and deleted under its own id, the five others untouched, and no run stops."""
+    feed = _poison(source_id)
+    live.write(feed)
+    assert live.run().outcome == "success"
+    feed[-1]["price"] = [{"type": "list", "amount": 4321}]
+    live.write(feed)
+    live.sandbox.clear_journal()
+    assert live.run().outcome == "success"
+    live.write(BASE)
+    assert live.run(allow_mass_delete=True).outcome == "success"
+    ad = live.sandbox.ads()[(live.dealer_code, source_id)]
+    assert (ad["state"], ad["price"][0]["amount"]) == ("deleted", 4321)
+    assert live.sandbox.mutations() == [("PATCH", source_id), ("DELETE", source_id)]
+    base = {a["source_id"] for a in BASE}
+    others = [a for (_, sid), a in live.sandbox.ads().items() if sid in base]
+    assert len(others) == 5
+    assert all(a["state"] == "created" for a in others)
+
+
+def test_a_live_ad_whose_id_is_now_refused_is_reported_and_never_deleted(live: Harness) -> None:
+    """An ad an older syncd created under ``..`` is left live and reported, not deleted."""
+    live.write(BASE)
+    token = live.sandbox.token(live.dealer_code)
+    doc = {**goods(9), "source_id": ".."}
+    _post_directly(live, token, doc)
+    _mirror_as_live(live, "..", doc)
+    live.sandbox.clear_journal()
+    report = live.run()
+    assert report.outcome == "partial"
+    assert any(sid == ".." and "dot segment" in m for sid, m in report.problems), report.problems
+    assert live.sandbox.mutations() == []
+    assert live.sandbox.ads()[(live.dealer_code, "..")]["state"] == "created"
+
+
+def _post_directly(h: Harness, token: str, doc: dict[str, Any]) -> None:
+    async def go() -> None:
+        async with httpx.AsyncClient(
+            transport=h.sandbox.transport(), base_url=h.sandbox.url
+        ) as client:
+            answer = await client.post("/v4/ad", json=doc, headers={"X-Auth-Token": token})
+            assert answer.status_code == 201, answer.text
+
+    asyncio.run(go())
+
+
+def _mirror_as_live(h: Harness, source_id: str, doc: dict[str, Any]) -> None:
+    """The row an older syncd left: created, done."""
+    container = bootstrap.build(h.settings, token=h.token, transport=h.sandbox.transport())
+    try:
+        payload = {k: v for k, v in doc.items() if k != "source_id"}
+        action = Create(h.dealer_code, source_id, 2048, payload, payload, payload_hash(payload))
+        now = datetime.now(UTC)
+        container.mirror.record_intent(action, now)
+        container.mirror.record_accepted(action, Accepted(201), now)
+        container.mirror.record_outcome(
+            Outcome(h.dealer_code, source_id, Stage.DONE, RemoteState.CREATED), now
+        )
+    finally:
+        asyncio.run(container.aclose())

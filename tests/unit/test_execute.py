@@ -96,17 +96,58 @@ async def test_a_deferred_delete_of_an_adopted_ad_keeps_it_known_as_live() -> No
 
 @pytest.mark.anyio
 async def test_409_on_post_looks_the_ad_up_then_patches_it_whole() -> None:
-    """POST answered 409 means the ad exists: it is read back, then PATCHed whole."""
+    """POST answered 409 means the ad exists: it is read back and, with no content to
+    compare with, PATCHed whole."""
     mirror, api = FakeMirror(), FakeMarketplace()
     api.answer("POST", "s1", Rejected(409, ("exists",)))
     api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED, blocket_ad_id="7")
     counts = await _apply(mirror, api, _create())
     assert [m for m, _, _ in api.calls] == ["POST", "GET", "PATCH"]
     assert api.calls[2][2] == BODY
-    assert counts == {"sent": 1, "rejected": 0}
+    assert counts == {"sent": 1, "rejected": 0, "adopted": 1}
     row = mirror.get("D", "s1")
     assert row is not None
     assert (row.stage, row.blocket_ad_id) == (Stage.SENT, "7")
+
+
+@pytest.mark.anyio
+async def test_409_on_post_of_an_ad_holding_the_same_content_sends_nothing_more() -> None:
+    """The ad read back after a 409 equals the feed's (canonically): no PATCH, adopted."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", Rejected(409, ("exists",)))
+    same = {**BODY, "price": [{"amount": 5.0, "type": "list"}], "visible": True}
+    api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED, content=same)
+    results = await Executor(mirror, api, FixedClock()).apply([_create()])
+    assert [m for m, _, _ in api.calls] == ["POST", "GET"]
+    assert results.counts == {"sent": 0, "rejected": 0, "adopted": 1}
+    assert results.moved == {"create": -1, "unchanged": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.payload_hash, row.remote_state) == ("h1", RemoteState.CREATED)
+
+
+@pytest.mark.anyio
+async def test_409_on_post_of_an_ad_that_differs_patches_only_the_difference() -> None:
+    """Only the fields the API holds differently are PATCHed after a 409."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", Rejected(409, ("exists",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED, content={**BODY, "title": "Old"})
+    results = await Executor(mirror, api, FixedClock()).apply([_create()])
+    assert [(m, body) for m, _, body in api.calls][1:] == [("GET", None), ("PATCH", {"title": "T"})]
+    assert results.moved == {"create": -1, "update": 1}
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_error_on_one_item_is_its_failure_not_the_runs() -> None:
+    """A call that raises something unexpected is recorded for its item; the others go on."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "bad", ValueError("'..' cannot be sent as a URL path segment"))
+    results = await Executor(mirror, api, FixedClock()).apply(
+        [_create(source_id="bad"), _create(source_id="good")]
+    )
+    assert (results.counts["sent"], results.counts["failed"]) == (1, 1)
+    assert results.problems[0][0] == "bad"
+    assert "URL path segment" in results.problems[0][1]
 
 
 @pytest.mark.anyio

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
 
@@ -90,11 +91,15 @@ async def test_a_create_that_never_arrived_is_posted() -> None:
     assert report.counts["processing"] == 1
 
 
+class _BrokenLists(FakeMarketplace):
+    async def list_with_logs(self, dealer_code: str, source_ids: Any) -> list[RemoteAd]:
+        raise ZeroDivisionError
+
+
 @pytest.mark.anyio
 async def test_an_unexpected_error_still_closes_the_run() -> None:
-    """A bug in the middle of a run leaves its row failed, not running forever."""
-    mirror, api = FakeMirror(), FakeMarketplace()
-    api.answer("POST", "s1", ZeroDivisionError())
+    """A bug outside any one item's call leaves the run's row failed, not running forever."""
+    mirror, api = FakeMirror(), _BrokenLists()
     with pytest.raises(ZeroDivisionError):
         await sync(
             _deps(mirror, api), FeedJob("feed.json", "", OneFeed()), RunOptions(reconcile_wait=0)
@@ -102,3 +107,20 @@ async def test_an_unexpected_error_still_closes_the_run() -> None:
     (run,) = mirror.runs(None, 5)
     assert run.outcome == "failed"
     assert run.message == "internal error: ZeroDivisionError"
+
+
+@pytest.mark.anyio
+async def test_an_unexpected_error_in_one_items_call_is_that_items_failure() -> None:
+    """A bug in one ad's call is recorded for that ad; the run ends partial, not failed."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    api.answer("POST", "s1", ZeroDivisionError())
+    report = await sync(
+        _deps(mirror, api), FeedJob("feed.json", "", OneFeed()), RunOptions(reconcile_wait=0)
+    )
+    assert (report.outcome, report.counts["failed"]) == ("partial", 1)
+    assert report.problems == [
+        ("s1", "failed, retried next run: internal error (ZeroDivisionError); see the log")
+    ]
+    row = mirror.get("", "s1")
+    assert row is not None
+    assert row.stage is Stage.INTENT  # the next run reads it back before re-sending

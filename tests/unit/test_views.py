@@ -6,9 +6,27 @@ from datetime import UTC, datetime
 
 from rich.console import Console
 
-from syncd.core.models import Delete, Invalid, Issue, Origin, Plan, Update
+from syncd.core.models import (
+    Delete,
+    Invalid,
+    Issue,
+    ItemProblem,
+    Origin,
+    Plan,
+    RunOutcome,
+    RunSummary,
+    Update,
+)
 from syncd.service import RunReport
-from syncd.views import change_lines, describe_run, plan_json, plan_table
+from syncd.views import (
+    change_lines,
+    describe_run,
+    plan_json,
+    plan_table,
+    run_json,
+    status_json,
+    status_tables,
+)
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 
@@ -62,3 +80,65 @@ def test_run_summary_line() -> None:
     assert describe_run(RunReport(run_id=8, dealer_code=""), NOW).startswith(
         "(token dealer): run 8"
     )
+
+
+def _finished(run_id: int, dealer: str, *problems: ItemProblem, omitted: int = 0) -> RunSummary:
+    return RunSummary(
+        run_id, dealer, NOW, NOW, None, RunOutcome.PARTIAL, {}, None, problems, omitted
+    )
+
+
+def test_status_json_lists_each_dealers_invalid_items_with_dealer_and_run() -> None:
+    """`status --json` gains `invalid` (one entry per problem) and names runs that left some out."""
+    d1 = _finished(3, "D1", ItemProblem("a", "f.json[0]", "price", "required"))
+    d2 = _finished(5, "D2", ItemProblem(None, "g.jsonl:2", "source_id", "required"), omitted=7)
+    doc = status_json({"live": 1}, [d2, d1], [], [d1, d2])
+    assert doc["invalid"] == [
+        {
+            "dealer_code": "D1",
+            "run_id": 3,
+            "record": "f.json[0]",
+            "source_id": "a",
+            "field": "price",
+            "reason": "required",
+        },
+        {
+            "dealer_code": "D2",
+            "run_id": 5,
+            "record": "g.jsonl:2",
+            "source_id": None,
+            "field": "source_id",
+            "reason": "required",
+        },
+    ]
+    assert doc["invalid_omitted"] == [{"dealer_code": "D2", "run_id": 5, "omitted": 7}]
+    assert doc["runs"][0] == run_json(d2)
+    assert (run_json(d2)["invalid"][0]["record"], run_json(d2)["invalid_omitted"]) == (
+        "g.jsonl:2",
+        7,
+    )
+
+
+def test_invalid_items_table_escapes_values_and_says_what_it_leaves_out() -> None:
+    """A newline or bidi mark in a source_id or reason cannot forge a line of the table."""
+    run = _finished(
+        4,
+        "D1",
+        ItemProblem("forged\nrun 99", "f.json[0]", "title", "bad \u202e reason"),
+        ItemProblem("b", "f.json[1]", "price", "required"),
+        omitted=2,
+    )
+    console = Console(width=200, record=True)
+    for table in status_tables({}, [run], [], [run], limit=1):
+        console.print(table)
+    text = console.export_text()
+    assert "Invalid items (last run)" in text
+    assert "forged\\nrun 99" in text
+    assert "\\u202e" in text
+    assert "\u202e" not in text
+    assert [line for line in text.splitlines() if "run 99" in line] == [
+        next(line for line in text.splitlines() if "forged\\nrun 99" in line)
+    ]
+    assert "f.json[1]" not in text
+    assert "1 more in `syncd status --json`" in text
+    assert "2 more not recorded" in text

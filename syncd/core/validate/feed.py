@@ -21,10 +21,12 @@ typo (``titel``) is caught instead of silently losing the title.
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
+from syncd.core import source_ids
 from syncd.core.categories import Category, category
 from syncd.core.models import (
     FeedItem,
@@ -98,7 +100,7 @@ def validate_item(
     data = record.data
     if not isinstance(data, dict):  # parsed JSON: objects are dicts
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
-        return InvalidItem(record.origin, None, (issue,))
+        return InvalidItem(record.origin, None, (*record.issues, issue))
     issues: Issues = []
     candidates = _repeated_keys(record, issues)
     source_id = _source_id(data.get("source_id"), issues, limits)
@@ -108,6 +110,8 @@ def validate_item(
             issues.append(Issue(key, "unknown field (not a field of the Pro Import API's ad)"))
     cat = _category(data.get("category_id"), issues)
     payload = _payload(data, cat, api_version, issues, limits)
+    if record.issues:  # from mapping; a field the mapping could not fill is not re-reported
+        issues = [*record.issues, *(i for i in issues if not _covered(i, record.issues))]
     if issues or source_id is None or cat is None:
         key = source_id if source_id is not None else _best_effort_key(data.get("source_id"))
         if len(candidates) > 1:  # which of them is meant cannot be known
@@ -192,11 +196,10 @@ def _required(key: str, cat: Category | None, api_version: int) -> bool:
 
 
 def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
-    """A usable source_id: it is the ad's key and a segment of the API's URL paths.
+    """A usable source_id: the ad's key, a URL path segment, a log value.
 
-    Assumption: besides the API's "any string", syncd refuses blank ids,
-    surrounding spaces, control characters and ``/`` (it would split the path
-    ``/ad/{source_id}``), and ids over ``limits.max_source_id`` characters.
+    The allowed set and its reasons are ``core/source_ids.py``'s; the length
+    limit is ``limits.max_source_id`` (by default ``source_ids.MAX_LENGTH``).
     """
     if value is None:
         issues.append(Issue("source_id", "is required"))
@@ -204,15 +207,9 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
     checked = text(value, "source_id", issues, limits.max_source_id)
     if checked is None:
         return None
-    if checked != checked.strip() or "/" in checked or "," in checked or not checked.isprintable():
-        # "," too: the reconciler asks for ads by ``source_id__in=a,b,c``.
-        issues.append(
-            Issue(
-                "source_id",
-                "must not contain '/', ',', control characters or "
-                f"surrounding spaces, got {shown(checked)}",
-            )
-        )
+    reason = source_ids.problem(checked, max_length=None)  # the length was checked above
+    if reason is not None:
+        issues.append(Issue("source_id", f"{reason}, got {shown(checked)}"))
         return None
     return checked
 
@@ -247,6 +244,21 @@ def _best_effort_key(value: Any) -> str | None:
         return None
     key = str(value).strip()
     return key or None
+
+
+def _covered(issue: Issue, earlier: tuple[Issue, ...]) -> bool:
+    """True when an earlier issue is about this field, one inside it, or one around it."""
+
+    def parts(name: str) -> list[str]:
+        return re.sub(r"\[[^]]*\]", "", name).split(".")
+
+    mine = parts(issue.field)
+    for other in earlier:
+        theirs = parts(other.field)
+        shorter = min(len(mine), len(theirs))
+        if mine[:shorter] == theirs[:shorter]:
+            return True
+    return False
 
 
 def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:

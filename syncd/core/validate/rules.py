@@ -18,6 +18,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from syncd.core import source_ids
 from syncd.core.models import Issue
 
 Issues = list[Issue]
@@ -34,7 +35,7 @@ class Limits:
     """
 
     max_images: int = 38  # seed: "maximum 38 image URLs"
-    max_source_id: int = 100
+    max_source_id: int = source_ids.MAX_LENGTH  # why: core/source_ids.py
     max_title: int = 200
     max_body: int = 10_000
     max_text: int = 1_000  # any other string (contact, category_fields values)

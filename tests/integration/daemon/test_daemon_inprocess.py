@@ -30,6 +30,10 @@ from syncd.sandbox.settings import SandboxSettings
 
 pytestmark = pytest.mark.anyio
 
+# How long a wait may take: generous for a loaded machine, yet under the sync interval
+# (60 s), so that a scheduled run never passes for the event a test waits for.
+PATIENCE = 30.0
+
 
 def settings_for(tmp_path: Path, **daemon: float) -> Settings:
     """A daemon configuration with a SQLite mirror, the sample feed and fast intervals."""
@@ -67,7 +71,7 @@ def unavailable_api(calls: list[str]) -> Callable[..., bootstrap.Container]:
     )
 
 
-async def until(condition: Callable[[], object], timeout: float = 10.0) -> None:
+async def until(condition: Callable[[], object], timeout: float = PATIENCE) -> None:
     """Wait until condition() is truthy, failing after timeout seconds."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + timeout
@@ -107,7 +111,7 @@ async def test_a_failing_sync_does_not_stop_the_other_jobs(tmp_path: Path) -> No
     assert not ready.ok
     assert ready.reasons == ("(token dealer): no successful sync yet",)
     daemon.request_stop()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, PATIENCE)
 
 
 async def test_an_invalid_reload_keeps_the_running_configuration(tmp_path: Path) -> None:
@@ -123,8 +127,9 @@ async def test_an_invalid_reload_keeps_the_running_configuration(tmp_path: Path)
     task = asyncio.create_task(daemon.run())
     await until(lambda: sample(daemon, "syncd_runs_total", dealer_code="", outcome="failed"))
     current["settings"] = None
-    daemon.request_reload()
-    await asyncio.sleep(0.3)
+    with capture_logs() as events:
+        daemon.request_reload()
+        await until(lambda: any(e["event"] == "config_reload_failed" for e in events))
     assert daemon.live().ok
     current["settings"] = settings_for(tmp_path, interval=0.5)
     before = sample(daemon, "syncd_runs_total", dealer_code="", outcome="failed")
@@ -134,7 +139,7 @@ async def test_an_invalid_reload_keeps_the_running_configuration(tmp_path: Path)
         lambda: sample(daemon, "syncd_runs_total", dealer_code="", outcome="failed") >= before + 2
     )
     daemon.request_stop()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, PATIENCE)
 
 
 async def test_a_dealer_locked_by_another_run_is_skipped_then_synced(tmp_path: Path) -> None:
@@ -154,7 +159,7 @@ async def test_a_dealer_locked_by_another_run_is_skipped_then_synced(tmp_path: P
         feed.write_text(feed.read_text(encoding="utf-8") + "\n", encoding="utf-8")
         await until(lambda: calls)
         daemon.request_stop()
-        await asyncio.wait_for(task, 10)
+        await asyncio.wait_for(task, PATIENCE)
     finally:
         engine.dispose()
 
@@ -174,9 +179,9 @@ async def test_a_job_still_running_at_the_stop_timeout_is_cancelled(tmp_path: Pa
     settings = settings_for(tmp_path, stop_timeout=0.3)
     daemon = Daemon(lambda: settings, build=build, notifier=Notifier(None))
     task = asyncio.create_task(daemon.run())
-    await asyncio.wait_for(sending.wait(), 10)
+    await asyncio.wait_for(sending.wait(), PATIENCE)
     daemon.request_stop()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, PATIENCE)
     engine = bootstrap.build_engine(settings)
     try:
         mirror = SqlMirror(engine)
@@ -213,18 +218,16 @@ async def test_a_feed_change_reaches_the_sandbox_without_a_restart(tmp_path: Pat
         doc["ads"][0]["price"] = [{"type": "list", "amount": 123456, "currency": "SEK"}]
         feed.write_text(json.dumps(doc), encoding="utf-8")
         source_id = doc["ads"][0]["source_id"]
-        for _ in range(100):
-            price = (await prices())[source_id]
-            if "123456" in json.dumps(price):
-                break
+        deadline = asyncio.get_running_loop().time() + PATIENCE
+        while "123456" not in json.dumps(price := (await prices())[source_id]):
+            if asyncio.get_running_loop().time() > deadline:
+                pytest.fail(f"the new price never reached the sandbox: {price}")
             await asyncio.sleep(0.05)
-        else:
-            pytest.fail(f"the new price never reached the sandbox: {price}")
     await until(lambda: sample(daemon, "syncd_runs_total", dealer_code="", outcome="success") >= 2)
     assert sample(daemon, "syncd_api_requests_total", method="PATCH", status="200") >= 1
     assert sample(daemon, "syncd_ads", dealer_code="", state="live") == 4
     daemon.request_stop()
-    await asyncio.wait_for(task, 10)
+    await asyncio.wait_for(task, PATIENCE)
     engine = bootstrap.build_engine(settings)
     try:
         assert SqlMirror(engine).intents("") == []

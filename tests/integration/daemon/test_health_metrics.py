@@ -11,6 +11,7 @@ import httpx
 import pytest
 
 from syncd import config
+from syncd.core.models import RunOutcome
 from syncd.daemon.health import Check, HealthServer
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
@@ -83,8 +84,8 @@ def test_a_failing_probe_answers_500_and_the_server_goes_on(
 def test_metrics_lists_every_documented_family(served: tuple[FakeProbes, Metrics, str]) -> None:
     """/metrics is the Prometheus text format with runs, calls, ads, errors, ages, latency."""
     _, metrics, url = served
-    metrics.record_run("D1", "success", 1_700_000_000.0)
-    metrics.record_run("D1", "failed", 1_700_000_100.0)
+    metrics.record_run("D1", RunOutcome.SUCCESS, 1_700_000_000.0)
+    metrics.record_run("D1", RunOutcome.FAILED, 1_700_000_100.0)
     metrics.record_ads("D1", {"live": 3, "failed": 1}, in_flight=2)
     metrics.record_error("sync", RuntimeError("x"))
     metrics.watch_feed("D1", "/nonexistent/feed.json")
@@ -130,7 +131,7 @@ async def test_event_hooks_count_and_time_api_calls() -> None:
 def test_two_metrics_objects_do_not_share_series() -> None:
     """Each Metrics has its own registry (no process-global state between tests or reloads)."""
     first, second = Metrics(), Metrics()
-    first.record_run("D1", "success", 1.0)
+    first.record_run("D1", RunOutcome.SUCCESS, 1.0)
     assert "syncd_runs_total{" not in second.render().decode()
 
 

@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import orjson
 import pytest
 
 from syncd.errors import FeedError
 from syncd.feeds.files import Stillness, read_unchanged, stamp_of
 from syncd.feeds.native import NativeFeedReader
+from tests.settle import read
 
 AD = '{"source_id": "a", "category_id": 2048}'
 
@@ -56,6 +58,34 @@ def test_broken_files_stop_with_file_and_line(
     """Truncated JSON, bad UTF-8 and the wrong shape raise FeedError naming file and line."""
     with pytest.raises(FeedError, match=message):
         _read(tmp_path, data, fmt)
+
+
+@pytest.mark.parametrize(
+    ("data", "fmt", "cause"),
+    [
+        (b'[{"source_id": "a"', "json", orjson.JSONDecodeError),
+        (b'[{"source_id": "\xff"}]', "json", UnicodeDecodeError),
+        (f'{AD}\n{{"source_id": '.encode(), "jsonl", orjson.JSONDecodeError),
+    ],
+    ids=["json", "utf-8", "jsonl"],
+)
+def test_a_parse_error_keeps_its_cause(
+    tmp_path: Path, data: bytes, fmt: str, cause: type[Exception]
+) -> None:
+    """The FeedError of an unparsable file is chained from the parser's own error."""
+    with pytest.raises(FeedError) as info:
+        _read(tmp_path, data, fmt)
+    assert isinstance(info.value.__cause__, cause)
+
+
+@pytest.mark.parametrize(
+    ("name", "cause"), [("none.json", FileNotFoundError), (".", IsADirectoryError)]
+)
+def test_a_read_error_keeps_its_cause(tmp_path: Path, name: str, cause: type[Exception]) -> None:
+    """The FeedError of an unreadable path is chained from the OSError behind it."""
+    with pytest.raises(FeedError) as info:
+        read(NativeFeedReader("json", max_bytes=1 << 20), tmp_path / name)
+    assert isinstance(info.value.__cause__, cause)
 
 
 def test_size_limit(tmp_path: Path) -> None:

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+import traceback
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import httpx
 import pytest
@@ -11,7 +12,15 @@ import stamina
 from pydantic import SecretStr
 
 from syncd.core.models import Accepted, LogState, Rejected, RemoteState
-from syncd.errors import ApiAuthError, ApiUnavailable, RateLimited
+from syncd.errors import (
+    ApiAuthError,
+    ApiContractError,
+    ApiGarbled,
+    ApiUnavailable,
+    RateLimited,
+    SyncdError,
+    TemporaryError,
+)
 from syncd.marketplaces.blocket import BlocketClient, TokenAuth, ad_path
 
 TOKEN = "secret-token-value-123"
@@ -176,6 +185,17 @@ def test_paths_follow_the_version_and_the_typed_switch() -> None:
     assert ad_path(3, vehicle_type="car") == "/v3/ad"
 
 
+def test_every_path_segment_is_percent_encoded_or_refused() -> None:
+    """URL syntax in an id is encoded once (``%`` too); dot segments cannot be sent."""
+    assert ad_path(4, "g?200=1") == "/v4/ad/g%3F200%3D1"
+    assert ad_path(4, "g#200", vehicle_type="car") == "/v4/car/g%23200"
+    assert ad_path(4, "50%2F") == "/v4/ad/50%252F"
+    assert ad_path(4, "åb") == "/v4/ad/%C3%A5b"
+    for bad in ("", ".", ".."):
+        with pytest.raises(ValueError, match="URL path segment"):
+            ad_path(4, bad)
+
+
 def test_token_auth_repr_hides_the_token() -> None:
     """The auth object's repr never shows the token."""
     assert TOKEN not in repr(TokenAuth(SecretStr(TOKEN)))
@@ -203,3 +223,134 @@ async def test_one_entry_per_request_is_merged_into_one_ad() -> None:
     assert len(ads) == 1
     assert ads[0].blocket_ad_id == "77"
     assert [e.request_id for e in ads[0].logs] == ["r1", "r2"]
+
+
+class _LazyBody(httpx.AsyncByteStream):
+    """A body the client reads (and decodes) itself, as from the network."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        yield self._data
+
+
+def _no_token_anywhere(exc: BaseException) -> None:
+    text = "".join(traceback.format_exception(exc))
+    assert TOKEN not in text
+
+
+@pytest.mark.anyio
+async def test_an_undecodable_body_is_api_unavailable_with_its_cause() -> None:
+    """A gzip body that does not inflate is retried, then ApiUnavailable chained from httpx."""
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(
+            200, headers={"Content-Encoding": "gzip"}, stream=_LazyBody(b"not gzip")
+        )
+
+    with pytest.raises(ApiUnavailable, match="could not be decoded") as info:
+        await client(handler).get("", "s1")
+    assert calls == 3
+    assert isinstance(info.value.__cause__, httpx.DecodingError)
+    _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+async def test_a_redirect_loop_is_a_contract_error_with_its_cause() -> None:
+    """A client that follows redirects into a loop gets ApiContractError, not retried."""
+    calls = 0
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        return httpx.Response(302, headers={"Location": str(request.url)})
+
+    http = httpx.AsyncClient(
+        base_url="https://api.test/pro-import-api",
+        transport=httpx.MockTransport(handler),
+        auth=TokenAuth(SecretStr(TOKEN)),
+        follow_redirects=True,
+        max_redirects=2,
+    )
+    with pytest.raises(ApiContractError, match="redirect") as info:
+        await BlocketClient(http).get("", "s1")
+    assert calls == 3  # the first request and two redirects, once: no retry
+    assert isinstance(info.value.__cause__, httpx.TooManyRedirects)
+    _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    "error",
+    [
+        httpx.ConnectError("refused"),
+        httpx.ReadTimeout("slow"),
+        httpx.RemoteProtocolError("bad framing"),
+        httpx.UnsupportedProtocol("gopher"),
+        httpx.DecodingError("bad gzip"),
+        httpx.TooManyRedirects("loop"),
+        httpx.RequestError("other"),
+        httpx.InvalidURL("bad url"),
+        httpx.StreamClosed(),
+    ],
+    ids=lambda e: type(e).__name__,
+)
+async def test_no_httpx_error_escapes_the_client(error: Exception) -> None:
+    """Every httpx exception becomes a SyncdError chained from it, its text without the token."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise error
+
+    with pytest.raises(SyncdError) as info:
+        await client(handler).delete("D1", "s1")
+    assert info.value.__cause__ is error
+    assert TOKEN not in str(info.value)
+    _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("headers", "body", "said"),
+    [
+        ({"Content-Type": "text/html"}, b"<html><h1>502 Bad Gateway</h1></html>", "text/html"),
+        ({"Content-Type": "application/json"}, b'{"id": "u1", "source_id": "s', "not JSON"),
+        ({}, b"<html>captive portal</html>", "not JSON"),
+    ],
+    ids=["html-page", "cut-json", "no-content-type"],
+)
+async def test_an_answer_that_is_not_the_apis_json_is_temporary(
+    headers: dict[str, str], body: bytes, said: str
+) -> None:
+    """A 200 with an HTML page, a cut JSON body or no JSON at all is ApiGarbled (exit 7)."""
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=headers, content=body)
+
+    with pytest.raises(ApiGarbled, match=said) as info:
+        await client(handler).get("", "s1")
+    assert isinstance(info.value, TemporaryError)
+    assert "HTTP 200" in str(info.value)
+    assert repr(body.decode()[:20])[1:-1] in str(info.value)  # the first bytes, quoted
+    _no_token_anywhere(info.value)
+
+
+@pytest.mark.anyio
+async def test_a_page_that_echoes_the_token_never_shows_it() -> None:
+    """A proxy page quoting the request's headers is shown without the token, even cut."""
+    for pad in range(0, 90, 7):  # the token at every place around the excerpt's cut
+        page = f"<pre>{'x' * pad}X-Auth-Token: {TOKEN}\u202e\n</pre>".encode()
+
+        def handler(request: httpx.Request, page: bytes = page) -> httpx.Response:
+            return httpx.Response(200, headers={"Content-Type": "text/html"}, content=page)
+
+        with pytest.raises(ApiGarbled) as info:
+            await client(handler).get("", "s1")
+        message = str(info.value)
+        assert TOKEN[:8] not in message
+        assert "\u202e" not in message
+        assert "\n" not in message
+        _no_token_anywhere(info.value)

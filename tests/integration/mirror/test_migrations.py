@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
+from datetime import UTC, datetime
 
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, insert, inspect, text
 
+from syncd.core.models import ItemProblem
 from syncd.errors import MirrorUnavailable, SchemaError
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import (
@@ -18,7 +20,8 @@ from syncd.mirror.migrate import (
     head_revision,
     upgrade,
 )
-from syncd.mirror.schema import metadata
+from syncd.mirror.schema import metadata, runs
+from syncd.mirror.sql import SqlMirror
 
 
 def test_migrated_schema_equals_the_metadata(migrated_engine: Engine) -> None:
@@ -50,6 +53,34 @@ def test_downgrade_to_base_and_back(migrated_engine: Engine) -> None:
     assert set(inspect(migrated_engine).get_table_names()) <= {"alembic_version"}
     upgrade(migrated_engine)
     assert {"ads", "action_logs", "runs"} <= set(inspect(migrated_engine).get_table_names())
+
+
+def test_0002_adds_runs_invalid_and_its_downgrade_keeps_the_runs(database_url: str) -> None:
+    """Runs from before 0002 read back with no invalid items; going down drops only the column."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0001")
+        when = datetime(2026, 12, 1, tzinfo=UTC)
+        with engine.begin() as conn:
+            # Only columns 0001 has: the row is what an older syncd wrote.
+            conn.execute(insert(runs).values(dealer_code="D1", started_at=when, outcome="partial"))
+        upgrade(engine)
+        mirror = SqlMirror(engine)
+        [old] = mirror.runs("D1", 5)
+        assert (old.outcome, old.invalid, old.invalid_omitted) == ("partial", (), 0)
+        new = mirror.start_run("D1", None, when)
+        mirror.finish_run(new, "partial", {}, None, when, invalid=[ItemProblem("a", "f", "x", "y")])
+        downgrade(engine, "0001")
+        assert current_revision(engine) == "0001"
+        found = inspect(engine)
+        assert "invalid" not in {c["name"] for c in found.get_columns("runs")}
+        assert "ix_runs_dealer_code_started_at" in {i["name"] for i in found.get_indexes("runs")}
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM runs")).scalar_one() == 2
+        upgrade(engine)
+        assert current_revision(engine) == head_revision()
+    finally:
+        engine.dispose()
 
 
 def test_empty_database_without_auto_upgrade_says_run_db_upgrade(database_url: str) -> None:

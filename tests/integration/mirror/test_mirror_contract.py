@@ -12,6 +12,7 @@ from syncd.core.models import (
     Create,
     Delete,
     FeedMeta,
+    ItemProblem,
     LogEntry,
     LogState,
     Op,
@@ -22,6 +23,7 @@ from syncd.core.models import (
     Stage,
     Update,
 )
+from syncd.core.status import INVALID_KEPT, INVALID_TEXT_LIMIT
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
 from syncd.mirror.sql import SqlMirror
@@ -361,6 +363,62 @@ def test_finish_unknown_run_is_a_lookup_error(mirror: Mirror) -> None:
     """Finishing a run that does not exist is a programming error."""
     with pytest.raises(LookupError):
         mirror.finish_run(4242, "success", {}, None, at(0))
+
+
+def test_finish_run_records_the_invalid_items_in_order(mirror: Mirror) -> None:
+    """A run keeps each invalid item's source_id, record, field and reason, values as given."""
+    problems = [
+        ItemProblem("a1", "/feeds/a.json[0]", "price", "required"),
+        ItemProblem(None, "/feeds/a.json[3]", "source_id", "required"),
+        ItemProblem("rtl-\u202e\nx", None, "source_id", "bidi character U+202E"),
+        ItemProblem("a1", "/feeds/a.json[0]", "title", "too long (200 > 100)"),
+    ]
+    with_items = mirror.start_run(D, None, at(0))
+    mirror.finish_run(with_items, "partial", {"invalid": 3}, None, at(1), invalid=problems)
+    without = mirror.start_run(D, None, at(2))
+    mirror.finish_run(without, "success", {}, None, at(3))
+    latest, earlier = mirror.runs(D, 5)
+    assert (latest.invalid, latest.invalid_omitted) == ((), 0)
+    assert (earlier.invalid, earlier.invalid_omitted) == (tuple(problems), 0)
+
+
+def test_invalid_items_are_bounded_per_run(mirror: Mirror) -> None:
+    """Past INVALID_KEPT problems the rest are only counted, and a huge value is cut."""
+    huge = "x" * 10_000
+    problems = [ItemProblem(huge, "/f.json[0]", "source_id", "over 100 characters")] + [
+        ItemProblem(f"s{i}", f"/f.json[{i}]", "price", "required")
+        for i in range(1, INVALID_KEPT + 5)
+    ]
+    run_id = mirror.start_run(D, None, at(0))
+    mirror.finish_run(run_id, "partial", {}, None, at(1), invalid=problems)
+    [run] = mirror.runs(D, 1)
+    assert (len(run.invalid), run.invalid_omitted) == (INVALID_KEPT, 5)
+    first = run.invalid[0].source_id
+    assert first is not None
+    assert (len(first), first[-1], first[:10]) == (INVALID_TEXT_LIMIT, "…", "x" * 10)
+    assert run.invalid[1:] == tuple(problems[1:INVALID_KEPT])
+
+
+def test_latest_finished_runs_gives_each_dealers_newest_finished_run(mirror: Mirror) -> None:
+    """One run per dealer, by dealer_code: the newest that finished, never one still running."""
+    old = mirror.start_run(D, None, at(0))
+    mirror.finish_run(old, "partial", {}, None, at(1), invalid=[ItemProblem("a", "f", "x", "y")])
+    new = mirror.start_run(D, None, at(10))
+    mirror.finish_run(new, "failed", {}, "API unavailable", at(11))
+    mirror.start_run(D, None, at(20))  # still running
+    other = mirror.start_run("D2", None, at(5))
+    mirror.finish_run(other, "success", {}, None, at(6))
+    mirror.start_run("D3", None, at(7))  # never finished
+    token_dealer = mirror.start_run("", None, at(8))
+    mirror.finish_run(token_dealer, "success", {}, None, at(9))
+    latest = mirror.latest_finished_runs(None)
+    assert [(r.dealer_code, r.run_id) for r in latest] == [
+        ("", token_dealer),
+        (D, new),
+        ("D2", other),
+    ]
+    assert [r.run_id for r in mirror.latest_finished_runs(D)] == [new]
+    assert mirror.latest_finished_runs("D3") == []
 
 
 # --- status ------------------------------------------------------------------------

@@ -53,7 +53,10 @@ def _action(dealer: str, source_id: str, kind: str, version: int) -> Action:
     return Delete(dealer, source_id)
 
 
+# Bounded by its count of examples and steps; the timeout is a safety net only, large
+# enough for PostgreSQL round trips on a loaded 2-core machine (120 s was not).
 @pytest.mark.slow
+@pytest.mark.timeout(600)
 def test_fake_and_sql_mirror_agree(migrated_engine: Engine) -> None:
     """Any sequence of port calls leaves FakeMirror and SqlMirror with the same answers."""
     sql = SqlMirror(migrated_engine)

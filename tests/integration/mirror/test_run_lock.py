@@ -15,6 +15,7 @@ from sqlalchemy import Engine
 from syncd.errors import MirrorUnavailable, RunLocked
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import advisory_key, lock_path, run_lock
+from tests.processes import Processes
 
 HOLDER = """
 import sys, time
@@ -87,22 +88,22 @@ def test_wait_gives_up_after_the_given_time(engine: Engine) -> None:
 
 
 @pytest.mark.slow
-def test_lock_is_released_when_the_holding_process_dies(database_url: str, engine: Engine) -> None:
+def test_lock_is_released_when_the_holding_process_dies(
+    database_url: str, engine: Engine, processes: Processes
+) -> None:
     """A lock held by a process killed with SIGKILL is free again for the next run."""
-    with subprocess.Popen(
+    holder = processes.start(
         [sys.executable, "-c", HOLDER, database_url, "D1"], stdout=subprocess.PIPE, text=True
-    ) as proc:
-        assert proc.stdout is not None
-        try:
-            assert proc.stdout.readline().strip() == "locked"
-            with pytest.raises(RunLocked):
-                with run_lock(engine, "D1", wait=0):
-                    pass
-        finally:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(10)
-            proc.stdout.close()
-    with run_lock(engine, "D1", wait=10, poll_interval=0.05):
+    )
+    assert holder.stdout is not None
+    assert holder.stdout.readline().strip() == "locked"
+    with pytest.raises(RunLocked):
+        with run_lock(engine, "D1", wait=0):
+            pass
+    holder.send_signal(signal.SIGKILL)
+    processes.stop(holder)
+    # The server may take a moment to notice the dead connection: wait, generously.
+    with run_lock(engine, "D1", wait=30, poll_interval=0.05):
         pass
 
 

@@ -4,24 +4,27 @@ from __future__ import annotations
 
 import os
 import selectors
-import signal
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 
+from tests.processes import Processes
+
 pytestmark = pytest.mark.slow
 
-READY_TIMEOUT = 20.0
+# A bound on the sandbox's start-up, generous for a loaded machine: the wait ends at
+# its ready line.
+READY_TIMEOUT = 60.0
 
 
-def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
-    """Start ``python -m syncd.sandbox`` and wait for its ready line; answer (process, URL)."""
-    process = subprocess.Popen(
+def _start(processes: Processes, *args: str) -> str:
+    """Start ``python -m syncd.sandbox`` and wait for its ready line; answer its URL."""
+    process = processes.start(
         [sys.executable, "-m", "syncd.sandbox", "--port", "0", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -36,38 +39,23 @@ def _start(*args: str) -> tuple[subprocess.Popen[str], str]:
         if selector.select(timeout=0.2):
             line = process.stdout.readline()
             if line.startswith("syncd sandbox listening on "):
-                return process, line.split()[-1]
+                selector.close()
+                return line.split()[-1]
             if not line:
                 break
+    selector.close()
     process.kill()
     raise AssertionError(f"the sandbox did not start: {process.communicate()[1]}")
 
 
-def _stop(process: subprocess.Popen[str]) -> None:
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    for stream in (process.stdout, process.stderr):
-        if stream is not None:
-            stream.close()
-
-
 @pytest.fixture
-def serve() -> Iterator[Callable[..., str]]:
-    """Start sandboxes as subprocesses (each on a free port); stop them afterwards."""
-    started: list[subprocess.Popen[str]] = []
+def serve(processes: Processes) -> Callable[..., str]:
+    """Start sandboxes as subprocesses (each on a free port); stopped at teardown."""
 
     def start(*args: str) -> str:
-        process, url = _start(*args)
-        started.append(process)
-        return url
+        return _start(processes, *args)
 
-    yield start
-    for process in started:
-        _stop(process)
+    return start
 
 
 def _token(*args: str) -> str:

@@ -14,6 +14,7 @@ import dataclasses
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
@@ -288,6 +289,9 @@ def step(feed: ValidatedFeed, api: ModelApi, mirror: dict[str, MirrorAd]) -> Non
     assert plan(feed, mirror, api_version=API_VERSION).actions == ()
 
 
+# Bounded by its 200 examples; the timeout is a safety net only (70 s of the default 120
+# went on them on a loaded 2-core machine).
+@pytest.mark.timeout(600)
 @settings(max_examples=200, deadline=None)
 @given(sequence=st.lists(feeds(), min_size=3, max_size=3))
 def test_the_remote_converges_to_the_valid_items_of_the_latest_feed(

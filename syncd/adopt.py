@@ -1,0 +1,178 @@
+"""Use case: adopt: build or repair the mirror from what the API holds (``syncd adopt``).
+
+The answer to "the mirror was lost": every ad the API lists for the dealer (both
+states, with their logs) is compared with the feed (``core/adopt.py``) and
+recorded, so that right after it a plan on the unchanged feed shows no change and
+a run sends nothing; where the API holds other values than the feed, the next run
+PATCHes only those fields. ``dry_run`` writes nothing and reports the same.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import structlog
+
+from syncd.core import adopt as core
+from syncd.core.adopt import Adoption
+from syncd.core.models import (
+    Accepted,
+    Create,
+    FeedItem,
+    MirrorAd,
+    Op,
+    Outcome,
+    RemoteState,
+    Stage,
+    ValidatedFeed,
+)
+from syncd.core.reconcile import decide
+from syncd.ports import Catalog, Clock, Mirror, RunLock
+from syncd.service import FeedJob, load_feed
+from syncd.terminal import printable
+
+log = structlog.get_logger("syncd.adopt")
+
+API_ONLY_KNOWS = (
+    "the API only knows what was written through the API: ads made in Blocket Admin or "
+    "by the old FTP import are not listed, so they are not adopted"
+)
+
+
+@dataclass(slots=True)
+class AdoptReport:
+    """What ``adopt`` found for one dealer, and whether it wrote it."""
+
+    dealer_code: str
+    dry_run: bool
+    adoptions: list[Adoption] = field(default_factory=list)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """How many ads of each adoption kind."""
+        return core.counts(self.adoptions)
+
+
+async def adopt(
+    mirror: Mirror,
+    catalog: Catalog,
+    clock: Clock,
+    feed: ValidatedFeed,
+    *,
+    dry_run: bool,
+) -> AdoptReport:
+    """List every ad of the feed's dealer, decide, and (unless ``dry_run``) record."""
+    dealer = feed.dealer_code
+    remote = []
+    for state in (RemoteState.CREATED, RemoteState.DELETED):
+        remote += await catalog.list_ads(dealer, state)
+    items: dict[str, FeedItem] = {item.source_id: item for item in feed.items}
+    report = AdoptReport(dealer, dry_run, core.adoptions(remote, items, mirror.load(dealer)))
+    if not dry_run:
+        for adoption in report.adoptions:
+            _record(mirror, clock, dealer, adoption)
+    log.info("adopt_finished", dealer_code=dealer, dry_run=dry_run, **report.counts)
+    return report
+
+
+def _record(mirror: Mirror, clock: Clock, dealer: str, adoption: Adoption) -> None:
+    now = clock.now()
+    remote = adoption.remote
+    if remote is None or adoption.payload is None or adoption.payload_hash is None:
+        message = "adopt: the API does not hold this ad"
+        gone = Outcome(dealer, adoption.source_id, Stage.DONE, None, message, remote_unknown=True)
+        mirror.record_outcome(gone, now)
+        return
+    # record_accepted writes payload, hash, category and ids; the outcome then sets the
+    # stage the ad's latest call reached (its logs), the remote state and the log entries.
+    category_id = adoption.category_id if adoption.category_id is not None else 0
+    as_sent = Create(
+        dealer,
+        adoption.source_id,
+        category_id,
+        body=adoption.payload,
+        payload=adoption.payload,
+        payload_hash=adoption.payload_hash,
+    )
+    mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
+    last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
+    decided = decide(MirrorAd(dealer, adoption.source_id, last_op=last_op), remote, now)
+    mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
+
+
+@dataclass(frozen=True, slots=True)
+class AdoptDeps:
+    """The ports ``adopt`` needs."""
+
+    mirror: Mirror
+    catalog: Catalog
+    clock: Clock
+    run_lock: RunLock
+
+
+async def adopt_feeds(
+    deps: AdoptDeps,
+    jobs: Sequence[FeedJob],
+    *,
+    api_version: int,
+    lock_wait: float,
+    dry_run: bool,
+) -> list[AdoptReport]:
+    """``adopt`` for each feed's dealer under its run lock (no run changes rows meanwhile).
+
+    The feed is read first: without it, what the mirror must hold cannot be decided
+    (a FeedError stops, nothing written)."""
+    reports = []
+    for job in jobs:
+        feed = await load_feed(job, api_version)
+        with deps.run_lock.hold(job.dealer_code, wait=lock_wait):
+            reports.append(
+                await adopt(deps.mirror, deps.catalog, deps.clock, feed, dry_run=dry_run)
+            )
+    return reports
+
+
+def adopt_json(report: AdoptReport) -> dict[str, Any]:
+    """One dealer's adoption as ``adopt --json`` prints it (no payloads: contact data)."""
+    return {
+        "dealer_code": report.dealer_code,
+        "dry_run": report.dry_run,
+        "counts": report.counts,
+        "ads": [
+            {
+                "source_id": a.source_id,
+                "kind": a.kind,
+                "state": str(a.remote.state) if a.remote else None,
+                "changes": list(a.changes),
+            }
+            for a in report.adoptions
+        ],
+        "note": API_ONLY_KNOWS,
+    }
+
+
+_SAYS = {
+    "same": "as in the feed",
+    "differs": "differs from the feed; the next run PATCHes",
+    "not_in_feed": "not in the feed; the next run deletes it (behind the guards)",
+    "deleted": "deleted in the API",
+    "unknown_to_api": "in the mirror, not in the API; the next run creates it",
+}
+
+
+def adopt_lines(report: AdoptReport) -> list[str]:
+    """The lines ``adopt`` prints for one dealer: counts, each ad not as in the feed, the note."""
+    verb = "would adopt" if report.dry_run else "adopted"
+    dealer = printable(report.dealer_code or "(token dealer)")
+    shown = ", ".join(f"{k} {v}" for k, v in report.counts.items() if v) or "nothing"
+    lines = [f"dealer {dealer}: {verb} {len(report.adoptions)} ads ({shown})"]
+    for a in report.adoptions:
+        if a.kind != "same":
+            fields = f": {', '.join(a.changes)}" if a.changes else ""
+            lines.append(f"  {printable(a.source_id)}: {_SAYS[a.kind]}{printable(fields, 500)}")
+    if report.dry_run:
+        lines.append("  dry run: nothing was written")
+    lines.append(f"note: {API_ONLY_KNOWS}")
+    return lines

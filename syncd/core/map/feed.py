@@ -1,0 +1,101 @@
+"""Core: a whole file's records through a mapping, and the one-per-file problems.
+
+Pure: no I/O here. :func:`map_records` maps every record the reader produced
+(those the filter skips are kept, with no payload, so ``syncd map`` can show
+them), :func:`for_dealer` keeps one dealer's records of a dealer-group file,
+and :func:`missing_sources` finds a source the mapping names that *no*
+record has: one clear problem for the file (a wrong column name, a changed
+export) instead of one issue per record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Sequence
+
+from syncd.core.map.apply import apply, skipped
+from syncd.core.map.model import MappedRecord, Mapping, Record, template_sources
+from syncd.core.models import Issue, Origin, RawRecord
+
+_SHOWN_COLUMNS = 30
+
+
+def map_records(
+    mapping: Mapping, records: Iterable[tuple[Origin, Record, tuple[Issue, ...]]]
+) -> list[MappedRecord]:
+    """Each record as read beside its payload; reader issues come first."""
+    mapped = []
+    for origin, record, read_issues in records:
+        if skipped(mapping, record):
+            mapped.append(MappedRecord(origin, record, None, read_issues))
+            continue
+        payload, issues = apply(mapping, record)
+        mapped.append(MappedRecord(origin, record, payload, (*read_issues, *issues)))
+    return mapped
+
+
+def for_dealer(
+    mapped: Sequence[MappedRecord], dealer: str, group: Collection[str]
+) -> list[MappedRecord]:
+    """The records of ``dealer`` in a file that serves every dealer of ``group``.
+
+    A record mapped to another dealer of the group is that dealer's: left out.
+    Assumption: a record naming no dealer, or one the group does not list (a typo,
+    a new branch), belongs to no run, so each dealer's run keeps it as an invalid
+    item: its live ad, whichever dealer has it, is left as it is, never deleted.
+    Records the filter skipped (no payload) are kept for ``syncd map`` to show.
+    """
+    kept = []
+    for m in mapped:
+        code = None if m.payload is None else m.payload.get("dealer_code")
+        if m.payload is None or code == dealer:
+            kept.append(m)
+        elif code not in group:
+            kept.append(_foreign(m, code, group))
+    return kept
+
+
+def _foreign(m: MappedRecord, code: object, group: Collection[str]) -> MappedRecord:
+    if any(i.field == "dealer_code" for i in m.issues):
+        return m  # the mapping already said why it has no dealer
+    dealers = ", ".join(sorted(group))
+    reason = (
+        f"is missing; this file serves the dealers {dealers}"
+        if code is None
+        else f"is {code!r}, not one of the dealers this file serves ({dealers})"
+    )
+    issue = Issue("dealer_code", reason, None if code is None else str(code))
+    return MappedRecord(m.origin, m.source, m.payload, (*m.issues, issue))
+
+
+def raw_records(mapped: Sequence[MappedRecord]) -> tuple[RawRecord, ...]:
+    """The records the filter kept, as validation takes them."""
+    return tuple(
+        RawRecord(m.origin, m.payload, issues=m.issues) for m in mapped if m.payload is not None
+    )
+
+
+def missing_sources(mapping: Mapping, keys: set[str]) -> list[str]:
+    """One sentence per rule (or filter) whose sources no record has.
+
+    ``keys``: every source path found in any record of the file. A rule marked
+    ``optional`` is not checked; for coalescing, one of its sources suffices.
+    """
+    if not keys:
+        return []
+    problems = []
+    for rule in mapping.rules:
+        names = list(rule.sources) + template_sources(rule.template)
+        names += [c.when.source for c in rule.cases]
+        if rule.optional or not names or any(n in keys for n in names):
+            continue
+        problems.append(f"{rule.target}: no record has {_names(names)}")
+    problems += [f"skip: no record has {c.source!r}" for c in mapping.skip if c.source not in keys]
+    if problems:
+        found = sorted(keys)
+        more = ", ..." if len(found) > _SHOWN_COLUMNS else ""
+        problems.append("the file has: " + ", ".join(found[:_SHOWN_COLUMNS]) + more)
+    return problems
+
+
+def _names(names: list[str]) -> str:
+    return " or ".join(repr(n) for n in names)

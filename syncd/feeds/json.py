@@ -1,0 +1,116 @@
+"""Adapter (feeds): JSON and JSON Lines of any shape as neutral records.
+
+``records`` is the dotted path of the list of records in the document (empty:
+the document is the list). Each record object is flattened: nested keys are
+joined with dots (``price.amount``), lists are transparent (``images.url``
+gives every image's url), scalars become strings (``true``/``false``, numbers
+as written by JSON), nulls are absent. A key given twice in one object is strict
+JSON's business (``strict.py``, as for the native reader): it makes its record
+invalid, and twice on the path to the records stops the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from syncd.core.models import DuplicateKey, Issue, Origin
+from syncd.errors import FeedError
+from syncd.feeds import strict
+from syncd.feeds.mapped import SourceRecord
+
+BOM = b"\xef\xbb\xbf"
+
+
+def _scalar(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value if isinstance(value, str) else orjson.dumps(value).decode()
+
+
+def flatten(
+    value: Any, prefix: str = "", into: dict[str, tuple[str, ...]] | None = None
+) -> dict[str, tuple[str, ...]]:
+    """A JSON value as source paths -> strings (see the module doc)."""
+    into = {} if into is None else into
+    if isinstance(value, dict):
+        for key, item in value.items():
+            flatten(item, f"{prefix}.{key}" if prefix else str(key), into)
+    elif isinstance(value, list):
+        for item in value:
+            flatten(item, prefix, into)
+    elif value is not None:
+        into[prefix] = (*into.get(prefix, ()), _scalar(value))
+    return into
+
+
+def _loads(path: Path, data: bytes, where: str) -> Any:
+    try:
+        return orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise FeedError(f"{path}{where}: not valid JSON ({exc.msg}); truncated or broken") from None
+
+
+def _as_record(
+    path: Path, origin: Origin, item: Any, repeated: tuple[Issue, ...] = ()
+) -> SourceRecord:
+    if not isinstance(item, dict):
+        return origin, {}, (Issue("record", f"is not a JSON object: {str(item)[:40]!r}"),)
+    return origin, flatten(item), repeated
+
+
+def _issues(found: tuple[DuplicateKey, ...]) -> tuple[Issue, ...]:
+    why = "times in one object; which one is meant cannot be known"
+    return tuple(Issue(d.field, f"is given {d.count} {why}") for d in found)
+
+
+def _repeated(path: Path, text: bytes, doc: Any, keys: list[str]) -> dict[int, tuple[Issue, ...]]:
+    """The duplicated keys of each record, by index (strict JSON; cheap when there are none)."""
+    if not strict.may_repeat(text, doc):
+        return {}
+    marked = strict.parse_marked(text)
+    for key in keys:
+        if twice := strict.repeated_keys(marked):
+            raise FeedError(
+                f"{path}: an object on the path to the records gives "
+                f"{', '.join(map(repr, twice))} more than once; not using the feed (strict JSON)"
+            )
+        marked = marked[key]
+    issues = (_issues(strict.duplicates_in(item)) for item in marked)
+    return {i: found for i, found in enumerate(issues) if found}
+
+
+class JsonFormat:
+    """A JSON document holding a list of records at ``records`` (a ``Format``)."""
+
+    def __init__(self, records: str = "") -> None:
+        self._records = [k for k in records.split(".") if k]
+
+    def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
+        text = data.removeprefix(BOM)
+        whole = doc = _loads(path, text, "")
+        for key in self._records:
+            if not isinstance(doc, dict) or key not in doc:
+                raise FeedError(f"{path}: no {'.'.join(self._records)!r} in the document")
+            doc = doc[key]
+        if not isinstance(doc, list):
+            raise FeedError(f"{path}: {'.'.join(self._records) or 'the document'} is not a list")
+        repeated = _repeated(path, text, whole, self._records)
+        for i, item in enumerate(doc):
+            yield _as_record(path, Origin(str(path), index=i), item, repeated.get(i, ()))
+
+
+class JsonLinesFormat:
+    """JSON Lines: one record object per line; blank lines are skipped (a ``Format``)."""
+
+    def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
+        for number, line in enumerate(data.removeprefix(BOM).split(b"\n"), start=1):
+            if line.strip():
+                item = _loads(path, line, f":{number}")
+                repeated: tuple[Issue, ...] = ()
+                if strict.may_repeat(line, item):
+                    repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
+                yield _as_record(path, Origin(str(path), line=number), item, repeated)

@@ -1,0 +1,122 @@
+"""Adapter (feeds): Excel workbooks (.xlsx, also .xlsm/.xls/.ods) as neutral records, one per row.
+
+Read with python-calamine (Rust's calamine; pyproject says why). The sheet is
+``sheet`` when given, else the workbook's first visible worksheet. Its first
+non-empty row is the header: the column names, as in a CSV (a name used twice
+gives ``Name#1``, ``Name#2`` and the bare ``Name`` holds them all). Each later
+non-empty row is one record whose origin line is its row number in the sheet.
+
+Cells become the strings a CSV of the same sheet would hold, so the same
+transforms read them: text as written; a whole number without ``.0``
+(``2019``, not ``2019.0``: Excel keeps every number as a float); other numbers
+in their shortest form with a decimal point (``12.5``); a date cell
+``YYYY-MM-DD``; a date-and-time cell ``YYYY-MM-DD HH:MM:SS``; a boolean
+``true``/``false``; formulas by their cached value. A cell under no header
+name is an error of that record. A file that is not a workbook, or a sheet
+that is not in it, is a feed error: nothing is sent.
+
+Assumption: a workbook is not streamed. An .xlsx is a zip whose sheet can
+only be parsed once unpacked, and calamine holds the sheet's cells in memory
+(about 100 bytes a cell); ``feeds.max_bytes`` bounds it like any feed.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator, Sequence
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+
+from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
+
+from syncd.core.models import Issue, Origin
+from syncd.errors import FeedError
+from syncd.feeds.csv import header_names
+from syncd.feeds.mapped import SourceRecord
+
+CellValue = int | float | str | bool | time | date | datetime | timedelta
+
+
+def cell_text(value: CellValue) -> str:
+    """One cell as the string the transforms read (see the module doc)."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ", timespec="seconds")
+    if isinstance(value, date | time):
+        return value.isoformat()
+    if isinstance(value, timedelta):
+        return str(value)
+    return str(value)
+
+
+def _open(path: Path, data: bytes) -> CalamineWorkbook:
+    try:
+        return CalamineWorkbook.from_filelike(io.BytesIO(data))
+    except (CalamineError, ValueError, OSError) as exc:
+        raise FeedError(f"{path}: not a readable Excel workbook ({exc})") from None
+
+
+def _sheet_name(path: Path, book: CalamineWorkbook, wanted: str | None) -> str:
+    if wanted is not None:
+        if wanted not in book.sheet_names:
+            known = ", ".join(repr(n) for n in book.sheet_names)
+            raise FeedError(f"{path}: no sheet {wanted!r} in the workbook (sheets: {known})")
+        return wanted
+    for sheet in book.sheets_metadata:
+        if sheet.typ == SheetTypeEnum.WorkSheet and sheet.visible == SheetVisibleEnum.Visible:
+            return sheet.name
+    raise FeedError(f"{path}: the workbook has no visible worksheet")
+
+
+def _record(
+    names: Sequence[str], bare: Sequence[str], cells: Sequence[str]
+) -> tuple[dict[str, tuple[str, ...]], tuple[Issue, ...]]:
+    record: dict[str, tuple[str, ...]] = {}
+    issues = []
+    for i, cell in enumerate(cells):
+        if i >= len(names) or not bare[i]:
+            if cell.strip():
+                issues.append(Issue("record", f"column {i + 1} has {cell!r} but no header name"))
+            continue
+        record[names[i]] = (cell,)
+        if names[i] != bare[i]:  # a duplicated column: the bare name holds every cell
+            record[bare[i]] = (*record.get(bare[i], ()), cell)
+    for name in names[len(cells) :]:
+        record.setdefault(name, ("",))
+    return record, tuple(issues)
+
+
+class XlsxFormat:
+    """Turns a workbook's bytes into records of one sheet (a ``Format`` of ``mapped.py``)."""
+
+    def __init__(self, sheet: str | None = None) -> None:
+        self._sheet = sheet
+
+    def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
+        book = _open(path, data)
+        try:
+            name = _sheet_name(path, book, self._sheet)
+            sheet = book.get_sheet_by_name(name)
+            first_row = (sheet.start or (0, 0))[0] + 1
+            rows = sheet.iter_rows()
+        except CalamineError as exc:
+            raise FeedError(f"{path}: cannot read sheet of the workbook ({exc})") from None
+        names: list[str] | None = None
+        bare: list[str] = []
+        for number, row in enumerate(rows, start=first_row):
+            cells = [cell_text(v) for v in row]
+            if not any(c.strip() for c in cells):
+                continue
+            if names is None:
+                bare = [c.strip() for c in cells]
+                names = header_names(bare)
+                continue
+            record, issues = _record(names, bare, cells)
+            yield Origin(str(path), line=number), record, issues
+        if names is None:
+            raise FeedError(f"{path}: sheet {name!r} has no header row")

@@ -1,0 +1,146 @@
+"""Use case: saved plans: write a plan to a file, and later send exactly it, or refuse.
+
+``make`` gathers what ``syncd plan --out`` writes (per feed: the calls a run would send,
+the feed's checksum, the versions of the mirror rows those calls touch; see
+``core/saved_plan.py``). ``apply`` sends exactly those calls through the executor
+(intent recorded before every send), reconciles like a run and records a run row;
+``check`` refuses with :class:`StalePlan` (exit 8) when the feed or any row the plan
+touches changed since. The CLI checks every feed first, and each again under its
+dealer's run lock just before sending, so that nothing changes in between.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from pathlib import Path
+
+import orjson
+import structlog
+
+from syncd import service
+from syncd.core import guards, saved_plan
+from syncd.core.models import Plan, RunOutcome, ValidatedFeed
+from syncd.core.saved_plan import PlanDocumentError, SavedPlan
+from syncd.errors import PlanFileError, StalePlan
+from syncd.execute import Executor
+from syncd.ports import Mirror
+from syncd.service import Deps, FeedJob, RunOptions, RunReport
+
+log = structlog.get_logger("syncd.saved_plans")
+
+
+def make(feed: ValidatedFeed, mirror: Mirror, options: RunOptions) -> tuple[Plan, SavedPlan]:
+    """The full plan (to show) and the plan a run would send now (to save).
+
+    The rows' versions are read before planning: a row written in between makes the
+    saved plan look stale (it is refused), never fresh.
+    """
+    rows = mirror.load(feed.dealer_code)
+    full, guard = service.guarded_plan(feed, mirror, options)
+    sent = guards.hold_back(full) if guard else full
+    return full, saved_plan.save(sent, feed.meta, rows, guard)
+
+
+def write(path: Path, plans: Sequence[SavedPlan], api_version: int, made_at: datetime) -> None:
+    """Write the plans to ``path`` as one JSON document (replaced whole, never half-written)."""
+    doc = saved_plan.to_document(plans, api_version, made_at)
+    partial = path.with_name(path.name + ".partial")
+    try:
+        partial.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        partial.replace(path)
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot write the plan ({exc.strerror})") from exc
+
+
+def read(path: Path, api_version: int) -> list[SavedPlan]:
+    """The plans saved in ``path``; raises PlanFileError naming the file and the reason."""
+    try:
+        doc = orjson.loads(path.read_bytes())
+    except OSError as exc:
+        raise PlanFileError(f"{path}: cannot read the plan ({exc.strerror})") from exc
+    except orjson.JSONDecodeError as exc:
+        raise PlanFileError(f"{path}: not a saved plan (not JSON: {exc})") from exc
+    try:
+        return saved_plan.from_document(doc, api_version)
+    except PlanDocumentError as exc:
+        raise PlanFileError(f"{path}: {exc}") from exc
+
+
+def job_for(saved: SavedPlan, jobs: Sequence[FeedJob], source: Path) -> FeedJob:
+    """The configured feed the saved plan was made for; StalePlan when there is none."""
+    for job in jobs:
+        if job.dealer_code == saved.dealer_code:
+            return job
+    raise StalePlan(
+        f"{source}: made for dealer {saved.dealer_code or '(token dealer)'!r}, which has no "
+        "configured feed now; nothing was sent"
+    )
+
+
+def check(saved: SavedPlan, feed: ValidatedFeed, mirror: Mirror, source: Path) -> None:
+    """Raise StalePlan saying what changed if the feed or an affected row is not as saved."""
+    if feed.meta.path != saved.feed_path or feed.meta.checksum != saved.feed_checksum:
+        raise StalePlan(
+            f"{source}: the feed {feed.meta.path} changed since the plan was made "
+            f"(checksum {saved.feed_checksum[:12]}, now {feed.meta.checksum[:12]}"
+            + ("" if feed.meta.path == saved.feed_path else f"; was read from {saved.feed_path}")
+            + "); nothing was sent: make a new plan"
+        )
+    changed = saved_plan.changed_rows(saved, mirror.load(saved.dealer_code))
+    if changed:
+        shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if changed[10:] else "")
+        raise StalePlan(
+            f"{source}: {len(changed)} mirror row(s) the plan touches changed since it was made "
+            f"({shown}); nothing was sent: make a new plan"
+        )
+
+
+async def apply(
+    deps: Deps, job: FeedJob, options: RunOptions, saved: SavedPlan, source: Path
+) -> RunReport:
+    """Check the plan, then send exactly its calls and reconcile; one run row.
+
+    The caller holds the dealer's run lock, so nothing changes the rows between the
+    check and the sends.
+    """
+    feed = await service.load_feed(job, options.api_version)
+    check(saved, feed, deps.mirror, source)
+    run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
+    report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
+    report.warnings.append(f"applied the saved plan {source}")
+    if saved.guard:  # what the plan held back stays held back; the calls it has are sent
+        report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")
+    structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
+    try:
+        report.counts.update(Plan(saved.dealer_code, saved.actions).counts())
+        log.info("saved_plan_applying", source=str(source), calls=len(saved.actions))
+        executor = Executor(
+            deps.mirror,
+            deps.marketplace,
+            deps.clock,
+            options.max_in_flight,
+            hold_deletes=service.feed_unchanged_gate(job, feed),
+        )
+        results = await service.apply_deletes_last(executor, saved.actions, report)
+        settled = await service.reconcile(deps, job.dealer_code, options)
+        if results.followups:  # the feed is as saved: planning again gives the owed PATCHes
+            results.add(await service.followups(deps, executor, feed, options, results.followups))
+            again = await service.reconcile(deps, job.dealer_code, options)
+            settled = {k: settled.get(k, 0) + n for k, n in again.items()}
+            settled["processing"] = again["processing"]
+        report.counts.update(results.counts)
+        for key, n in results.moved.items():
+            report.counts[key] = report.counts.get(key, 0) + n
+        report.problems.extend(results.problems)
+        report.counts.update(settled)
+    except BaseException as exc:
+        report.outcome = RunOutcome.FAILED
+        service.close_stopped_run(deps, run_id, report, exc)
+        raise
+    finally:
+        structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
+    report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
+    deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
+    log.info("saved_plan_applied", outcome=report.outcome, **report.counts)
+    return report

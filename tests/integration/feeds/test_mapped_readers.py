@@ -1,0 +1,286 @@
+"""CSV, XML and JSON readers on real files, through a mapping, including hostile input."""
+
+from __future__ import annotations
+
+import http.server
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.core.map import parse_mapping
+from syncd.errors import FeedError
+from syncd.feeds.csv import CsvFormat
+from syncd.feeds.json import JsonFormat, JsonLinesFormat
+from syncd.feeds.mapped import Format, MappedFeedReader
+from syncd.feeds.xml import XmlFormat
+from tests.settle import AT_ONCE
+from tests.settle import read as read_at_once
+
+MAPPING = parse_mapping(
+    {
+        "fields": {
+            "source_id": "id",
+            "title": "name",
+            "price[type=list].amount": {"source": "price", "transforms": ["int"]},
+        }
+    }
+)
+
+
+def read(tmp_path: Path, fmt: Format, data: bytes, name: str = "feed") -> Any:
+    path = tmp_path / name
+    path.write_bytes(data)
+    return read_at_once(
+        MappedFeedReader(fmt, MAPPING, max_bytes=10_000_000, stillness=AT_ONCE), path
+    )
+
+
+def payloads(feed: Any) -> list[Any]:
+    return [r.data for r in feed.records]
+
+
+def test_csv_detects_utf8_bom_comma_crlf_and_multiline_cells(tmp_path: Path):
+    """A web shop's CSV (BOM, CRLF, a quoted cell over two lines) reads as written."""
+    data = '\ufeffid,name,price\r\n1,"Soffa\r\ngrå",2500\r\n2,Bord,900'.encode()
+    feed = read(tmp_path, CsvFormat(), data)
+    assert payloads(feed)[0] == {
+        "source_id": "1",
+        "title": "Soffa\r\ngrå",
+        "price": [{"type": "list", "amount": 2500}],
+    }
+    assert [str(r.origin) for r in feed.records] == [f"{tmp_path}/feed:2", f"{tmp_path}/feed:4"]
+
+
+def test_csv_falls_back_to_windows_1252_with_semicolons(tmp_path: Path):
+    """Excel's Windows-1252 with ``;`` is detected without being told."""
+    data = "id;name;price\n1;Škoda Fabia;49 900\n".encode("cp1252")
+    assert payloads(read(tmp_path, CsvFormat(), data))[0]["title"] == "Škoda Fabia"
+
+
+def test_csv_undecodable_byte_under_a_fixed_encoding_fails_that_record(tmp_path: Path):
+    """A byte that is not UTF-8 under encoding = utf-8 makes only its record invalid."""
+    data = b"id;name;price\n1;Bra\xe4;100\n2;Ok;200\n"
+    feed = read(tmp_path, CsvFormat(encoding="utf-8"), data)
+    bad, good = feed.records
+    assert [(i.field, i.reason) for i in bad.issues] == [
+        ("column 'name'", "byte 0xE4 is not valid utf-8")
+    ]
+    assert good.issues == ()
+
+
+def test_csv_row_with_too_many_cells_is_that_records_error(tmp_path: Path):
+    """A row with more cells than the header names is an error of that row; short rows pad."""
+    data = b"id;name;price\n1;A;100;extra\n2;B\n"
+    first, second = read(tmp_path, CsvFormat(), data).records
+    assert first.issues[0].reason == "has 4 cells; the header has 3 columns"
+    assert second.issues == ()
+    assert second.data == {"source_id": "2", "title": "B"}
+
+
+def test_csv_duplicated_header_is_disambiguated(tmp_path: Path):
+    """A column named twice: ``price#1``/``price#2`` name each, the bare name is an error."""
+    data = b"id;name;price;price\n1;A;100;90\n"
+    record = read(tmp_path, CsvFormat(), data).records[0]
+    assert record.issues[0].field == "price[type=list].amount"
+    assert "gives 2 values" in record.issues[0].reason
+    mapping = parse_mapping({"fields": {"source_id": "id", "title": "price#2"}})
+    path = tmp_path / "dup.csv"
+    path.write_bytes(data)
+    feed = read_at_once(
+        MappedFeedReader(CsvFormat(), mapping, max_bytes=1000, stillness=AT_ONCE), path
+    )
+    assert feed.records[0].data == {"source_id": "1", "title": "90"}
+
+
+def test_a_mapping_naming_a_missing_column_is_one_feed_error(tmp_path: Path):
+    """A column no record has stops the file with one error naming it and the columns found."""
+    data = b"id;title;price\n1;A;100\n2;B;200\n"
+    with pytest.raises(FeedError) as info:
+        read(tmp_path, CsvFormat(), data)
+    message = str(info.value)
+    assert message.count("no record has") == 1
+    assert "title: no record has 'name'" in message
+    assert "the file has: id, price, title" in message
+
+
+@pytest.mark.parametrize(
+    "fmt", [CsvFormat(), XmlFormat("item"), JsonFormat(), JsonLinesFormat()], ids=str
+)
+def test_a_zero_byte_file_is_a_feed_error(tmp_path: Path, fmt: Format):
+    """A 0-byte 'full stock' file from a failed export stops the run: nothing is sent."""
+    with pytest.raises(FeedError, match="empty"):
+        read(tmp_path, fmt, b"")
+
+
+XML = """<?xml version="1.0" encoding="ISO-8859-1"?>
+<feed xmlns:g="http://base.google.com/ns/1.0">
+  <g:item><id>1</id><name><![CDATA[Båt & motor]]></name><!-- note --><g:price>100</g:price></g:item>
+  <g:item><id>2</id><name>Kanot</name><g:price>200</g:price></g:item>
+</feed>
+"""
+
+
+def test_xml_reads_the_declared_encoding_namespaces_and_cdata(tmp_path: Path):
+    """ISO-8859-1 from the declaration, ``g:`` from the prefix map, CDATA as text."""
+    mapping = parse_mapping({"fields": {"source_id": "id", "title": "name", "body": "g:price"}})
+    path = tmp_path / "f.xml"
+    path.write_bytes(XML.encode("iso-8859-1"))
+    fmt = XmlFormat("g:item", namespaces={"g": "http://base.google.com/ns/1.0"})
+    feed = read_at_once(MappedFeedReader(fmt, mapping, max_bytes=10_000, stillness=AT_ONCE), path)
+    assert payloads(feed) == [
+        {"source_id": "1", "title": "Båt & motor", "body": "100"},
+        {"source_id": "2", "title": "Kanot", "body": "200"},
+    ]
+    assert [r.origin.index for r in feed.records] == [0, 1]
+
+
+BILLION_LAUGHS = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+ <!ENTITY lol4 "&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;&lol3;">
+ <!ENTITY lol5 "&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;&lol4;">
+ <!ENTITY lol6 "&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;&lol5;">
+ <!ENTITY lol7 "&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;&lol6;">
+ <!ENTITY lol8 "&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;&lol7;">
+ <!ENTITY lol9 "&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;&lol8;">
+]>
+<items><item><id>1</id><name>&lol9;</name><price>1</price></item>
+<item><id>2</id><name>Ok</name><price>2</price></item></items>
+"""
+
+
+def test_billion_laughs_stops_the_file_before_anything_expands(tmp_path: Path):
+    """libxml2 refuses the amplification outright: a feed error naming the file, nothing sent."""
+    with pytest.raises(FeedError, match="amplification"):
+        read(tmp_path, XmlFormat("item"), BILLION_LAUGHS)
+
+
+def test_a_small_entity_bomb_is_not_expanded_and_fails_only_its_record(tmp_path: Path):
+    """Nested entities below libxml2's limit stay unexpanded; their record alone is invalid."""
+    data = b"""<?xml version="1.0"?>
+<!DOCTYPE items [
+ <!ENTITY lol "lol">
+ <!ENTITY lol1 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol2 "&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;&lol1;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">
+]>
+<items><item><id>1</id><name>&lol3;</name><price>1</price></item>
+<item><id>2</id><name>Ok</name><price>2</price></item></items>
+"""
+    bad, good = read(tmp_path, XmlFormat("item"), data).records
+    assert bad.issues[0].field == "name"
+    assert "entity reference &lol3;" in bad.issues[0].reason
+    assert len(str(bad.data)) < 200
+    assert good.data["title"] == "Ok"
+    assert good.issues == ()
+
+
+def test_an_external_entity_to_a_local_file_is_never_read(tmp_path: Path):
+    """``<!ENTITY xxe SYSTEM "file://...">`` is not resolved: the secret never shows."""
+    secret = tmp_path / "secret.txt"
+    secret.write_text("TOPSECRET")
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE items [<!ENTITY xxe SYSTEM "file://{secret}">]>'
+        "<items><item><id>1</id><name>&xxe;</name><price>1</price></item></items>"
+    ).encode()
+    record = read(tmp_path, XmlFormat("item"), data).records[0]
+    assert "TOPSECRET" not in repr(record)
+    assert "entity reference &xxe;" in record.issues[0].reason
+
+
+@pytest.fixture
+def dtd_server() -> Iterator[tuple[str, list[str]]]:
+    """A local HTTP server that records every request made to it."""
+    hits: list[str] = []
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            hits.append(self.path)
+            self.send_response(200)
+            self.end_headers()
+            self.wfile.write(b'<!ENTITY name "FETCHED">')
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/lager.dtd", hits
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_dtd_on_the_network_is_never_fetched(tmp_path: Path, dtd_server: Any):
+    """A DOCTYPE naming an external DTD reads fine and makes no request."""
+    url, hits = dtd_server
+    data = (
+        f'<?xml version="1.0"?><!DOCTYPE items SYSTEM "{url}">'
+        "<items><item><id>1</id><name>A</name><price>1</price></item></items>"
+    ).encode()
+    assert payloads(read(tmp_path, XmlFormat("item"), data))[0]["title"] == "A"
+    assert hits == []
+
+
+def test_broken_xml_is_a_feed_error_with_the_line(tmp_path: Path):
+    """A truncated XML file stops the run, naming the line."""
+    with pytest.raises(FeedError, match=r":2: not valid XML"):
+        read(tmp_path, XmlFormat("item"), b"<items>\n<item><id>1</id>")
+
+
+def test_json_of_any_shape_reads_the_records_path(tmp_path: Path):
+    """A vendor's JSON with the list under ``data.vehicles`` and nested keys."""
+    mapping = parse_mapping(
+        {"fields": {"source_id": "id", "title": "info.name", "image_urls": "images.url"}}
+    )
+    path = tmp_path / "f.json"
+    path.write_bytes(
+        b'{"data": {"vehicles": [{"id": 7, "info": {"name": "Bil"}, '
+        b'"images": [{"url": "https://x/1.jpg"}, {"url": "https://x/2.jpg"}]}]}}'
+    )
+    feed = read_at_once(
+        MappedFeedReader(JsonFormat("data.vehicles"), mapping, max_bytes=1000, stillness=AT_ONCE),
+        path,
+    )
+    assert payloads(feed) == [
+        {"source_id": "7", "title": "Bil", "image_urls": ["https://x/1.jpg", "https://x/2.jpg"]}
+    ]
+
+
+def test_jsonl_names_the_line_of_each_record(tmp_path: Path):
+    """JSON Lines records carry their line; a broken line is a feed error naming it."""
+    feed = read(tmp_path, JsonLinesFormat(), b'{"id": "a", "name": "A", "price": 1}\n\n{"id": "b"}')
+    assert [r.origin.line for r in feed.records] == [1, 3]
+    with pytest.raises(FeedError, match=":2: not valid JSON"):
+        read(tmp_path, JsonLinesFormat(), b'{"id": "a", "name": "A", "price": 1}\n{"id": ')
+
+
+def test_json_a_key_given_twice_makes_only_its_record_invalid(tmp_path: Path):
+    """Strict JSON, as for native feeds: a duplicated key is an issue of its record."""
+    data = b'[{"id": "1", "name": "A", "price": "5", "price": "7"}, {"id": "2", "name": "B"}]'
+    first, second = read(tmp_path, JsonFormat(), data).records
+    assert [(i.field, i.reason.split(";")[0]) for i in first.issues] == [
+        ("price", "is given 2 times in one object")
+    ]
+    assert second.issues == ()
+
+
+def test_jsonl_a_key_given_twice_makes_only_its_line_invalid(tmp_path: Path):
+    """In JSON Lines the duplicate is found on its own line."""
+    data = b'{"id": "1", "name": "A", "price": "5"}\n{"id": "2", "id": "3", "name": "B"}\n'
+    first, second = read(tmp_path, JsonLinesFormat(), data).records
+    assert first.issues == ()
+    assert [i.field for i in second.issues] == ["id"]
+
+
+def test_json_a_key_given_twice_on_the_path_to_the_records_is_a_feed_error(tmp_path: Path):
+    """Two ``data`` lists: which is the feed cannot be known; nothing is used."""
+    data = b'{"data": [{"id": "1", "name": "A"}], "data": []}'
+    with pytest.raises(FeedError, match="more than once"):
+        read(tmp_path, JsonFormat("data"), data)

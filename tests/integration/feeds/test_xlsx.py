@@ -1,0 +1,110 @@
+"""The xlsx reader on real workbooks: header, typed cells as strings, sheets, broken files."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from syncd.core.map import parse_mapping
+from syncd.errors import FeedError
+from syncd.feeds.mapped import MappedFeedReader
+from syncd.feeds.xlsx import XlsxFormat, cell_text
+from tests.settle import AT_ONCE, read
+from tests.xlsx_writer import Cell, write_xlsx
+
+HEADER: list[Cell] = ["Id", "Modell", "År", "Pris", "Längd", "Inkommen", "Visad", "Ny"]
+
+
+def records(tmp_path: Path, sheets: dict[str, list[list[Cell]]], sheet: str | None = None) -> Any:
+    path = tmp_path / "lager.xlsx"
+    write_xlsx(path, sheets)
+    return list(XlsxFormat(sheet)(path, path.read_bytes()))
+
+
+def test_typed_cells_become_the_strings_a_csv_would_hold(tmp_path: Path):
+    """Whole numbers lose Excel's ``.0``, dates are ISO, booleans true/false."""
+    seen = datetime(2024, 3, 1, 9, 30)  # noqa: DTZ001 - Excel's times have no zone
+    row: list[Cell] = ["B1", "Cross 63", 2019, 249900.5, 6.3, date(2024, 3, 1), seen, True]
+    ((origin, record, issues),) = records(tmp_path, {"Lager": [HEADER, row]})
+    assert dict(record) == {
+        "Id": ("B1",),
+        "Modell": ("Cross 63",),
+        "År": ("2019",),
+        "Pris": ("249900.5",),
+        "Längd": ("6.3",),
+        "Inkommen": ("2024-03-01",),
+        "Visad": ("2024-03-01 09:30:00",),
+        "Ny": ("true",),
+    }
+    assert issues == ()
+    assert origin.line == 2
+
+
+def test_cell_text_of_each_kind_of_cell():
+    """Each kind calamine gives is written the way the transforms read it."""
+    assert [cell_text(v) for v in ("x", 12.0, 0.1, 7, False, date(2020, 1, 2))] == [
+        "x", "12", "0.1", "7", "false", "2020-01-02"
+    ]  # fmt: skip
+
+
+def test_empty_rows_are_skipped_and_lines_are_sheet_rows(tmp_path: Path):
+    """A blank row between records is no record; each record's line is its row number."""
+    rows: list[list[Cell]] = [["Id", "Pris"], ["A", 1], [None, None], ["B", 2], ["C"]]
+    found = records(tmp_path, {"Lager": rows})
+    assert [(o.line, dict(r)) for o, r, _ in found] == [
+        (2, {"Id": ("A",), "Pris": ("1",)}),
+        (4, {"Id": ("B",), "Pris": ("2",)}),
+        (5, {"Id": ("C",), "Pris": ("",)}),
+    ]
+
+
+def test_a_header_naming_a_column_twice_keeps_both(tmp_path: Path):
+    """``Bild`` twice gives ``Bild#1``, ``Bild#2`` and the bare name both, as in a CSV."""
+    ((_, record, _),) = records(
+        tmp_path, {"Lager": [["Id", "Bild", "Bild"], ["A", "1.jpg", "2.jpg"]]}
+    )
+    assert record["Bild"] == ("1.jpg", "2.jpg")
+    assert record["Bild#2"] == ("2.jpg",)
+
+
+def test_a_cell_under_no_header_is_an_error_of_its_record(tmp_path: Path):
+    """A value right of the last named column makes that record alone invalid."""
+    found = records(tmp_path, {"Lager": [["Id", None, None], ["A"], ["B", None, "stray"]]})
+    assert [len(issues) for _, _, issues in found] == [0, 1]
+    assert "column 3 has 'stray'" in found[1][2][0].reason
+
+
+def test_the_configured_sheet_is_read_else_the_first(tmp_path: Path):
+    """``sheet`` picks one sheet by name; without it the first sheet is read."""
+    sheets: dict[str, list[list[Cell]]] = {"Info": [["Note"], ["hej"]], "Lager": [["Id"], ["A"]]}
+    assert dict(records(tmp_path, sheets, "Lager")[0][1]) == {"Id": ("A",)}
+    assert dict(records(tmp_path, sheets)[0][1]) == {"Note": ("hej",)}
+
+
+def test_a_sheet_the_workbook_lacks_is_a_feed_error_listing_the_sheets(tmp_path: Path):
+    """A wrong sheet name stops the run and says which sheets there are."""
+    with pytest.raises(FeedError, match=r"no sheet 'Stock' in the workbook \(sheets: 'Lager'\)"):
+        records(tmp_path, {"Lager": [["Id"], ["A"]]}, "Stock")
+
+
+def test_a_file_that_is_not_a_workbook_is_a_feed_error(tmp_path: Path):
+    """A CSV saved as .xlsx (or a truncated upload) is refused: nothing is sent."""
+    path = tmp_path / "lager.xlsx"
+    path.write_bytes(b"Id;Pris\nA;1\n")
+    reader = MappedFeedReader(
+        XlsxFormat(),
+        parse_mapping({"fields": {"source_id": "Id"}}),
+        max_bytes=10**6,
+        stillness=AT_ONCE,
+    )
+    with pytest.raises(FeedError, match="not a readable Excel workbook"):
+        read(reader, path)
+
+
+def test_a_sheet_without_any_row_is_a_feed_error(tmp_path: Path):
+    """An empty sheet has no header, so nothing can be mapped: a feed error."""
+    with pytest.raises(FeedError, match="has no header row"):
+        records(tmp_path, {"Lager": []})

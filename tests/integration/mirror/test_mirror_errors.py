@@ -1,0 +1,36 @@
+"""A database error names the database it concerns: the SQLite file, or host and name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from syncd.errors import MirrorUnavailable
+from syncd.mirror.engine import make_engine
+from syncd.mirror.migrate import ensure_current
+
+
+def test_an_unopenable_sqlite_file_is_named(tmp_path: Path) -> None:
+    """A mirror whose folder does not exist fails naming the file's path."""
+    path = tmp_path / "no-such-folder" / "mirror.db"
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        with pytest.raises(MirrorUnavailable) as info:
+            ensure_current(engine, auto_upgrade=True)
+    finally:
+        engine.dispose()
+    assert f"SQLite file {path}" in str(info.value)
+
+
+def test_an_unreachable_server_is_named_without_its_password() -> None:
+    """A PostgreSQL server that refuses connections is named by host, port and database."""
+    engine = make_engine("postgresql+psycopg://syncd:hunter2@127.0.0.1:1/inventory")
+    try:
+        with pytest.raises(MirrorUnavailable) as info:
+            ensure_current(engine, auto_upgrade=True)
+    finally:
+        engine.dispose()
+    message = str(info.value)
+    assert "postgresql at 127.0.0.1:1, database inventory" in message
+    assert "hunter2" not in message

@@ -1,0 +1,81 @@
+"""Withheld deletes over the sandbox: `status` lists them, `release-deletes` sends exactly them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_sandbox import Cli, said
+from tests.integration.harness import goods
+from tests.integration.sandbox_server import SandboxServer, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    """One sandbox subprocess for the module, fast processing."""
+    with running_sandbox("--processing-delay", "0.02") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Five live sofas, then a feed of two: a run holds 3 deletes back (exit 8)."""
+    monkeypatch.chdir(tmp_path)
+    server.reset()
+    c = Cli(tmp_path, server)
+    c.write([goods(i) for i in range(5)])
+    assert c("run-once").exit_code == 0
+    c.write([goods(0), goods(1)])
+    assert c("run-once").exit_code == 8
+    server.clear_journal()
+    return c
+
+
+def test_status_lists_the_deletes_a_guard_holds_back(cli: Cli) -> None:
+    """`status --json` and the text status name the three held-back source_ids and why."""
+    [withheld] = cli.json("status")["withheld"]
+    assert withheld["dealer_code"] == "D1"
+    assert withheld["source_ids"] == ["sofa-2", "sofa-3", "sofa-4"]
+    assert "guards.max_delete_fraction" in withheld["guard"]
+    text = cli("status")
+    assert text.exit_code == 0
+    assert "sofa-2, sofa-3, sofa-4" in text.stdout
+
+
+def test_release_off_a_terminal_without_yes_only_shows_and_exits_8(cli: Cli) -> None:
+    """Without --yes and no terminal to ask on, nothing is deleted and the message says why."""
+    result = cli("release-deletes", "--dealer", "D1")
+    assert result.exit_code == 8
+    assert "sofa-2, sofa-3, sofa-4" in result.stdout
+    assert "confirm with --yes" in said(result)
+    assert cli.sandbox.mutations() == []
+
+
+def test_release_with_yes_deletes_exactly_the_set_and_records_a_run(cli: Cli) -> None:
+    """--yes sends the three DELETEs and nothing else; the run history says so."""
+    out = cli.json("release-deletes", "--dealer", "D1", "--yes")
+    assert out["withheld"]["source_ids"] == ["sofa-2", "sofa-3", "sofa-4"]
+    assert out["run"]["outcome"] == "success"
+    assert sorted(cli.sandbox.mutations()) == [
+        ("DELETE", "sofa-2"),
+        ("DELETE", "sofa-3"),
+        ("DELETE", "sofa-4"),
+    ]
+    status = cli.json("status")
+    guarded = next(r for r in status["runs"] if r["outcome"] == "guarded")
+    latest = status["runs"][0]
+    assert f"released 3 deletes held back by run {guarded['run_id']}" in latest["message"]
+    assert latest["counts"]["delete"] == 3
+    assert status["withheld"][0]["source_ids"] == []
+    assert cli("run-once").exit_code == 0
+
+
+def test_release_recomputes_the_set_from_the_current_feed(cli: Cli) -> None:
+    """Ads back in the feed are not released: with two back, no guard trips and none goes."""
+    cli.write([goods(i) for i in range(4)])
+    out = cli.json("release-deletes", "--dealer", "D1", "--yes")
+    assert out == {"withheld": out["withheld"], "run": None}
+    assert out["withheld"]["source_ids"] == []
+    assert cli.sandbox.mutations() == []

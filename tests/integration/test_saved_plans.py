@@ -1,0 +1,108 @@
+"""Saved plans over the sandbox: `plan --out`, `apply`, and `plan --detailed-exitcode`."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.integration.cli_sandbox import Cli, said
+from tests.integration.harness import goods
+from tests.integration.sandbox_server import SandboxServer, running_sandbox
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[SandboxServer]:
+    """One sandbox subprocess for the module, fast processing."""
+    with running_sandbox("--processing-delay", "0.02") as sandbox:
+        yield sandbox
+
+
+@pytest.fixture
+def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """A dealer with three live sofas (sofa-0..2), the journal cleared; cwd its folder."""
+    monkeypatch.chdir(tmp_path)
+    server.reset()
+    c = Cli(tmp_path, server)
+    c.write([goods(i) for i in range(3)])
+    assert c("run-once").exit_code == 0
+    server.clear_journal()
+    return c
+
+
+def edited_feed(cli: Cli) -> None:
+    """sofa-0 retitled, sofa-2 gone, sofa-3 new: one PATCH, one DELETE, one POST."""
+    feed = [goods(0), goods(1), goods(3)]
+    feed[0]["title"] = "Soffa, nyklädd"
+    cli.write(feed)
+
+
+def test_apply_of_a_fresh_plan_sends_exactly_its_calls_and_records_a_run(cli: Cli) -> None:
+    """A saved plan applied unchanged sends its PATCH, DELETE and POST and nothing else."""
+    edited_feed(cli)
+    saved = cli("plan", "--out", "plan.json", "--detailed-exitcode")
+    assert saved.exit_code == 2, saved.stderr
+    doc = json.loads(Path("plan.json").read_text(encoding="utf-8"))
+    assert (doc["format"], doc["version"]) == ("syncd-plan", 1)
+    assert sorted(a["op"] for a in doc["plans"][0]["actions"]) == ["create", "delete", "update"]
+    assert cli.sandbox.mutations() == []
+    report = cli.json("apply", "plan.json")[0]
+    assert sorted(cli.sandbox.mutations()) == [
+        ("DELETE", "sofa-2"),
+        ("PATCH", "sofa-0"),
+        ("POST", "sofa-3"),
+    ]
+    assert report["outcome"] == "success"
+    assert cli.sandbox.ads()[("D1", "sofa-0")]["title"] == "Soffa, nyklädd"
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
+    runs = cli.json("status")["runs"]
+    assert "applied the saved plan plan.json" in runs[0]["message"]
+
+
+def test_apply_refuses_a_plan_whose_feed_was_edited_since_and_sends_nothing(cli: Cli) -> None:
+    """An edit of the feed after `plan --out` makes `apply` exit 8 naming the feed."""
+    edited_feed(cli)
+    assert cli("plan", "--out", "plan.json").exit_code == 0
+    cli.write([goods(0), goods(1), goods(2), goods(4)])
+    result = cli("apply", "plan.json")
+    assert result.exit_code == 8
+    assert "inventory.json changed since the plan was made" in said(result)
+    assert cli.sandbox.mutations() == []
+
+
+def test_apply_refuses_a_plan_whose_rows_a_run_changed_in_between(cli: Cli) -> None:
+    """A run between `plan --out` and `apply` changes the rows: apply names them, sends nothing."""
+    edited_feed(cli)
+    assert cli("plan", "--out", "plan.json").exit_code == 0
+    assert cli("run-once").exit_code == 0
+    cli.sandbox.clear_journal()
+    result = cli("apply", "plan.json")
+    assert result.exit_code == 8
+    message = said(result)
+    assert "3 mirror row(s) the plan touches changed" in message
+    assert "sofa-0, sofa-2, sofa-3" in message
+    assert cli.sandbox.mutations() == []
+
+
+def test_apply_refuses_a_file_that_is_not_a_plan(cli: Cli) -> None:
+    """A file that is not a saved plan is a usage error (2), naming the file."""
+    Path("plan.json").write_text('{"format": "other"}', encoding="utf-8")
+    result = cli("apply", "plan.json")
+    assert result.exit_code == 2
+    assert "plan.json: not a saved plan" in said(result)
+
+
+def test_detailed_exitcode_is_0_without_changes_2_with_them_and_4_on_a_broken_feed(
+    cli: Cli,
+) -> None:
+    """`plan --detailed-exitcode` exits 0, 2, or the error's own code."""
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
+    assert cli("plan").exit_code == 0
+    edited_feed(cli)
+    assert cli("plan", "--detailed-exitcode", "--json").exit_code == 2
+    assert cli("plan").exit_code == 0
+    cli.feed.write_text('[{"source_id": ', encoding="utf-8")
+    assert cli("plan", "--detailed-exitcode").exit_code == 4
+    assert cli.sandbox.mutations() == []

@@ -1,0 +1,55 @@
+"""Every module of syncd names its layer in the first line of its docstring."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+PACKAGE = Path(__file__).resolve().parents[2] / "syncd"
+
+# The first words a module's docstring opens with, by where the module lives.
+BY_FOLDER = {
+    "core": ("Core:",),
+    "feeds": ("Adapter (feeds):",),
+    "mirror": ("Adapter (mirror):",),
+    "migrations": ("Adapter (mirror):",),
+    "marketplaces": ("Adapter (marketplaces):",),
+    "daemon": ("Daemon:",),
+    "sandbox": ("Sandbox:",),
+}
+TOP_LEVEL = {
+    "__init__.py": ("syncd:",),
+    "bootstrap.py": ("Composition root:",),
+    "service.py": ("Use case:",),
+    "execute.py": ("Use case:",),
+    "saved_plans.py": ("Use case:",),
+    "release.py": ("Use case:",),
+    "adopt.py": ("Use case:",),
+    "inspect.py": ("Use case:",),
+    "views.py": ("Use cases:",),
+    "ports.py": ("Ports:",),
+    "errors.py": ("Shared:",),
+    "terminal.py": ("Shared:",),
+}
+SHELL = ("Shell:",)
+
+
+def expected(path: Path) -> tuple[str, ...]:
+    """The layer prefixes allowed for the module at ``path``."""
+    parts = path.relative_to(PACKAGE).parts
+    if len(parts) > 1:
+        return BY_FOLDER[parts[0]]
+    return TOP_LEVEL.get(parts[0], SHELL)
+
+
+@pytest.mark.parametrize(
+    "path", sorted(PACKAGE.rglob("*.py")), ids=lambda p: str(p.relative_to(PACKAGE))
+)
+def test_module_docstring_names_its_layer(path: Path) -> None:
+    """The docstring's first line starts with the layer of the folder the module is in."""
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")))
+    assert doc, f"{path.relative_to(PACKAGE)} has no docstring"
+    first = doc.splitlines()[0]
+    assert first.startswith(expected(path)), f"{path.relative_to(PACKAGE)}: {first!r}"

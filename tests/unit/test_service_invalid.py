@@ -1,0 +1,83 @@
+"""One run with fakes: the run row records which feed items were invalid, and why."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, RemoteAd
+from syncd.service import Deps, FeedJob, RunOptions, sync
+from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
+
+NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)
+AD = {
+    "source_id": "ok",
+    "category_id": 2048,
+    "title": "Stol",
+    "body": "Bra.",
+    "price": [{"type": "list", "amount": 5}],
+    "contact": {"name": "B", "phone": "0701234567", "email": "b@example.com"},
+}
+
+
+class TwoInvalid:
+    """A FeedReader whose feed holds one valid item and two invalid ones."""
+
+    async def read(self, path: str) -> RawFeed:
+        no_price = {k: v for k, v in AD.items() if k != "price"} | {"source_id": "no-price"}
+        no_id = {k: v for k, v in AD.items() if k != "source_id"}
+        records = (AD, no_price, no_id)
+        return RawFeed(
+            FeedMeta(path, "c" * 64, 10, NOW),
+            tuple(RawRecord(Origin(path, index=i), r) for i, r in enumerate(records)),
+        )
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        return None
+
+
+def _deps(mirror: FakeMirror, api: FakeMarketplace) -> Deps:
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    return Deps(mirror=mirror, marketplace=api, clock=FixedClock(NOW), sleep=no_sleep)
+
+
+def _problems(mirror: FakeMirror) -> list[tuple[str | None, str | None, str]]:
+    [run] = mirror.runs(None, 1)
+    assert run.invalid_omitted == 0
+    return [(p.source_id, p.record, p.field) for p in run.invalid]
+
+
+@pytest.mark.anyio
+async def test_a_partial_run_records_each_invalid_item_with_its_record_and_field() -> None:
+    """The run row holds one problem per issue of the plan's invalid items, in feed order."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    job = FeedJob("feed.json", "D1", TwoInvalid())
+    report = await sync(_deps(mirror, api), job, RunOptions(reconcile_wait=0))
+    assert report.counts["invalid"] == 2
+    assert _problems(mirror) == [
+        ("no-price", "feed.json[1]", "price"),
+        (None, "feed.json[2]", "source_id"),
+    ]
+    [run] = mirror.runs(None, 1)
+    assert run.invalid[0].reason
+    assert run.invalid == report.invalid
+
+
+class _BrokenLists(FakeMarketplace):
+    async def list_with_logs(self, dealer_code: str, source_ids: Any) -> list[RemoteAd]:
+        raise ZeroDivisionError
+
+
+@pytest.mark.anyio
+async def test_a_run_stopped_after_planning_still_records_its_invalid_items() -> None:
+    """A run that fails once its plan is made keeps the invalid items it found."""
+    mirror, api = FakeMirror(), _BrokenLists()
+    job = FeedJob("feed.json", "D1", TwoInvalid())
+    with pytest.raises(ZeroDivisionError):
+        await sync(_deps(mirror, api), job, RunOptions(reconcile_wait=0, allow_mass_delete=True))
+    assert mirror.runs(None, 1)[0].outcome == "failed"
+    assert [source_id for source_id, _, _ in _problems(mirror)] == ["no-price", None]
