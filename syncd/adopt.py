@@ -126,7 +126,7 @@ async def adopt_feeds(
     (a FeedError stops, nothing written)."""
     reports = []
     for job in jobs:
-        feed = load_feed(job, api_version)
+        feed = await load_feed(job, api_version)
         with deps.run_lock.hold(job.dealer_code, wait=lock_wait):
             reports.append(
                 await adopt(deps.mirror, deps.catalog, deps.clock, feed, dry_run=dry_run)

@@ -31,6 +31,7 @@ from syncd.core.guards import GuardLimits
 from syncd.core.map import parse_mapping
 from syncd.errors import ConfigError
 from syncd.feeds.csv import CsvFormat
+from syncd.feeds.files import Stillness
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
@@ -101,8 +102,9 @@ def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
     """The reader of a feed's format: native JSON, or the dealer's own shape mapped
     (of a dealer-group file, only ``dealer``'s records)."""
     data = f.mapping_data()
+    stillness = Stillness(f.settle_seconds, f.settle_timeout, f.ready_file)
     if data is None:
-        return NativeFeedReader(f.format, max_bytes=f.max_bytes)
+        return NativeFeedReader(f.format, max_bytes=f.max_bytes, stillness=stillness)
     formats: dict[str, Format] = {
         "csv": CsvFormat(encoding=f.encoding, delimiter=f.delimiter),
         "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
@@ -114,6 +116,7 @@ def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
         formats[f.format],
         parse_mapping(data),
         max_bytes=f.max_bytes,
+        stillness=stillness,
         dealer=dealer,
         group=f.dealer_codes,
     )

@@ -289,7 +289,9 @@ def plan_cmd(
     with bootstrap.open_mirror(settings) as mirror:
         options = bootstrap.run_options(settings)
         made = [
-            saved_plans.make(service.load_feed(job, settings.api.version), mirror, options)
+            saved_plans.make(
+                asyncio.run(service.load_feed(job, settings.api.version)), mirror, options
+            )
             for job in bootstrap.feed_jobs(settings)
         ]
         now = bootstrap.SystemClock().now()
@@ -322,7 +324,7 @@ async def _apply_all(
     jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
     try:
         for s, job in jobs:  # every feed checked before any is sent
-            feed = service.load_feed(job, settings.api.version)
+            feed = await service.load_feed(job, settings.api.version)
             saved_plans.check(s, feed, container.mirror, path, container.options())
         for s, job in jobs:
             with container.run_lock.hold(job.dealer_code, wait=settings.sync.lock_wait):
@@ -399,7 +401,9 @@ def _withheld(
         if dealer_code is not None and job.dealer_code != dealer_code:
             continue
         try:
-            docs.append(views.withheld_json(release.withheld(job, mirror, options), "", None))
+            docs.append(
+                views.withheld_json(asyncio.run(release.withheld(job, mirror, options)), "", None)
+            )
         except FeedError as exc:
             docs.append(views.withheld_json(None, job.dealer_code, str(exc)))
     return docs
@@ -421,7 +425,7 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
     container = bootstrap.build(settings)
     try:
         job = release.job_for(dealer_code, container.jobs())
-        shown = release.withheld(job, container.mirror, container.options())
+        shown = asyncio.run(release.withheld(job, container.mirror, container.options()))
     except BaseException:
         asyncio.run(container.aclose())
         raise
@@ -499,7 +503,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
     errors: list[FeedError] = []
     for feed, job in _chosen_feeds(settings, feed_name):
         try:
-            raw, validated = service.read_feed(job, settings.api.version)
+            raw, validated = asyncio.run(service.read_feed(job, settings.api.version))
         except FeedError as exc:
             errors.append(exc)
             reports.append({"feed": feed.label, "path": str(feed.path), "error": str(exc)})
@@ -574,9 +578,9 @@ def map_init(file: Path, fmt: str | None) -> None:
 
 def _mapped(job: service.FeedJob) -> list[MappedRecord]:
     if isinstance(job.reader, MappedFeedReader):
-        return job.reader.read_mapped(job.path)[1]
+        return asyncio.run(job.reader.read_mapped(job.path))[1]
     # A native feed is already in the API's shape: as read is what is sent.
-    raw = job.reader.read(job.path).records
+    raw = asyncio.run(job.reader.read(job.path)).records
     return [MappedRecord(r.origin, {}, r.data, r.issues) for r in raw]
 
 

@@ -81,6 +81,25 @@ class FeedSettings(BaseModel):
     # A dealer-group file: the dealers it serves, each record's by the mapping's dealer_code.
     dealer_codes: tuple[str, ...] = ()
     max_bytes: Annotated[int, Field(gt=0)] = 512 * 1024 * 1024
+    # A file is used once it has held still this long (0: at once). 5 s: longer than
+    # the pauses of an exporter at work (a slow query, a stalled upload) we know of,
+    # and the daemon's own feed check; it costs nothing for a file written earlier,
+    # whose ctime already shows it still (see syncd/feeds/files.py).
+    settle_seconds: Annotated[float, Field(ge=0, le=3600)] = 5.0
+    # A file still changing after this many seconds is refused (exit 4): a run never
+    # waits without bound, and a timer's run-once ends well before the next.
+    settle_timeout: PositiveFloat = 120.0
+    ready_file: Path | None = None
+
+    @model_validator(mode="after")
+    def _check_settle(self) -> FeedSettings:
+        if self.settle_timeout <= self.settle_seconds:
+            raise ValueError(
+                f"settle_timeout ({self.settle_timeout:g}) must be longer than "
+                f"settle_seconds ({self.settle_seconds:g})"
+            )
+        return self
+
     # A dealer's own export, mapped (docs/mapping.md); without a mapping json/jsonl are native.
     name: str = ""
     records: str = ""
@@ -327,6 +346,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         f.model_copy(
             update={
                 "path": resolve(f.path) or f.path,
+                "ready_file": resolve(f.ready_file) or f.ready_file,
                 "mapping_file": resolve(f.mapping_file) or f.mapping_file,
             }
         )

@@ -18,8 +18,9 @@ nothing when nothing differs (counted ``adopted``, then ``update`` or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 
 import structlog
 
@@ -60,6 +61,7 @@ class ApplyResults:
     counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "rejected": 0})
     problems: list[tuple[str | None, str]] = field(default_factory=list)
     followups: set[str] = field(default_factory=set)  # created; a PATCH is still owed
+    held_because: str | None = None  # why deletes were held back (the feed changed)
     # What the plan counted and the calls turned out otherwise (an adopted create is an
     # update or unchanged): added to the plan's counts.
     moved: dict[str, int] = field(default_factory=dict)
@@ -71,6 +73,7 @@ class ApplyResults:
         for key, n in other.moved.items():
             self.moved[key] = self.moved.get(key, 0) + n
         self.problems.extend(other.problems)
+        self.held_because = self.held_because or other.held_because
 
     def bump(self, key: str, n: int = 1) -> None:
         """Add ``n`` to one count."""
@@ -80,6 +83,10 @@ class ApplyResults:
         """One entry the plan counted as ``planned`` turned out ``actual``."""
         self.moved[planned] = self.moved.get(planned, 0) - 1
         self.moved[actual] = self.moved.get(actual, 0) + 1
+
+
+DeleteGate: TypeAlias = Callable[[], str | None]
+"""Asked right before each delete: why it must not go out now (None: it may)."""
 
 
 def stops_the_run(exc: Exception) -> bool:
@@ -97,15 +104,26 @@ def item_failure(exc: Exception) -> str:
 
 
 class Executor:
-    """Applies actions through a Marketplace, recording each step in the Mirror."""
+    """Applies actions through a Marketplace, recording each step in the Mirror.
+
+    With ``hold_deletes``, each delete asks it first, and one it answers with a
+    reason is not sent (nor recorded as intended): it is counted as deferred.
+    """
 
     def __init__(
-        self, mirror: Mirror, marketplace: Marketplace, clock: Clock, max_in_flight: int = 4
+        self,
+        mirror: Mirror,
+        marketplace: Marketplace,
+        clock: Clock,
+        max_in_flight: int = 4,
+        *,
+        hold_deletes: DeleteGate | None = None,
     ) -> None:
         self._mirror = mirror
         self._api = marketplace
         self._clock = clock
         self._slots = asyncio.Semaphore(max_in_flight)
+        self._hold_deletes = hold_deletes
 
     async def apply(self, actions: Sequence[Action]) -> ApplyResults:
         """Send every action; raises the first error that stops the run."""
@@ -144,6 +162,11 @@ class Executor:
         )
 
     async def _run(self, action: Action, results: ApplyResults) -> None:
+        if isinstance(action, Delete) and self._hold_deletes is not None:
+            why = self._hold_deletes()
+            if why is not None:
+                self._held(action, why, results)
+                return
         self._mirror.record_intent(action, self._clock.now())
         result = await self._send(action)
         if isinstance(result, Accepted):
@@ -294,6 +317,15 @@ class Executor:
             status=result.status,
             message=result.message,
         )
+
+    def _held(self, action: Delete, why: str, results: ApplyResults) -> None:
+        """A delete not sent: the feed it was planned from changed. Nothing is recorded,
+        so the next run plans it again (or not) from the new file."""
+        results.counts["deferred"] = results.counts.get("deferred", 0) + 1
+        results.counts["deletes_held"] = results.counts.get("deletes_held", 0) + 1
+        results.held_because = results.held_because or why
+        results.problems.append((action.source_id, f"delete held back: {why}"))
+        log.warning("ad_delete_held", source_id=action.source_id, reason=why)
 
     def _already_gone(self, action: Delete) -> None:
         """404 on DELETE: the ad is already gone, which is what was wanted."""

@@ -45,7 +45,13 @@ class Clock(Protocol):
 class FeedReader(Protocol):
     """Reads one feed file whole. Raises FeedError when the file cannot be used."""
 
-    def read(self, path: str) -> RawFeed: ...
+    async def read(self, path: str) -> RawFeed:
+        """The parsed feed, once the file is whole (it may wait for it to hold still)."""
+        ...
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        """Why the file is no longer the one ``meta`` was read from; None if unchanged."""
+        ...
 
 
 class Mirror(Protocol):

@@ -41,9 +41,9 @@ class Withheld:
         return sorted(d.source_id for d in self.deletes)
 
 
-def withheld(job: FeedJob, mirror: Mirror, options: RunOptions) -> Withheld:
+async def withheld(job: FeedJob, mirror: Mirror, options: RunOptions) -> Withheld:
     """The deletes a run of this feed would hold back now (none when no guard trips)."""
-    feed = service.load_feed(job, options.api_version)
+    feed = await service.load_feed(job, options.api_version)
     plan, guard = service.guarded_plan(feed, mirror, replace(options, allow_mass_delete=False))
     deletes = tuple(a for a in plan.actions if isinstance(a, Delete)) if guard else ()
     return Withheld(job.dealer_code, guard, deletes)
@@ -63,14 +63,14 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
     The caller holds the dealer's run lock. When the set recomputed now is not the
     one shown (the feed or the mirror changed meanwhile), nothing is deleted.
     """
-    now = withheld(job, deps.mirror, options)
+    now = await withheld(job, deps.mirror, options)
     if now.source_ids != shown.source_ids:
         raise GuardTripped(
             f"the deletes held back for {job.dealer_code!r} changed since they were shown "
             f"({len(shown.deletes)} then, {len(now.deletes)} now); nothing was deleted: run "
             "release-deletes again"
         )
-    feed = service.load_feed(job, options.api_version)
+    feed = await service.load_feed(job, options.api_version)
     held_by = _guarded_run(deps.mirror, job.dealer_code)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
@@ -83,8 +83,14 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
     structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
     try:
         log.info("withheld_deletes_releasing", deletes=len(now.deletes), held_by=held_by)
-        executor = Executor(deps.mirror, deps.marketplace, deps.clock, options.max_in_flight)
-        results = await executor.apply(now.deletes)
+        executor = Executor(
+            deps.mirror,
+            deps.marketplace,
+            deps.clock,
+            options.max_in_flight,
+            hold_deletes=service.feed_unchanged_gate(job, feed),
+        )
+        results = await service.apply_deletes_last(executor, now.deletes, report)
         report.counts.update(results.counts)
         report.problems.extend(results.problems)
         report.counts.update(await service.reconcile(deps, job.dealer_code, options))

@@ -123,7 +123,7 @@ async def apply(
     The caller holds the dealer's run lock, so nothing changes the rows between the
     check and the sends.
     """
-    feed = service.load_feed(job, options.api_version)
+    feed = await service.load_feed(job, options.api_version)
     check(saved, feed, deps.mirror, source, options)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
@@ -134,8 +134,14 @@ async def apply(
     try:
         report.counts.update(Plan(saved.dealer_code, saved.actions).counts())
         log.info("saved_plan_applying", source=str(source), calls=len(saved.actions))
-        executor = Executor(deps.mirror, deps.marketplace, deps.clock, options.max_in_flight)
-        results = await executor.apply(saved.actions)
+        executor = Executor(
+            deps.mirror,
+            deps.marketplace,
+            deps.clock,
+            options.max_in_flight,
+            hold_deletes=service.feed_unchanged_gate(job, feed),
+        )
+        results = await service.apply_deletes_last(executor, saved.actions, report)
         settled = await service.reconcile(deps, job.dealer_code, options)
         if results.followups:  # the feed is as saved: planning again gives the owed PATCHes
             results.add(await service.followups(deps, executor, feed, options, results.followups))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -19,6 +19,8 @@ from syncd.core import guards
 from syncd.core import plan as planner
 from syncd.core.guards import GuardLimits
 from syncd.core.models import (
+    Action,
+    Delete,
     Invalid,
     ItemProblem,
     LogEntry,
@@ -36,7 +38,7 @@ from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
-from syncd.execute import ApplyResults, Executor, item_failure, stops_the_run
+from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
 
 log = structlog.get_logger("syncd.service")
@@ -107,15 +109,31 @@ class RunReport:
         )
 
 
-def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
-    """Read and validate the feed; raises FeedError when the file is unusable."""
-    return read_feed(job, api_version)[1]
+async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
+    """Read and validate the feed; raises FeedError when the file is unusable.
+
+    The reader may wait (asynchronously) for a file still being written to hold still.
+    """
+    return (await read_feed(job, api_version))[1]
 
 
-def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
+async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
-    raw = job.reader.read(job.path)
+    raw = await job.reader.read(job.path)
     return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+
+
+def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
+    """Asks, before each delete, whether the feed file is still the one the plan came
+    from. Once it has changed, the answer stays: no delete of this run goes out."""
+    changed: list[str] = []
+
+    def gate() -> str | None:
+        if not changed and (why := job.reader.changed(feed.meta)) is not None:
+            changed.append(why)
+        return changed[0] if changed else None
+
+    return gate
 
 
 def guarded_plan(
@@ -125,7 +143,9 @@ def guarded_plan(
     ads = mirror.load(feed.dealer_code)
     plan = planner.plan(feed, ads, api_version=options.api_version)
     items = len(feed.items) + len(feed.invalid)
-    unidentified = sum(1 for i in feed.invalid if i.source_id is None)
+    # An item that gave two source_ids protects both (the planner keeps them): it is
+    # not one of "any" ads, as an item without a source_id may be.
+    unidentified = sum(1 for i in feed.invalid if i.source_id is None and not i.candidates)
     reason = guards.mass_delete(plan, guards.live_count(ads), items, options.guards, unidentified)
     return plan, None if options.allow_mass_delete else reason
 
@@ -206,6 +226,22 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
         await deps.sleep(options.poll_interval)
 
 
+async def apply_deletes_last(
+    executor: Executor, actions: Sequence[Action], report: RunReport
+) -> ApplyResults:
+    """Send the calls, deletes last: each delete first asks whether the feed file
+    changed since it was read, and the later that question, the more it catches."""
+    deletes = [a for a in actions if isinstance(a, Delete)]
+    results = await executor.apply([a for a in actions if not isinstance(a, Delete)])
+    results.add(await executor.apply(deletes))
+    held = results.counts.get("deletes_held", 0)
+    if held:
+        why = results.held_because or "the feed changed"
+        report.warnings.append(f"{held} delete(s) held back: {why}; the next run plans them again")
+        log.error("deletes_held_feed_changed", held_back=held, reason=why)
+    return results
+
+
 async def followups(
     deps: Deps, executor: Executor, feed: ValidatedFeed, options: RunOptions, source_ids: set[str]
 ) -> ApplyResults:
@@ -283,7 +319,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    feed = load_feed(job, options.api_version)
+    feed = await load_feed(job, options.api_version)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
     tally.counts = report.counts
@@ -314,8 +350,14 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())
-        executor = Executor(deps.mirror, deps.marketplace, deps.clock, options.max_in_flight)
-        results = await executor.apply(plan.actions)
+        executor = Executor(
+            deps.mirror,
+            deps.marketplace,
+            deps.clock,
+            options.max_in_flight,
+            hold_deletes=feed_unchanged_gate(job, feed),
+        )
+        results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:
             results.add(await followups(deps, executor, feed, options, results.followups))

@@ -91,6 +91,19 @@ class Issue:
 
 
 @dataclass(frozen=True, slots=True)
+class DuplicateKey:
+    """A key given more than once in one object of a feed item; the parser kept the last.
+
+    ``field`` is the dotted path of the key (``source_id``, ``price[0].amount``);
+    ``values`` are the values given, in file order, kept only for ``source_id``.
+    """
+
+    field: str
+    count: int
+    values: tuple[Any, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class RawRecord:
     """One item as parsed from the feed, before validation (any JSON value).
 
@@ -100,7 +113,17 @@ class RawRecord:
 
     origin: Origin
     data: Any
+    duplicate_keys: tuple[DuplicateKey, ...] = ()
     issues: tuple[Issue, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FileStamp:
+    """What tells that a file changed: size, modification time and inode."""
+
+    size: int
+    mtime_ns: int
+    inode: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +134,7 @@ class FeedMeta:
     checksum: str  # sha256 hex of the bytes read
     size: int
     modified_at: datetime
+    stamp: FileStamp | None = None  # the file as read; None when not read from a file
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,6 +167,9 @@ class InvalidItem:
     origin: Origin
     source_id: str | None
     issues: tuple[Issue, ...]
+    # The source_ids the item may mean when it gave more than one (a duplicated
+    # source_id key): their live ads are protected from deletion as well.
+    candidates: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

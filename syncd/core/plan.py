@@ -7,7 +7,9 @@ source_ids only the mirror knows, sorted. The rules, in the order they apply:
 1. An invalid feed item is ``Invalid``; its ad is left as it is (never updated
    nor deleted because its new version is invalid). Every invalid record gets
    its own entry, so a duplicated source_id appears once per record and an item
-   without a usable source_id appears with ``source_id=None``.
+   without a usable source_id appears with ``source_id=None``. An item that gave
+   its source_id twice, with different values, protects the ad of each (its
+   ``candidates``): none of them is deleted for want of an item.
 2. A mirror row whose latest call is in flight (stage INTENT or SENT) is
    ``Unchanged("in_flight")``, whether or not the feed still has the item: the
    service resolves INTENT rows before planning, and a SENT call must settle
@@ -83,6 +85,7 @@ def plan(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd], *, api_version: in
         if record.source_id is not None:
             seen.add(record.source_id)
         if isinstance(record, InvalidItem):
+            seen.update(record.candidates)  # an ambiguous item protects every id it gave
             entries.append(Invalid(dealer, record.source_id, record.origin, record.issues))
         else:
             ad = mirror.get(record.source_id)

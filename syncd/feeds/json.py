@@ -4,7 +4,9 @@
 the document is the list). Each record object is flattened: nested keys are
 joined with dots (``price.amount``), lists are transparent (``images.url``
 gives every image's url), scalars become strings (``true``/``false``, numbers
-as written by JSON), nulls are absent.
+as written by JSON), nulls are absent. A key given twice in one object is strict
+JSON's business (``strict.py``, as for the native reader): it makes its record
+invalid, and twice on the path to the records stops the run.
 """
 
 from __future__ import annotations
@@ -15,8 +17,9 @@ from typing import Any
 
 import orjson
 
-from syncd.core.models import Issue, Origin
+from syncd.core.models import DuplicateKey, Issue, Origin
 from syncd.errors import FeedError
+from syncd.feeds import strict
 from syncd.feeds.mapped import SourceRecord
 
 BOM = b"\xef\xbb\xbf"
@@ -51,10 +54,33 @@ def _loads(path: Path, data: bytes, where: str) -> Any:
         raise FeedError(f"{path}{where}: not valid JSON ({exc.msg}); truncated or broken") from None
 
 
-def _as_record(path: Path, origin: Origin, item: Any) -> SourceRecord:
+def _as_record(
+    path: Path, origin: Origin, item: Any, repeated: tuple[Issue, ...] = ()
+) -> SourceRecord:
     if not isinstance(item, dict):
         return origin, {}, (Issue("record", f"is not a JSON object: {str(item)[:40]!r}"),)
-    return origin, flatten(item), ()
+    return origin, flatten(item), repeated
+
+
+def _issues(found: tuple[DuplicateKey, ...]) -> tuple[Issue, ...]:
+    why = "times in one object; which one is meant cannot be known"
+    return tuple(Issue(d.field, f"is given {d.count} {why}") for d in found)
+
+
+def _repeated(path: Path, text: bytes, doc: Any, keys: list[str]) -> dict[int, tuple[Issue, ...]]:
+    """The duplicated keys of each record, by index (strict JSON; cheap when there are none)."""
+    if not strict.may_repeat(text, doc):
+        return {}
+    marked = strict.parse_marked(text)
+    for key in keys:
+        if twice := strict.repeated_keys(marked):
+            raise FeedError(
+                f"{path}: an object on the path to the records gives "
+                f"{', '.join(map(repr, twice))} more than once; not using the feed (strict JSON)"
+            )
+        marked = marked[key]
+    issues = (_issues(strict.duplicates_in(item)) for item in marked)
+    return {i: found for i, found in enumerate(issues) if found}
 
 
 class JsonFormat:
@@ -64,15 +90,17 @@ class JsonFormat:
         self._records = [k for k in records.split(".") if k]
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
-        doc = _loads(path, data.removeprefix(BOM), "")
+        text = data.removeprefix(BOM)
+        whole = doc = _loads(path, text, "")
         for key in self._records:
             if not isinstance(doc, dict) or key not in doc:
                 raise FeedError(f"{path}: no {'.'.join(self._records)!r} in the document")
             doc = doc[key]
         if not isinstance(doc, list):
             raise FeedError(f"{path}: {'.'.join(self._records) or 'the document'} is not a list")
+        repeated = _repeated(path, text, whole, self._records)
         for i, item in enumerate(doc):
-            yield _as_record(path, Origin(str(path), index=i), item)
+            yield _as_record(path, Origin(str(path), index=i), item, repeated.get(i, ()))
 
 
 class JsonLinesFormat:
@@ -82,4 +110,7 @@ class JsonLinesFormat:
         for number, line in enumerate(data.removeprefix(BOM).split(b"\n"), start=1):
             if line.strip():
                 item = _loads(path, line, f":{number}")
-                yield _as_record(path, Origin(str(path), line=number), item)
+                repeated: tuple[Issue, ...] = ()
+                if strict.may_repeat(line, item):
+                    repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
+                yield _as_record(path, Origin(str(path), line=number), item, repeated)

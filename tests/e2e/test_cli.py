@@ -64,7 +64,8 @@ def test_broken_feed_exits_with_the_feed_code_and_sends_nothing(
     feed = tmp_path / "inventory.json"
     feed.write_text('[{"source_id": "a", ', encoding="utf-8")
     (tmp_path / "syncd.toml").write_text(
-        '[api]\nbase_url = "embedded-sandbox"\n[[feeds]]\npath = "inventory.json"\n',
+        '[api]\nbase_url = "embedded-sandbox"\n'
+        '[[feeds]]\nsettle_seconds = 0\npath = "inventory.json"\n',
         encoding="utf-8",
     )
     result = syncd(processes, tmp_path, "--config", "syncd.toml", "run-once")

@@ -108,6 +108,7 @@ url = "sqlite:///mirror.db"
 [api]
 base_url = "{sandbox_url}"
 [[feeds]]
+settle_seconds = 0
 path = "inventory.json"
 [sync]
 reconcile_wait = 5.0
@@ -205,7 +206,8 @@ def test_daemon_refuses_a_busy_health_port_with_the_config_code(
         port = busy.getsockname()[1]
         (tmp_path / "inventory.json").write_text("[]", encoding="utf-8")
         (tmp_path / "syncd.toml").write_text(
-            '[api]\nbase_url = "embedded-sandbox"\n[[feeds]]\npath = "inventory.json"\n'
+            '[api]\nbase_url = "embedded-sandbox"\n'
+            '[[feeds]]\nsettle_seconds = 0\npath = "inventory.json"\n'
             f"[daemon]\nhealth_port = {port}\n",
             encoding="utf-8",
         )

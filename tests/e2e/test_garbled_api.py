@@ -72,7 +72,7 @@ def test_an_html_page_instead_of_json_is_a_temporary_failure(tmp_path: Path, por
     )
     (tmp_path / "syncd.toml").write_text(
         f'[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "{portal}"\n'
-        'retry_attempts = 1\n[[feeds]]\npath = "feed.json"\n',
+        'retry_attempts = 1\n[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\n',
         encoding="utf-8",
     )
     result = subprocess.run(

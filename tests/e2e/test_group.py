@@ -21,7 +21,9 @@ def test_a_dealer_outside_the_token_fails_alone(tmp_path: Path, processes: Proce
     feeds = ""
     for dealer in ("D0", "D1", "D2"):
         (tmp_path / f"{dealer}.json").write_text(json.dumps([goods(1)]), encoding="utf-8")
-        feeds += f'[[feeds]]\npath = "{dealer}.json"\ndealer_code = "{dealer}"\n'
+        feeds += (
+            f'[[feeds]]\nsettle_seconds = 0\npath = "{dealer}.json"\ndealer_code = "{dealer}"\n'
+        )
     with running_sandbox("--processing-delay", "0.02") as sandbox:
         (tmp_path / "syncd.toml").write_text(
             f'[database]\nurl = "sqlite:///m.db"\n[api]\nbase_url = "{sandbox.url}"\n'

@@ -141,7 +141,7 @@ def test_kill_anywhere_then_a_clean_run_converges(
     config.write_text(
         f'[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "{sandbox.url}"\n'
         f"requests_per_second = 100.0\n[sync]\npoll_interval = 0.05\nreconcile_wait = 30.0\n"
-        f'[[feeds]]\npath = "feed.json"\ndealer_code = "D1"\n',
+        f'[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\ndealer_code = "D1"\n',
         encoding="utf-8",
     )
     # First everything is created; then the log lines of one typical iteration (a few

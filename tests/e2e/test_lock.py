@@ -23,7 +23,8 @@ def test_run_once_refuses_to_interleave_with_a_running_sync(
     (tmp_path / "feed.json").write_text("[]", encoding="utf-8")
     (tmp_path / "syncd.toml").write_text(
         '[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "embedded-sandbox"\n'
-        '[sync]\nlock_wait = 0.5\n[[feeds]]\npath = "feed.json"\ndealer_code = "D1"\n',
+        "[sync]\nlock_wait = 0.5\n"
+        '[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\ndealer_code = "D1"\n',
         encoding="utf-8",
     )
     engine = make_engine(f"sqlite:///{tmp_path / 'mirror.db'}")

@@ -53,7 +53,7 @@ def folder(tmp_path: Path) -> Path:
     config.write_text(
         '[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "embedded-sandbox"\n'
         'token = "a-token-in-the-file-123"\n[sync]\nreconcile_wait = 10\npoll_interval = 0.1\n'
-        '[[feeds]]\npath = "feed.json"\n',
+        '[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\n',
         encoding="utf-8",
     )
     config.chmod(0o644)

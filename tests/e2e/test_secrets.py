@@ -52,7 +52,7 @@ def _setup(tmp_path: Path, url: str) -> Path:
     config.write_text(
         f'[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "{url}"\n'
         f"[sync]\npoll_interval = 0.05\n"
-        f'[[feeds]]\npath = "feed.json"\ndealer_code = "D1"\n',
+        f'[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\ndealer_code = "D1"\n',
         encoding="utf-8",
     )
     return config

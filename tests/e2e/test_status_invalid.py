@@ -46,7 +46,8 @@ def test_status_lists_both_invalid_items_of_a_partial_run(tmp_path: Path) -> Non
     (tmp_path / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
     (tmp_path / "syncd.toml").write_text(
         '[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "embedded-sandbox"\n'
-        '[sync]\nreconcile_wait = 10\npoll_interval = 0.1\n[[feeds]]\npath = "feed.json"\n',
+        "[sync]\nreconcile_wait = 10\npoll_interval = 0.1\n"
+        '[[feeds]]\nsettle_seconds = 0\npath = "feed.json"\n',
         encoding="utf-8",
     )
     result = run(tmp_path, "run-once")

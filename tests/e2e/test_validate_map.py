@@ -14,6 +14,7 @@ CONFIG = """
 [database]
 url = "sqlite:///syncd.db"
 [[feeds]]
+settle_seconds = 0
 name = "shop"
 path = "stock.csv"
 format = "csv"

@@ -28,7 +28,7 @@ class Cli:
             f'[database]\nurl = "sqlite:///{folder / "syncd.db"}"\n'
             f'[api]\nbase_url = "{sandbox.url}"\nrequests_per_second = 200\n'
             "[sync]\nreconcile_wait = 20\npoll_interval = 0.05\n"
-            f'[[feeds]]\npath = "{self.feed}"\ndealer_code = "{DEALER}"\n',
+            f'[[feeds]]\nsettle_seconds = 0\npath = "{self.feed}"\ndealer_code = "{DEALER}"\n',
             encoding="utf-8",
         )
         self.env = {"SYNCD_API_TOKEN": sandbox.token(DEALER), "SYNCD_CONFIG": str(self.config)}

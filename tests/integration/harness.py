@@ -59,7 +59,11 @@ class Harness:
             {
                 "database": {"url": database_url},
                 "api": {"base_url": sandbox.url, "requests_per_second": 200.0},
-                "feeds": [{"path": str(self.feed), "dealer_code": dealer_code}],
+                # Settling is tested on its own (test_half_written_feeds.py); here a
+                # feed written just before a run is whole.
+                "feeds": [
+                    {"path": str(self.feed), "dealer_code": dealer_code, "settle_seconds": 0}
+                ],
                 "sync": {"reconcile_wait": 20.0, "poll_interval": 0.05},
             },
             source="test",

@@ -221,6 +221,83 @@ def test_a_bom_is_tolerated_and_changes_nothing(live: Harness) -> None:
     _assert_untouched(live)
 
 
+def _raw(source_id: str, old: str, new: str) -> bytes:
+    """The BASE feed as text, one ad's text edited: how a duplicated key gets in."""
+    parts = []
+    for ad in BASE:
+        text = json.dumps(ad)
+        if ad["source_id"] == source_id:
+            assert old in text
+            text = text.replace(old, new, 1)
+        parts.append(text)
+    return ("[" + ", ".join(parts) + "]").encode()
+
+
+DUPLICATE_KEYS: list[tuple[str, bytes, str | None, str]] = [
+    (
+        "two source_ids",
+        _raw("sofa-0", '"source_id": "sofa-0"', '"source_id": "sofa-0", "source_id": "sofa-9"'),
+        None,
+        "source_id",
+    ),
+    (
+        "two amounts",
+        _raw("sofa-1", '"amount": 1001', '"amount": 1001, "amount": 5'),
+        "sofa-1",
+        "price[0].amount",
+    ),
+    (
+        "two brands",
+        _raw("car-3", '"brand": "volvo"', '"brand": "volvo", "brand": "saab"'),
+        "car-3",
+        "category_fields.brand",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("case", "data", "source_id", "field"), DUPLICATE_KEYS, ids=[c[0] for c in DUPLICATE_KEYS]
+)
+def test_a_duplicated_key_makes_its_item_invalid(
+    live: Harness, case: str, data: bytes, source_id: str | None, field: str
+) -> None:
+    """A key given twice, at any depth, is named with its item; no ad is created or deleted."""
+    live.sandbox.clear_journal()
+    live.feed.write_bytes(data)
+    report = live.run()
+    assert report.outcome == "partial"
+    mine = [m for sid, m in report.problems if sid == source_id and m.startswith(f"{field}:")]
+    assert mine, report.problems
+    assert "given 2 times in one object" in mine[0]
+    _assert_untouched(live)
+
+
+def test_a_duplicated_ads_list_stops_the_run(live: Harness) -> None:
+    """Two "ads" lists in one file: FeedError naming the file, and nothing is sent."""
+    live.sandbox.clear_journal()
+    live.feed.write_bytes(b'{"ads": ' + json.dumps(BASE).encode() + b', "ads": []}')
+    with pytest.raises(FeedError, match="more than once") as info:
+        live.run()
+    assert str(live.feed) in str(info.value)
+    _assert_untouched(live)
+
+
+def test_a_missing_ready_marker_stops_the_run(live: Harness, tmp_path: Path) -> None:
+    """With feeds.ready_file set and no marker, the run stops (FeedError) and sends nothing."""
+    live.sandbox.clear_journal()
+    live.write(BASE[:3])  # would delete two ads, were it used
+    marker = tmp_path / "inventory.json.done"
+    feeds = (live.settings.feeds[0].model_copy(update={"ready_file": marker}),)
+    original = live.settings
+    live.settings = original.model_copy(update={"feeds": feeds})
+    try:
+        with pytest.raises(FeedError, match=r"ready marker .* is missing"):
+            live.run()
+    finally:
+        live.settings = original
+    _assert_untouched(live)
+
+
 @pytest.mark.parametrize("source_id", ["g?200=1", "g#200", "50%25", "a b+c;d&e=f", "bil-åäö"])
 def test_an_id_with_url_characters_is_created_updated_and_deleted_as_itself(
     live: Harness, source_id: str

@@ -24,6 +24,7 @@ sandbox_state = "sandbox.db"
 reconcile_wait = 10
 poll_interval = 0.05
 [[feeds]]
+settle_seconds = 0
 path = "inventory.json"
 """
 

@@ -53,6 +53,7 @@ class Group:
                         "records": "items",
                         "dealer_codes": ["D1", "D2"],
                         "mapping": MAPPING,
+                        "settle_seconds": 0,
                     }
                 ],
                 "sync": {"reconcile_wait": 20.0, "poll_interval": 0.02},

@@ -28,6 +28,7 @@ poll_interval = 0.05
 [guards]
 max_feed_age = 0
 [[feeds]]
+settle_seconds = 0
 path = "{feed}"
 dealer_code = "D1"
 """

@@ -186,7 +186,10 @@ def test_a_dealer_group_token_serves_several_dealers(
         {
             "database": {"url": database_url},
             "api": {"base_url": fresh.url, "requests_per_second": 200.0},
-            "feeds": [{"path": str(tmp_path / f"{d}.json"), "dealer_code": d} for d in feeds],
+            "feeds": [
+                {"path": str(tmp_path / f"{d}.json"), "dealer_code": d, "settle_seconds": 0}
+                for d in feeds
+            ],
             "sync": {"reconcile_wait": 20.0, "poll_interval": 0.05},
         },
         source="test",

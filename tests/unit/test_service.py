@@ -36,9 +36,12 @@ NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 class OneFeed:
     """A FeedReader that returns the same one-ad feed."""
 
-    def read(self, path: str) -> RawFeed:
+    async def read(self, path: str) -> RawFeed:
         meta = FeedMeta(path, "c" * 64, 10, NOW)
         return RawFeed(meta, (RawRecord(Origin(path, index=0), AD),))
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        return None
 
 
 def _deps(mirror: FakeMirror, api: FakeMarketplace) -> Deps:

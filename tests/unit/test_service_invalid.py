@@ -25,7 +25,7 @@ AD = {
 class TwoInvalid:
     """A FeedReader whose feed holds one valid item and two invalid ones."""
 
-    def read(self, path: str) -> RawFeed:
+    async def read(self, path: str) -> RawFeed:
         no_price = {k: v for k, v in AD.items() if k != "price"} | {"source_id": "no-price"}
         no_id = {k: v for k, v in AD.items() if k != "source_id"}
         records = (AD, no_price, no_id)
@@ -33,6 +33,9 @@ class TwoInvalid:
             FeedMeta(path, "c" * 64, 10, NOW),
             tuple(RawRecord(Origin(path, index=i), r) for i, r in enumerate(records)),
         )
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        return None
 
 
 def _deps(mirror: FakeMirror, api: FakeMarketplace) -> Deps:

@@ -69,7 +69,9 @@ def _foreign(m: MappedRecord, code: object, group: Collection[str]) -> MappedRec
 
 def raw_records(mapped: Sequence[MappedRecord]) -> tuple[RawRecord, ...]:
     """The records the filter kept, as validation takes them."""
-    return tuple(RawRecord(m.origin, m.payload, m.issues) for m in mapped if m.payload is not None)
+    return tuple(
+        RawRecord(m.origin, m.payload, issues=m.issues) for m in mapped if m.payload is not None
+    )
 
 
 def missing_sources(mapping: Mapping, keys: set[str]) -> list[str]:

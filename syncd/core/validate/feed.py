@@ -102,6 +102,7 @@ def validate_item(
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
         return InvalidItem(record.origin, None, (*record.issues, issue))
     issues: Issues = []
+    candidates = _repeated_keys(record, issues)
     source_id = _source_id(data.get("source_id"), issues, limits)
     _dealer_code(data.get("dealer_code"), dealer_code, issues)
     for key in data:
@@ -113,7 +114,9 @@ def validate_item(
         issues = [*record.issues, *(i for i in issues if not _covered(i, record.issues))]
     if issues or source_id is None or cat is None:
         key = source_id if source_id is not None else _best_effort_key(data.get("source_id"))
-        return InvalidItem(record.origin, key, tuple(issues))
+        if len(candidates) > 1:  # which of them is meant cannot be known
+            key = None
+        return InvalidItem(record.origin, key, tuple(issues), candidates)
     return FeedItem(
         source_id=source_id,
         category_id=cat.id,
@@ -209,6 +212,26 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
         issues.append(Issue("source_id", f"{reason}, got {shown(checked)}"))
         return None
     return checked
+
+
+def _repeated_keys(record: RawRecord, issues: Issues) -> tuple[str, ...]:
+    """Strict JSON: a key given twice in one object makes the item invalid, whatever
+    the values (the reader saw it; a parser keeps the last one silently).
+
+    Returns the distinct source_ids the item gave (more than one: it is ambiguous,
+    and the live ad of each must be protected).
+    """
+    candidates: tuple[str, ...] = ()
+    for dup in record.duplicate_keys:
+        reason = f"is given {dup.count} times in one object; which one is meant cannot be known"
+        if dup.field == "source_id":
+            keys = (_best_effort_key(v) for v in dup.values)
+            candidates = tuple(dict.fromkeys(k for k in keys if k is not None))
+            if len(candidates) > 1:
+                shown_ids = ", ".join(shown(c) for c in candidates)
+                reason += f" ({shown_ids}); the live ad of each is left as it is"
+        issues.append(Issue(dup.field, reason + ", so the item is not sent"))
+    return candidates
 
 
 def _best_effort_key(value: Any) -> str | None:

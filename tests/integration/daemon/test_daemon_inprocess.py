@@ -44,7 +44,7 @@ def settings_for(tmp_path: Path, **daemon: float) -> Settings:
         {
             "database": {"url": f"sqlite:///{tmp_path / 'mirror.db'}"},
             "api": {"base_url": "http://api.test", "retry_attempts": 1, "retry_timeout": 1},
-            "feeds": [{"path": str(feed)}],
+            "feeds": [{"path": str(feed), "settle_seconds": 0}],
             "daemon": {
                 "interval": 60,
                 "feed_poll_interval": 0.1,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from click.testing import CliRunner
 
 from syncd import bootstrap, config
 from syncd.cli import main
+from tests.settle import at_once, copy_example, read
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 VAN_IMAGES = [f"https://bilder.bilhandlare.example/lager/1001/{i}.jpg" for i in (1, 2, 3)]
@@ -102,9 +102,9 @@ EXPECTED: dict[str, list[dict[str, Any]]] = {
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_maps_to_the_expected_payloads(name: str):
     """The example's export, read through its config's mapping, gives exactly these ads."""
-    settings = config.load(EXAMPLES / name / "syncd.toml")
+    settings = at_once(config.load(EXAMPLES / name / "syncd.toml"))
     (job,) = bootstrap.feed_jobs(settings)
-    raw = job.reader.read(job.path)
+    raw = read(job.reader, job.path)
     assert [r.data for r in raw.records] == EXPECTED[name]
     assert all(r.issues == () for r in raw.records)
 
@@ -112,10 +112,8 @@ def test_example_maps_to_the_expected_payloads(name: str):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_syncd_validate_exits_0_on_the_example(name: str, tmp_path: Path):
     """``syncd validate --json`` finds every item of the example valid and exits 0."""
-    shutil.copytree(EXAMPLES / name, tmp_path / name)
-    result = CliRunner().invoke(
-        main, ["--config", str(tmp_path / name / "syncd.toml"), "validate", "--json"]
-    )
+    config_file = copy_example(EXAMPLES / name, tmp_path / name)
+    result = CliRunner().invoke(main, ["--config", str(config_file), "validate", "--json"])
     assert result.exit_code == 0, result.output
     (report,) = orjson.loads(result.stdout)
     assert report["problems"] == []

@@ -6,7 +6,6 @@ Run as ``python -m tests.integration.feeds.test_examples_vehicles`` to write
 
 from __future__ import annotations
 
-import shutil
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from click.testing import CliRunner
 
 from syncd import bootstrap, config
 from syncd.cli import main
+from tests.settle import at_once, copy_example, read
 from tests.xlsx_writer import Cell, xlsx_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
@@ -132,9 +132,9 @@ def test_the_xlsx_example_is_the_workbook_its_rows_give():
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_example_maps_to_the_expected_payloads(name: str):
     """The example's export, read through its config's mapping, gives exactly these ads."""
-    settings = config.load(EXAMPLES / name / "syncd.toml")
+    settings = at_once(config.load(EXAMPLES / name / "syncd.toml"))
     records = [
-        r for job in bootstrap.feed_jobs(settings) for r in job.reader.read(job.path).records
+        r for job in bootstrap.feed_jobs(settings) for r in read(job.reader, job.path).records
     ]
     assert [r.data for r in records] == EXPECTED[name]
     assert all(r.issues == () for r in records)
@@ -143,10 +143,8 @@ def test_example_maps_to_the_expected_payloads(name: str):
 @pytest.mark.parametrize("name", sorted(EXPECTED))
 def test_syncd_validate_exits_0_on_the_example(name: str, tmp_path: Path):
     """``syncd validate --json`` finds every item valid (per dealer of a group) and exits 0."""
-    shutil.copytree(EXAMPLES / name, tmp_path / name)
-    result = CliRunner().invoke(
-        main, ["--config", str(tmp_path / name / "syncd.toml"), "validate", "--json"]
-    )
+    config_file = copy_example(EXAMPLES / name, tmp_path / name)
+    result = CliRunner().invoke(main, ["--config", str(config_file), "validate", "--json"])
     assert result.exit_code == 0, result.output
     reports = orjson.loads(result.stdout)
     assert [r["problems"] for r in reports] == [[]] * len(reports)

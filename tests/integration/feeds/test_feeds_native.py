@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import orjson
 import pytest
 
 from syncd.errors import FeedError
-from syncd.feeds.native import NativeFeedReader, read_bytes
+from syncd.feeds.files import Stillness, read_unchanged, stamp_of
+from syncd.feeds.native import NativeFeedReader
+from tests.settle import read
 
 AD = '{"source_id": "a", "category_id": 2048}'
 
@@ -16,7 +19,8 @@ AD = '{"source_id": "a", "category_id": 2048}'
 def _read(tmp_path: Path, data: bytes, fmt: str = "json", max_bytes: int = 1 << 20):  # type: ignore[no-untyped-def]
     path = tmp_path / f"feed.{fmt}"
     path.write_bytes(data)
-    return NativeFeedReader(fmt, max_bytes=max_bytes).read(str(path))
+    reader = NativeFeedReader(fmt, max_bytes=max_bytes, stillness=Stillness(settle_seconds=0))
+    return asyncio.run(reader.read(str(path)))
 
 
 def test_array_and_ads_object(tmp_path: Path) -> None:
@@ -80,7 +84,7 @@ def test_a_parse_error_keeps_its_cause(
 def test_a_read_error_keeps_its_cause(tmp_path: Path, name: str, cause: type[Exception]) -> None:
     """The FeedError of an unreadable path is chained from the OSError behind it."""
     with pytest.raises(FeedError) as info:
-        NativeFeedReader("json", max_bytes=1 << 20).read(str(tmp_path / name))
+        read(NativeFeedReader("json", max_bytes=1 << 20), tmp_path / name)
     assert isinstance(info.value.__cause__, cause)
 
 
@@ -93,7 +97,7 @@ def test_size_limit(tmp_path: Path) -> None:
 def test_missing_file(tmp_path: Path) -> None:
     """A missing feed file is a FeedError, not a crash."""
     with pytest.raises(FeedError, match="not found"):
-        NativeFeedReader("json", max_bytes=10).read(str(tmp_path / "none.json"))
+        asyncio.run(NativeFeedReader("json", max_bytes=10).read(str(tmp_path / "none.json")))
 
 
 def test_a_feed_that_changes_while_read_is_refused(tmp_path: Path) -> None:
@@ -108,10 +112,10 @@ def test_a_feed_that_changes_while_read_is_refused(tmp_path: Path) -> None:
 
         def stat(self, *args: object, **kwargs: object):  # type: ignore[no-untyped-def]
             Growing.calls += 1
-            if Growing.calls == 2:
+            if Growing.calls == 1:
                 with open(self, "a", encoding="utf-8") as fh:
                     fh.write(" ")
             return super().stat(*args, **kwargs)
 
     with pytest.raises(FeedError, match="changed while it was read"):
-        read_bytes(Growing(path), max_bytes=1 << 20)
+        read_unchanged(Growing(path), stamp_of(path), max_bytes=1 << 20)

@@ -19,6 +19,7 @@ from syncd.feeds.json import JsonFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
+from tests.settle import AT_ONCE, read
 from tests.xlsx_writer import xlsx_bytes
 
 TEXT = st.text(alphabet="abcåäöXYZ019 ;,\"'<>&/-", min_size=1, max_size=30).filter(str.strip)
@@ -113,5 +114,5 @@ def test_csv_xlsx_xml_and_json_give_the_same_payload(item: dict[str, Any]):
         for i, (fmt, write, mapped) in enumerate(FORMATS):
             path = Path(tmp) / f"feed{i}"
             path.write_bytes(write(item))
-            feed = MappedFeedReader(fmt, mapped, max_bytes=1_000_000).read(str(path))
+            feed = read(MappedFeedReader(fmt, mapped, max_bytes=1_000_000, stillness=AT_ONCE), path)
             assert [r.data for r in feed.records] == [expected(item)], type(fmt).__name__

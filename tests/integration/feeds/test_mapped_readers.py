@@ -16,6 +16,8 @@ from syncd.feeds.csv import CsvFormat
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.xml import XmlFormat
+from tests.settle import AT_ONCE
+from tests.settle import read as read_at_once
 
 MAPPING = parse_mapping(
     {
@@ -31,7 +33,9 @@ MAPPING = parse_mapping(
 def read(tmp_path: Path, fmt: Format, data: bytes, name: str = "feed") -> Any:
     path = tmp_path / name
     path.write_bytes(data)
-    return MappedFeedReader(fmt, MAPPING, max_bytes=10_000_000).read(str(path))
+    return read_at_once(
+        MappedFeedReader(fmt, MAPPING, max_bytes=10_000_000, stillness=AT_ONCE), path
+    )
 
 
 def payloads(feed: Any) -> list[Any]:
@@ -85,7 +89,9 @@ def test_csv_duplicated_header_is_disambiguated(tmp_path: Path):
     mapping = parse_mapping({"fields": {"source_id": "id", "title": "price#2"}})
     path = tmp_path / "dup.csv"
     path.write_bytes(data)
-    feed = MappedFeedReader(CsvFormat(), mapping, max_bytes=1000).read(str(path))
+    feed = read_at_once(
+        MappedFeedReader(CsvFormat(), mapping, max_bytes=1000, stillness=AT_ONCE), path
+    )
     assert feed.records[0].data == {"source_id": "1", "title": "90"}
 
 
@@ -123,7 +129,7 @@ def test_xml_reads_the_declared_encoding_namespaces_and_cdata(tmp_path: Path):
     path = tmp_path / "f.xml"
     path.write_bytes(XML.encode("iso-8859-1"))
     fmt = XmlFormat("g:item", namespaces={"g": "http://base.google.com/ns/1.0"})
-    feed = MappedFeedReader(fmt, mapping, max_bytes=10_000).read(str(path))
+    feed = read_at_once(MappedFeedReader(fmt, mapping, max_bytes=10_000, stillness=AT_ONCE), path)
     assert payloads(feed) == [
         {"source_id": "1", "title": "Båt & motor", "body": "100"},
         {"source_id": "2", "title": "Kanot", "body": "200"},
@@ -238,7 +244,10 @@ def test_json_of_any_shape_reads_the_records_path(tmp_path: Path):
         b'{"data": {"vehicles": [{"id": 7, "info": {"name": "Bil"}, '
         b'"images": [{"url": "https://x/1.jpg"}, {"url": "https://x/2.jpg"}]}]}}'
     )
-    feed = MappedFeedReader(JsonFormat("data.vehicles"), mapping, max_bytes=1000).read(str(path))
+    feed = read_at_once(
+        MappedFeedReader(JsonFormat("data.vehicles"), mapping, max_bytes=1000, stillness=AT_ONCE),
+        path,
+    )
     assert payloads(feed) == [
         {"source_id": "7", "title": "Bil", "image_urls": ["https://x/1.jpg", "https://x/2.jpg"]}
     ]
@@ -250,3 +259,28 @@ def test_jsonl_names_the_line_of_each_record(tmp_path: Path):
     assert [r.origin.line for r in feed.records] == [1, 3]
     with pytest.raises(FeedError, match=":2: not valid JSON"):
         read(tmp_path, JsonLinesFormat(), b'{"id": "a", "name": "A", "price": 1}\n{"id": ')
+
+
+def test_json_a_key_given_twice_makes_only_its_record_invalid(tmp_path: Path):
+    """Strict JSON, as for native feeds: a duplicated key is an issue of its record."""
+    data = b'[{"id": "1", "name": "A", "price": "5", "price": "7"}, {"id": "2", "name": "B"}]'
+    first, second = read(tmp_path, JsonFormat(), data).records
+    assert [(i.field, i.reason.split(";")[0]) for i in first.issues] == [
+        ("price", "is given 2 times in one object")
+    ]
+    assert second.issues == ()
+
+
+def test_jsonl_a_key_given_twice_makes_only_its_line_invalid(tmp_path: Path):
+    """In JSON Lines the duplicate is found on its own line."""
+    data = b'{"id": "1", "name": "A", "price": "5"}\n{"id": "2", "id": "3", "name": "B"}\n'
+    first, second = read(tmp_path, JsonLinesFormat(), data).records
+    assert first.issues == ()
+    assert [i.field for i in second.issues] == ["id"]
+
+
+def test_json_a_key_given_twice_on_the_path_to_the_records_is_a_feed_error(tmp_path: Path):
+    """Two ``data`` lists: which is the feed cannot be known; nothing is used."""
+    data = b'{"data": [{"id": "1", "name": "A"}], "data": []}'
+    with pytest.raises(FeedError, match="more than once"):
+        read(tmp_path, JsonFormat("data"), data)

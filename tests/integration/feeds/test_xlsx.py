@@ -12,6 +12,7 @@ from syncd.core.map import parse_mapping
 from syncd.errors import FeedError
 from syncd.feeds.mapped import MappedFeedReader
 from syncd.feeds.xlsx import XlsxFormat, cell_text
+from tests.settle import AT_ONCE, read
 from tests.xlsx_writer import Cell, write_xlsx
 
 HEADER: list[Cell] = ["Id", "Modell", "År", "Pris", "Längd", "Inkommen", "Visad", "Ny"]
@@ -94,10 +95,13 @@ def test_a_file_that_is_not_a_workbook_is_a_feed_error(tmp_path: Path):
     path = tmp_path / "lager.xlsx"
     path.write_bytes(b"Id;Pris\nA;1\n")
     reader = MappedFeedReader(
-        XlsxFormat(), parse_mapping({"fields": {"source_id": "Id"}}), max_bytes=10**6
+        XlsxFormat(),
+        parse_mapping({"fields": {"source_id": "Id"}}),
+        max_bytes=10**6,
+        stillness=AT_ONCE,
     )
     with pytest.raises(FeedError, match="not a readable Excel workbook"):
-        reader.read(str(path))
+        read(reader, path)
 
 
 def test_a_sheet_without_any_row_is_a_feed_error(tmp_path: Path):

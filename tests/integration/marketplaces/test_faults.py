@@ -58,7 +58,9 @@ def _settings(tmp_path: Path, url: str) -> config.Settings:
                 "retry_attempts": 6,
                 "retry_timeout": 30.0,
             },
-            "feeds": [{"path": str(tmp_path / "feed.json"), "dealer_code": "D1"}],
+            "feeds": [
+                {"path": str(tmp_path / "feed.json"), "dealer_code": "D1", "settle_seconds": 0}
+            ],
             "sync": {"reconcile_wait": 30.0, "poll_interval": 0.1},
         },
         source="test",
