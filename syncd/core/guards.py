@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from syncd.core.models import Create, Delete, MirrorAd, Op, Plan, RemoteState, Stage
+from syncd.core.models import Create, Delete, Invalid, MirrorAd, Op, Plan, RemoteState, Stage
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,7 @@ def mass_delete(
 
     Assumption: the share rule applies from ``min_deletes_checked`` deletes on, so
     that a dealer with three ads can sell one without tripping a 20 % guard; the
-    empty-feed, every-live-ad and absolute-count rules always apply.
+    empty-feed (no valid item) and absolute-count rules always apply.
     """
     deletes = sum(1 for e in plan.entries if isinstance(e, Delete))
     if deletes == 0:
@@ -55,12 +55,13 @@ def mass_delete(
             f"{unidentified} feed item(s) have no source_id, and any of them may be one of "
             f"the {deletes} ads the feed would delete"
         )
-    if live and deletes >= live:
-        # A file of nothing but broken rows leaves no valid item to keep any ad: that
-        # is an empty feed too, whatever the share rule says for a dealer with 2 ads.
+    if not any(not isinstance(e, Delete | Invalid) for e in plan.entries):
+        # A file of nothing but broken rows has no valid item: it is an empty feed too,
+        # whatever the share rule says for a dealer with two ads. (A dealer who swaps
+        # its one ad for another still has a valid item, and goes ahead.)
         return (
-            f"the feed would delete every live ad ({deletes} of {live}); it has no valid "
-            f"item for any of them — is the exporter broken?"
+            f"the feed has no valid item and would delete {deletes} of {live} live ads; "
+            f"is the exporter broken?"
         )
     if deletes > limits.max_delete_count:
         return (

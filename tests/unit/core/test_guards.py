@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from syncd.core.guards import GuardLimits, hold_back, live_count, mass_delete, stale_feed
-from syncd.core.models import Delete, MirrorAd, Op, Plan, RemoteState, Stage, Unchanged
+from syncd.core.models import Delete, Invalid, MirrorAd, Op, Plan, RemoteState, Stage, Unchanged
 
 LIMITS = GuardLimits(max_delete_fraction=0.2, max_delete_count=50, min_deletes_checked=3)
 
@@ -73,9 +73,10 @@ def test_items_without_a_source_id_hold_deletes_back() -> None:
     assert "have no source_id" in reason
 
 
-def test_a_feed_of_only_broken_rows_never_deletes_every_live_ad() -> None:
+def test_a_feed_of_only_broken_rows_deletes_nothing() -> None:
     """Two live ads and a file whose one row is invalid: both deletes are held back."""
-    reason = mass_delete(_plan(2, 0), live=2, feed_items=1, limits=LIMITS)
+    broken = Plan("D", (*_plan(2, 0).entries, Invalid("D", None, None, ())))
+    reason = mass_delete(broken, live=2, feed_items=1, limits=LIMITS)
     assert reason is not None
-    assert "every live ad" in reason
+    assert "no valid item" in reason
     assert mass_delete(_plan(1, 1), live=2, feed_items=2, limits=LIMITS) is None
