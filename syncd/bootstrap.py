@@ -70,7 +70,9 @@ def demo_settings(workdir: Path) -> Settings:
     return Settings(
         database=DatabaseSettings(url=f"sqlite:///{workdir / 'syncd-demo.db'}"),
         api=ApiSettings(base_url=EMBEDDED_SANDBOX, sandbox_state=workdir / "syncd-demo-sandbox.db"),
-        feeds=(FeedSettings(path=sample_feed_path(), dealer_code=""),),
+        # The bundled sample is written once, by the install: no exporter is at work on it,
+        # so it is read at once (its ctime is the install's, which a settle window waits on).
+        feeds=(FeedSettings(path=sample_feed_path(), dealer_code="", settle_seconds=0),),
         sync=SyncSettings(reconcile_wait=15.0, poll_interval=0.2),
         # The bundled sample is as old as the install; its age says nothing of an exporter.
         guards=GuardSettings(max_feed_age=0),
