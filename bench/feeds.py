@@ -4,8 +4,9 @@ Writes one car export per format and size (CSV with ``;``, JSON Lines, XML,
 XLSX; the same cars, mapped by the same rules), then, each in a fresh
 subprocess so that peak memory is its own:
 
-* **run**: what a sync run does: ``MappedFeedReader.read`` (the file read,
-  checked, parsed and mapped) then ``validate_feed``; records/s by wall clock.
+* **run**: what a sync run does: ``service.read_feed`` (the file read,
+  checked, parsed and mapped by ``MappedFeedReader.read``, then validated);
+  records/s by wall clock and by CPU time.
 * **stream**: the reader's records mapped and validated one at a time and
   dropped, which shows what the reader itself holds.
 
@@ -13,6 +14,11 @@ Peak memory is the process's peak RSS (``ru_maxrss``, native allocations such
 as lxml's and calamine's included) minus the RSS after imports. Targets (issue
 9): >= 30 000 records/s for CSV and JSON Lines, >= 15 000 for XML and XLSX;
 for a streaming reader the peak at 100 000 within 50 MB of that at 10 000.
+Each figure is printed beside its target with PASS or FAIL; the speed is judged
+by CPU time (the machine is shared: wall clock also counts others' work), the
+memory by the stream mode's peak (a run holds every item by design). XLSX is
+not a streaming reader (``syncd/feeds/xlsx.py`` says why): its growth is shown,
+not judged.
 
 Run: .venv/bin/python bench/feeds.py  [--sizes 10000,100000] [--formats csv,jsonl,xml,xlsx]
 """
@@ -32,14 +38,16 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from syncd import bootstrap, config
+from syncd import bootstrap, config, service
 from syncd.core.map import apply, skipped
 from syncd.core.models import RawRecord
-from syncd.core.validate.feed import validate_feed, validate_item
+from syncd.core.validate.feed import validate_item
 from syncd.feeds.mapped import load
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGET = {"csv": 30_000, "jsonl": 30_000, "xml": 15_000, "xlsx": 15_000}
+STREAMING = frozenset({"csv", "jsonl", "xml"})
+MAX_GROWTH_MB = 50
 COLUMNS = ["Regnr", "Märke", "Modell", "Årsmodell", "Miltal", "Drivmedel", "Pris", "Bilder", "Text"]
 FUELS = ("Bensin", "Diesel", "El", "Bensin/etanol")
 
@@ -132,8 +140,7 @@ def measure(mode: str, path: Path, feed: dict[str, Any]) -> dict[str, float]:
     base = rss_mb()
     start, cpu = time.perf_counter(), time.process_time()
     if mode == "run":
-        raw = asyncio.run(reader.read(str(path)))
-        validated = validate_feed(raw, dealer_code="", api_version=4)
+        raw, validated = asyncio.run(service.read_feed(job, api_version=4))
         count, valid = len(raw.records), len(validated.items)
     else:
         data, _ = load(path, max_bytes=1 << 31)
@@ -163,13 +170,29 @@ def run_one(mode: str, path: Path, feed: dict[str, Any]) -> dict[str, float]:
     return json.loads(out.stdout)  # type: ignore[no-any-return]
 
 
+def verdict(ok: bool) -> str:
+    return "PASS" if ok else "FAIL"
+
+
 def _row(fmt: str, n: int, size: float, run: dict[str, float], stream: dict[str, float]) -> str:
     rate, cpu_rate = n / run["seconds"], n / run["cpu"]
-    ok = "ok" if cpu_rate >= TARGET[fmt] else "BELOW"
     return (
-        f"{fmt:6} {n:>7} {size:>5.1f}  {rate:>7.0f} {cpu_rate:>7.0f} {TARGET[fmt]:>6} {ok:5} "
-        f"{run['peak_mb']:>5.0f}  {n / stream['cpu']:>7.0f} {stream['peak_mb']:>6.0f}"
+        f"{fmt:6} {n:>7} {size:>5.1f}  {rate:>7.0f} {cpu_rate:>7.0f} >= {TARGET[fmt]:<6} "
+        f"{verdict(cpu_rate >= TARGET[fmt]):5} {run['peak_mb']:>5.0f}  "
+        f"{n / stream['cpu']:>7.0f} {stream['peak_mb']:>6.0f}"
     )
+
+
+def _growth(fmt: str, sizes: list[int], peaks: dict[int, tuple[float, float]]) -> tuple[str, bool]:
+    run, stream = (peaks[sizes[1]][i] - peaks[sizes[0]][i] for i in (0, 1))
+    judged = fmt in STREAMING
+    ok = stream <= MAX_GROWTH_MB or not judged
+    result = verdict(ok) if judged else "(not a streaming reader: not judged)"
+    line = (
+        f"{fmt:6} peak growth {sizes[0]} -> {sizes[1]}: stream {stream:.0f} MB <= "
+        f"{MAX_GROWTH_MB} MB {result}; run {run:.0f} MB (holds every item)"
+    )
+    return line, ok
 
 
 def main() -> None:
@@ -178,9 +201,10 @@ def main() -> None:
     parser.add_argument("--formats", default="csv,jsonl,xml,xlsx")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
-    print("records/s by wall clock and by CPU time (steadier on a shared machine); peaks in MB")
-    print(f"{'format':6} {'records':>7} {'MB':>5}  {'run/s':>7} {'cpu/s':>7} {'target':>6} {'':5} "
-          f"{'peak':>5}  {'stream':>7} {'peak':>6}")  # fmt: skip
+    failed: list[str] = []
+    print("records/s by wall clock and by CPU time (judged: steadier on a shared machine); MB")
+    print(f"{'format':6} {'records':>7} {'MB':>5}  {'run/s':>7} {'cpu/s':>7} {'target':9} "
+          f"{'':5} {'peak':>5}  {'stream':>7} {'peak':>6}")  # fmt: skip
     with tempfile.TemporaryDirectory() as tmp:
         for fmt in args.formats.split(","):
             peaks: dict[int, tuple[float, float]] = {}
@@ -191,13 +215,16 @@ def main() -> None:
                 stream = run_one("stream", path, feed)
                 assert run["valid"] == n, run
                 print(_row(fmt, n, path.stat().st_size / 1e6, run, stream), flush=True)
+                if n / run["cpu"] < TARGET[fmt]:
+                    failed.append(f"{fmt} {n} records/s")
                 peaks[n] = (run["peak_mb"], stream["peak_mb"])
                 path.unlink()
             if len(sizes) == 2:
-                grow = [peaks[sizes[1]][i] - peaks[sizes[0]][i] for i in (0, 1)]
-                flat = "ok" if grow[1] <= 50 else "NOT FLAT"
-                print(f"{fmt:6} peak growth {sizes[0]} -> {sizes[1]}: run {grow[0]:.0f} MB, "
-                      f"stream {grow[1]:.0f} MB ({flat}; target <= 50 MB)")  # fmt: skip
+                line, ok = _growth(fmt, sizes, peaks)
+                print(line, flush=True)
+                if not ok:
+                    failed.append(f"{fmt} memory growth")
+    print("all targets met: PASS" if not failed else f"FAIL: {', '.join(failed)}")
 
 
 if __name__ == "__main__":

@@ -39,6 +39,7 @@ from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
+from syncd.feeds.gc_pause import collector_paused
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
 
 log = structlog.get_logger("syncd.service")
@@ -120,7 +121,8 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    with collector_paused():  # a large feed's items: see syncd/feeds/gc_pause.py
+        return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:

@@ -17,6 +17,7 @@ import io
 import re
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from syncd.core.models import Issue, Origin
 from syncd.errors import FeedError
@@ -25,21 +26,60 @@ from syncd.feeds.mapped import SourceRecord
 DELIMITERS = (";", ",", "\t", "|")
 _FALLBACKS = ("utf-8", "cp1252", "latin-1")
 _UNDECODED = re.compile("[\udc80-\udcff]")
+_CHUNK = 1 << 20  # bytes decoded at a time: the text is never held whole
 
 
 def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
     """The text and the encoding used; undecodable bytes of a fixed encoding are kept
     as surrogate escapes so that only their records fail."""
+    name, skip = encoding_of(data, encoding)
+    strict = encoding is None and skip == 0
+    return data[skip:].decode(name, "strict" if strict else "surrogateescape"), name
+
+
+def encoding_of(data: bytes, encoding: str | None) -> tuple[str, int]:
+    """The encoding to read ``data`` with, and how many bytes to skip (a UTF-8 BOM):
+    ``encoding`` when given, else the first of UTF-8, Windows-1252 and ISO-8859-1
+    that decodes every byte."""
     if data.startswith(codecs.BOM_UTF8) and encoding in (None, "utf-8", "utf-8-sig"):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", "surrogateescape"), "utf-8"
+        return "utf-8", len(codecs.BOM_UTF8)
     if encoding is not None:
-        return data.decode(encoding, "surrogateescape"), encoding
+        return encoding, 0
     for name in _FALLBACKS:
-        try:
-            return data.decode(name), name
-        except UnicodeDecodeError:
-            continue
+        if _decodes(data, name):
+            return name, 0
     raise AssertionError("latin-1 decodes any byte")  # pragma: no cover
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    """Whether every byte decodes, found a chunk at a time (no copy of the whole text)."""
+    if encoding == "latin-1" or (encoding == "utf-8" and data.isascii()):
+        return True
+    decoder = codecs.getincrementaldecoder(encoding)()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _CHUNK):
+            decoder.decode(view[start : start + _CHUNK])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _text(data: bytes, encoding: str, skip: int) -> io.TextIOWrapper:
+    """The text of ``data`` as a stream, decoded as it is read (see ``decode``)."""
+    raw = io.BytesIO(data)  # shares the bytes: no copy
+    raw.seek(skip)
+    return io.TextIOWrapper(raw, encoding=encoding, errors="surrogateescape", newline="")
+
+
+def _header_line(data: bytes, encoding: str, skip: int) -> str:
+    """The text up to the first line feed, which ``sniff`` reads."""
+    end = data.find(b"\n", skip)
+    head = data[skip : end if end >= 0 else len(data)]
+    if "\n".encode(encoding, "ignore") != b"\n":  # UTF-16 and the like: no shortcut
+        return decode(Path(), data, encoding)[0].split("\n", 1)[0]
+    return head.decode(encoding, "surrogateescape")
 
 
 def sniff(text: str) -> str:
@@ -85,26 +125,45 @@ def _issues(names: list[str], row: list[str], encoding: str) -> tuple[Issue, ...
 
 
 class CsvFormat:
-    """Turns a CSV file's bytes into records (a ``Format`` of ``mapped.py``)."""
+    """Turns a CSV file's bytes into records (a ``Format`` of ``mapped.py``), streamed:
+    the text is decoded as the rows are read, so only the file's bytes are held."""
 
     def __init__(self, *, encoding: str | None = None, delimiter: str | None = None) -> None:
         self._encoding = encoding
         self._delimiter = delimiter
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
-        text, encoding = decode(path, data, self._encoding)
-        reader = csv.reader(io.StringIO(text, newline=""), delimiter=self._delimiter or sniff(text))
+        encoding, skip = encoding_of(data, self._encoding)
+        # Only a fixed encoding (or a BOM's) can leave undecodable bytes: a detected
+        # one decodes every byte, so its rows need no look for them.
+        escaped = self._encoding is not None or skip > 0
+        delimiter = self._delimiter or sniff(_header_line(data, encoding, skip))
+        reader = csv.reader(_text(data, encoding, skip), delimiter=delimiter)
         try:
             header = next(reader, None)
             if header is None:
                 raise FeedError(f"{path}: no header line")
-            names = header_names(header)
-            bare = [h.strip() for h in header]
-            start = reader.line_num + 1
-            for row in reader:
-                if any(cell.strip() for cell in row):
-                    origin = Origin(str(path), line=start)
-                    yield origin, _record(names, bare, row), _issues(names, row, encoding)
-                start = reader.line_num + 1
+            yield from self._rows(path, reader, header, encoding, escaped=escaped)
         except csv.Error as exc:
             raise FeedError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
+
+    def _rows(
+        self, path: Path, reader: Any, header: list[str], encoding: str, *, escaped: bool
+    ) -> Iterator[SourceRecord]:
+        names = header_names(header)
+        bare = [h.strip() for h in header]
+        plain = names == bare  # no column named twice: one cell per name
+        width = len(names)
+        start = reader.line_num + 1
+        where = str(path)
+        for row in reader:
+            if "".join(row).strip():  # a row of empty cells is no record
+                if plain and len(row) == width:
+                    record: dict[str, tuple[str, ...]] = {
+                        name: (cell,) for name, cell in zip(names, row, strict=True)
+                    }
+                else:
+                    record = _record(names, bare, row)
+                issues = _issues(names, row, encoding) if escaped or len(row) > width else ()
+                yield Origin(where, line=start), record, issues
+            start = reader.line_num + 1

@@ -39,6 +39,7 @@ import structlog
 
 from syncd.core.models import FeedMeta, FileStamp, RawFeed, RawRecord
 from syncd.errors import FeedError
+from syncd.feeds.gc_pause import collector_paused
 
 log = structlog.get_logger("syncd.feeds")
 
@@ -212,7 +213,8 @@ class FileFeedReader(ABC):
 
     def _use(self, path: Path, stamp: FileStamp, use: Callable[[Path, bytes, FeedMeta], T]) -> T:
         data, meta = read_unchanged(path, stamp, max_bytes=self._max_bytes)
-        return use(path, data, meta)
+        with collector_paused():  # why: gc_pause.py
+            return use(path, data, meta)
 
     def _feed(self, path: Path, data: bytes, meta: FeedMeta) -> RawFeed:
         return RawFeed(meta=meta, records=self.parse(path, data))

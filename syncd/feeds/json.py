@@ -38,7 +38,12 @@ def flatten(
     into = {} if into is None else into
     if isinstance(value, dict):
         for key, item in value.items():
-            flatten(item, f"{prefix}.{key}" if prefix else str(key), into)
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if isinstance(item, str):  # the common case, inline: what the last branch does
+                old = into.get(name)
+                into[name] = (item,) if old is None else (*old, item)
+            else:
+                flatten(item, name, into)
     elif isinstance(value, list):
         for item in value:
             flatten(item, prefix, into)
@@ -107,10 +112,21 @@ class JsonLinesFormat:
     """JSON Lines: one record object per line; blank lines are skipped (a ``Format``)."""
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
-        for number, line in enumerate(data.removeprefix(BOM).split(b"\n"), start=1):
+        where = str(path)
+        for number, line in enumerate(_lines(data), start=1):
             if line.strip():
                 item = _loads(path, line, f":{number}")
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
-                yield _as_record(path, Origin(str(path), line=number), item, repeated)
+                yield _as_record(path, Origin(where, line=number), item, repeated)
+
+
+def _lines(data: bytes) -> Iterator[bytes]:
+    """The lines of ``data`` (a BOM dropped) one at a time, as ``split(b"\\n")`` gives
+    them, without a list of them all (the file's bytes are not copied whole)."""
+    start = len(BOM) if data.startswith(BOM) else 0
+    while (end := data.find(b"\n", start)) >= 0:
+        yield data[start:end]
+        start = end + 1
+    yield data[start:]

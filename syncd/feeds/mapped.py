@@ -18,14 +18,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TypeAlias
 
-from syncd.core.map import (
-    MappedRecord,
-    Mapping,
-    for_dealer,
-    map_records,
-    missing_sources,
-    raw_records,
-)
+from syncd.core.map import MappedRecord, Mapping, apply, map_records, missing_sources, skipped
+from syncd.core.map.feed import dealer_view
 from syncd.core.map.model import Record
 from syncd.core.models import FeedMeta, Issue, Origin, RawRecord
 from syncd.errors import FeedError
@@ -82,8 +76,28 @@ class MappedFeedReader(FileFeedReader):
         return await self.when_whole(path, self._mapped_of)
 
     def parse(self, path: Path, data: bytes) -> tuple[RawRecord, ...]:
-        """The mapped payloads of the file's records, as feed items."""
-        return raw_records(self._map(path, data))
+        """The mapped payloads of the file's records, as feed items.
+
+        Streamed: each record is mapped as the format reads it and only its
+        payload is kept (not the record as read), so the records are never all
+        held at once. A source that no record has is found at the end and stops
+        the feed (FeedError) before any item is returned.
+        """
+        refuse_empty(path, data)
+        mapping, keys, items = self._mapping, set[str](), []
+        for origin, record, read_issues in self._format(path, data):
+            keys.update(record)
+            if skipped(mapping, record):
+                continue
+            payload, issues = apply(mapping, record)
+            if self._group:
+                mapped = self._own(MappedRecord(origin, record, payload, read_issues + issues))
+                if mapped is not None:
+                    items.append(RawRecord(origin, mapped.payload, issues=mapped.issues))
+            else:
+                items.append(RawRecord(origin, payload, issues=read_issues + issues))
+        self._fits(path, keys)
+        return tuple(items)
 
     def _mapped_of(
         self, path: Path, data: bytes, meta: FeedMeta
@@ -92,10 +106,20 @@ class MappedFeedReader(FileFeedReader):
 
     def _map(self, path: Path, data: bytes) -> list[MappedRecord]:
         refuse_empty(path, data)
-        records = list(self._format(path, data))
-        keys = {key for _, record, _ in records for key in record}
+        mapping, keys, mapped = self._mapping, set[str](), []
+        for origin, record, read_issues in self._format(path, data):
+            keys.update(record)
+            (one,) = map_records(mapping, ((origin, record, read_issues),))
+            if (kept := self._own(one)) is not None:
+                mapped.append(kept)
+        self._fits(path, keys)
+        return mapped
+
+    def _own(self, mapped: MappedRecord) -> MappedRecord | None:
+        """The record as this dealer's run sees it (a dealer-group file); None: another's."""
+        return dealer_view(mapped, self._dealer, self._group) if self._group else mapped
+
+    def _fits(self, path: Path, keys: set[str]) -> None:
         problems = missing_sources(self._mapping, keys)
         if problems:
             raise FeedError(f"{path}: the mapping does not fit the file: " + "; ".join(problems))
-        mapped = map_records(self._mapping, records)
-        return for_dealer(mapped, self._dealer, self._group) if self._group else mapped

@@ -31,6 +31,7 @@ class _Names:
     def __init__(self, namespaces: Mapping[str, str]) -> None:
         self._prefix = {uri: prefix for prefix, uri in namespaces.items()}
         self._uri = dict(namespaces)
+        self._short: dict[str, str] = {}
 
     def clark(self, name: str) -> str:
         """``g:item`` -> ``{http://base.google.com/ns/1.0}item`` (a prefix must be configured)."""
@@ -42,6 +43,13 @@ class _Names:
         return f"{{{self._uri[prefix]}}}{local}"
 
     def short(self, tag: str) -> str:
+        """``{uri}local`` as the config writes it (``g:price``); made once per tag."""
+        found = self._short.get(tag)
+        if found is None:
+            found = self._short[tag] = self._shorten(tag)
+        return found
+
+    def _shorten(self, tag: str) -> str:
         if not tag.startswith("{"):
             return tag
         uri, local = tag[1:].split("}", 1)
@@ -61,14 +69,22 @@ def flatten(element: Any, names: _Names) -> tuple[dict[str, tuple[str, ...]], li
     issues: list[Issue] = []
 
     def add(key: str, value: str) -> None:
-        record[key] = (*record.get(key, ()), value)
+        old = record.get(key)
+        record[key] = (value,) if old is None else (*old, value)
 
     def walk(node: Any, path: str) -> None:
-        for attr, value in node.attrib.items():
+        for attr, value in node.items():
             add(f"{path}/@{names.short(attr)}" if path else f"@{names.short(attr)}", value)
-        children = [c for c in node if isinstance(c.tag, str)]
-        for child in node:
-            if isinstance(child, etree._Entity):
+        if not len(node):  # a leaf (the common case): its own text, no child to look at
+            if path:
+                add(path, (node.text or "").strip())
+            return
+        children = []
+        for child in node:  # elements and (never expanded) entities: comments are removed
+            tag = child.tag
+            if isinstance(tag, str):
+                children.append((child, f"{path}/{names.short(tag)}" if path else names.short(tag)))
+            elif isinstance(child, etree._Entity):
                 issues.append(
                     Issue(
                         path or names.short(node.tag),
@@ -76,8 +92,15 @@ def flatten(element: Any, names: _Names) -> tuple[dict[str, tuple[str, ...]], li
                         f"expanded (they can read local files or blow up memory)",
                     )
                 )
-        for child in children:
-            walk(child, f"{path}/{names.short(child.tag)}" if path else names.short(child.tag))
+        for child, sub in children:
+            if len(child):
+                walk(child, sub)
+                continue
+            for attr, value in child.items():  # a leaf, inline: what walk() does with it
+                add(f"{sub}/@{names.short(attr)}", value)
+            text = (child.text or "").strip()
+            old = record.get(sub)
+            record[sub] = (text,) if old is None else (*old, text)
         if path and not children:
             add(path, _text(node))
 
@@ -117,10 +140,11 @@ class XmlFormat:
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         index = 0
+        where = str(path)
         try:
             for _, element in self._events(data):
                 record, issues = flatten(element, self._names)
-                yield Origin(str(path), line=element.sourceline, index=index), record, tuple(issues)
+                yield Origin(where, line=element.sourceline, index=index), record, tuple(issues)
                 index += 1
                 element.clear(keep_tail=False)
                 while element.getprevious() is not None:

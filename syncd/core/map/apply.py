@@ -6,181 +6,320 @@ the result at its target path. A transform that fails, a value a value map does
 not know or a required value missing becomes an :class:`Issue` naming the target
 field and the value; that field is left out and the other rules still run, so
 one bad cell makes that item alone invalid (validation reports it).
+
+Speed (``bench/feeds.py``): a mapping is compiled once, on its first use, into
+one closure per rule, with its source, transform chain and target path resolved
+in advance. A closure handles the common case itself (a non-empty value whose
+transforms succeed) and hands anything else (an empty value, a default, a
+failing transform, a wrong number of values) to :func:`rule.value_of`, the
+reference meaning of a rule, so both paths give the same payload and issues.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from syncd.core.map import registry
 from syncd.core.map.model import (
-    Condition,
     Key,
     Mapping,
     Record,
     Rule,
     Segment,
+    Select,
     Step,
     TransformError,
     render,
 )
+from syncd.core.map.rule import LIST_TARGETS, holds, lookup, put, set_value, skipped, value_of
 from syncd.core.map.spec import MAP_STEP
 from syncd.core.models import Issue
 
-LIST_TARGETS = frozenset(
-    {"image_urls", "category_fields.equipments", "category_fields.powertrain.fuels"}
-)
-"""Targets that hold a list: a single value becomes a list of one."""
+__all__ = ["apply", "skipped"]
+
+Fill = Callable[[Record, dict[str, Any], list[Issue]], None]
+"""One compiled rule: puts its value into the payload, or adds its issue."""
+Getter = Callable[[Record], Any]
+Put = Callable[[dict[str, Any], Any], None]
+_EMPTY: Any = object()  # a getter's "no value here": the reference path decides
+_COMPILED = "rules"
 
 
-def _present(values: tuple[str, ...]) -> bool:
-    return any(v.strip() for v in values)
+def apply(mapping: Mapping, record: Record) -> tuple[dict[str, Any], tuple[Issue, ...]]:
+    """The payload a record maps to, and the issues found on the way."""
+    fills = mapping.memo.get(_COMPILED)
+    if fills is None:
+        fills = mapping.memo[_COMPILED] = tuple(_compile(mapping, rule) for rule in mapping.rules)
+    payload: dict[str, Any] = {}
+    issues: list[Issue] = []
+    for fill in fills:
+        fill(record, payload, issues)
+    return payload, tuple(issues)
 
 
-def holds(cond: Condition, record: Record) -> bool:
-    """True when the record's source meets the condition."""
-    values = record.get(cond.source, ())
-    if cond.empty is not None:
-        return cond.empty != _present(values)
-    if cond.matches is not None:
-        return any(cond.matches.search(v) for v in values)
-    return any(v.strip().casefold() in cond.equals for v in values)
+def _compile(mapping: Mapping, rule: Rule) -> Fill:
+    get = _getter(rule)
+    chain = _chain(mapping, rule.steps)
+    put_at = _putter(rule.path)
+    as_list = rule.as_list or rule.target in LIST_TARGETS
+    # A constant object or list (or one from a case or a value map) is copied: a
+    # later rule writing inside it (``contact`` constant, then ``contact.phone``)
+    # must not change it for the next record.
+    copied = rule.has_const or bool(rule.cases) or any(_shares(mapping, s) for s in rule.steps)
+
+    def slow(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+        value, issue = value_of(mapping, rule, record)
+        if issue is not None:
+            issues.append(issue)
+        elif value is not None:
+            put_at(payload, _copy(value) if copied else value)
+
+    quiet = not rule.has_default and not rule.required  # an empty value: nothing to do
+
+    def fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+        raw = get(record)
+        if raw is _EMPTY:
+            return None if quiet else slow(record, payload, issues)
+        try:
+            value = chain(raw)
+        except TransformError:
+            return slow(record, payload, issues)
+        if isinstance(value, list):
+            if not value or (not as_list and len(value) != 1):
+                return slow(record, payload, issues)
+            if not as_list:
+                value = value[0]
+        elif value is None or (isinstance(value, str) and not value.strip()):
+            return slow(record, payload, issues)
+        elif as_list:
+            value = [value]
+        put_at(payload, _copy(value) if copied else value)
+        return None
+
+    if rule.has_const and not rule.steps:
+        return _constant(mapping, rule, put_at) or slow
+    if len(rule.sources) == 1 and not copied:
+        one = _one_string(mapping, rule)
+        return _from_one_source(rule.sources[0], one, put_at, as_list=as_list, other=fill)
+    return fill
 
 
-def skipped(mapping: Mapping, record: Record) -> bool:
-    """True when the record filter leaves this record out (sold, not for Blocket, ...)."""
-    return any(holds(cond, record) for cond in mapping.skip)
+def _from_one_source(
+    source: str, one: Callable[[str], Any], put_at: Put, *, as_list: bool, other: Fill
+) -> Fill:
+    """The fastest case, a rule reading one column that holds one string; any
+    other case (several strings, none, an empty one...) goes to ``other``."""
+
+    def fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+        values = record.get(source)
+        if values is None or len(values) != 1 or not (raw := values[0]).strip():
+            return other(record, payload, issues)
+        try:
+            value = one(raw)
+        except TransformError:
+            return other(record, payload, issues)
+        if isinstance(value, str):
+            if not value.strip():
+                return other(record, payload, issues)
+            put_at(payload, [value] if as_list else value)
+        elif isinstance(value, list):
+            if not value or (not as_list and len(value) != 1):
+                return other(record, payload, issues)
+            put_at(payload, value if as_list else value[0])
+        elif value is None:
+            return other(record, payload, issues)
+        else:
+            put_at(payload, [value] if as_list else value)
+        return None
+
+    return fill
 
 
-def _raw(rule: Rule, record: Record) -> tuple[Any, str]:
-    """The rule's value before its transforms, and where it came from."""
+def _one_string(mapping: Mapping, rule: Rule) -> Callable[[str], Any]:
+    """The rule's transforms for a value known to be one non-empty string."""
+    steps = rule.steps
+    if not steps:
+        return lambda raw: raw
+    if len(steps) == 1 and steps[0].name != MAP_STEP:
+        transform = registry.TRANSFORMS[steps[0].name]
+        run, arg = transform.run, steps[0].arg
+        if transform.on_list:
+            return lambda raw: run([raw], arg)
+        return lambda raw: run(raw, arg)
+    return _chain(mapping, steps)
+
+
+def _constant(mapping: Mapping, rule: Rule, put_at: Put) -> Fill | None:
+    """A constant without transforms: the same value for every record, shaped once."""
+    value, issue = value_of(mapping, rule, {})
+    if issue is not None or value is None:
+        return None
+
+    def fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+        put_at(payload, _copy(value))
+
+    return fill
+
+
+def _shares(mapping: Mapping, step: Step) -> bool:
+    """Whether a step may give an object of the mapping itself (a value map's table)."""
+    if step.name != MAP_STEP:
+        return False
+    return any(isinstance(v, dict | list) for v in mapping.tables[step.arg].values())
+
+
+def _copy(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _copy(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) for v in value]
+    return value
+
+
+def _getter(rule: Rule) -> Getter:
+    """The rule's value before its transforms, or ``_EMPTY`` when it has none."""
     if rule.has_const:
-        return rule.const, "const"
+        const = rule.const
+        return lambda record: _EMPTY if _blank(const) else const
     if rule.cases:
-        for case in rule.cases:
-            if holds(case.when, record):
-                return case.value, case.when.source
-        return None, rule.cases[0].when.source
+        cases = rule.cases
+
+        def case_value(record: Record) -> Any:
+            for case in cases:
+                if holds(case.when, record):
+                    return _EMPTY if _blank(case.value) else case.value
+            return _EMPTY
+
+        return case_value
     if rule.template is not None:
-        return render(rule.template, record), "template"
-    for source in rule.sources:
-        values = record.get(source, ())
-        if _present(values):
-            return (values[0] if len(values) == 1 else list(values)), source
-    return None, " or ".join(rule.sources)
+        template = rule.template
+
+        def rendered(record: Record) -> Any:
+            return render(template, record) or _EMPTY
+
+        return rendered
+    if len(rule.sources) == 1:
+        (source,) = rule.sources
+
+        def one(record: Record) -> Any:
+            values = record.get(source)
+            if values is None:
+                return _EMPTY
+            if len(values) == 1:
+                value = values[0]
+                return value if value.strip() else _EMPTY
+            return list(values) if any(v.strip() for v in values) else _EMPTY
+
+        return one
+    return _coalesced(rule.sources)
 
 
-def _empty(value: Any) -> bool:
+def _coalesced(sources: tuple[str, ...]) -> Getter:
+    def first(record: Record) -> Any:
+        for source in sources:
+            values = record.get(source, ())
+            if any(v.strip() for v in values):
+                return values[0] if len(values) == 1 else list(values)
+        return _EMPTY
+
+    return first
+
+
+def _blank(value: Any) -> bool:
     if isinstance(value, str):
         return not value.strip()
     return value is None or value == []
 
 
-def _lookup(mapping: Mapping, table: str, value: Any) -> Any:
-    entries = mapping.tables[table]
-    key = str(value).strip().casefold()
-    if key in entries:
-        found = entries[key]
-    elif "*" in entries:
-        found = entries["*"]
-    else:
-        raise TransformError(f"{str(value)!r} is not in the value map {table!r}")
-    return list(found) if isinstance(found, tuple) else found
+def _chain(mapping: Mapping, steps: tuple[Step, ...]) -> Callable[[Any], Any]:
+    """The transforms in order; an empty value ends the chain (as ``rule._run``)."""
+    runs = tuple(_step(mapping, step) for step in steps)
+    if not runs:
+        return lambda value: value
+    if len(runs) == 1:
+        return runs[0]  # the getter gave a non-empty value
+
+    def chain(value: Any) -> Any:
+        for run in runs:
+            if isinstance(value, str):
+                if not value.strip():
+                    return value
+            elif value is None or value == []:
+                return value
+            value = run(value)
+        return value
+
+    return chain
 
 
-def _map(mapping: Mapping, table: str, value: Any) -> Any:
+def _step(mapping: Mapping, step: Step) -> Callable[[Any], Any]:
+    arg = step.arg
+    if step.name == MAP_STEP:
+        entries = mapping.tables[arg]
+        return lambda value: _map(entries, arg, value)
+    transform = registry.TRANSFORMS[step.name]
+    run = transform.run
+    if transform.on_list:
+        return lambda value: run(value if isinstance(value, list) else [value], arg)
+
+    def scalar(value: Any) -> Any:
+        if isinstance(value, list):
+            return [run(v, arg) for v in value]
+        return run(value, arg)
+
+    return scalar
+
+
+def _map(entries: Any, table: str, value: Any) -> Any:
     if not isinstance(value, list):
-        return _lookup(mapping, table, value)
+        return lookup(entries, table, value)
     result: list[Any] = []
     for v in value:
-        found = _lookup(mapping, table, v)
+        found = lookup(entries, table, v)
         result.extend(found if isinstance(found, list) else [found])
     return result
 
 
-def _run(mapping: Mapping, steps: tuple[Step, ...], value: Any) -> Any:
-    for step in steps:
-        if _empty(value):
-            return value
-        if step.name == MAP_STEP:
-            value = _map(mapping, step.arg, value)
+def _putter(path: tuple[Segment, ...]) -> Put:
+    """Sets a value at the target path (as ``rule.put``), the path resolved once."""
+    names = [getattr(segment, "name", None) for segment in path]
+    if None in names:  # a keyed list entry (price[type=list]) on the way
+        return _entry_putter(path)
+    *head, last = (str(name) for name in names)
+    if not head:
+        return lambda payload, value: set_value(payload, last, value)
+
+    def nested(payload: dict[str, Any], value: Any) -> None:
+        node = payload
+        for name in head:
+            node = node.setdefault(name, {})
+        set_value(node, last, value)
+
+    return nested
+
+
+def _entry_putter(path: tuple[Segment, ...]) -> Put:
+    """``price[type=list]`` and ``price[type=list].amount``; other shapes as ``rule.put``."""
+    match path:
+        case (Key(name), Select(key, wanted)):
+            last = None
+        case (Key(name), Select(key, wanted), Key(last)):
+            pass
+        case _:
+            return lambda payload, value: put(payload, path, value)
+
+    def put_entry(payload: dict[str, Any], value: Any) -> None:
+        entries = payload.setdefault(name, [])
+        for entry in entries:
+            if entry.get(key) == wanted:
+                break
         else:
-            value = registry.run(step.name, value, step.arg)
-    return value
-
-
-def _shaped(rule: Rule, value: Any, origin: str) -> Any:
-    """A list for list targets; one value for the others (a list of one is unwrapped)."""
-    if rule.as_list or rule.target in LIST_TARGETS:
-        return value if isinstance(value, list) else [value]
-    if isinstance(value, list):
-        if len(value) == 1:
-            return value[0]
-        raise TransformError(
-            f"{origin} gives {len(value)} values {value!r:.80} where one is expected "
-            f"(a column named twice? add a transform such as first or join)"
-        )
-    return value
-
-
-def value_of(mapping: Mapping, rule: Rule, record: Record) -> tuple[Any, Issue | None]:
-    """The rule's final value (None: leave the target out), or the issue that stopped it."""
-    raw, origin = _raw(rule, record)
-    try:
-        value = _run(mapping, rule.steps, raw) if not _empty(raw) else raw
-        if _empty(value) and rule.has_default:
-            value = rule.default
-        if _empty(value):
-            if rule.required:
-                return None, Issue(rule.target, f"no value: {origin} is missing or empty")
-            return None, None
-        return _shaped(rule, value, origin), None
-    except TransformError as exc:
-        return None, Issue(rule.target, f"{exc} (from {origin})", value=_shown(raw))
-
-
-def _shown(raw: Any) -> str:
-    return ", ".join(map(str, raw)) if isinstance(raw, list) else str(raw)
-
-
-def put(payload: dict[str, Any], path: tuple[Segment, ...], value: Any) -> None:
-    """Set ``value`` at the target path, creating objects and keyed list entries on the way;
-    a dict value at an existing object is merged into it."""
-    node: Any = payload
-    for i, segment in enumerate(path):
-        last = i == len(path) - 1
-        if isinstance(segment, Key):
-            nxt = path[i + 1] if not last else None
-            if last:
-                _set(node, segment.name, value)
-                return
-            node = node.setdefault(segment.name, {} if isinstance(nxt, Key) else [])
+            entry = {key: wanted}
+            entries.append(entry)
+        if last is None:
+            entry.update(value if isinstance(value, dict) else {"amount": value})
         else:
-            entry = next((e for e in node if e.get(segment.key) == segment.value), None)
-            if entry is None:
-                entry = {segment.key: segment.value}
-                node.append(entry)
-            if last:
-                entry.update(value if isinstance(value, dict) else {"amount": value})
-                return
-            node = entry
+            set_value(entry, last, value)
 
-
-def _set(node: dict[str, Any], name: str, value: Any) -> None:
-    if isinstance(value, dict) and isinstance(node.get(name), dict):
-        node[name].update(value)
-    else:
-        node[name] = value
-
-
-def apply(mapping: Mapping, record: Record) -> tuple[dict[str, Any], tuple[Issue, ...]]:
-    """The payload a record maps to, and the issues found on the way."""
-    payload: dict[str, Any] = {}
-    issues: list[Issue] = []
-    for rule in mapping.rules:
-        value, issue = value_of(mapping, rule, record)
-        if issue is not None:
-            issues.append(issue)
-        elif value is not None:
-            put(payload, rule.path, value)
-    return payload, tuple(issues)
+    return put_entry

@@ -44,14 +44,17 @@ def for_dealer(
     item: its live ad, whichever dealer has it, is left as it is, never deleted.
     Records the filter skipped (no payload) are kept for ``syncd map`` to show.
     """
-    kept = []
-    for m in mapped:
-        code = None if m.payload is None else m.payload.get("dealer_code")
-        if m.payload is None or code == dealer:
-            kept.append(m)
-        elif code not in group:
-            kept.append(_foreign(m, code, group))
-    return kept
+    return [kept for m in mapped if (kept := dealer_view(m, dealer, group)) is not None]
+
+
+def dealer_view(m: MappedRecord, dealer: str, group: Collection[str]) -> MappedRecord | None:
+    """One record as ``dealer``'s run sees it (see :func:`for_dealer`); None: not its own."""
+    code = None if m.payload is None else m.payload.get("dealer_code")
+    if m.payload is None or code == dealer:
+        return m
+    if code not in group:
+        return _foreign(m, code, group)
+    return None
 
 
 def _foreign(m: MappedRecord, code: object, group: Collection[str]) -> MappedRecord:

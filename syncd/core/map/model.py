@@ -129,6 +129,9 @@ class Mapping:
     rules: tuple[Rule, ...]
     tables: AnyMapping[str, AnyMapping[str, Any]] = field(default_factory=dict)
     skip: tuple[Condition, ...] = ()
+    # What is derived from the mapping once, on first use (``apply.py``'s compiled
+    # rules): a cache of values computed from the fields above, not part of its value.
+    memo: dict[str, Any] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def sources(self) -> dict[str, tuple[str, ...]]:
         """Every source path the mapping reads, with the targets that read it."""

@@ -19,6 +19,7 @@ _SPACES = re.compile(r"[' \u00a0\u202f]")
 _CURRENCY = re.compile(r"\b([A-Z]{3})\b")
 _SEK_WORDS = re.compile(r"(?i)\bkr\b|:-|\bsek\b")
 
+_EXACT_DIGITS = 16  # up to 15 digits a float holds a whole number, and it plus 0.5, exactly
 KM_PER = {"km": 1.0, "mil": 10.0, "miles": 1.609344, "mile": 1.609344, "mi": 1.609344, "m": 0.001}
 TRUE_WORDS = frozenset({"1", "true", "yes", "y", "ja", "j", "x", "on", "sant"})
 FALSE_WORDS = frozenset({"0", "false", "no", "n", "nej", "off", "falskt", ""})
@@ -52,6 +53,8 @@ def parse_number(value: Any, decimal: str | None = None) -> int | float:
     if isinstance(value, int | float):
         return value
     text = str(value)
+    if _plain(text):
+        return int(text)  # the fast path: what the rest would make of plain digits
     runs = _NUMBER.findall(text)
     if len(runs) != 1:
         why = "no number in it" if not runs else "more than one number in it"
@@ -63,6 +66,11 @@ def parse_number(value: Any, decimal: str | None = None) -> int | float:
     return int(number) if number.is_integer() else number
 
 
+def _plain(text: str) -> bool:
+    """Plain ASCII digits, few enough that the float below would be exact."""
+    return text.isdigit() and len(text) < _EXACT_DIGITS and text.isascii()
+
+
 def number(value: Any, arg: Any) -> int | float:
     """A number; ``arg`` is the decimal mark (``","`` or ``"."``) or None to guess."""
     return parse_number(value, arg)
@@ -70,6 +78,8 @@ def number(value: Any, arg: Any) -> int | float:
 
 def integer(value: Any, arg: Any) -> int:
     """A whole number, rounded half up (``12 499,50`` -> 12500)."""
+    if isinstance(value, str) and _plain(value):
+        return int(value)
     return int(parse_number(value, arg) + 0.5)
 
 

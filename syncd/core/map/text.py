@@ -6,6 +6,7 @@ returns a string, or raises :class:`~syncd.core.map.model.TransformError`.
 
 from __future__ import annotations
 
+import functools
 import html
 import re
 import unicodedata
@@ -51,8 +52,17 @@ def html_text(value: Any, arg: Any) -> str:
 
 def slug(value: Any, arg: Any) -> str:
     """``Mercedes-Benz  C 220`` -> ``mercedes-benz-c-220`` (accents and å, ä, ö dropped)."""
-    folded = unicodedata.normalize("NFKD", str(value)).encode("ascii", "ignore").decode()
+    return _slug(str(value))
+
+
+@functools.lru_cache(maxsize=4096)  # brands and models repeat from record to record
+def _slug(text: str) -> str:
+    folded = text if text.isascii() else _ascii(text)
     return _NOT_SLUG.sub("-", folded.lower()).strip("-")
+
+
+def _ascii(text: str) -> str:
+    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
 
 
 def phone(value: Any, arg: Any) -> str:

@@ -71,8 +71,13 @@ def _strings(value: Any, field: str, issues: Issues, limits: Limits) -> list[str
     if len(value) > limits.max_items:
         issues.append(Issue(field, f"has {len(value)} entries; at most {limits.max_items}"))
         return None
-    checked = [text(item, f"{field}[{i}]", issues, limits.max_text) for i, item in enumerate(value)]
-    return [s for s in checked if s is not None]
+    checked = []
+    for i, item in enumerate(value):
+        if isinstance(item, str) and item.strip() and len(item) <= limits.max_text:
+            checked.append(item)  # the fast path of text(): nothing to report
+        elif (kept := text(item, f"{field}[{i}]", issues, limits.max_text)) is not None:
+            checked.append(kept)
+    return checked
 
 
 def _mileage(value: Any, field: str, issues: Issues, limits: Limits) -> int | None:
@@ -103,6 +108,22 @@ VEHICLE: Schema = {
 OTHER: Schema = {"model_year": _model_year}
 """Other categories: only ``model_year`` is known; the rest is free JSON."""
 
+Fields: TypeAlias = dict[str, tuple[str, "Rule | Fields"]]
+"""A schema with each key's dotted field name made once (not once per item)."""
+
+
+def _fields(schema: Schema, prefix: str) -> Fields:
+    named: Fields = {}
+    for key, rule in schema.items():
+        field = f"{prefix}.{key}"
+        named[key] = (field, _fields(rule, field) if isinstance(rule, dict) else rule)
+    return named
+
+
+_VEHICLE_FIELDS = _fields(VEHICLE, "category_fields")
+_OTHER_FIELDS = _fields(OTHER, "category_fields")
+_FREE: Fields = {}
+
 
 def category_fields(
     value: Any, issues: Issues, limits: Limits, *, registered: bool
@@ -112,8 +133,8 @@ def category_fields(
     data = obj(value, "category_fields", issues)
     if data is None:
         return None
-    schema = VEHICLE if registered else OTHER
-    result = _object(data, "category_fields", schema, issues, limits=limits, depth=1)
+    fields = _VEHICLE_FIELDS if registered else _OTHER_FIELDS
+    result = _object(data, "category_fields", fields, issues, limits=limits, depth=1)
     if registered:
         if data.get("model_year") is None:
             issues.append(
@@ -132,7 +153,7 @@ def category_fields(
 def _object(
     data: Mapping[str, Any],
     prefix: str,
-    schema: Schema,
+    fields: Fields,
     issues: Issues,
     *,
     limits: Limits,
@@ -142,11 +163,14 @@ def _object(
     for key, raw in data.items():
         if raw is None:
             continue
-        field = f"{prefix}.{key}"
-        rule = schema.get(key)
-        if rule is None:
-            value = _free(raw, field, issues, limits, depth)
-        elif isinstance(rule, dict):
+        known = fields.get(key)
+        if known is None:
+            value = _free(raw, f"{prefix}.{key}", issues, limits, depth)
+            if value is not None:
+                result[key] = value
+            continue
+        field, rule = known
+        if isinstance(rule, dict):
             nested = obj(raw, field, issues)
             value = (
                 None
@@ -190,6 +214,6 @@ def _free(value: Any, field: str, issues: Issues, limits: Limits, depth: int) ->
                 )
             )
             return None
-        return _object(value, field, {}, issues, limits=limits, depth=depth + 1)
+        return _object(value, field, _FREE, issues, limits=limits, depth=depth + 1)
     issues.append(Issue(field, f"must be a JSON value, got {kind(value)}"))
     return None

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections import defaultdict
 from collections.abc import Callable, Mapping
 from typing import Any, TypeAlias
 
@@ -65,6 +64,7 @@ KNOWN_FIELDS = frozenset(
     }
 )
 _SHOWN_DUPLICATES = 5
+_DEFAULT_LIMITS = Limits()
 _MAX_CATEGORY = 99_999
 
 
@@ -96,7 +96,7 @@ def validate_item(
     record: RawRecord, *, api_version: int, dealer_code: str = "", limits: Limits | None = None
 ) -> FeedItem | InvalidItem:
     """Validate one feed item on its own (uniqueness of source_id is the feed's job)."""
-    limits = limits or Limits()
+    limits = limits or _DEFAULT_LIMITS
     data = record.data
     if not isinstance(data, dict):  # parsed JSON: objects are dicts
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
@@ -105,9 +105,10 @@ def validate_item(
     candidates = _repeated_keys(record, issues)
     source_id = _source_id(data.get("source_id"), issues, limits)
     _dealer_code(data.get("dealer_code"), dealer_code, issues)
-    for key in data:
-        if key not in KNOWN_FIELDS:
-            issues.append(Issue(key, "unknown field (not a field of the Pro Import API's ad)"))
+    if not KNOWN_FIELDS.issuperset(data):
+        for key in data:
+            if key not in KNOWN_FIELDS:
+                issues.append(Issue(key, "unknown field (not a field of the Pro Import API's ad)"))
     cat = _category(data.get("category_id"), issues)
     payload = _payload(data, cat, api_version, issues, limits)
     if record.issues:  # from mapping; a field the mapping could not fill is not re-reported
@@ -126,34 +127,26 @@ def validate_item(
     )
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class _Context:
-    """What the field checks of one item share."""
-
-    issues: Issues
-    limits: Limits
-    registered: bool | None  # None: the category is unknown, so its rules are skipped
-
-
-Check: TypeAlias = Callable[[Any, _Context], Any]
+Check: TypeAlias = Callable[[Any, Issues, Limits, "bool | None"], Any]
+"""A field check: the value, the issues to add to, the limits, and whether the
+category is a registered vehicle (None: the category is unknown, so its rules
+are skipped)."""
 
 # The payload's fields, in the order their issues are reported.
 _CHECKS: dict[str, Check] = {
-    "title": lambda v, c: text(v, "title", c.issues, c.limits.max_title),
-    "body": lambda v, c: text(v, "body", c.issues, c.limits.max_body),
-    "price": lambda v, c: prices(v, c.issues, c.limits, registered=c.registered),
-    "image_urls": lambda v, c: image_urls(v, c.issues, c.limits),
-    "url": lambda v, c: url(v, "url", c.issues, c.limits.max_url),
-    "video_url": lambda v, c: url(v, "video_url", c.issues, c.limits.max_url),
-    "product_declaration": lambda v, c: url(v, "product_declaration", c.issues, c.limits.max_url),
-    "location": lambda v, c: location(v, c.issues, registered=c.registered),
-    "contact": lambda v, c: contact(v, c.issues, c.limits),
-    "category_fields": lambda v, c: category_fields(
-        v, c.issues, c.limits, registered=bool(c.registered)
-    ),
-    "visible": lambda v, c: flag(v, "visible", c.issues),
-    "dont_publish_on_failed_images": lambda v, c: flag(
-        v, "dont_publish_on_failed_images", c.issues
+    "title": lambda v, i, lim, reg: text(v, "title", i, lim.max_title),
+    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body),
+    "price": lambda v, i, lim, reg: prices(v, i, lim, registered=reg),
+    "image_urls": lambda v, i, lim, reg: image_urls(v, i, lim),
+    "url": lambda v, i, lim, reg: url(v, "url", i, lim.max_url),
+    "video_url": lambda v, i, lim, reg: url(v, "video_url", i, lim.max_url),
+    "product_declaration": lambda v, i, lim, reg: url(v, "product_declaration", i, lim.max_url),
+    "location": lambda v, i, lim, reg: location(v, i, registered=reg),
+    "contact": lambda v, i, lim, reg: contact(v, i, lim),
+    "category_fields": lambda v, i, lim, reg: category_fields(v, i, lim, registered=bool(reg)),
+    "visible": lambda v, i, lim, reg: flag(v, "visible", i),
+    "dont_publish_on_failed_images": lambda v, i, lim, reg: flag(
+        v, "dont_publish_on_failed_images", i
     ),
 }
 
@@ -161,6 +154,9 @@ _CHECKS: dict[str, Check] = {
 # and "Contact is not relevant for registered vehicles"); dropped, not errors.
 _NOT_FOR_VEHICLES = frozenset({"title", "contact"})
 _ALWAYS_REQUIRED = frozenset({"body", "price"})
+# The checks of a registered vehicle's payload and of any other, in order.
+_VEHICLE_CHECKS = tuple((k, c) for k, c in _CHECKS.items() if k not in _NOT_FOR_VEHICLES)
+_ALL_CHECKS = tuple(_CHECKS.items())
 
 
 def _payload(
@@ -168,17 +164,14 @@ def _payload(
 ) -> dict[str, Any]:
     """The normalised payload; category rules are skipped when the category is unknown."""
     registered = cat.is_registered_vehicle(api_version) if cat is not None else None
-    context = _Context(issues, limits, registered)
     payload: dict[str, Any] = {} if cat is None else {"category_id": cat.id}
-    for key, check in _CHECKS.items():
-        if registered and key in _NOT_FOR_VEHICLES:
-            continue
+    for key, check in _VEHICLE_CHECKS if registered else _ALL_CHECKS:
         value = data.get(key)
         if value is None:  # null counts as absent
             if _required(key, cat, api_version):
                 issues.append(Issue(key, "is required"))
             continue
-        checked = check(value, context)
+        checked = check(value, issues, limits, registered)
         if checked is not None:
             payload[key] = checked
     return payload
@@ -295,12 +288,18 @@ def _category(value: Any, issues: Issues) -> Category | None:
 
 def _duplicates(records: tuple[RawRecord, ...]) -> dict[str, list[Origin]]:
     """source_id -> the origins of every record using it, for ids used more than once."""
-    seen: dict[str, list[Origin]] = defaultdict(list)
+    first: dict[str, Origin] = {}
+    repeated: dict[str, list[Origin]] = {}
     for record in records:
         data = record.data
-        if isinstance(data, dict) and isinstance(data.get("source_id"), str):
-            seen[data["source_id"]].append(record.origin)
-    return {sid: origins for sid, origins in seen.items() if len(origins) > 1}
+        if isinstance(data, dict):
+            sid = data.get("source_id")
+            if isinstance(sid, str):
+                if sid in first:
+                    repeated.setdefault(sid, [first[sid]]).append(record.origin)
+                else:
+                    first[sid] = record.origin
+    return repeated
 
 
 def _mark_duplicate(

@@ -31,6 +31,7 @@ from syncd.core.validate.rules import (
 PRICE_TYPES = ("list", "reduced", "leasing")  # api-notes; also the canonical order
 _PRICE_KEYS = frozenset({"type", "amount", "currency"})
 _ORDER = {name: rank for rank, name in enumerate(PRICE_TYPES)}
+_PRICE_FIELDS = tuple(f"price[{i}]" for i in range(len(PRICE_TYPES)))
 
 
 def prices(
@@ -67,7 +68,7 @@ def prices(
         )
         return None
     ok = [p for p in result if p is not None]
-    return sorted(ok, key=lambda p: _ORDER[p["type"]])
+    return sorted(ok, key=lambda p: _ORDER[p["type"]]) if len(ok) > 1 else ok
 
 
 def _price(
@@ -79,17 +80,18 @@ def _price(
     registered: bool | None,
     seen: dict[str, int],
 ) -> dict[str, Any] | None:
-    field = f"price[{i}]"
+    field = _PRICE_FIELDS[i] if i < len(_PRICE_FIELDS) else f"price[{i}]"
     data = obj(item, field, issues)
     if data is None:
         return None
     unknown_keys(data, _PRICE_KEYS, f"{field}.", issues)
-    name = one_of(data.get("type"), f"{field}.type", issues, PRICE_TYPES)
+    kind_field = f"{field}.type"
+    name = one_of(data.get("type"), kind_field, issues, PRICE_TYPES)
     if name == "leasing" and registered is False:
-        issues.append(Issue(f"{field}.type", "leasing prices are only for registered vehicles"))
+        issues.append(Issue(kind_field, "leasing prices are only for registered vehicles"))
     if name is not None and name in seen:
         issues.append(
-            Issue(f"{field}.type", f"a second {name!r} price (the first is price[{seen[name]}])")
+            Issue(kind_field, f"a second {name!r} price (the first is price[{seen[name]}])")
         )
     elif name is not None:
         seen[name] = i
@@ -122,8 +124,11 @@ def image_urls(value: Any, issues: Issues, limits: Limits) -> list[str] | None:
                 f"{most} image URLs, the item has {len(value)}",
             )
         )
-    checked = [image_url(item, i, issues, limits) for i, item in enumerate(value[:most])]
-    return [u for u in checked if u is not None]
+    checked = []
+    for i, item in enumerate(value[:most]):
+        if (kept := image_url(item, i, issues, limits)) is not None:
+            checked.append(kept)
+    return checked
 
 
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")

@@ -160,6 +160,8 @@ def unknown_keys(
     data: Mapping[str, Any], known: frozenset[str], prefix: str, issues: Issues
 ) -> None:
     """Report every key of ``data`` not in ``known`` (typos must not pass silently)."""
+    if known.issuperset(data):
+        return
     for key in data:
         if key not in known:
             issues.append(Issue(f"{prefix}{key}", "unknown field"))
