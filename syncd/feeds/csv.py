@@ -6,7 +6,10 @@ that the header line uses most, unless given. Quoted cells may span lines.
 Decisions (docs/mapping.md): a short row has empty trailing cells; a long row
 is an error of that record; a header naming a column twice keeps every cell as
 ``Name#1``, ``Name#2`` and the bare ``Name`` gives them all; an undecodable byte
-(only possible under a fixed encoding) is an error of that record's column.
+(only possible under a fixed encoding, or after a UTF-8 BOM) is an error of that
+record's column, and one in the header a feed error naming the encoding; a cell
+over :data:`MAX_CELL` characters is an error of its record. The text is decoded
+as it is read (only the file's bytes are held, not a copy of its text).
 """
 
 from __future__ import annotations
@@ -27,6 +30,11 @@ DELIMITERS = (";", ",", "\t", "|")
 _FALLBACKS = ("utf-8", "cp1252", "latin-1")
 _UNDECODED = re.compile("[\udc80-\udcff]")
 _CHUNK = 1 << 20  # bytes decoded at a time: the text is never held whole
+MAX_CELL = 1 << 20
+"""Assumption: no cell of a stock export is a million characters long (an HTML
+description is a few thousand; the API takes a body of 10 000): a larger one is
+a broken export, an error of its record (line and column named)."""
+_PARSER_LIMIT = 2**31 - 1  # a C long everywhere
 
 
 def decode(path: Path, data: bytes, encoding: str | None) -> tuple[str, str]:
@@ -41,8 +49,10 @@ def encoding_of(data: bytes, encoding: str | None) -> tuple[str, int]:
     """The encoding to read ``data`` with, and how many bytes to skip (a UTF-8 BOM):
     ``encoding`` when given, else the first of UTF-8, Windows-1252 and ISO-8859-1
     that decodes every byte."""
-    if data.startswith(codecs.BOM_UTF8) and encoding in (None, "utf-8", "utf-8-sig"):
-        return "utf-8", len(codecs.BOM_UTF8)
+    if data.startswith(codecs.BOM_UTF8):
+        # Assumption: these three bytes are a byte-order mark whatever the encoding
+        # set (a Windows-1252 file saved "with BOM"): never the first column's name.
+        return encoding or "utf-8", len(codecs.BOM_UTF8)
     if encoding is not None:
         return encoding, 0
     for name in _FALLBACKS:
@@ -77,7 +87,7 @@ def _header_line(data: bytes, encoding: str, skip: int) -> str:
     """The text up to the first line feed, which ``sniff`` reads."""
     end = data.find(b"\n", skip)
     head = data[skip : end if end >= 0 else len(data)]
-    if "\n".encode(encoding, "ignore") != b"\n":  # UTF-16 and the like: no shortcut
+    if not "a\n".encode(encoding, "ignore").endswith(b"a\n"):  # UTF-16 and the like
         return decode(Path(), data, encoding)[0].split("\n", 1)[0]
     return head.decode(encoding, "surrogateescape")
 
@@ -124,6 +134,39 @@ def _issues(names: list[str], row: list[str], encoding: str) -> tuple[Issue, ...
     return tuple(issues)
 
 
+def _check_header(path: Path, header: list[str], encoding: str, *, bom: bool) -> None:
+    """A header that does not decode is the encoding's fault, not the mapping's: say so."""
+    for number, name in enumerate(header, start=1):
+        bad = _UNDECODED.search(name)
+        if bad is None:
+            continue
+        byte = ord(bad.group()) - 0xDC00
+        shown = _UNDECODED.sub("?", name)
+        why = (
+            f"although it starts with a UTF-8 byte-order mark (a Windows-1252 file saved "
+            f"with a BOM?); "
+            if bom and encoding in ("utf-8", "utf-8-sig")
+            else ""
+        )
+        raise FeedError(
+            f"{path}:1: the header is not valid {encoding}: byte 0x{byte:02X} in column "
+            f"{number} ({shown!r}), {why}set feeds.encoding to the file's encoding "
+            f"(e.g. cp1252); nothing is sent"
+        )
+
+
+def _oversized(names: list[str], row: list[str]) -> list[Issue]:
+    return [
+        Issue(
+            f"column {name!r}",
+            f"the cell is {len(cell)} characters long, over the limit of {MAX_CELL} "
+            f"(a broken export?)",
+        )
+        for name, cell in zip(names, row, strict=False)
+        if len(cell) > MAX_CELL
+    ]
+
+
 class CsvFormat:
     """Turns a CSV file's bytes into records (a ``Format`` of ``mapped.py``), streamed:
     the text is decoded as the rows are read, so only the file's bytes are held."""
@@ -138,11 +181,17 @@ class CsvFormat:
         # one decodes every byte, so its rows need no look for them.
         escaped = self._encoding is not None or skip > 0
         delimiter = self._delimiter or sniff(_header_line(data, encoding, skip))
+        # The parser's own limit (131 072 characters, for the whole process) would stop
+        # the file at one huge cell: it is lifted, and a cell over MAX_CELL is an error
+        # of its record alone (the file is bounded by feeds.max_bytes anyway).
+        csv.field_size_limit(max(csv.field_size_limit(), _PARSER_LIMIT))
         reader = csv.reader(_text(data, encoding, skip), delimiter=delimiter)
         try:
             header = next(reader, None)
             if header is None:
                 raise FeedError(f"{path}: no header line")
+            if escaped:
+                _check_header(path, header, encoding, bom=skip > 0)
             yield from self._rows(path, reader, header, encoding, escaped=escaped)
         except csv.Error as exc:
             raise FeedError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
@@ -157,7 +206,8 @@ class CsvFormat:
         start = reader.line_num + 1
         where = str(path)
         for row in reader:
-            if "".join(row).strip():  # a row of empty cells is no record
+            joined = "".join(row)
+            if joined.strip():  # a row of empty cells is no record
                 if plain and len(row) == width:
                     record: dict[str, tuple[str, ...]] = {
                         name: (cell,) for name, cell in zip(names, row, strict=True)
@@ -165,5 +215,7 @@ class CsvFormat:
                 else:
                     record = _record(names, bare, row)
                 issues = _issues(names, row, encoding) if escaped or len(row) > width else ()
+                if len(joined) > MAX_CELL:
+                    issues = (*issues, *_oversized(names, row))
                 yield Origin(where, line=start), record, issues
             start = reader.line_num + 1

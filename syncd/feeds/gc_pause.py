@@ -12,7 +12,8 @@ made meanwhile (by any thread) in its usual course.
 
 Pauses nest and may overlap across threads (two feeds read at once): the
 collector is resumed when the last one ends, and only if it was running when
-the first began. Assumption: nothing else in syncd switches the collector.
+the first began. Assumption: nothing else in syncd switches the collector
+or freezes objects (``gc.freeze``; see the end of a pause).
 """
 
 from __future__ import annotations
@@ -42,4 +43,10 @@ def collector_paused() -> Iterator[None]:
         with _lock:
             _depth -= 1
             if _depth == 0 and _resume:
+                # What was made meanwhile goes straight to the oldest generation
+                # (the documented effect of freeze then unfreeze, both O(1)): the
+                # young generation is not walked whole at the next allocation, and
+                # the items are walked at the next full collection, in its course.
+                gc.freeze()
+                gc.unfreeze()
                 gc.enable()

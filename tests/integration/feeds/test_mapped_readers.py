@@ -284,3 +284,38 @@ def test_json_a_key_given_twice_on_the_path_to_the_records_is_a_feed_error(tmp_p
     data = b'{"data": [{"id": "1", "name": "A"}], "data": []}'
     with pytest.raises(FeedError, match="more than once"):
         read(tmp_path, JsonFormat("data"), data)
+
+
+def test_a_huge_cell_makes_its_record_alone_invalid(tmp_path: Path):
+    """A 3 MB cell (a broken export) is an error of its record naming line and column;
+    the parser's own limit no longer stops the whole file."""
+    data = b"id;name;price\n1;" + b"x" * 3_000_000 + b";100\n2;Bord;900\n"
+    bad, good = read(tmp_path, CsvFormat(), data).records
+    assert str(bad.origin).endswith("feed:2")
+    assert ("column 'name'", "the cell is 3000000 characters long") == (
+        bad.issues[0].field,
+        bad.issues[0].reason.split(",")[0],
+    )
+    assert good.issues == ()
+    assert good.data["title"] == "Bord"
+
+
+def test_a_bom_before_windows_1252_names_the_encoding_not_the_mapping(tmp_path: Path):
+    """A UTF-8 BOM before a Windows-1252 header is a feed error saying how to read it;
+    with encoding = cp1252 the same file reads (the BOM is not part of the first name)."""
+    data = b"\xef\xbb\xbfid;M\xe4rke;price\n1;Volvo;100\n"
+    mapping = parse_mapping({"fields": {"source_id": "id", "title": "Märke"}})
+    path = tmp_path / "bom.csv"
+    path.write_bytes(data)
+    with pytest.raises(FeedError, match=r"header is not valid utf-8: byte 0xE4") as caught:
+        read_at_once(
+            MappedFeedReader(CsvFormat(), mapping, max_bytes=1000, stillness=AT_ONCE), path
+        )
+    assert "byte-order mark" in str(caught.value)
+    assert "feeds.encoding" in str(caught.value)
+    assert "mapping does not fit" not in str(caught.value)
+    feed = read_at_once(
+        MappedFeedReader(CsvFormat(encoding="cp1252"), mapping, max_bytes=1000, stillness=AT_ONCE),
+        path,
+    )
+    assert feed.records[0].data == {"source_id": "1", "title": "Volvo"}
