@@ -143,8 +143,8 @@ def _check_header(path: Path, header: list[str], encoding: str, *, bom: bool) ->
         byte = ord(bad.group()) - 0xDC00
         shown = _UNDECODED.sub("?", name)
         why = (
-            f"although it starts with a UTF-8 byte-order mark (a Windows-1252 file saved "
-            f"with a BOM?); "
+            "although it starts with a UTF-8 byte-order mark (a Windows-1252 file saved "
+            "with a BOM?); "
             if bom and encoding in ("utf-8", "utf-8-sig")
             else ""
         )
