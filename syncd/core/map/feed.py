@@ -93,11 +93,31 @@ def missing_sources(mapping: Mapping, keys: set[str]) -> list[str]:
             continue
         problems.append(f"{rule.target}: no record has {_names(names)}")
     problems += [f"skip: no record has {c.source!r}" for c in mapping.skip if c.source not in keys]
+    problems += _twice_named(mapping, keys)
     if problems:
         found = sorted(keys)
         more = ", ..." if len(found) > _SHOWN_COLUMNS else ""
         problems.append("the file has: " + ", ".join(found[:_SHOWN_COLUMNS]) + more)
     return problems
+
+
+def _twice_named(mapping: Mapping, keys: set[str]) -> list[str]:
+    """A condition (``skip``, ``cases``) on a column the header names twice.
+
+    Decision: such a filter or case cannot tell which column is meant (a ``Status``
+    column twice: is a record sold when either says so, or only the first?), and a
+    record wrongly skipped has its live ad deleted; so it is one clear problem of
+    the file, nothing is sent, and the message says to write ``Name#1`` or
+    ``Name#2`` (CSV and XLSX name a twice-named column's cells so).
+    """
+    where = [("skip", c) for c in mapping.skip]
+    where += [(r.target, c.when) for r in mapping.rules for c in r.cases]
+    return [
+        f"{name}: {cond.source!r} is a column the header names twice; write "
+        f"'{cond.source}#1' or '{cond.source}#2' to say which one the condition reads"
+        for name, cond in where
+        if f"{cond.source}#1" in keys
+    ]
 
 
 def _names(names: list[str]) -> str:

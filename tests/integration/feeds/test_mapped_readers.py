@@ -319,3 +319,23 @@ def test_a_bom_before_windows_1252_names_the_encoding_not_the_mapping(tmp_path: 
         path,
     )
     assert feed.records[0].data == {"source_id": "1", "title": "Volvo"}
+
+
+def test_a_skip_rule_on_a_column_named_twice_is_one_feed_error(tmp_path: Path):
+    """``Status`` twice in the header and a filter on ``Status``: which column is meant
+    cannot be known (a record skipped by mistake loses its ad), so the file stops with one
+    error saying to write ``Status#1`` or ``Status#2``; with that, it reads."""
+    data = b"id;Status;Status\n1;;Sold\n2;Sold;\n3;;\n"
+    path = tmp_path / "dup.csv"
+    path.write_bytes(data)
+
+    def mapped(source: str) -> Any:
+        mapping = parse_mapping(
+            {"skip": {"source": source, "equals": "sold"}, "fields": {"source_id": "id"}}
+        )
+        reader = MappedFeedReader(CsvFormat(), mapping, max_bytes=1000, stillness=AT_ONCE)
+        return read_at_once(reader, path)
+
+    with pytest.raises(FeedError, match=r"skip: 'Status' is a column the header names twice"):
+        mapped("Status")
+    assert [r.data["source_id"] for r in mapped("Status#1").records] == ["1", "3"]
