@@ -17,6 +17,7 @@ from typing import Any
 
 import orjson
 
+from syncd.core.map.model import NumberText
 from syncd.core.models import DuplicateKey, Issue, Origin
 from syncd.errors import FeedError
 from syncd.feeds import strict
@@ -28,7 +29,9 @@ BOM = b"\xef\xbb\xbf"
 def _scalar(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return value if isinstance(value, str) else orjson.dumps(value).decode()
+    if isinstance(value, str):
+        return value
+    return NumberText(orjson.dumps(value).decode())  # a JSON number: its "." is a decimal point
 
 
 def flatten(

@@ -9,7 +9,8 @@ non-empty row is one record whose origin line is its row number in the sheet.
 Cells become the strings a CSV of the same sheet would hold, so the same
 transforms read them: text as written; a whole number without ``.0``
 (``2019``, not ``2019.0``: Excel keeps every number as a float); other numbers
-in their shortest form with a decimal point (``12.5``); a date cell
+in their shortest form with a decimal point (``12.5``), both as
+:class:`~syncd.core.map.model.NumberText` (their ``.`` is a decimal point); a date cell
 ``YYYY-MM-DD``; a date-and-time cell ``YYYY-MM-DD HH:MM:SS``; a boolean
 ``true``/``false``; formulas by their cached value. A cell under no header
 name is an error of that record. A file that is not a workbook, or a sheet
@@ -29,6 +30,7 @@ from pathlib import Path
 
 from python_calamine import CalamineError, CalamineWorkbook, SheetTypeEnum, SheetVisibleEnum
 
+from syncd.core.map.model import NumberText
 from syncd.core.models import Issue, Origin
 from syncd.errors import FeedError
 from syncd.feeds.csv import header_names
@@ -43,14 +45,16 @@ def cell_text(value: CellValue) -> str:
         return value
     if isinstance(value, bool):
         return "true" if value else "false"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, float):  # a number cell: its "." is a decimal point
+        return NumberText(int(value) if value.is_integer() else repr(value))
     if isinstance(value, datetime):
         return value.isoformat(sep=" ", timespec="seconds")
     if isinstance(value, date | time):
         return value.isoformat()
     if isinstance(value, timedelta):
         return str(value)
+    if isinstance(value, int):
+        return NumberText(value)
     return str(value)
 
 

@@ -22,6 +22,17 @@ Record: TypeAlias = AnyMapping[str, tuple[str, ...]]
 """One record of a dealer's export: source path -> the strings found there."""
 
 
+class NumberText(str):
+    """A string the file typed as a number (a JSON number, an Excel number cell).
+
+    Its ``.`` is a decimal point for certain: ``1.125`` is one and an eighth, where
+    the same text in a CSV cell could be 1 125 (``numbers.py`` guesses for text).
+    Any string operation (``trim``, ``split``...) gives a plain string again.
+    """
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Key:
     """A path segment naming an object's key (``category_fields``)."""

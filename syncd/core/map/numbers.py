@@ -7,10 +7,11 @@ and its checked argument, and returns the parsed value or raises
 
 from __future__ import annotations
 
+import math
 import re
 from typing import Any
 
-from syncd.core.map.model import TransformError
+from syncd.core.map.model import NumberText, TransformError
 
 # One run of digits with the separators exporters put in numbers: spaces
 # (also no-break and thin spaces), dots, commas and apostrophes.
@@ -55,6 +56,8 @@ def parse_number(value: Any, decimal: str | None = None) -> int | float:
     text = str(value)
     if _plain(text):
         return int(text)  # the fast path: what the rest would make of plain digits
+    if isinstance(value, NumberText):
+        return _typed(value)
     runs = _NUMBER.findall(text)
     if len(runs) != 1:
         why = "no number in it" if not runs else "more than one number in it"
@@ -63,6 +66,17 @@ def parse_number(value: Any, decimal: str | None = None) -> int | float:
         number = float(_normalise(runs[0], decimal))
     except ValueError:
         raise TransformError(f"{text!r} is not a number") from None
+    return int(number) if number.is_integer() else number
+
+
+def _typed(value: NumberText) -> int | float:
+    """A number the file typed as one: read as written (``1.125``, ``1e16``, ``-5``)."""
+    try:
+        number = float(value)
+    except ValueError:
+        raise TransformError(f"{str(value)!r} is not a number") from None
+    if not math.isfinite(number):
+        raise TransformError(f"{str(value)!r} is not a number")
     return int(number) if number.is_integer() else number
 
 
@@ -94,7 +108,8 @@ def amount(value: Any, arg: Any) -> dict[str, Any]:
         currency = "SEK"
     else:
         currency = arg or "SEK"
-    return {"amount": integer(_CURRENCY.sub("", text), None), "currency": currency}
+    number = value if isinstance(value, NumberText) else _CURRENCY.sub("", text)
+    return {"amount": integer(number, None), "currency": currency}
 
 
 def unit(value: Any, arg: Any) -> int:
@@ -109,7 +124,7 @@ def unit(value: Any, arg: Any) -> int:
     if factor is None:
         known = ", ".join(sorted(KM_PER))
         raise TransformError(f"unknown unit {name!r} in {text!r} (known: {known})")
-    return int(parse_number(text) * factor + 0.5)
+    return int(parse_number(value if isinstance(value, NumberText) else text) * factor + 0.5)
 
 
 def boolean(value: Any, arg: Any) -> bool:

@@ -339,3 +339,11 @@ def test_a_skip_rule_on_a_column_named_twice_is_one_feed_error(tmp_path: Path):
     with pytest.raises(FeedError, match=r"skip: 'Status' is a column the header names twice"):
         mapped("Status")
     assert [r.data["source_id"] for r in mapped("Status#1").records] == ["1", "3"]
+
+
+def test_a_json_number_with_three_decimals_is_not_read_as_thousands(tmp_path: Path):
+    """``"price": 1.125`` in JSON Lines is 1.125 (rounded by int), ``"1.125"`` text 1125."""
+    data = b'{"id": "1", "name": "A", "price": 1.125}\n{"id": "2", "name": "B", "price": "1.125"}\n'
+    first, second = read(tmp_path, JsonLinesFormat(), data).records
+    assert first.data["price"] == [{"type": "list", "amount": 1}]
+    assert second.data["price"] == [{"type": "list", "amount": 1125}]

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from syncd.core.map.model import TransformError
+from syncd.core.map.model import NumberText, TransformError
+from syncd.core.map.numbers import amount, integer, number, unit
 from syncd.core.map.registry import TRANSFORMS, run
 
 
@@ -166,3 +167,16 @@ def test_every_transform_is_documented_with_an_example():
     doc = (Path(__file__).resolve().parents[3] / "docs" / "mapping.md").read_text("utf-8")
     missing = [name for name in TRANSFORMS if f"### `{name}`" not in doc]
     assert missing == []
+
+
+def test_a_number_the_file_typed_is_never_read_as_thousands():
+    """``1.125`` as a JSON number or an Excel number cell is one and an eighth; as text it
+    follows the configured decimal mark, else reads as thousands (docs/mapping.md)."""
+    assert number(NumberText("1.125"), None) == 1.125
+    assert number(NumberText("1e3"), None) == 1000
+    assert integer(NumberText("2.5"), None) == 3
+    assert amount(NumberText("1.125"), "EUR") == {"amount": 1, "currency": "EUR"}
+    assert unit(NumberText("1.5"), "mil") == 15
+    assert number("1.125", None) == 1125
+    assert number("1.125", ".") == 1.125
+    assert number("1.125", ",") == 1125
