@@ -108,15 +108,19 @@ VEHICLE: Schema = {
 OTHER: Schema = {"model_year": _model_year}
 """Other categories: only ``model_year`` is known; the rest is free JSON."""
 
-Fields: TypeAlias = dict[str, tuple[str, "Rule | Fields"]]
-"""A schema with each key's dotted field name made once (not once per item)."""
+Fields: TypeAlias = dict[str, tuple[str, "Rule | None", "Fields | None"]]
+"""A schema with each key's dotted field name made once (not once per item): the
+field, and its rule or (for an object) the fields inside it."""
 
 
 def _fields(schema: Schema, prefix: str) -> Fields:
     named: Fields = {}
     for key, rule in schema.items():
         field = f"{prefix}.{key}"
-        named[key] = (field, _fields(rule, field) if isinstance(rule, dict) else rule)
+        if isinstance(rule, dict):
+            named[key] = (field, None, _fields(rule, field))
+        else:
+            named[key] = (field, rule, None)
     return named
 
 
@@ -134,7 +138,7 @@ def category_fields(
     if data is None:
         return None
     fields = _VEHICLE_FIELDS if registered else _OTHER_FIELDS
-    result = _object(data, "category_fields", fields, issues, limits=limits, depth=1)
+    result = _object(data, "category_fields", fields, issues, limits, depth=1)
     if registered:
         if data.get("model_year") is None:
             issues.append(
@@ -155,8 +159,8 @@ def _object(
     prefix: str,
     fields: Fields,
     issues: Issues,
-    *,
     limits: Limits,
+    *,
     depth: int,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
@@ -166,19 +170,14 @@ def _object(
         known = fields.get(key)
         if known is None:
             value = _free(raw, f"{prefix}.{key}", issues, limits, depth)
-            if value is not None:
-                result[key] = value
-            continue
-        field, rule = known
-        if isinstance(rule, dict):
-            nested = obj(raw, field, issues)
-            value = (
-                None
-                if nested is None
-                else _object(nested, field, rule, issues, limits=limits, depth=depth + 1)
-            )
         else:
-            value = rule(raw, field, issues, limits)
+            field, rule, inner = known
+            if rule is not None:
+                value = rule(raw, field, issues, limits)
+            elif isinstance(raw, dict):  # obj(), inline: the common case
+                value = _object(raw, field, inner or _FREE, issues, limits, depth=depth + 1)
+            else:
+                value = obj(raw, field, issues)  # None: it reports what raw is
         if value is not None:
             result[key] = value
     return result
@@ -214,6 +213,6 @@ def _free(value: Any, field: str, issues: Issues, limits: Limits, depth: int) ->
                 )
             )
             return None
-        return _object(value, field, _FREE, issues, limits=limits, depth=depth + 1)
+        return _object(value, field, _FREE, issues, limits, depth=depth + 1)
     issues.append(Issue(field, f"must be a JSON value, got {kind(value)}"))
     return None

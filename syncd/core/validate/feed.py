@@ -165,16 +165,29 @@ def _payload(
     """The normalised payload; category rules are skipped when the category is unknown."""
     registered = cat.is_registered_vehicle(api_version) if cat is not None else None
     payload: dict[str, Any] = {} if cat is None else {"category_id": cat.id}
+    required = _required_of(cat, api_version)
     for key, check in _VEHICLE_CHECKS if registered else _ALL_CHECKS:
         value = data.get(key)
         if value is None:  # null counts as absent
-            if _required(key, cat, api_version):
+            if key in required:
                 issues.append(Issue(key, "is required"))
             continue
         checked = check(value, issues, limits, registered)
         if checked is not None:
             payload[key] = checked
     return payload
+
+
+_REQUIRED: dict[tuple[int | None, int], frozenset[str]] = {}  # a memo of _required
+
+
+def _required_of(cat: Category | None, api_version: int) -> frozenset[str]:
+    """The fields that must be present in an ad of this category (once per category)."""
+    key = (None if cat is None else cat.id, api_version)
+    found = _REQUIRED.get(key)
+    if found is None:
+        found = _REQUIRED[key] = frozenset(k for k in _CHECKS if _required(k, cat, api_version))
+    return found
 
 
 def _required(key: str, cat: Category | None, api_version: int) -> bool:

@@ -151,7 +151,9 @@ def image_url(value: Any, index: int, issues: Issues, limits: Limits) -> str | N
         reason = "must name a .jpg, .jpeg or .png file (the API takes JPG and PNG only)"
         issues.append(Issue(f"image_urls[{index}]", reason))
         return None
-    other = _OTHER_FORMATS.search(path)
+    # A match can only start at the last dot (no extension holds one): look there alone.
+    dot = path.rfind(".")
+    other = _OTHER_FORMATS.match(path, dot) if dot >= 0 else None
     if other:
         reason = f"is a .{other.group(1).lower()} file; the API takes JPG and PNG only"
         issues.append(Issue(f"image_urls[{index}]", reason))
