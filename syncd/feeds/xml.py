@@ -67,45 +67,50 @@ def flatten(element: Any, names: _Names) -> tuple[dict[str, tuple[str, ...]], li
     """One record element as source paths -> strings, and the entities found in it."""
     record: dict[str, tuple[str, ...]] = {}
     issues: list[Issue] = []
-
-    def add(key: str, value: str) -> None:
-        old = record.get(key)
-        record[key] = (value,) if old is None else (*old, value)
-
-    def walk(node: Any, path: str) -> None:
-        for attr, value in node.items():
-            add(f"{path}/@{names.short(attr)}" if path else f"@{names.short(attr)}", value)
-        if not len(node):  # a leaf (the common case): its own text, no child to look at
-            if path:
-                add(path, (node.text or "").strip())
-            return
-        children = []
-        for child in node:  # elements and (never expanded) entities: comments are removed
-            tag = child.tag
-            if isinstance(tag, str):
-                children.append((child, f"{path}/{names.short(tag)}" if path else names.short(tag)))
-            elif isinstance(child, etree._Entity):
-                issues.append(
-                    Issue(
-                        path or names.short(node.tag),
-                        f"holds the entity reference {child.text}; entities are never "
-                        f"expanded (they can read local files or blow up memory)",
-                    )
-                )
-        for child, sub in children:
-            if len(child):
-                walk(child, sub)
-                continue
-            for attr, value in child.items():  # a leaf, inline: what walk() does with it
-                add(f"{sub}/@{names.short(attr)}", value)
-            text = (child.text or "").strip()
-            old = record.get(sub)
-            record[sub] = (text,) if old is None else (*old, text)
-        if path and not children:
-            add(path, _text(node))
-
-    walk(element, "")
+    # A module-level walk, not a closure calling itself: such a closure is a reference
+    # cycle, which would keep every record until the collector ran (gc_pause.py).
+    _walk(element, "", names, record, issues)
     return record, issues
+
+
+def _add(record: dict[str, tuple[str, ...]], key: str, value: str) -> None:
+    old = record.get(key)
+    record[key] = (value,) if old is None else (*old, value)
+
+
+def _walk(
+    node: Any, path: str, names: _Names, record: dict[str, tuple[str, ...]], issues: list[Issue]
+) -> None:
+    for attr, value in node.items():
+        _add(record, f"{path}/@{names.short(attr)}" if path else f"@{names.short(attr)}", value)
+    if not len(node):  # a leaf (the common case): its own text, no child to look at
+        if path:
+            _add(record, path, (node.text or "").strip())
+        return
+    children = []
+    for child in node:  # elements and (never expanded) entities: comments are removed
+        tag = child.tag
+        if isinstance(tag, str):
+            children.append((child, f"{path}/{names.short(tag)}" if path else names.short(tag)))
+        elif isinstance(child, etree._Entity):
+            issues.append(
+                Issue(
+                    path or names.short(node.tag),
+                    f"holds the entity reference {child.text}; entities are never "
+                    f"expanded (they can read local files or blow up memory)",
+                )
+            )
+    for child, sub in children:
+        if len(child):
+            _walk(child, sub, names, record, issues)
+            continue
+        for attr, value in child.items():  # a leaf, inline: what _walk() does with it
+            _add(record, f"{sub}/@{names.short(attr)}", value)
+        text = (child.text or "").strip()
+        old = record.get(sub)
+        record[sub] = (text,) if old is None else (*old, text)
+    if path and not children:
+        _add(record, path, _text(node))
 
 
 class XmlFormat:

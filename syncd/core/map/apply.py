@@ -22,17 +22,14 @@ from typing import Any
 
 from syncd.core.map import registry
 from syncd.core.map.model import (
-    Key,
     Mapping,
     Record,
     Rule,
-    Segment,
-    Select,
     Step,
     TransformError,
     render,
 )
-from syncd.core.map.rule import LIST_TARGETS, holds, lookup, put, set_value, skipped, value_of
+from syncd.core.map.rule import LIST_TARGETS, Put, holds, lookup, putter, skipped, value_of
 from syncd.core.map.spec import MAP_STEP
 from syncd.core.models import Issue
 
@@ -41,7 +38,6 @@ __all__ = ["apply", "skipped"]
 Fill = Callable[[Record, dict[str, Any], list[Issue]], None]
 """One compiled rule: puts its value into the payload, or adds its issue."""
 Getter = Callable[[Record], Any]
-Put = Callable[[dict[str, Any], Any], None]
 _EMPTY: Any = object()  # a getter's "no value here": the reference path decides
 _COMPILED = "rules"
 
@@ -61,7 +57,7 @@ def apply(mapping: Mapping, record: Record) -> tuple[dict[str, Any], tuple[Issue
 def _compile(mapping: Mapping, rule: Rule) -> Fill:
     get = _getter(rule)
     chain = _chain(mapping, rule.steps)
-    put_at = _putter(rule.path)
+    put_at = putter(rule.path)
     as_list = rule.as_list or rule.target in LIST_TARGETS
     # A constant object or list (or one from a case or a value map) is copied: a
     # later rule writing inside it (``contact`` constant, then ``contact.phone``)
@@ -279,47 +275,3 @@ def _map(entries: Any, table: str, value: Any) -> Any:
         found = lookup(entries, table, v)
         result.extend(found if isinstance(found, list) else [found])
     return result
-
-
-def _putter(path: tuple[Segment, ...]) -> Put:
-    """Sets a value at the target path (as ``rule.put``), the path resolved once."""
-    names = [getattr(segment, "name", None) for segment in path]
-    if None in names:  # a keyed list entry (price[type=list]) on the way
-        return _entry_putter(path)
-    *head, last = (str(name) for name in names)
-    if not head:
-        return lambda payload, value: set_value(payload, last, value)
-
-    def nested(payload: dict[str, Any], value: Any) -> None:
-        node = payload
-        for name in head:
-            node = node.setdefault(name, {})
-        set_value(node, last, value)
-
-    return nested
-
-
-def _entry_putter(path: tuple[Segment, ...]) -> Put:
-    """``price[type=list]`` and ``price[type=list].amount``; other shapes as ``rule.put``."""
-    match path:
-        case (Key(name), Select(key, wanted)):
-            last = None
-        case (Key(name), Select(key, wanted), Key(last)):
-            pass
-        case _:
-            return lambda payload, value: put(payload, path, value)
-
-    def put_entry(payload: dict[str, Any], value: Any) -> None:
-        entries = payload.setdefault(name, [])
-        for entry in entries:
-            if entry.get(key) == wanted:
-                break
-        else:
-            entry = {key: wanted}
-            entries.append(entry)
-        if last is None:
-            entry.update(value if isinstance(value, dict) else {"amount": value})
-        else:
-            set_value(entry, last, value)
-
-    return put_entry

@@ -15,6 +15,7 @@ one bad cell makes that item alone invalid (validation reports it).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from collections.abc import Mapping as AnyMapping
 from typing import Any
 
@@ -26,12 +27,16 @@ from syncd.core.map.model import (
     Record,
     Rule,
     Segment,
+    Select,
     Step,
     TransformError,
     render,
 )
 from syncd.core.map.spec import MAP_STEP
 from syncd.core.models import Issue
+
+Put = Callable[[dict[str, Any], Any], None]
+"""Sets a value at one target path of a payload (:func:`putter`)."""
 
 LIST_TARGETS = frozenset(
     {"image_urls", "category_fields.equipments", "category_fields.powertrain.fuels"}
@@ -178,3 +183,47 @@ def set_value(node: dict[str, Any], name: str, value: Any) -> None:
         node[name].update(value)
     else:
         node[name] = value
+
+
+def putter(path: tuple[Segment, ...]) -> Put:
+    """What :func:`put` does at this path, with the path resolved once (``apply.py``)."""
+    names = [getattr(segment, "name", None) for segment in path]
+    if None in names:  # a keyed list entry (price[type=list]) on the way
+        return _entry_putter(path)
+    *head, last = (str(name) for name in names)
+    if not head:
+        return lambda payload, value: set_value(payload, last, value)
+
+    def nested(payload: dict[str, Any], value: Any) -> None:
+        node = payload
+        for name in head:
+            node = node.setdefault(name, {})
+        set_value(node, last, value)
+
+    return nested
+
+
+def _entry_putter(path: tuple[Segment, ...]) -> Put:
+    """``price[type=list]`` and ``price[type=list].amount``; other shapes by :func:`put`."""
+    match path:
+        case (Key(name), Select(key, wanted)):
+            last = None
+        case (Key(name), Select(key, wanted), Key(last)):
+            pass
+        case _:
+            return lambda payload, value: put(payload, path, value)
+
+    def put_entry(payload: dict[str, Any], value: Any) -> None:
+        entries = payload.setdefault(name, [])
+        for entry in entries:
+            if entry.get(key) == wanted:
+                break
+        else:
+            entry = {key: wanted}
+            entries.append(entry)
+        if last is None:
+            entry.update(value if isinstance(value, dict) else {"amount": value})
+        else:
+            set_value(entry, last, value)
+
+    return put_entry
