@@ -9,6 +9,12 @@ feed's mapping (``syncd.core.map``). A problem with the file as a whole (empty,
 unreadable, not parseable, a source the mapping names that no record has)
 raises :class:`~syncd.errors.FeedError`: nothing is sent. A problem with one
 record travels with it and makes that item alone invalid.
+
+Memory: the file's bytes are read whole (the size limit, the checksum and the
+check that the file did not change while read are made on them), but records
+are streamed from them: a format yields one record at a time (CSV, JSON Lines
+and XML decode and parse as they go; a JSON document and a workbook cannot be
+parsed in parts) and each is mapped at once, so only the mapped items are held.
 """
 
 from __future__ import annotations

@@ -102,7 +102,7 @@ def _compile(mapping: Mapping, rule: Rule) -> Fill:
 
 
 def _from_one_source(
-    source: str, one: Callable[[str], Any], put_at: Put, *, as_list: bool, other: Fill
+    source: str, one: Callable[[str], Any] | None, put_at: Put, *, as_list: bool, other: Fill
 ) -> Fill:
     """The fastest case, a rule reading one column that holds one string; any
     other case (several strings, none, an empty one...) goes to ``other``."""
@@ -112,7 +112,7 @@ def _from_one_source(
         if values is None or len(values) != 1 or not (raw := values[0]).strip():
             return other(record, payload, issues)
         try:
-            value = one(raw)
+            value = raw if one is None else one(raw)
         except TransformError:
             return other(record, payload, issues)
         if isinstance(value, str):
@@ -132,11 +132,11 @@ def _from_one_source(
     return fill
 
 
-def _one_string(mapping: Mapping, rule: Rule) -> Callable[[str], Any]:
-    """The rule's transforms for a value known to be one non-empty string."""
+def _one_string(mapping: Mapping, rule: Rule) -> Callable[[str], Any] | None:
+    """The rule's transforms for a value known to be one non-empty string (None: none)."""
     steps = rule.steps
     if not steps:
-        return lambda raw: raw
+        return None
     if len(steps) == 1 and steps[0].name != MAP_STEP:
         transform = registry.TRANSFORMS[steps[0].name]
         run, arg = transform.run, steps[0].arg

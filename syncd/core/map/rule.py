@@ -192,13 +192,23 @@ def putter(path: tuple[Segment, ...]) -> Put:
         return _entry_putter(path)
     *head, last = (str(name) for name in names)
     if not head:
-        return lambda payload, value: set_value(payload, last, value)
+
+        def top(payload: dict[str, Any], value: Any) -> None:
+            if isinstance(value, dict) and isinstance(payload.get(last), dict):
+                payload[last].update(value)  # as set_value(), inline
+            else:
+                payload[last] = value
+
+        return top
 
     def nested(payload: dict[str, Any], value: Any) -> None:
         node = payload
         for name in head:
             node = node.setdefault(name, {})
-        set_value(node, last, value)
+        if isinstance(value, dict) and isinstance(node.get(last), dict):
+            node[last].update(value)  # as set_value(), inline
+        else:
+            node[last] = value
 
     return nested
 
