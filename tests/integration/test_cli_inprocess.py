@@ -11,9 +11,9 @@ import pytest
 import structlog
 from click.testing import CliRunner, Result
 
-from syncd import cli
+from syncd import bootstrap, cli
 
-SAMPLE = Path(cli.__file__).parent / "data" / "sample-feed.json"
+SAMPLE = bootstrap.sample_feed_path()
 CONFIG = """\
 [database]
 url = "sqlite:///syncd.db"

@@ -17,6 +17,7 @@ BY_FOLDER = {
     "migrations": ("Adapter (mirror):",),
     "marketplaces": ("Adapter (marketplaces):",),
     "daemon": ("Daemon:",),
+    "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
 }
 TOP_LEVEL = {
@@ -29,6 +30,7 @@ TOP_LEVEL = {
     "adopt.py": ("Use case:",),
     "inspect.py": ("Use case:",),
     "views.py": ("Use cases:",),
+    "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
     "terminal.py": ("Shared:",),
