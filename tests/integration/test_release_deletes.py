@@ -2,34 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_sandbox import Cli, said
+from tests.integration.cli_sandbox import Cli, said, synced_cli
 from tests.integration.harness import goods
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
-    with running_sandbox("--processing-delay", "0.02") as sandbox:
-        yield sandbox
+from tests.integration.sandbox_server import SandboxServer
 
 
 @pytest.fixture
-def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Five live sofas, then a feed of two: a run holds 3 deletes back (exit 8)."""
-    monkeypatch.chdir(tmp_path)
-    server.reset()
-    c = Cli(tmp_path, server)
-    c.write([goods(i) for i in range(5)])
-    assert c("run-once").exit_code == 0
+    c = synced_cli(tmp_path, http_sandbox, monkeypatch, [goods(i) for i in range(5)])
     c.write([goods(0), goods(1)])
     assert c("run-once").exit_code == 8
-    server.clear_journal()
+    http_sandbox.clear_journal()
     return c
 
 
