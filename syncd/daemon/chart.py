@@ -14,7 +14,7 @@ from html import escape
 
 from syncd.core.activity import DayActivity
 
-WIDTH = 760
+WIDTH = 1120
 PANEL = 130  # height of one panel's bars
 LEFT = 56  # room for the scale's labels
 TOP = 26  # room for a panel's title

@@ -119,11 +119,9 @@ def _section(title: str, name: str, inner: str) -> str:
     return f'<section id="{name}"><h2>{escape(title)}</h2>{inner}</section>'
 
 
-def _table(head: Sequence[str], rows: Sequence[str], name: str, numeric_from: int = 99) -> str:
+def _table(head: Sequence[str], rows: Sequence[str], name: str, numeric: Sequence[str] = ()) -> str:
     num = ' class="num"'
-    cells = "".join(
-        f"<th{num if i >= numeric_from else ''}>{escape(h)}</th>" for i, h in enumerate(head)
-    )
+    cells = "".join(f"<th{num if h in numeric else ''}>{escape(h)}</th>" for h in head)
     body = "".join(rows)
     return f'<table class="{name}"><thead><tr>{cells}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -155,7 +153,8 @@ def _ads_table(view: StatusView) -> str:
         sums = [sum(dict(d.counts).get(s, 0) for d in view.dealers) for s in view.statuses]
         cells = ['<td class="dealer">all dealers</td>', *(_num(n) for n in sums)]
         rows.append(_row([*cells, _num(sum(sums), "total")], ' class="sum"'))
-    return _table(["dealer", *view.statuses, "total"], rows, "ads", numeric_from=1)
+    head = ["dealer", *view.statuses, "total"]
+    return _table(head, rows, "ads", head[1:])
 
 
 def _failing(view: StatusView) -> str:
@@ -207,7 +206,8 @@ def _held_back(held: Sequence[HeldBack]) -> str:
             )
         )
     note = '<p class="note">Release them with <code>syncd release-deletes --dealer D</code>.</p>'
-    return note + _table(["dealer", "held back", "source_ids", "why"], rows, "withheld")
+    head = ["dealer", "held back", "source_ids", "why"]
+    return note + _table(head, rows, "withheld", ["held back"])
 
 
 _RUN_STATS = ("created", "updated", "deleted", "unchanged", "invalid", "rejected", "requests")
@@ -234,4 +234,4 @@ def _runs(runs: Sequence[RunSummary]) -> str:
             )
         )
     head = ["run", "dealer", "started", "seconds", "outcome", *_RUN_STATS, "message"]
-    return _table(head, rows, "runs")
+    return _table(head, rows, "runs", ["run", "seconds", *_RUN_STATS])
