@@ -40,7 +40,7 @@ from syncd.daemon.health import Check, HealthServer, liveness, readiness
 from syncd.daemon.jobs import Jobs, RunLock, last_successes, mirror_lock
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.page import render
-from syncd.daemon.status import gather
+from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.errors import ConfigError
 from syncd.ports import EventHooks
@@ -86,6 +86,7 @@ class Daemon:
         self._jobs: Jobs | None = None
         self._settings: Settings | None = None
         self._stop_requested = False
+        self._held_back = HeldBackCache()  # the status page's withheld deletes, kept
 
     # --- life cycle ---------------------------------------------------------------
 
@@ -287,7 +288,8 @@ class Daemon:
     def status_page(self) -> bytes:
         """The status page (gathered on the calling thread: the health server's)."""
         assert self._jobs is not None
-        return render(gather(self._jobs.container, datetime.now(UTC))).encode()
+        view = gather(self._jobs.container, datetime.now(UTC), held_back=self._held_back)
+        return render(view).encode()
 
     def _ping_database(self) -> str | None:
         assert self._jobs is not None

@@ -121,10 +121,14 @@ class PageProbes:
 
 @dataclass(frozen=True)
 class Served:
-    """The page's URL and the mirror behind it."""
+    """The page's URL and the container (mirror, feeds) behind it."""
 
     url: str
-    mirror: Mirror
+    container: bootstrap.Container
+
+    @property
+    def mirror(self) -> Mirror:
+        return self.container.mirror
 
 
 @contextmanager
@@ -138,7 +142,7 @@ def served_status_page(tmp_path: Path) -> Iterator[Served]:
     try:
         seed(container.mirror, datetime.now(UTC))
         server.start()
-        yield Served(f"http://127.0.0.1:{server.port}/status", container.mirror)
+        yield Served(f"http://127.0.0.1:{server.port}/status", container)
     finally:
         server.close()
         asyncio.run(container.aclose())

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
 import socket
+from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 
@@ -12,7 +15,9 @@ import pytest
 from pydantic import SecretStr
 
 from syncd import bootstrap
+from syncd.core.models import RunOutcome
 from syncd.daemon.process import Daemon
+from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier
 from tests.integration.daemon.statuspage_mirror import (
     CONTACT,
@@ -20,6 +25,7 @@ from tests.integration.daemon.statuspage_mirror import (
     served_status_page,
     settings_for,
 )
+from tests.integration.harness import goods
 from tests.pages import ads_by_dealer, tables
 
 PATIENCE = 30.0
@@ -78,8 +84,11 @@ async def test_the_daemon_serves_the_page_beside_metrics(tmp_path: Path) -> None
     the configured dealer."""
     port = free_port()
     base = settings_for(tmp_path)
-    daemon_settings = base.daemon.model_copy(update={"health_port": port, "interval": 3600})
-    settings = base.model_copy(update={"daemon": daemon_settings})
+    daemon_settings = base.daemon.model_copy(
+        update={"health_port": port, "interval": 3600, "stop_timeout": 5}
+    )
+    api = base.api.model_copy(update={"retry_attempts": 1, "retry_timeout": 1})
+    settings = base.model_copy(update={"daemon": daemon_settings, "api": api})
     build = partial(
         bootstrap.build, transport=httpx.MockTransport(unavailable), token=SecretStr("t-1234567")
     )
@@ -110,3 +119,31 @@ async def _get(client: httpx.AsyncClient, path: str) -> httpx.Response:
         except httpx.ConnectError:
             assert loop.time() < deadline, "the daemon's HTTP server never answered"
             await asyncio.sleep(0.05)
+
+
+def test_a_dealer_whose_last_run_was_not_guarded_has_no_feed_read(tmp_path: Path) -> None:
+    """After a successful run nothing is held back, and the page does not read the feed."""
+    with served_status_page(tmp_path) as served:
+        (tmp_path / "inventory.json").unlink()
+        guarded = httpx.get(served.url, timeout=PATIENCE).text
+        run_id = served.mirror.start_run("D1", None, datetime.now(UTC))
+        served.mirror.finish_run(run_id, RunOutcome.SUCCESS, {}, None, datetime.now(UTC))
+        after = httpx.get(served.url, timeout=PATIENCE).text
+    assert tables(guarded)["withheld"][1][3].startswith("feed unreadable:")
+    assert "No delete is held back." in after
+
+
+def test_the_withheld_set_is_computed_once_while_nothing_changed(tmp_path: Path) -> None:
+    """A second page reuses the set; a new feed file brings a new one."""
+    with served_status_page(tmp_path) as served:
+        cache = HeldBackCache()
+        container = served.container
+        first = gather(container, datetime.now(UTC), held_back=cache).held_back
+        again = gather(container, datetime.now(UTC), held_back=cache).held_back
+        feed = tmp_path / "inventory.json"
+        feed.write_text(json.dumps({"ads": [goods(i) for i in range(5)]}), encoding="utf-8")
+        os.utime(feed, ns=(0, 0))  # a stamp surely unlike the first file's
+        changed = gather(container, datetime.now(UTC), held_back=cache).held_back
+    assert first[0].source_ids == ("sofa-2", "sofa-3", "sofa-4")
+    assert again[0] is first[0]
+    assert changed[0].source_ids == ()
