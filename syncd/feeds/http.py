@@ -213,7 +213,7 @@ class HttpSource:
                     return await self._reuse(cached)
                 self._check_status(response)
                 body = await self._read(response)
-        except TimeoutError as exc:
+        except (TimeoutError, httpx.TimeoutException) as exc:
             raise FeedError(
                 f"{self.public}: no whole answer within {self._timeout:g} s "
                 f"(feeds.fetch_timeout); nothing was sent"
