@@ -14,7 +14,7 @@ from tests.integration.cli_sandbox import DEALER, Cli, said
 from tests.integration.harness import goods
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
-TOKEN = "dms-feed-token-5up3r-s3cr3t"  # noqa: S105 - a test's token
+TOKEN = "dms-feed-token-5up3r-s3cr3t"
 QUERY_SECRET = "q-secret-0123456789"
 FEED = json.dumps({"ads": [goods(i) for i in range(3)]}).encode()
 

@@ -1,4 +1,4 @@
-"""A feed at an http(s) URL: fetched whole or refused, conditional GET, cache, auth, every format."""
+"""A feed at an http(s) URL: fetched whole or refused, conditional GET, cache, auth, formats."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from tests.feed_server import FeedServer, Reply, feed_server
 EXAMPLES = Path(__file__).resolve().parents[3] / "examples"
 ADS = [{"source_id": f"s-{i}", "title": f"Soffa {i}"} for i in range(3)]
 BODY = json.dumps(ADS).encode()
-TOKEN = "feed-token-0123456789abcdef"  # noqa: S105 - a test's token
+TOKEN = "feed-token-0123456789abcdef"
 
 
 @pytest.fixture
