@@ -33,6 +33,7 @@ import asyncio
 import base64
 import hashlib
 import os
+import re
 import zlib
 from collections.abc import Callable, Generator, Mapping
 from dataclasses import dataclass
@@ -56,6 +57,8 @@ Redact = Callable[[str], None]
 MASK = "[REDACTED]"
 _GZIP_MAGIC = b"\x1f\x8b"
 _HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
+_HTML_ELEMENT = re.compile(rb"<(div|p|h[1-6]|center|pre|br|hr|b|i|span|font)[\s/>]")
+_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def is_url(source: str) -> bool:
@@ -232,7 +235,7 @@ class HttpSource:
         return None
 
     async def _keep(self, response: httpx.Response, body: bytes) -> tuple[bytes, Validators]:
-        if looks_like_html(body):
+        if looks_like_html(body, response.headers.get("Content-Type", "")):
             raise FeedError(
                 f"{self.public}: answered HTTP {response.status_code} with an HTML page, "
                 f"not a feed (a login or error page of the DMS?); nothing was sent"
@@ -339,12 +342,22 @@ class Gunzip:
             raise FeedError(f"{self._where}: the gzip body was cut short; nothing was sent")
 
 
-def looks_like_html(body: bytes) -> bool:
-    """True when the body is an HTML page (after a BOM, blanks and an XML declaration)."""
+def looks_like_html(body: bytes, content_type: str = "") -> bool:
+    """True when the body is an HTML page: it starts (after a BOM, blanks and an XML
+    declaration) with an HTML element, or it is served as HTML and holds ``<html`` or
+    ``<body`` near its start.
+
+    Assumption: a Content-Type of text/html alone proves nothing (a PHP export script
+    sends it by default with its CSV or XML), and no feed format starts with an HTML
+    element, so a page whose first element is ``<div>`` or ``<h1>`` is an error page.
+    """
     head = body[:2048].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
     if head.startswith(b"<?xml") and b"?>" in head:
         head = head[head.index(b"?>") + 2 :].lstrip()
-    return head.startswith(_HTML_STARTS)
+    if head.startswith(_HTML_STARTS) or _HTML_ELEMENT.match(head):
+        return True
+    served_as_html = content_type.split(";", maxsplit=1)[0].strip().lower() in _HTML_TYPES
+    return served_as_html and (b"<html" in head or b"<body" in head)
 
 
 def _conditional(cached: Validators | None) -> dict[str, str]:

@@ -38,11 +38,26 @@ def test_a_url_label_prints_as_the_url_and_is_no_file() -> None:
         b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">',
         b"<head><title>502</title></head>",
         b"<body>Error</body>",
+        b"<h1>503 Service Unavailable</h1>",
+        b"<div class=error>Database down</div>",
     ],
 )
 def test_html_pages_are_recognised(body: bytes) -> None:
     """A login or error page is HTML however it starts."""
     assert looks_like_html(body)
+
+
+def test_a_page_served_as_html_with_an_html_element_later_is_html() -> None:
+    """Served as text/html, a page holding <html> after a comment is HTML too."""
+    page = b"<!-- generated --><html><body>Sign in</body></html>"
+    assert looks_like_html(page, "text/html; charset=utf-8")
+    assert not looks_like_html(page, "application/xml")
+
+
+def test_a_feed_served_as_text_html_is_still_a_feed() -> None:
+    """A PHP export script's default Content-Type does not make its CSV or XML a page."""
+    assert not looks_like_html(b"Regnr;Pris\nABC123;1000\n", "text/html")
+    assert not looks_like_html(b"<lager><bil><title>V70</title></bil></lager>", "text/html")
 
 
 @pytest.mark.parametrize(
