@@ -32,7 +32,8 @@ from syncd.core.map import parse_mapping
 from syncd.errors import ConfigError
 from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
-from syncd.feeds.http import EnvCredentials, HttpSource, public_url
+from syncd.feeds.http import HttpSource
+from syncd.feeds.http_auth import EnvCredentials, public_url
 from syncd.feeds.http_cache import cache_name
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader

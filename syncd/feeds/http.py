@@ -13,7 +13,8 @@ that body. Anything short of a whole, good body raises
 * a body over ``max_bytes`` (refused from its Content-Length before reading,
   and while streaming: never read whole first), shorter than its
   Content-Length, or a gzip stream that is cut short or broken;
-* an HTML page (a DMS's login or error page served with status 200).
+* an HTML page (a DMS's login or error page served with status 200;
+  ``http_body.py`` tells one, and decodes gzip within the limit).
 
 The URL is named without its user info and with its query values masked
 (:func:`public_url`); the credentials (``auth_env``: a bearer token;
@@ -30,56 +31,33 @@ on (the CLI runs one loop per feed).
 from __future__ import annotations
 
 import asyncio
-import base64
 import hashlib
 import os
-import re
-import zlib
-from collections.abc import Callable, Generator, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path, PosixPath
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import structlog
 
 from syncd.core.models import FeedMeta
-from syncd.errors import ConfigError, FeedError
+from syncd.errors import FeedError
 from syncd.feeds import http_cache
+from syncd.feeds.http_auth import MASK, EnvCredentials, Redact, public_url, url_secrets
+from syncd.feeds.http_body import Gunzip, looks_like_html
 from syncd.feeds.http_cache import Validators
 
 log = structlog.get_logger("syncd.feeds")
 
 ClientFactory = Callable[[], httpx.AsyncClient]
-Redact = Callable[[str], None]
-MASK = "[REDACTED]"
 _GZIP_MAGIC = b"\x1f\x8b"
-_HTML_STARTS = (b"<!doctype html", b"<html", b"<head", b"<body")
-_HTML_ELEMENT = re.compile(rb"<(div|p|h[1-6]|center|pre|br|hr|b|i|span|font)[\s/>]")
-_HTML_TYPES = ("text/html", "application/xhtml+xml")
 
 
 def is_url(source: str) -> bool:
     """True when a feed's source is an ``http(s)`` URL rather than a local path."""
     return source.startswith(("http://", "https://"))
-
-
-def public_url(url: str) -> str:
-    """The URL as it may be shown: no user info, every query value masked."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    query = "&".join(f"{key}={MASK}" for key, _ in parse_qsl(parts.query, keep_blank_values=True))
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
-def url_secrets(url: str) -> list[str]:
-    """The parts of a URL that may be secrets: its password and its query values."""
-    parts = urlsplit(url)
-    found = [v for _, v in parse_qsl(parts.query, keep_blank_values=True) if v]
-    return [*found, *(p for p in (parts.password, parts.username) if p)]
 
 
 class UrlPath(PosixPath):
@@ -100,53 +78,6 @@ class UrlPath(PosixPath):
 
     def __fspath__(self) -> str:
         raise TypeError(f"{self._url} is a URL, not a file")
-
-
-class BearerAuth(httpx.Auth):
-    """Adds ``Authorization: Bearer …``; its repr never shows the token."""
-
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
-        request.headers["Authorization"] = f"Bearer {self._token}"
-        yield request
-
-    def __repr__(self) -> str:
-        return "BearerAuth(token=**********)"
-
-
-@dataclass(frozen=True, slots=True)
-class EnvCredentials:
-    """The names of the environment variables that hold a feed's credentials."""
-
-    bearer_env: str | None = None
-    user_env: str | None = None
-    password_env: str | None = None
-
-    def auth(self, environ: Mapping[str, str], redact: Redact) -> httpx.Auth | None:
-        """The auth to send, the secrets handed to ``redact`` first; ConfigError when a
-        variable is not set (the message names the variable, never a value)."""
-        if self.bearer_env:
-            token = _env(environ, self.bearer_env, "auth_env")
-            redact(token)
-            return BearerAuth(token)
-        if self.user_env and self.password_env:
-            user = _env(environ, self.user_env, "auth_user_env")
-            password = _env(environ, self.password_env, "auth_password_env")
-            basic = httpx.BasicAuth(user, password)
-            redact(password)
-            # The header's value (base64 of user:password) is as secret as the password.
-            redact(base64.b64encode(f"{user}:{password}".encode()).decode("ascii"))
-            return basic
-        return None
-
-
-def _env(environ: Mapping[str, str], name: str, key: str) -> str:
-    value = environ.get(name, "").strip()
-    if not value:
-        raise ConfigError(f"feeds.{key}: the environment variable ${name} is not set")
-    return value
 
 
 class HttpSource:
@@ -315,49 +246,6 @@ class HttpSource:
         for secret in url_secrets(self._url):
             text = text.replace(secret, MASK)
         return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
-
-
-class Gunzip:
-    """A gzip stream decoded chunk by chunk, never past the bytes still allowed."""
-
-    def __init__(self, where: str) -> None:
-        self._where = where
-        self._d = zlib.decompressobj(16 + zlib.MAX_WBITS)
-
-    def feed(self, chunk: bytes, allowed: int) -> bytes:
-        """The decoded bytes of ``chunk``; more than ``allowed`` means over the limit."""
-        try:
-            out = self._d.decompress(chunk, max(allowed, 0) + 1)
-            while self._d.unconsumed_tail and len(out) <= allowed:
-                out += self._d.decompress(self._d.unconsumed_tail, allowed - len(out) + 1)
-        except zlib.error as exc:
-            raise FeedError(f"{self._where}: not a valid gzip body ({exc})") from exc
-        if self._d.unused_data:
-            raise FeedError(f"{self._where}: data after the end of the gzip body")
-        return out
-
-    def finish(self) -> None:
-        """FeedError unless the gzip stream ended whole."""
-        if not self._d.eof:
-            raise FeedError(f"{self._where}: the gzip body was cut short; nothing was sent")
-
-
-def looks_like_html(body: bytes, content_type: str = "") -> bool:
-    """True when the body is an HTML page: it starts (after a BOM, blanks and an XML
-    declaration) with an HTML element, or it is served as HTML and holds ``<html`` or
-    ``<body`` near its start.
-
-    Assumption: a Content-Type of text/html alone proves nothing (a PHP export script
-    sends it by default with its CSV or XML), and no feed format starts with an HTML
-    element, so a page whose first element is ``<div>`` or ``<h1>`` is an error page.
-    """
-    head = body[:2048].removeprefix(b"\xef\xbb\xbf").lstrip().lower()
-    if head.startswith(b"<?xml") and b"?>" in head:
-        head = head[head.index(b"?>") + 2 :].lstrip()
-    if head.startswith(_HTML_STARTS) or _HTML_ELEMENT.match(head):
-        return True
-    served_as_html = content_type.split(";", maxsplit=1)[0].strip().lower() in _HTML_TYPES
-    return served_as_html and (b"<html" in head or b"<body" in head)
 
 
 def _conditional(cached: Validators | None) -> dict[str, str]:

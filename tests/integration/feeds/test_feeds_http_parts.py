@@ -9,7 +9,9 @@ import pytest
 
 from syncd import bootstrap, config
 from syncd.errors import ConfigError, FeedError
-from syncd.feeds.http import Gunzip, UrlPath, looks_like_html, public_url, url_secrets
+from syncd.feeds.http import UrlPath
+from syncd.feeds.http_auth import public_url, url_secrets
+from syncd.feeds.http_body import Gunzip, looks_like_html
 
 
 def test_the_public_url_drops_user_info_and_masks_query_values() -> None:
