@@ -12,18 +12,11 @@ from syncd.cli.exits import ExitCode
 from tests.feed_server import FeedServer, Reply, feed_server
 from tests.integration.cli_sandbox import DEALER, Cli, said
 from tests.integration.harness import goods
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
+from tests.integration.sandbox_server import SandboxServer
 
 TOKEN = "dms-feed-token-5up3r-s3cr3t"
 QUERY_SECRET = "q-secret-0123456789"
 FEED = json.dumps({"ads": [goods(i) for i in range(3)]}).encode()
-
-
-@pytest.fixture(scope="module")
-def sandbox() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
-    with running_sandbox("--processing-delay", "0.02") as s:
-        yield s
 
 
 @pytest.fixture
@@ -36,10 +29,11 @@ def feeds() -> Iterator[FeedServer]:
 
 @pytest.fixture
 def cli(
-    tmp_path: Path, sandbox: SandboxServer, feeds: FeedServer, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, http_sandbox: SandboxServer, feeds: FeedServer, monkeypatch: pytest.MonkeyPatch
 ) -> Cli:
     """A dealer whose feed is at a URL (bearer token from the environment), no ads yet."""
     monkeypatch.chdir(tmp_path)
+    sandbox = http_sandbox
     sandbox.reset()
     c = Cli(tmp_path, sandbox)
     url = feeds.url(f"/export/stock.json?key={QUERY_SECRET}")
@@ -48,7 +42,7 @@ def cli(
         f'[api]\nbase_url = "{sandbox.url}"\nrequests_per_second = 200\n'
         "[sync]\nreconcile_wait = 20\npoll_interval = 0.05\n"
         f'[[feeds]]\nurl = "{url}"\ndealer_code = "{DEALER}"\nauth_env = "DMS_FEED_TOKEN"\n'
-        "fetch_timeout = 5\n",
+        "fetch_timeout = 60\n",
         encoding="utf-8",
     )
     c.env["DMS_FEED_TOKEN"] = TOKEN
@@ -85,8 +79,9 @@ def test_a_url_feed_syncs_and_the_next_run_reuses_the_body_on_304(
         Reply(b"<html><body>Service unavailable</body></html>", content_type="text/html"),
         Reply(FEED, mode="drop"),
         Reply(FEED, mode="lie"),
+        Reply(FEED, mode="cut-gzip"),
     ],
-    ids=["500", "html-200", "dropped", "short-body"],
+    ids=["500", "html-200", "dropped", "short-body", "cut-gzip"],
 )
 def test_a_failed_fetch_stops_the_run_with_exit_4_and_sends_nothing(
     cli: Cli, feeds: FeedServer, reply: Reply
