@@ -40,7 +40,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
             raw, validated = asyncio.run(service.read_feed(job, settings.api.version))
         except FeedError as exc:
             errors.append(exc)
-            reports.append({"feed": feed.label, "path": str(feed.path), "error": str(exc)})
+            reports.append({"feed": feed.label, "path": job.path, "error": str(exc)})
             continue
         label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
         reports.append(views.validation_json(label, raw, validated))
