@@ -39,13 +39,22 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.catalog import BlocketCatalog
+from syncd.marketplaces.migration import BlocketMigrator
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
+from syncd.ports import (
+    Catalog,
+    Clock,
+    EventHooks,
+    FeedReader,
+    Marketplace,
+    Migrator,
+    Mirror,
+    RunLock,
+)
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -154,6 +163,7 @@ class Container:
     clock: Clock
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
+    migrator: Migrator  # the same client again: v3 → v4 migration
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -269,7 +279,7 @@ def build(
         engine.dispose()
         raise
     api = settings.api
-    marketplace = BlocketCatalog(
+    marketplace = BlocketMigrator(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -286,4 +296,5 @@ def build(
         clock=SystemClock(),
         run_lock=SqlRunLock(engine),
         catalog=marketplace,
+        migrator=marketplace,
     )

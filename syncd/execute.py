@@ -18,7 +18,7 @@ nothing when nothing differs (counted ``adopted``, then ``update`` or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
@@ -88,6 +88,10 @@ class ApplyResults:
 DeleteGate: TypeAlias = Callable[[], str | None]
 """Asked right before each delete: why it must not go out now (None: it may)."""
 
+UpdateGate: TypeAlias = Callable[[Sequence[Update]], Awaitable[Mapping[str, str]]]
+"""Asked once per batch of updates: those the API would refuse, by source_id, with the
+message to report (a v3 ad v4 cannot PATCH: ``syncd/v3_ads.py``)."""
+
 
 def stops_the_run(exc: Exception) -> bool:
     """Whether an error ends the whole run rather than one item's call: the API or
@@ -118,16 +122,23 @@ class Executor:
         max_in_flight: int = 4,
         *,
         hold_deletes: DeleteGate | None = None,
+        hold_updates: UpdateGate | None = None,
     ) -> None:
         self._mirror = mirror
         self._api = marketplace
         self._clock = clock
         self._slots = asyncio.Semaphore(max_in_flight)
         self._hold_deletes = hold_deletes
+        self._hold_updates = hold_updates
 
     async def apply(self, actions: Sequence[Action]) -> ApplyResults:
-        """Send every action; raises the first error that stops the run."""
+        """Send every action; raises the first error that stops the run.
+
+        With ``hold_updates``, the updates it names are not sent (nor recorded): each
+        is counted ``blocked`` instead of ``update`` and reported with its message."""
         results = ApplyResults()
+        if self._hold_updates is not None:
+            actions = await self._without_blocked(actions, self._hold_updates, results)
         try:
             async with asyncio.TaskGroup() as group:
                 for action in actions:
@@ -135,6 +146,20 @@ class Executor:
         except* Exception as eg:  # noqa: BLE001 - the first failure is re-raised as is
             raise eg.exceptions[0] from None
         return results
+
+    @staticmethod
+    async def _without_blocked(
+        actions: Sequence[Action], gate: UpdateGate, results: ApplyResults
+    ) -> Sequence[Action]:
+        updates = [a for a in actions if isinstance(a, Update)]
+        blocked = await gate(updates) if updates else {}
+        if not blocked:
+            return actions
+        for source_id, message in blocked.items():
+            results.move("update", "blocked")
+            results.problems.append((source_id, message))
+            log.warning("ad_update_blocked", source_id=source_id, message=message)
+        return [a for a in actions if not (isinstance(a, Update) and a.source_id in blocked)]
 
     async def _guarded(self, action: Action, results: ApplyResults) -> None:
         async with self._slots:

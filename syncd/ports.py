@@ -219,6 +219,14 @@ class Catalog(Protocol):
         ...
 
 
+class Migrator(Protocol):
+    """The v3 → v4 migration of one ad (``POST /v4/ad/{source_id}/migrate``)."""
+
+    async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> WriteResult:
+        """Convert a v3 ad in place with the whole v4 payload; 4xx answers are ``Rejected``."""
+        ...
+
+
 @dataclass(slots=True)
 class RequestTally:
     """Adds the HTTP requests a marketplace client sends, and the retries among them,

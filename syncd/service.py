@@ -40,6 +40,7 @@ from syncd.core.validate.feed import validate_feed
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
+from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.service")
 
@@ -105,7 +106,15 @@ class RunReport:
         """Items that did not reach the API as wanted in this run."""
         return sum(
             self.counts.get(k, 0)
-            for k in ("invalid", "still_rejected", "rejected", "error", "deferred", "failed")
+            for k in (
+                "invalid",
+                "still_rejected",
+                "rejected",
+                "error",
+                "deferred",
+                "failed",
+                "blocked",
+            )
         )
 
 
@@ -356,6 +365,7 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
             deps.clock,
             options.max_in_flight,
             hold_deletes=feed_unchanged_gate(job, feed),
+            hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
         )
         results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
