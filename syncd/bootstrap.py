@@ -136,7 +136,15 @@ def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
     """Each sync job beside the feed it reads: one per feed, and one per dealer of a
     dealer-group file (its runs read the same file, each seeing its own records)."""
     return [
-        (f, FeedJob(path=str(f.path), dealer_code=code, reader=feed_reader(f, code)))
+        (
+            f,
+            FeedJob(
+                path=str(f.path),
+                dealer_code=code,
+                reader=feed_reader(f, code),
+                visible=settings.sync.visible,
+            ),
+        )
         for f in settings.feeds
         for code in f.dealers
     ]

@@ -37,6 +37,7 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
+from syncd.core.visibility import with_visibility
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
 from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
@@ -54,6 +55,7 @@ class FeedJob:
     path: str
     dealer_code: str
     reader: FeedReader
+    visible: bool | None = None  # [sync] visible: False sends every ad hidden (a rehearsal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,7 +131,8 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    return raw, with_visibility(feed, job.visible)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
