@@ -219,6 +219,19 @@ class Catalog(Protocol):
         ...
 
 
+class Progress(Protocol):
+    """How far a long command has come, for a progress bar on a terminal (the CLI's).
+
+    ``task`` names a count ("calls sent (D1)"); ``done`` is absolute, ``total`` None
+    while unknown. Use cases call it once per batch (of calls, of log reads, of
+    records), never per item, so that a run without a bar pays nothing for it.
+    """
+
+    def update(self, task: str, done: int, total: int | None = None) -> None:
+        """Show ``done`` (of ``total``, when given) for ``task``, adding the task if new."""
+        ...
+
+
 class Migrator(Protocol):
     """The v3 → v4 migration of one ad (``POST /v4/ad/{source_id}/migrate``)."""
 

@@ -40,7 +40,15 @@ from syncd.core.validate.feed import validate_feed
 from syncd.core.visibility import with_visibility
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
+from syncd.ports import (
+    Clock,
+    FeedReader,
+    Marketplace,
+    Mirror,
+    Progress,
+    RequestTally,
+    tallying,
+)
 from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.service")
@@ -80,6 +88,7 @@ class Deps:
     marketplace: Marketplace
     clock: Clock
     sleep: Sleep = asyncio.sleep
+    progress: Progress | None = None  # a terminal's progress bar (the CLI's), per batch
 
 
 @dataclass(slots=True)
@@ -198,8 +207,10 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
     """Read the action logs of every call in flight until all settle or the wait ends."""
     deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
     counts = {"done": 0, "error": 0, "processing": 0}
+    total: int | None = None
     while True:
         flights = deps.mirror.in_flight(dealer_code)
+        total = len(flights) if total is None else total
         remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
         for start in range(0, len(flights), options.batch_size):
             batch = flights[start : start + options.batch_size]
@@ -232,6 +243,9 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                         op=str(ad.last_op),
                         message=outcome.message,
                     )
+            if deps.progress is not None and total:
+                settled = counts["done"] + counts["error"]
+                deps.progress.update(f"calls settled ({dealer_code})", settled, total)
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
@@ -324,6 +338,39 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
         )
 
 
+async def _validated(deps: Deps, job: FeedJob, options: RunOptions) -> ValidatedFeed:
+    """The feed, read and validated; the progress bar counts its items (once: the
+    validation is one pass over the whole feed)."""
+    task = f"items validated ({job.dealer_code})"
+    if deps.progress is not None:
+        deps.progress.update(task, 0)
+    feed = await load_feed(job, options.api_version)
+    if deps.progress is not None:
+        items = len(feed.items) + len(feed.invalid)
+        deps.progress.update(task, items, items)
+    return feed
+
+
+def _executor(
+    deps: Deps, job: FeedJob, feed: ValidatedFeed, options: RunOptions, planned: int
+) -> Executor:
+    """The run's executor: deletes ask whether the feed changed, v3 ads v4 refuses are
+    held back, and the progress bar counts the calls sent of those planned."""
+    task = f"calls sent ({job.dealer_code})"
+    if deps.progress is not None:
+        deps.progress.update(task, 0, planned)
+    return Executor(
+        deps.mirror,
+        deps.marketplace,
+        deps.clock,
+        options.max_in_flight,
+        hold_deletes=feed_unchanged_gate(job, feed),
+        hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
+        progress=deps.progress,
+        progress_task=task,
+    )
+
+
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
     with tallying() as tally:  # the run's HTTP requests and retries, in its counts
@@ -331,7 +378,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    feed = await load_feed(job, options.api_version)
+    feed = await _validated(deps, job, options)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
     tally.counts = report.counts
@@ -362,14 +409,7 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())
-        executor = Executor(
-            deps.mirror,
-            deps.marketplace,
-            deps.clock,
-            options.max_in_flight,
-            hold_deletes=feed_unchanged_gate(job, feed),
-            hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
-        )
+        executor = _executor(deps, job, feed, options, len(plan.actions))
         results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:
