@@ -7,7 +7,6 @@ The dealer synced through v3 (a moped is a simple ad there), then switched
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +15,7 @@ import pytest
 
 from tests.integration.cli_sandbox import DEALER, Cli
 from tests.integration.harness import goods
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
+from tests.integration.sandbox_server import SandboxServer
 
 CONTACT = {"name": "Motor AB", "phone": "0701234567", "email": "a@example.com"}
 
@@ -46,13 +45,6 @@ def v4_moped(n: int, body: str = "Fin moped.") -> dict[str, Any]:
     }
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
-    with running_sandbox("--processing-delay", "0.02") as sandbox:
-        yield sandbox
-
-
 def use_version(cli: Cli, version: int) -> None:
     """Set ``[api] version`` in the folder's config."""
     text = cli.config.read_text(encoding="utf-8")
@@ -62,23 +54,20 @@ def use_version(cli: Cli, version: int) -> None:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Mopeds 1 and 2 and a sofa synced through v3; moped-9 made by another v3 client;
     then the config says v4 and the feed is in v4's shape (moped-2 lacks its vehicle
     fields); the journal cleared."""
     monkeypatch.chdir(tmp_path)
-    server.reset()
-    c = Cli(tmp_path, server)
-    c.config.write_text(
-        c.config.read_text(encoding="utf-8") + "[guards]\nmax_feed_age = 0\n", encoding="utf-8"
-    )
+    http_sandbox.reset()
+    c = Cli(tmp_path, http_sandbox, extra="[guards]\nmax_feed_age = 0\n")
     use_version(c, 3)
     c.write([v3_moped(1), v3_moped(2), goods(0)])
     assert c("run-once").exit_code == 0
     other = httpx.post(
-        f"{server.url}/v3/ad",
+        f"{http_sandbox.url}/v3/ad",
         json=v3_moped(9),
-        headers={"X-Auth-Token": server.token(DEALER)},
+        headers={"X-Auth-Token": http_sandbox.token(DEALER)},
         timeout=10,
     )
     assert other.status_code == 201, other.text
@@ -88,7 +77,7 @@ def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) 
     sofa = goods(0)
     sofa["title"] = "Soffa, nyklädd"
     c.write([v4_moped(1), no_fields, sofa])
-    server.clear_journal()
+    http_sandbox.clear_journal()
     return c
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
-from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
 
@@ -17,7 +16,7 @@ from syncd.cli.progress import RichProgress, progress_bar
 from syncd.service import RunReport, sync
 from tests.integration.cli_sandbox import Cli
 from tests.integration.harness import Harness, goods
-from tests.integration.sandbox_server import InProcessSandbox, running_sandbox
+from tests.integration.sandbox_server import InProcessSandbox, SandboxServer
 
 
 def terminal() -> tuple[Console, StringIO]:
@@ -82,13 +81,13 @@ def test_a_run_and_an_adoption_draw_their_counts(tmp_path: Path) -> None:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Cli]:
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """The CLI on a sandbox over HTTP, a feed of three sofas; cwd its folder."""
     monkeypatch.chdir(tmp_path)
-    with running_sandbox("--processing-delay", "0.02") as server:
-        c = Cli(tmp_path, server)
-        c.write([goods(n) for n in range(3)])
-        yield c
+    http_sandbox.reset()
+    c = Cli(tmp_path, http_sandbox)
+    c.write([goods(n) for n in range(3)])
+    return c
 
 
 def test_off_a_terminal_nothing_is_drawn_and_json_stays_json(cli: Cli) -> None:

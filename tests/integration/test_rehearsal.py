@@ -2,21 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.integration.cli_sandbox import DEALER, Cli
 from tests.integration.harness import goods
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
-    with running_sandbox("--processing-delay", "0.02") as sandbox:
-        yield sandbox
+from tests.integration.sandbox_server import SandboxServer
 
 
 def set_visible(cli: Cli, value: str | None) -> None:
@@ -32,11 +24,11 @@ def set_visible(cli: Cli, value: str | None) -> None:
 
 
 @pytest.fixture
-def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """A rehearsal: two sofas (one the feed calls visible) synced with visible = false."""
     monkeypatch.chdir(tmp_path)
-    server.reset()
-    c = Cli(tmp_path, server)
+    http_sandbox.reset()
+    c = Cli(tmp_path, http_sandbox)
     set_visible(c, "false")
     shown = goods(1)
     shown["visible"] = True
