@@ -51,7 +51,7 @@ class MigrateDeps:
 
 
 @dataclass(slots=True)
-class Outcome:
+class MigratedAd:
     """What became of one ad: ``would_migrate``, ``migrated`` (the log says done),
     ``processing``, ``error``/``rejected`` (with the API's message), ``not_in_feed``,
     ``invalid``."""
@@ -68,7 +68,7 @@ class MigrateReport:
 
     dealer_code: str
     dry_run: bool
-    ads: list[Outcome] = field(default_factory=list)
+    ads: list[MigratedAd] = field(default_factory=list)
 
     @property
     def counts(self) -> dict[str, int]:
@@ -95,12 +95,12 @@ async def migrate(
     sent: list[Migration] = []
     for m in found:
         if m.kind == "migrate" and dry_run:
-            report.ads.append(Outcome(m.source_id, m.category_id, "would_migrate"))
+            report.ads.append(MigratedAd(m.source_id, m.category_id, "would_migrate"))
         elif m.kind == "migrate":
             sent.append(m)
         else:
             why = "; ".join(str(i) for i in m.issues) if m.issues else "not in the feed"
-            report.ads.append(Outcome(m.source_id, m.category_id, m.kind, why))
+            report.ads.append(MigratedAd(m.source_id, m.category_id, m.kind, why))
     for m in sent:
         await _send(deps, dealer, m)
     if sent:
@@ -151,12 +151,12 @@ _RESULTS = {
 }
 
 
-def _settled(mirror: Mirror, dealer: str, m: Migration) -> Outcome:
+def _settled(mirror: Mirror, dealer: str, m: Migration) -> MigratedAd:
     row = mirror.get(dealer, m.source_id)
     stage = row.stage if row is not None else None
     result = _RESULTS.get(stage, "error") if stage is not None else "error"
     message = row.message if row is not None else None
-    return Outcome(m.source_id, m.category_id, result, message)
+    return MigratedAd(m.source_id, m.category_id, result, message)
 
 
 async def migrate_feeds(
