@@ -29,7 +29,7 @@ from syncd.core.models import (
     ValidatedFeed,
 )
 from syncd.core.reconcile import decide
-from syncd.ports import Catalog, Clock, Mirror, Progress, RunLock
+from syncd.ports import Catalog, Clock, Mirror, Progress, RunLock, progress_task
 from syncd.service import FeedJob, load_feed
 from syncd.terminal import printable
 
@@ -76,7 +76,7 @@ async def adopt(
     for state in (RemoteState.CREATED, RemoteState.DELETED):
         remote += await catalog.list_ads(dealer, state)
         if progress is not None:
-            progress.update(f"ads listed ({dealer})", len(remote))
+            progress.update(progress_task("ads listed", dealer), len(remote))
     items: dict[str, FeedItem] = {item.source_id: item for item in feed.items}
     report = AdoptReport(dealer, dry_run, core.adoptions(remote, items, mirror.load(dealer)))
     if not dry_run:
@@ -84,7 +84,7 @@ async def adopt(
         for n, adoption in enumerate(report.adoptions, 1):
             _record(mirror, clock, dealer, adoption)
             if progress is not None and (n % RECORD_BATCH == 0 or n == total):
-                progress.update(f"ads recorded ({dealer})", n, total)
+                progress.update(progress_task("ads recorded", dealer), n, total)
     log.info("adopt_finished", dealer_code=dealer, dry_run=dry_run, **report.counts)
     return report
 

@@ -232,6 +232,11 @@ class Progress(Protocol):
         ...
 
 
+def progress_task(name: str, dealer_code: str) -> str:
+    """A task's label: ``calls sent (D1)``, or ``calls sent`` for the token's own dealer."""
+    return f"{name} ({dealer_code})" if dealer_code else name
+
+
 class Migrator(Protocol):
     """The v3 → v4 migration of one ad (``POST /v4/ad/{source_id}/migrate``)."""
 

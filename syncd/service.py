@@ -47,6 +47,7 @@ from syncd.ports import (
     Mirror,
     Progress,
     RequestTally,
+    progress_task,
     tallying,
 )
 from syncd.v3_ads import v3_gate
@@ -245,7 +246,7 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                     )
             if deps.progress is not None and total:
                 settled = counts["done"] + counts["error"]
-                deps.progress.update(f"calls settled ({dealer_code})", settled, total)
+                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
@@ -341,7 +342,7 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
 async def _validated(deps: Deps, job: FeedJob, options: RunOptions) -> ValidatedFeed:
     """The feed, read and validated; the progress bar counts its items (once: the
     validation is one pass over the whole feed)."""
-    task = f"items validated ({job.dealer_code})"
+    task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
         deps.progress.update(task, 0)
     feed = await load_feed(job, options.api_version)
@@ -356,7 +357,7 @@ def _executor(
 ) -> Executor:
     """The run's executor: deletes ask whether the feed changed, v3 ads v4 refuses are
     held back, and the progress bar counts the calls sent of those planned."""
-    task = f"calls sent ({job.dealer_code})"
+    task = progress_task("calls sent", job.dealer_code)
     if deps.progress is not None:
         deps.progress.update(task, 0, planned)
     return Executor(
