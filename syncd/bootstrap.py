@@ -42,13 +42,22 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.catalog import BlocketCatalog
+from syncd.marketplaces.migration import BlocketMigrator
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
+from syncd.ports import (
+    Catalog,
+    Clock,
+    EventHooks,
+    FeedReader,
+    Marketplace,
+    Migrator,
+    Mirror,
+    RunLock,
+)
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -174,7 +183,15 @@ def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
     dealer-group file (its runs read the same file, each seeing its own records)."""
     cache_dir = feed_cache_dir(settings)
     return [
-        (f, FeedJob(path=feed_shown(f), dealer_code=code, reader=feed_reader(f, code, cache_dir)))
+        (
+            f,
+            FeedJob(
+                path=feed_shown(f),
+                dealer_code=code,
+                reader=feed_reader(f, code, cache_dir),
+                visible=settings.sync.visible,
+            ),
+        )
         for f in settings.feeds
         for code in f.dealers
     ]
@@ -206,6 +223,7 @@ class Container:
     clock: Clock
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
+    migrator: Migrator  # the same client again: v3 → v4 migration
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -321,7 +339,7 @@ def build(
         engine.dispose()
         raise
     api = settings.api
-    marketplace = BlocketCatalog(
+    marketplace = BlocketMigrator(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -338,4 +356,5 @@ def build(
         clock=SystemClock(),
         run_lock=SqlRunLock(engine),
         catalog=marketplace,
+        migrator=marketplace,
     )

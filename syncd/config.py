@@ -241,13 +241,16 @@ def check_mapping(data: dict[str, Any], where: str) -> Mapping:
 
 
 class SyncSettings(BaseModel):
-    """``[sync]``: how a run waits for the outcome of what it sent."""
+    """``[sync]``: how a run waits for the outcome of what it sent, and whether ads show."""
 
     model_config = _Strict
     reconcile_wait: Annotated[float, Field(ge=0)] = 60.0
     poll_interval: PositiveFloat = 2.0
     batch_size: Annotated[int, Field(ge=1, le=200)] = 50
     lock_wait: Annotated[float, Field(ge=0)] = 30.0
+    # false: a rehearsal, every ad sent hidden (visible: false); true or left out: live,
+    # each ad as the feed says (docs/migrating-from-ftp.md).
+    visible: bool | None = None
 
 
 class GuardSettings(BaseModel):

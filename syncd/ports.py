@@ -230,6 +230,32 @@ class Catalog(Protocol):
         ...
 
 
+class Progress(Protocol):
+    """How far a long command has come, for a progress bar on a terminal (the CLI's).
+
+    ``task`` names a count ("calls sent (D1)"); ``done`` is absolute, ``total`` None
+    while unknown. Use cases call it once per batch (of calls, of log reads, of
+    records), never per item, so that a run without a bar pays nothing for it.
+    """
+
+    def update(self, task: str, done: int, total: int | None = None) -> None:
+        """Show ``done`` (of ``total``, when given) for ``task``, adding the task if new."""
+        ...
+
+
+def progress_task(name: str, dealer_code: str) -> str:
+    """A task's label: ``calls sent (D1)``, or ``calls sent`` for the token's own dealer."""
+    return f"{name} ({dealer_code})" if dealer_code else name
+
+
+class Migrator(Protocol):
+    """The v3 → v4 migration of one ad (``POST /v4/ad/{source_id}/migrate``)."""
+
+    async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> WriteResult:
+        """Convert a v3 ad in place with the whole v4 payload; 4xx answers are ``Rejected``."""
+        ...
+
+
 @dataclass(slots=True)
 class RequestTally:
     """Adds the HTTP requests a marketplace client sends, and the retries among them,

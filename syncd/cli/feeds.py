@@ -12,6 +12,7 @@ from rich.console import Console
 
 from syncd import service, tables, views
 from syncd.cli.exits import ExitCode, error_line, handle_errors
+from syncd.cli.progress import progress_bar
 from syncd.cli.shell import chosen_feeds, global_options, print_json, settings_of
 from syncd.core.map import MappedRecord
 from syncd.core.map.guess import guess
@@ -35,15 +36,22 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
     settings = settings_of(ctx)
     reports: list[dict[str, Any]] = []
     errors: list[FeedError] = []
-    for feed, job in chosen_feeds(settings, feed_name):
-        try:
-            raw, validated = asyncio.run(service.read_feed(job, settings.api.version))
-        except FeedError as exc:
-            errors.append(exc)
-            reports.append({"feed": feed.label, "path": job.path, "error": str(exc)})
-            continue
-        label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
-        reports.append(views.validation_json(label, raw, validated))
+    with progress_bar(as_json=as_json) as progress:
+        for feed, job in chosen_feeds(settings, feed_name):
+            label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
+            task = f"items validated ({label})"
+            if progress is not None:
+                progress.update(task, 0)
+            try:
+                raw, validated = asyncio.run(service.read_feed(job, settings.api.version))
+            except FeedError as exc:
+                errors.append(exc)
+                reports.append({"feed": feed.label, "path": job.path, "error": str(exc)})
+                continue
+            if progress is not None:
+                done = len(validated.items) + len(validated.invalid)
+                progress.update(task, done, done)
+            reports.append(views.validation_json(label, raw, validated))
     if as_json:
         print_json(reports)
     else:

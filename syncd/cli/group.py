@@ -53,6 +53,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "syncd.cli.mirror:adopt_cmd",
         "Build or repair the mirror from the ads the API holds (README: The mirror was lost).",
     ),
+    "migrate-v4": (
+        "syncd.cli.migrate:migrate_v4_cmd",
+        "Migrate the v3 ads that v4 cannot update (moped, camper, caravan, trailer) to v4.",
+    ),
     "db": ("syncd.cli.mirror:db", "Manage the mirror database."),
     "daemon": (
         "syncd.cli.daemon:daemon_cmd",

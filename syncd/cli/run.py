@@ -7,20 +7,23 @@ real API a run loads only what it sends with (start-up time, issue 12).
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import sys
 
 import click
 
 from syncd import bootstrap, service, views
 from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
+from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
 from syncd.core.models import RunOutcome
 from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, SyncdError
+from syncd.ports import Progress
 from syncd.service import RunReport
 
 
 async def _run_all(
-    container: bootstrap.Container, *, allow_mass_delete: bool
+    container: bootstrap.Container, *, allow_mass_delete: bool, progress: Progress | None = None
 ) -> tuple[list[RunReport], list[SyncdError]]:
     """Sync each feed under its dealer's run lock; one feed's failure does not stop the
     others, except a refused token (401), which would fail them all the same way."""
@@ -28,11 +31,12 @@ async def _run_all(
     errors: list[SyncdError] = []
     wait = container.settings.sync.lock_wait
     options = container.options(allow_mass_delete=allow_mass_delete)
+    deps = dataclasses.replace(container.deps(), progress=progress)
     try:
         for job in container.jobs():
             try:
                 with container.run_lock.hold(job.dealer_code, wait=wait):
-                    reports.append(await service.sync(container.deps(), job, options))
+                    reports.append(await service.sync(deps, job, options))
             except SyncdError as exc:
                 errors.append(exc)
                 if isinstance(exc, ApiAuthError) and not isinstance(exc, ApiScopeError):
@@ -56,7 +60,10 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
     """Sync every configured feed once: plan, send, and reconcile the outcomes."""
     settings = with_feeds(settings_of(ctx))
     container = bootstrap.build(settings)
-    reports, errors = asyncio.run(_run_all(container, allow_mass_delete=allow_mass_delete))
+    with progress_bar(as_json=as_json) as progress:
+        reports, errors = asyncio.run(
+            _run_all(container, allow_mass_delete=allow_mass_delete, progress=progress)
+        )
     if as_json:
         print_json([views.report_json(r) for r in reports])
     else:

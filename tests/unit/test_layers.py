@@ -29,6 +29,8 @@ TOP_LEVEL = {
     "release.py": ("Use case:",),
     "adopt.py": ("Use case:",),
     "inspect.py": ("Use case:",),
+    "v3_ads.py": ("Use case:",),
+    "migrate_v4.py": ("Use case:",),
     "views.py": ("Use cases:",),
     "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
