@@ -37,9 +37,18 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
+from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
+from syncd.ports import (
+    Clock,
+    FeedReader,
+    Marketplace,
+    Mirror,
+    RequestTally,
+    VehicleValuesSource,
+    tallying,
+)
 
 log = structlog.get_logger("syncd.service")
 
@@ -53,6 +62,9 @@ class FeedJob:
     path: str
     dealer_code: str
     reader: FeedReader
+    # The API's vehicle values to check brand, model, body type and fuels against
+    # (None: not checked, e.g. ``[vehicles] check = false``).
+    vehicles: VehicleValuesSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +132,12 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    if job.vehicles is not None:
+        values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+        if values is not None:  # None: no lists to check with (warned), the check is skipped
+            feed = check_vehicle_values(feed, values, api_version=api_version)
+    return raw, feed
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:

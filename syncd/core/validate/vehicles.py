@@ -24,7 +24,7 @@ from syncd.core.models import FeedItem, InvalidItem, Issue, ValidatedFeed
 from syncd.core.suggest import did_you_mean
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
-__all__ = ["check_vehicle_values", "vehicle_issues"]
+__all__ = ["check_vehicle_values", "vehicle_issues", "vehicle_needs"]
 
 
 def check_vehicle_values(
@@ -46,6 +46,21 @@ def check_vehicle_values(
     if not moved:
         return feed
     return replace(feed, items=tuple(items), invalid=(*feed.invalid, *moved))
+
+
+def vehicle_needs(feed: ValidatedFeed, *, api_version: int) -> dict[str, frozenset[str]]:
+    """What the check of this feed needs: vehicle type -> the brands its items name
+    (whose model lists are wanted)."""
+    found: dict[str, set[str]] = {}
+    for item in feed.items:
+        cat = category(item.category_id)
+        if cat is None or not cat.is_registered_vehicle(api_version) or cat.vehicle_type is None:
+            continue
+        brands = found.setdefault(cat.vehicle_type, set())
+        fields = item.payload.get("category_fields")
+        if isinstance(fields, Mapping) and isinstance(fields.get("brand"), str):
+            brands.add(fields["brand"])
+    return {vt: frozenset(b) for vt, b in found.items()}
 
 
 def vehicle_issues(item: FeedItem, values: VehicleValues, *, api_version: int) -> tuple[Issue, ...]:
