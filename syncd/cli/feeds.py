@@ -38,11 +38,11 @@ from syncd.ports import VehicleLookups
 @click.pass_context
 @handle_errors
 def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool, remote: bool) -> None:
-    """Read, map and validate every item of the feeds; send nothing that changes an ad.
+    """Read, map and validate every item of the feeds; send nothing.
 
     Brand, model, body type and fuels are checked against the API's lists (cached).
     With --remote, the API's validate endpoint checks the items found valid (it saves
-    nothing). Exits 0 when every item is valid, 6 when some are not (or the API
+    nothing, changes no ad). Exits 0 when every item is valid, 6 when some are not (or the API
     refuses some), 4 when a file cannot be read.
     """
     settings = settings_of(ctx)

@@ -17,14 +17,17 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeAlias
 
-from syncd.core.categories import category
+from syncd.core.categories import CATEGORIES, category
 from syncd.core.models import FeedItem, InvalidItem, Issue, ValidatedFeed
 from syncd.core.suggest import did_you_mean
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 __all__ = ["check_vehicle_values", "vehicle_issues", "vehicle_needs"]
+
+Memo: TypeAlias = dict[tuple[str, str, tuple[str, ...]], str]
+"""(what, value, choices) -> the reason with its suggestion."""
 
 
 def check_vehicle_values(
@@ -37,8 +40,13 @@ def check_vehicle_values(
     """
     items: list[FeedItem] = []
     moved: list[InvalidItem] = []
+    reasons: Memo = {}  # a feed repeats its misspellings: each is matched once
+    checked = _checked_categories(values, api_version)
     for item in feed.items:
-        issues = vehicle_issues(item, values, api_version=api_version)
+        if item.category_id not in checked:
+            items.append(item)
+            continue
+        issues = vehicle_issues(item, values, api_version=api_version, reasons=reasons)
         if issues:
             moved.append(InvalidItem(item.origin, item.source_id, issues))
         else:
@@ -46,6 +54,15 @@ def check_vehicle_values(
     if not moved:
         return feed
     return replace(feed, items=tuple(items), invalid=(*feed.invalid, *moved))
+
+
+def _checked_categories(values: VehicleValues, api_version: int) -> frozenset[int]:
+    """The categories whose items the values can check (registered, of a listed type)."""
+    return frozenset(
+        c.id
+        for c in CATEGORIES.values()
+        if c.is_registered_vehicle(api_version) and c.vehicle_type in values.types
+    )
 
 
 def vehicle_needs(feed: ValidatedFeed, *, api_version: int) -> dict[str, frozenset[str]]:
@@ -63,8 +80,13 @@ def vehicle_needs(feed: ValidatedFeed, *, api_version: int) -> dict[str, frozens
     return {vt: frozenset(b) for vt, b in found.items()}
 
 
-def vehicle_issues(item: FeedItem, values: VehicleValues, *, api_version: int) -> tuple[Issue, ...]:
-    """The problems of one valid item's vehicle values (empty: none, or not checked)."""
+def vehicle_issues(
+    item: FeedItem, values: VehicleValues, *, api_version: int, reasons: Memo | None = None
+) -> tuple[Issue, ...]:
+    """The problems of one valid item's vehicle values (empty: none, or not checked).
+
+    ``reasons`` memoises the suggestions across items (difflib is the costly part).
+    """
     cat = category(item.category_id)
     if cat is None or not cat.is_registered_vehicle(api_version) or cat.vehicle_type is None:
         return ()
@@ -72,24 +94,32 @@ def vehicle_issues(item: FeedItem, values: VehicleValues, *, api_version: int) -
     fields = item.payload.get("category_fields")
     if known is None or not isinstance(fields, Mapping):
         return ()
+    memo: Memo = {} if reasons is None else reasons
     issues: list[Issue] = []
     brand = fields.get("brand")
-    _one(issues, "brand", brand, known.brands)
+    _one(issues, memo, "brand", brand, known.brands)
     if isinstance(brand, str) and brand in known.brands:
-        _one(issues, "model", fields.get("model"), known.models.get(brand, ()))
-    _one(issues, "body_type", fields.get("body_type"), known.body_types)
-    _fuels(issues, fields.get("powertrain"), known)
+        _one(issues, memo, "model", fields.get("model"), known.models.get(brand, ()))
+    _one(issues, memo, "body_type", fields.get("body_type"), known.body_types)
+    _fuels(issues, memo, fields.get("powertrain"), known)
     return tuple(issues)
 
 
-def _one(issues: list[Issue], name: str, value: Any, choices: tuple[str, ...]) -> None:
+def _reason(memo: Memo, what: str, value: str, choices: tuple[str, ...]) -> str:
+    key = (what, value, choices)
+    if key not in memo:
+        memo[key] = did_you_mean(what, value, choices)
+    return memo[key]
+
+
+def _one(issues: list[Issue], memo: Memo, name: str, value: Any, choices: tuple[str, ...]) -> None:
     if not isinstance(value, str) or not choices or value in choices:
         return
-    what = name.replace("_", " ")
-    issues.append(Issue(f"category_fields.{name}", did_you_mean(what, value, choices), value=value))
+    reason = _reason(memo, name.replace("_", " "), value, choices)
+    issues.append(Issue(f"category_fields.{name}", reason, value=value))
 
 
-def _fuels(issues: list[Issue], powertrain: Any, known: TypeValues) -> None:
+def _fuels(issues: list[Issue], memo: Memo, powertrain: Any, known: TypeValues) -> None:
     if not isinstance(powertrain, Mapping) or not known.fuels:
         return
     fuels = powertrain.get("fuels")
@@ -97,10 +127,5 @@ def _fuels(issues: list[Issue], powertrain: Any, known: TypeValues) -> None:
         return
     for index, fuel in enumerate(fuels):
         if isinstance(fuel, str) and fuel not in known.fuels:
-            issues.append(
-                Issue(
-                    f"category_fields.powertrain.fuels[{index}]",
-                    did_you_mean("fuel", fuel, known.fuels),
-                    value=fuel,
-                )
-            )
+            reason = _reason(memo, "fuel", fuel, known.fuels)
+            issues.append(Issue(f"category_fields.powertrain.fuels[{index}]", reason, value=fuel))
