@@ -132,3 +132,21 @@ def test_validate_remote_prints_the_answers_as_a_table(cli: Cli) -> None:
     assert result.exit_code == 0, result.stderr
     assert "the API's answers" in result.stdout
     assert "accepted" in result.stdout
+
+
+def test_api_v3_reads_the_v3_lists_and_asks_v3_validate(cli: Cli, server: SandboxServer) -> None:
+    """With api.version = 3 the lists come from /v3/vehicle/* and --remote asks /v3/ad/validate."""
+    text = cli.config.read_text(encoding="utf-8")
+    cli.config.write_text(text.replace("[api]\n", "[api]\nversion = 3\n"), encoding="utf-8")
+    cli.write(_volkswagon())
+    server.clear_journal()
+    result = cli("validate", "--remote", "--json")
+    assert result.exit_code == PARTIAL, result.stderr
+    (report,) = json.loads(result.stdout)
+    assert report["problems"][0]["reason"].endswith("did you mean 'volkswagen'?")
+    assert report["remote"]["accepted"] == 2
+    paths = {e["path"].split("?")[0] for e in server.journal()}
+    assert "/v3/vehicle/brands" in {p.removeprefix("/pro-import-api") for p in paths}
+    posts = [e["path"] for e in server.journal() if e["method"] == "POST"]
+    assert all(p.endswith("/v3/ad/validate") for p in posts)
+    assert len(posts) == 2
