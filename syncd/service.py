@@ -133,11 +133,21 @@ async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedF
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
     feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
-    if job.vehicles is not None:
-        values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
-        if values is not None:  # None: no lists to check with (warned), the check is skipped
-            feed = check_vehicle_values(feed, values, api_version=api_version)
-    return raw, feed
+    return raw, await vehicles_checked(job, feed, api_version)
+
+
+async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) -> ValidatedFeed:
+    """The validated feed with the items whose brand, model, body type or fuels the
+    API's lists lack moved to invalid (the lists from ``job.vehicles``, cached).
+
+    Every way a feed is validated passes through here once, after validation.
+    """
+    if job.vehicles is None:
+        return feed
+    values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+    if values is None:  # no lists to check with (warned): the check is skipped
+        return feed
+    return check_vehicle_values(feed, values, api_version=api_version)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
