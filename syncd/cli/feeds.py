@@ -23,6 +23,7 @@ from syncd.core.models import FeedItem, WriteResult
 from syncd.errors import FeedError
 from syncd.feeds.mapped import MappedFeedReader
 from syncd.feeds.sample import read_sample
+from syncd.marketplaces.lookups import all_of
 from syncd.ports import VehicleLookups
 
 
@@ -95,8 +96,8 @@ async def _ask_api(
     lookups: VehicleLookups, dealer_code: str, items: Sequence[FeedItem]
 ) -> list[tuple[FeedItem, WriteResult]]:
     """The validate endpoint's answer per item (the client's throttle bounds the calls)."""
-    results = await asyncio.gather(
-        *(lookups.validate(dealer_code, item.source_id, item.payload) for item in items)
+    results = await all_of(
+        lookups.validate(dealer_code, item.source_id, item.payload) for item in items
     )
     return list(zip(items, results, strict=True))
 

@@ -12,7 +12,8 @@ Both share the client's retries, throttle and error translation
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from collections.abc import Awaitable, Iterable
+from typing import Any, TypeVar
 
 from syncd.core.categories import CATEGORIES, category
 from syncd.core.models import Payload, WriteResult
@@ -20,6 +21,8 @@ from syncd.core.vehicle_values import TypeValues
 from syncd.errors import ApiContractError
 from syncd.marketplaces.catalog import BlocketCatalog, _NotFound
 from syncd.marketplaces.paths import segment
+
+T = TypeVar("T")
 
 ATTRIBUTES = ("brands", "body_types", "fuels")
 """The lists of a vehicle type fetched besides the models of each brand."""
@@ -55,6 +58,16 @@ def validate_path(version: int, category_id: object) -> str:
     return f"/v{version}/ad/validate"
 
 
+async def all_of(calls: Iterable[Awaitable[T]]) -> list[T]:
+    """Every call's answer, in order, the calls run together; the first failure is raised
+    only once all have ended (none is left running, none of its errors unread)."""
+    answers = await asyncio.gather(*calls, return_exceptions=True)
+    for answer in answers:
+        if isinstance(answer, BaseException):
+            raise answer
+    return answers  # type: ignore[return-value]  # no exception among them: all are T
+
+
 def _category_of(vehicle_type: str) -> int:
     return min(c.id for c in CATEGORIES.values() if c.vehicle_type == vehicle_type)
 
@@ -64,8 +77,8 @@ class BlocketLookups(BlocketCatalog):
 
     async def vehicle_values(self, vehicle_type: str) -> TypeValues:
         """A vehicle type's brands, body types and fuels (models are fetched per brand)."""
-        brands, body_types, fuels = await asyncio.gather(
-            *(self._slugs(vehicle_type, a, {}) for a in ATTRIBUTES)
+        brands, body_types, fuels = await all_of(
+            self._slugs(vehicle_type, a, {}) for a in ATTRIBUTES
         )
         return TypeValues(brands=brands, body_types=body_types, fuels=fuels)
 

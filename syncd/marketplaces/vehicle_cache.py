@@ -32,6 +32,7 @@ import structlog
 
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 from syncd.errors import SyncdError
+from syncd.marketplaces.lookups import all_of
 from syncd.ports import Clock, VehicleLookups
 
 log = structlog.get_logger("syncd.vehicles")
@@ -121,7 +122,7 @@ class CachedVehicleValues:
         lookups = self._lookups
         base = known.types if known is not None else {}
         new_types = [t for t in wanted if t not in base]
-        fetched = await asyncio.gather(*(lookups.vehicle_values(t) for t in new_types))
+        fetched = await all_of(lookups.vehicle_values(t) for t in new_types)
         types = {
             **{t: base[t] for t in wanted if t in base},
             **dict(zip(new_types, fetched, strict=True)),
@@ -132,7 +133,7 @@ class CachedVehicleValues:
             for b in sorted(brands)
             if b in types[t].brands and b not in types[t].models
         ]
-        models = await asyncio.gather(*(lookups.models(t, b) for t, b in pairs))
+        models = await all_of(lookups.models(t, b) for t, b in pairs)
         by_type: dict[str, dict[str, tuple[str, ...]]] = {}
         for (t, b), found in zip(pairs, models, strict=True):
             by_type.setdefault(t, {})[b] = found
