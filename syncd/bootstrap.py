@@ -7,9 +7,9 @@ settings into a :class:`Container` of ready adapters, and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -20,6 +20,7 @@ from sqlalchemy import Engine, make_url
 
 from syncd.config import (
     EMBEDDED_SANDBOX,
+    VEHICLE_CACHE_NAME,
     ApiSettings,
     DatabaseSettings,
     FeedSettings,
@@ -42,8 +43,9 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.migration import BlocketMigrator
+from syncd.marketplaces.pro_import import ProImportApi
 from syncd.marketplaces.throttle import Throttle
+from syncd.marketplaces.vehicle_cache import CachedVehicleValues
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
@@ -57,6 +59,8 @@ from syncd.ports import (
     Migrator,
     Mirror,
     RunLock,
+    VehicleLookups,
+    VehicleValuesSource,
 )
 from syncd.service import Deps, FeedJob, RunOptions
 
@@ -224,6 +228,8 @@ class Container:
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
     migrator: Migrator  # the same client again: v3 → v4 migration
+    lookups: VehicleLookups | None = None  # the same client again: vehicle lists, validate
+    vehicles: VehicleValuesSource | None = None  # None: ``[vehicles] check = false``
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -234,8 +240,8 @@ class Container:
         return run_options(self.settings, allow_mass_delete=allow_mass_delete)
 
     def jobs(self) -> list[FeedJob]:
-        """One job per configured feed."""
-        return feed_jobs(self.settings)
+        """One job per configured feed, checking vehicle values through the cache."""
+        return [replace(job, vehicles=self.vehicles) for job in feed_jobs(self.settings)]
 
     async def aclose(self) -> None:
         """Close the HTTP client and the database engine."""
@@ -338,8 +344,26 @@ def build(
     except Exception:
         engine.dispose()
         raise
-    api = settings.api
-    marketplace = BlocketMigrator(
+    marketplace = api_client(settings.api, http)
+    clock = SystemClock()
+    return Container(
+        settings=settings,
+        engine=engine,
+        http=http,
+        mirror=SqlMirror(engine),
+        marketplace=marketplace,
+        clock=clock,
+        run_lock=SqlRunLock(engine),
+        catalog=marketplace,
+        migrator=marketplace,
+        lookups=marketplace,
+        vehicles=vehicle_source(settings, marketplace, clock),
+    )
+
+
+def api_client(api: ApiSettings, http: httpx.AsyncClient) -> ProImportApi:
+    """The Pro Import API client (every port it serves) on ``http``."""
+    return ProImportApi(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -347,14 +371,62 @@ def build(
         retry_timeout=api.retry_timeout,
         throttle=Throttle(api.requests_per_second, api.max_in_flight),
     )
-    return Container(
-        settings=settings,
-        engine=engine,
-        http=http,
-        mirror=SqlMirror(engine),
-        marketplace=marketplace,
-        clock=SystemClock(),
-        run_lock=SqlRunLock(engine),
-        catalog=marketplace,
-        migrator=marketplace,
+
+
+def vehicle_cache_path(settings: Settings) -> Path:
+    """Where the vehicle lists are cached: ``[vehicles] cache``, else beside a SQLite
+    mirror (``syncd.db`` -> ``syncd.vehicles.json``), else in the working folder."""
+    if settings.vehicles.cache is not None:
+        return settings.vehicles.cache
+    prefix = "sqlite:///"
+    url = settings.database.url
+    if url.startswith(prefix) and len(url) > len(prefix):
+        db = Path(url[len(prefix) :].split("?", 1)[0])
+        return db.with_name(db.stem + ".vehicles.json")
+    return Path(VEHICLE_CACHE_NAME)
+
+
+def vehicle_source(
+    settings: Settings, lookups: VehicleLookups | None, clock: Clock
+) -> VehicleValuesSource | None:
+    """The cached vehicle values (None when ``[vehicles] check = false``)."""
+    if not settings.vehicles.check:
+        return None
+    return CachedVehicleValues(
+        lookups,
+        vehicle_cache_path(settings),
+        clock=clock,
+        api_version=settings.api.version,
+        max_age=timedelta(seconds=settings.vehicles.max_age),
     )
+
+
+@dataclass
+class ApiHelpers:
+    """What ``syncd validate`` needs of the API without a mirror: the lookups (None
+    without a token) and the vehicle values source built on them."""
+
+    lookups: VehicleLookups | None
+    vehicles: VehicleValuesSource | None
+
+
+@asynccontextmanager
+async def api_helpers(settings: Settings, *, need_api: bool = False) -> AsyncIterator[ApiHelpers]:
+    """The API's non-mutating helpers, no mirror opened; the HTTP client closed after.
+
+    Without a token (and not the embedded sandbox) the lookups are None and the
+    vehicle values come from the cache alone; with ``need_api`` that is a ConfigError.
+    """
+    token = None if settings.api.embedded else settings.token()
+    if token is None and not settings.api.embedded and not need_api:
+        yield ApiHelpers(None, vehicle_source(settings, None, SystemClock()))
+        return
+    if token is not None:
+        REDACTOR.add(token.get_secret_value())
+    codes = sorted({c for f in settings.feeds for c in f.dealers if c})
+    http = build_http(settings.api, token, codes)
+    try:
+        client = api_client(settings.api, http)
+        yield ApiHelpers(client, vehicle_source(settings, client, SystemClock()))
+    finally:
+        await http.aclose()

@@ -18,7 +18,15 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from syncd.core.map import Mapping, SpecError, parse_mapping
 from syncd.errors import ConfigError
@@ -29,6 +37,7 @@ TOKEN_ENV = "SYNCD_API_TOKEN"  # noqa: S105 - the name of a variable, not a secr
 EMBEDDED_SANDBOX = "embedded-sandbox"
 """``api.base_url`` value that runs the built-in sandbox in-process (demo and trials)."""
 
+VEHICLE_CACHE_NAME = "syncd.vehicles.json"
 _Strict = ConfigDict(extra="forbid", frozen=True)
 PositiveFloat = Annotated[float, Field(gt=0)]
 _ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -297,6 +306,49 @@ class DaemonSettings(BaseModel):
         return self
 
 
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(value: object) -> float:
+    """Seconds from a number, or a string like ``"90s"``, ``"30m"``, ``"24h"``, ``"7d"``."""
+    if isinstance(value, bool):
+        raise ValueError('expected a duration such as "24h" or a number of seconds')
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:]) if text else None
+    number = text[:-1] if unit is not None else text
+    try:
+        return float(number) * (unit or 1)
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not a duration (a number with s, m, h or d, e.g. "24h")'
+        ) from None
+
+
+class VehicleSettings(BaseModel):
+    """``[vehicles]``: the check of brand, model, body type and fuels against the API's lists.
+
+    ``cache``: the JSON file of the lists; by default beside a SQLite mirror
+    (``syncd.db`` -> ``syncd.vehicles.json``), else ``syncd.vehicles.json`` beside
+    the config file. ``max_age``: how old the lists may get before a run fetches
+    them again (the daemon refreshes them on that schedule too).
+    """
+
+    model_config = _Strict
+    check: bool = True
+    max_age: float = 86400.0
+    cache: Path | None = None
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        seconds = duration_seconds(value)
+        if seconds <= 0:
+            raise ValueError("must be longer than 0 seconds")
+        return seconds
+
+
 class Settings(BaseModel):
     """The whole configuration file."""
 
@@ -308,6 +360,7 @@ class Settings(BaseModel):
     guards: GuardSettings = GuardSettings()
     log: LogSettings = LogSettings()
     daemon: DaemonSettings = DaemonSettings()
+    vehicles: VehicleSettings = VehicleSettings()
     source: str = Field(default="<defaults>", exclude=True)
 
     @model_validator(mode="after")
@@ -410,7 +463,14 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     prefix = "sqlite:///"
     if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and db.url != prefix:
         db = db.model_copy(update={"url": prefix + str(base / db.url[len(prefix) :])})
-    return settings.model_copy(update={"api": api, "feeds": feeds, "database": db})
+    vehicles = settings.vehicles
+    if vehicles.cache is not None and not vehicles.cache.is_absolute():
+        vehicles = vehicles.model_copy(update={"cache": base / vehicles.cache})
+    elif vehicles.cache is None and not db.url.startswith(prefix):
+        vehicles = vehicles.model_copy(update={"cache": base / VEHICLE_CACHE_NAME})
+    return settings.model_copy(
+        update={"api": api, "feeds": feeds, "database": db, "vehicles": vehicles}
+    )
 
 
 def token_file_exposed(settings: Settings, path: Path) -> bool:

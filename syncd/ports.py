@@ -32,6 +32,7 @@ from syncd.core.models import (
     RunSummary,
     WriteResult,
 )
+from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]
 """httpx's request/response hooks, installed on the API client (the daemon's metrics)."""
@@ -253,6 +254,35 @@ class Migrator(Protocol):
 
     async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> WriteResult:
         """Convert a v3 ad in place with the whole v4 payload; 4xx answers are ``Rejected``."""
+        ...
+
+
+class VehicleLookups(Protocol):
+    """The API's non-mutating helpers: vehicle lookup lists and the validate endpoint."""
+
+    async def vehicle_values(self, vehicle_type: str) -> TypeValues:
+        """A vehicle type's brands, body types and fuels (no models)."""
+        ...
+
+    async def models(self, vehicle_type: str, brand: str) -> tuple[str, ...]:
+        """The model slugs of one brand."""
+        ...
+
+    async def validate(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult:
+        """Whether the API would accept this create (Accepted) or not (Rejected); saves nothing."""
+        ...
+
+
+class VehicleValuesSource(Protocol):
+    """The vehicle values a feed's check needs, from a cache kept fresh from the API."""
+
+    async def values_for(self, needs: Mapping[str, frozenset[str]]) -> VehicleValues | None:
+        """Values covering ``needs`` (vehicle type -> brands whose models are wanted),
+        refreshed when stale; None (after a warning) when there are none to check with."""
+        ...
+
+    async def refresh(self) -> VehicleValues | None:
+        """Fetch again everything the cache covers, now; None when the API failed."""
         ...
 
 

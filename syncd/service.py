@@ -37,6 +37,7 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
+from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
 from syncd.core.visibility import with_visibility
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
@@ -47,6 +48,7 @@ from syncd.ports import (
     Mirror,
     Progress,
     RequestTally,
+    VehicleValuesSource,
     progress_task,
     tallying,
 )
@@ -65,6 +67,9 @@ class FeedJob:
     dealer_code: str
     reader: FeedReader
     visible: bool | None = None  # [sync] visible: False sends every ad hidden (a rehearsal)
+    # The API's vehicle values to check brand, model, body type and fuels against
+    # (None: not checked, e.g. ``[vehicles] check = false``).
+    vehicles: VehicleValuesSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,7 +147,22 @@ async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedF
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
     feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
-    return raw, with_visibility(feed, job.visible)
+    checked = await vehicles_checked(job, feed, api_version)
+    return raw, with_visibility(checked, job.visible)
+
+
+async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) -> ValidatedFeed:
+    """The validated feed with the items whose brand, model, body type or fuels the
+    API's lists lack moved to invalid (the lists from ``job.vehicles``, cached).
+
+    Every way a feed is validated passes through here once, after validation.
+    """
+    if job.vehicles is None:
+        return feed
+    values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+    if values is None:  # no lists to check with (warned): the check is skipped
+        return feed
+    return check_vehicle_values(feed, values, api_version=api_version)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:

@@ -150,3 +150,23 @@ def withheld_table(docs: Sequence[Mapping[str, Any]]) -> Table:
             _cell(doc["dealer_code"] or "-"), str(len(ids)), _cell(shown, 2000), _cell(why, 500)
         )
     return table
+
+
+def remote_table(report: Mapping[str, Any]) -> Table:
+    """The API's answer per item syncd found valid (``validate --remote``)."""
+    remote = report["remote"]
+    table = Table(
+        title=f"{report['feed']}: the API's answers",
+        caption=f"{remote['checked']} asked: {remote['accepted']} accepted, "
+        f"{remote['refused']} refused",
+    )
+    for column in ("record", "source_id", "answer", "messages"):
+        table.add_column(column, overflow="fold")
+    for row in remote["answers"]:
+        table.add_row(
+            _cell(row["record"]),
+            _cell(row["source_id"]),
+            _cell(row["answer"]),
+            _lines(row["messages"], 500),
+        )
+    return table

@@ -16,8 +16,10 @@ import orjson
 
 from syncd.core.map import MappedRecord
 from syncd.core.models import (
+    Accepted,
     Create,
     Delete,
+    FeedItem,
     Invalid,
     ItemProblem,
     MirrorAd,
@@ -28,6 +30,7 @@ from syncd.core.models import (
     Unchanged,
     Update,
     ValidatedFeed,
+    WriteResult,
     entry_kind,
 )
 from syncd.release import Withheld
@@ -298,4 +301,25 @@ def withheld_json(withheld: Withheld | None, dealer_code: str, error: str | None
         "guard": withheld.guard,
         "source_ids": withheld.source_ids,
         "error": None,
+    }
+
+
+def remote_json(answers: Sequence[tuple[FeedItem, WriteResult]]) -> dict[str, Any]:
+    """The API validate endpoint's answer per item syncd found valid (``validate --remote``)."""
+    rows = [
+        {
+            "record": str(item.origin),
+            "source_id": item.source_id,
+            "answer": "accepted" if isinstance(result, Accepted) else "refused",
+            "status": result.status,
+            "messages": [] if isinstance(result, Accepted) else list(result.messages),
+        }
+        for item, result in answers
+    ]
+    refused = sum(1 for r in rows if r["answer"] == "refused")
+    return {
+        "checked": len(rows),
+        "accepted": len(rows) - refused,
+        "refused": refused,
+        "answers": rows,
     }

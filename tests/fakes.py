@@ -33,6 +33,7 @@ from syncd.core.models import (
     Stage,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
+from syncd.core.vehicle_values import TypeValues
 
 _ID_FIELDS = ("remote_id", "blocket_ad_id", "blocket_store_id", "offer_id")
 
@@ -358,3 +359,34 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.current
+
+
+class FakeVehicleLookups:
+    """The API's vehicle lists from a dict, counting calls; ``failing`` makes each call fail."""
+
+    def __init__(
+        self,
+        types: dict[str, TypeValues] | None = None,
+        models: dict[tuple[str, str], tuple[str, ...]] | None = None,
+    ) -> None:
+        self.types = types or {}
+        self.model_lists = models or {}
+        self.calls: list[tuple[str, ...]] = []
+        self.failing: Exception | None = None
+
+    def _call(self, *what: str) -> None:
+        self.calls.append(what)
+        if self.failing is not None:
+            raise self.failing
+
+    async def vehicle_values(self, vehicle_type: str) -> TypeValues:
+        self._call("values", vehicle_type)
+        return self.types.get(vehicle_type, TypeValues())
+
+    async def models(self, vehicle_type: str, brand: str) -> tuple[str, ...]:
+        self._call("models", vehicle_type, brand)
+        return self.model_lists.get((vehicle_type, brand), ())
+
+    async def validate(self, dealer_code: str, source_id: str, body: Payload) -> Accepted:
+        self._call("validate", source_id)
+        return Accepted(status=200)

@@ -2,7 +2,8 @@
 
 The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
-one reconcile pass over the calls still in flight, housekeeping, and the
+one reconcile pass over the calls still in flight, housekeeping, the refresh
+of the cached vehicle lists, and the
 feed watcher that starts a feed's sync as soon as its file has changed.
 
 Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
@@ -202,6 +203,13 @@ class Jobs:
             # In a thread: a large prune must not stall the event loop (and the watchdog).
             pruned = await asyncio.to_thread(c.mirror.prune, cutoff)
             log.info("housekeeping_pruned", rows=pruned, older_than=cutoff.isoformat())
+
+    async def vehicle_values(self) -> None:
+        """Fetch the API's vehicle lists again (every ``[vehicles] max_age``), so that a
+        run rarely waits on them; a failure keeps the cached lists (a warning)."""
+        async with self._job("vehicle_values") as c:
+            if c.vehicles is not None:
+                await c.vehicles.refresh()
 
     async def watch(self) -> None:
         """Start a feed's sync as soon as its file has changed (and held still).

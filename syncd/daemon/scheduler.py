@@ -44,7 +44,8 @@ def sync_job_id(index: int) -> str:
 
 
 def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None:
-    """Add every job: a sync per feed (first one now), the watcher, reconcile, housekeeping."""
+    """Add every job: a sync per feed (first one now), the watcher, reconcile, housekeeping,
+    and the refresh of the vehicle lists."""
     now = datetime.now(UTC)
     for index, feed in enumerate(jobs.feeds):
         scheduler.add_job(
@@ -63,6 +64,9 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None
         id="housekeeping",
         next_run_time=now + timedelta(seconds=min(FIRST_HOUSEKEEPING, d.housekeeping_interval)),
     )
+    vehicles = jobs.container.settings.vehicles
+    if vehicles.check:  # the first sync fetches what it needs; this keeps it fresh
+        scheduler.add_job(jobs.vehicle_values, _every(vehicles.max_age), id="vehicle_values")
 
 
 def run_now(scheduler: AsyncIOScheduler, index: int) -> None:
