@@ -24,11 +24,13 @@ from syncd.config import (
     DatabaseSettings,
     FeedSettings,
     GuardSettings,
+    RenewalSettings,
     Settings,
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
 from syncd.core.map import parse_mapping
+from syncd.core.renewals import Caps, RenewalPolicy
 from syncd.errors import ConfigError
 from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
@@ -39,13 +41,25 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.catalog import BlocketCatalog
+from syncd.marketplaces.renewals import BlocketRenewer
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
+from syncd.mirror.renewals import SqlRenewalLog
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
+from syncd.ports import (
+    Catalog,
+    Clock,
+    EventHooks,
+    FeedReader,
+    Marketplace,
+    Mirror,
+    RenewalLog,
+    Renewer,
+    RunLock,
+)
+from syncd.renewals import RenewalDeps
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -96,6 +110,20 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
             max_feed_age=timedelta(seconds=g.max_feed_age) if g.max_feed_age else None,
         ),
         allow_mass_delete=allow_mass_delete,
+    )
+
+
+def renewal_policy(r: RenewalSettings) -> RenewalPolicy:
+    """A ``[[renewal]]`` of the config as the core's policy value."""
+    return RenewalPolicy(
+        name=r.name,
+        every=timedelta(days=r.every_days),
+        caps=Caps(daily=r.daily_cap, monthly=r.monthly_cap),
+        dealer_codes=frozenset(r.dealer_codes),
+        categories=frozenset(r.categories),
+        filter={k: tuple(v) if isinstance(v, list) else (v,) for k, v in r.filter.items()},
+        exclude_bytbil=r.exclude_bytbil,
+        exclude_blocket=r.exclude_blocket,
     )
 
 
@@ -154,10 +182,20 @@ class Container:
     clock: Clock
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
+    renewer: Renewer  # the same client again: the paid calls (bump, pole position)
+    renewal_log: RenewalLog
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
         return Deps(mirror=self.mirror, marketplace=self.marketplace, clock=self.clock)
+
+    def renewal_deps(self) -> RenewalDeps:
+        """The ports for renewals."""
+        return RenewalDeps(self.mirror, self.renewal_log, self.renewer, self.clock)
+
+    def policies(self) -> list[RenewalPolicy]:
+        """The ``[[renewal]]`` policies (none: nothing is ever renewed but by hand)."""
+        return [renewal_policy(r) for r in self.settings.renewal]
 
     def options(self, *, allow_mass_delete: bool = False) -> RunOptions:
         """Run knobs from the settings."""
@@ -269,7 +307,7 @@ def build(
         engine.dispose()
         raise
     api = settings.api
-    marketplace = BlocketCatalog(
+    marketplace = BlocketRenewer(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -286,4 +324,6 @@ def build(
         clock=SystemClock(),
         run_lock=SqlRunLock(engine),
         catalog=marketplace,
+        renewer=marketplace,
+        renewal_log=SqlRenewalLog(engine),
     )

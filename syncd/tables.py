@@ -36,7 +36,7 @@ def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
     table.add_column("source_id")
     table.add_column("what")
     for entry in plan.entries:
-        if isinstance(entry, Unchanged) and not include_unchanged:
+        if isinstance(entry, Unchanged) and not include_unchanged and not views.shown(entry):
             continue
         table.add_row(
             entry_kind(entry), _cell(entry.source_id or "?"), _cell(views.detail(entry), 1000)
