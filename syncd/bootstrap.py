@@ -237,6 +237,16 @@ def open_mirror(settings: Settings) -> Iterator[Mirror]:
         engine.dispose()
 
 
+@contextmanager
+def open_records(settings: Settings) -> Iterator[tuple[Mirror, RenewalLog]]:
+    """The mirror and its renewals table (for ``status``), the engine disposed afterwards."""
+    engine = build_engine(settings)
+    try:
+        yield SqlMirror(engine), SqlRenewalLog(engine)
+    finally:
+        engine.dispose()
+
+
 def build_http(
     api: ApiSettings,
     token: SecretStr | None,

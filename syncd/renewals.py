@@ -98,8 +98,9 @@ async def renew_by_hand(
     *,
     exclude_bytbil: bool = False,
     exclude_blocket: bool = False,
-) -> Renewal:
-    """One bump or pole position an operator asked for (no cap: a person decided).
+) -> tuple[Renewal, RenewalAnswer]:
+    """One bump or pole position an operator asked for (no cap: a person decided): the
+    renewal as recorded, and the API's answer.
 
     Assumption: the API is the judge of whether the ad can be renewed (pole
     position set in Blocket Admin is unknown to syncd); a refusal costs nothing.
@@ -109,7 +110,7 @@ async def renew_by_hand(
     assert renewal_id is not None  # no caps: always reserved
     choice = Choice(source_id, exclude_bytbil, exclude_blocket)
     answer = await _send(deps, renewal_id, dealer_code, kind, choice)
-    return Renewal(
+    done = Renewal(
         dealer_code,
         source_id,
         kind,
@@ -118,6 +119,7 @@ async def renew_by_hand(
         message=answer.message,
         request_id=answer.request_id,
     )
+    return done, answer
 
 
 async def run_policy(
@@ -179,3 +181,26 @@ async def run_policies(
         for p in policies
         if p.applies_to(dealer_code)
     ]
+
+
+def report_json(r: PolicyReport) -> dict[str, object]:
+    """One policy's report as ``run-once --json`` prints it."""
+    return {
+        "policy": r.policy,
+        "dealer_code": r.dealer_code,
+        "due": r.due,
+        "counts": r.counts,
+        "capped": r.capped,
+        "on_pole_position": list(r.on_pole_position),
+        "renewed": r.renewed,
+        "problems": [{"source_id": s, "message": m} for s, m in r.problems],
+    }
+
+
+def report_line(r: PolicyReport) -> str:
+    """One line for a terminal: what the policy renewed, and what it left for later."""
+    counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "nothing sent"
+    return (
+        f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: {counts}; "
+        f"due {r.due}, capped {r.capped}, on pole position {len(r.on_pole_position)}"
+    )

@@ -150,3 +150,14 @@ def withheld_table(docs: Sequence[Mapping[str, Any]]) -> Table:
             _cell(doc["dealer_code"] or "-"), str(len(ids)), _cell(shown, 2000), _cell(why, 500)
         )
     return table
+
+
+def rows_table(title: str, rows: Sequence[Mapping[str, Any]]) -> Table:
+    """A titled table of JSON rows, one column per key of the first (pins, renewals)."""
+    table = Table(title=title)
+    columns = list(rows[0]) if rows else []
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c), 500) for c in columns))
+    return table

@@ -2,7 +2,7 @@
 
 The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
-one reconcile pass over the calls still in flight, housekeeping, and the
+one reconcile pass over the calls still in flight, the renewal policies, housekeeping, and the
 feed watcher that starts a feed's sync as soon as its file has changed.
 
 Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
@@ -23,7 +23,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import service
+from syncd import renewals, service
 from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
@@ -192,6 +192,18 @@ class Jobs:
                         counts = await service.reconcile(c.deps(), dealer, options)
                         log.info("reconciled", **counts)
                     self._refresh_gauges(c, dealer)
+
+    async def renew(self) -> None:
+        """Run the ``[[renewal]]`` policies for each dealer, under its locks (after a sync)."""
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            async with self._job("renew", dealer_code=dealer) as c, self._lock(dealer):
+                policies = c.policies()
+                if not policies:  # a reload removed them: the job goes at the next schedule
+                    continue
+                with self.run_lock(c, dealer):
+                    deps = c.renewal_deps()
+                    version = c.settings.api.version
+                    await renewals.run_policies(deps, policies, dealer, api_version=version)
 
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""
