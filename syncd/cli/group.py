@@ -51,11 +51,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "bump": (
         "syncd.cli.renewals:bump_cmd",
-        "Renew an ad now (GET /ad/{source_id}/bump): it appears as new. Charged.",
+        "Renew an ad now, a charged call (GET /ad/{source_id}/bump): it appears as new.",
     ),
     "pole-position": (
         "syncd.cli.renewals:pole_position_cmd",
-        "Put an ad first in search results for 3 days (no bump meanwhile). Charged.",
+        "Put an ad first in search results for 3 days, a charged call; no bump meanwhile.",
     ),
     "validate": (
         "syncd.cli.feeds:validate_cmd",

@@ -187,7 +187,7 @@ def bump_cmd(
     exclude_blocket: bool,
     as_json: bool,
 ) -> None:
-    """Renew an ad now (GET /ad/{source_id}/bump): it appears as new. Charged."""
+    """Renew an ad now, a charged call (GET /ad/{source_id}/bump): it appears as new."""
     _renew(ctx, RenewalKind.BUMP, source_id, dealer_code)
 
 
@@ -205,5 +205,5 @@ def pole_position_cmd(
     exclude_blocket: bool,
     as_json: bool,
 ) -> None:
-    """Put an ad first in search results for 3 days (no bump meanwhile). Charged."""
+    """Put an ad first in search results for 3 days, a charged call; no bump meanwhile."""
     _renew(ctx, RenewalKind.POLE_POSITION, source_id, dealer_code)
