@@ -152,10 +152,12 @@ def withheld_table(docs: Sequence[Mapping[str, Any]]) -> Table:
     return table
 
 
-def rows_table(title: str, rows: Sequence[Mapping[str, Any]]) -> Table:
-    """A titled table of JSON rows, one column per key of the first (pins, renewals)."""
+def rows_table(
+    title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
+) -> Table:
+    """A titled table of JSON rows (pins, renewals): these columns, or every key of the first."""
     table = Table(title=title)
-    columns = list(rows[0]) if rows else []
+    columns = list(columns or (rows[0] if rows else []))
     for column in columns:
         table.add_column(column)
     for row in rows:

@@ -59,7 +59,8 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
     if pins:
         console.print(tables.rows_table("Pinned ads (never deleted for being absent)", pins))
     if renewed:
-        console.print(tables.rows_table("Latest renewals (charged calls)", renewed))
+        shown = ("dealer_code", "source_id", "kind", "at", "outcome", "policy", "message")
+        console.print(tables.rows_table("Latest renewals (charged calls)", renewed, shown))
 
 
 def _withheld(
