@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -149,6 +150,16 @@ class Mirror(Protocol):
         Every status of ``syncd.core.status.AD_STATUSES`` is present (zero if
         none): live, processing, failed, rejected, deleted, pending.
         """
+        ...
+
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code that has ads in the mirror, sorted: how many have each status
+        (every status of ``AD_STATUSES`` present, as in :meth:`counts_by_state`)."""
+        ...
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started at or after ``since``, oldest first: start, outcome and the
+        ``requests`` it counted (0 when it did not record them)."""
         ...
 
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:

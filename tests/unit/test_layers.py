@@ -34,6 +34,8 @@ TOP_LEVEL = {
     "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
+    "config.py": ("Adapter (config):",),
+    "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
 }
 SHELL = ("Shell:",)
