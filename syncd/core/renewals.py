@@ -22,7 +22,8 @@ less:
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -196,11 +197,19 @@ def decide(
             skipped.append(ad.source_id)
             continue
         due.append((bumped, ad))
-    due.sort(key=lambda d: (d[0] is not None, d[0] or now, d[1].source_id))
     today, month = used(policy.name, history, now)
     left = allowance(policy.caps, today, month)
-    chosen = tuple(_choice(policy, ad, api_version) for _, ad in due[:left])
+    # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
+    first = heapq.nsmallest(
+        left, due, key=lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
+    )
+    chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
     return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
+
+
+def _longest_waiting(now: datetime) -> Callable[[tuple[datetime | None, MirrorAd]], Any]:
+    """The order of due ads: never bumped first, then the oldest bump; ties by source_id."""
+    return lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
 
 
 def _last_bumps(history: Iterable[Renewal], dealer_code: str) -> dict[str, datetime]:
@@ -212,13 +221,19 @@ def _last_bumps(history: Iterable[Renewal], dealer_code: str) -> dict[str, datet
     return last
 
 
+_CREATED = RemoteState.CREATED
+_UNSETTLED = frozenset({Stage.INTENT, Stage.SENT, Stage.ERROR})
+
+
 def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
-    if ad.remote_state is not RemoteState.CREATED or ad.blocket_ad_id is None:
+    if ad.remote_state is not _CREATED or ad.blocket_ad_id is None:
         return False
-    if ad.stage in (Stage.INTENT, Stage.SENT, Stage.ERROR):
+    if ad.stage in _UNSETTLED:
         return False  # a call in flight, or one the API's processing failed
     if policy.categories and ad.category_id not in policy.categories:
         return False
+    if not policy.filter:
+        return True
     return all(_at(ad.payload, path) in values for path, values in policy.filter.items())
 
 
