@@ -203,7 +203,9 @@ class Jobs:
                 with self.run_lock(c, dealer):
                     deps = c.renewal_deps()
                     version = c.settings.api.version
-                    await renewals.run_policies(deps, policies, dealer, api_version=version)
+                    done = await renewals.run_policies(deps, policies, dealer, api_version=version)
+                    for report in done:
+                        self.metrics.record_renewals(dealer, report.policy, report.counts)
 
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""

@@ -78,7 +78,8 @@ def test_a_cap_of_3_a_day_bumps_3_ads_then_none_across_a_daemon_restart(
     """First daemon: 3 of 5 sofas bumped; a restarted daemon bumps none (the cap is spent)."""
     with running_sandbox("--processing-delay", "0.05") as sandbox:
         write_feed(tmp_path / "inventory.json", {"ads": [goods(i) for i in range(5)]})
-        config = CONFIG.format(url=sandbox.url, port=free_port())
+        port = free_port()
+        config = CONFIG.format(url=sandbox.url, port=port)
         (tmp_path / "syncd.toml").write_text(config, encoding="utf-8")
         env = {**os.environ, "SYNCD_CONFIG": "", "SYNCD_API_TOKEN": sandbox.token("D1")}
         env.pop("NOTIFY_SOCKET", None)
@@ -99,6 +100,10 @@ def test_a_cap_of_3_a_day_bumps_3_ads_then_none_across_a_daemon_restart(
             lambda: any(e.get("capped") == 2 for e in events(first_log, "renewal_policy_done")),
             PATIENCE,
             "a pass that finds the cap spent",
+        )
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert 'syncd_renewals_total{dealer_code="D1",outcome="accepted",policy="sofas"} 3.0' in (
+            metrics
         )
         first.send_signal(signal.SIGTERM)
         assert first.wait(timeout=PATIENCE) == 0, first_log.read_text(encoding="utf-8")[-3000:]
