@@ -95,6 +95,8 @@ def test_a_pinned_ad_absent_from_the_feed_is_not_deleted_until_unpinned(cli: Cli
     assert report["counts"]["pinned"] == 1
     assert cli.sandbox.mutations() == []
     assert [p["source_id"] for p in cli.json("status")["pins"]] == ["sofa-4"]
+    assert cli.json("show", "sofa-4")["pinned"] is True
+    assert "(pinned: never deleted" in cli("show", "sofa-4").stdout
 
     assert cli.json("unpin", "sofa-4")["changed"] is True
     assert cli.json("status")["pins"] == []
