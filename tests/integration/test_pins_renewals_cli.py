@@ -226,3 +226,15 @@ def test_a_policy_without_caps_is_a_config_error(cli: Cli) -> None:
     assert result.exit_code == 3
     assert "renewal.0.daily_cap: Field required" in said(result)
     assert "renewal.0.monthly_cap: Field required" in said(result)
+
+
+def test_a_saved_plan_that_deletes_an_ad_pinned_since_is_refused(cli: Cli) -> None:
+    """plan --out with a DELETE, then pin that ad: apply sends nothing and exits 8."""
+    cli.write([goods(i) for i in range(4)])
+    saved = cli.folder / "plan.json"
+    assert cli("plan", "--out", str(saved)).exit_code == 0
+    cli.json("pin", "sofa-4")
+    result = cli("apply", str(saved))
+    assert result.exit_code == 8, result.stderr
+    assert "nothing was sent" in said(result)
+    assert cli.sandbox.mutations() == []
