@@ -25,11 +25,13 @@ from syncd.config import (
     DatabaseSettings,
     FeedSettings,
     GuardSettings,
+    RenewalSettings,
     Settings,
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
 from syncd.core.map import parse_mapping
+from syncd.core.renewals import Caps, RenewalPolicy
 from syncd.errors import ConfigError
 from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
@@ -49,6 +51,7 @@ from syncd.marketplaces.vehicle_cache import CachedVehicleValues
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
+from syncd.mirror.renewals import SqlRenewalLog
 from syncd.mirror.sql import SqlMirror
 from syncd.ports import (
     Catalog,
@@ -58,10 +61,13 @@ from syncd.ports import (
     Marketplace,
     Migrator,
     Mirror,
+    RenewalLog,
+    Renewer,
     RunLock,
     VehicleLookups,
     VehicleValuesSource,
 )
+from syncd.renewals import RenewalDeps
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -151,6 +157,20 @@ def feed_source(f: FeedSettings, cache_dir: Path) -> HttpSource:
     )
 
 
+def renewal_policy(r: RenewalSettings) -> RenewalPolicy:
+    """A ``[[renewal]]`` of the config as the core's policy value."""
+    return RenewalPolicy(
+        name=r.name,
+        every=timedelta(days=r.every_days),
+        caps=Caps(daily=r.daily_cap, monthly=r.monthly_cap),
+        dealer_codes=frozenset(r.dealer_codes),
+        categories=frozenset(r.categories),
+        filter={k: tuple(v) if isinstance(v, list) else (v,) for k, v in r.filter.items()},
+        exclude_bytbil=r.exclude_bytbil,
+        exclude_blocket=r.exclude_blocket,
+    )
+
+
 def feed_reader(f: FeedSettings, dealer: str = "", cache_dir: Path | None = None) -> FeedReader:
     """The reader of a feed's format: native JSON, or the dealer's own shape mapped
     (of a dealer-group file, only ``dealer``'s records); of a URL feed, fetching it."""
@@ -228,12 +248,22 @@ class Container:
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
     migrator: Migrator  # the same client again: v3 → v4 migration
+    renewer: Renewer  # the same client again: the paid calls (bump, pole position)
+    renewal_log: RenewalLog
     lookups: VehicleLookups | None = None  # the same client again: vehicle lists, validate
     vehicles: VehicleValuesSource | None = None  # None: ``[vehicles] check = false``
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
         return Deps(mirror=self.mirror, marketplace=self.marketplace, clock=self.clock)
+
+    def renewal_deps(self) -> RenewalDeps:
+        """The ports for renewals."""
+        return RenewalDeps(self.mirror, self.renewal_log, self.renewer, self.clock)
+
+    def policies(self) -> list[RenewalPolicy]:
+        """The ``[[renewal]]`` policies (none: nothing is ever renewed but by hand)."""
+        return [renewal_policy(r) for r in self.settings.renewal]
 
     def options(self, *, allow_mass_delete: bool = False) -> RunOptions:
         """Run knobs from the settings."""
@@ -271,6 +301,16 @@ def open_mirror(settings: Settings) -> Iterator[Mirror]:
     engine = build_engine(settings)
     try:
         yield SqlMirror(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def open_records(settings: Settings) -> Iterator[tuple[Mirror, RenewalLog]]:
+    """The mirror and its renewals table (for ``status``), the engine disposed afterwards."""
+    engine = build_engine(settings)
+    try:
+        yield SqlMirror(engine), SqlRenewalLog(engine)
     finally:
         engine.dispose()
 
@@ -358,6 +398,8 @@ def build(
         migrator=marketplace,
         lookups=marketplace,
         vehicles=vehicle_source(settings, marketplace, clock),
+        renewer=marketplace,
+        renewal_log=SqlRenewalLog(engine),
     )
 
 

@@ -294,6 +294,8 @@ class DaemonSettings(BaseModel):
     health_port: Annotated[int, Field(ge=0, le=65535)] = 9464
     stop_timeout: PositiveFloat = 30.0
     watchdog: bool = True
+    # How often the [[renewal]] policies are run (they renew only what is due, within caps).
+    renewal_interval: PositiveFloat = 3600.0
 
     @model_validator(mode="after")
     def _check_ready_bound(self) -> DaemonSettings:
@@ -349,6 +351,37 @@ class VehicleSettings(BaseModel):
         return seconds
 
 
+FilterValue = str | int | float | bool
+
+
+class RenewalSettings(BaseModel):
+    """``[[renewal]]``: bump the ads of these categories (or this filter) every N days.
+
+    Renewals are charged: the caps are mandatory (a policy without them is a config
+    error), and a policy names what it renews (``categories``, ``filter`` or both).
+    """
+
+    model_config = _Strict
+    name: Annotated[str, Field(min_length=1)]
+    every_days: Annotated[float, Field(gt=0)]
+    daily_cap: Annotated[int, Field(ge=1)]
+    monthly_cap: Annotated[int, Field(ge=1)]
+    dealer_codes: tuple[str, ...] = ()  # empty: every configured dealer
+    categories: tuple[int, ...] = ()
+    # Dotted payload path -> the value (or any of the values) an ad must have there.
+    filter: dict[str, FilterValue | list[FilterValue]] = Field(default_factory=dict)
+    exclude_bytbil: bool = False
+    exclude_blocket: bool = False
+
+    @model_validator(mode="after")
+    def _check_scope(self) -> RenewalSettings:
+        if not self.categories and not self.filter:
+            raise ValueError("give categories, filter or both: which ads this policy renews")
+        if self.exclude_bytbil and self.exclude_blocket:
+            raise ValueError("exclude_bytbil and exclude_blocket cannot both be true")
+        return self
+
+
 class Settings(BaseModel):
     """The whole configuration file."""
 
@@ -361,7 +394,17 @@ class Settings(BaseModel):
     log: LogSettings = LogSettings()
     daemon: DaemonSettings = DaemonSettings()
     vehicles: VehicleSettings = VehicleSettings()
+    renewal: tuple[RenewalSettings, ...] = ()
     source: str = Field(default="<defaults>", exclude=True)
+
+    @model_validator(mode="after")
+    def _one_policy_per_name(self) -> Settings:
+        # The caps are counted per policy name: two policies of one name would share them.
+        names = [r.name for r in self.renewal]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"renewal: name {', '.join(map(repr, twice))} is used twice")
+        return self
 
     @model_validator(mode="after")
     def _one_feed_per_dealer(self) -> Settings:

@@ -24,6 +24,7 @@ from syncd.core.models import (
     MirrorAd,
     Outcome,
     Payload,
+    Pin,
     RawFeed,
     Rejected,
     RemoteAd,
@@ -32,6 +33,7 @@ from syncd.core.models import (
     RunSummary,
     WriteResult,
 )
+from syncd.core.renewals import Caps, Renewal, RenewalAnswer, RenewalKind
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]
@@ -176,9 +178,62 @@ class Mirror(Protocol):
         """Check that the database answers; raises MirrorUnavailable with the reason."""
         ...
 
+    def pinned(self, dealer_code: str) -> frozenset[str]:
+        """The source_ids of this dealer's pinned ads (never deleted for being absent)."""
+        ...
+
+    def pin(self, dealer_code: str, source_id: str, now: datetime) -> bool:
+        """Pin an ad (it need not be in the mirror yet); False when it already was."""
+        ...
+
+    def unpin(self, dealer_code: str, source_id: str) -> bool:
+        """Unpin an ad; False when it was not pinned."""
+        ...
+
+    def pins(self, dealer_code: str | None) -> list[Pin]:
+        """Every pin (of one dealer, or all), by dealer_code and source_id."""
+        ...
+
     def prune(self, older_than: datetime) -> int:
         """Delete action-log entries created before ``older_than`` and runs that
         ended (or, never finished, started) before it; returns how many rows."""
+        ...
+
+
+class RenewalLog(Protocol):
+    """The renewals table: every paid call (bump, pole position), kept across restarts.
+
+    Raises MirrorUnavailable when the database cannot be used.
+    """
+
+    def history(self, since: datetime) -> list[Renewal]:
+        """Every renewal recorded at or after ``since`` (all dealers), oldest first."""
+        ...
+
+    def reserve(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        now: datetime,
+        *,
+        policy: str | None = None,
+        caps: Caps | None = None,
+    ) -> int | None:
+        """Record a RESERVED renewal and return its id, before the call is sent.
+
+        With ``caps``: in one transaction that no other process can interleave, count
+        the policy's charged renewals of ``now``'s UTC day and month and reserve only
+        when both are under their cap; None when a cap is reached.
+        """
+        ...
+
+    def settle(self, renewal_id: int, answer: RenewalAnswer) -> None:
+        """Record what the API answered to a reserved renewal."""
+        ...
+
+    def latest(self, dealer_code: str | None, limit: int) -> list[Renewal]:
+        """The latest renewals (of one dealer, or all), newest first."""
         ...
 
 
@@ -215,6 +270,24 @@ class Marketplace(Protocol):
     async def list_with_logs(
         self, dealer_code: str, source_ids: Sequence[str]
     ) -> list[RemoteAd]: ...
+
+
+class Renewer(Protocol):
+    """The paid calls of a marketplace API: ``bump`` and ``pole_position``.
+
+    Never retried (a retry could be charged twice): a lost answer is ``UNKNOWN``.
+    Raises ApiAuthError on 401/403.
+    """
+
+    async def renew(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        *,
+        exclude_bytbil: bool = False,
+        exclude_blocket: bool = False,
+    ) -> RenewalAnswer: ...
 
 
 class Catalog(Protocol):

@@ -183,7 +183,8 @@ def guarded_plan(
 ) -> tuple[Plan, str | None]:
     """The plan and, when a guard trips (and is not overridden), why its deletes must wait."""
     ads = mirror.load(feed.dealer_code)
-    plan = planner.plan(feed, ads, api_version=options.api_version)
+    pinned = mirror.pinned(feed.dealer_code)
+    plan = planner.plan(feed, ads, api_version=options.api_version, pinned=pinned)
     items = len(feed.items) + len(feed.invalid)
     # An item that gave two source_ids protects both (the planner keeps them): it is
     # not one of "any" ads, as an item without a source_id may be.
@@ -326,8 +327,10 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
                     reason=issue.reason,
                 )
                 report.problems.append((entry.source_id, str(issue)))
-        elif isinstance(entry, Unchanged) and entry.reason == "still_rejected":
-            report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
+        elif isinstance(entry, Unchanged) and entry.reason in ("still_rejected", "pinned"):
+            report.counts[entry.reason] = report.counts.get(entry.reason, 0) + 1
+            if entry.reason == "pinned":
+                log.info("pinned_ad_kept", source_id=entry.source_id)
 
 
 def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:

@@ -68,11 +68,15 @@ def entry_json(entry: PlanEntry) -> dict[str, Any]:
     return doc
 
 
+def shown(entry: PlanEntry) -> bool:
+    """Whether a plan shows the entry without ``--all``: every call and invalid item, and
+    the pinned ads it keeps although the feed no longer has them (``syncd pin``)."""
+    return not isinstance(entry, Unchanged) or entry.reason == "pinned"
+
+
 def plan_json(plan: Plan, *, include_unchanged: bool = False) -> dict[str, Any]:
-    """The plan as JSON: counts and the entries that matter."""
-    entries = [
-        entry_json(e) for e in plan.entries if include_unchanged or not isinstance(e, Unchanged)
-    ]
+    """The plan as JSON: counts and the entries that matter (pinned ads kept included)."""
+    entries = [entry_json(e) for e in plan.entries if include_unchanged or shown(e)]
     return {"dealer_code": plan.dealer_code, "counts": plan.counts(), "entries": entries}
 
 
@@ -114,6 +118,8 @@ def detail(entry: PlanEntry) -> str:
         case Invalid():
             where = f"{entry.origin}: " if entry.origin else ""
             return where + "; ".join(str(i) for i in entry.issues)
+        case Unchanged(reason="pinned"):
+            return "pinned: kept although the feed no longer has it (syncd unpin to let it go)"
         case Unchanged():
             return entry.reason
     return ""  # pragma: no cover

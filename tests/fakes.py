@@ -25,12 +25,23 @@ from syncd.core.models import (
     MirrorAd,
     Outcome,
     Payload,
+    Pin,
     Rejected,
     RemoteAd,
     RemoteState,
     RunOutcome,
     RunSummary,
     Stage,
+)
+from syncd.core.renewals import (
+    CHARGED,
+    Caps,
+    Renewal,
+    RenewalAnswer,
+    RenewalKind,
+    RenewalOutcome,
+    allowance,
+    used,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.core.vehicle_values import TypeValues
@@ -100,6 +111,7 @@ class FakeMirror:
         self.logs: dict[tuple[str, str], list[tuple[LogEntry, datetime]]] = {}
         self._runs: dict[int, _Run] = {}
         self._order: dict[tuple[str, str], int] = {}  # insertion order, ties in failing()
+        self._pins: dict[tuple[str, str], datetime] = {}
 
     # --- reads -----------------------------------------------------------------
 
@@ -285,6 +297,29 @@ class FakeMirror:
     def ping(self) -> None:
         """An in-memory mirror always answers."""
 
+    def pinned(self, dealer_code: str) -> frozenset[str]:
+        """The source_ids of this dealer's pins."""
+        return frozenset(s for d, s in self._pins if d == dealer_code)
+
+    def pin(self, dealer_code: str, source_id: str, now: datetime) -> bool:
+        """Pin an ad; False when it already was."""
+        if (dealer_code, source_id) in self._pins:
+            return False
+        self._pins[(dealer_code, source_id)] = _utc(now)
+        return True
+
+    def unpin(self, dealer_code: str, source_id: str) -> bool:
+        """Unpin an ad; False when it was not pinned."""
+        return self._pins.pop((dealer_code, source_id), None) is not None
+
+    def pins(self, dealer_code: str | None) -> list[Pin]:
+        """Every pin (of one dealer, or all), sorted."""
+        return [
+            Pin(d, s, at)
+            for (d, s), at in sorted(self._pins.items())
+            if dealer_code is None or d == dealer_code
+        ]
+
     def prune(self, older_than: datetime) -> int:
         """Delete log entries created and runs ended before ``older_than``; how many."""
         cutoff, deleted = _utc(older_than), 0
@@ -390,3 +425,72 @@ class FakeVehicleLookups:
     async def validate(self, dealer_code: str, source_id: str, body: Payload) -> Accepted:
         self._call("validate", source_id)
         return Accepted(status=200)
+
+
+class FakeRenewalLog:
+    """The ``RenewalLog`` port in memory: a list of renewals, ids are 1-based positions."""
+
+    def __init__(self) -> None:
+        self.rows: list[Renewal] = []
+
+    def history(self, since: datetime) -> list[Renewal]:
+        return [r for r in self.rows if r.at >= _utc(since)]
+
+    def latest(self, dealer_code: str | None, limit: int) -> list[Renewal]:
+        mine = [r for r in self.rows if dealer_code is None or r.dealer_code == dealer_code]
+        return mine[::-1][:limit]
+
+    def reserve(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        now: datetime,
+        *,
+        policy: str | None = None,
+        caps: Caps | None = None,
+    ) -> int | None:
+        if caps is not None and policy is not None:
+            today, month = used(policy, self.rows, now)
+            if allowance(caps, today, month) == 0:
+                return None
+        self.rows.append(
+            Renewal(dealer_code, source_id, kind, _utc(now), RenewalOutcome.RESERVED, policy)
+        )
+        return len(self.rows)
+
+    def settle(self, renewal_id: int, answer: RenewalAnswer) -> None:
+        row = self.rows[renewal_id - 1]
+        self.rows[renewal_id - 1] = replace(
+            row, outcome=answer.outcome, message=answer.message, request_id=answer.request_id
+        )
+
+    def charged(self) -> list[Renewal]:
+        """The renewals that count against a cap."""
+        return [r for r in self.rows if r.outcome in CHARGED]
+
+
+class FakeRenewer:
+    """A scripted Renewer: accepts every call unless an answer is queued for the ad."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, RenewalKind, bool, bool]] = []
+        self.answers: dict[str, list[RenewalAnswer | Exception]] = {}
+
+    async def renew(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        *,
+        exclude_bytbil: bool = False,
+        exclude_blocket: bool = False,
+    ) -> RenewalAnswer:
+        self.calls.append((dealer_code, source_id, kind, exclude_bytbil, exclude_blocket))
+        queue = self.answers.get(source_id)
+        if queue:
+            answer = queue.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return RenewalAnswer(RenewalOutcome.ACCEPTED, 200, request_id=f"b{len(self.calls)}")

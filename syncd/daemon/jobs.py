@@ -2,8 +2,8 @@
 
 The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
-one reconcile pass over the calls still in flight, housekeeping, the refresh
-of the cached vehicle lists, and the
+one reconcile pass over the calls still in flight, the renewal policies, housekeeping,
+the refresh of the cached vehicle lists, and the
 feed watcher that starts a feed's sync as soon as its file has changed.
 
 Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import service
+from syncd import renewals, service
 from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
@@ -194,6 +194,20 @@ class Jobs:
                         counts = await service.reconcile(c.deps(), dealer, options)
                         log.info("reconciled", **counts)
                     self._refresh_gauges(c, dealer)
+
+    async def renew(self) -> None:
+        """Run the ``[[renewal]]`` policies for each dealer, under its locks (after a sync)."""
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            async with self._job("renew", dealer_code=dealer) as c, self._lock(dealer):
+                policies = c.policies()
+                if not policies:  # a reload removed them: the job goes at the next schedule
+                    continue
+                with self.run_lock(c, dealer):
+                    deps = c.renewal_deps()
+                    version = c.settings.api.version
+                    done = await renewals.run_policies(deps, policies, dealer, api_version=version)
+                    for report in done:
+                        self.metrics.record_renewals(dealer, report.policy, report.counts)
 
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""

@@ -35,6 +35,7 @@ from syncd.core.models import (
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.mirror import reports
 from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
     AD_COLUMNS,
     LOG_COLUMNS,
@@ -60,8 +61,9 @@ def _key(value: Action | Outcome) -> Key:
     return (value.dealer_code, value.source_id)
 
 
-class SqlMirror:
-    """The mirror in a SQL database whose schema is at the migrations' head.
+class SqlMirror(PinnedAds):
+    """The mirror in a SQL database whose schema is at the migrations' head (its pins:
+    :class:`~syncd.mirror.pins.PinnedAds`).
 
     ``engine`` comes from :func:`syncd.mirror.engine.make_engine` (the caller
     owns it and disposes of it).

@@ -27,6 +27,7 @@ TOP_LEVEL = {
     "execute.py": ("Use case:",),
     "saved_plans.py": ("Use case:",),
     "release.py": ("Use case:",),
+    "renewals.py": ("Use case:",),
     "adopt.py": ("Use case:",),
     "inspect.py": ("Use case:",),
     "v3_ads.py": ("Use case:",),
