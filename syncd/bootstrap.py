@@ -40,6 +40,7 @@ from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
 from syncd.marketplaces.catalog import BlocketCatalog
+from syncd.marketplaces.pool import spread_transport
 from syncd.marketplaces.throttle import Throttle
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
@@ -226,7 +227,8 @@ def build_http(
         base_url=api.base_url.rstrip("/"),
         auth=TokenAuth(token),
         timeout=timeout,
-        limits=limits,
+        limits=limits,  # used only without the spread transport (a proxy is configured)
+        transport=spread_transport(api.max_in_flight),
         headers=headers,
         event_hooks=event_hooks,
     )
