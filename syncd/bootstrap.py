@@ -16,7 +16,7 @@ from pathlib import Path
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from syncd.config import (
     EMBEDDED_SANDBOX,
@@ -32,6 +32,9 @@ from syncd.core.map import parse_mapping
 from syncd.errors import ConfigError
 from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
+from syncd.feeds.http import HttpSource
+from syncd.feeds.http_auth import EnvCredentials, public_url
+from syncd.feeds.http_cache import cache_name
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
@@ -39,15 +42,23 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.catalog import BlocketCatalog
+from syncd.marketplaces.migration import BlocketMigrator
 from syncd.marketplaces.pool import spread_transport
 from syncd.marketplaces.throttle import Throttle
+from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
-from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
-from syncd.sandbox.embedded import embedded_transport
+from syncd.ports import (
+    Catalog,
+    Clock,
+    EventHooks,
+    FeedReader,
+    Marketplace,
+    Migrator,
+    Mirror,
+    RunLock,
+)
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -101,9 +112,52 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
     )
 
 
-def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
+def feed_cache_dir(settings: Settings) -> Path:
+    """Where URL feeds keep their last good body: beside the SQLite mirror, else beside
+    the config file (a PostgreSQL mirror), else the working folder."""
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database)).parent
+    config_file = Path(settings.source)
+    return config_file.parent if config_file.is_file() else Path.cwd()
+
+
+def feed_client(f: FeedSettings) -> httpx.AsyncClient:
+    """The HTTP client of one fetch of a feed URL (syncd/feeds/http.py makes one per
+    fetch): its timeouts, redirects followed (httpx drops the credentials on a
+    redirect to another host), no auth of its own (the source adds the feed's)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(f.fetch_timeout, connect=min(f.fetch_timeout, 10.0)),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+        max_redirects=5,
+    )
+
+
+def feed_source(f: FeedSettings, cache_dir: Path) -> HttpSource:
+    """The fetcher of a URL feed, its cache file in ``f.cache_dir`` or ``cache_dir``."""
+    assert f.url is not None
+    return HttpSource(
+        f.url,
+        client=lambda: feed_client(f),
+        max_bytes=f.max_bytes,
+        cache_file=(f.cache_dir or cache_dir) / cache_name(f.url),
+        timeout=f.fetch_timeout,
+        credentials=EnvCredentials(f.auth_env, f.auth_user_env, f.auth_password_env),
+        redact=REDACTOR.add,
+    )
+
+
+def feed_reader(f: FeedSettings, dealer: str = "", cache_dir: Path | None = None) -> FeedReader:
     """The reader of a feed's format: native JSON, or the dealer's own shape mapped
-    (of a dealer-group file, only ``dealer``'s records)."""
+    (of a dealer-group file, only ``dealer``'s records); of a URL feed, fetching it."""
+    reader = _format_reader(f, dealer)
+    if f.url is not None:
+        reader.fetch_from(feed_source(f, cache_dir or Path.cwd()))
+    return reader
+
+
+def _format_reader(f: FeedSettings, dealer: str) -> NativeFeedReader | MappedFeedReader:
     data = f.mapping_data()
     stillness = Stillness(f.settle_seconds, f.settle_timeout, f.ready_file)
     if data is None:
@@ -128,11 +182,25 @@ def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
 def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
     """Each sync job beside the feed it reads: one per feed, and one per dealer of a
     dealer-group file (its runs read the same file, each seeing its own records)."""
+    cache_dir = feed_cache_dir(settings)
     return [
-        (f, FeedJob(path=str(f.path), dealer_code=code, reader=feed_reader(f, code)))
+        (
+            f,
+            FeedJob(
+                path=feed_shown(f),
+                dealer_code=code,
+                reader=feed_reader(f, code, cache_dir),
+                visible=settings.sync.visible,
+            ),
+        )
         for f in settings.feeds
         for code in f.dealers
     ]
+
+
+def feed_shown(f: FeedSettings) -> str:
+    """The feed's path, or its URL as it may be logged and kept (no secrets)."""
+    return public_url(f.url) if f.url is not None else str(f.path)
 
 
 def feed_jobs(settings: Settings) -> list[FeedJob]:
@@ -156,6 +224,7 @@ class Container:
     clock: Clock
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
+    migrator: Migrator  # the same client again: v3 → v4 migration
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
@@ -180,7 +249,11 @@ def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
     engine = make_engine(settings.database.url)
     try:
         auto = settings.database.auto_upgrade if upgrade is None else upgrade
-        ensure_current(engine, auto_upgrade=auto)
+        if not revision.is_current(engine):
+            # Alembic only when the schema is not this syncd's (start-up time, issue 12).
+            from syncd.mirror.migrate import ensure_current  # noqa: PLC0415
+
+            ensure_current(engine, auto_upgrade=auto)
     except Exception:
         engine.dispose()
         raise
@@ -210,6 +283,9 @@ def build_http(
     )
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if api.embedded:
+        # The sandbox (starlette and all) only for the embedded API: not against the real one.
+        from syncd.sandbox.embedded import embedded_transport  # noqa: PLC0415
+
         transport, token = embedded_transport(api.sandbox_state, dealer_codes or [DEMO_DEALER])
         return httpx.AsyncClient(
             base_url="http://sandbox.embedded",
@@ -265,7 +341,7 @@ def build(
         engine.dispose()
         raise
     api = settings.api
-    marketplace = BlocketCatalog(
+    marketplace = BlocketMigrator(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -282,4 +358,5 @@ def build(
         clock=SystemClock(),
         run_lock=SqlRunLock(engine),
         catalog=marketplace,
+        migrator=marketplace,
     )

@@ -1,4 +1,4 @@
-"""Shell: settings from one TOML file, validated at start.
+"""Adapter (config): settings from one TOML file, validated at start.
 
 Every key is documented in ``config.example.toml``. A bad file raises
 :class:`~syncd.errors.ConfigError` whose message names the file and the key
@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
@@ -29,6 +31,7 @@ EMBEDDED_SANDBOX = "embedded-sandbox"
 
 _Strict = ConfigDict(extra="forbid", frozen=True)
 PositiveFloat = Annotated[float, Field(gt=0)]
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class DatabaseSettings(BaseModel):
@@ -72,10 +75,21 @@ class ApiSettings(BaseModel):
 
 
 class FeedSettings(BaseModel):
-    """``[[feeds]]``: one inventory file for one dealer."""
+    """``[[feeds]]``: one inventory file (``path``) or URL (``url``) for one dealer."""
 
     model_config = _Strict
-    path: Path
+    path: Path | None = None
+    # A feed the dealer's system publishes at an http(s) URL (syncd/feeds/http.py), instead
+    # of path: fetched whole at each run (a conditional GET), or the run stops, nothing sent.
+    url: str | None = None
+    # The whole fetch (connect, answer, body) must end within this many seconds.
+    fetch_timeout: PositiveFloat = 120.0
+    # Credentials from the environment, never from this file: a bearer token, or basic auth.
+    auth_env: str | None = None
+    auth_user_env: str | None = None
+    auth_password_env: str | None = None
+    # Where a URL feed's last good body is kept for a 304 (default: beside the mirror).
+    cache_dir: Path | None = None
     format: Literal["json", "jsonl", "csv", "xml", "xlsx"] = "json"
     dealer_code: str = ""
     # A dealer-group file: the dealers it serves, each record's by the mapping's dealer_code.
@@ -90,6 +104,36 @@ class FeedSettings(BaseModel):
     # waits without bound, and a timer's run-once ends well before the next.
     settle_timeout: PositiveFloat = 120.0
     ready_file: Path | None = None
+
+    @property
+    def source(self) -> str:
+        """The feed's path, or its URL (as configured: it may hold a secret)."""
+        return self.url if self.url is not None else str(self.path)
+
+    @model_validator(mode="after")
+    def _check_source(self) -> FeedSettings:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give path (a file) or url (http:// or https://), exactly one")
+        if self.url is None:
+            if self.auth_env or self.auth_user_env or self.auth_password_env:
+                raise ValueError("auth_env, auth_user_env, auth_password_env: only for a url")
+            return self
+        # Messages name the key, never the URL: it may carry a secret in its query.
+        if not self.url.startswith(("https://", "http://")) or not urlsplit(self.url).hostname:
+            raise ValueError("url: must be an http:// or https:// URL with a host")
+        if self.ready_file is not None:
+            raise ValueError("ready_file: only for a file (a url is fetched whole or not at all)")
+        if self.auth_env and (self.auth_user_env or self.auth_password_env):
+            raise ValueError(
+                "auth_env: give auth_env (bearer) or auth_user_env and "
+                "auth_password_env (basic), not both"
+            )
+        if bool(self.auth_user_env) != bool(self.auth_password_env):
+            raise ValueError("auth_user_env, auth_password_env: basic auth needs both")
+        for name in (self.auth_env, self.auth_user_env, self.auth_password_env):
+            if name is not None and not _ENV_NAME.fullmatch(name):
+                raise ValueError("auth_env: must be the name of an environment variable")
+        return self
 
     @model_validator(mode="after")
     def _check_settle(self) -> FeedSettings:
@@ -112,8 +156,14 @@ class FeedSettings(BaseModel):
 
     @property
     def label(self) -> str:
-        """How commands name the feed: ``name``, else the file's name."""
-        return self.name or self.path.name
+        """How commands name the feed: ``name``, else the file's name (of a URL: the last
+        part of its path, else its host)."""
+        if self.name:
+            return self.name
+        if self.path is not None:
+            return self.path.name
+        parts = urlsplit(self.url or "")
+        return parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.hostname or ""
 
     @property
     def dealers(self) -> tuple[str, ...]:
@@ -191,13 +241,16 @@ def check_mapping(data: dict[str, Any], where: str) -> Mapping:
 
 
 class SyncSettings(BaseModel):
-    """``[sync]``: how a run waits for the outcome of what it sent."""
+    """``[sync]``: how a run waits for the outcome of what it sent, and whether ads show."""
 
     model_config = _Strict
     reconcile_wait: Annotated[float, Field(ge=0)] = 60.0
     poll_interval: PositiveFloat = 2.0
     batch_size: Annotated[int, Field(ge=1, le=200)] = 50
     lock_wait: Annotated[float, Field(ge=0)] = 30.0
+    # false: a rehearsal, every ad sent hidden (visible: false); true or left out: live,
+    # each ad as the feed says (docs/migrating-from-ftp.md).
+    visible: bool | None = None
 
 
 class GuardSettings(BaseModel):
@@ -346,6 +399,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         f.model_copy(
             update={
                 "path": resolve(f.path) or f.path,
+                "cache_dir": resolve(f.cache_dir) or f.cache_dir,
                 "ready_file": resolve(f.ready_file) or f.ready_file,
                 "mapping_file": resolve(f.mapping_file) or f.mapping_file,
             }

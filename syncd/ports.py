@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -165,6 +166,16 @@ class Mirror(Protocol):
         """
         ...
 
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code that has ads in the mirror, sorted: how many have each status
+        (every status of ``AD_STATUSES`` present, as in :meth:`counts_by_state`)."""
+        ...
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started at or after ``since``, oldest first: start, outcome and the
+        ``requests`` it counted (0 when it did not record them)."""
+        ...
+
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose stage is ERROR or REJECTED, most recently updated first."""
         ...
@@ -232,6 +243,32 @@ class Catalog(Protocol):
 
     async def ad_log(self, dealer_code: str, source_id: str) -> list[LogEntry] | None:
         """Every action-log entry of one ad, oldest first; None when the API lacks the ad."""
+        ...
+
+
+class Progress(Protocol):
+    """How far a long command has come, for a progress bar on a terminal (the CLI's).
+
+    ``task`` names a count ("calls sent (D1)"); ``done`` is absolute, ``total`` None
+    while unknown. Use cases call it once per batch (of calls, of log reads, of
+    records), never per item, so that a run without a bar pays nothing for it.
+    """
+
+    def update(self, task: str, done: int, total: int | None = None) -> None:
+        """Show ``done`` (of ``total``, when given) for ``task``, adding the task if new."""
+        ...
+
+
+def progress_task(name: str, dealer_code: str) -> str:
+    """A task's label: ``calls sent (D1)``, or ``calls sent`` for the token's own dealer."""
+    return f"{name} ({dealer_code})" if dealer_code else name
+
+
+class Migrator(Protocol):
+    """The v3 → v4 migration of one ad (``POST /v4/ad/{source_id}/migrate``)."""
+
+    async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> WriteResult:
+        """Convert a v3 ad in place with the whole v4 payload; 4xx answers are ``Rejected``."""
         ...
 
 

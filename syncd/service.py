@@ -37,9 +37,20 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
+from syncd.core.visibility import with_visibility
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
+from syncd.ports import (
+    Clock,
+    FeedReader,
+    Marketplace,
+    Mirror,
+    Progress,
+    RequestTally,
+    progress_task,
+    tallying,
+)
+from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.service")
 
@@ -53,6 +64,7 @@ class FeedJob:
     path: str
     dealer_code: str
     reader: FeedReader
+    visible: bool | None = None  # [sync] visible: False sends every ad hidden (a rehearsal)
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +89,7 @@ class Deps:
     marketplace: Marketplace
     clock: Clock
     sleep: Sleep = asyncio.sleep
+    progress: Progress | None = None  # a terminal's progress bar (the CLI's), per batch
 
 
 @dataclass(slots=True)
@@ -105,7 +118,15 @@ class RunReport:
         """Items that did not reach the API as wanted in this run."""
         return sum(
             self.counts.get(k, 0)
-            for k in ("invalid", "still_rejected", "rejected", "error", "deferred", "failed")
+            for k in (
+                "invalid",
+                "still_rejected",
+                "rejected",
+                "error",
+                "deferred",
+                "failed",
+                "blocked",
+            )
         )
 
 
@@ -120,7 +141,8 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    return raw, with_visibility(feed, job.visible)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
@@ -186,8 +208,10 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
     """Read the action logs of every call in flight until all settle or the wait ends."""
     deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
     counts = {"done": 0, "error": 0, "processing": 0}
+    total: int | None = None
     while True:
         flights = deps.mirror.in_flight(dealer_code)
+        total = len(flights) if total is None else total
         remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
         for start in range(0, len(flights), options.batch_size):
             batch = flights[start : start + options.batch_size]
@@ -222,6 +246,9 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                         op=str(ad.last_op),
                         message=outcome.message,
                     )
+            if deps.progress is not None and total:
+                settled = counts["done"] + counts["error"]
+                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
@@ -314,6 +341,39 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
         )
 
 
+async def _validated(deps: Deps, job: FeedJob, options: RunOptions) -> ValidatedFeed:
+    """The feed, read and validated; the progress bar counts its items (once: the
+    validation is one pass over the whole feed)."""
+    task = progress_task("items validated", job.dealer_code)
+    if deps.progress is not None:
+        deps.progress.update(task, 0)
+    feed = await load_feed(job, options.api_version)
+    if deps.progress is not None:
+        items = len(feed.items) + len(feed.invalid)
+        deps.progress.update(task, items, items)
+    return feed
+
+
+def _executor(
+    deps: Deps, job: FeedJob, feed: ValidatedFeed, options: RunOptions, planned: int
+) -> Executor:
+    """The run's executor: deletes ask whether the feed changed, v3 ads v4 refuses are
+    held back, and the progress bar counts the calls sent of those planned."""
+    task = progress_task("calls sent", job.dealer_code)
+    if deps.progress is not None:
+        deps.progress.update(task, 0, planned)
+    return Executor(
+        deps.mirror,
+        deps.marketplace,
+        deps.clock,
+        options.max_in_flight,
+        hold_deletes=feed_unchanged_gate(job, feed),
+        hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
+        progress=deps.progress,
+        progress_task=task,
+    )
+
+
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
     with tallying() as tally:  # the run's HTTP requests and retries, in its counts
@@ -321,7 +381,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    feed = await load_feed(job, options.api_version)
+    feed = await _validated(deps, job, options)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
     tally.counts = report.counts
@@ -352,13 +412,7 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())
-        executor = Executor(
-            deps.mirror,
-            deps.marketplace,
-            deps.clock,
-            options.max_in_flight,
-            hold_deletes=feed_unchanged_gate(job, feed),
-        )
+        executor = _executor(deps, job, feed, options, len(plan.actions))
         results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -268,6 +269,21 @@ class FakeMirror:
             if dealer_code in (None, dealer):
                 counts[ad_status(ad.stage, ad.remote_state)] += 1
         return counts
+
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code holding ads, sorted: how many have each status."""
+        return {d: self.counts_by_state(d) for d in sorted({d for d, _ in self.ads})}
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started since ``since``, oldest first."""
+        chosen = sorted(
+            (r for r in self._runs.values() if r.started_at >= since),
+            key=lambda r: (r.started_at, r.run_id),
+        )
+        return [
+            RunPoint(r.dealer_code, r.started_at, r.outcome, r.counts.get("requests", 0))
+            for r in chosen
+        ]
 
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose stage is ERROR or REJECTED, newest first."""

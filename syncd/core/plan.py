@@ -48,7 +48,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from syncd.core import source_ids
-from syncd.core.categories import category
+from syncd.core.categories import Kind, category
 from syncd.core.models import (
     Create,
     Delete,
@@ -217,6 +217,8 @@ def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue |
         return None
     if not _registered(new_category, api_version):
         return None
+    if _was_v3_simple_ad(ad.payload, new_category):
+        return None
     old_plate = _plate(ad.payload)
     new_plate = _plate(item.payload)
     if old_plate == new_plate:
@@ -226,6 +228,16 @@ def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue |
         f"cannot change after the ad was created (was {old_plate!r}, now {new_plate!r}); "
         "give the vehicle a new source_id",
     )
+
+
+def _was_v3_simple_ad(payload: Mapping[str, Any], category_id: int) -> bool:
+    """A moped, camper, caravan or trailer sent through v3 (a simple ad, no vehicle fields).
+
+    Assumption: such an ad has no plate to keep; the feed gives it its first one with
+    the v4 payload (``syncd migrate-v4`` sends it; a v4 ad always has category_fields).
+    """
+    cat = category(category_id)
+    return cat is not None and cat.kind is Kind.V4 and "category_fields" not in payload
 
 
 def _plate(payload: Mapping[str, Any]) -> Any:

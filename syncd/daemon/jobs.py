@@ -29,6 +29,7 @@ from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
 from syncd.errors import RunLocked, SyncdError
+from syncd.feeds.http import is_url
 from syncd.service import FeedJob, RunReport
 from syncd.views import describe_run
 
@@ -203,8 +204,13 @@ class Jobs:
             log.info("housekeeping_pruned", rows=pruned, older_than=cutoff.isoformat())
 
     async def watch(self) -> None:
-        """Start a feed's sync as soon as its file has changed (and held still)."""
+        """Start a feed's sync as soon as its file has changed (and held still).
+
+        A URL feed is not watched: it is fetched at each scheduled sync
+        (``daemon.interval``), a conditional GET that costs little when unchanged."""
         for index, feed in enumerate(self.feeds):
+            if is_url(feed.job.path):
+                continue
             current = feed_stamp(feed.job.path)
             busy = self._lock(feed.job.dealer_code).locked()
             changed = should_sync(current=current, previous=feed.seen, synced=feed.synced)

@@ -47,12 +47,28 @@ from syncd.core.payload import adoption_patch, payload_hash
 from syncd.core.reconcile import decide
 from syncd.errors import SyncdError
 from syncd.execute.book import CallBook
-from syncd.execute.results import ApplyResults, DeleteGate, item_failure, stops_the_run
-from syncd.ports import Clock, Marketplace, Mirror
+from syncd.execute.results import (
+    ApplyResults,
+    DeleteGate,
+    UpdateGate,
+    item_failure,
+    stops_the_run,
+)
+from syncd.ports import Clock, Marketplace, Mirror, Progress
 
-__all__ = ["ApplyResults", "DeleteGate", "Executor", "item_failure", "stops_the_run"]
+__all__ = [
+    "ApplyResults",
+    "DeleteGate",
+    "Executor",
+    "UpdateGate",
+    "item_failure",
+    "stops_the_run",
+]
 
 log = structlog.get_logger("syncd.execute")
+
+PROGRESS_EVERY = 20
+"""Calls between two progress updates (the bar moves per batch of calls)."""
 
 _EVENT = {
     "create": "ad_create_sent",
@@ -91,6 +107,9 @@ class Executor:
         max_in_flight: int = 4,
         *,
         hold_deletes: DeleteGate | None = None,
+        hold_updates: UpdateGate | None = None,
+        progress: Progress | None = None,
+        progress_task: str = "calls sent",
         batch: int | None = None,
     ) -> None:
         self._mirror = mirror
@@ -102,12 +121,21 @@ class Executor:
         # reconciling attributes to the call) and leave more for a crash to resolve.
         self._batch = max(1, batch or self._max_in_flight)
         self._hold_deletes = hold_deletes
+        self._hold_updates = hold_updates
+        self._progress = progress
+        self._progress_task = progress_task
+        self._finished = 0  # calls this executor finished, over all its rounds
 
     async def apply(self, actions: Sequence[Action]) -> ApplyResults:
         """Send every action; raises the first error that stops the run.
 
-        Every answer received is recorded before this returns or raises."""
-        run = _Round(deque(actions), CallBook(self._mirror, self._clock))
+        Every answer received is recorded before this returns or raises. With
+        ``hold_updates``, the updates it names are not sent (nor recorded): each is
+        counted ``blocked`` instead of ``update`` and reported with its message."""
+        run = _Round(deque(), CallBook(self._mirror, self._clock))
+        if self._hold_updates is not None:
+            actions = await self._without_blocked(actions, self._hold_updates, run.results)
+        run.todo.extend(actions)
         try:
             try:
                 async with asyncio.TaskGroup() as group:
@@ -119,7 +147,23 @@ class Executor:
             run.book.flush_after_stop()
             raise
         run.book.flush()
+        if self._progress is not None:
+            self._progress.update(self._progress_task, self._finished)
         return run.results
+
+    async def _without_blocked(
+        self, actions: Sequence[Action], gate: UpdateGate, results: ApplyResults
+    ) -> Sequence[Action]:
+        updates = [a for a in actions if isinstance(a, Update)]
+        blocked = await gate(updates) if updates else {}
+        if not blocked:
+            return actions
+        for source_id, message in blocked.items():
+            results.move("update", "blocked")
+            results.problems.append((source_id, message))
+            log.warning("ad_update_blocked", source_id=source_id, message=message)
+        self._finished += len(blocked)  # done with, for the progress bar: never sent
+        return [a for a in actions if not (isinstance(a, Update) and a.source_id in blocked)]
 
     async def _worker(self, run: _Round) -> None:
         """Send calls one after another until none is left (``max_in_flight`` of these
@@ -131,6 +175,10 @@ class Executor:
                 if stops_the_run(exc):
                     raise
                 self._failed(action, exc, run.results)
+            if self._progress is not None:
+                self._finished += 1
+                if self._finished % PROGRESS_EVERY == 0:  # once per batch, not per call
+                    self._progress.update(self._progress_task, self._finished)
 
     def _next(self, run: _Round) -> Action | None:
         """The next call to send; when none is ready, the next batch is recorded

@@ -6,10 +6,11 @@ folds them into the run's report.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
+from syncd.core.models import Update
 from syncd.errors import ApiAuthError, SyncdError, TemporaryError
 
 
@@ -46,6 +47,10 @@ class ApplyResults:
 
 DeleteGate: TypeAlias = Callable[[], str | None]
 """Asked before each delete: why it must not go out now (None: it may)."""
+
+UpdateGate: TypeAlias = Callable[[Sequence[Update]], Awaitable[Mapping[str, str]]]
+"""Asked once per batch of updates: those the API would refuse, by source_id, with the
+message to report (a v3 ad v4 cannot PATCH: ``syncd/v3_ads.py``)."""
 
 
 def stops_the_run(exc: Exception) -> bool:

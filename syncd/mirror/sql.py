@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -33,7 +34,7 @@ from syncd.core.models import (
     Stage,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
-from syncd.mirror import batch
+from syncd.mirror import batch, reports
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.rows import (
     AD_COLUMNS,
@@ -330,6 +331,14 @@ class SqlMirror:
                 )
                 counts[status] += n
         return counts
+
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code holding ads: how many have each status (the status page)."""
+        return reports.counts_by_dealer(self._engine)
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started since ``since``, oldest first (the status page's chart)."""
+        return reports.run_points(self._engine, since)
 
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose latest call ended in ERROR or was REJECTED, newest first."""

@@ -18,6 +18,7 @@ BY_FOLDER = {
     "migrations": ("Adapter (mirror):",),
     "marketplaces": ("Adapter (marketplaces):",),
     "daemon": ("Daemon:",),
+    "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
 }
 TOP_LEVEL = {
@@ -29,9 +30,14 @@ TOP_LEVEL = {
     "release.py": ("Use case:",),
     "adopt.py": ("Use case:",),
     "inspect.py": ("Use case:",),
+    "v3_ads.py": ("Use case:",),
+    "migrate_v4.py": ("Use case:",),
     "views.py": ("Use cases:",),
+    "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
+    "config.py": ("Adapter (config):",),
+    "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
 }
 SHELL = ("Shell:",)
