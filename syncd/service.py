@@ -37,10 +37,23 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
+from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
+from syncd.core.visibility import with_visibility
 from syncd.errors import SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
 from syncd.feeds.gc_pause import collector_paused
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
+from syncd.ports import (
+    Clock,
+    FeedReader,
+    Marketplace,
+    Mirror,
+    Progress,
+    RequestTally,
+    VehicleValuesSource,
+    progress_task,
+    tallying,
+)
+from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.service")
 
@@ -54,6 +67,10 @@ class FeedJob:
     path: str
     dealer_code: str
     reader: FeedReader
+    visible: bool | None = None  # [sync] visible: False sends every ad hidden (a rehearsal)
+    # The API's vehicle values to check brand, model, body type and fuels against
+    # (None: not checked, e.g. ``[vehicles] check = false``).
+    vehicles: VehicleValuesSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +95,7 @@ class Deps:
     marketplace: Marketplace
     clock: Clock
     sleep: Sleep = asyncio.sleep
+    progress: Progress | None = None  # a terminal's progress bar (the CLI's), per batch
 
 
 @dataclass(slots=True)
@@ -106,7 +124,15 @@ class RunReport:
         """Items that did not reach the API as wanted in this run."""
         return sum(
             self.counts.get(k, 0)
-            for k in ("invalid", "still_rejected", "rejected", "error", "deferred", "failed")
+            for k in (
+                "invalid",
+                "still_rejected",
+                "rejected",
+                "error",
+                "deferred",
+                "failed",
+                "blocked",
+            )
         )
 
 
@@ -122,7 +148,23 @@ async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedF
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
     with collector_paused():  # a large feed's items: see syncd/feeds/gc_pause.py
-        return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+        feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    checked = await vehicles_checked(job, feed, api_version)
+    return raw, with_visibility(checked, job.visible)
+
+
+async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) -> ValidatedFeed:
+    """The validated feed with the items whose brand, model, body type or fuels the
+    API's lists lack moved to invalid (the lists from ``job.vehicles``, cached).
+
+    Every way a feed is validated passes through here once, after validation.
+    """
+    if job.vehicles is None:
+        return feed
+    values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+    if values is None:  # no lists to check with (warned): the check is skipped
+        return feed
+    return check_vehicle_values(feed, values, api_version=api_version)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
@@ -143,7 +185,8 @@ def guarded_plan(
 ) -> tuple[Plan, str | None]:
     """The plan and, when a guard trips (and is not overridden), why its deletes must wait."""
     ads = mirror.load(feed.dealer_code)
-    plan = planner.plan(feed, ads, api_version=options.api_version)
+    pinned = mirror.pinned(feed.dealer_code)
+    plan = planner.plan(feed, ads, api_version=options.api_version, pinned=pinned)
     items = len(feed.items) + len(feed.invalid)
     # An item that gave two source_ids protects both (the planner keeps them): it is
     # not one of "any" ads, as an item without a source_id may be.
@@ -188,8 +231,10 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
     """Read the action logs of every call in flight until all settle or the wait ends."""
     deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
     counts = {"done": 0, "error": 0, "processing": 0}
+    total: int | None = None
     while True:
         flights = deps.mirror.in_flight(dealer_code)
+        total = len(flights) if total is None else total
         remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
         for start in range(0, len(flights), options.batch_size):
             batch = flights[start : start + options.batch_size]
@@ -199,16 +244,18 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                     dealer_code, [a.source_id for a in batch]
                 )
             }
-            for ad in batch:
-                known = _earlier_entries(deps.mirror, ad)
-                outcome = decide(
+            outcomes = [
+                decide(
                     ad,
                     remotes.get(ad.source_id),
                     deps.clock.now(),
                     give_up_after=options.give_up_after,
-                    known=known,
+                    known=_earlier_entries(deps.mirror, ad),
                 )
-                deps.mirror.record_outcome(outcome, deps.clock.now())
+                for ad in batch
+            ]
+            deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
+            for ad, outcome in zip(batch, outcomes, strict=True):
                 if outcome.stage is Stage.SENT:
                     remaining += 1
                 elif outcome.stage is Stage.DONE:
@@ -222,6 +269,9 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                         op=str(ad.last_op),
                         message=outcome.message,
                     )
+            if deps.progress is not None and total:
+                settled = counts["done"] + counts["error"]
+                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
@@ -281,8 +331,10 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
                     reason=issue.reason,
                 )
                 report.problems.append((entry.source_id, str(issue)))
-        elif isinstance(entry, Unchanged) and entry.reason == "still_rejected":
-            report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
+        elif isinstance(entry, Unchanged) and entry.reason in ("still_rejected", "pinned"):
+            report.counts[entry.reason] = report.counts.get(entry.reason, 0) + 1
+            if entry.reason == "pinned":
+                log.info("pinned_ad_kept", source_id=entry.source_id)
 
 
 def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
@@ -314,6 +366,39 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
         )
 
 
+async def _validated(deps: Deps, job: FeedJob, options: RunOptions) -> ValidatedFeed:
+    """The feed, read and validated; the progress bar counts its items (once: the
+    validation is one pass over the whole feed)."""
+    task = progress_task("items validated", job.dealer_code)
+    if deps.progress is not None:
+        deps.progress.update(task, 0)
+    feed = await load_feed(job, options.api_version)
+    if deps.progress is not None:
+        items = len(feed.items) + len(feed.invalid)
+        deps.progress.update(task, items, items)
+    return feed
+
+
+def _executor(
+    deps: Deps, job: FeedJob, feed: ValidatedFeed, options: RunOptions, planned: int
+) -> Executor:
+    """The run's executor: deletes ask whether the feed changed, v3 ads v4 refuses are
+    held back, and the progress bar counts the calls sent of those planned."""
+    task = progress_task("calls sent", job.dealer_code)
+    if deps.progress is not None:
+        deps.progress.update(task, 0, planned)
+    return Executor(
+        deps.mirror,
+        deps.marketplace,
+        deps.clock,
+        options.max_in_flight,
+        hold_deletes=feed_unchanged_gate(job, feed),
+        hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
+        progress=deps.progress,
+        progress_task=task,
+    )
+
+
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
     with tallying() as tally:  # the run's HTTP requests and retries, in its counts
@@ -321,7 +406,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    feed = await load_feed(job, options.api_version)
+    feed = await _validated(deps, job, options)
     run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
     tally.counts = report.counts
@@ -352,13 +437,7 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())
-        executor = Executor(
-            deps.mirror,
-            deps.marketplace,
-            deps.clock,
-            options.max_in_flight,
-            hold_deletes=feed_unchanged_gate(job, feed),
-        )
+        executor = _executor(deps, job, feed, options, len(plan.actions))
         results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:

@@ -211,6 +211,15 @@ class MirrorAd:
     updated_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """An ad the operator pinned (``syncd pin``): never deleted for being absent from the feed."""
+
+    dealer_code: str
+    source_id: str
+    pinned_at: datetime
+
+
 # --- the plan -----------------------------------------------------------------
 
 
@@ -270,7 +279,7 @@ class Delete:
 
 @dataclass(frozen=True, slots=True)
 class Unchanged:
-    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone."""
+    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone | pinned."""
 
     dealer_code: str
     source_id: str
@@ -392,6 +401,16 @@ class Rejected:
 
 
 WriteResult: TypeAlias = Accepted | Rejected
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """A write call's answer, to be recorded on its ad's row as it was at ``at``
+    (the mirror records answers in batches, each at its own time)."""
+
+    action: Create | Update | Delete
+    result: Accepted | Rejected
+    at: datetime
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,9 +15,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
+    Answer,
     Delete,
     FeedMeta,
     ItemProblem,
@@ -32,7 +34,9 @@ from syncd.core.models import (
     Stage,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
+from syncd.mirror import batch, reports
 from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
     AD_COLUMNS,
     LOG_COLUMNS,
@@ -58,8 +62,9 @@ def _key(value: Action | Outcome) -> Key:
     return (value.dealer_code, value.source_id)
 
 
-class SqlMirror:
-    """The mirror in a SQL database whose schema is at the migrations' head.
+class SqlMirror(PinnedAds):
+    """The mirror in a SQL database whose schema is at the migrations' head (its pins:
+    :class:`~syncd.mirror.pins.PinnedAds`).
 
     ``engine`` comes from :func:`syncd.mirror.engine.make_engine` (the caller
     owns it and disposes of it).
@@ -125,6 +130,21 @@ class SqlMirror:
             "sent_at": now,
         }
         self._write("recording an intent", _key(action), values, now)
+
+    def record_intents(self, actions: Sequence[Action], now: datetime) -> None:
+        """``record_intent`` of every action in one transaction (executemany)."""
+        with db_errors("recording intents", self._engine), self._writer.begin() as conn:
+            batch.write_intents(conn, actions, now)
+
+    def record_answers(self, answers: Sequence[Answer]) -> None:
+        """The answers of many calls in one transaction (executemany), each at its time."""
+        with db_errors("recording answers", self._engine), self._writer.begin() as conn:
+            batch.write_answers(conn, answers)
+
+    def record_outcomes(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Many outcomes and their log entries in one transaction (executemany)."""
+        with db_errors("recording outcomes", self._engine), self._writer.begin() as conn:
+            batch.write_outcomes(conn, outcomes, now)
 
     def record_accepted(self, action: Action, result: Accepted, now: datetime) -> None:
         """After a 2xx: stage=SENT, request_id, payload (Create/Update), ids, message None."""
@@ -313,6 +333,14 @@ class SqlMirror:
                 )
                 counts[status] += n
         return counts
+
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code holding ads: how many have each status (the status page)."""
+        return reports.counts_by_dealer(self._engine)
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started since ``since``, oldest first (the status page's chart)."""
+        return reports.run_points(self._engine, since)
 
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose latest call ended in ERROR or was REJECTED, newest first."""

@@ -8,6 +8,8 @@
   ``SYNCD_TEST_NO_POSTGRES=1`` is set, which skips every PostgreSQL test.
 * ``database_url`` — both of the above, ids ``sqlite`` and ``postgres``.
 * ``migrated_engine`` — an Engine on ``database_url`` migrated to head; disposed after.
+* ``http_sandbox`` — one sandbox subprocess over HTTP per test module (fast processing);
+  tests reset it.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -24,6 +27,7 @@ from sqlalchemy import Engine, make_url
 
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
+from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -61,9 +65,9 @@ def _admin_connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
         )
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema of this test's own."""
+@contextmanager
+def _fresh_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new schema, dropped afterwards."""
     if os.environ.get("SYNCD_TEST_NO_POSTGRES") == "1":
         pytest.skip("PostgreSQL tests skipped: SYNCD_TEST_NO_POSTGRES=1")
     base = os.environ.get("SYNCD_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
@@ -75,6 +79,20 @@ def postgres_url() -> Iterator[str]:
             yield url.render_as_string(hide_password=False)
         finally:
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test's own."""
+    with _fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def other_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A second fresh schema in the same database (another install beside the first)."""
+    with _fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
@@ -93,3 +111,10 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def http_sandbox() -> Iterator[SandboxServer]:
+    """One sandbox subprocess for the test module, processing in 20 ms."""
+    with running_sandbox("--processing-delay", "0.02") as sandbox:
+        yield sandbox

@@ -12,11 +12,13 @@ PACKAGE = Path(__file__).resolve().parents[2] / "syncd"
 # The first words a module's docstring opens with, by where the module lives.
 BY_FOLDER = {
     "core": ("Core:",),
+    "execute": ("Use case:",),
     "feeds": ("Adapter (feeds):",),
     "mirror": ("Adapter (mirror):",),
     "migrations": ("Adapter (mirror):",),
     "marketplaces": ("Adapter (marketplaces):",),
     "daemon": ("Daemon:",),
+    "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
 }
 TOP_LEVEL = {
@@ -26,11 +28,17 @@ TOP_LEVEL = {
     "execute.py": ("Use case:",),
     "saved_plans.py": ("Use case:",),
     "release.py": ("Use case:",),
+    "renewals.py": ("Use case:",),
     "adopt.py": ("Use case:",),
     "inspect.py": ("Use case:",),
+    "v3_ads.py": ("Use case:",),
+    "migrate_v4.py": ("Use case:",),
     "views.py": ("Use cases:",),
+    "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
+    "config.py": ("Adapter (config):",),
+    "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
 }
 SHELL = ("Shell:",)
