@@ -7,7 +7,7 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -24,6 +24,7 @@ from syncd.core.models import (
     Outcome,
     Payload,
     RawFeed,
+    RawMemo,
     Rejected,
     RemoteAd,
     RemoteState,
@@ -63,6 +64,20 @@ class Mirror(Protocol):
 
     def load(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer, by source_id."""
+        ...
+
+    def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer, by source_id, *without* its payload (None, whatever is
+        stored) and with its ``memo``: what a plan needs of an unchanged ad."""
+        ...
+
+    def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
+        """The accepted payloads of these ads (those that have one), by source_id."""
+        ...
+
+    def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
+        """Record each ad's memo, only where the ad's accepted ``payload_hash`` equals the
+        memo's (elsewhere, and for ads without a row, nothing); returns how many."""
         ...
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:

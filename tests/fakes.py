@@ -7,7 +7,7 @@ the fake and the real adapter).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +24,7 @@ from syncd.core.models import (
     MirrorAd,
     Outcome,
     Payload,
+    RawMemo,
     Rejected,
     RemoteAd,
     RemoteState,
@@ -98,12 +99,33 @@ class FakeMirror:
         self.logs: dict[tuple[str, str], list[tuple[LogEntry, datetime]]] = {}
         self._runs: dict[int, _Run] = {}
         self._order: dict[tuple[str, str], int] = {}  # insertion order, ties in failing()
+        self.payload_reads: list[list[str]] = []  # the source_ids of each payloads() call
 
     # --- reads -----------------------------------------------------------------
 
     def load(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer, by source_id."""
         return {s: ad for (d, s), ad in self.ads.items() if d == dealer_code}
+
+    def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer without its payload, with its memo, by source_id."""
+        return {s: replace(ad, payload=None) for s, ad in self.load(dealer_code).items()}
+
+    def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
+        """The accepted payloads of these ads (those that have one)."""
+        self.payload_reads.append(sorted(source_ids))
+        found = (self.ads.get((dealer_code, s)) for s in self.payload_reads[-1])
+        return {ad.source_id: ad.payload for ad in found if ad is not None and ad.payload}
+
+    def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
+        """Record each memo where the ad's accepted payload_hash is the memo's."""
+        done = 0
+        for source_id, memo in memos.items():
+            ad = self.ads.get((dealer_code, source_id))
+            if ad is not None and ad.payload_hash == memo.payload_hash:
+                self.ads[dealer_code, source_id] = replace(ad, memo=memo)
+                done += 1
+        return done
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
         """One ad, or None."""
