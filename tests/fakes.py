@@ -108,8 +108,11 @@ class FakeMirror:
         return {s: ad for (d, s), ad in self.ads.items() if d == dealer_code}
 
     def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
-        """Every ad of this dealer without its payload, with its memo, by source_id."""
-        return {s: replace(ad, payload=None) for s, ad in self.load(dealer_code).items()}
+        """Every ad of this dealer without its payload and times, with its memo."""
+        return {
+            s: replace(ad, payload=None, sent_at=None, updated_at=None)
+            for s, ad in self.load(dealer_code).items()
+        }
 
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
         """The accepted payloads of these ads (those that have one)."""

@@ -20,9 +20,12 @@ from syncd.mirror.engine import db_errors
 from syncd.mirror.rows import AD_COLUMNS, AnyRow, ad_from_row, gc_paused
 from syncd.mirror.schema import ads
 
-# Every column of a MirrorAd, the payload read as NULL, then the memo's.
+# Every column of a MirrorAd, but those a plan does not read as NULL (the payload, the
+# bulk of the table; the times, whose decoding costs more than the rest of a row's),
+# then the memo's.
+_UNREAD = frozenset({"payload", "sent_at", "updated_at"})
 _STATE_COLUMNS = (
-    *(null().label("payload") if c is ads.c.payload else c for c in AD_COLUMNS),
+    *(null().label(c.name) if c.name in _UNREAD else c for c in AD_COLUMNS),
     ads.c.raw_hash,
     ads.c.raw_rules,
     ads.c.raw_payload_hash,
@@ -51,10 +54,10 @@ _REMEMBER = (
 
 
 def load_states(engine: Engine, dealer_code: str) -> dict[str, MirrorAd]:
-    """Every ad of the dealer without its payload (None), with its memo, by source_id."""
+    """Every ad of the dealer without its payload and times (None), with its memo."""
     query = select(*_STATE_COLUMNS).where(ads.c.dealer_code == dealer_code)
     with db_errors("loading the mirror", engine), engine.connect() as conn, gc_paused():
-        return {row.source_id: _state_from_row(row) for row in conn.execute(query)}
+        return {row.source_id: _state_from_row(row) for row in conn.execute(query).all()}
 
 
 def _state_from_row(row: AnyRow) -> MirrorAd:

@@ -14,6 +14,11 @@ absent mean the same to a deep-merging API); ``url_title`` dropped (deprecated,
 "no longer used"); prices in canonical order with ``currency: "SEK"``;
 registration numbers and VINs upper-cased; coordinates as numbers.
 
+Changing what any rule here (or in ``rules.py``, ``fields.py``,
+``category_fields.py``, ``categories.py``) makes of an item? Bump
+``known.RULES_VERSION``: runs skip validating items that did not change since
+the API accepted them, trusting that the rules did not change either.
+
 Assumption: unknown top-level fields are issues, not passed through, so that a
 typo (``titel``) is caught instead of silently losing the title.
 """

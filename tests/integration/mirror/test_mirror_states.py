@@ -44,7 +44,7 @@ def created(mirror: Mirror, source_id: str, payload_hash: str, dealer: str = D) 
 
 
 def test_states_are_every_ad_without_its_payload(mirror: Mirror) -> None:
-    """load_states has what load has, but the payload, and only this dealer's ads."""
+    """load_states has what load has but the payload and times, and only this dealer's."""
     created(mirror, "a", "h1")
     created(mirror, "b", "h2")
     created(mirror, "x", "h3", dealer="D2")
@@ -54,7 +54,7 @@ def test_states_are_every_ad_without_its_payload(mirror: Mirror) -> None:
     for source_id, ad in states.items():
         assert ad.payload is None
         assert ad.memo is None
-        assert ad == replace(full[source_id], payload=None)
+        assert ad == replace(full[source_id], payload=None, sent_at=None, updated_at=None)
 
 
 def test_payloads_are_read_for_the_ids_asked_only(mirror: Mirror) -> None:
