@@ -326,6 +326,7 @@ def entry_kind(entry: PlanEntry) -> str:
 
 
 PLAN_KINDS = ("create", "update", "revive", "delete", "unchanged", "invalid")
+_PLAIN_KINDS: dict[type, str] = {Delete: "delete", Unchanged: "unchanged", Invalid: "invalid"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -344,7 +345,8 @@ class Plan:
         """How many entries of each kind (every kind present, zero if none)."""
         counts = dict.fromkeys(PLAN_KINDS, 0)
         for entry in self.entries:
-            counts[entry_kind(entry)] += 1
+            # A dict lookup first: 100 000 unchanged entries through ``match`` cost more.
+            counts[_PLAIN_KINDS.get(type(entry)) or entry_kind(entry)] += 1
         return counts
 
 
