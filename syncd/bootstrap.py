@@ -41,12 +41,11 @@ from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
 from syncd.marketplaces.catalog import BlocketCatalog
 from syncd.marketplaces.throttle import Throttle
+from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
-from syncd.mirror.migrate import ensure_current
 from syncd.mirror.sql import SqlMirror
 from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
-from syncd.sandbox.embedded import embedded_transport
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -179,7 +178,11 @@ def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
     engine = make_engine(settings.database.url)
     try:
         auto = settings.database.auto_upgrade if upgrade is None else upgrade
-        ensure_current(engine, auto_upgrade=auto)
+        if not revision.is_current(engine):
+            # Alembic only when the schema is not this syncd's (start-up time, issue 12).
+            from syncd.mirror.migrate import ensure_current  # noqa: PLC0415
+
+            ensure_current(engine, auto_upgrade=auto)
     except Exception:
         engine.dispose()
         raise
@@ -209,6 +212,9 @@ def build_http(
     )
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
     if api.embedded:
+        # The sandbox (starlette and all) only for the embedded API: not against the real one.
+        from syncd.sandbox.embedded import embedded_transport  # noqa: PLC0415
+
         transport, token = embedded_transport(api.sandbox_state, dealer_codes or [DEMO_DEALER])
         return httpx.AsyncClient(
             base_url="http://sandbox.embedded",

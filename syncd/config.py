@@ -1,4 +1,4 @@
-"""Shell: settings from one TOML file, validated at start.
+"""Adapter (config): settings from one TOML file, validated at start.
 
 Every key is documented in ``config.example.toml``. A bad file raises
 :class:`~syncd.errors.ConfigError` whose message names the file and the key

@@ -1,4 +1,4 @@
-"""Shell: logging — structlog events, JSON lines off a terminal, readable console on one.
+"""Adapter (logs): logging — structlog events, JSON lines off a terminal, readable console on one.
 
 The logs of the standard library (SQLAlchemy, httpx, APScheduler, uvicorn) go
 through the same processors. A redaction processor replaces any secret it has

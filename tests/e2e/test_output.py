@@ -3,50 +3,23 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.e2e.syncd_process import furniture, run
+
 pytestmark = pytest.mark.slow
-
-
-def ad(source_id: str) -> dict[str, Any]:
-    """A valid furniture ad."""
-    return {
-        "source_id": source_id,
-        "category_id": 2048,
-        "title": "Bord",
-        "body": "Ek.",
-        "price": [{"type": "list", "amount": 100}],
-        "contact": {"name": "Butik", "phone": "0701234567", "email": "b@example.com"},
-    }
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m syncd --config syncd.toml ARGS`, output captured."""
-    return subprocess.run(
-        [sys.executable, "-m", "syncd", "--config", "syncd.toml", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SYNCD_CONFIG": ""},
-    )
 
 
 @pytest.fixture
 def folder(tmp_path: Path) -> Path:
     """A config holding a token, readable by others (so syncd warns), and a hostile feed."""
     feed = [
-        ad("ok-1"),
-        ad("forged\nrun 99 dealer X: success ()"),
-        ad("rtl-\u202eevil"),
-        ad("x" * 5000),
+        furniture("ok-1"),
+        furniture("forged\nrun 99 dealer X: success ()"),
+        furniture("rtl-\u202eevil"),
+        furniture("x" * 5000),
     ]
     (tmp_path / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
     config = tmp_path / "syncd.toml"

@@ -3,46 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
-from typing import Any
 
 import pytest
+
+from tests.e2e.syncd_process import furniture, run
 
 pytestmark = pytest.mark.slow
 
 
-def ad(source_id: str, **changes: Any) -> dict[str, Any]:
-    """A valid furniture ad, with ``changes`` applied (a value None removes the field)."""
-    doc = {
-        "source_id": source_id,
-        "category_id": 2048,
-        "title": "Bord",
-        "body": "Ek.",
-        "price": [{"type": "list", "amount": 100}],
-        "contact": {"name": "Butik", "phone": "0701234567", "email": "b@example.com"},
-    } | changes
-    return {k: v for k, v in doc.items() if v is not None}
-
-
-def run(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    """`python -m syncd --config syncd.toml ARGS`, output captured (bounded by a timeout)."""
-    return subprocess.run(
-        [sys.executable, "-m", "syncd", "--config", "syncd.toml", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-        env={**os.environ, "SYNCD_CONFIG": ""},
-    )
-
-
 def test_status_lists_both_invalid_items_of_a_partial_run(tmp_path: Path) -> None:
     """Two invalid items exit 6; `status --json` names each: record, source_id, field, reason."""
-    feed = [ad("ok-1"), ad("no-price", price=None), ad("bad\u202eid")]
+    feed = [furniture("ok-1"), furniture("no-price", price=None), furniture("bad\u202eid")]
     (tmp_path / "feed.json").write_text(json.dumps(feed), encoding="utf-8")
     (tmp_path / "syncd.toml").write_text(
         '[database]\nurl = "sqlite:///mirror.db"\n[api]\nbase_url = "embedded-sandbox"\n'

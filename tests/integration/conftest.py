@@ -8,6 +8,8 @@
   ``SYNCD_TEST_NO_POSTGRES=1`` is set, which skips every PostgreSQL test.
 * ``database_url`` — both of the above, ids ``sqlite`` and ``postgres``.
 * ``migrated_engine`` — an Engine on ``database_url`` migrated to head; disposed after.
+* ``http_sandbox`` — one sandbox subprocess over HTTP per test module (fast processing);
+  tests reset it.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import Engine, make_url
 
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
+from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
 DEFAULT_POSTGRES_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -93,3 +96,10 @@ def migrated_engine(database_url: str) -> Iterator[Engine]:
         yield engine
     finally:
         engine.dispose()
+
+
+@pytest.fixture(scope="module")
+def http_sandbox() -> Iterator[SandboxServer]:
+    """One sandbox subprocess for the test module, processing in 20 ms."""
+    with running_sandbox("--processing-delay", "0.02") as sandbox:
+        yield sandbox

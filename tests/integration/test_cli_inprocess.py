@@ -8,12 +8,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import structlog
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from syncd import cli
+from syncd import bootstrap, cli
+from tests.integration.cli_sandbox import invoke, kept_logging
 
-SAMPLE = Path(cli.__file__).parent / "data" / "sample-feed.json"
+SAMPLE = bootstrap.sample_feed_path()
 CONFIG = """\
 [database]
 url = "sqlite:///syncd.db"
@@ -37,20 +37,13 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.delenv("SYNCD_API_TOKEN", raising=False)
     (tmp_path / "syncd.toml").write_text(CONFIG, encoding="utf-8")
     shutil.copy(SAMPLE, tmp_path / "inventory.json")
-    root = logging.getLogger()
-    saved = (root.handlers[:], root.level)
-    try:
+    with kept_logging():
         yield tmp_path
-    finally:
-        root.handlers[:], level = saved
-        root.setLevel(level)
-        structlog.reset_defaults()
-        structlog.contextvars.clear_contextvars()
 
 
 def syncd(*args: str) -> Result:
-    """Run the syncd command line with these arguments."""
-    return CliRunner().invoke(cli.main, list(args))
+    """Run the syncd command line with these arguments (the tests look at its logging)."""
+    return invoke(args, restore_logging=False)
 
 
 def said(result: Result) -> list[str]:

@@ -2,34 +2,29 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import contextlib
+import os
+import pty
+import select
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_sandbox import Cli, said
+from tests.integration.cli_sandbox import Cli, said, synced_cli
 from tests.integration.harness import goods
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
-    with running_sandbox("--processing-delay", "0.02") as sandbox:
-        yield sandbox
+from tests.integration.sandbox_server import SandboxServer
+from tests.processes import Processes
 
 
 @pytest.fixture
-def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Five live sofas, then a feed of two: a run holds 3 deletes back (exit 8)."""
-    monkeypatch.chdir(tmp_path)
-    server.reset()
-    c = Cli(tmp_path, server)
-    c.write([goods(i) for i in range(5)])
-    assert c("run-once").exit_code == 0
+    c = synced_cli(tmp_path, http_sandbox, monkeypatch, [goods(i) for i in range(5)])
     c.write([goods(0), goods(1)])
     assert c("run-once").exit_code == 8
-    server.clear_journal()
+    http_sandbox.clear_journal()
     return c
 
 
@@ -78,4 +73,70 @@ def test_release_recomputes_the_set_from_the_current_feed(cli: Cli) -> None:
     out = cli.json("release-deletes", "--dealer", "D1", "--yes")
     assert out == {"withheld": out["withheld"], "run": None}
     assert out["withheld"]["source_ids"] == []
+    assert cli.sandbox.mutations() == []
+
+
+def _answer_on_a_terminal(cli: Cli, processes: Processes, answer: str) -> tuple[int, str, str]:
+    """Run `release-deletes` with stdin and stderr on a pseudo-terminal, answer its question,
+    and return the exit code, what the terminal showed and stdout."""
+    leader, follower = pty.openpty()
+    try:
+        child = processes.start(
+            [sys.executable, "-m", "syncd", "release-deletes", "--dealer", "D1"],
+            cwd=cli.folder,
+            env={**os.environ, **cli.env, "NO_COLOR": "1"},
+            stdin=follower,
+            stderr=follower,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        os.close(follower)
+        shown = _read_until(leader, "Delete these 3 ads?")
+        os.write(leader, f"{answer}\n".encode())
+        out, _ = child.communicate(timeout=120)
+        shown += _drain(leader)
+    finally:
+        os.close(leader)
+    return child.returncode, shown, out
+
+
+def _read_until(fd: int, text: str) -> str:
+    """What the terminal showed, up to ``text`` (fails after 120 s without it)."""
+    seen = ""
+    while text not in seen:
+        ready, _, _ = select.select([fd], [], [], 120)
+        assert ready, f"no {text!r} on the terminal; it showed: {seen[-2000:]!r}"
+        seen += os.read(fd, 4096).decode(errors="replace")
+    return seen
+
+
+def _drain(fd: int) -> str:
+    """The rest of what the terminal showed, once its writer is gone."""
+    rest = b""
+    with contextlib.suppress(OSError):  # EIO: the child closed the terminal
+        while select.select([fd], [], [], 0)[0] and (chunk := os.read(fd, 4096)):
+            rest += chunk
+    return rest.decode(errors="replace")
+
+
+def test_on_a_terminal_release_asks_and_a_yes_sends_exactly_the_set(
+    cli: Cli, processes: Processes
+) -> None:
+    """Asked on a terminal, `y` deletes the three held-back ads; the table came first."""
+    code, shown, out = _answer_on_a_terminal(cli, processes, "y")
+    assert code == 0, shown[-2000:]
+    assert "sofa-2" in out
+    assert "success" in out
+    assert sorted(cli.sandbox.mutations()) == [
+        ("DELETE", "sofa-2"),
+        ("DELETE", "sofa-3"),
+        ("DELETE", "sofa-4"),
+    ]
+
+
+def test_on_a_terminal_a_no_sends_nothing_and_exits_guard(cli: Cli, processes: Processes) -> None:
+    """Answered `n` (the default), nothing is deleted and the exit code is 8 (GUARD)."""
+    code, shown, _ = _answer_on_a_terminal(cli, processes, "n")
+    assert code == 8
+    assert "not confirmed" in shown
     assert cli.sandbox.mutations() == []

@@ -3,33 +3,19 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.integration.cli_sandbox import Cli, said
+from tests.integration.cli_sandbox import Cli, said, synced_cli
 from tests.integration.harness import goods
-from tests.integration.sandbox_server import SandboxServer, running_sandbox
-
-
-@pytest.fixture(scope="module")
-def server() -> Iterator[SandboxServer]:
-    """One sandbox subprocess for the module, fast processing."""
-    with running_sandbox("--processing-delay", "0.02") as sandbox:
-        yield sandbox
+from tests.integration.sandbox_server import SandboxServer
 
 
 @pytest.fixture
-def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """A dealer with three live sofas (sofa-0..2), the journal cleared; cwd its folder."""
-    monkeypatch.chdir(tmp_path)
-    server.reset()
-    c = Cli(tmp_path, server)
-    c.write([goods(i) for i in range(3)])
-    assert c("run-once").exit_code == 0
-    server.clear_journal()
-    return c
+    return synced_cli(tmp_path, http_sandbox, monkeypatch, [goods(i) for i in range(3)])
 
 
 def edited_feed(cli: Cli) -> None:

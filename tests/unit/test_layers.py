@@ -17,6 +17,7 @@ BY_FOLDER = {
     "migrations": ("Adapter (mirror):",),
     "marketplaces": ("Adapter (marketplaces):",),
     "daemon": ("Daemon:",),
+    "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
 }
 TOP_LEVEL = {
@@ -30,8 +31,11 @@ TOP_LEVEL = {
     "adopt.py": ("Use case:",),
     "inspect.py": ("Use case:",),
     "views.py": ("Use cases:",),
+    "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
+    "config.py": ("Adapter (config):",),
+    "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
 }
 SHELL = ("Shell:",)

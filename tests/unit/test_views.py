@@ -18,14 +18,13 @@ from syncd.core.models import (
     Update,
 )
 from syncd.service import RunReport
+from syncd.tables import plan_table, status_tables
 from syncd.views import (
     change_lines,
     describe_run,
     plan_json,
-    plan_table,
     run_json,
     status_json,
-    status_tables,
 )
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)

@@ -1,0 +1,115 @@
+"""Shell: ``syncd plan`` and ``apply``: what a run would send, saved, then sent exactly."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import click
+from rich.console import Console
+
+from syncd import bootstrap, saved_plans, service, tables, terminal, views
+from syncd.cli.exits import ExitCode, handle_errors
+from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.core import saved_plan
+from syncd.service import RunReport
+
+
+@click.command("plan")
+@global_options
+@click.option("--json", "as_json", is_flag=True, help="Print the plan as JSON.")
+@click.option("--all", "include_unchanged", is_flag=True, help="Show unchanged ads too.")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also save the plan to FILE, for `syncd apply FILE`.",
+)
+@click.option(
+    "--detailed-exitcode",
+    is_flag=True,
+    help="Exit 0 when there is nothing to do, 2 when the plan has changes.",
+)
+@click.pass_context
+@handle_errors
+def plan_cmd(
+    ctx: click.Context,
+    as_json: bool,
+    include_unchanged: bool,
+    out: Path | None,
+    detailed_exitcode: bool,
+) -> None:
+    """Show what a run would send, without sending anything."""
+    settings = settings_of(ctx)
+    with bootstrap.open_mirror(settings) as mirror:
+        options = bootstrap.run_options(settings)
+        made = [
+            saved_plans.make(
+                asyncio.run(service.load_feed(job, settings.api.version)), mirror, options
+            )
+            for job in bootstrap.feed_jobs(settings)
+        ]
+        now = bootstrap.SystemClock().now()
+    if out is not None:
+        saved_plans.write(out, [s for _, s in made], settings.api.version, now)
+        click.echo(f"syncd: plan saved to {terminal.printable(out)}", err=True)
+    plans = [(p, s.guard) for p, s in made]
+    if as_json:
+        print_json(
+            [
+                {**views.plan_json(p, include_unchanged=include_unchanged), "guard": g}
+                for p, g in plans
+            ]
+        )
+    else:
+        console = Console()
+        for p, guard in plans:
+            console.print(tables.plan_table(p, include_unchanged=include_unchanged))
+            if guard:
+                console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
+    if detailed_exitcode and any(p.actions for p, _ in plans):
+        sys.exit(ExitCode.CHANGES)
+
+
+async def _apply_all(
+    container: bootstrap.Container, path: Path, saved: list[saved_plan.SavedPlan]
+) -> list[RunReport]:
+    """Check every feed's saved plan, then apply each under its dealer's run lock."""
+    settings, reports = container.settings, []
+    jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
+    try:
+        for s, job in jobs:  # every feed checked before any is sent
+            feed = await service.load_feed(job, settings.api.version)
+            saved_plans.check(s, feed, container.mirror, path, container.options())
+        for s, job in jobs:
+            with container.run_lock.hold(job.dealer_code, wait=settings.sync.lock_wait):
+                reports.append(
+                    await saved_plans.apply(container.deps(), job, container.options(), s, path)
+                )
+    finally:
+        await container.aclose()
+    return reports
+
+
+@click.command("apply")
+@global_options
+@click.argument("plan_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
+@click.pass_context
+@handle_errors
+def apply_cmd(ctx: click.Context, plan_file: Path, as_json: bool) -> None:
+    """Send exactly the plan saved by `syncd plan --out FILE`, then reconcile.
+
+    Refuses (exit 8) when the feed or a mirror row the plan touches changed since.
+    """
+    settings = settings_of(ctx)
+    saved = saved_plans.read(plan_file, settings.api.version)
+    reports = asyncio.run(_apply_all(bootstrap.build(settings), plan_file, saved))
+    if as_json:
+        print_json([views.report_json(r) for r in reports])
+    else:
+        for r in reports:
+            click.echo("\n".join(views.report_lines(r)))
+    if any(r.failed_items for r in reports):
+        sys.exit(ExitCode.PARTIAL)

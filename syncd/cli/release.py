@@ -1,0 +1,77 @@
+"""Shell: ``syncd release-deletes``: send the deletes a guard held back, once confirmed."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+from rich.console import Console
+
+from syncd import bootstrap, release, service, tables, views
+from syncd.cli.exits import ExitCode, handle_errors
+from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.errors import GuardTripped
+from syncd.service import RunReport
+
+
+@click.command("release-deletes")
+@global_options
+@click.option("--dealer", "dealer_code", required=True, help='The dealer_code ("": the token\'s).')
+@click.option("--yes", is_flag=True, help="Delete them without asking.")
+@click.option("--json", "as_json", is_flag=True, help="Print the set and the run report as JSON.")
+@click.pass_context
+@handle_errors
+def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bool) -> None:
+    """Show the deletes a guard holds back for a dealer, and on confirmation send exactly them.
+
+    Off a terminal, without --yes, it only shows them and exits 8 (GUARD).
+    """
+    settings = settings_of(ctx)
+    container = bootstrap.build(settings)
+    try:
+        job = release.job_for(dealer_code, container.jobs())
+        shown = asyncio.run(release.withheld(job, container.mirror, container.options()))
+    except BaseException:
+        asyncio.run(container.aclose())
+        raise
+    doc = views.withheld_json(shown, dealer_code, None)
+    if not as_json:
+        Console().print(tables.withheld_table([doc]))
+    if not shown.deletes:
+        asyncio.run(container.aclose())
+        if as_json:
+            print_json({"withheld": doc, "run": None})
+        return
+    if not yes and not _confirmed(len(shown.deletes)):
+        asyncio.run(container.aclose())
+        if as_json:
+            print_json({"withheld": doc, "run": None})
+        raise GuardTripped(
+            f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: "
+            + ("not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)")
+        )
+    report = asyncio.run(_release(container, job, shown))
+    if as_json:
+        print_json({"withheld": doc, "run": views.report_json(report)})
+    else:
+        click.echo("\n".join(views.report_lines(report)))
+    if report.failed_items:
+        sys.exit(ExitCode.PARTIAL)
+
+
+def _confirmed(n: int) -> bool:
+    """Ask on a terminal; off one, nothing is confirmed."""
+    if not (sys.stdin.isatty() and sys.stderr.isatty()):
+        return False
+    return click.confirm(f"Delete these {n} ads?", default=False, err=True)
+
+
+async def _release(
+    container: bootstrap.Container, job: service.FeedJob, shown: release.Withheld
+) -> RunReport:
+    try:
+        with container.run_lock.hold(job.dealer_code, wait=container.settings.sync.lock_wait):
+            return await release.release(container.deps(), job, container.options(), shown)
+    finally:
+        await container.aclose()

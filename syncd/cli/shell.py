@@ -1,0 +1,109 @@
+"""Shell: what every command shares: its settings, its global options, its output."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+import structlog
+
+from syncd import bootstrap, config, logs, service, terminal
+from syncd.cli.exits import F
+from syncd.errors import ConfigError
+
+log = structlog.get_logger("syncd.cli")
+
+
+def settings_of(ctx: click.Context) -> config.Settings:
+    """The settings the command line names (``--config`` or ``--demo``), logging set up."""
+    obj = ctx.ensure_object(dict)
+    path: Path | None = None
+    if obj.get("demo"):
+        settings = bootstrap.demo_settings(Path.cwd())
+    else:
+        path = config.config_path(obj.get("config"))
+        settings = config.load(path)
+    # Logging is set up before anything is logged: structlog's default would print
+    # to stdout, which carries only the command's result (valid JSON with --json).
+    logs.configure(obj.get("log_level") or settings.log.level, settings.log.format)
+    if path is not None and config.token_file_exposed(settings, path):
+        log.warning(
+            "config_token_readable_by_others",
+            path=str(path),
+            hint="chmod 600 the file, or use api.token_file",
+        )
+    return settings
+
+
+def with_feeds(settings: config.Settings) -> config.Settings:
+    """The settings, or a config error when they name no feed."""
+    if not settings.feeds:
+        raise ConfigError(f"{settings.source}: feeds: no [[feeds]] configured")
+    return settings
+
+
+def _given_after(ctx: click.Context, param: click.Parameter, value: object) -> None:
+    # Runs after the group's callback stored its own values, so this one wins.
+    if value is not None and value is not False and param.name:
+        ctx.ensure_object(dict)[param.name] = value
+
+
+def global_options(func: F) -> F:
+    """``--config``, ``--demo`` and ``--log-level`` after a command's name, as before it."""
+    after: dict[str, Any] = {"expose_value": False, "callback": _given_after}
+    options = (
+        click.option(
+            "--config",
+            "config",
+            metavar="PATH",
+            help="Configuration file (default ./syncd.toml, or $SYNCD_CONFIG).",
+            **after,
+        ),
+        click.option(
+            "--demo",
+            "demo",
+            is_flag=True,
+            help="Embedded defaults: SQLite here, bundled sample feed, built-in sandbox.",
+            **after,
+        ),
+        click.option(
+            "--log-level",
+            "log_level",
+            type=click.Choice(["debug", "info", "warning", "error"]),
+            help="Overrides log.level from the configuration.",
+            **after,
+        ),
+    )
+    for option in reversed(options):  # as if stacked: --config first in --help
+        func = option(func)
+    return func
+
+
+def print_json(doc: object) -> None:
+    """The command's result as JSON on stdout."""
+    click.echo(terminal.dumps(doc))
+
+
+def chosen_feeds(
+    settings: config.Settings, name: str | None
+) -> list[tuple[config.FeedSettings, service.FeedJob]]:
+    """The configured feeds (with their jobs), or the one ``--feed NAME`` names."""
+    pairs = bootstrap.feed_pairs(with_feeds(settings))
+    if name is None:
+        return pairs
+    chosen = [(f, j) for f, j in pairs if name in (f.label, j.dealer_code, str(f.path))]
+    if not chosen:
+        known = ", ".join(f.label for f in settings.feeds)
+        raise click.UsageError(f"no feed named {name!r} (feeds: {known})")
+    return chosen
+
+
+def dealer_jobs(settings: config.Settings, dealer_code: str | None) -> list[service.FeedJob]:
+    """The configured feeds' jobs, or those of ``--dealer D``."""
+    jobs = bootstrap.feed_jobs(with_feeds(settings))
+    chosen = [j for j in jobs if dealer_code is None or j.dealer_code == dealer_code]
+    if not chosen:
+        known = ", ".join(repr(j.dealer_code) for j in jobs)
+        raise click.UsageError(f"no feed of dealer {dealer_code!r} (dealers: {known})")
+    return chosen
