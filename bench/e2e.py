@@ -399,7 +399,7 @@ def measure_size(table: Table, sizes: Sizes, kind: str, n: int, args: argparse.N
                 f"no-op run (first: {fmt_s(noops[0].wall)})",
                 kind,
                 n,
-                f"{fmt_s(noop.wall)} ({noop.wall / floor:.1f}x floor)",
+                f"{fmt_s(noop.wall)} ({noop.wall / floor:.1f}x floor), CPU {fmt_s(noop.cpu)}",
                 f"{noop.rss_mb:.0f} MB",
                 f"`json.load` {fmt_s(floor)}",
                 _naive_cell(naive_again, n),
@@ -422,7 +422,8 @@ def measure_size(table: Table, sizes: Sizes, kind: str, n: int, args: argparse.N
                 "1 % churn run",
                 kind,
                 n,
-                f"{fmt_s(churn.wall)}, {changed} updates (minimum {len(range(0, n, CHURN))})"
+                f"{fmt_s(churn.wall)} (CPU {fmt_s(churn.cpu)}), {changed} updates "
+                f"(minimum {len(range(0, n, CHURN))})"
                 + ("" if args.naive or not args.seed else ", refused: sandbox not seeded"),
                 f"{churn.rss_mb:.0f} MB",
                 "—",
