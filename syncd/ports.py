@@ -67,9 +67,9 @@ class Mirror(Protocol):
         ...
 
     def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
-        """Every ad of this dealer, by source_id, with its ``memo`` but *without* its
-        payload, ``sent_at`` and ``updated_at`` (None, whatever is stored): what a plan
-        needs of an unchanged ad."""
+        """Every ad of this dealer, by source_id, with what a plan reads (key, category,
+        hashes, remote_state, last_op, stage) and its ``memo``; every other field None,
+        whatever is stored (the payload, times, message, request and remote ids)."""
         ...
 
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:

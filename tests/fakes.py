@@ -91,6 +91,22 @@ class _Run:
         )
 
 
+def states_of(ad: MirrorAd) -> MirrorAd:
+    """The ad as ``Mirror.load_states`` gives it: what a plan reads, and the memo."""
+    return MirrorAd(
+        ad.dealer_code,
+        ad.source_id,
+        ad.category_id,
+        None,
+        ad.payload_hash,
+        ad.remote_state,
+        ad.last_op,
+        ad.stage,
+        ad.pending_hash,
+        memo=ad.memo,
+    )
+
+
 class FakeMirror:
     """The ``Mirror`` port in memory: dicts keyed by (dealer_code, source_id)."""
 
@@ -108,11 +124,8 @@ class FakeMirror:
         return {s: ad for (d, s), ad in self.ads.items() if d == dealer_code}
 
     def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
-        """Every ad of this dealer without its payload and times, with its memo."""
-        return {
-            s: replace(ad, payload=None, sent_at=None, updated_at=None)
-            for s, ad in self.load(dealer_code).items()
-        }
+        """Every ad of this dealer with what a plan reads and its memo (see the port)."""
+        return {s: states_of(ad) for s, ad in self.load(dealer_code).items()}
 
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
         """The accepted payloads of these ads (those that have one)."""

@@ -88,7 +88,7 @@ class SqlMirror:
             return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
 
     def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
-        """Every ad of this dealer without its payload and times (None), with its memo."""
+        """Every ad of this dealer with what a plan reads and its memo (see the port)."""
         return states.load_states(self._engine, dealer_code)
 
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:

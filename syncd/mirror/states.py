@@ -13,24 +13,32 @@ from itertools import islice
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, null, select, update
+from sqlalchemy import Engine, bindparam, select, update
 
-from syncd.core.models import MirrorAd, Payload, RawMemo
+from syncd.core.models import MirrorAd, Op, Payload, RawMemo, RemoteState, Stage
 from syncd.mirror.engine import db_errors
-from syncd.mirror.rows import AD_COLUMNS, AnyRow, ad_from_row, gc_paused
+from syncd.mirror.rows import AnyRow, gc_paused
 from syncd.mirror.schema import ads
 
-# Every column of a MirrorAd, but those a plan does not read as NULL (the payload, the
-# bulk of the table; the times, whose decoding costs more than the rest of a row's),
-# then the memo's.
-_UNREAD = frozenset({"payload", "sent_at", "updated_at"})
+# What a plan reads of an ad (and the memo's columns): the payload (the bulk of the
+# table), the times (whose decoding costs more than the rest of a row), the message
+# and the remote ids are left in the table.
 _STATE_COLUMNS = (
-    *(null().label(c.name) if c.name in _UNREAD else c for c in AD_COLUMNS),
+    ads.c.source_id,
+    ads.c.category_id,
+    ads.c.payload_hash,
+    ads.c.remote_state,
+    ads.c.last_op,
+    ads.c.stage,
+    ads.c.pending_hash,
     ads.c.raw_hash,
     ads.c.raw_rules,
     ads.c.raw_payload_hash,
 )
-_WIDTH = len(AD_COLUMNS)
+_REMOTE_STATES = {s.value: s for s in RemoteState} | {None: None}
+_OPS = {o.value: o for o in Op} | {None: None}
+_STAGES = {s.value: s for s in Stage} | {None: None}
+_PARTITION = 10_000  # rows decoded at a time: the driver's rows never all held at once
 
 # Keys per IN (...) query: far below SQLite's 32 766 bound parameters, and short
 # enough for PostgreSQL to plan quickly.
@@ -54,25 +62,38 @@ _REMEMBER = (
 
 
 def load_states(engine: Engine, dealer_code: str) -> dict[str, MirrorAd]:
-    """Every ad of the dealer without its payload and times (None), with its memo."""
+    """Every ad of the dealer with what a plan reads and its memo (see the port)."""
     query = select(*_STATE_COLUMNS).where(ads.c.dealer_code == dealer_code)
+    found: dict[str, MirrorAd] = {}
+    rules: dict[str, str] = {}  # one string for the rules key every row shares
     with db_errors("loading the mirror", engine), engine.connect() as conn, gc_paused():
-        return {row.source_id: _state_from_row(row) for row in conn.execute(query).all()}
+        for part in conn.execute(query).partitions(_PARTITION):
+            for row in part:
+                found[row[0]] = _state(dealer_code, row, rules)
+    return found
 
 
-def _state_from_row(row: AnyRow) -> MirrorAd:
-    raw_hash, rules, payload_hash = row[_WIDTH:]
-    ad = ad_from_row(row[:_WIDTH])  # type: ignore[arg-type]  # a row's tuple unpacks alike
-    if raw_hash is None or rules is None or payload_hash is None:
-        return ad
-    return _with_memo(ad, RawMemo(raw_hash, rules, payload_hash))
-
-
-def _with_memo(ad: MirrorAd, memo: RawMemo) -> MirrorAd:
-    # The ad was just built and is not shared yet: setting the field in place saves
-    # dataclasses.replace's second object per row (100 000 of them).
-    object.__setattr__(ad, "memo", memo)
-    return ad
+def _state(dealer_code: str, row: AnyRow, rules: dict[str, str]) -> MirrorAd:
+    (source_id, category, payload_hash, remote, last_op, stage, pending, raw, key, memo_hash) = row
+    # Equal hashes share one string: 100 000 rows hold each hash once, not three times.
+    if pending == payload_hash:
+        pending = payload_hash
+    memo = None
+    if raw is not None and key is not None and memo_hash is not None:
+        memo_hash = payload_hash if memo_hash == payload_hash else memo_hash
+        memo = RawMemo(raw, rules.setdefault(key, key), memo_hash)
+    return MirrorAd(
+        dealer_code,
+        source_id,
+        category,
+        None,
+        payload_hash,
+        _REMOTE_STATES[remote],
+        _OPS[last_op],
+        _STAGES[stage],
+        pending,
+        memo=memo,
+    )
 
 
 def payloads(engine: Engine, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
