@@ -29,7 +29,7 @@ from syncd.core.models import (
     ValidatedFeed,
 )
 from syncd.core.reconcile import decide
-from syncd.ports import Catalog, Clock, Mirror, RunLock
+from syncd.ports import Catalog, Clock, Mirror, Progress, RunLock, progress_task
 from syncd.service import FeedJob, load_feed
 from syncd.terminal import printable
 
@@ -39,6 +39,10 @@ API_ONLY_KNOWS = (
     "the API only knows what was written through the API: ads made in Blocket Admin or "
     "by the old FTP import are not listed, so they are not adopted"
 )
+
+
+RECORD_BATCH = 100
+"""Ads recorded between two progress updates."""
 
 
 @dataclass(slots=True)
@@ -62,17 +66,25 @@ async def adopt(
     feed: ValidatedFeed,
     *,
     dry_run: bool,
+    progress: Progress | None = None,
 ) -> AdoptReport:
-    """List every ad of the feed's dealer, decide, and (unless ``dry_run``) record."""
+    """List every ad of the feed's dealer, decide, and (unless ``dry_run``) record.
+
+    ``progress`` counts the ads listed (per state) and recorded (per batch)."""
     dealer = feed.dealer_code
     remote = []
     for state in (RemoteState.CREATED, RemoteState.DELETED):
         remote += await catalog.list_ads(dealer, state)
+        if progress is not None:
+            progress.update(progress_task("ads listed", dealer), len(remote))
     items: dict[str, FeedItem] = {item.source_id: item for item in feed.items}
     report = AdoptReport(dealer, dry_run, core.adoptions(remote, items, mirror.load(dealer)))
     if not dry_run:
-        for adoption in report.adoptions:
+        total = len(report.adoptions)
+        for n, adoption in enumerate(report.adoptions, 1):
             _record(mirror, clock, dealer, adoption)
+            if progress is not None and (n % RECORD_BATCH == 0 or n == total):
+                progress.update(progress_task("ads recorded", dealer), n, total)
     log.info("adopt_finished", dealer_code=dealer, dry_run=dry_run, **report.counts)
     return report
 
@@ -110,6 +122,7 @@ class AdoptDeps:
     catalog: Catalog
     clock: Clock
     run_lock: RunLock
+    progress: Progress | None = None  # a terminal's progress bar (the CLI's)
 
 
 async def adopt_feeds(
@@ -129,7 +142,14 @@ async def adopt_feeds(
         feed = await load_feed(job, api_version)
         with deps.run_lock.hold(job.dealer_code, wait=lock_wait):
             reports.append(
-                await adopt(deps.mirror, deps.catalog, deps.clock, feed, dry_run=dry_run)
+                await adopt(
+                    deps.mirror,
+                    deps.catalog,
+                    deps.clock,
+                    feed,
+                    dry_run=dry_run,
+                    progress=deps.progress,
+                )
             )
     return reports
 

@@ -7,31 +7,37 @@ settings into a :class:`Container` of ready adapters, and
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from importlib import resources
 from pathlib import Path
 
 import httpx
 from pydantic import SecretStr
-from sqlalchemy import Engine
+from sqlalchemy import Engine, make_url
 
 from syncd.config import (
     EMBEDDED_SANDBOX,
+    VEHICLE_CACHE_NAME,
     ApiSettings,
     DatabaseSettings,
     FeedSettings,
     GuardSettings,
+    RenewalSettings,
     Settings,
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
 from syncd.core.map import parse_mapping
+from syncd.core.renewals import Caps, RenewalPolicy
 from syncd.errors import ConfigError
 from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
+from syncd.feeds.http import HttpSource
+from syncd.feeds.http_auth import EnvCredentials, public_url
+from syncd.feeds.http_cache import cache_name
 from syncd.feeds.json import JsonFormat, JsonLinesFormat
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
@@ -39,13 +45,29 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.catalog import BlocketCatalog
+from syncd.marketplaces.pro_import import ProImportApi
 from syncd.marketplaces.throttle import Throttle
+from syncd.marketplaces.vehicle_cache import CachedVehicleValues
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
+from syncd.mirror.renewals import SqlRenewalLog
 from syncd.mirror.sql import SqlMirror
-from syncd.ports import Catalog, Clock, EventHooks, FeedReader, Marketplace, Mirror, RunLock
+from syncd.ports import (
+    Catalog,
+    Clock,
+    EventHooks,
+    FeedReader,
+    Marketplace,
+    Migrator,
+    Mirror,
+    RenewalLog,
+    Renewer,
+    RunLock,
+    VehicleLookups,
+    VehicleValuesSource,
+)
+from syncd.renewals import RenewalDeps
 from syncd.service import Deps, FeedJob, RunOptions
 
 DEMO_DEALER = "DEMO"
@@ -99,9 +121,66 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
     )
 
 
-def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
+def feed_cache_dir(settings: Settings) -> Path:
+    """Where URL feeds keep their last good body: beside the SQLite mirror, else beside
+    the config file (a PostgreSQL mirror), else the working folder."""
+    url = make_url(settings.database.url)
+    if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:"):
+        return Path(str(url.database)).parent
+    config_file = Path(settings.source)
+    return config_file.parent if config_file.is_file() else Path.cwd()
+
+
+def feed_client(f: FeedSettings) -> httpx.AsyncClient:
+    """The HTTP client of one fetch of a feed URL (syncd/feeds/http.py makes one per
+    fetch): its timeouts, redirects followed (httpx drops the credentials on a
+    redirect to another host), no auth of its own (the source adds the feed's)."""
+    return httpx.AsyncClient(
+        timeout=httpx.Timeout(f.fetch_timeout, connect=min(f.fetch_timeout, 10.0)),
+        headers={"User-Agent": USER_AGENT},
+        follow_redirects=True,
+        max_redirects=5,
+    )
+
+
+def feed_source(f: FeedSettings, cache_dir: Path) -> HttpSource:
+    """The fetcher of a URL feed, its cache file in ``f.cache_dir`` or ``cache_dir``."""
+    assert f.url is not None
+    return HttpSource(
+        f.url,
+        client=lambda: feed_client(f),
+        max_bytes=f.max_bytes,
+        cache_file=(f.cache_dir or cache_dir) / cache_name(f.url),
+        timeout=f.fetch_timeout,
+        credentials=EnvCredentials(f.auth_env, f.auth_user_env, f.auth_password_env),
+        redact=REDACTOR.add,
+    )
+
+
+def renewal_policy(r: RenewalSettings) -> RenewalPolicy:
+    """A ``[[renewal]]`` of the config as the core's policy value."""
+    return RenewalPolicy(
+        name=r.name,
+        every=timedelta(days=r.every_days),
+        caps=Caps(daily=r.daily_cap, monthly=r.monthly_cap),
+        dealer_codes=frozenset(r.dealer_codes),
+        categories=frozenset(r.categories),
+        filter={k: tuple(v) if isinstance(v, list) else (v,) for k, v in r.filter.items()},
+        exclude_bytbil=r.exclude_bytbil,
+        exclude_blocket=r.exclude_blocket,
+    )
+
+
+def feed_reader(f: FeedSettings, dealer: str = "", cache_dir: Path | None = None) -> FeedReader:
     """The reader of a feed's format: native JSON, or the dealer's own shape mapped
-    (of a dealer-group file, only ``dealer``'s records)."""
+    (of a dealer-group file, only ``dealer``'s records); of a URL feed, fetching it."""
+    reader = _format_reader(f, dealer)
+    if f.url is not None:
+        reader.fetch_from(feed_source(f, cache_dir or Path.cwd()))
+    return reader
+
+
+def _format_reader(f: FeedSettings, dealer: str) -> NativeFeedReader | MappedFeedReader:
     data = f.mapping_data()
     stillness = Stillness(f.settle_seconds, f.settle_timeout, f.ready_file)
     if data is None:
@@ -126,11 +205,25 @@ def feed_reader(f: FeedSettings, dealer: str = "") -> FeedReader:
 def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
     """Each sync job beside the feed it reads: one per feed, and one per dealer of a
     dealer-group file (its runs read the same file, each seeing its own records)."""
+    cache_dir = feed_cache_dir(settings)
     return [
-        (f, FeedJob(path=str(f.path), dealer_code=code, reader=feed_reader(f, code)))
+        (
+            f,
+            FeedJob(
+                path=feed_shown(f),
+                dealer_code=code,
+                reader=feed_reader(f, code, cache_dir),
+                visible=settings.sync.visible,
+            ),
+        )
         for f in settings.feeds
         for code in f.dealers
     ]
+
+
+def feed_shown(f: FeedSettings) -> str:
+    """The feed's path, or its URL as it may be logged and kept (no secrets)."""
+    return public_url(f.url) if f.url is not None else str(f.path)
 
 
 def feed_jobs(settings: Settings) -> list[FeedJob]:
@@ -154,18 +247,31 @@ class Container:
     clock: Clock
     run_lock: RunLock
     catalog: Catalog  # the same client as ``marketplace``: whole listings and logs
+    migrator: Migrator  # the same client again: v3 → v4 migration
+    renewer: Renewer  # the same client again: the paid calls (bump, pole position)
+    renewal_log: RenewalLog
+    lookups: VehicleLookups | None = None  # the same client again: vehicle lists, validate
+    vehicles: VehicleValuesSource | None = None  # None: ``[vehicles] check = false``
 
     def deps(self) -> Deps:
         """The ports for a sync run."""
         return Deps(mirror=self.mirror, marketplace=self.marketplace, clock=self.clock)
+
+    def renewal_deps(self) -> RenewalDeps:
+        """The ports for renewals."""
+        return RenewalDeps(self.mirror, self.renewal_log, self.renewer, self.clock)
+
+    def policies(self) -> list[RenewalPolicy]:
+        """The ``[[renewal]]`` policies (none: nothing is ever renewed but by hand)."""
+        return [renewal_policy(r) for r in self.settings.renewal]
 
     def options(self, *, allow_mass_delete: bool = False) -> RunOptions:
         """Run knobs from the settings."""
         return run_options(self.settings, allow_mass_delete=allow_mass_delete)
 
     def jobs(self) -> list[FeedJob]:
-        """One job per configured feed."""
-        return feed_jobs(self.settings)
+        """One job per configured feed, checking vehicle values through the cache."""
+        return [replace(job, vehicles=self.vehicles) for job in feed_jobs(self.settings)]
 
     async def aclose(self) -> None:
         """Close the HTTP client and the database engine."""
@@ -195,6 +301,16 @@ def open_mirror(settings: Settings) -> Iterator[Mirror]:
     engine = build_engine(settings)
     try:
         yield SqlMirror(engine)
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def open_records(settings: Settings) -> Iterator[tuple[Mirror, RenewalLog]]:
+    """The mirror and its renewals table (for ``status``), the engine disposed afterwards."""
+    engine = build_engine(settings)
+    try:
+        yield SqlMirror(engine), SqlRenewalLog(engine)
     finally:
         engine.dispose()
 
@@ -268,8 +384,28 @@ def build(
     except Exception:
         engine.dispose()
         raise
-    api = settings.api
-    marketplace = BlocketCatalog(
+    marketplace = api_client(settings.api, http)
+    clock = SystemClock()
+    return Container(
+        settings=settings,
+        engine=engine,
+        http=http,
+        mirror=SqlMirror(engine),
+        marketplace=marketplace,
+        clock=clock,
+        run_lock=SqlRunLock(engine),
+        catalog=marketplace,
+        migrator=marketplace,
+        lookups=marketplace,
+        vehicles=vehicle_source(settings, marketplace, clock),
+        renewer=marketplace,
+        renewal_log=SqlRenewalLog(engine),
+    )
+
+
+def api_client(api: ApiSettings, http: httpx.AsyncClient) -> ProImportApi:
+    """The Pro Import API client (every port it serves) on ``http``."""
+    return ProImportApi(
         http,
         api_version=api.version,
         typed_paths=api.typed_paths,
@@ -277,13 +413,62 @@ def build(
         retry_timeout=api.retry_timeout,
         throttle=Throttle(api.requests_per_second, api.max_in_flight),
     )
-    return Container(
-        settings=settings,
-        engine=engine,
-        http=http,
-        mirror=SqlMirror(engine),
-        marketplace=marketplace,
-        clock=SystemClock(),
-        run_lock=SqlRunLock(engine),
-        catalog=marketplace,
+
+
+def vehicle_cache_path(settings: Settings) -> Path:
+    """Where the vehicle lists are cached: ``[vehicles] cache``, else beside a SQLite
+    mirror (``syncd.db`` -> ``syncd.vehicles.json``), else in the working folder."""
+    if settings.vehicles.cache is not None:
+        return settings.vehicles.cache
+    prefix = "sqlite:///"
+    url = settings.database.url
+    if url.startswith(prefix) and len(url) > len(prefix):
+        db = Path(url[len(prefix) :].split("?", 1)[0])
+        return db.with_name(db.stem + ".vehicles.json")
+    return Path(VEHICLE_CACHE_NAME)
+
+
+def vehicle_source(
+    settings: Settings, lookups: VehicleLookups | None, clock: Clock
+) -> VehicleValuesSource | None:
+    """The cached vehicle values (None when ``[vehicles] check = false``)."""
+    if not settings.vehicles.check:
+        return None
+    return CachedVehicleValues(
+        lookups,
+        vehicle_cache_path(settings),
+        clock=clock,
+        api_version=settings.api.version,
+        max_age=timedelta(seconds=settings.vehicles.max_age),
     )
+
+
+@dataclass
+class ApiHelpers:
+    """What ``syncd validate`` needs of the API without a mirror: the lookups (None
+    without a token) and the vehicle values source built on them."""
+
+    lookups: VehicleLookups | None
+    vehicles: VehicleValuesSource | None
+
+
+@asynccontextmanager
+async def api_helpers(settings: Settings, *, need_api: bool = False) -> AsyncIterator[ApiHelpers]:
+    """The API's non-mutating helpers, no mirror opened; the HTTP client closed after.
+
+    Without a token (and not the embedded sandbox) the lookups are None and the
+    vehicle values come from the cache alone; with ``need_api`` that is a ConfigError.
+    """
+    token = None if settings.api.embedded else settings.token()
+    if token is None and not settings.api.embedded and not need_api:
+        yield ApiHelpers(None, vehicle_source(settings, None, SystemClock()))
+        return
+    if token is not None:
+        REDACTOR.add(token.get_secret_value())
+    codes = sorted({c for f in settings.feeds for c in f.dealers if c})
+    http = build_http(settings.api, token, codes)
+    try:
+        client = api_client(settings.api, http)
+        yield ApiHelpers(client, vehicle_source(settings, client, SystemClock()))
+    finally:
+        await http.aclose()

@@ -11,12 +11,22 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from syncd.core.map import Mapping, SpecError, parse_mapping
 from syncd.errors import ConfigError
@@ -27,8 +37,10 @@ TOKEN_ENV = "SYNCD_API_TOKEN"  # noqa: S105 - the name of a variable, not a secr
 EMBEDDED_SANDBOX = "embedded-sandbox"
 """``api.base_url`` value that runs the built-in sandbox in-process (demo and trials)."""
 
+VEHICLE_CACHE_NAME = "syncd.vehicles.json"
 _Strict = ConfigDict(extra="forbid", frozen=True)
 PositiveFloat = Annotated[float, Field(gt=0)]
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 class DatabaseSettings(BaseModel):
@@ -72,10 +84,21 @@ class ApiSettings(BaseModel):
 
 
 class FeedSettings(BaseModel):
-    """``[[feeds]]``: one inventory file for one dealer."""
+    """``[[feeds]]``: one inventory file (``path``) or URL (``url``) for one dealer."""
 
     model_config = _Strict
-    path: Path
+    path: Path | None = None
+    # A feed the dealer's system publishes at an http(s) URL (syncd/feeds/http.py), instead
+    # of path: fetched whole at each run (a conditional GET), or the run stops, nothing sent.
+    url: str | None = None
+    # The whole fetch (connect, answer, body) must end within this many seconds.
+    fetch_timeout: PositiveFloat = 120.0
+    # Credentials from the environment, never from this file: a bearer token, or basic auth.
+    auth_env: str | None = None
+    auth_user_env: str | None = None
+    auth_password_env: str | None = None
+    # Where a URL feed's last good body is kept for a 304 (default: beside the mirror).
+    cache_dir: Path | None = None
     format: Literal["json", "jsonl", "csv", "xml", "xlsx"] = "json"
     dealer_code: str = ""
     # A dealer-group file: the dealers it serves, each record's by the mapping's dealer_code.
@@ -90,6 +113,36 @@ class FeedSettings(BaseModel):
     # waits without bound, and a timer's run-once ends well before the next.
     settle_timeout: PositiveFloat = 120.0
     ready_file: Path | None = None
+
+    @property
+    def source(self) -> str:
+        """The feed's path, or its URL (as configured: it may hold a secret)."""
+        return self.url if self.url is not None else str(self.path)
+
+    @model_validator(mode="after")
+    def _check_source(self) -> FeedSettings:
+        if (self.path is None) == (self.url is None):
+            raise ValueError("give path (a file) or url (http:// or https://), exactly one")
+        if self.url is None:
+            if self.auth_env or self.auth_user_env or self.auth_password_env:
+                raise ValueError("auth_env, auth_user_env, auth_password_env: only for a url")
+            return self
+        # Messages name the key, never the URL: it may carry a secret in its query.
+        if not self.url.startswith(("https://", "http://")) or not urlsplit(self.url).hostname:
+            raise ValueError("url: must be an http:// or https:// URL with a host")
+        if self.ready_file is not None:
+            raise ValueError("ready_file: only for a file (a url is fetched whole or not at all)")
+        if self.auth_env and (self.auth_user_env or self.auth_password_env):
+            raise ValueError(
+                "auth_env: give auth_env (bearer) or auth_user_env and "
+                "auth_password_env (basic), not both"
+            )
+        if bool(self.auth_user_env) != bool(self.auth_password_env):
+            raise ValueError("auth_user_env, auth_password_env: basic auth needs both")
+        for name in (self.auth_env, self.auth_user_env, self.auth_password_env):
+            if name is not None and not _ENV_NAME.fullmatch(name):
+                raise ValueError("auth_env: must be the name of an environment variable")
+        return self
 
     @model_validator(mode="after")
     def _check_settle(self) -> FeedSettings:
@@ -112,8 +165,14 @@ class FeedSettings(BaseModel):
 
     @property
     def label(self) -> str:
-        """How commands name the feed: ``name``, else the file's name."""
-        return self.name or self.path.name
+        """How commands name the feed: ``name``, else the file's name (of a URL: the last
+        part of its path, else its host)."""
+        if self.name:
+            return self.name
+        if self.path is not None:
+            return self.path.name
+        parts = urlsplit(self.url or "")
+        return parts.path.rstrip("/").rsplit("/", 1)[-1] or parts.hostname or ""
 
     @property
     def dealers(self) -> tuple[str, ...]:
@@ -191,13 +250,16 @@ def check_mapping(data: dict[str, Any], where: str) -> Mapping:
 
 
 class SyncSettings(BaseModel):
-    """``[sync]``: how a run waits for the outcome of what it sent."""
+    """``[sync]``: how a run waits for the outcome of what it sent, and whether ads show."""
 
     model_config = _Strict
     reconcile_wait: Annotated[float, Field(ge=0)] = 60.0
     poll_interval: PositiveFloat = 2.0
     batch_size: Annotated[int, Field(ge=1, le=200)] = 50
     lock_wait: Annotated[float, Field(ge=0)] = 30.0
+    # false: a rehearsal, every ad sent hidden (visible: false); true or left out: live,
+    # each ad as the feed says (docs/migrating-from-ftp.md).
+    visible: bool | None = None
 
 
 class GuardSettings(BaseModel):
@@ -232,6 +294,8 @@ class DaemonSettings(BaseModel):
     health_port: Annotated[int, Field(ge=0, le=65535)] = 9464
     stop_timeout: PositiveFloat = 30.0
     watchdog: bool = True
+    # How often the [[renewal]] policies are run (they renew only what is due, within caps).
+    renewal_interval: PositiveFloat = 3600.0
 
     @model_validator(mode="after")
     def _check_ready_bound(self) -> DaemonSettings:
@@ -241,6 +305,80 @@ class DaemonSettings(BaseModel):
                 f"ready_max_age ({self.ready_max_age:g}) must be longer than "
                 f"interval ({self.interval:g})"
             )
+        return self
+
+
+_DURATION_UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def duration_seconds(value: object) -> float:
+    """Seconds from a number, or a string like ``"90s"``, ``"30m"``, ``"24h"``, ``"7d"``."""
+    if isinstance(value, bool):
+        raise ValueError('expected a duration such as "24h" or a number of seconds')
+    if isinstance(value, int | float):
+        return float(value)
+    text = str(value).strip().lower()
+    unit = _DURATION_UNITS.get(text[-1:]) if text else None
+    number = text[:-1] if unit is not None else text
+    try:
+        return float(number) * (unit or 1)
+    except ValueError:
+        raise ValueError(
+            f'{value!r} is not a duration (a number with s, m, h or d, e.g. "24h")'
+        ) from None
+
+
+class VehicleSettings(BaseModel):
+    """``[vehicles]``: the check of brand, model, body type and fuels against the API's lists.
+
+    ``cache``: the JSON file of the lists; by default beside a SQLite mirror
+    (``syncd.db`` -> ``syncd.vehicles.json``), else ``syncd.vehicles.json`` beside
+    the config file. ``max_age``: how old the lists may get before a run fetches
+    them again (the daemon refreshes them on that schedule too).
+    """
+
+    model_config = _Strict
+    check: bool = True
+    max_age: float = 86400.0
+    cache: Path | None = None
+
+    @field_validator("max_age", mode="before")
+    @classmethod
+    def _duration(cls, value: object) -> float:
+        seconds = duration_seconds(value)
+        if seconds <= 0:
+            raise ValueError("must be longer than 0 seconds")
+        return seconds
+
+
+FilterValue = str | int | float | bool
+
+
+class RenewalSettings(BaseModel):
+    """``[[renewal]]``: bump the ads of these categories (or this filter) every N days.
+
+    Renewals are charged: the caps are mandatory (a policy without them is a config
+    error), and a policy names what it renews (``categories``, ``filter`` or both).
+    """
+
+    model_config = _Strict
+    name: Annotated[str, Field(min_length=1)]
+    every_days: Annotated[float, Field(gt=0)]
+    daily_cap: Annotated[int, Field(ge=1)]
+    monthly_cap: Annotated[int, Field(ge=1)]
+    dealer_codes: tuple[str, ...] = ()  # empty: every configured dealer
+    categories: tuple[int, ...] = ()
+    # Dotted payload path -> the value (or any of the values) an ad must have there.
+    filter: dict[str, FilterValue | list[FilterValue]] = Field(default_factory=dict)
+    exclude_bytbil: bool = False
+    exclude_blocket: bool = False
+
+    @model_validator(mode="after")
+    def _check_scope(self) -> RenewalSettings:
+        if not self.categories and not self.filter:
+            raise ValueError("give categories, filter or both: which ads this policy renews")
+        if self.exclude_bytbil and self.exclude_blocket:
+            raise ValueError("exclude_bytbil and exclude_blocket cannot both be true")
         return self
 
 
@@ -255,7 +393,18 @@ class Settings(BaseModel):
     guards: GuardSettings = GuardSettings()
     log: LogSettings = LogSettings()
     daemon: DaemonSettings = DaemonSettings()
+    vehicles: VehicleSettings = VehicleSettings()
+    renewal: tuple[RenewalSettings, ...] = ()
     source: str = Field(default="<defaults>", exclude=True)
+
+    @model_validator(mode="after")
+    def _one_policy_per_name(self) -> Settings:
+        # The caps are counted per policy name: two policies of one name would share them.
+        names = [r.name for r in self.renewal]
+        twice = sorted({n for n in names if names.count(n) > 1})
+        if twice:
+            raise ValueError(f"renewal: name {', '.join(map(repr, twice))} is used twice")
+        return self
 
     @model_validator(mode="after")
     def _one_feed_per_dealer(self) -> Settings:
@@ -346,6 +495,7 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
         f.model_copy(
             update={
                 "path": resolve(f.path) or f.path,
+                "cache_dir": resolve(f.cache_dir) or f.cache_dir,
                 "ready_file": resolve(f.ready_file) or f.ready_file,
                 "mapping_file": resolve(f.mapping_file) or f.mapping_file,
             }
@@ -356,7 +506,14 @@ def _resolve_paths(settings: Settings, base: Path) -> Settings:
     prefix = "sqlite:///"
     if db.url.startswith(prefix) and not db.url.startswith(prefix + "/") and db.url != prefix:
         db = db.model_copy(update={"url": prefix + str(base / db.url[len(prefix) :])})
-    return settings.model_copy(update={"api": api, "feeds": feeds, "database": db})
+    vehicles = settings.vehicles
+    if vehicles.cache is not None and not vehicles.cache.is_absolute():
+        vehicles = vehicles.model_copy(update={"cache": base / vehicles.cache})
+    elif vehicles.cache is None and not db.url.startswith(prefix):
+        vehicles = vehicles.model_copy(update={"cache": base / VEHICLE_CACHE_NAME})
+    return settings.model_copy(
+        update={"api": api, "feeds": feeds, "database": db, "vehicles": vehicles}
+    )
 
 
 def token_file_exposed(settings: Settings, path: Path) -> bool:

@@ -18,7 +18,7 @@ nothing when nothing differs (counted ``adopted``, then ``update`` or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TypeAlias
 
@@ -42,7 +42,7 @@ from syncd.core.models import (
 from syncd.core.payload import adoption_patch, payload_hash
 from syncd.core.reconcile import decide
 from syncd.errors import ApiAuthError, SyncdError, TemporaryError
-from syncd.ports import Clock, Marketplace, Mirror
+from syncd.ports import Clock, Marketplace, Mirror, Progress
 
 log = structlog.get_logger("syncd.execute")
 
@@ -88,6 +88,13 @@ class ApplyResults:
 DeleteGate: TypeAlias = Callable[[], str | None]
 """Asked right before each delete: why it must not go out now (None: it may)."""
 
+PROGRESS_EVERY = 20
+"""Calls between two progress updates (the bar moves per batch of calls)."""
+
+UpdateGate: TypeAlias = Callable[[Sequence[Update]], Awaitable[Mapping[str, str]]]
+"""Asked once per batch of updates: those the API would refuse, by source_id, with the
+message to report (a v3 ad v4 cannot PATCH: ``syncd/v3_ads.py``)."""
+
 
 def stops_the_run(exc: Exception) -> bool:
     """Whether an error ends the whole run rather than one item's call: the API or
@@ -118,23 +125,51 @@ class Executor:
         max_in_flight: int = 4,
         *,
         hold_deletes: DeleteGate | None = None,
+        hold_updates: UpdateGate | None = None,
+        progress: Progress | None = None,
+        progress_task: str = "calls sent",
     ) -> None:
         self._mirror = mirror
         self._api = marketplace
         self._clock = clock
         self._slots = asyncio.Semaphore(max_in_flight)
         self._hold_deletes = hold_deletes
+        self._hold_updates = hold_updates
+        self._progress = progress
+        self._progress_task = progress_task
+        self._finished = 0  # calls this executor finished, over all its rounds
 
     async def apply(self, actions: Sequence[Action]) -> ApplyResults:
-        """Send every action; raises the first error that stops the run."""
+        """Send every action; raises the first error that stops the run.
+
+        With ``hold_updates``, the updates it names are not sent (nor recorded): each
+        is counted ``blocked`` instead of ``update`` and reported with its message."""
         results = ApplyResults()
+        if self._hold_updates is not None:
+            actions = await self._without_blocked(actions, self._hold_updates, results)
         try:
             async with asyncio.TaskGroup() as group:
                 for action in actions:
                     group.create_task(self._guarded(action, results))
         except* Exception as eg:  # noqa: BLE001 - the first failure is re-raised as is
             raise eg.exceptions[0] from None
+        if self._progress is not None:
+            self._progress.update(self._progress_task, self._finished)
         return results
+
+    async def _without_blocked(
+        self, actions: Sequence[Action], gate: UpdateGate, results: ApplyResults
+    ) -> Sequence[Action]:
+        updates = [a for a in actions if isinstance(a, Update)]
+        blocked = await gate(updates) if updates else {}
+        if not blocked:
+            return actions
+        for source_id, message in blocked.items():
+            results.move("update", "blocked")
+            results.problems.append((source_id, message))
+            log.warning("ad_update_blocked", source_id=source_id, message=message)
+        self._finished += len(blocked)  # done with, for the progress bar: never sent
+        return [a for a in actions if not (isinstance(a, Update) and a.source_id in blocked)]
 
     async def _guarded(self, action: Action, results: ApplyResults) -> None:
         async with self._slots:
@@ -144,6 +179,10 @@ class Executor:
                 if stops_the_run(exc):
                     raise
                 self._failed(action, exc, results)
+            if self._progress is not None:
+                self._finished += 1
+                if self._finished % PROGRESS_EVERY == 0:  # once per batch, not per call
+                    self._progress.update(self._progress_task, self._finished)
 
     def _failed(self, action: Action, exc: Exception, results: ApplyResults) -> None:
         """An unexpected error in one item's call: recorded for it; the others go on.

@@ -31,6 +31,7 @@ class AdStory:
     row: MirrorAd | None
     remote: RemoteAd | None
     timeline: tuple[LogEntry, ...]
+    pinned: bool = False  # `syncd pin`: never deleted for being absent from the feed
 
     @property
     def known(self) -> bool:
@@ -47,7 +48,8 @@ async def story(
         row = mirror.get(dealer, source_id)
         remote = await catalog.get(dealer, source_id)
         timeline = await catalog.ad_log(dealer, source_id) if remote is not None else None
-        found = AdStory(dealer, source_id, row, remote, tuple(timeline or ()))
+        pinned = source_id in mirror.pinned(dealer)
+        found = AdStory(dealer, source_id, row, remote, tuple(timeline or ()), pinned)
         if found.known:
             return found
     assert found is not None, "no dealer to look in"
@@ -106,6 +108,7 @@ def story_json(s: AdStory) -> dict[str, Any]:
     return {
         "dealer_code": s.dealer_code,
         "source_id": s.source_id,
+        "pinned": s.pinned,
         "mirror": row_json(s.row) if s.row else None,
         "payload": dict(s.row.payload) if s.row and s.row.payload is not None else None,
         "remote": remote_json(s.remote) if s.remote else None,
@@ -135,6 +138,7 @@ def story_lines(s: AdStory) -> list[str]:
     doc = story_json(s)
     lines = [
         f"ad {printable(s.source_id)} of dealer {printable(s.dealer_code or '(token dealer)')}"
+        + (" (pinned: never deleted for being absent from the feed)" if s.pinned else "")
     ]
     for title, part in (("mirror", doc["mirror"]), ("remote ad", doc["remote"])):
         lines.append(f"{title}:" if part else f"{title}: none")

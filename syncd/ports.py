@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeAlias
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -23,6 +24,7 @@ from syncd.core.models import (
     MirrorAd,
     Outcome,
     Payload,
+    Pin,
     RawFeed,
     RawMemo,
     Rejected,
@@ -32,6 +34,8 @@ from syncd.core.models import (
     RunSummary,
     WriteResult,
 )
+from syncd.core.renewals import Caps, Renewal, RenewalAnswer, RenewalKind
+from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]
 """httpx's request/response hooks, installed on the API client (the daemon's metrics)."""
@@ -165,6 +169,16 @@ class Mirror(Protocol):
         """
         ...
 
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code that has ads in the mirror, sorted: how many have each status
+        (every status of ``AD_STATUSES`` present, as in :meth:`counts_by_state`)."""
+        ...
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started at or after ``since``, oldest first: start, outcome and the
+        ``requests`` it counted (0 when it did not record them)."""
+        ...
+
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose stage is ERROR or REJECTED, most recently updated first."""
         ...
@@ -180,9 +194,62 @@ class Mirror(Protocol):
         """Check that the database answers; raises MirrorUnavailable with the reason."""
         ...
 
+    def pinned(self, dealer_code: str) -> frozenset[str]:
+        """The source_ids of this dealer's pinned ads (never deleted for being absent)."""
+        ...
+
+    def pin(self, dealer_code: str, source_id: str, now: datetime) -> bool:
+        """Pin an ad (it need not be in the mirror yet); False when it already was."""
+        ...
+
+    def unpin(self, dealer_code: str, source_id: str) -> bool:
+        """Unpin an ad; False when it was not pinned."""
+        ...
+
+    def pins(self, dealer_code: str | None) -> list[Pin]:
+        """Every pin (of one dealer, or all), by dealer_code and source_id."""
+        ...
+
     def prune(self, older_than: datetime) -> int:
         """Delete action-log entries created before ``older_than`` and runs that
         ended (or, never finished, started) before it; returns how many rows."""
+        ...
+
+
+class RenewalLog(Protocol):
+    """The renewals table: every paid call (bump, pole position), kept across restarts.
+
+    Raises MirrorUnavailable when the database cannot be used.
+    """
+
+    def history(self, since: datetime) -> list[Renewal]:
+        """Every renewal recorded at or after ``since`` (all dealers), oldest first."""
+        ...
+
+    def reserve(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        now: datetime,
+        *,
+        policy: str | None = None,
+        caps: Caps | None = None,
+    ) -> int | None:
+        """Record a RESERVED renewal and return its id, before the call is sent.
+
+        With ``caps``: in one transaction that no other process can interleave, count
+        the policy's charged renewals of ``now``'s UTC day and month and reserve only
+        when both are under their cap; None when a cap is reached.
+        """
+        ...
+
+    def settle(self, renewal_id: int, answer: RenewalAnswer) -> None:
+        """Record what the API answered to a reserved renewal."""
+        ...
+
+    def latest(self, dealer_code: str | None, limit: int) -> list[Renewal]:
+        """The latest renewals (of one dealer, or all), newest first."""
         ...
 
 
@@ -221,6 +288,24 @@ class Marketplace(Protocol):
     ) -> list[RemoteAd]: ...
 
 
+class Renewer(Protocol):
+    """The paid calls of a marketplace API: ``bump`` and ``pole_position``.
+
+    Never retried (a retry could be charged twice): a lost answer is ``UNKNOWN``.
+    Raises ApiAuthError on 401/403.
+    """
+
+    async def renew(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        *,
+        exclude_bytbil: bool = False,
+        exclude_blocket: bool = False,
+    ) -> RenewalAnswer: ...
+
+
 class Catalog(Protocol):
     """Whole reads of a marketplace, beyond a run's: every ad listed, an ad's whole log."""
 
@@ -232,6 +317,61 @@ class Catalog(Protocol):
 
     async def ad_log(self, dealer_code: str, source_id: str) -> list[LogEntry] | None:
         """Every action-log entry of one ad, oldest first; None when the API lacks the ad."""
+        ...
+
+
+class Progress(Protocol):
+    """How far a long command has come, for a progress bar on a terminal (the CLI's).
+
+    ``task`` names a count ("calls sent (D1)"); ``done`` is absolute, ``total`` None
+    while unknown. Use cases call it once per batch (of calls, of log reads, of
+    records), never per item, so that a run without a bar pays nothing for it.
+    """
+
+    def update(self, task: str, done: int, total: int | None = None) -> None:
+        """Show ``done`` (of ``total``, when given) for ``task``, adding the task if new."""
+        ...
+
+
+def progress_task(name: str, dealer_code: str) -> str:
+    """A task's label: ``calls sent (D1)``, or ``calls sent`` for the token's own dealer."""
+    return f"{name} ({dealer_code})" if dealer_code else name
+
+
+class Migrator(Protocol):
+    """The v3 → v4 migration of one ad (``POST /v4/ad/{source_id}/migrate``)."""
+
+    async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> WriteResult:
+        """Convert a v3 ad in place with the whole v4 payload; 4xx answers are ``Rejected``."""
+        ...
+
+
+class VehicleLookups(Protocol):
+    """The API's non-mutating helpers: vehicle lookup lists and the validate endpoint."""
+
+    async def vehicle_values(self, vehicle_type: str) -> TypeValues:
+        """A vehicle type's brands, body types and fuels (no models)."""
+        ...
+
+    async def models(self, vehicle_type: str, brand: str) -> tuple[str, ...]:
+        """The model slugs of one brand."""
+        ...
+
+    async def validate(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult:
+        """Whether the API would accept this create (Accepted) or not (Rejected); saves nothing."""
+        ...
+
+
+class VehicleValuesSource(Protocol):
+    """The vehicle values a feed's check needs, from a cache kept fresh from the API."""
+
+    async def values_for(self, needs: Mapping[str, frozenset[str]]) -> VehicleValues | None:
+        """Values covering ``needs`` (vehicle type -> brands whose models are wanted),
+        refreshed when stale; None (after a warning) when there are none to check with."""
+        ...
+
+    async def refresh(self) -> VehicleValues | None:
+        """Fetch again everything the cache covers, now; None when the API failed."""
         ...
 
 

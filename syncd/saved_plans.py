@@ -26,6 +26,7 @@ from syncd.errors import PlanFileError, StalePlan
 from syncd.execute import Executor
 from syncd.ports import Mirror
 from syncd.service import Deps, FeedJob, RunOptions, RunReport
+from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.saved_plans")
 
@@ -140,6 +141,7 @@ async def apply(
             deps.clock,
             options.max_in_flight,
             hold_deletes=service.feed_unchanged_gate(job, feed),
+            hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
         )
         results = await service.apply_deletes_last(executor, saved.actions, report)
         settled = await service.reconcile(deps, job.dealer_code, options)

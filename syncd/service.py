@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -41,9 +42,22 @@ from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
 from syncd.core.validate.known import KnownFeed
+from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
+from syncd.core.visibility import with_visibility
 from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
-from syncd.ports import Clock, FeedReader, Marketplace, Mirror, RequestTally, tallying
+from syncd.ports import (
+    Clock,
+    FeedReader,
+    Marketplace,
+    Mirror,
+    Progress,
+    RequestTally,
+    VehicleValuesSource,
+    progress_task,
+    tallying,
+)
+from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.service")
 
@@ -57,6 +71,10 @@ class FeedJob:
     path: str
     dealer_code: str
     reader: FeedReader
+    visible: bool | None = None  # [sync] visible: False sends every ad hidden (a rehearsal)
+    # The API's vehicle values to check brand, model, body type and fuels against
+    # (None: not checked, e.g. ``[vehicles] check = false``).
+    vehicles: VehicleValuesSource | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +99,7 @@ class Deps:
     marketplace: Marketplace
     clock: Clock
     sleep: Sleep = asyncio.sleep
+    progress: Progress | None = None  # a terminal's progress bar (the CLI's), per batch
 
 
 @dataclass(slots=True)
@@ -109,7 +128,15 @@ class RunReport:
         """Items that did not reach the API as wanted in this run."""
         return sum(
             self.counts.get(k, 0)
-            for k in ("invalid", "still_rejected", "rejected", "error", "deferred", "failed")
+            for k in (
+                "invalid",
+                "still_rejected",
+                "rejected",
+                "error",
+                "deferred",
+                "failed",
+                "blocked",
+            )
         )
 
 
@@ -124,7 +151,23 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    return raw, validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    checked = await vehicles_checked(job, feed, api_version)
+    return raw, with_visibility(checked, job.visible)
+
+
+async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) -> ValidatedFeed:
+    """The validated feed with the items whose brand, model, body type or fuels the
+    API's lists lack moved to invalid (the lists from ``job.vehicles``, cached).
+
+    Every way a feed is validated passes through here once, after validation.
+    """
+    if job.vehicles is None:
+        return feed
+    values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+    if values is None:  # no lists to check with (warned): the check is skipped
+        return feed
+    return check_vehicle_values(feed, values, api_version=api_version)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
@@ -153,7 +196,8 @@ def guarded_plan(
     if states is None:
         states = mirror.load_states(feed.dealer_code)
     ads = gather.planning_mirror(feed, mirror, states)
-    plan = planner.plan(feed, ads, api_version=options.api_version)
+    pinned = mirror.pinned(feed.dealer_code)
+    plan = planner.plan(feed, ads, api_version=options.api_version, pinned=pinned)
     items = len(feed.items) + len(feed.invalid)
     # An item that gave two source_ids protects both (the planner keeps them): it is
     # not one of "any" ads, as an item without a source_id may be.
@@ -198,8 +242,10 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
     """Read the action logs of every call in flight until all settle or the wait ends."""
     deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
     counts = {"done": 0, "error": 0, "processing": 0}
+    total: int | None = None
     while True:
         flights = deps.mirror.in_flight(dealer_code)
+        total = len(flights) if total is None else total
         remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
         for start in range(0, len(flights), options.batch_size):
             batch = flights[start : start + options.batch_size]
@@ -232,6 +278,9 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                         op=str(ad.last_op),
                         message=outcome.message,
                     )
+            if deps.progress is not None and total:
+                settled = counts["done"] + counts["error"]
+                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
@@ -291,8 +340,10 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
                     reason=issue.reason,
                 )
                 report.problems.append((entry.source_id, str(issue)))
-        elif isinstance(entry, Unchanged) and entry.reason == "still_rejected":
-            report.counts["still_rejected"] = report.counts.get("still_rejected", 0) + 1
+        elif isinstance(entry, Unchanged) and entry.reason in ("still_rejected", "pinned"):
+            report.counts[entry.reason] = report.counts.get(entry.reason, 0) + 1
+            if entry.reason == "pinned":
+                log.info("pinned_ad_kept", source_id=entry.source_id)
 
 
 def _remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> None:
@@ -337,6 +388,55 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
         )
 
 
+async def _validated(
+    deps: Deps, job: FeedJob, options: RunOptions, raw: RawFeed, states: Mapping[str, MirrorAd]
+) -> KnownFeed:
+    """The feed validated against the mirror's memos, then through the passes every
+    validation goes through (vehicle values, visibility); the progress bar counts its
+    items (once: the validation is one pass over the whole feed).
+
+    The passes run on skipped items too, on their payloads (validated when first
+    read): a vehicle checked against the API's lists is validated on every run, and
+    in rehearsal mode (hidden payloads) nothing is skipped.
+    """
+    task = progress_task("items validated", job.dealer_code)
+    if deps.progress is not None:
+        deps.progress.update(task, 0)
+    known = gather.validate_against(
+        raw, states, dealer_code=job.dealer_code, api_version=options.api_version
+    )
+    checked = await vehicles_checked(job, known.feed, options.api_version)
+    feed = with_visibility(checked, job.visible)
+    if deps.progress is not None:
+        items = len(feed.items) + len(feed.invalid)
+        deps.progress.update(task, items, items)
+    memos = known.memos
+    if len(checked.items) != len(known.feed.items):  # a vehicle check made some invalid
+        valid = {item.source_id for item in checked.items}
+        memos = {sid: memo for sid, memo in memos.items() if sid in valid}
+    return dataclasses.replace(known, feed=feed, memos=memos)
+
+
+def _executor(
+    deps: Deps, job: FeedJob, feed: ValidatedFeed, options: RunOptions, planned: int
+) -> Executor:
+    """The run's executor: deletes ask whether the feed changed, v3 ads v4 refuses are
+    held back, and the progress bar counts the calls sent of those planned."""
+    task = progress_task("calls sent", job.dealer_code)
+    if deps.progress is not None:
+        deps.progress.update(task, 0, planned)
+    return Executor(
+        deps.mirror,
+        deps.marketplace,
+        deps.clock,
+        options.max_in_flight,
+        hold_deletes=feed_unchanged_gate(job, feed),
+        hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
+        progress=deps.progress,
+        progress_task=task,
+    )
+
+
 async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
     """One whole run for one feed. Raises only when the run cannot go on."""
     with tallying() as tally:  # the run's HTTP requests and retries, in its counts
@@ -366,10 +466,7 @@ async def _gather(
     memos, read with the states the plan is made from (one read of the mirror)."""
     await resolve_intents(deps, job.dealer_code, unresolved)
     states = deps.mirror.load_states(job.dealer_code)
-    known = gather.validate_against(
-        raw, states, dealer_code=job.dealer_code, api_version=options.api_version
-    )
-    return known, states
+    return await _validated(deps, job, options, raw, states), states
 
 
 async def _run(
@@ -406,13 +503,7 @@ async def _run(
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())
-        executor = Executor(
-            deps.mirror,
-            deps.marketplace,
-            deps.clock,
-            options.max_in_flight,
-            hold_deletes=feed_unchanged_gate(job, feed),
-        )
+        executor = _executor(deps, job, feed, options, len(plan.actions))
         results = await apply_deletes_last(executor, plan.actions, report)
         settled = await reconcile(deps, job.dealer_code, options)
         if results.followups:

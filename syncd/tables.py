@@ -36,7 +36,7 @@ def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
     table.add_column("source_id")
     table.add_column("what")
     for entry in plan.entries:
-        if isinstance(entry, Unchanged) and not include_unchanged:
+        if isinstance(entry, Unchanged) and not include_unchanged and not views.shown(entry):
             continue
         table.add_row(
             entry_kind(entry), _cell(entry.source_id or "?"), _cell(views.detail(entry), 1000)
@@ -149,4 +149,37 @@ def withheld_table(docs: Sequence[Mapping[str, Any]]) -> Table:
         table.add_row(
             _cell(doc["dealer_code"] or "-"), str(len(ids)), _cell(shown, 2000), _cell(why, 500)
         )
+    return table
+
+
+def remote_table(report: Mapping[str, Any]) -> Table:
+    """The API's answer per item syncd found valid (``validate --remote``)."""
+    remote = report["remote"]
+    table = Table(
+        title=f"{report['feed']}: the API's answers",
+        caption=f"{remote['checked']} asked: {remote['accepted']} accepted, "
+        f"{remote['refused']} refused",
+    )
+    for column in ("record", "source_id", "answer", "messages"):
+        table.add_column(column, overflow="fold")
+    for row in remote["answers"]:
+        table.add_row(
+            _cell(row["record"]),
+            _cell(row["source_id"]),
+            _cell(row["answer"]),
+            _lines(row["messages"], 500),
+        )
+    return table
+
+
+def rows_table(
+    title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str] | None = None
+) -> Table:
+    """A titled table of JSON rows (pins, renewals): these columns, or every key of the first."""
+    table = Table(title=title)
+    columns = list(columns or (rows[0] if rows else []))
+    for column in columns:
+        table.add_column(column)
+    for row in rows:
+        table.add_row(*(_cell(row.get(c), 500) for c in columns))
     return table

@@ -16,8 +16,10 @@ import orjson
 
 from syncd.core.map import MappedRecord
 from syncd.core.models import (
+    Accepted,
     Create,
     Delete,
+    FeedItem,
     Invalid,
     ItemProblem,
     MirrorAd,
@@ -28,6 +30,7 @@ from syncd.core.models import (
     Unchanged,
     Update,
     ValidatedFeed,
+    WriteResult,
     entry_kind,
 )
 from syncd.release import Withheld
@@ -65,11 +68,15 @@ def entry_json(entry: PlanEntry) -> dict[str, Any]:
     return doc
 
 
+def shown(entry: PlanEntry) -> bool:
+    """Whether a plan shows the entry without ``--all``: every call and invalid item, and
+    the pinned ads it keeps although the feed no longer has them (``syncd pin``)."""
+    return not isinstance(entry, Unchanged) or entry.reason == "pinned"
+
+
 def plan_json(plan: Plan, *, include_unchanged: bool = False) -> dict[str, Any]:
-    """The plan as JSON: counts and the entries that matter."""
-    entries = [
-        entry_json(e) for e in plan.entries if include_unchanged or not isinstance(e, Unchanged)
-    ]
+    """The plan as JSON: counts and the entries that matter (pinned ads kept included)."""
+    entries = [entry_json(e) for e in plan.entries if include_unchanged or shown(e)]
     return {"dealer_code": plan.dealer_code, "counts": plan.counts(), "entries": entries}
 
 
@@ -111,6 +118,8 @@ def detail(entry: PlanEntry) -> str:
         case Invalid():
             where = f"{entry.origin}: " if entry.origin else ""
             return where + "; ".join(str(i) for i in entry.issues)
+        case Unchanged(reason="pinned"):
+            return "pinned: kept although the feed no longer has it (syncd unpin to let it go)"
         case Unchanged():
             return entry.reason
     return ""  # pragma: no cover
@@ -298,4 +307,25 @@ def withheld_json(withheld: Withheld | None, dealer_code: str, error: str | None
         "guard": withheld.guard,
         "source_ids": withheld.source_ids,
         "error": None,
+    }
+
+
+def remote_json(answers: Sequence[tuple[FeedItem, WriteResult]]) -> dict[str, Any]:
+    """The API validate endpoint's answer per item syncd found valid (``validate --remote``)."""
+    rows = [
+        {
+            "record": str(item.origin),
+            "source_id": item.source_id,
+            "answer": "accepted" if isinstance(result, Accepted) else "refused",
+            "status": result.status,
+            "messages": [] if isinstance(result, Accepted) else list(result.messages),
+        }
+        for item, result in answers
+    ]
+    refused = sum(1 for r in rows if r["answer"] == "refused")
+    return {
+        "checked": len(rows),
+        "accepted": len(rows) - refused,
+        "refused": refused,
+        "answers": rows,
     }

@@ -14,6 +14,7 @@ from typing import Any
 
 import orjson
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -24,6 +25,7 @@ from syncd.core.models import (
     MirrorAd,
     Outcome,
     Payload,
+    Pin,
     RawMemo,
     Rejected,
     RemoteAd,
@@ -32,7 +34,18 @@ from syncd.core.models import (
     RunSummary,
     Stage,
 )
+from syncd.core.renewals import (
+    CHARGED,
+    Caps,
+    Renewal,
+    RenewalAnswer,
+    RenewalKind,
+    RenewalOutcome,
+    allowance,
+    used,
+)
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
+from syncd.core.vehicle_values import TypeValues
 
 _ID_FIELDS = ("remote_id", "blocket_ad_id", "blocket_store_id", "offer_id")
 
@@ -115,6 +128,7 @@ class FakeMirror:
         self.logs: dict[tuple[str, str], list[tuple[LogEntry, datetime]]] = {}
         self._runs: dict[int, _Run] = {}
         self._order: dict[tuple[str, str], int] = {}  # insertion order, ties in failing()
+        self._pins: dict[tuple[str, str], datetime] = {}
         self.payload_reads: list[list[str]] = []  # the source_ids of each payloads() call
 
     # --- reads -----------------------------------------------------------------
@@ -284,6 +298,21 @@ class FakeMirror:
                 counts[ad_status(ad.stage, ad.remote_state)] += 1
         return counts
 
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code holding ads, sorted: how many have each status."""
+        return {d: self.counts_by_state(d) for d in sorted({d for d, _ in self.ads})}
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started since ``since``, oldest first."""
+        chosen = sorted(
+            (r for r in self._runs.values() if r.started_at >= since),
+            key=lambda r: (r.started_at, r.run_id),
+        )
+        return [
+            RunPoint(r.dealer_code, r.started_at, r.outcome, r.counts.get("requests", 0))
+            for r in chosen
+        ]
+
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose stage is ERROR or REJECTED, newest first."""
         chosen = [
@@ -305,6 +334,29 @@ class FakeMirror:
 
     def ping(self) -> None:
         """An in-memory mirror always answers."""
+
+    def pinned(self, dealer_code: str) -> frozenset[str]:
+        """The source_ids of this dealer's pins."""
+        return frozenset(s for d, s in self._pins if d == dealer_code)
+
+    def pin(self, dealer_code: str, source_id: str, now: datetime) -> bool:
+        """Pin an ad; False when it already was."""
+        if (dealer_code, source_id) in self._pins:
+            return False
+        self._pins[(dealer_code, source_id)] = _utc(now)
+        return True
+
+    def unpin(self, dealer_code: str, source_id: str) -> bool:
+        """Unpin an ad; False when it was not pinned."""
+        return self._pins.pop((dealer_code, source_id), None) is not None
+
+    def pins(self, dealer_code: str | None) -> list[Pin]:
+        """Every pin (of one dealer, or all), sorted."""
+        return [
+            Pin(d, s, at)
+            for (d, s), at in sorted(self._pins.items())
+            if dealer_code is None or d == dealer_code
+        ]
 
     def prune(self, older_than: datetime) -> int:
         """Delete log entries created and runs ended before ``older_than``; how many."""
@@ -380,3 +432,103 @@ class FixedClock:
 
     def now(self) -> datetime:
         return self.current
+
+
+class FakeVehicleLookups:
+    """The API's vehicle lists from a dict, counting calls; ``failing`` makes each call fail."""
+
+    def __init__(
+        self,
+        types: dict[str, TypeValues] | None = None,
+        models: dict[tuple[str, str], tuple[str, ...]] | None = None,
+    ) -> None:
+        self.types = types or {}
+        self.model_lists = models or {}
+        self.calls: list[tuple[str, ...]] = []
+        self.failing: Exception | None = None
+
+    def _call(self, *what: str) -> None:
+        self.calls.append(what)
+        if self.failing is not None:
+            raise self.failing
+
+    async def vehicle_values(self, vehicle_type: str) -> TypeValues:
+        self._call("values", vehicle_type)
+        return self.types.get(vehicle_type, TypeValues())
+
+    async def models(self, vehicle_type: str, brand: str) -> tuple[str, ...]:
+        self._call("models", vehicle_type, brand)
+        return self.model_lists.get((vehicle_type, brand), ())
+
+    async def validate(self, dealer_code: str, source_id: str, body: Payload) -> Accepted:
+        self._call("validate", source_id)
+        return Accepted(status=200)
+
+
+class FakeRenewalLog:
+    """The ``RenewalLog`` port in memory: a list of renewals, ids are 1-based positions."""
+
+    def __init__(self) -> None:
+        self.rows: list[Renewal] = []
+
+    def history(self, since: datetime) -> list[Renewal]:
+        return [r for r in self.rows if r.at >= _utc(since)]
+
+    def latest(self, dealer_code: str | None, limit: int) -> list[Renewal]:
+        mine = [r for r in self.rows if dealer_code is None or r.dealer_code == dealer_code]
+        return mine[::-1][:limit]
+
+    def reserve(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        now: datetime,
+        *,
+        policy: str | None = None,
+        caps: Caps | None = None,
+    ) -> int | None:
+        if caps is not None and policy is not None:
+            today, month = used(policy, self.rows, now)
+            if allowance(caps, today, month) == 0:
+                return None
+        self.rows.append(
+            Renewal(dealer_code, source_id, kind, _utc(now), RenewalOutcome.RESERVED, policy)
+        )
+        return len(self.rows)
+
+    def settle(self, renewal_id: int, answer: RenewalAnswer) -> None:
+        row = self.rows[renewal_id - 1]
+        self.rows[renewal_id - 1] = replace(
+            row, outcome=answer.outcome, message=answer.message, request_id=answer.request_id
+        )
+
+    def charged(self) -> list[Renewal]:
+        """The renewals that count against a cap."""
+        return [r for r in self.rows if r.outcome in CHARGED]
+
+
+class FakeRenewer:
+    """A scripted Renewer: accepts every call unless an answer is queued for the ad."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, str, RenewalKind, bool, bool]] = []
+        self.answers: dict[str, list[RenewalAnswer | Exception]] = {}
+
+    async def renew(
+        self,
+        dealer_code: str,
+        source_id: str,
+        kind: RenewalKind,
+        *,
+        exclude_bytbil: bool = False,
+        exclude_blocket: bool = False,
+    ) -> RenewalAnswer:
+        self.calls.append((dealer_code, source_id, kind, exclude_bytbil, exclude_blocket))
+        queue = self.answers.get(source_id)
+        if queue:
+            answer = queue.pop(0)
+            if isinstance(answer, Exception):
+                raise answer
+            return answer
+        return RenewalAnswer(RenewalOutcome.ACCEPTED, 200, request_id=f"b{len(self.calls)}")

@@ -4,46 +4,53 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
-from syncd import service, tables, views
+from syncd import bootstrap, service, tables, views
 from syncd.cli.exits import ExitCode, error_line, handle_errors
+from syncd.cli.progress import progress_bar
 from syncd.cli.shell import chosen_feeds, global_options, print_json, settings_of
+from syncd.config import FeedSettings, Settings
 from syncd.core.map import MappedRecord
 from syncd.core.map.guess import guess
 from syncd.core.map.starter import starter_toml
+from syncd.core.models import FeedItem, WriteResult
 from syncd.errors import FeedError
 from syncd.feeds.mapped import MappedFeedReader
 from syncd.feeds.sample import read_sample
+from syncd.marketplaces.lookups import all_of
+from syncd.ports import Progress, VehicleLookups
 
 
 @click.command("validate")
 @global_options
 @click.option("--feed", "feed_name", metavar="NAME", help="Only this feed (name, file or dealer).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@click.option(
+    "--remote",
+    is_flag=True,
+    help="Also ask the API's validate endpoint about the items syncd finds valid.",
+)
 @click.pass_context
 @handle_errors
-def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> None:
+def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool, remote: bool) -> None:
     """Read, map and validate every item of the feeds; send nothing.
 
-    Exits 0 when every item is valid, 6 when some are not, 4 when a file cannot be read.
+    Brand, model, body type and fuels are checked against the API's lists (cached).
+    With --remote, the API's validate endpoint checks the items found valid (it saves
+    nothing, changes no ad). Exits 0 when every item is valid, 6 when some are not (or the API
+    refuses some), 4 when a file cannot be read.
     """
     settings = settings_of(ctx)
-    reports: list[dict[str, Any]] = []
-    errors: list[FeedError] = []
-    for feed, job in chosen_feeds(settings, feed_name):
-        try:
-            raw, validated = asyncio.run(service.read_feed(job, settings.api.version))
-        except FeedError as exc:
-            errors.append(exc)
-            reports.append({"feed": feed.label, "path": str(feed.path), "error": str(exc)})
-            continue
-        label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
-        reports.append(views.validation_json(label, raw, validated))
+    chosen = chosen_feeds(settings, feed_name)
+    with progress_bar(as_json=as_json) as progress:
+        reports, errors = asyncio.run(_validate(settings, chosen, remote=remote, progress=progress))
     if as_json:
         print_json(reports)
     else:
@@ -51,12 +58,60 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool) -> No
         for report in reports:
             if "error" in report:
                 click.echo(error_line(report["error"]), err=True)
-            else:
-                console.print(tables.validation_table(report))
+                continue
+            console.print(tables.validation_table(report))
+            if "remote" in report:
+                console.print(tables.remote_table(report))
     if errors:
         sys.exit(ExitCode.FEED)
-    if any(r["counts"]["invalid"] for r in reports):
+    if any(r["counts"]["invalid"] or r.get("remote", {}).get("refused") for r in reports):
         sys.exit(ExitCode.PARTIAL)
+
+
+async def _validate(
+    settings: Settings,
+    chosen: list[tuple[FeedSettings, service.FeedJob]],
+    *,
+    remote: bool,
+    progress: Progress | None,
+) -> tuple[list[dict[str, Any]], list[FeedError]]:
+    """Each chosen feed's report (with the API's answers when ``remote``), and the feed errors."""
+    reports: list[dict[str, Any]] = []
+    errors: list[FeedError] = []
+    async with bootstrap.api_helpers(settings, need_api=remote) as helpers:
+        for feed, job in chosen:
+            label = f"{feed.label} ({job.dealer_code})" if feed.dealer_codes else feed.label
+            task = f"items validated ({label})"
+            if progress is not None:
+                progress.update(task, 0)
+            try:
+                raw, validated = await service.read_feed(
+                    replace(job, vehicles=helpers.vehicles), settings.api.version
+                )
+            except FeedError as exc:
+                errors.append(exc)
+                reports.append({"feed": feed.label, "path": job.path, "error": str(exc)})
+                continue
+            if progress is not None:
+                done = len(validated.items) + len(validated.invalid)
+                progress.update(task, done, done)
+            report = views.validation_json(label, raw, validated)
+            if remote and helpers.lookups is not None:
+                report["remote"] = views.remote_json(
+                    await _ask_api(helpers.lookups, job.dealer_code, validated.items)
+                )
+            reports.append(report)
+    return reports, errors
+
+
+async def _ask_api(
+    lookups: VehicleLookups, dealer_code: str, items: Sequence[FeedItem]
+) -> list[tuple[FeedItem, WriteResult]]:
+    """The validate endpoint's answer per item (the client's throttle bounds the calls)."""
+    results = await all_of(
+        lookups.validate(dealer_code, item.source_id, item.payload) for item in items
+    )
+    return list(zip(items, results, strict=True))
 
 
 @click.group("map", invoke_without_command=True)

@@ -41,6 +41,22 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "syncd.cli.release:release_deletes",
         "Show the deletes a guard holds back for a dealer, and on confirmation send exactly them.",
     ),
+    "pin": (
+        "syncd.cli.renewals:pin_cmd",
+        "Pin an ad: it is never deleted for being absent from the feed (until `syncd unpin`).",
+    ),
+    "unpin": (
+        "syncd.cli.renewals:unpin_cmd",
+        "Unpin an ad: the next run deletes it if the feed no longer has it (behind the guards).",
+    ),
+    "bump": (
+        "syncd.cli.renewals:bump_cmd",
+        "Renew an ad now, a charged call (GET /ad/{source_id}/bump): it appears as new.",
+    ),
+    "pole-position": (
+        "syncd.cli.renewals:pole_position_cmd",
+        "Put an ad first in search results for 3 days, a charged call; no bump meanwhile.",
+    ),
     "validate": (
         "syncd.cli.feeds:validate_cmd",
         "Read, map and validate every item of the feeds; send nothing.",
@@ -52,6 +68,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "adopt": (
         "syncd.cli.mirror:adopt_cmd",
         "Build or repair the mirror from the ads the API holds (README: The mirror was lost).",
+    ),
+    "migrate-v4": (
+        "syncd.cli.migrate:migrate_v4_cmd",
+        "Migrate the v3 ads that v4 cannot update (moped, camper, caravan, trailer) to v4.",
     ),
     "db": ("syncd.cli.mirror:db", "Manage the mirror database."),
     "daemon": (

@@ -8,7 +8,9 @@ import click
 
 from syncd import adopt, bootstrap
 from syncd.cli.exits import handle_errors
+from syncd.cli.progress import progress_bar
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
+from syncd.ports import Progress
 
 
 @click.group("db")
@@ -41,9 +43,9 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
     jobs = dealer_jobs(settings, dealer_code)
     container = bootstrap.build(settings)
 
-    async def go() -> list[adopt.AdoptReport]:
+    async def go(progress: Progress | None) -> list[adopt.AdoptReport]:
         deps = adopt.AdoptDeps(
-            container.mirror, container.catalog, container.clock, container.run_lock
+            container.mirror, container.catalog, container.clock, container.run_lock, progress
         )
         try:
             return await adopt.adopt_feeds(
@@ -56,7 +58,8 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
         finally:
             await container.aclose()
 
-    reports = asyncio.run(go())
+    with progress_bar(as_json=as_json) as progress:
+        reports = asyncio.run(go(progress))
     if as_json:
         print_json([adopt.adopt_json(r) for r in reports])
     else:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -12,7 +13,10 @@ from rich.console import Console
 from syncd import bootstrap, saved_plans, service, tables, terminal, views
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.config import Settings
 from syncd.core import saved_plan
+from syncd.core.models import Plan
+from syncd.ports import Mirror
 from syncd.service import RunReport
 
 
@@ -43,13 +47,7 @@ def plan_cmd(
     """Show what a run would send, without sending anything."""
     settings = settings_of(ctx)
     with bootstrap.open_mirror(settings) as mirror:
-        options = bootstrap.run_options(settings)
-        made = [
-            saved_plans.make(
-                asyncio.run(service.load_feed(job, settings.api.version)), mirror, options
-            )
-            for job in bootstrap.feed_jobs(settings)
-        ]
+        made = asyncio.run(_make_all(settings, mirror))
         now = bootstrap.SystemClock().now()
     if out is not None:
         saved_plans.write(out, [s for _, s in made], settings.api.version, now)
@@ -70,6 +68,22 @@ def plan_cmd(
                 console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
     if detailed_exitcode and any(p.actions for p, _ in plans):
         sys.exit(ExitCode.CHANGES)
+
+
+async def _make_all(settings: Settings, mirror: Mirror) -> list[tuple[Plan, saved_plan.SavedPlan]]:
+    """Each feed's plan, its vehicle values checked as a run checks them (cached lists)."""
+    options = bootstrap.run_options(settings)
+    async with bootstrap.api_helpers(settings) as helpers:
+        return [
+            saved_plans.make(
+                await service.load_feed(
+                    replace(job, vehicles=helpers.vehicles), settings.api.version
+                ),
+                mirror,
+                options,
+            )
+            for job in bootstrap.feed_jobs(settings)
+        ]
 
 
 async def _apply_all(

@@ -92,7 +92,7 @@ def chosen_feeds(
     pairs = bootstrap.feed_pairs(with_feeds(settings))
     if name is None:
         return pairs
-    chosen = [(f, j) for f, j in pairs if name in (f.label, j.dealer_code, str(f.path))]
+    chosen = [(f, j) for f, j in pairs if name in (f.label, j.dealer_code, j.path, f.source)]
     if not chosen:
         known = ", ".join(f.label for f in settings.feeds)
         raise click.UsageError(f"no feed named {name!r} (feeds: {known})")

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from syncd import bootstrap, config, inspect, release, tables, terminal, views
 from syncd.cli.exits import ExitCode, handle_errors
+from syncd.cli.renewals import pin_json, renewal_json
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.errors import FeedError
 from syncd.ports import Mirror
@@ -32,20 +33,34 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
     """Ads per state, the last runs, the failing ads with their last message, and the
     invalid items of each dealer's latest finished run."""
     settings = settings_of(ctx)
-    with bootstrap.open_mirror(settings) as mirror:
+    with bootstrap.open_records(settings) as (mirror, renewal_log):
         counts = mirror.counts_by_state(dealer_code)
         runs = mirror.runs(dealer_code, limit)
         failing = mirror.failing(dealer_code, limit)
         withheld = _withheld(settings, mirror, dealer_code)
         latest = mirror.latest_finished_runs(dealer_code)
+        pins = [pin_json(p) for p in mirror.pins(dealer_code)]
+        renewed = [renewal_json(r) for r in renewal_log.latest(dealer_code, limit)]
     if as_json:
-        print_json({**views.status_json(counts, runs, failing, latest), "withheld": withheld})
+        print_json(
+            {
+                **views.status_json(counts, runs, failing, latest),
+                "withheld": withheld,
+                "pins": pins,
+                "renewals": renewed,
+            }
+        )
         return
     console = Console()
     for table in tables.status_tables(counts, runs, failing, latest, limit):
         console.print(table)
     if any(w["source_ids"] or w["error"] for w in withheld):
         console.print(tables.withheld_table(withheld))
+    if pins:
+        console.print(tables.rows_table("Pinned ads (never deleted for being absent)", pins))
+    if renewed:
+        shown = ("dealer_code", "source_id", "kind", "at", "outcome", "policy", "message")
+        console.print(tables.rows_table("Latest renewals (charged calls)", renewed, shown))
 
 
 def _withheld(

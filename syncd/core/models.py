@@ -228,6 +228,15 @@ class MirrorAd:
     memo: RawMemo | None = field(default=None, compare=False, repr=False)
 
 
+@dataclass(frozen=True, slots=True)
+class Pin:
+    """An ad the operator pinned (``syncd pin``): never deleted for being absent from the feed."""
+
+    dealer_code: str
+    source_id: str
+    pinned_at: datetime
+
+
 # --- the plan -----------------------------------------------------------------
 
 
@@ -287,7 +296,7 @@ class Delete:
 
 @dataclass(frozen=True, slots=True)
 class Unchanged:
-    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone."""
+    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone | pinned."""
 
     dealer_code: str
     source_id: str

@@ -35,6 +35,10 @@ source_ids only the mirror knows, sorted. The rules, in the order they apply:
    ``core/source_ids.py`` refuses: a DELETE could not name it); deleted or never created →
    ``Unchanged("gone")`` (kept, one small entry each, so the plan always covers
    every mirror row).
+8. A pinned ad (``syncd pin``) that is live and not in the feed is
+   ``Unchanged("pinned")``: never deleted for being absent (``pinned`` is the
+   dealer's set of pinned source_ids, read from the mirror by the shell). A pin
+   changes nothing for an ad the feed has: it is updated as any other.
 
 A ``reduced`` price is never POSTed (the API refuses it): ``Create.body`` goes
 without it and ``Create.followup`` PATCHes the whole price list.
@@ -45,10 +49,11 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping
+from collections.abc import Set as AbstractSet
 from typing import Any
 
 from syncd.core import source_ids
-from syncd.core.categories import category
+from syncd.core.categories import Kind, category
 from syncd.core.models import (
     Create,
     Delete,
@@ -76,7 +81,13 @@ _REJECTED = Stage.REJECTED
 _CREATED = RemoteState.CREATED
 
 
-def plan(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd], *, api_version: int) -> Plan:
+def plan(
+    feed: ValidatedFeed,
+    mirror: Mapping[str, MirrorAd],
+    *,
+    api_version: int,
+    pinned: AbstractSet[str] = frozenset(),
+) -> Plan:
     """One entry per feed record and mirror-only source_id; see the module docstring."""
     dealer = feed.dealer_code
     entries: list[PlanEntry] = []
@@ -91,7 +102,7 @@ def plan(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd], *, api_version: in
             ad = mirror.get(record.source_id)
             entries.append(_for_item(record, ad, dealer, api_version))
     for source_id in sorted(mirror.keys() - seen):
-        entries.append(_for_absent(mirror[source_id], dealer))
+        entries.append(_for_absent(mirror[source_id], dealer, source_id in pinned))
     return Plan(dealer, tuple(entries))
 
 
@@ -157,11 +168,13 @@ def _for_item(item: FeedItem, ad: MirrorAd | None, dealer: str, api_version: int
     return _update(item, dealer, changes, revive=False, before=ad.payload)
 
 
-def _for_absent(ad: MirrorAd, dealer: str) -> PlanEntry:
+def _for_absent(ad: MirrorAd, dealer: str, pinned: bool) -> PlanEntry:
     """The entry for a mirror row the feed no longer has."""
     if ad.stage in _IN_FLIGHT:
         return Unchanged(dealer, ad.source_id, "in_flight")
     if ad.remote_state is _CREATED:
+        if pinned:
+            return Unchanged(dealer, ad.source_id, "pinned")
         reason = source_ids.problem(ad.source_id, max_length=None)
         if reason is not None:  # an id an older syncd accepted: a DELETE could not reach it
             return Invalid(dealer, ad.source_id, None, (_unreachable(reason),))
@@ -238,6 +251,8 @@ def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue |
         return None
     if not _registered(new_category, api_version):
         return None
+    if _was_v3_simple_ad(ad.payload, new_category):
+        return None
     old_plate = _plate(ad.payload)
     new_plate = _plate(item.payload)
     if old_plate == new_plate:
@@ -247,6 +262,16 @@ def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue |
         f"cannot change after the ad was created (was {old_plate!r}, now {new_plate!r}); "
         "give the vehicle a new source_id",
     )
+
+
+def _was_v3_simple_ad(payload: Mapping[str, Any], category_id: int) -> bool:
+    """A moped, camper, caravan or trailer sent through v3 (a simple ad, no vehicle fields).
+
+    Assumption: such an ad has no plate to keep; the feed gives it its first one with
+    the v4 payload (``syncd migrate-v4`` sends it; a v4 ad always has category_fields).
+    """
+    cat = category(category_id)
+    return cat is not None and cat.kind is Kind.V4 and "category_fields" not in payload
 
 
 def _plate(payload: Mapping[str, Any]) -> Any:

@@ -9,6 +9,12 @@ when the loop is stuck — which is exactly what it must report.
 * ``/readyz`` — ready: the database answers and every feed had a successful
   run within ``daemon.ready_max_age``.
 * ``/metrics`` — the Prometheus text format (see :mod:`syncd.daemon.metrics`).
+* ``/status`` (and ``/``) — the status page for a person (:mod:`syncd.daemon.page`):
+  HTML with its CSS and chart inline, under a Content-Security-Policy that lets the
+  browser load nothing else and run no script.
+
+Each request is served on its own thread, so the status page's synchronous
+database queries never run on the daemon's event loop.
 """
 
 from __future__ import annotations
@@ -27,6 +33,17 @@ import structlog
 from syncd.daemon.metrics import CONTENT_TYPE
 
 log = structlog.get_logger("syncd.health")
+
+HTML = "text/html; charset=utf-8"
+PAGE_HEADERS = {
+    # Nothing but the page itself: inline style, no script, no request anywhere.
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+        "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+    ),
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,6 +99,10 @@ class Probes(Protocol):
 
     def metrics(self) -> bytes: ...
 
+    def page(self) -> bytes:
+        """The status page, UTF-8 HTML."""
+        ...
+
 
 class _Handler(BaseHTTPRequestHandler):
     server: _Server
@@ -98,6 +119,8 @@ class _Handler(BaseHTTPRequestHandler):
                 self._check(probes.ready())
             elif path == "/metrics":
                 self._send(HTTPStatus.OK, CONTENT_TYPE, probes.metrics())
+            elif path in ("/", "/status"):
+                self._send(HTTPStatus.OK, HTML, probes.page(), PAGE_HEADERS)
             else:
                 self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found\n")
         except Exception as exc:  # a probe's bug must answer 500, not kill the thread
@@ -108,11 +131,19 @@ class _Handler(BaseHTTPRequestHandler):
         status = HTTPStatus.OK if check.ok else HTTPStatus.SERVICE_UNAVAILABLE
         self._send(status, "application/json", check.json())
 
-    def _send(self, status: HTTPStatus, content_type: str, body: bytes) -> None:
+    def _send(
+        self,
+        status: HTTPStatus,
+        content_type: str,
+        body: bytes,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
         self.send_header("Cache-Control", "no-store")
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
         self.wfile.write(body)
 

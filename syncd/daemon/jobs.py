@@ -2,7 +2,8 @@
 
 The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
-one reconcile pass over the calls still in flight, housekeeping, and the
+one reconcile pass over the calls still in flight, the renewal policies, housekeeping,
+the refresh of the cached vehicle lists, and the
 feed watcher that starts a feed's sync as soon as its file has changed.
 
 Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
@@ -23,12 +24,13 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import service
+from syncd import renewals, service
 from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
 from syncd.errors import RunLocked, SyncdError
+from syncd.feeds.http import is_url
 from syncd.service import FeedJob, RunReport
 from syncd.views import describe_run
 
@@ -193,6 +195,20 @@ class Jobs:
                         log.info("reconciled", **counts)
                     self._refresh_gauges(c, dealer)
 
+    async def renew(self) -> None:
+        """Run the ``[[renewal]]`` policies for each dealer, under its locks (after a sync)."""
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            async with self._job("renew", dealer_code=dealer) as c, self._lock(dealer):
+                policies = c.policies()
+                if not policies:  # a reload removed them: the job goes at the next schedule
+                    continue
+                with self.run_lock(c, dealer):
+                    deps = c.renewal_deps()
+                    version = c.settings.api.version
+                    done = await renewals.run_policies(deps, policies, dealer, api_version=version)
+                    for report in done:
+                        self.metrics.record_renewals(dealer, report.policy, report.counts)
+
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""
         async with self._job("housekeeping") as c:
@@ -202,9 +218,21 @@ class Jobs:
             pruned = await asyncio.to_thread(c.mirror.prune, cutoff)
             log.info("housekeeping_pruned", rows=pruned, older_than=cutoff.isoformat())
 
+    async def vehicle_values(self) -> None:
+        """Fetch the API's vehicle lists again (every ``[vehicles] max_age``), so that a
+        run rarely waits on them; a failure keeps the cached lists (a warning)."""
+        async with self._job("vehicle_values") as c:
+            if c.vehicles is not None:
+                await c.vehicles.refresh()
+
     async def watch(self) -> None:
-        """Start a feed's sync as soon as its file has changed (and held still)."""
+        """Start a feed's sync as soon as its file has changed (and held still).
+
+        A URL feed is not watched: it is fetched at each scheduled sync
+        (``daemon.interval``), a conditional GET that costs little when unchanged."""
         for index, feed in enumerate(self.feeds):
+            if is_url(feed.job.path):
+                continue
             current = feed_stamp(feed.job.path)
             busy = self._lock(feed.job.dealer_code).locked()
             changed = should_sync(current=current, previous=feed.seen, synced=feed.synced)

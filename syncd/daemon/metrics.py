@@ -98,6 +98,13 @@ class Metrics:
             ["dealer_code"],
             registry=r,
         )
+        self.renewals = Counter(
+            "syncd_renewals",
+            "Paid calls (bumps by a [[renewal]] policy), by dealer, policy and outcome "
+            "(accepted and unknown may have been charged).",
+            ["dealer_code", "policy", "outcome"],
+            registry=r,
+        )
         self.job_duration = Histogram(
             "syncd_job_duration_seconds", "How long each daemon job ran.", ["job"], registry=r
         )
@@ -121,6 +128,11 @@ class Metrics:
         self.runs.labels(dealer_code, outcome).inc()
         if outcome.successful:
             self.last_success.labels(dealer_code).set(at)
+
+    def record_renewals(self, dealer_code: str, policy: str, counts: Mapping[str, int]) -> None:
+        """Count one policy pass's paid calls by outcome."""
+        for outcome, n in counts.items():
+            self.renewals.labels(dealer_code, policy, outcome).inc(n)
 
     def record_error(self, job: str, exc: BaseException) -> None:
         """Count a job that raised, labelled with the error's class name."""

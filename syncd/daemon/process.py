@@ -16,7 +16,7 @@ Signals, handled on the event loop:
 
 The process talks to systemd through :mod:`syncd.daemon.systemd` (READY=1, STATUS=,
 WATCHDOG=1 while healthy, STOPPING=1) and serves ``/healthz``, ``/readyz``
-and ``/metrics`` through :mod:`syncd.daemon.health`.
+``/metrics`` and the ``/status`` page through :mod:`syncd.daemon.health`.
 """
 
 from __future__ import annotations
@@ -39,6 +39,8 @@ from syncd.daemon import scheduler as scheduling
 from syncd.daemon.health import Check, HealthServer, liveness, readiness
 from syncd.daemon.jobs import Jobs, RunLock, last_successes, mirror_lock
 from syncd.daemon.metrics import Metrics
+from syncd.daemon.page import render
+from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.errors import ConfigError
 from syncd.ports import EventHooks
@@ -84,6 +86,7 @@ class Daemon:
         self._jobs: Jobs | None = None
         self._settings: Settings | None = None
         self._stop_requested = False
+        self._held_back = HeldBackCache()  # the status page's withheld deletes, kept
 
     # --- life cycle ---------------------------------------------------------------
 
@@ -282,6 +285,12 @@ class Daemon:
         """The Prometheus exposition."""
         return self.metrics.render()
 
+    def status_page(self) -> bytes:
+        """The status page (gathered on the calling thread: the health server's)."""
+        assert self._jobs is not None
+        view = gather(self._jobs.container, datetime.now(UTC), held_back=self._held_back)
+        return render(view).encode()
+
     def _ping_database(self) -> str | None:
         assert self._jobs is not None
         try:
@@ -330,3 +339,6 @@ class _DaemonProbes:
 
     def metrics(self) -> bytes:
         return self._daemon.metrics_text()
+
+    def page(self) -> bytes:
+        return self._daemon.status_page()

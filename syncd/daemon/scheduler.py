@@ -25,6 +25,11 @@ FIRST_HOUSEKEEPING = 60.0
 """Seconds after start (or reload) before the first housekeeping, so the first syncs go first."""
 
 
+FIRST_RENEWAL = 60.0
+"""Seconds after start (or reload) before the first renewals: the first syncs go first, so
+the mirror knows which ads are live and published."""
+
+
 def make_scheduler() -> AsyncIOScheduler:
     """The scheduler, not started (it binds to the running event loop on start)."""
     return AsyncIOScheduler(
@@ -44,7 +49,8 @@ def sync_job_id(index: int) -> str:
 
 
 def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None:
-    """Add every job: a sync per feed (first one now), the watcher, reconcile, housekeeping."""
+    """Add every job: a sync per feed (first one now), the watcher, reconcile, renewals (with
+    ``[[renewal]]`` policies), housekeeping, and the refresh of the vehicle lists."""
     now = datetime.now(UTC)
     for index, feed in enumerate(jobs.feeds):
         scheduler.add_job(
@@ -57,12 +63,22 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None
         )
     scheduler.add_job(jobs.watch, _every(d.feed_poll_interval), id="watch")
     scheduler.add_job(jobs.reconcile, _every(d.reconcile_interval), id="reconcile")
+    if jobs.container.settings.renewal:  # no policy: no job, nothing is ever renewed
+        scheduler.add_job(
+            jobs.renew,
+            _every(d.renewal_interval),
+            id="renew",
+            next_run_time=now + timedelta(seconds=min(FIRST_RENEWAL, d.renewal_interval)),
+        )
     scheduler.add_job(
         jobs.housekeeping,
         _every(d.housekeeping_interval),
         id="housekeeping",
         next_run_time=now + timedelta(seconds=min(FIRST_HOUSEKEEPING, d.housekeeping_interval)),
     )
+    vehicles = jobs.container.settings.vehicles
+    if vehicles.check:  # the first sync fetches what it needs; this keeps it fresh
+        scheduler.add_job(jobs.vehicle_values, _every(vehicles.max_age), id="vehicle_values")
 
 
 def run_now(scheduler: AsyncIOScheduler, index: int) -> None:

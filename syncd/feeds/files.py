@@ -19,6 +19,11 @@ The one place that decides whether a feed file may be used; the format readers
 
 Anything else raises :class:`~syncd.errors.FeedError` naming the file, before
 anything is sent.
+
+A feed that is not a local file (an ``http(s)`` URL: ``http.py``) is a
+:class:`Source` handed to the reader with :meth:`FileFeedReader.fetch_from`:
+its bytes are parsed exactly as a file's, and the rules above are the source's
+own (a fetch is whole or a FeedError).
 """
 
 from __future__ import annotations
@@ -33,7 +38,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 import structlog
 
@@ -46,6 +51,19 @@ Sleep = Callable[[float], Awaitable[None]]
 T = TypeVar("T")
 _POLLS_PER_WINDOW = 5  # re-stat a settling file this often within one settle window
 _MIN_POLL = 0.05
+
+
+class Source(Protocol):
+    """Where a feed's bytes come from when it is not a local file."""
+
+    @property
+    def label(self) -> Path:
+        """How the format readers name the feed in their errors (``str()`` of it)."""
+        ...
+
+    async def fetch(self) -> tuple[bytes, FeedMeta]:
+        """The whole feed and its facts; FeedError when it cannot be had whole."""
+        ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -193,6 +211,11 @@ class FileFeedReader(ABC):
         self._max_bytes = max_bytes
         self._rules = stillness or Stillness()
         self._sleep = sleep
+        self._source: Source | None = None
+
+    def fetch_from(self, source: Source) -> None:
+        """Read the feed from ``source`` (a URL) instead of the file at the path given."""
+        self._source = source
 
     @abstractmethod
     def parse(self, path: Path, data: bytes) -> tuple[RawRecord, ...]:
@@ -204,7 +227,12 @@ class FileFeedReader(ABC):
 
     async def when_whole(self, path: str, use: Callable[[Path, bytes, FeedMeta], T]) -> T:
         """``use(path, data, meta)`` of the file's bytes once it is whole: settled, ready,
-        unchanged while read. The read and ``use`` run off the event loop."""
+        unchanged while read. The read and ``use`` run off the event loop.
+
+        With a :class:`Source`, ``path`` is not looked at: its bytes are used."""
+        if self._source is not None:
+            data, meta = await self._source.fetch()
+            return await asyncio.to_thread(use, self._source.label, data, meta)
         p = Path(os.fspath(path))
         stamp = await settled(p, self._rules, sleep=self._sleep)
         check_ready(p, self._rules.ready_file, stamp)
@@ -218,5 +246,8 @@ class FileFeedReader(ABC):
         return RawFeed(meta=meta, records=self.parse(path, data))
 
     def changed(self, meta: FeedMeta) -> str | None:
-        """Why the file is no longer the one ``meta`` was read from (None: unchanged)."""
-        return changed(meta)
+        """Why the file is no longer the one ``meta`` was read from (None: unchanged).
+
+        A fetched body cannot change: the run holds it whole in memory, and a newer
+        export at the URL is the next run's."""
+        return None if self._source is not None else changed(meta)

@@ -220,8 +220,10 @@ class BlocketClient:
         *,
         json: Mapping[str, Any] | None = None,
         read_back: ReadBack | None = None,
+        params: Mapping[str, str] | None = None,
     ) -> WriteResult:
-        params = _dealer(dealer_code) if method != "POST" else {}
+        if params is None:  # a POST of a new ad names its dealer in the body
+            params = _dealer(dealer_code) if method != "POST" else {}
         response = await self._send(
             method, path, params=params, json=json, source_id=source_id, read_back=read_back
         )

@@ -60,9 +60,16 @@ class SqlRunLock:
         return run_lock(self._engine, dealer_code, wait=wait, poll_interval=self._poll_interval)
 
 
-def advisory_key(dealer_code: str) -> int:
-    """The signed 64-bit advisory-lock key of a dealer (stable across processes)."""
-    digest = hashlib.blake2b(LOCK_NAMESPACE + dealer_code.encode(), digest_size=8).digest()
+def advisory_key(dealer_code: str, schema: str = "public") -> int:
+    """The signed 64-bit advisory-lock key of a dealer's mirror (stable across processes).
+
+    PostgreSQL's advisory locks are per database, not per schema, and an integrator
+    may run many installs against one database, each in its own schema (its
+    search_path) and often each with the token's own dealer ``""``: the schema is
+    part of the key, so one install's run never locks out another's.
+    """
+    name = LOCK_NAMESPACE + schema.encode() + b"\0" + dealer_code.encode()
+    digest = hashlib.blake2b(name, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -99,11 +106,13 @@ def _refused(dealer_code: str, wait: float | None, holder: str = "") -> RunLocke
 def _advisory_lock(
     engine: Engine, dealer_code: str, wait: float | None, interval: float
 ) -> Iterator[None]:
-    key = advisory_key(dealer_code)
     with db_errors("taking the run lock", engine):
         # AUTOCOMMIT: the lock belongs to the session, no transaction stays open.
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
+        with db_errors("taking the run lock", engine):
+            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+        key = advisory_key(dealer_code, str(schema))
         with db_errors("taking the run lock", engine):
             taken = _poll(lambda: _try_advisory(conn, key), wait, interval)
         if not taken:

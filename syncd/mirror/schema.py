@@ -138,3 +138,27 @@ runs = Table(
     Column("invalid", Text),
     Index(None, "dealer_code", "started_at"),
 )
+
+pins = Table(
+    "pins",
+    metadata,
+    Column("dealer_code", String, primary_key=True),
+    Column("source_id", String, primary_key=True),
+    Column("pinned_at", UTCDateTime, nullable=False),
+)
+
+renewals = Table(
+    "renewals",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("dealer_code", String, nullable=False),
+    Column("source_id", String, nullable=False),
+    Column("kind", String(16), nullable=False),  # RenewalKind
+    Column("at", UTCDateTime, nullable=False),
+    Column("outcome", String(16), nullable=False),  # RenewalOutcome
+    Column("policy", String),  # the [[renewal]] name; NULL: asked for by hand
+    Column("message", Text),
+    Column("request_id", String),
+    Index(None, "at"),
+    Index(None, "policy", "at"),
+)

@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
@@ -34,8 +35,9 @@ from syncd.core.models import (
     Stage,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
-from syncd.mirror import states
+from syncd.mirror import reports, states
 from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
     AD_COLUMNS,
     LOG_COLUMNS,
@@ -61,8 +63,9 @@ def _key(value: Action | Outcome) -> Key:
     return (value.dealer_code, value.source_id)
 
 
-class SqlMirror:
-    """The mirror in a SQL database whose schema is at the migrations' head.
+class SqlMirror(PinnedAds):
+    """The mirror in a SQL database whose schema is at the migrations' head (its pins:
+    :class:`~syncd.mirror.pins.PinnedAds`).
 
     ``engine`` comes from :func:`syncd.mirror.engine.make_engine` (the caller
     owns it and disposes of it).
@@ -328,6 +331,14 @@ class SqlMirror:
                 )
                 counts[status] += n
         return counts
+
+    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
+        """Per dealer_code holding ads: how many have each status (the status page)."""
+        return reports.counts_by_dealer(self._engine)
+
+    def run_points(self, since: datetime) -> list[RunPoint]:
+        """Every run started since ``since``, oldest first (the status page's chart)."""
+        return reports.run_points(self._engine, since)
 
     def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
         """Ads whose latest call ended in ERROR or was REJECTED, newest first."""

@@ -12,6 +12,9 @@
 * ``POST /_sandbox/reset`` → 204: no ads, empty journal, the starting faults
 * ``POST /_sandbox/token`` ``{"dealer_codes": [...], "group": null,
   "expires_in": null}`` → ``{"token": ...}``
+* ``GET /_sandbox/charges`` → ``{"count", "results": [charge, ...]}``: every charged
+  call (a ``bump`` or a pole position that was carried out: its log entry is
+  ``done``), oldest first; filters ``dealer``, ``source_id``, ``kind``
 * ``GET /_sandbox/clock`` / ``POST /_sandbox/clock`` ``{"advance": seconds}`` →
   ``{"now", "offset"}``: move the sandbox's time forward (processing without
   waiting, also over HTTP)
@@ -87,6 +90,37 @@ def ads(sandbox: Sandbox, request: Request, body: Any) -> AdminAnswer:
     return 200, {"count": len(results), "results": results}
 
 
+def charges(sandbox: Sandbox, request: Request, body: Any) -> AdminAnswer:
+    """GET /_sandbox/charges: the paid calls carried out (see the module docstring).
+
+    Assumption: a renewal is charged once it is done (a bump of an unpublished ad
+    ends in error and costs nothing); a refused call (400) never is.
+    """
+    query = dict(request.query_params)
+    with sandbox.store.lock:
+        sandbox.advance(sandbox.now())
+        found = [
+            {
+                "dealer_code": ad.dealer_code,
+                "source_id": ad.source_id,
+                "kind": "pole_position" if e.params.get("pole_position") else "bump",
+                "request_id": e.request_id,
+                "at": iso(e.settled or e.created),
+                "exclude_bytbil": bool(e.params.get("exclude_bytbil")),
+                "exclude_blocket": bool(e.params.get("exclude_blocket")),
+            }
+            for ad in sandbox.store.ads()
+            for e in ad.log
+            if e.state == "done" and (e.action == "bump" or e.params.get("pole_position"))
+        ]
+    wanted = {"dealer": "dealer_code", "source_id": "source_id", "kind": "kind"}
+    results = sorted(
+        (c for c in found if all(c[wanted[k]] == v for k, v in query.items() if k in wanted)),
+        key=lambda c: (c["at"], c["source_id"]),
+    )
+    return 200, {"count": len(results), "results": results}
+
+
 def reset(sandbox: Sandbox, request: Request, body: Any) -> AdminAnswer:
     """POST /_sandbox/reset."""
     sandbox.reset()
@@ -132,6 +166,7 @@ ADMIN_ROUTES: dict[str, tuple[frozenset[str], AdminHandler]] = {
     "faults": (frozenset({"GET", "PUT", "PATCH", "DELETE"}), faults),
     "journal": (frozenset({"GET", "DELETE"}), journal),
     "ads": (frozenset({"GET"}), ads),
+    "charges": (frozenset({"GET"}), charges),
     "reset": (frozenset({"POST"}), reset),
     "token": (frozenset({"POST"}), token),
     "clock": (frozenset({"GET", "POST"}), clock),

@@ -61,7 +61,7 @@ def check_vehicle_fields(
     condition = _condition(fields.get("condition"))
     if condition:
         errors["condition"] = condition
-    powertrain = _powertrain(fields.get("powertrain"))
+    powertrain = _powertrain(fields.get("powertrain")) or _brand_fuels(fields, vehicle_type)
     if powertrain:
         errors["powertrain"] = powertrain
     return errors
@@ -168,6 +168,19 @@ def _powertrain(value: Any) -> Any:
     if transmission is not None and transmission not in vehicles.TRANSMISSIONS:
         errors["transmission"] = [f'"{transmission}" is not a valid choice.']
     return errors
+
+
+def _brand_fuels(fields: Mapping[str, Any], vehicle_type: str) -> Any:
+    """Fuels the brand does not build (``vehicles.ONLY_ELECTRIC``), once the fuels are valid."""
+    powertrain, brand = fields.get("powertrain"), fields.get("brand")
+    if (vehicle_type, brand) not in vehicles.ONLY_ELECTRIC or not isinstance(powertrain, dict):
+        return None
+    bad = {
+        str(i): [f'"{f}" is not a fuel of {brand} vehicles.']
+        for i, f in enumerate(powertrain.get("fuels") or [])
+        if f != "electric"
+    }
+    return {"fuels": bad} if bad else None
 
 
 def _is_slug(value: Any) -> bool:

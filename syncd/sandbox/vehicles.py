@@ -4,7 +4,8 @@ Pure data and lookups: no I/O here. The real API's lists are not public; these
 are a representative subset. Assumptions: ``brand``, ``body_type``, ``fuels``
 and ``transmission`` are validated against these lists (the docs show
 ``"x" is not a valid choice.`` for brand); ``model`` is validated only for the
-brands listed in ``MODELS`` and is otherwise a free slug.
+brands listed in ``MODELS`` and is otherwise a free slug. The lists are the
+Swedish market's common brands and models (the real API's are longer).
 """
 
 from __future__ import annotations
@@ -37,12 +38,49 @@ BRANDS: Mapping[str, tuple[str, ...]] = {
 }
 
 MODELS: Mapping[tuple[str, str], tuple[str, ...]] = {
-    ("car", "volvo"): _slugs("c40 ex30 ex90 s60 s90 v40 v60 v70 v90 xc40 xc60 xc90"),
-    ("car", "saab"): _slugs("9-3 9-5 900"),
-    ("car", "volkswagen"): _slugs("golf id-3 id-4 passat polo tiguan touareg"),
+    ("car", "audi"): _slugs(
+        "a1 a3 a4 a4-allroad a5 a6 a6-allroad a7 a8 e-tron e-tron-gt q2 q3 q4-e-tron q5 q7 q8 tt"
+    ),
+    ("car", "bmw"): _slugs(
+        "1-serie 2-serie 3-serie 4-serie 5-serie 7-serie i3 i4 i5 i7 ix ix1 ix3 x1 x2 x3 x4 x5 "
+        "x6 x7 z4"
+    ),
+    ("car", "ford"): _slugs("fiesta focus kuga mondeo mustang mustang-mach-e puma ranger s-max"),
+    ("car", "hyundai"): _slugs("i10 i20 i30 ioniq ioniq-5 ioniq-6 kona santa-fe tucson"),
+    ("car", "kia"): _slugs("ceed ev3 ev6 ev9 niro picanto rio sorento soul sportage stonic xceed"),
+    ("car", "mercedes-benz"): _slugs(
+        "a-klass b-klass c-klass cla e-klass eqa eqb eqc eqe eqs gla glb glc gle s-klass"
+    ),
+    ("car", "peugeot"): _slugs("208 2008 308 3008 508 5008 e-208 e-2008"),
+    ("car", "polestar"): _slugs("1 2 3 4"),
+    ("car", "saab"): _slugs("9-3 9-5 900 9000"),
+    ("car", "skoda"): _slugs("elroq enyaq fabia kamiq karoq kodiaq octavia scala superb"),
     ("car", "tesla"): _slugs("model-3 model-s model-x model-y"),
-    ("car", "toyota"): _slugs("auris corolla rav4 yaris"),
+    ("car", "toyota"): _slugs(
+        "auris aygo aygo-x bz4x c-hr camry corolla corolla-cross highlander land-cruiser prius "
+        "rav4 yaris yaris-cross"
+    ),
+    ("car", "volkswagen"): _slugs(
+        "arteon caddy golf id-3 id-4 id-5 id-7 id-buzz passat polo t-cross t-roc taigo tiguan "
+        "touareg touran up"
+    ),
+    ("car", "volvo"): _slugs(
+        "240 740 940 c30 c40 c70 ex30 ex40 ex90 s40 s60 s80 s90 v40 v50 v60 v60-cross-country "
+        "v70 v90 v90-cross-country xc40 xc60 xc70 xc90"
+    ),
+    ("transport", "citroen"): _slugs("berlingo jumper jumpy"),
+    ("transport", "fiat"): _slugs("doblo ducato scudo"),
+    ("transport", "ford"): _slugs("ranger transit transit-connect transit-courier transit-custom"),
+    ("transport", "mercedes-benz"): _slugs("citan sprinter vito"),
+    ("transport", "renault"): _slugs("kangoo master trafic"),
+    ("transport", "toyota"): _slugs("hiace hilux proace proace-city"),
+    ("transport", "volkswagen"): _slugs("amarok caddy crafter id-buzz-cargo transporter"),
 }
+
+ONLY_ELECTRIC: frozenset[tuple[str, str]] = frozenset({("car", "tesla")})
+"""Assumption (a rule syncd does not know, so that ``validate --remote`` has something to
+find): the API checks fuels against its vehicle database, where these brands build
+electric cars only."""
 
 BODY_TYPES = _slugs("sedan station-wagon hatchback suv coupe convertible minivan pickup van other")
 FUELS = _slugs("petrol diesel electric hybrid plugin-hybrid ethanol gas hydrogen other")

@@ -193,11 +193,16 @@ def delete(call: Call) -> Answer:
 
 
 def bump(call: Call) -> Answer:
-    """GET /ad/{source_id}/bump: renew (asynchronous), optionally excluding a marketplace."""
+    """GET /ad/{source_id}/bump: renew (asynchronous), optionally excluding a marketplace.
+
+    Refused (400, nothing charged) for a deleted ad, an ad on pole position or with
+    one queued (the seed: "ads on pole position cannot be bumped"), and exclusions
+    outside registered vehicles (the seed offers them "for registered vehicles").
+    """
     ad = resolve(call)
     if ad.state == "deleted":
         raise refuse("Ad has been deleted, cannot renew")
-    if ad.pole_position_until is not None and ad.pole_position_until > call.now:
+    if _on_pole_position(call, ad):
         raise refuse("Ads on pole position cannot be bumped/renewed.")
     exclude_bytbil, exclude_blocket = (
         flag(call.query, "exclude_bytbil"),
@@ -205,6 +210,9 @@ def bump(call: Call) -> Answer:
     )
     if exclude_bytbil and exclude_blocket:
         raise refuse("exclude_bytbil and exclude_blocket cannot both be true.")
+    if (exclude_bytbil or exclude_blocket) and not is_registered(ad.content, ad.version):
+        name = "exclude_bytbil" if exclude_bytbil else "exclude_blocket"
+        raise bad_request({name: ["Only allowed for registered vehicles."]})
     new = _queue(
         call, ad, ("bump",), exclude_bytbil=exclude_bytbil, exclude_blocket=exclude_blocket
     )
@@ -212,11 +220,24 @@ def bump(call: Call) -> Answer:
     return _answer(call, new)
 
 
+def _on_pole_position(call: Call, ad: Ad) -> bool:
+    """On pole position now, or with a pole position queued (it will be by the bump's turn)."""
+    if ad.pole_position_until is not None and ad.pole_position_until > call.now:
+        return True
+    return any(e.state == "processing" and e.params.get("pole_position") for e in ad.log)
+
+
 def pole_position(call: Call) -> Answer:
-    """GET /ad/{source_id}/pole_position: first in search results for 3 days."""
+    """GET /ad/{source_id}/pole_position: first in search results for 3 days.
+
+    Assumption: refused (400, nothing charged) while the ad is on pole position or has
+    one queued; another one would pay for days it already has.
+    """
     ad = resolve(call)
     if ad.state == "deleted":
         raise refuse("Ad has been deleted, cannot set pole position")
+    if _on_pole_position(call, ad):
+        raise refuse("The ad already has pole position.")
     new = _queue(call, ad, ("publish",), pole_position=True)
     call.sandbox.store.put(new)
     return _answer(call, new)

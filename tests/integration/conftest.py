@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -64,9 +65,9 @@ def _admin_connect(url: str) -> psycopg.Connection[tuple[object, ...]]:
         )
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A PostgreSQL URL whose search_path is a fresh schema of this test's own."""
+@contextmanager
+def _fresh_schema() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a new schema, dropped afterwards."""
     if os.environ.get("SYNCD_TEST_NO_POSTGRES") == "1":
         pytest.skip("PostgreSQL tests skipped: SYNCD_TEST_NO_POSTGRES=1")
     base = os.environ.get("SYNCD_TEST_POSTGRES_URL", DEFAULT_POSTGRES_URL)
@@ -78,6 +79,20 @@ def postgres_url() -> Iterator[str]:
             yield url.render_as_string(hide_password=False)
         finally:
             admin.execute(sql.SQL("DROP SCHEMA {} CASCADE").format(sql.Identifier(schema)))
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    """A PostgreSQL URL whose search_path is a fresh schema of this test's own."""
+    with _fresh_schema() as url:
+        yield url
+
+
+@pytest.fixture
+def other_postgres_url(postgres_url: str) -> Iterator[str]:
+    """A second fresh schema in the same database (another install beside the first)."""
+    with _fresh_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd import config
+from syncd import bootstrap, config
 from syncd.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,6 +31,7 @@ def test_example_config_is_valid_and_documents_every_key() -> None:
         "feeds": config.FeedSettings,
         "sync": config.SyncSettings,
         "log": config.LogSettings,
+        "vehicles": config.VehicleSettings,
     }
     for section, model in sections.items():
         for key in model.model_fields:
@@ -106,3 +107,30 @@ def test_two_feeds_of_one_dealer_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, '[[feeds]]\npath = "a.json"\n[[feeds]]\npath = "b.json"\n')
     with pytest.raises(ConfigError, match="dealer_code '' is used by more than one feed"):
         config.load(path)
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [('"24h"', 86400), ('"30m"', 1800), ('"90s"', 90), ('"2d"', 172800), ("600", 600)],
+)
+def test_vehicle_max_age_takes_a_duration(tmp_path: Path, given: str, seconds: float) -> None:
+    """``[vehicles] max_age`` is a number of seconds or a number with s, m, h or d."""
+    settings = config.load(_write(tmp_path, f"[vehicles]\nmax_age = {given}\n"))
+    assert settings.vehicles.max_age == seconds
+
+
+def test_a_bad_vehicle_max_age_names_the_key(tmp_path: Path) -> None:
+    """A duration that does not parse, or is not positive, is a config error naming the key."""
+    for bad in ('"soon"', '"0h"', "true"):
+        with pytest.raises(ConfigError, match=r"vehicles\.max_age"):
+            config.load(_write(tmp_path, f"[vehicles]\nmax_age = {bad}\n"))
+
+
+def test_the_vehicle_cache_sits_beside_the_sqlite_mirror(tmp_path: Path) -> None:
+    """By default the lists are cached beside the SQLite file; a relative cache resolves."""
+    settings = config.load(_write(tmp_path, '[database]\nurl = "sqlite:///data/m.db"\n'))
+    assert bootstrap.vehicle_cache_path(settings) == tmp_path / "data" / "m.vehicles.json"
+    settings = config.load(_write(tmp_path, '[vehicles]\ncache = "v.json"\n'))
+    assert bootstrap.vehicle_cache_path(settings) == tmp_path / "v.json"
+    pg = config.load(_write(tmp_path, '[database]\nurl = "postgresql+psycopg://h/db"\n'))
+    assert bootstrap.vehicle_cache_path(pg) == tmp_path / "syncd.vehicles.json"

@@ -160,12 +160,14 @@ def test_rejected_payload_is_recorded_and_not_resent(
     """A payload the API refuses (400) is recorded with its message and not re-sent unchanged."""
     h = Harness(tmp_path, database_url, fresh)
     ad = car(1)
-    ad["category_fields"]["brand"] = "notabrand"  # only the API knows the brand list
+    # Only the API knows that a Tesla runs on electricity alone (syncd checks the lists).
+    ad["category_fields"] |= {"brand": "tesla", "model": "model-3"}
+    ad["category_fields"]["powertrain"] = {"fuels": ["petrol"]}
     h.write([ad])
     first = h.run()
     assert first.counts["rejected"] == 1
     assert first.problems == [
-        ("car-1", 'category_fields.brand: "notabrand" is not a valid choice.')
+        ("car-1", 'category_fields.powertrain.fuels.0: "petrol" is not a fuel of tesla vehicles.')
     ]
     row = h.mirror()["car-1"]
     assert (row.stage, row.remote_state) == (Stage.REJECTED, None)

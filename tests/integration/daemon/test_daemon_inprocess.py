@@ -169,6 +169,8 @@ async def test_a_job_still_running_at_the_stop_timeout_is_cancelled(tmp_path: Pa
     sending = asyncio.Event()
 
     async def slow(request: httpx.Request) -> httpx.Response:
+        if "/vehicles/" in request.url.path:  # the vehicle lists answer (empty): runs start
+            return httpx.Response(200, json={"count": 0, "next": None, "results": []})
         sending.set()
         await asyncio.Event().wait()  # never answers
         return httpx.Response(503)
@@ -236,7 +238,8 @@ async def test_a_feed_change_reaches_the_sandbox_without_a_restart(tmp_path: Pat
 
 
 async def test_every_job_is_scheduled_without_overlap_and_coalescing(tmp_path: Path) -> None:
-    """One sync per feed, watcher, reconcile, housekeeping: max 1 instance, coalesced, no grace."""
+    """One sync per feed, watcher, reconcile, housekeeping, the vehicle lists' refresh (every
+    [vehicles] max_age): max 1 instance, coalesced, no grace."""
     settings = settings_for(tmp_path, interval=300)
     container = unavailable_api([])(settings)
     try:
@@ -247,12 +250,13 @@ async def test_every_job_is_scheduled_without_overlap_and_coalescing(tmp_path: P
         scheduler.start(paused=True)  # the defaults apply when jobs reach the job store
         scheduled = {job.id: job for job in scheduler.get_jobs()}
         scheduler.shutdown(wait=False)
-        assert set(scheduled) == {"sync:0", "watch", "reconcile", "housekeeping"}
+        assert set(scheduled) == {"sync:0", "watch", "reconcile", "housekeeping", "vehicle_values"}
         for job in scheduled.values():
             assert job.max_instances == 1
             assert job.coalesce is True
             assert job.misfire_grace_time is None
         assert scheduled["sync:0"].trigger.interval.total_seconds() == 300
         assert scheduled["watch"].trigger.interval.total_seconds() == 0.1
+        assert scheduled["vehicle_values"].trigger.interval.total_seconds() == 86400
     finally:
         await container.aclose()

@@ -37,6 +37,9 @@ class FakeProbes:
     def metrics(self) -> bytes:
         return self._metrics.render()
 
+    def page(self) -> bytes:
+        return b"<!DOCTYPE html><title>syncd status</title>"
+
 
 @pytest.fixture
 def served() -> Iterator[tuple[FakeProbes, Metrics, str]]:

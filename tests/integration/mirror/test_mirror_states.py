@@ -119,7 +119,7 @@ def test_0003_adds_the_memo_columns_and_index_and_goes_down_again(database_url: 
                 {"t": T0.replace(tzinfo=None)},
             )
         upgrade(engine, "0003")
-        assert current_revision(engine) == head_revision() == "0003"
+        assert current_revision(engine) == "0003"
         indexes = {i["name"] for i in inspect(engine).get_indexes("ads")}
         assert "ix_ads_dealer_code_stage_source_id" in indexes
         assert "ix_ads_dealer_code_stage" not in indexes
@@ -138,6 +138,7 @@ def test_0003_adds_the_memo_columns_and_index_and_goes_down_again(database_url: 
         with engine.connect() as conn:
             assert conn.execute(text("SELECT count(*) FROM ads")).scalar_one() == 1
         upgrade(engine)
+        assert current_revision(engine) == head_revision()
         assert mirror.load_states(D)["old"].memo is None  # the memo went with the columns
     finally:
         engine.dispose()

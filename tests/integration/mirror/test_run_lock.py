@@ -54,6 +54,22 @@ def test_dealers_do_not_share_a_lock(engine: Engine) -> None:
                 pass
 
 
+def test_installs_in_two_schemas_of_one_database_do_not_share_a_lock(
+    postgres_url: str, other_postgres_url: str
+) -> None:
+    """Two installs on one PostgreSQL database, each in its own schema, both with the token's
+    own dealer, run at once: advisory locks are per database, so the key names the schema."""
+    first, second = make_engine(postgres_url), make_engine(other_postgres_url)
+    try:
+        with run_lock(first, "", wait=0), run_lock(second, "", wait=0):
+            with pytest.raises(RunLocked):
+                with run_lock(first, "", wait=0):
+                    pass
+    finally:
+        first.dispose()
+        second.dispose()
+
+
 def test_waiting_acquirer_gets_the_lock_when_it_is_released(engine: Engine) -> None:
     """A run that waits takes the lock as soon as the holder lets go."""
     held, release = threading.Event(), threading.Event()
@@ -157,3 +173,4 @@ def test_advisory_keys_are_stable_signed_64_bit() -> None:
     assert advisory_key("D1") != advisory_key("D2")
     assert advisory_key("") != advisory_key("D1")
     assert all(-(2**63) <= advisory_key(d) < 2**63 for d in ("", "D1", "x" * 100))
+    assert advisory_key("", "install_a") != advisory_key("", "install_b")

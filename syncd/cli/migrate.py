@@ -1,0 +1,61 @@
+"""Shell: ``syncd migrate-v4``: v3 mopeds, campers, caravans and trailers made v4 in place."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+
+import click
+
+from syncd import bootstrap, migrate_v4
+from syncd.cli.exits import ExitCode, handle_errors
+from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
+from syncd.errors import ConfigError
+
+
+@click.command("migrate-v4")
+@global_options
+@click.option("--dealer", "dealer_code", help="Only this dealer_code.")
+@click.option("--dry-run", is_flag=True, help="Send nothing; list what would be migrated.")
+@click.option("--json", "as_json", is_flag=True, help="Print the migration as JSON.")
+@click.pass_context
+@handle_errors
+def migrate_v4_cmd(
+    ctx: click.Context, dealer_code: str | None, dry_run: bool, as_json: bool
+) -> None:
+    """Migrate the v3 ads that v4 cannot update (moped, camper, caravan, trailer) to v4."""
+    settings = settings_of(ctx)
+    if settings.api.version != 4:
+        # Once migrated, an ad is a v4 one: a syncd still on v3 could not update it.
+        raise ConfigError(f"{settings.source}: api.version: set it to 4 before migrate-v4")
+    jobs = dealer_jobs(settings, dealer_code)
+    container = bootstrap.build(settings)
+
+    async def go() -> list[migrate_v4.MigrateReport]:
+        deps = migrate_v4.MigrateDeps(
+            container.mirror,
+            container.catalog,
+            container.marketplace,
+            container.migrator,
+            container.clock,
+            container.run_lock,
+        )
+        try:
+            return await migrate_v4.migrate_feeds(
+                deps,
+                jobs,
+                container.options(),
+                lock_wait=settings.sync.lock_wait,
+                dry_run=dry_run,
+            )
+        finally:
+            await container.aclose()
+
+    reports = asyncio.run(go())
+    if as_json:
+        print_json([migrate_v4.migrate_json(r) for r in reports])
+    else:
+        for r in reports:
+            click.echo("\n".join(migrate_v4.migrate_lines(r)))
+    if any(r.failed for r in reports):
+        sys.exit(ExitCode.PARTIAL)

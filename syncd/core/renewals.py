@@ -1,0 +1,261 @@
+"""Core: renewals (bump, pole position): which ads a policy renews now, within its caps.
+
+Pure: no I/O here; the history, the ads and ``now`` come in as arguments.
+Renewals cost money (the seed: "charges apply"), so the rules lean to spending
+less:
+
+* A policy renews only live, published ads (the mirror knows their
+  ``blocket_ad_id``) whose latest call has settled without error, of its
+  categories and matching its filter.
+* An ad is due when it was never bumped, or its latest charged bump (by any
+  policy, or by hand) is ``every`` old. Never-bumped ads go first, then the
+  longest since their bump; ties by source_id.
+* An ad on pole position (a charged ``pole_position`` less than 3 days old) is
+  never bumped: the API refuses it, and a refusal tells nothing new.
+* Caps count the policy's own charged calls (``RESERVED``, ``ACCEPTED`` and
+  ``UNKNOWN``: a call whose answer was lost may have been charged) since the
+  start of the UTC day and month. Assumption: UTC, as every time syncd keeps;
+  a Swedish day starts one or two hours earlier. The shell re-checks the cap in
+  the database when it takes each unit (:func:`allowance` is the same rule), so
+  two processes never both spend the last one.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from syncd.core.categories import category
+from syncd.core.models import MirrorAd, RemoteState, Stage
+
+POLE_POSITION_LASTS = timedelta(days=3)
+"""The seed: "Pole position lasts for 3 days. Currently, ads on pole position cannot be bumped"."""
+
+
+class RenewalKind(StrEnum):
+    """Which paid call: ``GET /ad/{source_id}/bump`` or ``/pole_position``."""
+
+    BUMP = "bump"
+    POLE_POSITION = "pole_position"
+
+
+class RenewalOutcome(StrEnum):
+    """What became of one renewal, as the renewals table records it."""
+
+    RESERVED = "reserved"  # a unit of the cap taken, the call about to go (or cut by a crash)
+    ACCEPTED = "accepted"  # the API answered 2xx: charged
+    REFUSED = "refused"  # the API answered 4xx (or 429): nothing was charged
+    UNKNOWN = "unknown"  # no usable answer (timeout, 5xx): it may have been charged
+
+
+CHARGED = frozenset({RenewalOutcome.RESERVED, RenewalOutcome.ACCEPTED, RenewalOutcome.UNKNOWN})
+"""The outcomes that count against a cap and as "renewed" (a lost answer counts: money)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Caps:
+    """The most charged calls a policy may make in one UTC day and one UTC month."""
+
+    daily: int
+    monthly: int
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalPolicy:
+    """One ``[[renewal]]`` of the config: bump these ads every ``every``, within ``caps``.
+
+    ``dealer_codes`` empty: every configured dealer. ``categories`` empty: any.
+    ``filter``: dotted payload path -> the values accepted (all paths must match).
+    """
+
+    name: str
+    every: timedelta
+    caps: Caps
+    dealer_codes: frozenset[str] = frozenset()
+    categories: frozenset[int] = frozenset()
+    filter: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
+    exclude_bytbil: bool = False
+    exclude_blocket: bool = False
+
+    def applies_to(self, dealer_code: str) -> bool:
+        """True when the policy renews this dealer's ads."""
+        return not self.dealer_codes or dealer_code in self.dealer_codes
+
+
+@dataclass(frozen=True, slots=True)
+class Renewal:
+    """One row of the renewals table: one paid call (or its reserved unit)."""
+
+    dealer_code: str
+    source_id: str
+    kind: RenewalKind
+    at: datetime
+    outcome: RenewalOutcome
+    policy: str | None = None  # None: asked for by hand (`syncd bump`)
+    message: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RenewalAnswer:
+    """The API's answer to one paid call, as the client reads it."""
+
+    outcome: RenewalOutcome  # ACCEPTED, REFUSED or UNKNOWN
+    status: int | None = None
+    message: str | None = None
+    request_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """One ad to bump now, with the exclusions its category allows."""
+
+    source_id: str
+    exclude_bytbil: bool = False
+    exclude_blocket: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """What a policy does for one dealer now, and why it does no more."""
+
+    policy: str
+    dealer_code: str
+    chosen: tuple[Choice, ...]
+    due: int  # ads due for a bump (chosen or held back by a cap)
+    on_pole_position: tuple[str, ...]  # due otherwise, skipped: the API refuses them
+    left: int  # units left under both caps before this decision
+
+    @property
+    def capped(self) -> int:
+        """Due ads left for later by a cap."""
+        return self.due - len(self.chosen)
+
+
+def day_start(now: datetime) -> datetime:
+    """The start of ``now``'s UTC day (``now`` is aware UTC)."""
+    return now.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def month_start(now: datetime) -> datetime:
+    """The start of ``now``'s UTC month."""
+    return day_start(now).replace(day=1)
+
+
+def history_since(policy: RenewalPolicy, now: datetime) -> datetime:
+    """How far back the history :func:`decide` needs reaches (month, interval, pole)."""
+    return min(month_start(now), now - policy.every, now - POLE_POSITION_LASTS)
+
+
+def allowance(caps: Caps, used_today: int, used_this_month: int) -> int:
+    """Units left under both caps (never below 0)."""
+    return max(0, min(caps.daily - used_today, caps.monthly - used_this_month))
+
+
+def used(policy: str, history: Iterable[Renewal], now: datetime) -> tuple[int, int]:
+    """The policy's charged calls today and this month (UTC)."""
+    day, month = day_start(now), month_start(now)
+    mine = [r.at for r in history if r.policy == policy and r.outcome in CHARGED]
+    return sum(1 for at in mine if at >= day), sum(1 for at in mine if at >= month)
+
+
+def on_pole_position(history: Iterable[Renewal], now: datetime) -> set[tuple[str, str]]:
+    """The (dealer_code, source_id) on pole position now, by the charged calls recorded."""
+    since = now - POLE_POSITION_LASTS
+    return {
+        (r.dealer_code, r.source_id)
+        for r in history
+        if r.kind is RenewalKind.POLE_POSITION and r.outcome in CHARGED and r.at > since
+    }
+
+
+def decide(
+    policy: RenewalPolicy,
+    dealer_code: str,
+    ads: Iterable[MirrorAd],
+    history: Sequence[Renewal],
+    now: datetime,
+    *,
+    api_version: int = 4,
+) -> Decision:
+    """The ads of ``dealer_code`` the policy bumps now; see the module docstring."""
+    last = _last_bumps(history, dealer_code)
+    pole = on_pole_position(history, now)
+    due: list[tuple[datetime | None, MirrorAd]] = []
+    skipped: list[str] = []
+    for ad in ads:
+        if not _eligible(policy, ad):
+            continue
+        bumped = last.get(ad.source_id)
+        if bumped is not None and now - bumped < policy.every:
+            continue
+        if (dealer_code, ad.source_id) in pole:
+            skipped.append(ad.source_id)
+            continue
+        due.append((bumped, ad))
+    today, month = used(policy.name, history, now)
+    left = allowance(policy.caps, today, month)
+    # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
+    first = heapq.nsmallest(
+        left, due, key=lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
+    )
+    chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
+    return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
+
+
+def _longest_waiting(now: datetime) -> Callable[[tuple[datetime | None, MirrorAd]], Any]:
+    """The order of due ads: never bumped first, then the oldest bump; ties by source_id."""
+    return lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
+
+
+def _last_bumps(history: Iterable[Renewal], dealer_code: str) -> dict[str, datetime]:
+    last: dict[str, datetime] = {}
+    for r in history:
+        mine = r.dealer_code == dealer_code and r.kind is RenewalKind.BUMP
+        if mine and r.outcome in CHARGED and (r.source_id not in last or r.at > last[r.source_id]):
+            last[r.source_id] = r.at
+    return last
+
+
+_CREATED = RemoteState.CREATED
+_UNSETTLED = frozenset({Stage.INTENT, Stage.SENT, Stage.ERROR})
+
+
+def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
+    if ad.remote_state is not _CREATED or ad.blocket_ad_id is None:
+        return False
+    if ad.stage in _UNSETTLED:
+        return False  # a call in flight, or one the API's processing failed
+    if policy.categories and ad.category_id not in policy.categories:
+        return False
+    if not policy.filter:
+        return True
+    return all(_at(ad.payload, path) in values for path, values in policy.filter.items())
+
+
+_MISSING = object()
+
+
+def _at(payload: Mapping[str, Any] | None, path: str) -> Any:
+    value: Any = payload
+    for part in path.split("."):
+        if not isinstance(value, Mapping) or part not in value:
+            return _MISSING
+        value = value[part]
+    return value
+
+
+def registered(category_id: int | None, api_version: int) -> bool:
+    """True for a registered-vehicle category (the only ones the exclude flags apply to)."""
+    cat = category(category_id) if category_id is not None else None
+    return cat is not None and cat.is_registered_vehicle(api_version)
+
+
+def _choice(policy: RenewalPolicy, ad: MirrorAd, api_version: int) -> Choice:
+    if not registered(ad.category_id, api_version):
+        return Choice(ad.source_id)
+    return Choice(ad.source_id, policy.exclude_bytbil, policy.exclude_blocket)

@@ -1,0 +1,185 @@
+"""The renewal decisions: due ads, pole position, caps by UTC day and month, exclusions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.renewals import (
+    Caps,
+    Choice,
+    Renewal,
+    RenewalKind,
+    RenewalOutcome,
+    RenewalPolicy,
+    allowance,
+    decide,
+    history_since,
+    used,
+)
+
+NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
+SOFA, CAR = 5020, 1020
+BUMP, POLE = RenewalKind.BUMP, RenewalKind.POLE_POSITION
+ACCEPTED, REFUSED = RenewalOutcome.ACCEPTED, RenewalOutcome.REFUSED
+
+
+def policy(daily: int = 3, monthly: int = 50, **changes: object) -> RenewalPolicy:
+    """A policy bumping sofas and cars weekly."""
+    values: dict[str, object] = {
+        "name": "weekly",
+        "every": timedelta(days=7),
+        "caps": Caps(daily, monthly),
+        "categories": frozenset({SOFA, CAR}),
+        **changes,
+    }
+    return RenewalPolicy(**values)  # type: ignore[arg-type]
+
+
+def ad(source_id: str, category_id: int = SOFA, **changes: object) -> MirrorAd:
+    """A live, published, settled ad."""
+    values: dict[str, object] = {
+        "category_id": category_id,
+        "remote_state": RemoteState.CREATED,
+        "stage": Stage.DONE,
+        "blocket_ad_id": "1",
+        "payload": {"category_id": category_id, "category_fields": {"brand": "volvo"}},
+        **changes,
+    }
+    return MirrorAd("D1", source_id, **values)  # type: ignore[arg-type]
+
+
+def done(source_id: str, at: datetime, kind: RenewalKind = BUMP, **changes: object) -> Renewal:
+    """A recorded renewal (by the policy, accepted, unless changed)."""
+    values: dict[str, object] = {"outcome": ACCEPTED, "policy": "weekly", **changes}
+    return Renewal("D1", source_id, kind, at, **values)  # type: ignore[arg-type]
+
+
+def chosen(
+    decision_policy: RenewalPolicy, ads: list[MirrorAd], history: list[Renewal]
+) -> list[str]:
+    """The source_ids the policy bumps now."""
+    decision = decide(decision_policy, "D1", ads, history, NOW)
+    return [c.source_id for c in decision.chosen]
+
+
+def test_a_cap_of_three_a_day_bumps_three_then_none() -> None:
+    """Five due ads, cap 3: three today; with those recorded, none until tomorrow."""
+    ads = [ad(f"s{i}") for i in range(5)]
+    first = decide(policy(), "D1", ads, [], NOW)
+    assert [c.source_id for c in first.chosen] == ["s0", "s1", "s2"]
+    assert (first.due, first.capped) == (5, 2)
+    history = [done(c.source_id, NOW) for c in first.chosen]
+    assert chosen(policy(), ads, history) == []
+    tomorrow = decide(policy(), "D1", ads, history, NOW + timedelta(days=1))
+    assert [c.source_id for c in tomorrow.chosen] == ["s3", "s4"]
+
+
+def test_the_monthly_cap_holds_across_days() -> None:
+    """Monthly cap 4, used 4 earlier this month: nothing today though the day is fresh."""
+    ads = [ad(f"s{i}") for i in range(6)]
+    earlier = NOW.replace(day=2)
+    history = [done(f"old{i}", earlier) for i in range(4)]
+    assert chosen(policy(monthly=4), ads, history) == []
+    next_month = datetime(2027, 1, 1, 0, 0, tzinfo=UTC)
+    assert len(decide(policy(monthly=4), "D1", ads, history, next_month).chosen) == 3
+
+
+def test_refused_calls_cost_nothing_and_lost_answers_count() -> None:
+    """A refusal leaves the unit free; reserved and unknown ones count against the cap."""
+    day = [
+        done("a", NOW, outcome=REFUSED),
+        done("b", NOW, outcome=RenewalOutcome.UNKNOWN),
+        done("c", NOW, outcome=RenewalOutcome.RESERVED),
+    ]
+    assert used("weekly", day, NOW) == (2, 2)
+    assert allowance(Caps(3, 50), 2, 2) == 1
+
+
+def test_other_policies_and_hand_bumps_do_not_use_this_policys_cap() -> None:
+    """Caps are per policy: another policy's or a person's calls are not counted."""
+    history = [done("x", NOW, policy="other"), done("y", NOW, policy=None)]
+    assert used("weekly", history, NOW) == (0, 0)
+
+
+def test_an_ad_bumped_within_the_interval_is_not_due() -> None:
+    """Bumped 3 days ago (by hand, even): not due for a weekly policy; 8 days ago: due."""
+    ads = [ad("recent"), ad("old")]
+    history = [
+        done("recent", NOW - timedelta(days=3), policy=None),
+        done("old", NOW - timedelta(days=8)),
+    ]
+    assert chosen(policy(), ads, history) == ["old"]
+
+
+def test_never_bumped_ads_go_first_then_the_longest_since() -> None:
+    """Order: never bumped (by source_id), then the oldest bump first."""
+    ads = [ad("b"), ad("z"), ad("a"), ad("y")]
+    history = [
+        done("z", NOW - timedelta(days=20)),
+        done("y", NOW - timedelta(days=30)),
+    ]
+    assert chosen(policy(daily=10), ads, history) == ["a", "b", "y", "z"]
+
+
+def test_an_ad_on_pole_position_is_never_bumped() -> None:
+    """A pole position less than 3 days old skips the ad; after 3 days it is due again."""
+    ads = [ad("pole"), ad("plain")]
+    history = [done("pole", NOW - timedelta(days=2), POLE, policy=None)]
+    decision = decide(policy(), "D1", ads, history, NOW)
+    assert [c.source_id for c in decision.chosen] == ["plain"]
+    assert decision.on_pole_position == ("pole",)
+    later = decide(policy(), "D1", ads, history, NOW + timedelta(days=1, minutes=1))
+    assert [c.source_id for c in later.chosen] == ["plain", "pole"]
+
+
+def test_a_refused_pole_position_does_not_block_bumps() -> None:
+    """Only a charged pole position counts."""
+    history = [done("a", NOW - timedelta(hours=1), POLE, outcome=REFUSED)]
+    assert chosen(policy(), [ad("a")], history) == ["a"]
+
+
+def test_only_live_published_settled_ads_of_the_categories_are_renewed() -> None:
+    """Deleted, unpublished, in-flight, failed and other-category ads are left alone."""
+    ads = [
+        ad("ok"),
+        ad("deleted", remote_state=RemoteState.DELETED),
+        ad("unpublished", blocket_ad_id=None),
+        ad("in-flight", stage=Stage.SENT),
+        ad("failed", stage=Stage.ERROR),
+        ad("rejected-update", stage=Stage.REJECTED),
+        ad("boat", category_id=1060),
+    ]
+    assert chosen(policy(daily=10), ads, []) == ["ok", "rejected-update"]
+
+
+def test_a_filter_matches_dotted_payload_paths() -> None:
+    """``filter`` keeps the ads whose payload holds one of the values at each path."""
+    ads = [
+        ad("volvo"),
+        ad("saab", payload={"category_fields": {"brand": "saab"}}),
+        ad("none", payload=None),
+    ]
+    only_volvo = policy(categories=frozenset(), filter={"category_fields.brand": ("volvo",)})
+    assert chosen(only_volvo, ads, []) == ["volvo"]
+
+
+def test_exclusions_apply_to_registered_vehicles_only() -> None:
+    """exclude_bytbil goes with a car's bump, never with a sofa's."""
+    p = policy(exclude_bytbil=True)
+    decision = decide(p, "D1", [ad("car", CAR), ad("sofa")], [], NOW)
+    assert decision.chosen == (Choice("car", exclude_bytbil=True), Choice("sofa"))
+
+
+def test_days_and_months_are_utc() -> None:
+    """A bump at 23:59 UTC yesterday is not today's; the history reaches back far enough."""
+    history = [done("a", NOW.replace(hour=0) - timedelta(minutes=1))]
+    assert used("weekly", history, NOW) == (0, 1)
+    assert history_since(policy(), NOW) == NOW.replace(day=1, hour=0)
+    assert history_since(policy(every=timedelta(days=40)), NOW) == NOW - timedelta(days=40)
+
+
+def test_another_dealers_history_is_not_this_dealers() -> None:
+    """A bump of the same source_id at another dealer leaves this dealer's ad due."""
+    other = Renewal("D2", "a", BUMP, NOW, ACCEPTED, "weekly")
+    assert chosen(policy(), [ad("a")], [other]) == ["a"]

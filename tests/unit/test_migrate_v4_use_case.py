@@ -1,0 +1,149 @@
+"""The migrate-v4 use case on fakes: what is sent, recorded and reported for each v3 ad."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from contextlib import AbstractContextManager, nullcontext
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from syncd.core.models import (
+    Accepted,
+    FeedItem,
+    FeedMeta,
+    InvalidItem,
+    Issue,
+    LogEntry,
+    LogState,
+    Origin,
+    Payload,
+    Rejected,
+    RemoteAd,
+    RemoteState,
+    Stage,
+    ValidatedFeed,
+)
+from syncd.migrate_v4 import MigrateDeps, migrate
+from syncd.service import RunOptions
+from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
+
+ORIGIN = Origin("feed.json")
+META = FeedMeta("feed.json", "c", 1, datetime(2026, 1, 1, tzinfo=UTC))
+
+
+class Api(FakeMarketplace):
+    """The fake marketplace with the catalog's listing and the migrate call."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.migrate_answers: dict[str, Accepted | Rejected] = {}
+
+    async def list_ads(self, dealer_code: str, state: RemoteState) -> list[RemoteAd]:
+        return [r for r in self.remote.values() if r.state is state]
+
+    async def ad_log(self, dealer_code: str, source_id: str) -> list[LogEntry] | None:
+        return None
+
+    async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> Any:
+        self.calls.append(("MIGRATE", source_id, dict(payload)))
+        return self.migrate_answers.get(source_id, Accepted(200, f"m-{source_id}"))
+
+
+class Lock:
+    """A run lock that is always free."""
+
+    def hold(self, dealer_code: str, *, wait: float | None) -> AbstractContextManager[None]:
+        return nullcontext()
+
+
+def v3(source_id: str, version: str = "v3") -> RemoteAd:
+    """A live moped as the API lists it."""
+    return RemoteAd(
+        source_id, RemoteState.CREATED, api_version=version, content={"category_id": 1121}
+    )
+
+
+def feed(items: Sequence[str], invalid: Sequence[str] = ()) -> ValidatedFeed:
+    """A v4 feed with these valid and invalid mopeds."""
+    valid = tuple(
+        FeedItem(s, 1121, {"category_id": 1121, "body": s}, f"h-{s}", ORIGIN) for s in items
+    )
+    bad = tuple(InvalidItem(ORIGIN, s, (Issue("category_fields", "is required"),)) for s in invalid)
+    return ValidatedFeed("D1", META, valid, bad)
+
+
+def deps(api: Api, mirror: FakeMirror) -> MigrateDeps:
+    """The ports, all fakes."""
+    return MigrateDeps(mirror, api, api, api, FixedClock(), Lock())
+
+
+OPTIONS = RunOptions(reconcile_wait=0)
+
+
+@pytest.mark.anyio
+async def test_a_dry_run_sends_and_records_nothing() -> None:
+    """Dry run: the listing only; every v3 moped reported with what would happen."""
+    api, mirror = Api(), FakeMirror()
+    api.remote = {"m1": v3("m1"), "m2": v3("m2"), "m3": v3("m3"), "m4": v3("m4", "v4")}
+    report = await migrate(deps(api, mirror), feed(["m1", "m4"], ["m2"]), OPTIONS, dry_run=True)
+    assert [(a.source_id, a.result) for a in report.ads] == [
+        ("m1", "would_migrate"),
+        ("m2", "invalid"),
+        ("m3", "not_in_feed"),
+    ]
+    assert report.ads[1].message == "category_fields: is required"
+    assert api.calls == []
+    assert mirror.get("D1", "m1") is None
+
+
+@pytest.mark.anyio
+async def test_a_migration_sends_the_whole_payload_and_records_it_as_sent() -> None:
+    """The feed's payload goes whole; the row holds it, SENT, until the log settles it."""
+    api, mirror = Api(), FakeMirror()
+    api.remote = {"m1": v3("m1")}
+    report = await migrate(deps(api, mirror), feed(["m1"]), OPTIONS, dry_run=False)
+    assert ("MIGRATE", "m1", {"category_id": 1121, "body": "m1"}) in api.calls
+    row = mirror.get("D1", "m1")
+    assert row is not None
+    assert (row.stage, row.payload_hash, row.request_id) == (Stage.SENT, "h-m1", "m-m1")
+    assert [(a.source_id, a.result) for a in report.ads] == [("m1", "processing")]
+
+
+@pytest.mark.anyio
+async def test_a_refusal_of_an_ad_already_v4_counts_as_migrated() -> None:
+    """A retry after a lost answer is refused ("already v4"): read back, it is recorded."""
+    api, mirror = Api(), FakeMirror()
+    api.remote = {"m1": v3("m1")}
+    api.migrate_answers["m1"] = Rejected(400, ("This ad is already a v4 ad.",))
+    done = LogEntry("publish", LogState.DONE, datetime(2026, 11, 25, 12, 0, tzinfo=UTC))
+    migrated = RemoteAd("m1", RemoteState.CREATED, api_version="v4", logs=(done,))
+
+    class ReadsBackV4(Api):
+        async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
+            return migrated
+
+    again = ReadsBackV4()
+    again.remote, again.migrate_answers = api.remote, api.migrate_answers
+    await migrate(deps(again, mirror), feed(["m1"]), OPTIONS, dry_run=False)
+    row = mirror.get("D1", "m1")
+    assert row is not None
+    assert row.stage is not Stage.REJECTED
+    assert row.payload_hash == "h-m1"
+
+
+@pytest.mark.anyio
+async def test_a_refusal_is_recorded_with_the_apis_message() -> None:
+    """A 400 on a still-v3 ad: the row is REJECTED with the API's words."""
+    api, mirror = Api(), FakeMirror()
+    api.remote = {"m1": v3("m1")}
+    api.migrate_answers["m1"] = Rejected(400, ("category_fields: brand: required",))
+    report = await migrate(deps(api, mirror), feed(["m1"]), OPTIONS, dry_run=False)
+    row = mirror.get("D1", "m1")
+    assert row is not None
+    assert (row.stage, row.message) == (Stage.REJECTED, "category_fields: brand: required")
+    assert [(a.result, a.message) for a in report.ads] == [
+        ("rejected", "category_fields: brand: required")
+    ]
+    assert report.failed

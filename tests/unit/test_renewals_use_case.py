@@ -1,0 +1,85 @@
+"""The renewal use case on fakes: each paid call reserved first, recorded after, caps held."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.renewals import Caps, RenewalAnswer, RenewalKind, RenewalOutcome, RenewalPolicy
+from syncd.errors import ApiAuthError
+from syncd.renewals import RenewalDeps, renew_by_hand, run_policies, run_policy
+from tests.fakes import FakeMirror, FakeRenewalLog, FakeRenewer, FixedClock
+
+pytestmark = pytest.mark.anyio
+POLICY = RenewalPolicy("p", timedelta(days=7), Caps(3, 10), categories=frozenset({2048}))
+
+
+def deps(n: int = 5) -> tuple[RenewalDeps, FakeRenewalLog, FakeRenewer]:
+    """Fakes holding ``n`` live, published sofas of dealer D1."""
+    mirror = FakeMirror()
+    for i in range(n):
+        mirror.ads[("D1", f"s{i}")] = MirrorAd(
+            "D1",
+            f"s{i}",
+            category_id=2048,
+            remote_state=RemoteState.CREATED,
+            stage=Stage.DONE,
+            blocket_ad_id=str(i),
+        )
+    log, renewer = FakeRenewalLog(), FakeRenewer()
+    return RenewalDeps(mirror, log, renewer, FixedClock()), log, renewer
+
+
+async def test_a_policy_bumps_up_to_its_cap_and_records_each_call() -> None:
+    """Cap 3: three calls, three accepted rows; a second pass sends nothing."""
+    d, log, renewer = deps()
+    report = await run_policy(d, POLICY, "D1", api_version=4)
+    assert [c[1] for c in renewer.calls] == ["s0", "s1", "s2"]
+    assert (report.counts, report.capped, report.due) == ({"accepted": 3}, 2, 5)
+    assert [r.outcome for r in log.rows] == [RenewalOutcome.ACCEPTED] * 3
+    again = await run_policy(d, POLICY, "D1", api_version=4)
+    assert (again.counts, again.capped) == ({}, 2)
+    assert len(renewer.calls) == 3
+
+
+async def test_a_refused_call_frees_its_unit_and_a_lost_answer_keeps_it() -> None:
+    """REFUSED costs nothing (next pass uses the unit); UNKNOWN counts against the cap."""
+    d, log, renewer = deps()
+    renewer.answers["s0"] = [RenewalAnswer(RenewalOutcome.REFUSED, 400, "no")]
+    renewer.answers["s1"] = [RenewalAnswer(RenewalOutcome.UNKNOWN, 504, "timed out")]
+    report = await run_policy(d, POLICY, "D1", api_version=4)
+    assert report.counts == {"refused": 1, "unknown": 1, "accepted": 1}
+    assert report.problems == [("s0", "no")]
+    assert len(log.charged()) == 2
+    nxt = await run_policy(d, POLICY, "D1", api_version=4)
+    assert nxt.renewed == ["s0"]  # refused before: still due, and one unit was left
+
+
+async def test_a_refused_token_is_recorded_as_refused_and_stops_the_pass() -> None:
+    """ApiAuthError: the reserved row says refused (nothing charged) and the error goes up."""
+    d, log, renewer = deps()
+    renewer.answers["s0"] = [ApiAuthError("token refused")]
+    with pytest.raises(ApiAuthError):
+        await run_policy(d, POLICY, "D1", api_version=4)
+    assert [(r.source_id, r.outcome) for r in log.rows] == [("s0", RenewalOutcome.REFUSED)]
+
+
+async def test_policies_of_other_dealers_do_nothing_here() -> None:
+    """A policy for D2 only is not run for D1."""
+    d, _, renewer = deps()
+    other = RenewalPolicy("q", timedelta(days=1), Caps(5, 5), frozenset({"D2"}), frozenset({2048}))
+    assert await run_policies(d, [other], "D1", api_version=4) == []
+    assert renewer.calls == []
+
+
+async def test_a_bump_by_hand_is_recorded_without_a_cap() -> None:
+    """renew_by_hand: no policy, no cap; the row and the answer come back."""
+    d, log, renewer = deps(0)
+    done, answer = await renew_by_hand(
+        d, "D1", "car-1", RenewalKind.POLE_POSITION, exclude_bytbil=True
+    )
+    assert (done.outcome, done.policy, answer.status) == (RenewalOutcome.ACCEPTED, None, 200)
+    assert renewer.calls == [("D1", "car-1", RenewalKind.POLE_POSITION, True, False)]
+    assert log.rows[0].kind is RenewalKind.POLE_POSITION
