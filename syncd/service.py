@@ -327,7 +327,13 @@ def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
 
 
 def _report_plan(plan: Plan, report: RunReport) -> None:
+    # The plan's kinds lead the counts (as the CLI and the runs table show them), before
+    # the requests made while validating (the API's vehicle values) and resolving.
+    earlier = dict(report.counts)
+    report.counts.clear()  # in place: the run's request tally adds to this very dict
     report.counts.update(plan.counts())
+    for key, n in earlier.items():
+        report.counts[key] = report.counts.get(key, 0) + n
     report.invalid = invalid_problems(plan.entries)
     for entry in plan.entries:
         if isinstance(entry, Invalid):
