@@ -45,6 +45,7 @@ from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
+from syncd.marketplaces.pool import spread_transport
 from syncd.marketplaces.pro_import import ProImportApi
 from syncd.marketplaces.throttle import Throttle
 from syncd.marketplaces.vehicle_cache import CachedVehicleValues
@@ -348,7 +349,8 @@ def build_http(
         base_url=api.base_url.rstrip("/"),
         auth=TokenAuth(token),
         timeout=timeout,
-        limits=limits,
+        limits=limits,  # used only without the spread transport (a proxy is configured)
+        transport=spread_transport(api.max_in_flight),
         headers=headers,
         event_hooks=event_hooks,
     )

@@ -18,6 +18,7 @@ from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
+    Answer,
     FeedMeta,
     ItemProblem,
     LogEntry,
@@ -97,6 +98,17 @@ class Mirror(Protocol):
         """
         ...
 
+    def record_intents(self, actions: Sequence[Action], now: datetime) -> None:
+        """``record_intent`` of each action, all in one transaction: when it returns,
+        every intent is on disk (none is, if it raises). The executor calls it for a
+        batch of calls before sending any of them."""
+        ...
+
+    def record_answers(self, answers: Sequence[Answer]) -> None:
+        """``record_accepted`` or ``record_rejected`` of each answer (by its result's
+        kind, at its ``at``), all in one transaction, in order."""
+        ...
+
     def record_accepted(self, action: Action, result: Accepted, now: datetime) -> None:
         """After a 2xx: stage=SENT, request_id; for Create/Update: payload and
         payload_hash := the action's, remote_state := CREATED, category_id set;
@@ -112,6 +124,10 @@ class Mirror(Protocol):
         """After reading the action logs: stage, message, remote_state (if not None;
         set to None when ``outcome.remote_unknown``) and ids (those not None); each log
         entry stored once (deduplicated on request_id, action, state, created)."""
+        ...
+
+    def record_outcomes(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """``record_outcome`` of each outcome, all in one transaction, in order."""
         ...
 
     def forget_intent(

@@ -255,16 +255,18 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
                     dealer_code, [a.source_id for a in batch]
                 )
             }
-            for ad in batch:
-                known = _earlier_entries(deps.mirror, ad)
-                outcome = decide(
+            outcomes = [
+                decide(
                     ad,
                     remotes.get(ad.source_id),
                     deps.clock.now(),
                     give_up_after=options.give_up_after,
-                    known=known,
+                    known=_earlier_entries(deps.mirror, ad),
                 )
-                deps.mirror.record_outcome(outcome, deps.clock.now())
+                for ad in batch
+            ]
+            deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
+            for ad, outcome in zip(batch, outcomes, strict=True):
                 if outcome.stage is Stage.SENT:
                     remaining += 1
                 elif outcome.stage is Stage.DONE:

@@ -18,6 +18,7 @@ from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
+    Answer,
     Delete,
     FeedMeta,
     ItemProblem,
@@ -130,6 +131,7 @@ class FakeMirror:
         self._order: dict[tuple[str, str], int] = {}  # insertion order, ties in failing()
         self._pins: dict[tuple[str, str], datetime] = {}
         self.payload_reads: list[list[str]] = []  # the source_ids of each payloads() call
+        self.batches: list[tuple[str, int]] = []  # (kind, size) of each batched write
 
     # --- reads -----------------------------------------------------------------
 
@@ -193,6 +195,27 @@ class FakeMirror:
             pending_hash=pending,
             sent_at=_utc(now),
         )
+
+    def record_intents(self, actions: Sequence[Action], now: datetime) -> None:
+        """``record_intent`` of each action (all at once: nothing else runs meanwhile)."""
+        self.batches.append(("intents", len(actions)))
+        for action in actions:
+            self.record_intent(action, now)
+
+    def record_answers(self, answers: Sequence[Answer]) -> None:
+        """``record_accepted`` or ``record_rejected`` of each answer, at its own time."""
+        self.batches.append(("answers", len(answers)))
+        for answer in answers:
+            if isinstance(answer.result, Accepted):
+                self.record_accepted(answer.action, answer.result, answer.at)
+            else:
+                self.record_rejected(answer.action, answer.result, answer.at)
+
+    def record_outcomes(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """``record_outcome`` of each outcome."""
+        self.batches.append(("outcomes", len(outcomes)))
+        for outcome in outcomes:
+            self.record_outcome(outcome, now)
 
     def record_accepted(self, action: Action, result: Accepted, now: datetime) -> None:
         """After a 2xx: stage=SENT, request_id, payload (Create/Update), ids, message None."""

@@ -423,6 +423,16 @@ WriteResult: TypeAlias = Accepted | Rejected
 
 
 @dataclass(frozen=True, slots=True)
+class Answer:
+    """A write call's answer, to be recorded on its ad's row as it was at ``at``
+    (the mirror records answers in batches, each at its own time)."""
+
+    action: Create | Update | Delete
+    result: Accepted | Rejected
+    at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     """The reconciled result of an in-flight call, to be written to the mirror.
 

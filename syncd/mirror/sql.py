@@ -19,6 +19,7 @@ from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
+    Answer,
     Delete,
     FeedMeta,
     ItemProblem,
@@ -35,7 +36,7 @@ from syncd.core.models import (
     Stage,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
-from syncd.mirror import reports, states
+from syncd.mirror import batch, reports, states
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
@@ -143,6 +144,21 @@ class SqlMirror(PinnedAds):
             "sent_at": now,
         }
         self._write("recording an intent", _key(action), values, now)
+
+    def record_intents(self, actions: Sequence[Action], now: datetime) -> None:
+        """``record_intent`` of every action in one transaction (executemany)."""
+        with db_errors("recording intents", self._engine), self._writer.begin() as conn:
+            batch.write_intents(conn, actions, now)
+
+    def record_answers(self, answers: Sequence[Answer]) -> None:
+        """The answers of many calls in one transaction (executemany), each at its time."""
+        with db_errors("recording answers", self._engine), self._writer.begin() as conn:
+            batch.write_answers(conn, answers)
+
+    def record_outcomes(self, outcomes: Sequence[Outcome], now: datetime) -> None:
+        """Many outcomes and their log entries in one transaction (executemany)."""
+        with db_errors("recording outcomes", self._engine), self._writer.begin() as conn:
+            batch.write_outcomes(conn, outcomes, now)
 
     def record_accepted(self, action: Action, result: Accepted, now: datetime) -> None:
         """After a 2xx: stage=SENT, request_id, payload (Create/Update), ids, message None."""

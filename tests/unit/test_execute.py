@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from syncd.core.models import (
     Create,
     Delete,
+    Payload,
     Rejected,
     RemoteAd,
     RemoteState,
     Stage,
     Update,
+    WriteResult,
 )
 from syncd.errors import ApiUnavailable
 from syncd.execute import Executor
@@ -221,3 +225,40 @@ async def test_404_on_patch_forgets_the_remote_ad_for_the_next_plan() -> None:
     assert (row.stage, row.remote_state) == (Stage.ERROR, None)
     assert row.message is not None
     assert "HTTP 404" in row.message
+
+
+@pytest.mark.anyio
+async def test_intents_are_written_a_batch_at_a_time_and_answers_together() -> None:
+    """Ten creates, four in flight: three writes of intents (4, 4, 2) and one of answers."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    actions = [_create(source_id=f"s{n}", payload_hash=f"h{n}") for n in range(10)]
+    results = await Executor(mirror, api, FixedClock(), max_in_flight=4).apply(actions)
+    assert results.counts["sent"] == 10
+    assert mirror.batches == [("intents", 4), ("intents", 4), ("intents", 2), ("answers", 10)]
+    assert {ad.stage for ad in mirror.ads.values()} == {Stage.SENT}
+
+
+class _WaitsForTheFirstAnswer(FakeMarketplace):
+    """Answers s1 only once the mirror holds s0's answer (recorded while the round runs)."""
+
+    def __init__(self, mirror: FakeMirror) -> None:
+        super().__init__()
+        self.mirror = mirror
+
+    async def create(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult:
+        if source_id == "s1":
+            async with asyncio.timeout(60):
+                while (row := self.mirror.get("D", "s0")) is None or row.stage is not Stage.SENT:
+                    await asyncio.sleep(0.01)
+        return await super().create(dealer_code, source_id, body)
+
+
+@pytest.mark.anyio
+async def test_an_answer_is_recorded_soon_even_while_other_calls_are_under_way() -> None:
+    """A lone answer does not wait for the round to end: a timer records it."""
+    mirror = FakeMirror()
+    api = _WaitsForTheFirstAnswer(mirror)
+    actions = [_create(source_id=f"s{n}", payload_hash=f"h{n}") for n in range(2)]
+    results = await Executor(mirror, api, FixedClock(), max_in_flight=1).apply(actions)
+    assert results.counts["sent"] == 2
+    assert mirror.batches == [("intents", 1), ("intents", 1), ("answers", 1), ("answers", 1)]

@@ -12,6 +12,7 @@ PACKAGE = Path(__file__).resolve().parents[2] / "syncd"
 # The first words a module's docstring opens with, by where the module lives.
 BY_FOLDER = {
     "core": ("Core:",),
+    "execute": ("Use case:",),
     "feeds": ("Adapter (feeds):",),
     "mirror": ("Adapter (mirror):",),
     "migrations": ("Adapter (mirror):",),

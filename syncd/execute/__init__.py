@@ -1,13 +1,17 @@
 """Use case: the executor: sends the plan's calls, each recorded as intended before it is sent.
 
-For every action: ``record_intent`` (committed) → the call → ``record_accepted``
-or ``record_rejected``. A crash between the first and the last step leaves an
-INTENT row that the next run resolves before re-sending anything. Calls run
-concurrently, at most ``max_in_flight`` at a time; the first error that stops
-the run (auth, API down after retries, the mirror down) cancels the rest, which
-stay in INTENT. Any other error is the one item's recorded failure (``failed``):
-its row keeps what it had (an INTENT is read back by the next run), and the
-other calls go on.
+The calls go out in batches: the intents of a batch (``batch`` calls, by default
+``max_in_flight``) are committed in one transaction → its calls are sent, at most
+``max_in_flight`` at a time, the next batch's intents being recorded as soon as
+the calls ready to go run out → each answer is recorded (``record_accepted`` or
+``record_rejected``), in batches too (:mod:`syncd.execute.book`), all before
+``apply`` returns or raises. No request leaves before its intent has committed.
+A crash between an intent and its answer's record leaves an INTENT row that the
+next run resolves before re-sending anything. The first error that stops the run
+(auth, API down after retries, the mirror down) cancels the rest, which stay in
+INTENT (those of the batch not yet sent, too). Any other error is the one item's
+recorded failure (``failed``): its row keeps what it had (an INTENT is read back
+by the next run), and the other calls go on.
 
 A 409 on POST (the ad exists: a lost mirror, or a POST whose answer was lost)
 adopts the ad: it is read back and only the fields that differ are PATCHed,
@@ -18,9 +22,9 @@ nothing when nothing differs (counted ``adopted``, then ``update`` or
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import TypeAlias
 
 import structlog
 
@@ -41,10 +45,30 @@ from syncd.core.models import (
 )
 from syncd.core.payload import adoption_patch, payload_hash
 from syncd.core.reconcile import decide
-from syncd.errors import ApiAuthError, SyncdError, TemporaryError
+from syncd.errors import SyncdError
+from syncd.execute.book import CallBook
+from syncd.execute.results import (
+    ApplyResults,
+    DeleteGate,
+    UpdateGate,
+    item_failure,
+    stops_the_run,
+)
 from syncd.ports import Clock, Marketplace, Mirror, Progress
 
+__all__ = [
+    "ApplyResults",
+    "DeleteGate",
+    "Executor",
+    "UpdateGate",
+    "item_failure",
+    "stops_the_run",
+]
+
 log = structlog.get_logger("syncd.execute")
+
+PROGRESS_EVERY = 20
+"""Calls between two progress updates (the bar moves per batch of calls)."""
 
 _EVENT = {
     "create": "ad_create_sent",
@@ -55,66 +79,24 @@ _EVENT = {
 
 
 @dataclass(slots=True)
-class ApplyResults:
-    """Counts of what the calls of one run got back, and the rejections' messages."""
+class _Round:
+    """One ``apply``: the calls still to intend, those intended and not yet sent, the
+    record of their answers and the counts."""
 
-    counts: dict[str, int] = field(default_factory=lambda: {"sent": 0, "rejected": 0})
-    problems: list[tuple[str | None, str]] = field(default_factory=list)
-    followups: set[str] = field(default_factory=set)  # created; a PATCH is still owed
-    held_because: str | None = None  # why deletes were held back (the feed changed)
-    # What the plan counted and the calls turned out otherwise (an adopted create is an
-    # update or unchanged): added to the plan's counts.
-    moved: dict[str, int] = field(default_factory=dict)
-
-    def add(self, other: ApplyResults) -> None:
-        """Fold the results of a later round into these."""
-        for key, n in other.counts.items():
-            self.counts[key] = self.counts.get(key, 0) + n
-        for key, n in other.moved.items():
-            self.moved[key] = self.moved.get(key, 0) + n
-        self.problems.extend(other.problems)
-        self.held_because = self.held_because or other.held_because
-
-    def bump(self, key: str, n: int = 1) -> None:
-        """Add ``n`` to one count."""
-        self.counts[key] = self.counts.get(key, 0) + n
-
-    def move(self, planned: str, actual: str) -> None:
-        """One entry the plan counted as ``planned`` turned out ``actual``."""
-        self.moved[planned] = self.moved.get(planned, 0) - 1
-        self.moved[actual] = self.moved.get(actual, 0) + 1
-
-
-DeleteGate: TypeAlias = Callable[[], str | None]
-"""Asked right before each delete: why it must not go out now (None: it may)."""
-
-PROGRESS_EVERY = 20
-"""Calls between two progress updates (the bar moves per batch of calls)."""
-
-UpdateGate: TypeAlias = Callable[[Sequence[Update]], Awaitable[Mapping[str, str]]]
-"""Asked once per batch of updates: those the API would refuse, by source_id, with the
-message to report (a v3 ad v4 cannot PATCH: ``syncd/v3_ads.py``)."""
-
-
-def stops_the_run(exc: Exception) -> bool:
-    """Whether an error ends the whole run rather than one item's call: the API or
-    the mirror is unreachable, or the token is refused; every other call would fail
-    the same way."""
-    return isinstance(exc, TemporaryError | ApiAuthError)
-
-
-def item_failure(exc: Exception) -> str:
-    """The message recorded for one item's unexpected failure (never a traceback)."""
-    if isinstance(exc, SyncdError | ValueError):
-        return f"failed, retried next run: {exc}"
-    return f"failed, retried next run: internal error ({type(exc).__name__}); see the log"
+    todo: deque[Action]
+    book: CallBook
+    ready: deque[Action] = field(default_factory=deque)
+    results: ApplyResults = field(default_factory=ApplyResults)
 
 
 class Executor:
     """Applies actions through a Marketplace, recording each step in the Mirror.
 
     With ``hold_deletes``, each delete asks it first, and one it answers with a
-    reason is not sent (nor recorded as intended): it is counted as deferred.
+    reason is not sent: it is counted as deferred. It is asked when the delete's
+    batch is about to be recorded intended (then nothing is recorded for it) and
+    again right before it would be sent (then its intent stays, for the next run
+    to read the ad back and plan the delete again).
     """
 
     def __init__(
@@ -128,11 +110,16 @@ class Executor:
         hold_updates: UpdateGate | None = None,
         progress: Progress | None = None,
         progress_task: str = "calls sent",
+        batch: int | None = None,
     ) -> None:
         self._mirror = mirror
         self._api = marketplace
         self._clock = clock
-        self._slots = asyncio.Semaphore(max_in_flight)
+        self._max_in_flight = max(1, max_in_flight)
+        # Assumption: one batch per "window" of calls in flight. Larger batches save
+        # transactions but record intents earlier (their sent_at bounds the log entries
+        # reconciling attributes to the call) and leave more for a crash to resolve.
+        self._batch = max(1, batch or self._max_in_flight)
         self._hold_deletes = hold_deletes
         self._hold_updates = hold_updates
         self._progress = progress
@@ -142,20 +129,27 @@ class Executor:
     async def apply(self, actions: Sequence[Action]) -> ApplyResults:
         """Send every action; raises the first error that stops the run.
 
-        With ``hold_updates``, the updates it names are not sent (nor recorded): each
-        is counted ``blocked`` instead of ``update`` and reported with its message."""
-        results = ApplyResults()
+        Every answer received is recorded before this returns or raises. With
+        ``hold_updates``, the updates it names are not sent (nor recorded): each is
+        counted ``blocked`` instead of ``update`` and reported with its message."""
+        run = _Round(deque(), CallBook(self._mirror, self._clock))
         if self._hold_updates is not None:
-            actions = await self._without_blocked(actions, self._hold_updates, results)
+            actions = await self._without_blocked(actions, self._hold_updates, run.results)
+        run.todo.extend(actions)
         try:
-            async with asyncio.TaskGroup() as group:
-                for action in actions:
-                    group.create_task(self._guarded(action, results))
-        except* Exception as eg:  # noqa: BLE001 - the first failure is re-raised as is
-            raise eg.exceptions[0] from None
+            try:
+                async with asyncio.TaskGroup() as group:
+                    for _ in range(min(self._max_in_flight, len(actions))):
+                        group.create_task(self._worker(run))
+            except* Exception as eg:  # noqa: BLE001 - the first failure is re-raised as is
+                raise eg.exceptions[0] from None
+        except BaseException:
+            run.book.flush_after_stop()
+            raise
+        run.book.flush()
         if self._progress is not None:
             self._progress.update(self._progress_task, self._finished)
-        return results
+        return run.results
 
     async def _without_blocked(
         self, actions: Sequence[Action], gate: UpdateGate, results: ApplyResults
@@ -171,18 +165,40 @@ class Executor:
         self._finished += len(blocked)  # done with, for the progress bar: never sent
         return [a for a in actions if not (isinstance(a, Update) and a.source_id in blocked)]
 
-    async def _guarded(self, action: Action, results: ApplyResults) -> None:
-        async with self._slots:
+    async def _worker(self, run: _Round) -> None:
+        """Send calls one after another until none is left (``max_in_flight`` of these
+        run at once)."""
+        while (action := self._next(run)) is not None:
             try:
-                await self._run(action, results)
+                await self._run(action, run)
             except Exception as exc:
                 if stops_the_run(exc):
                     raise
-                self._failed(action, exc, results)
+                self._failed(action, exc, run.results)
             if self._progress is not None:
                 self._finished += 1
                 if self._finished % PROGRESS_EVERY == 0:  # once per batch, not per call
                     self._progress.update(self._progress_task, self._finished)
+
+    def _next(self, run: _Round) -> Action | None:
+        """The next call to send; when none is ready, the next batch is recorded
+        intended first (synchronously: no other worker runs meanwhile)."""
+        while not run.ready and run.todo:
+            count = min(self._batch, len(run.todo))
+            chosen = [run.todo.popleft() for _ in range(count)]
+            batch = [a for a in chosen if not self._holds(a, run.results, intended=False)]
+            run.book.intend(batch)  # committed: from here on they may be sent
+            run.ready.extend(batch)
+        return run.ready.popleft() if run.ready else None
+
+    def _holds(self, action: Action, results: ApplyResults, *, intended: bool) -> bool:
+        """Whether a delete must not go out now (counted as held back if so)."""
+        if not isinstance(action, Delete) or self._hold_deletes is None:
+            return False
+        why = self._hold_deletes()
+        if why is not None:
+            self._held(action, why, results, intended=intended)
+        return why is not None
 
     def _failed(self, action: Action, exc: Exception, results: ApplyResults) -> None:
         """An unexpected error in one item's call: recorded for it; the others go on.
@@ -200,14 +216,12 @@ class Executor:
             exc_info=not isinstance(exc, SyncdError),
         )
 
-    async def _run(self, action: Action, results: ApplyResults) -> None:
-        if isinstance(action, Delete) and self._hold_deletes is not None:
-            why = self._hold_deletes()
-            if why is not None:
-                self._held(action, why, results)
-                return
-        self._mirror.record_intent(action, self._clock.now())
+    async def _run(self, action: Action, run: _Round) -> None:
+        """Send one intended call and deal with its answer."""
+        if self._holds(action, run.results, intended=True):
+            return
         result = await self._send(action)
+        results = run.results
         if isinstance(result, Accepted):
             if isinstance(action, Create) and action.followup:
                 # The API holds only the POST body. The rest (a reduced price) is PATCHed
@@ -216,12 +230,12 @@ class Executor:
                 posted = replace(
                     action, payload=action.body, payload_hash=payload_hash(action.body)
                 )
-                self._accepted(posted, result, results)
+                self._accepted(posted, result, run)
                 results.followups.add(action.source_id)
             else:
-                self._accepted(action, result, results)
+                self._accepted(action, result, run)
         elif isinstance(action, Create) and result.status == 409:
-            await self._adopt_existing(action, result, results)
+            await self._adopt_existing(action, result, run)
         elif isinstance(action, Update | Delete) and result.status == 409:
             self._deferred(action, result, results)
         elif isinstance(action, Update) and result.status == 404:
@@ -229,7 +243,7 @@ class Executor:
         elif isinstance(action, Delete) and result.status == 404:
             self._already_gone(action)
         else:
-            self._rejected(action, result, results)
+            self._rejected(action, result, run)
 
     async def _send(self, action: Action) -> WriteResult:
         match action:
@@ -242,9 +256,9 @@ class Executor:
             case Delete():
                 return await self._api.delete(action.dealer_code, action.source_id)
 
-    def _accepted(self, action: Action, result: Accepted, results: ApplyResults) -> None:
-        self._mirror.record_accepted(action, result, self._clock.now())
-        results.counts["sent"] += 1
+    def _accepted(self, action: Action, result: Accepted, run: _Round) -> None:
+        run.book.answered(action, result)
+        run.results.counts["sent"] += 1
         log.info(
             _EVENT[str(action.op)],
             source_id=action.source_id,
@@ -252,9 +266,7 @@ class Executor:
             request_id=result.request_id,
         )
 
-    async def _adopt_existing(
-        self, action: Create, result: Rejected, results: ApplyResults
-    ) -> None:
+    async def _adopt_existing(self, action: Create, result: Rejected, run: _Round) -> None:
         """409 on POST: the ad exists already. Read it back (unless the client just did),
         then PATCH only the fields that differ from the feed's; nothing when none does."""
         remote = result.remote or await self._api.get(action.dealer_code, action.source_id)
@@ -270,9 +282,10 @@ class Executor:
                     "give the item a new source_id in the feed",
                 ),
             )
-            self._mirror.record_intent(action, self._clock.now())
-            self._rejected(action, refusal, results)
+            run.book.intend([action])
+            self._rejected(action, refusal, run)
             return
+        results = run.results
         results.bump("adopted")
         if remote.state is RemoteState.DELETED or remote.content is None:
             changes = dict(action.payload)  # revive it whole / nothing to compare with
@@ -292,7 +305,8 @@ class Executor:
             payload_hash=action.payload_hash,
             revive=action.revive,
         )
-        await self._run(update, results)
+        run.book.intend([update])
+        await self._run(update, run)
 
     def _adopted_as_is(self, action: Create, remote: RemoteAd) -> None:
         """The API holds the feed's version already: nothing is sent. The mirror learns
@@ -308,10 +322,10 @@ class Executor:
             self._mirror.record_outcome(outcome, now)
         log.info("ad_adopted_unchanged", source_id=action.source_id, stage=str(outcome.stage))
 
-    def _rejected(self, action: Action, result: Rejected, results: ApplyResults) -> None:
-        self._mirror.record_rejected(action, result, self._clock.now())
-        results.counts["rejected"] += 1
-        results.problems.append((action.source_id, result.message))
+    def _rejected(self, action: Action, result: Rejected, run: _Round) -> None:
+        run.book.answered(action, result)
+        run.results.counts["rejected"] += 1
+        run.results.problems.append((action.source_id, result.message))
         log.warning(
             "ad_rejected",
             source_id=action.source_id,
@@ -357,14 +371,15 @@ class Executor:
             message=result.message,
         )
 
-    def _held(self, action: Delete, why: str, results: ApplyResults) -> None:
-        """A delete not sent: the feed it was planned from changed. Nothing is recorded,
-        so the next run plans it again (or not) from the new file."""
+    def _held(self, action: Delete, why: str, results: ApplyResults, *, intended: bool) -> None:
+        """A delete not sent: the feed it was planned from changed. Nothing more is
+        recorded, so the next run plans it again (or not) from the new file; one already
+        recorded intended is read back first, like any intent a run left."""
         results.counts["deferred"] = results.counts.get("deferred", 0) + 1
         results.counts["deletes_held"] = results.counts.get("deletes_held", 0) + 1
         results.held_because = results.held_because or why
         results.problems.append((action.source_id, f"delete held back: {why}"))
-        log.warning("ad_delete_held", source_id=action.source_id, reason=why)
+        log.warning("ad_delete_held", source_id=action.source_id, reason=why, intended=intended)
 
     def _already_gone(self, action: Delete) -> None:
         """404 on DELETE: the ad is already gone, which is what was wanted."""
