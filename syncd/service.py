@@ -403,9 +403,9 @@ async def _validated(
     validation goes through (vehicle values, visibility); the progress bar counts its
     items (once: the validation is one pass over the whole feed).
 
-    The passes run on skipped items too, on their payloads (validated when first
-    read): a vehicle checked against the API's lists is validated on every run, and
-    in rehearsal mode (hidden payloads) nothing is skipped.
+    The passes run on skipped items too, on their payloads: a skipped vehicle checked
+    against the API's lists carries the payload the API accepted (the mirror's, the
+    same bytes); in rehearsal mode (hidden payloads) nothing is skipped.
     """
     task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
@@ -413,15 +413,18 @@ async def _validated(
     known = gather.validate_against(
         raw, states, dealer_code=job.dealer_code, api_version=options.api_version
     )
-    checked = await vehicles_checked(job, known.feed, options.api_version)
+    valid = known.feed
+    if job.vehicles is not None:
+        valid = gather.accepted_vehicle_payloads(valid, deps.mirror, options.api_version)
+    checked = await vehicles_checked(job, valid, options.api_version)
     feed = with_visibility(checked, job.visible)
     if deps.progress is not None:
         items = len(feed.items) + len(feed.invalid)
         deps.progress.update(task, items, items)
     memos = known.memos
-    if len(checked.items) != len(known.feed.items):  # a vehicle check made some invalid
-        valid = {item.source_id for item in checked.items}
-        memos = {sid: memo for sid, memo in memos.items() if sid in valid}
+    if len(checked.items) != len(valid.items):  # the vehicle check made some invalid
+        kept = {item.source_id for item in checked.items}
+        memos = {sid: memo for sid, memo in memos.items() if sid in kept}
     return dataclasses.replace(known, feed=feed, memos=memos)
 
 
