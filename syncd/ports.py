@@ -7,7 +7,7 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
@@ -27,6 +27,7 @@ from syncd.core.models import (
     Payload,
     Pin,
     RawFeed,
+    RawMemo,
     Rejected,
     RemoteAd,
     RemoteState,
@@ -68,6 +69,21 @@ class Mirror(Protocol):
 
     def load(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer, by source_id."""
+        ...
+
+    def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer, by source_id, with what a plan reads (key, category,
+        hashes, remote_state, last_op, stage) and its ``memo``; every other field None,
+        whatever is stored (the payload, times, message, request and remote ids)."""
+        ...
+
+    def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
+        """The accepted payloads of these ads (those that have one), by source_id."""
+        ...
+
+    def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
+        """Record each ad's memo, only where the ad's accepted ``payload_hash`` equals the
+        memo's (elsewhere, and for ads without a row, nothing); returns how many."""
         ...
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:

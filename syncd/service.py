@@ -9,18 +9,21 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
 import structlog
 
+from syncd import gather
 from syncd.core import guards
 from syncd.core import plan as planner
 from syncd.core.guards import GuardLimits
 from syncd.core.models import (
     Action,
     Delete,
+    FeedMeta,
     Invalid,
     ItemProblem,
     LogEntry,
@@ -28,6 +31,7 @@ from syncd.core.models import (
     Op,
     Plan,
     RawFeed,
+    RawMemo,
     RunOutcome,
     Stage,
     Unchanged,
@@ -37,9 +41,10 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
+from syncd.core.validate.known import KnownFeed
 from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
 from syncd.core.visibility import with_visibility
-from syncd.errors import SyncdError, TemporaryError
+from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
 from syncd.feeds.gc_pause import collector_paused
 from syncd.ports import (
@@ -181,10 +186,18 @@ def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
 
 
 def guarded_plan(
-    feed: ValidatedFeed, mirror: Mirror, options: RunOptions
+    feed: ValidatedFeed,
+    mirror: Mirror,
+    options: RunOptions,
+    states: Mapping[str, MirrorAd] | None = None,
 ) -> tuple[Plan, str | None]:
-    """The plan and, when a guard trips (and is not overridden), why its deletes must wait."""
-    ads = mirror.load(feed.dealer_code)
+    """The plan and, when a guard trips (and is not overridden), why its deletes must wait.
+
+    ``states``: the dealer's ads as ``Mirror.load_states`` just read them, if at hand.
+    """
+    if states is None:
+        states = mirror.load_states(feed.dealer_code)
+    ads = gather.planning_mirror(feed, mirror, states)
     pinned = mirror.pinned(feed.dealer_code)
     plan = planner.plan(feed, ads, api_version=options.api_version, pinned=pinned)
     items = len(feed.items) + len(feed.invalid)
@@ -318,7 +331,13 @@ def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
 
 
 def _report_plan(plan: Plan, report: RunReport) -> None:
+    # The plan's kinds lead the counts (as the CLI and the runs table show them), before
+    # the requests made while validating (the API's vehicle values) and resolving.
+    earlier = dict(report.counts)
+    report.counts.clear()  # in place: the run's request tally adds to this very dict
     report.counts.update(plan.counts())
+    for key, n in earlier.items():
+        report.counts[key] = report.counts.get(key, 0) + n
     report.invalid = invalid_problems(plan.entries)
     for entry in plan.entries:
         if isinstance(entry, Invalid):
@@ -335,6 +354,19 @@ def _report_plan(plan: Plan, report: RunReport) -> None:
             report.counts[entry.reason] = report.counts.get(entry.reason, 0) + 1
             if entry.reason == "pinned":
                 log.info("pinned_ad_kept", source_id=entry.source_id)
+
+
+def _remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> None:
+    """Record the raw items validated this run for the ads now holding their payloads.
+
+    A failure costs only time: the next run validates those items again.
+    """
+    try:
+        kept = mirror.remember(dealer_code, memos)
+    except MirrorUnavailable as exc:
+        log.warning("raw_memos_not_recorded", items=len(memos), error=str(exc))
+        return
+    log.debug("raw_memos_recorded", items=kept, offered=len(memos))
 
 
 def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseException) -> None:
@@ -366,17 +398,36 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
         )
 
 
-async def _validated(deps: Deps, job: FeedJob, options: RunOptions) -> ValidatedFeed:
-    """The feed, read and validated; the progress bar counts its items (once: the
-    validation is one pass over the whole feed)."""
+async def _validated(
+    deps: Deps, job: FeedJob, options: RunOptions, raw: RawFeed, states: Mapping[str, MirrorAd]
+) -> KnownFeed:
+    """The feed validated against the mirror's memos, then through the passes every
+    validation goes through (vehicle values, visibility); the progress bar counts its
+    items (once: the validation is one pass over the whole feed).
+
+    The passes run on skipped items too, on their payloads: a skipped vehicle checked
+    against the API's lists carries the payload the API accepted (the mirror's, the
+    same bytes); in rehearsal mode (hidden payloads) nothing is skipped.
+    """
     task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
         deps.progress.update(task, 0)
-    feed = await load_feed(job, options.api_version)
+    known = gather.validate_against(
+        raw, states, dealer_code=job.dealer_code, api_version=options.api_version
+    )
+    valid = known.feed
+    if job.vehicles is not None:
+        valid = gather.accepted_vehicle_payloads(valid, deps.mirror, options.api_version)
+    checked = await vehicles_checked(job, valid, options.api_version)
+    feed = with_visibility(checked, job.visible)
     if deps.progress is not None:
         items = len(feed.items) + len(feed.invalid)
         deps.progress.update(task, items, items)
-    return feed
+    memos = known.memos
+    if len(checked.items) != len(valid.items):  # the vehicle check made some invalid
+        kept = {item.source_id for item in checked.items}
+        memos = {sid: memo for sid, memo in memos.items() if sid in kept}
+    return dataclasses.replace(known, feed=feed, memos=memos)
 
 
 def _executor(
@@ -406,25 +457,53 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    feed = await _validated(deps, job, options)
-    run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
+    with gather.collector_spared() as settle:
+        return await _run(deps, job, options, tally, settle)
+
+
+def _warn_if_stale(deps: Deps, meta: FeedMeta, options: RunOptions, report: RunReport) -> None:
+    stale = guards.stale_feed(meta.modified_at, deps.clock.now(), options.guards)
+    if stale:
+        report.warnings.append(stale)
+        log.warning("feed_stale", feed=meta.path, message=stale)
+
+
+async def _gather(
+    deps: Deps,
+    job: FeedJob,
+    options: RunOptions,
+    raw: RawFeed,
+    unresolved: list[tuple[str | None, str]],
+) -> tuple[KnownFeed, Mapping[str, MirrorAd]]:
+    """Resolve the intents a crash left, then validate the feed against the mirror's
+    memos, read with the states the plan is made from (one read of the mirror)."""
+    await resolve_intents(deps, job.dealer_code, unresolved)
+    states = deps.mirror.load_states(job.dealer_code)
+    return await _validated(deps, job, options, raw, states), states
+
+
+async def _run(
+    deps: Deps,
+    job: FeedJob,
+    options: RunOptions,
+    tally: RequestTally,
+    settle: Callable[[], None],
+) -> RunReport:
+    raw = await job.reader.read(job.path)
+    meta = raw.meta
+    run_id = deps.mirror.start_run(job.dealer_code, meta, deps.clock.now())
     report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
     tally.counts = report.counts
     structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
     try:
-        log.info(
-            "run_started",
-            feed=feed.meta.path,
-            checksum=feed.meta.checksum,
-            items=len(feed.items) + len(feed.invalid),
-        )
-        stale = guards.stale_feed(feed.meta.modified_at, deps.clock.now(), options.guards)
-        if stale:
-            report.warnings.append(stale)
-            log.warning("feed_stale", feed=feed.meta.path, message=stale)
+        log.info("run_started", feed=meta.path, checksum=meta.checksum, items=len(raw.records))
+        _warn_if_stale(deps, meta, options, report)
         unresolved: list[tuple[str | None, str]] = []
-        await resolve_intents(deps, job.dealer_code, unresolved)
-        full, report.guard = guarded_plan(feed, deps.mirror, options)
+        known, states = await _gather(deps, job, options, raw, unresolved)
+        del raw  # the records validated are no longer needed: one copy of each item
+        feed = known.feed
+        full, report.guard = guarded_plan(feed, deps.mirror, options, states)
+        settle()
         plan = guards.hold_back(full) if report.guard else full
         _report_plan(full, report)
         if report.guard:
@@ -452,6 +531,7 @@ async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTal
             report.counts["failed"] = report.counts.get("failed", 0) + len(unresolved)
         report.problems.extend(unresolved + results.problems)
         report.counts.update(settled)
+        _remember(deps.mirror, job.dealer_code, gather.new_memos(known, states))
     except BaseException as exc:
         report.outcome = RunOutcome.FAILED
         close_stopped_run(deps, run_id, report, exc)

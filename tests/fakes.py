@@ -7,7 +7,7 @@ the fake and the real adapter).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -27,6 +27,7 @@ from syncd.core.models import (
     Outcome,
     Payload,
     Pin,
+    RawMemo,
     Rejected,
     RemoteAd,
     RemoteState,
@@ -104,6 +105,22 @@ class _Run:
         )
 
 
+def states_of(ad: MirrorAd) -> MirrorAd:
+    """The ad as ``Mirror.load_states`` gives it: what a plan reads, and the memo."""
+    return MirrorAd(
+        ad.dealer_code,
+        ad.source_id,
+        ad.category_id,
+        None,
+        ad.payload_hash,
+        ad.remote_state,
+        ad.last_op,
+        ad.stage,
+        ad.pending_hash,
+        memo=ad.memo,
+    )
+
+
 class FakeMirror:
     """The ``Mirror`` port in memory: dicts keyed by (dealer_code, source_id)."""
 
@@ -113,6 +130,7 @@ class FakeMirror:
         self._runs: dict[int, _Run] = {}
         self._order: dict[tuple[str, str], int] = {}  # insertion order, ties in failing()
         self._pins: dict[tuple[str, str], datetime] = {}
+        self.payload_reads: list[list[str]] = []  # the source_ids of each payloads() call
         self.batches: list[tuple[str, int]] = []  # (kind, size) of each batched write
 
     # --- reads -----------------------------------------------------------------
@@ -120,6 +138,26 @@ class FakeMirror:
     def load(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer, by source_id."""
         return {s: ad for (d, s), ad in self.ads.items() if d == dealer_code}
+
+    def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer with what a plan reads and its memo (see the port)."""
+        return {s: states_of(ad) for s, ad in self.load(dealer_code).items()}
+
+    def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
+        """The accepted payloads of these ads (those that have one)."""
+        self.payload_reads.append(sorted(source_ids))
+        found = (self.ads.get((dealer_code, s)) for s in self.payload_reads[-1])
+        return {ad.source_id: ad.payload for ad in found if ad is not None and ad.payload}
+
+    def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
+        """Record each memo where the ad's accepted payload_hash is the memo's."""
+        done = 0
+        for source_id, memo in memos.items():
+            ad = self.ads.get((dealer_code, source_id))
+            if ad is not None and ad.payload_hash == memo.payload_hash:
+                self.ads[dealer_code, source_id] = replace(ad, memo=memo)
+                done += 1
+        return done
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
         """One ad, or None."""

@@ -123,6 +123,27 @@ def _position(record: FeedItem | InvalidItem) -> int:
     return origin.index if origin.index is not None else -1
 
 
+def payloads_needed(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd]) -> list[str]:
+    """The source_ids whose accepted payload ``plan`` reads: a mirror read without
+    payloads (``Mirror.load_states``) must fill in these, and only these.
+
+    The planner never reads the payload of a mirror-only row, of an ad in flight or
+    still rejected, nor of a live ad whose hash equals the feed item's. Kept in step
+    with ``_for_item``: a row it could read the payload of is listed.
+    """
+    needed = []
+    for item in feed.items:
+        ad = mirror.get(item.source_id)
+        if ad is None or ad.remote_state is None or ad.stage in _IN_FLIGHT:
+            continue
+        if ad.remote_state is _CREATED and ad.payload_hash == item.payload_hash:
+            continue
+        if ad.stage is _REJECTED and ad.pending_hash == item.payload_hash:
+            continue
+        needed.append(item.source_id)
+    return needed
+
+
 def _for_item(item: FeedItem, ad: MirrorAd | None, dealer: str, api_version: int) -> PlanEntry:
     """The entry for a valid feed item, given the mirror's row for it (if any)."""
     if ad is None:

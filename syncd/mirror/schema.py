@@ -94,8 +94,13 @@ ads = Table(
     Column("sent_at", UTCDateTime),
     Column("created_at", UTCDateTime, nullable=False),
     Column("updated_at", UTCDateTime, nullable=False),
+    # The raw feed item the accepted payload was validated from (its hash, the rules'
+    # version, and the payload hash it gave): an unchanged item is not validated again.
+    Column("raw_hash", String),
+    Column("raw_rules", String),
+    Column("raw_payload_hash", String),
     UniqueConstraint("dealer_code", "source_id"),
-    Index(None, "dealer_code", "stage"),
+    Index(None, "dealer_code", "stage", "source_id"),
 )
 
 action_logs = Table(

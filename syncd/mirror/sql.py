@@ -26,6 +26,8 @@ from syncd.core.models import (
     LogEntry,
     MirrorAd,
     Outcome,
+    Payload,
+    RawMemo,
     Rejected,
     RemoteAd,
     RemoteState,
@@ -34,7 +36,7 @@ from syncd.core.models import (
     Stage,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
-from syncd.mirror import batch, reports
+from syncd.mirror import batch, reports, states
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
@@ -88,6 +90,18 @@ class SqlMirror(PinnedAds):
             gc_paused(),
         ):
             return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
+
+    def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
+        """Every ad of this dealer with what a plan reads and its memo (see the port)."""
+        return states.load_states(self._engine, dealer_code)
+
+    def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
+        """The accepted payloads of these ads (those that have one), by source_id."""
+        return states.payloads(self._engine, dealer_code, source_ids)
+
+    def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
+        """Record each memo where the ad's accepted payload_hash is the memo's."""
+        return states.remember(self._writer, dealer_code, memos)
 
     def get(self, dealer_code: str, source_id: str) -> MirrorAd | None:
         """One ad, or None."""

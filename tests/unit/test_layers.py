@@ -26,6 +26,7 @@ TOP_LEVEL = {
     "bootstrap.py": ("Composition root:",),
     "service.py": ("Use case:",),
     "execute.py": ("Use case:",),
+    "gather.py": ("Use case:",),
     "saved_plans.py": ("Use case:",),
     "release.py": ("Use case:",),
     "renewals.py": ("Use case:",),

@@ -14,6 +14,11 @@ absent mean the same to a deep-merging API); ``url_title`` dropped (deprecated,
 "no longer used"); prices in canonical order with ``currency: "SEK"``;
 registration numbers and VINs upper-cased; coordinates as numbers.
 
+Changing what any rule here (or in ``rules.py``, ``fields.py``,
+``category_fields.py``, ``categories.py``) makes of an item? Bump
+``known.RULES_VERSION``: runs skip validating items that did not change since
+the API accepted them, trusting that the rules did not change either.
+
 Assumption: unknown top-level fields are issues, not passed through, so that a
 typo (``titel``) is caught instead of silently losing the title.
 """
@@ -41,7 +46,7 @@ from syncd.core.validate.category_fields import category_fields
 from syncd.core.validate.fields import contact, image_urls, location, prices
 from syncd.core.validate.rules import Issues, Limits, flag, kind, shown, text, url, whole
 
-__all__ = ["Limits", "validate_feed", "validate_item"]
+__all__ = ["Limits", "feed_limits", "validate_feed", "validate_item", "validated"]
 
 KNOWN_FIELDS = frozenset(
     {
@@ -77,13 +82,26 @@ def validate_feed(
     one is meant cannot be known), each naming where the others are.
     ``limits.max_model_year`` defaults to the year after the feed was written.
     """
-    limits = limits or Limits()
-    if limits.max_model_year is None:
-        limits = dataclasses.replace(limits, max_model_year=raw.meta.modified_at.year + 1)
+    limits = feed_limits(raw, limits)
     results = [
         validate_item(record, dealer_code=dealer_code, api_version=api_version, limits=limits)
         for record in raw.records
     ]
+    return validated(raw, dealer_code, results)
+
+
+def feed_limits(raw: RawFeed, limits: Limits | None = None) -> Limits:
+    """The limits a feed is validated with (``max_model_year`` filled in from the file)."""
+    limits = limits or Limits()
+    if limits.max_model_year is None:
+        limits = dataclasses.replace(limits, max_model_year=raw.meta.modified_at.year + 1)
+    return limits
+
+
+def validated(
+    raw: RawFeed, dealer_code: str, results: list[FeedItem | InvalidItem]
+) -> ValidatedFeed:
+    """The feed from each record's result (in file order), source_ids used twice made invalid."""
     duplicates = _duplicates(raw.records)
     if duplicates:
         results = [_mark_duplicate(r, duplicates) for r in results]

@@ -1,11 +1,10 @@
 """Adapter (mirror): pinned ads (``syncd pin``) and the renewals table (bump, pole position).
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-12-02
 
-Assumption: numbered 0004 after 0002; another branch adds 0003 and the revisions are
-chained in order when both are merged (only ``down_revision`` changes).
+Chained after 0003 (the raw-item memos), which another branch added meanwhile.
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | Sequence[str] | None = "0002"
+down_revision: str | Sequence[str] | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

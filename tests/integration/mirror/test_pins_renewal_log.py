@@ -88,7 +88,7 @@ def test_processes_reserving_at_once_never_exceed_the_cap(database_url: str) -> 
     assert sum(got) == 5
 
 
-@pytest.mark.parametrize("target", ["0002"])
+@pytest.mark.parametrize("target", ["0003", "0002"])
 def test_0004_goes_down_and_up_again(database_url: str, target: str) -> None:
     """Downgrading drops pins and renewals; upgrading again makes them anew."""
     engine = make_engine(database_url)

@@ -1,0 +1,131 @@
+"""Adapter (mirror): the light reads a plan needs, and the raw-item memos.
+
+A plan needs of most ads only their key, hashes, stage and state: the rows are
+read without their payloads (the bulk of the table), and the payloads of the few
+ads that changed are read afterwards, a batch of keys per query. Used by
+:mod:`syncd.mirror.sql` only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import islice
+from typing import Any
+
+import orjson
+from sqlalchemy import Engine, bindparam, select, update
+
+from syncd.core.models import MirrorAd, Op, Payload, RawMemo, RemoteState, Stage
+from syncd.mirror.engine import db_errors
+from syncd.mirror.rows import AnyRow, gc_paused
+from syncd.mirror.schema import ads
+
+# What a plan reads of an ad (and the memo's columns): the payload (the bulk of the
+# table), the times (whose decoding costs more than the rest of a row), the message
+# and the remote ids are left in the table.
+_STATE_COLUMNS = (
+    ads.c.source_id,
+    ads.c.category_id,
+    ads.c.payload_hash,
+    ads.c.remote_state,
+    ads.c.last_op,
+    ads.c.stage,
+    ads.c.pending_hash,
+    ads.c.raw_hash,
+    ads.c.raw_rules,
+    ads.c.raw_payload_hash,
+)
+_REMOTE_STATES = {s.value: s for s in RemoteState} | {None: None}
+_OPS = {o.value: o for o in Op} | {None: None}
+_STAGES = {s.value: s for s in Stage} | {None: None}
+_PARTITION = 10_000  # rows decoded at a time: the driver's rows never all held at once
+
+# Keys per IN (...) query: far below SQLite's 32 766 bound parameters, and short
+# enough for PostgreSQL to plan quickly.
+_BATCH = 1000
+
+_REMEMBER = (
+    update(ads)
+    .where(
+        ads.c.dealer_code == bindparam("b_dealer"),
+        ads.c.source_id == bindparam("b_source"),
+        ads.c.payload_hash == bindparam("b_payload_hash"),
+    )
+    .values(
+        raw_hash=bindparam("b_raw_hash"),
+        raw_rules=bindparam("b_rules"),
+        raw_payload_hash=bindparam("b_payload_hash"),
+    )
+)
+# Assumption: the memo is not a change of the ad: updated_at (which orders
+# `syncd status`'s failing ads) is left as it is.
+
+
+def load_states(engine: Engine, dealer_code: str) -> dict[str, MirrorAd]:
+    """Every ad of the dealer with what a plan reads and its memo (see the port)."""
+    query = select(*_STATE_COLUMNS).where(ads.c.dealer_code == dealer_code)
+    found: dict[str, MirrorAd] = {}
+    rules: dict[str, str] = {}  # one string for the rules key every row shares
+    with db_errors("loading the mirror", engine), engine.connect() as conn, gc_paused():
+        for part in conn.execute(query).partitions(_PARTITION):
+            for row in part:
+                found[row[0]] = _state(dealer_code, row, rules)
+    return found
+
+
+def _state(dealer_code: str, row: AnyRow, rules: dict[str, str]) -> MirrorAd:
+    (source_id, category, payload_hash, remote, last_op, stage, pending, raw, key, memo_hash) = row
+    # Equal hashes share one string: 100 000 rows hold each hash once, not three times.
+    if pending == payload_hash:
+        pending = payload_hash
+    memo = None
+    if raw is not None and key is not None and memo_hash is not None:
+        memo_hash = payload_hash if memo_hash == payload_hash else memo_hash
+        memo = RawMemo(raw, rules.setdefault(key, key), memo_hash)
+    return MirrorAd(
+        dealer_code,
+        source_id,
+        category,
+        None,
+        payload_hash,
+        _REMOTE_STATES[remote],
+        _OPS[last_op],
+        _STAGES[stage],
+        pending,
+        memo=memo,
+    )
+
+
+def payloads(engine: Engine, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
+    """The accepted payloads of these ads (those with one), a batch of keys per query."""
+    found: dict[str, Payload] = {}
+    keys = iter(source_ids)
+    with db_errors("loading payloads", engine), engine.connect() as conn:
+        while batch := list(islice(keys, _BATCH)):
+            query = select(ads.c.source_id, ads.c.payload).where(
+                ads.c.dealer_code == dealer_code,
+                ads.c.source_id.in_(batch),
+                ads.c.payload.is_not(None),
+            )
+            for source_id, payload in conn.execute(query):
+                found[source_id] = orjson.loads(payload)
+    return found
+
+
+def remember(writer: Engine, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
+    """Record each memo where the ad's accepted payload is the memo's; returns how many."""
+    if not memos:
+        return 0
+    rows: list[dict[str, Any]] = [
+        {
+            "b_dealer": dealer_code,
+            "b_source": source_id,
+            "b_raw_hash": memo.raw_hash,
+            "b_rules": memo.rules,
+            "b_payload_hash": memo.payload_hash,
+        }
+        for source_id, memo in memos.items()
+    ]
+    with db_errors("recording raw item memos", writer), writer.begin() as conn:
+        result = conn.execute(_REMEMBER, rows)
+    return max(result.rowcount, 0)

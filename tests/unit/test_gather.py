@@ -1,0 +1,105 @@
+"""The collector is off while a run builds, frozen once it has built, and all back after;
+skipped vehicles carry the payload the API accepted."""
+
+from __future__ import annotations
+
+import gc
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from syncd.core.models import (
+    Accepted,
+    Create,
+    FeedItem,
+    FeedMeta,
+    InvalidItem,
+    Origin,
+    RawFeed,
+    RawRecord,
+)
+from syncd.core.validate.feed import validate_item
+from syncd.core.validate.known import DeferredPayload, validate_known
+from syncd.gather import accepted_vehicle_payloads, collector_spared
+from tests.fakes import FakeMirror
+
+
+def test_the_collector_is_off_then_frozen_then_back() -> None:
+    """Off inside, on again once settled with what was built frozen; unfrozen at the end."""
+    assert gc.isenabled()
+    with collector_spared() as settle:
+        assert not gc.isenabled()
+        built = [{"n": i} for i in range(1000)]
+        settle()
+        assert gc.isenabled()
+        assert gc.get_freeze_count() >= len(built)
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_a_run_that_fails_before_settling_turns_the_collector_back_on() -> None:
+    """An exception while building leaves the collector as it found it."""
+    with pytest.raises(RuntimeError), collector_spared():
+        raise RuntimeError
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+def test_nested_runs_unfreeze_only_when_the_last_ends() -> None:
+    """Two runs at once (the daemon): the first to end leaves the other's heap frozen."""
+    with collector_spared() as outer:
+        outer()
+        with collector_spared() as inner:
+            inner()
+        assert gc.get_freeze_count() > 0
+    assert gc.isenabled()
+    assert gc.get_freeze_count() == 0
+
+
+CAR = {
+    "source_id": "car-1",
+    "category_id": 1020,
+    "body": "Välskött bil. Servad, besiktigad, två nycklar.",
+    "price": [{"type": "list", "amount": 150_000}],
+    "location": {"zipcode": "12133"},
+    "category_fields": {
+        "model_year": 2018,
+        "registration_number": "ABC123",
+        "brand": "volvo",
+        "model": "v70",
+        "condition": {"mileage": {"value": 12_000, "unit": "km"}},
+        "powertrain": {"fuels": ["petrol"], "transmission": "automatic"},
+    },
+}
+
+
+def test_a_skipped_vehicle_carries_the_accepted_payload_without_validating() -> None:
+    """The vehicle check reads the payloads of vehicles: a skipped one gets the mirror's
+    (same hash), and nothing is validated for it."""
+    raw = RawFeed(
+        FeedMeta("f.json", "c" * 64, 1, datetime(2026, 11, 25, tzinfo=UTC)),
+        (RawRecord(Origin("f.json", index=0), CAR),),
+    )
+    first = validate_known(raw, dealer_code="", api_version=4, known={})
+    [item] = first.feed.items
+    mirror = FakeMirror()
+    action = Create("", "car-1", 1020, item.payload, item.payload, item.payload_hash)
+    mirror.record_intent(action, datetime(2026, 11, 25, tzinfo=UTC))
+    mirror.record_accepted(action, Accepted(201, "r1"), datetime(2026, 11, 25, tzinfo=UTC))
+    mirror.remember("", first.memos)
+    validations: list[RawRecord] = []
+
+    def counting(record: RawRecord, **kwargs: Any) -> FeedItem | InvalidItem:
+        validations.append(record)
+        return validate_item(record, **kwargs)
+
+    again = validate_known(
+        raw, dealer_code="", api_version=4, known=mirror.load_states(""), validate=counting
+    )
+    assert again.skipped == 1
+    [carried] = accepted_vehicle_payloads(again.feed, mirror, 4).items
+    assert not isinstance(carried.payload, DeferredPayload)
+    assert carried.payload == item.payload
+    assert carried.payload_hash == item.payload_hash
+    assert validations == []

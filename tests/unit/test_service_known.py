@@ -1,0 +1,100 @@
+"""Runs with fakes: unchanged items are not validated again, nor their payloads read,
+while changed items are, and invalid ones are reported on every run."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from structlog.testing import capture_logs
+
+from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, Stage
+from syncd.service import Deps, FeedJob, RunOptions, RunReport, sync
+from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
+
+NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+
+
+def ad(source_id: str, amount: int = 5) -> dict[str, Any]:
+    return {
+        "source_id": source_id,
+        "category_id": 2048,
+        "title": "Stol",
+        "body": "Bra.",
+        "price": [{"type": "list", "amount": amount}],
+        "contact": {"name": "B", "phone": "0701234567", "email": "b@example.com"},
+    }
+
+
+class Feed:
+    """A FeedReader returning whatever ``items`` holds now."""
+
+    def __init__(self, *items: Any) -> None:
+        self.items = items
+
+    async def read(self, path: str) -> RawFeed:
+        meta = FeedMeta(path, "c" * 64, 10, NOW)
+        records = (RawRecord(Origin(path, index=i), d) for i, d in enumerate(self.items))
+        return RawFeed(meta, tuple(records))
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        return None
+
+
+async def run(mirror: FakeMirror, api: FakeMarketplace, feed: Feed) -> tuple[RunReport, dict]:
+    """One run; then every call settles (as the action logs would say). Returns the
+    report and the ``feed_validated`` event."""
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    deps = Deps(mirror=mirror, marketplace=api, clock=FixedClock(NOW), sleep=no_sleep)
+    with capture_logs() as logs:
+        report = await sync(deps, FeedJob("feed.json", "", feed), RunOptions(reconcile_wait=0))
+    for key, row in mirror.ads.items():
+        mirror.ads[key] = replace(row, stage=Stage.DONE)
+    [event] = [e for e in logs if e["event"] == "feed_validated"]
+    return report, event
+
+
+def writes(api: FakeMarketplace) -> list[tuple[str, str]]:
+    return [(method, sid) for method, sid, _ in api.calls if method in ("POST", "PATCH", "DELETE")]
+
+
+@pytest.mark.anyio
+async def test_a_no_op_run_validates_nothing_and_reads_no_payload() -> None:
+    """After a first sync, the same feed is neither validated nor diffed against payloads."""
+    mirror, api, feed = FakeMirror(), FakeMarketplace(), Feed(ad("a"), ad("b"))
+    _, first = await run(mirror, api, feed)
+    assert (first["validated"], first["skipped"]) == (2, 0)
+    assert all(row.memo is not None for row in mirror.ads.values())
+    api.calls.clear()
+    mirror.payload_reads.clear()
+    report, second = await run(mirror, api, feed)
+    assert (second["validated"], second["skipped"]) == (0, 2)
+    assert mirror.payload_reads == []
+    assert writes(api) == []
+    assert report.counts["unchanged"] == 2
+
+
+@pytest.mark.anyio
+async def test_a_changed_item_is_validated_and_an_invalid_one_reported_every_run() -> None:
+    """Churn: only the changed item is validated (and its payload read); the invalid item
+    is validated and reported on each run, never remembered."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await run(mirror, api, Feed(ad("a"), ad("b"), ad("c")))
+    broken = {k: v for k, v in ad("c").items() if k != "body"}
+    feed = Feed(ad("a"), ad("b", amount=6), broken)
+    api.calls.clear()
+    mirror.payload_reads.clear()
+    report, event = await run(mirror, api, feed)
+    assert (event["validated"], event["skipped"]) == (2, 1)
+    assert mirror.payload_reads == [["b"]]
+    assert writes(api) == [("PATCH", "b")]
+    assert ("c", "body: is required") in report.problems
+    again, event = await run(mirror, api, feed)
+    assert (event["validated"], event["skipped"]) == (1, 2)  # "b" remembered once accepted
+    assert ("c", "body: is required") in again.problems
+    assert again.counts["invalid"] == 1
