@@ -169,7 +169,9 @@ class BlocketClient:
     async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
         """One ad with its latest logs, or None when the API does not know it (404)."""
         response = await self._get(
-            ad_path(self._version, source_id), params=_dealer(dealer_code), source_id=source_id
+            ad_path(self._version, source_id),
+            params=dealer_params(dealer_code),
+            source_id=source_id,
         )
         if response.status_code == 404:
             return None
@@ -188,7 +190,7 @@ class BlocketClient:
             "source_id__in": ",".join(source_ids),
             "include": "log",
             "limit": str(len(source_ids)),
-            **_dealer(dealer_code),
+            **dealer_params(dealer_code),
         }
         ads: list[RemoteAd] = []
         offset = 0
@@ -223,7 +225,7 @@ class BlocketClient:
         params: Mapping[str, str] | None = None,
     ) -> WriteResult:
         if params is None:  # a POST of a new ad names its dealer in the body
-            params = _dealer(dealer_code) if method != "POST" else {}
+            params = dealer_params(dealer_code) if method != "POST" else {}
         response = await self._send(
             method, path, params=params, json=json, source_id=source_id, read_back=read_back
         )
@@ -403,7 +405,8 @@ class BlocketClient:
             ) from exc
 
 
-def _dealer(dealer_code: str) -> dict[str, str]:
+def dealer_params(dealer_code: str) -> dict[str, str]:
+    """The query parameters that name the dealer a call is for (none for the token's own)."""
     # Assumption (docs/architecture.md): with a dealer-group token, item endpoints and
     # lists take the dealer as ?dealer_code=; with a dealer token it is left out.
     return {"dealer_code": dealer_code} if dealer_code else {}

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from syncd.core.models import LogEntry, RemoteAd, RemoteState
-from syncd.marketplaces.blocket import BlocketClient, _dealer
+from syncd.marketplaces.blocket import BlocketClient, dealer_params
 from syncd.marketplaces.paths import ad_path
 from syncd.marketplaces.responses import merge_by_source_id, parse_log, parse_page
 
@@ -24,7 +24,7 @@ class BlocketCatalog(BlocketClient):
 
     async def list_ads(self, dealer_code: str, state: RemoteState) -> list[RemoteAd]:
         """Every ad of the dealer in ``state``, with its latest logs (one per source_id)."""
-        params = {"state": state.value, "include": "log", **_dealer(dealer_code)}
+        params = {"state": state.value, "include": "log", **dealer_params(dealer_code)}
         ads: list[RemoteAd] = []
         async for doc in self._pages(ad_path(self._version), params, None):
             page, _ = parse_page(doc)
@@ -34,13 +34,13 @@ class BlocketCatalog(BlocketClient):
     async def ad_log(self, dealer_code: str, source_id: str) -> list[LogEntry] | None:
         """Every log entry of one ad, oldest first; None when the API does not know it."""
         path = ad_path(self._version, source_id) + "/log"
-        params = {"ordering": "created", **_dealer(dealer_code)}
+        params = {"ordering": "created", **dealer_params(dealer_code)}
         entries: list[LogEntry] = []
         try:
             async for doc in self._pages(path, params, source_id):
                 rows = doc if isinstance(doc, list) else doc.get("results", [])
                 entries.extend(e for e in (parse_log(r) for r in rows) if e is not None)
-        except _NotFound:
+        except NotFoundError:
             return None
         # Assumption (api-notes): the order is not documented; sort by time, stably.
         return sorted(entries, key=lambda e: e.created)
@@ -51,7 +51,7 @@ class BlocketCatalog(BlocketClient):
             query = {**params, "limit": str(PAGE_SIZE), "offset": str(offset)}
             response = await self._get(path, params=query, source_id=source_id)
             if response.status_code == 404:
-                raise _NotFound
+                raise NotFoundError
             self._raise_unexpected(response, source_id)
             doc = self._json(response)
             yield doc
@@ -61,5 +61,5 @@ class BlocketCatalog(BlocketClient):
             offset += len(rows)
 
 
-class _NotFound(Exception):
+class NotFoundError(Exception):
     """Internal: the API answered 404 (the ad is unknown)."""

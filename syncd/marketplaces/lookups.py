@@ -19,7 +19,7 @@ from syncd.core.categories import CATEGORIES, category
 from syncd.core.models import Payload, WriteResult
 from syncd.core.vehicle_values import TypeValues
 from syncd.errors import ApiContractError
-from syncd.marketplaces.catalog import BlocketCatalog, _NotFound
+from syncd.marketplaces.catalog import BlocketCatalog, NotFoundError
 from syncd.marketplaces.paths import segment
 
 T = TypeVar("T")
@@ -107,7 +107,7 @@ class BlocketLookups(BlocketCatalog):
             async for doc in self._pages(path, {**query, **extra}, None):
                 rows = doc if isinstance(doc, list) else doc.get("results") or []
                 slugs.extend(s for s in (_slug(r) for r in rows) if s)
-        except _NotFound:
+        except NotFoundError:
             raise ApiContractError(f"GET {path}: the API does not serve this list (404)") from None
         return tuple(dict.fromkeys(slugs))
 

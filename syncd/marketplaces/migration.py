@@ -10,7 +10,7 @@ its path is v4 whatever ``api.version`` says.
 from __future__ import annotations
 
 from syncd.core.models import Payload, WriteResult
-from syncd.marketplaces.blocket import _dealer
+from syncd.marketplaces.blocket import dealer_params
 from syncd.marketplaces.catalog import BlocketCatalog
 from syncd.marketplaces.paths import ad_path
 
@@ -28,5 +28,10 @@ class BlocketMigrator(BlocketCatalog):
         """
         path = ad_path(4, source_id) + "/migrate"
         return await self._write(
-            "POST", path, dealer_code, source_id, json=dict(payload), params=_dealer(dealer_code)
+            "POST",
+            path,
+            dealer_code,
+            source_id,
+            json=dict(payload),
+            params=dealer_params(dealer_code),
         )

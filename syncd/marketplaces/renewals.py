@@ -23,9 +23,9 @@ import httpx
 from syncd.core.renewals import RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.marketplaces.blocket import (
     REQUEST_ID_HEADER,
-    _dealer,
     _Transient,
     api_messages,
+    dealer_params,
 )
 from syncd.marketplaces.catalog import BlocketCatalog
 from syncd.marketplaces.paths import ad_path
@@ -47,7 +47,7 @@ class BlocketRenewer(BlocketCatalog):
         exclude_blocket: bool = False,
     ) -> RenewalAnswer:
         """Send one bump or pole position; 401/403 raise ApiAuthError (see the module)."""
-        params = _dealer(dealer_code)
+        params = dealer_params(dealer_code)
         if exclude_bytbil:
             params["exclude_bytbil"] = "true"
         if exclude_blocket:
