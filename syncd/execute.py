@@ -85,7 +85,7 @@ class ApplyResults:
         self.moved[actual] = self.moved.get(actual, 0) + 1
 
 
-DeleteGate: TypeAlias = Callable[[], str | None]
+DeleteGate: TypeAlias = Callable[[Delete], str | None]
 """Asked right before each delete: why it must not go out now (None: it may)."""
 
 PROGRESS_EVERY = 20
@@ -202,7 +202,7 @@ class Executor:
 
     async def _run(self, action: Action, results: ApplyResults) -> None:
         if isinstance(action, Delete) and self._hold_deletes is not None:
-            why = self._hold_deletes()
+            why = self._hold_deletes(action)
             if why is not None:
                 self._held(action, why, results)
                 return
@@ -358,7 +358,8 @@ class Executor:
         )
 
     def _held(self, action: Delete, why: str, results: ApplyResults) -> None:
-        """A delete not sent: the feed it was planned from changed. Nothing is recorded,
+        """A delete not sent: the feed it was planned from changed (or the ad was pinned
+        meanwhile). Nothing is recorded,
         so the next run plans it again (or not) from the new file."""
         results.counts["deferred"] = results.counts.get("deferred", 0) + 1
         results.counts["deletes_held"] = results.counts.get("deletes_held", 0) + 1
