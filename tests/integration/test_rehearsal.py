@@ -88,3 +88,19 @@ def test_going_live_after_a_lost_mirror_still_makes_every_ad_visible(
     ads = cli.sandbox.ads()
     assert [ads[(DEALER, f"sofa-{n}")]["visible"] for n in (0, 1)] == [True, True]
     assert cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_plan_saved_live_is_refused_once_the_rehearsal_is_on(
+    tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan saved before `visible = false` would create the ads visible: apply refuses it."""
+    monkeypatch.chdir(tmp_path)
+    http_sandbox.reset()
+    c = Cli(tmp_path, http_sandbox)
+    c.write([goods(0)])
+    saved = tmp_path / "plan.json"
+    assert c("plan", "--out", str(saved)).exit_code == 0
+    set_visible(c, "false")
+    result = c("apply", str(saved))
+    assert result.exit_code == 8, result.output
+    assert c.sandbox.mutations() == []
