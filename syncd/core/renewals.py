@@ -6,7 +6,7 @@ less:
 
 * A policy renews only live, published ads (the mirror knows their
   ``blocket_ad_id``) whose latest call has settled without error, of its
-  categories and matching its filter.
+  categories and matching its filter; never one last sent ``visible: false``.
 * An ad is due when it was never bumped, or its latest charged bump (by any
   policy, or by hand) is ``every`` old. Never-bumped ads go first, then the
   longest since their bump; ties by source_id. An ad the API refused since its
@@ -257,6 +257,8 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
         return False
     if ad.stage in _UNSETTLED:
         return False  # a call in flight, or one the API's processing failed
+    if ad.payload is not None and ad.payload.get("visible") is False:
+        return False  # hidden (a rehearsal, or the feed's wish): a bump would buy nothing
     if policy.categories and ad.category_id not in policy.categories:
         return False
     if not policy.filter:

@@ -197,3 +197,12 @@ def test_an_ad_the_api_refuses_does_not_starve_the_others() -> None:
     ]
     assert chosen(policy(daily=1), ads, history) == ["b"]
     assert chosen(policy(daily=10), ads, history) == ["b", "c", "a"]
+
+
+def test_a_hidden_ad_is_never_bumped() -> None:
+    """An ad last sent with ``visible: false`` (a rehearsal, or an item the feed hides) is
+    not shown on the marketplaces: a charged bump would buy nothing, though the ad kept
+    the ``blocket_ad_id`` it had while it was shown."""
+    hidden = ad("hidden", payload={"category_id": SOFA, "visible": False})
+    shown = ad("shown", payload={"category_id": SOFA, "visible": True})
+    assert chosen(policy(), [hidden, shown, ad("plain")], []) == ["plain", "shown"]
