@@ -88,7 +88,7 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
             deps.marketplace,
             deps.clock,
             options.max_in_flight,
-            hold_deletes=service.feed_unchanged_gate(job, feed),
+            hold_deletes=service.feed_unchanged_gate(job, feed, deps.mirror),
         )
         results = await service.apply_deletes_last(executor, now.deletes, report)
         report.counts.update(results.counts)

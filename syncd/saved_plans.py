@@ -140,7 +140,7 @@ async def apply(
             deps.marketplace,
             deps.clock,
             options.max_in_flight,
-            hold_deletes=service.feed_unchanged_gate(job, feed),
+            hold_deletes=service.feed_unchanged_gate(job, feed, deps.mirror),
             hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
         )
         results = await service.apply_deletes_last(executor, saved.actions, report)

@@ -172,15 +172,23 @@ async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) 
     return check_vehicle_values(feed, values, api_version=api_version)
 
 
-def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed) -> DeleteGate:
+def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed, mirror: Mirror) -> DeleteGate:
     """Asks, before each delete, whether the feed file is still the one the plan came
-    from. Once it has changed, the answer stays: no delete of this run goes out."""
+    from. Once it has changed, the answer stays: no delete of this run goes out.
+
+    It also asks whether the ad was pinned since the plan was made: ``syncd pin`` does
+    not wait for a run, and a pin it answered must hold for that run's deletes too.
+    """
     changed: list[str] = []
 
-    def gate() -> str | None:
+    def gate(action: Delete) -> str | None:
         if not changed and (why := job.reader.changed(feed.meta)) is not None:
             changed.append(why)
-        return changed[0] if changed else None
+        if changed:
+            return changed[0]
+        if action.source_id in mirror.pinned(action.dealer_code):
+            return f"{action.source_id} was pinned during the run"
+        return None
 
     return gate
 
@@ -443,7 +451,7 @@ def _executor(
         deps.marketplace,
         deps.clock,
         options.max_in_flight,
-        hold_deletes=feed_unchanged_gate(job, feed),
+        hold_deletes=feed_unchanged_gate(job, feed, deps.mirror),
         hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
         progress=deps.progress,
         progress_task=task,

@@ -25,6 +25,7 @@ from syncd.ports import Mirror
     "--limit",
     default=10,
     show_default=True,
+    type=click.IntRange(min=0),
     help="How many runs and failing ads (and invalid items in the table).",
 )
 @click.pass_context
@@ -118,7 +119,13 @@ def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_jso
 @click.command("history")
 @global_options
 @click.option("--dealer", "dealer_code", help="Only this dealer_code.")
-@click.option("--limit", default=20, show_default=True, help="How many runs, newest first.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many runs, newest first.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the runs as JSON.")
 @click.pass_context
 @handle_errors

@@ -108,15 +108,23 @@ def adoption_patch(remote: Payload, new: Payload) -> dict[str, Any]:
     Assumption: a field the API holds and ``new`` lacks is left as it is, not
     cleared: the ad object also carries what the API generates or defaults (a
     registered vehicle's title, ``visible``), and no record says which fields an
-    earlier, lost mirror had sent.
+    earlier, lost mirror had sent. Except ``visible: false`` (see ``remote_view``).
     """
     return diff(remote_view(remote, new), new)
 
 
 def remote_view(remote: Payload, new: Payload) -> dict[str, Any]:
     """What the API holds of the fields ``new`` has: ``diff`` of it and ``new`` is the
-    ``adoption_patch`` (``syncd adopt`` records it as the last payload sent)."""
-    return _restricted(remote, new)
+    ``adoption_patch`` (``syncd adopt`` records it as the last payload sent).
+
+    One field ``new`` lacks is kept: ``visible: false``. An ad without ``visible``
+    is visible (api-notes), so a hidden ad (a rehearsal's, found after going live
+    with a lost mirror) must be PATCHed visible (null), not left hidden for good.
+    """
+    view = _restricted(remote, new)
+    if "visible" not in new and remote.get("visible") is False:
+        view["visible"] = False
+    return view
 
 
 def _restricted(remote: Payload, new: Payload) -> dict[str, Any]:

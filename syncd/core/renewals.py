@@ -6,10 +6,11 @@ less:
 
 * A policy renews only live, published ads (the mirror knows their
   ``blocket_ad_id``) whose latest call has settled without error, of its
-  categories and matching its filter.
+  categories and matching its filter; never one last sent ``visible: false``.
 * An ad is due when it was never bumped, or its latest charged bump (by any
   policy, or by hand) is ``every`` old. Never-bumped ads go first, then the
-  longest since their bump; ties by source_id.
+  longest since their bump; ties by source_id. An ad the API refused since its
+  last bump goes after them all (oldest refusal first), so it cannot starve them.
 * An ad on pole position (a charged ``pole_position`` less than 3 days old) is
   never bumped: the API refuses it, and a refusal tells nothing new.
 * Caps count the policy's own charged calls (``RESERVED``, ``ACCEPTED`` and
@@ -184,6 +185,7 @@ def decide(
 ) -> Decision:
     """The ads of ``dealer_code`` the policy bumps now; see the module docstring."""
     last = _last_bumps(history, dealer_code)
+    refusals = _last_refusals(history, dealer_code)
     pole = on_pole_position(history, now)
     due: list[tuple[datetime | None, MirrorAd]] = []
     skipped: list[str] = []
@@ -199,10 +201,26 @@ def decide(
         due.append((bumped, ad))
     today, month = used(policy.name, history, now)
     left = allowance(policy.caps, today, month)
+
     # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
-    first = heapq.nsmallest(
-        left, due, key=lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
-    )
+    # An ad the API refused since its last bump (a pole position bought in Blocket
+    # Admin, an ad it will not bump) goes after the others, oldest refusal first: a
+    # refusal costs no unit, so it would otherwise take the same units on every run
+    # and starve the other due ads.
+    def order(d: tuple[datetime | None, MirrorAd]) -> tuple[Any, ...]:
+        bumped, ad = d
+        refused = refusals.get(ad.source_id)
+        if refused is not None and bumped is not None and refused < bumped:
+            refused = None
+        return (
+            refused is not None,
+            refused or now,
+            bumped is not None,
+            bumped or now,
+            ad.source_id,
+        )
+
+    first = heapq.nsmallest(left, due, key=order)
     chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
     return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
 
@@ -221,6 +239,15 @@ def _last_bumps(history: Iterable[Renewal], dealer_code: str) -> dict[str, datet
     return last
 
 
+def _last_refusals(history: Iterable[Renewal], dealer_code: str) -> dict[str, datetime]:
+    last: dict[str, datetime] = {}
+    for r in history:
+        mine = r.dealer_code == dealer_code and r.kind is RenewalKind.BUMP
+        if mine and r.outcome is RenewalOutcome.REFUSED:
+            last[r.source_id] = max(r.at, last.get(r.source_id, r.at))
+    return last
+
+
 _CREATED = RemoteState.CREATED
 _UNSETTLED = frozenset({Stage.INTENT, Stage.SENT, Stage.ERROR})
 
@@ -230,6 +257,8 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
         return False
     if ad.stage in _UNSETTLED:
         return False  # a call in flight, or one the API's processing failed
+    if ad.payload is not None and ad.payload.get("visible") is False:
+        return False  # hidden (a rehearsal, or the feed's wish): a bump would buy nothing
     if policy.categories and ad.category_id not in policy.categories:
         return False
     if not policy.filter:

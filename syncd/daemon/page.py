@@ -28,6 +28,11 @@ from syncd.daemon.page_style import STYLE
 HELD_SHOWN = 50
 """Source_ids of withheld deletes listed per dealer; the rest are counted."""
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
+SHOWN_CHARS = 1000
+"""Characters of one value shown (an action-log message is stored whole). The cut comes
+before the mask: the pattern is quadratic in a long run without "@" (minutes for a
+few hundred kB of an API's blob); an address the cut splits is dropped (``_CUT``)."""
+_CUT = re.compile(r"[\w.+-]*@[\w.-]*$")
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,7 +109,10 @@ def text(value: object) -> str:
     """A value as escaped HTML text, e-mail addresses masked; None is a dash."""
     if value is None or value == "":
         return "&ndash;"
-    return escape(_EMAIL.sub("[e-mail hidden]", str(value)))
+    shown = str(value)
+    if len(shown) > SHOWN_CHARS:
+        shown = _CUT.sub("", shown[:SHOWN_CHARS]) + "…"
+    return escape(_EMAIL.sub("[e-mail hidden]", shown))
 
 
 def _dealer(code: str) -> str:

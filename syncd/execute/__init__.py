@@ -195,7 +195,7 @@ class Executor:
         """Whether a delete must not go out now (counted as held back if so)."""
         if not isinstance(action, Delete) or self._hold_deletes is None:
             return False
-        why = self._hold_deletes()
+        why = self._hold_deletes(action)
         if why is not None:
             self._held(action, why, results, intended=intended)
         return why is not None

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from syncd.core.models import Update
+from syncd.core.models import Delete, Update
 from syncd.errors import ApiAuthError, SyncdError, TemporaryError
 
 
@@ -45,7 +45,7 @@ class ApplyResults:
         self.moved[actual] = self.moved.get(actual, 0) + 1
 
 
-DeleteGate: TypeAlias = Callable[[], str | None]
+DeleteGate: TypeAlias = Callable[[Delete], str | None]
 """Asked before each delete: why it must not go out now (None: it may)."""
 
 UpdateGate: TypeAlias = Callable[[Sequence[Update]], Awaitable[Mapping[str, str]]]

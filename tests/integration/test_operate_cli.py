@@ -163,3 +163,11 @@ def test_history_lists_runs_newest_first_with_statistics_requests_and_retries(cl
     text = cli("history")
     assert text.exit_code == 0, text.output
     assert "requests" in text.stdout
+
+
+@pytest.mark.parametrize("command", ["history", "status"])
+def test_a_negative_limit_is_a_usage_error(cli: Cli, command: str) -> None:
+    """`--limit -1` is refused as a usage error (exit 2), not passed on as SQL's LIMIT -1
+    (all rows on SQLite, a database error, exit 7 "unavailable", on PostgreSQL)."""
+    result = cli(command, "--limit", "-1")
+    assert result.exit_code == ExitCode.USAGE, result.output

@@ -73,3 +73,34 @@ def test_going_live_patches_visibility_on_every_ad_and_plan_shows_it(
     ads = cli.sandbox.ads()
     assert [ads[(DEALER, f"sofa-{n}")]["visible"] for n in (0, 1)] == [True, True]
     assert cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+@pytest.mark.parametrize("recover", ["adopt", "run-once"], ids=["adopt", "409-adoption"])
+def test_going_live_after_a_lost_mirror_still_makes_every_ad_visible(
+    cli: Cli, recover: str
+) -> None:
+    """The mirror of a rehearsal is lost and the config goes live: adopting the hidden ads
+    (by `syncd adopt`, or by a run's 409 on POST) must not keep them hidden for good."""
+    cli.mirror.unlink()
+    set_visible(cli, None)
+    assert cli(recover).exit_code == 0
+    assert cli("run-once").exit_code == 0
+    ads = cli.sandbox.ads()
+    assert [ads[(DEALER, f"sofa-{n}")]["visible"] for n in (0, 1)] == [True, True]
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_a_plan_saved_live_is_refused_once_the_rehearsal_is_on(
+    tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A plan saved before `visible = false` would create the ads visible: apply refuses it."""
+    monkeypatch.chdir(tmp_path)
+    http_sandbox.reset()
+    c = Cli(tmp_path, http_sandbox)
+    c.write([goods(0)])
+    saved = tmp_path / "plan.json"
+    assert c("plan", "--out", str(saved)).exit_code == 0
+    set_visible(c, "false")
+    result = c("apply", str(saved))
+    assert result.exit_code == 8, result.output
+    assert c.sandbox.mutations() == []

@@ -54,7 +54,8 @@ async def test_a_refused_call_frees_its_unit_and_a_lost_answer_keeps_it() -> Non
     assert report.problems == [("s0", "no")]
     assert len(log.charged()) == 2
     nxt = await run_policy(d, POLICY, "D1", api_version=4)
-    assert nxt.renewed == ["s0"]  # refused before: still due, and one unit was left
+    # One unit was left; s0, refused, is still due but waits behind the others (s3, s4).
+    assert nxt.renewed == ["s3"]
 
 
 async def test_a_refused_token_is_recorded_as_refused_and_stops_the_pass() -> None:

@@ -183,3 +183,26 @@ def test_another_dealers_history_is_not_this_dealers() -> None:
     """A bump of the same source_id at another dealer leaves this dealer's ad due."""
     other = Renewal("D2", "a", BUMP, NOW, ACCEPTED, "weekly")
     assert chosen(policy(), [ad("a")], [other]) == ["a"]
+
+
+def test_an_ad_the_api_refuses_does_not_starve_the_others() -> None:
+    """An ad refused since its last bump (a pole position bought in Blocket Admin, an ad
+    the API will not bump) goes after the other due ads: with a cap of 1 it must not
+    take the only unit on every run while the rest are never bumped."""
+    ads = [ad("a"), ad("b"), ad("c")]
+    history = [
+        done("a", NOW - timedelta(hours=1), outcome=REFUSED),
+        done("c", NOW - timedelta(days=9)),
+        done("c", NOW - timedelta(days=20), outcome=REFUSED),  # before its last bump: old news
+    ]
+    assert chosen(policy(daily=1), ads, history) == ["b"]
+    assert chosen(policy(daily=10), ads, history) == ["b", "c", "a"]
+
+
+def test_a_hidden_ad_is_never_bumped() -> None:
+    """An ad last sent with ``visible: false`` (a rehearsal, or an item the feed hides) is
+    not shown on the marketplaces: a charged bump would buy nothing, though the ad kept
+    the ``blocket_ad_id`` it had while it was shown."""
+    hidden = ad("hidden", payload={"category_id": SOFA, "visible": False})
+    shown = ad("shown", payload={"category_id": SOFA, "visible": True})
+    assert chosen(policy(), [hidden, shown, ad("plain")], []) == ["plain", "shown"]

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
+
+import pytest
 
 from syncd.core.activity import DayActivity, per_day
 from syncd.core.models import RunOutcome, RunSummary
@@ -166,3 +170,25 @@ def test_bars_stay_inside_their_panel() -> None:
     assert heights
     assert max(heights) <= 130.0
     assert ">2000<" in svg  # the requests scale rounds 1234 up to 2000
+
+
+def test_a_huge_message_without_an_address_renders_at_once() -> None:
+    """An action-log message is kept whole (the API's ``external_message``); a long run of
+    word characters must not make the e-mail mask quadratic (a page hung for minutes):
+    the page shows the first SHOWN_CHARS characters, never a cut address.
+    In a child process (the regex holds the GIL); the bound is generous: linear work
+    takes milliseconds, the quadratic pattern about 15 minutes."""
+    code = (
+        "from syncd.daemon.page import text\n"
+        "print(text('a' * 300_000 + ' mail seller@example.com')[-30:])\n"
+        "print(text('a' * 990 + ' seller@example.com'))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, check=True
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("masking a 300 000-character message did not finish")
+    cut, split = done.stdout.splitlines()
+    assert cut.endswith("a…")  # cut to what a page shows
+    assert split == "a" * 990 + " …"  # an address the cut splits is dropped, not shown
