@@ -72,16 +72,13 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
         )
     feed = await service.load_feed(job, options.api_version)
     held_by = _guarded_run(deps.mirror, job.dealer_code)
-    run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
-    report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
-    report.warnings.append(
-        f"released {len(now.deletes)} deletes held back"
-        + (f" by run {held_by}" if held_by is not None else "")
-        + f" ({now.guard})"
-    )
-    report.counts["delete"] = len(now.deletes)
-    structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
-    try:
+    with service.run_envelope(deps, job.dealer_code, feed.meta) as report:
+        report.warnings.append(
+            f"released {len(now.deletes)} deletes held back"
+            + (f" by run {held_by}" if held_by is not None else "")
+            + f" ({now.guard})"
+        )
+        report.counts["delete"] = len(now.deletes)
         log.info("withheld_deletes_releasing", deletes=len(now.deletes), held_by=held_by)
         executor = Executor(
             deps.mirror,
@@ -94,14 +91,6 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
         report.counts.update(results.counts)
         report.problems.extend(results.problems)
         report.counts.update(await service.reconcile(deps, job.dealer_code, options))
-    except BaseException as exc:
-        report.outcome = RunOutcome.FAILED
-        service.close_stopped_run(deps, run_id, report, exc)
-        raise
-    finally:
-        structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
-    report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
-    deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
     log.info("withheld_deletes_released", outcome=report.outcome, **report.counts)
     return report
 

@@ -20,7 +20,7 @@ import structlog
 
 from syncd import service
 from syncd.core import guards, saved_plan
-from syncd.core.models import Plan, RunOutcome, ValidatedFeed
+from syncd.core.models import Plan, ValidatedFeed
 from syncd.core.saved_plan import PlanDocumentError, SavedPlan
 from syncd.errors import PlanFileError, StalePlan
 from syncd.execute import Executor
@@ -126,13 +126,10 @@ async def apply(
     """
     feed = await service.load_feed(job, options.api_version)
     check(saved, feed, deps.mirror, source, options)
-    run_id = deps.mirror.start_run(job.dealer_code, feed.meta, deps.clock.now())
-    report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
-    report.warnings.append(f"applied the saved plan {source}")
-    if saved.guard:  # what the plan held back stays held back; the calls it has are sent
-        report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")
-    structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
-    try:
+    with service.run_envelope(deps, job.dealer_code, feed.meta) as report:
+        report.warnings.append(f"applied the saved plan {source}")
+        if saved.guard:  # what the plan held back stays held back; the calls it has are sent
+            report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")
         report.counts.update(Plan(saved.dealer_code, saved.actions).counts())
         log.info("saved_plan_applying", source=str(source), calls=len(saved.actions))
         executor = Executor(
@@ -144,24 +141,10 @@ async def apply(
             hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
         )
         results = await service.apply_deletes_last(executor, saved.actions, report)
-        settled = await service.reconcile(deps, job.dealer_code, options)
-        if results.followups:  # the feed is as saved: planning again gives the owed PATCHes
-            results.add(await service.followups(deps, executor, feed, options, results.followups))
-            again = await service.reconcile(deps, job.dealer_code, options)
-            settled = {k: settled.get(k, 0) + n for k, n in again.items()}
-            settled["processing"] = again["processing"]
-        report.counts.update(results.counts)
-        for key, n in results.moved.items():
-            report.counts[key] = report.counts.get(key, 0) + n
+        # The feed is as saved: planning again gives the PATCHes owed to new ads.
+        settled = await service.settle_calls(deps, executor, feed, options, results)
+        service.count_results(report, results)
         report.problems.extend(results.problems)
         report.counts.update(settled)
-    except BaseException as exc:
-        report.outcome = RunOutcome.FAILED
-        service.close_stopped_run(deps, run_id, report, exc)
-        raise
-    finally:
-        structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
-    report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
-    deps.mirror.finish_run(run_id, report.outcome, report.counts, report.message, deps.clock.now())
     log.info("saved_plan_applied", outcome=report.outcome, **report.counts)
     return report

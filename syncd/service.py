@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -406,6 +406,62 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
         )
 
 
+async def settle_calls(
+    deps: Deps, executor: Executor, feed: ValidatedFeed, options: RunOptions, results: ApplyResults
+) -> dict[str, int]:
+    """Reconcile what was sent; then send the PATCHes owed to ads just created (their
+    followups, added to ``results``) and reconcile those too. The settled counts."""
+    settled = await reconcile(deps, feed.dealer_code, options)
+    if results.followups:
+        results.add(await followups(deps, executor, feed, options, results.followups))
+        again = await reconcile(deps, feed.dealer_code, options)
+        settled = {k: settled.get(k, 0) + n for k, n in again.items()}
+        settled["processing"] = again["processing"]
+    return settled
+
+
+def count_results(report: RunReport, results: ApplyResults) -> None:
+    """Add what the executor counted (and the outcomes it moved) to the run's counts."""
+    report.counts.update(results.counts)
+    for key, n in results.moved.items():
+        report.counts[key] = report.counts.get(key, 0) + n
+
+
+@contextlib.contextmanager
+def run_envelope(deps: Deps, dealer_code: str, meta: FeedMeta | None) -> Iterator[RunReport]:
+    """One run's row and log context around the block that does the run's work.
+
+    The row is started now and the block gets its report; ``run_id`` and
+    ``dealer_code`` are bound to every log event inside. Whatever stops the block,
+    the row is closed (:func:`close_stopped_run`) and the error goes on; when the
+    block ends, the outcome follows from the report (guarded, partial or success)
+    and the row is finished with its counts, message and invalid items.
+    """
+    run_id = deps.mirror.start_run(dealer_code, meta, deps.clock.now())
+    report = RunReport(run_id=run_id, dealer_code=dealer_code)
+    structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=dealer_code)
+    try:
+        yield report
+    except BaseException as exc:
+        report.outcome = RunOutcome.FAILED
+        close_stopped_run(deps, run_id, report, exc)
+        raise
+    finally:
+        structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
+    if report.guard:
+        report.outcome = RunOutcome.GUARDED
+    else:
+        report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
+    deps.mirror.finish_run(
+        run_id,
+        report.outcome,
+        report.counts,
+        report.message,
+        deps.clock.now(),
+        invalid=report.invalid,
+    )
+
+
 async def _validated(
     deps: Deps, job: FeedJob, options: RunOptions, raw: RawFeed, states: Mapping[str, MirrorAd]
 ) -> KnownFeed:
@@ -499,11 +555,8 @@ async def _run(
 ) -> RunReport:
     raw = await job.reader.read(job.path)
     meta = raw.meta
-    run_id = deps.mirror.start_run(job.dealer_code, meta, deps.clock.now())
-    report = RunReport(run_id=run_id, dealer_code=job.dealer_code)
-    tally.counts = report.counts
-    structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=job.dealer_code)
-    try:
+    with run_envelope(deps, job.dealer_code, meta) as report:
+        tally.counts = report.counts
         log.info("run_started", feed=meta.path, checksum=meta.checksum, items=len(raw.records))
         _warn_if_stale(deps, meta, options, report)
         unresolved: list[tuple[str | None, str]] = []
@@ -526,42 +579,17 @@ async def _run(
         log.info("plan_made", **plan.counts())
         executor = _executor(deps, job, feed, options, len(plan.actions))
         results = await apply_deletes_last(executor, plan.actions, report)
-        settled = await reconcile(deps, job.dealer_code, options)
-        if results.followups:
-            results.add(await followups(deps, executor, feed, options, results.followups))
-            again = await reconcile(deps, job.dealer_code, options)
-            settled = {k: settled.get(k, 0) + n for k, n in again.items()}
-            settled["processing"] = again["processing"]
-        report.counts.update(results.counts)
-        for key, n in results.moved.items():
-            report.counts[key] = report.counts.get(key, 0) + n
+        settled = await settle_calls(deps, executor, feed, options, results)
+        count_results(report, results)
         if unresolved:
             report.counts["failed"] = report.counts.get("failed", 0) + len(unresolved)
         report.problems.extend(unresolved + results.problems)
         report.counts.update(settled)
         _remember(deps.mirror, job.dealer_code, gather.new_memos(known, states))
-    except BaseException as exc:
-        report.outcome = RunOutcome.FAILED
-        close_stopped_run(deps, run_id, report, exc)
-        raise
-    finally:
-        structlog.contextvars.unbind_contextvars("run_id", "dealer_code")
-    if report.guard:
-        report.outcome = RunOutcome.GUARDED
-    else:
-        report.outcome = RunOutcome.PARTIAL if report.failed_items else RunOutcome.SUCCESS
-    deps.mirror.finish_run(
-        run_id,
-        report.outcome,
-        report.counts,
-        report.message,
-        deps.clock.now(),
-        invalid=report.invalid,
-    )
     log.info(
         "run_finished",
         outcome=report.outcome,
-        run_id=run_id,
+        run_id=report.run_id,
         dealer_code=job.dealer_code,
         **report.counts,
     )
