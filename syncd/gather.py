@@ -33,11 +33,14 @@ _SPARING = [0]  # runs of this process inside collector_spared() (the daemon may
 def collector_spared() -> Iterator[Callable[[], None]]:
     """The cyclic collector off while a run builds its feed, mirror and plan; then
     (``settle()``) what was built is frozen (``gc.freeze``: never scanned again) and the
-    collector back on, until the last run in the process ends (``gc.unfreeze``).
+    collector back on, until the run ends (``gc.unfreeze``).
 
     Assumption: what a run builds is freed by reference counting when the run ends;
     a cycle among it is collected after the unfreeze, not leaked. The collector is
-    turned back on only by the run that turned it off.
+    turned back on only by the run that turned it off. A run that froze unfreezes
+    when it ends, even while another runs: the daemon's dealers may overlap without
+    a pause, and waiting for the last would keep every cycle frozen meanwhile (the
+    other run's structures are scanned again until it ends: time, not memory).
     """
     enabled = gc.isenabled()
     gc.disable()
@@ -58,7 +61,7 @@ def collector_spared() -> Iterator[Callable[[], None]]:
         _SPARING[0] -= 1
         if not settled and enabled:
             gc.enable()
-        if _SPARING[0] == 0:
+        if settled or _SPARING[0] == 0:
             gc.unfreeze()
 
 
