@@ -35,6 +35,8 @@ from syncd.core.models import (
     RawFeed,
     RawMemo,
     RawRecord,
+    RemoteState,
+    Stage,
     ValidatedFeed,
 )
 from syncd.core.validate.feed import feed_limits, validate_item, validated
@@ -147,6 +149,11 @@ def _remembered(
     ad = known.get(source_id) if isinstance(source_id, str) else None
     memo = ad.memo if ad is not None else None
     if ad is None or memo is None or ad.category_id is None:
+        return None
+    # Only an item that will plan as unchanged (its ad live and settled) is skipped:
+    # any other is sent, so it is validated now, and a rule changed without a
+    # RULES_VERSION bump can never fail the run; it sends what the rules make now.
+    if ad.remote_state is not RemoteState.CREATED or ad.stage is not Stage.DONE:
         return None
     # The memo must be for this item under these rules, and for the payload the API
     # holds now (a later accepted payload leaves an older memo behind: it is stale).

@@ -193,11 +193,12 @@ def test_a_skipped_item_given_twice_is_still_invalid() -> None:
     ids=["live", "deleted", "never-created", "sent", "intent", "rejected", "error"],
 )
 def test_a_skipped_item_plans_exactly_as_a_validated_one(row: dict[str, Any]) -> None:
-    """Whatever state its ad is in, the plan from the skipped item equals the full one."""
+    """Whatever state its ad is in, the plan equals the full one; only a live, settled ad's
+    item is skipped (any other is sent, so it is validated now)."""
     raw = feed(ad("a", image_urls=["https://cdn.example.com/1.jpg"]))
     mirror = accepted(validate(raw, {}), **row)
     skipped = validate(raw, mirror)
-    assert skipped.skipped == 1
+    assert skipped.skipped == (1 if row == {} else 0)
     full: ValidatedFeed = validate(raw, {}).feed
     assert plan(skipped.feed, mirror, api_version=4) == plan(full, mirror, api_version=4)
 
@@ -223,6 +224,19 @@ def test_a_deferred_payload_refuses_rules_that_changed_without_a_bump() -> None:
     assert dict(DeferredPayload(record, good.payload_hash, check)) == good.payload
     with pytest.raises(ValueError, match="RULES_VERSION"):
         dict(DeferredPayload(record, "not-the-hash", check))
+
+
+def test_a_rules_change_without_a_bump_cannot_fail_a_revive() -> None:
+    """A remotely deleted ad whose memo no longer matches what the rules make: its item is
+    validated (not skipped), so the revive sends the payload the rules make now."""
+    raw = feed(ad("a"))
+    mirror = accepted(validate(raw, {}), remote_state=RemoteState.DELETED)
+    stale = replace(mirror["a"].memo, payload_hash="x") if mirror["a"].memo else None
+    mirror["a"] = replace(mirror["a"], memo=stale, payload_hash="x")
+    result = validate(raw, mirror)
+    assert result.skipped == 0
+    [entry] = plan(result.feed, mirror, api_version=4).entries
+    assert dict(entry.payload) == dict(validate(raw, {}).feed.items[0].payload)
 
 
 def test_raw_hash_ignores_key_order_and_refuses_what_json_cannot_hold() -> None:
