@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import weakref
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +20,8 @@ from syncd.core.models import (
     Origin,
     RawFeed,
     RawRecord,
+    RemoteState,
+    Stage,
 )
 from syncd.core.validate.feed import validate_item
 from syncd.core.validate.known import DeferredPayload, validate_known
@@ -121,6 +124,8 @@ def test_a_skipped_vehicle_carries_the_accepted_payload_without_validating() -> 
     mirror.record_intent(action, datetime(2026, 11, 25, tzinfo=UTC))
     mirror.record_accepted(action, Accepted(201, "r1"), datetime(2026, 11, 25, tzinfo=UTC))
     mirror.remember("", first.memos)
+    for key, row in mirror.ads.items():  # reconciled: live and settled
+        mirror.ads[key] = replace(row, stage=Stage.DONE, remote_state=RemoteState.CREATED)
     validations: list[RawRecord] = []
 
     def counting(record: RawRecord, **kwargs: Any) -> FeedItem | InvalidItem:
