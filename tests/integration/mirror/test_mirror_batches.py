@@ -3,11 +3,8 @@ PostgreSQL): record_intents, record_answers and record_outcomes."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-
-import pytest
 
 from syncd.core.models import (
     Accepted,
@@ -24,29 +21,11 @@ from syncd.core.models import (
     Stage,
     Update,
 )
-from syncd.mirror.engine import make_engine
-from syncd.mirror.migrate import upgrade
-from syncd.mirror.sql import SqlMirror
 from syncd.ports import Mirror
-from tests.fakes import FakeMirror
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
 D = "D1"
 PAYLOAD = {"title": "Volvo", "price": [{"type": "list", "amount": 100}]}
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def mirror(request: pytest.FixtureRequest) -> Iterator[Mirror]:
-    """The same port three ways: in memory, on a SQLite file, on a PostgreSQL schema."""
-    if request.param == "fake":
-        yield FakeMirror()
-        return
-    engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
-    try:
-        upgrade(engine)
-        yield SqlMirror(engine)
-    finally:
-        engine.dispose()
 
 
 def at(seconds: float) -> datetime:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -24,28 +23,10 @@ from syncd.core.models import (
     Update,
 )
 from syncd.core.status import INVALID_KEPT, INVALID_TEXT_LIMIT
-from syncd.mirror.engine import make_engine
-from syncd.mirror.migrate import upgrade
-from syncd.mirror.sql import SqlMirror
 from syncd.ports import Mirror
-from tests.fakes import FakeMirror
 
 T0 = datetime(2026, 11, 25, 12, 0, 0, 123456, tzinfo=UTC)
 D = "D1"
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def mirror(request: pytest.FixtureRequest) -> Iterator[Mirror]:
-    """The same port three ways: in memory, on a SQLite file, on a PostgreSQL schema."""
-    if request.param == "fake":
-        yield FakeMirror()
-        return
-    engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
-    try:
-        upgrade(engine)
-        yield SqlMirror(engine)
-    finally:
-        engine.dispose()
 
 
 def at(seconds: float) -> datetime:

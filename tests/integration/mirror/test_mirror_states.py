@@ -3,10 +3,8 @@ and migration 0003, up and down, on both databases."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
-import pytest
 from sqlalchemy import Engine, inspect, text
 
 from syncd.core.models import Accepted, Create, Delete, RawMemo, Stage, Update
@@ -14,25 +12,11 @@ from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import current_revision, downgrade, head_revision, upgrade
 from syncd.mirror.sql import SqlMirror
 from syncd.ports import Mirror
-from tests.fakes import FakeMirror, states_of
+from tests.fakes import states_of
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 D = "D1"
 BODY = {"category_id": 2048, "title": "Stol", "body": "Bra.", "price": [{"amount": 5}]}
-
-
-@pytest.fixture(params=["fake", "sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def mirror(request: pytest.FixtureRequest) -> Iterator[Mirror]:
-    """The same port three ways: in memory, on a SQLite file, on a PostgreSQL schema."""
-    if request.param == "fake":
-        yield FakeMirror()
-        return
-    engine = make_engine(request.getfixturevalue(f"{request.param}_url"))
-    try:
-        upgrade(engine)
-        yield SqlMirror(engine)
-    finally:
-        engine.dispose()
 
 
 def created(mirror: Mirror, source_id: str, payload_hash: str, dealer: str = D) -> None:
