@@ -20,7 +20,6 @@ import structlog
 from syncd import service
 from syncd.core.models import Delete, RunOutcome
 from syncd.errors import GuardTripped
-from syncd.execute import Executor
 from syncd.ports import Mirror
 from syncd.service import Deps, FeedJob, RunOptions, RunReport
 
@@ -80,13 +79,7 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
         )
         report.counts["delete"] = len(now.deletes)
         log.info("withheld_deletes_releasing", deletes=len(now.deletes), held_by=held_by)
-        executor = Executor(
-            deps.mirror,
-            deps.marketplace,
-            deps.clock,
-            options.max_in_flight,
-            hold_deletes=service.feed_unchanged_gate(job, feed, deps.mirror),
-        )
+        executor = service.run_executor(deps, job, feed, options, len(now.deletes))
         results = await service.apply_deletes_last(executor, now.deletes, report)
         report.counts.update(results.counts)
         report.problems.extend(results.problems)

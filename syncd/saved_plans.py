@@ -23,10 +23,8 @@ from syncd.core import guards, saved_plan
 from syncd.core.models import Plan, ValidatedFeed
 from syncd.core.saved_plan import PlanDocumentError, SavedPlan
 from syncd.errors import PlanFileError, StalePlan
-from syncd.execute import Executor
 from syncd.ports import Mirror
 from syncd.service import Deps, FeedJob, RunOptions, RunReport
-from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.saved_plans")
 
@@ -132,14 +130,7 @@ async def apply(
             report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")
         report.counts.update(Plan(saved.dealer_code, saved.actions).counts())
         log.info("saved_plan_applying", source=str(source), calls=len(saved.actions))
-        executor = Executor(
-            deps.mirror,
-            deps.marketplace,
-            deps.clock,
-            options.max_in_flight,
-            hold_deletes=service.feed_unchanged_gate(job, feed, deps.mirror),
-            hold_updates=v3_gate(deps.marketplace, options.api_version, options.batch_size),
-        )
+        executor = service.run_executor(deps, job, feed, options, len(saved.actions))
         results = await service.apply_deletes_last(executor, saved.actions, report)
         # The feed is as saved: planning again gives the PATCHes owed to new ads.
         settled = await service.settle_calls(deps, executor, feed, options, results)

@@ -494,11 +494,12 @@ async def _validated(
     return dataclasses.replace(known, feed=feed, memos=memos)
 
 
-def _executor(
+def run_executor(
     deps: Deps, job: FeedJob, feed: ValidatedFeed, options: RunOptions, planned: int
 ) -> Executor:
-    """The run's executor: deletes ask whether the feed changed, v3 ads v4 refuses are
-    held back, and the progress bar counts the calls sent of those planned."""
+    """A run's executor (a sync, a saved plan's apply, a release): deletes ask whether
+    the feed changed, v3 ads v4 refuses are held back, and the progress bar (if any)
+    counts the calls sent of those planned."""
     task = progress_task("calls sent", job.dealer_code)
     if deps.progress is not None:
         deps.progress.update(task, 0, planned)
@@ -577,7 +578,7 @@ async def _run(
                 hint="check the feed; run with --allow-mass-delete if it is right",
             )
         log.info("plan_made", **plan.counts())
-        executor = _executor(deps, job, feed, options, len(plan.actions))
+        executor = run_executor(deps, job, feed, options, len(plan.actions))
         results = await apply_deletes_last(executor, plan.actions, report)
         settled = await settle_calls(deps, executor, feed, options, results)
         count_results(report, results)
