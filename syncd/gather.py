@@ -18,10 +18,8 @@ from dataclasses import replace
 import structlog
 
 from syncd.core import plan as planner
-from syncd.core.categories import category
-from syncd.core.models import FeedItem, MirrorAd, RawFeed, RawMemo, ValidatedFeed
-from syncd.core.payload import normalised_hash
-from syncd.core.validate.known import DeferredPayload, KnownFeed, validate_known
+from syncd.core.models import MirrorAd, RawFeed, RawMemo, ValidatedFeed
+from syncd.core.validate.known import KnownFeed, validate_known
 from syncd.ports import Mirror
 
 log = structlog.get_logger("syncd.gather")
@@ -81,41 +79,6 @@ def new_memos(known: KnownFeed, states: Mapping[str, MirrorAd]) -> dict[str, Raw
         for source_id, memo in known.memos.items()
         if (ad := states.get(source_id)) is None or ad.memo != memo
     }
-
-
-def accepted_vehicle_payloads(
-    feed: ValidatedFeed, mirror: Mirror, api_version: int
-) -> ValidatedFeed:
-    """The feed with each skipped registered vehicle carrying the payload the API accepted
-    (the mirror's, whose hash is the one validation gives) instead of one validated when
-    first read: the vehicle-values check reads every vehicle's payload, and decoding the
-    stored one costs a fraction of validating the item again.
-
-    A stored payload whose hash is not the item's (it cannot be, within the run lock)
-    is not used: that item is validated when read, as before.
-    """
-    wanted = [
-        item.source_id
-        for item in feed.items
-        if isinstance(item.payload, DeferredPayload) and _registered(item.category_id, api_version)
-    ]
-    if not wanted:
-        return feed
-    found = mirror.payloads(feed.dealer_code, wanted)
-
-    def accepted(item: FeedItem) -> FeedItem:
-        payload = found.get(item.source_id)
-        if payload is None or normalised_hash(payload) != item.payload_hash:
-            return item
-        return replace(item, payload=payload)
-
-    items = tuple(accepted(i) if i.source_id in found else i for i in feed.items)
-    return replace(feed, items=items)
-
-
-def _registered(category_id: int, api_version: int) -> bool:
-    cat = category(category_id)
-    return cat is not None and cat.is_registered_vehicle(api_version)
 
 
 def planning_mirror(

@@ -41,8 +41,13 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
-from syncd.core.validate.known import KnownFeed
-from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
+from syncd.core.validate.known import KnownFeed, was_skipped
+from syncd.core.validate.vehicles import (
+    NothingSent,
+    check_vehicle_values,
+    none_unchanged,
+    vehicle_needs,
+)
 from syncd.core.visibility import with_visibility
 from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
@@ -158,18 +163,23 @@ async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedF
     return raw, with_visibility(checked, job.visible)
 
 
-async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) -> ValidatedFeed:
+async def vehicles_checked(
+    job: FeedJob, feed: ValidatedFeed, api_version: int, unchanged: NothingSent = none_unchanged
+) -> ValidatedFeed:
     """The validated feed with the items whose brand, model, body type or fuels the
     API's lists lack moved to invalid (the lists from ``job.vehicles``, cached).
 
-    Every way a feed is validated passes through here once, after validation.
+    Every way a feed is validated passes through here once, after validation;
+    ``unchanged`` items (a sync's skipped ones: nothing is sent for them) are not
+    checked (``core/validate/vehicles.py`` says why).
     """
     if job.vehicles is None:
         return feed
-    values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+    needs = vehicle_needs(feed, api_version=api_version, unchanged=unchanged)
+    values = await job.vehicles.values_for(needs)
     if values is None:  # no lists to check with (warned): the check is skipped
         return feed
-    return check_vehicle_values(feed, values, api_version=api_version)
+    return check_vehicle_values(feed, values, api_version=api_version, unchanged=unchanged)
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed, mirror: Mirror) -> DeleteGate:
@@ -469,9 +479,9 @@ async def _validated(
     validation goes through (vehicle values, visibility); the progress bar counts its
     items (once: the validation is one pass over the whole feed).
 
-    The passes run on skipped items too, on their payloads: a skipped vehicle checked
-    against the API's lists carries the payload the API accepted (the mirror's, the
-    same bytes); in rehearsal mode (hidden payloads) nothing is skipped.
+    Skipped items are not checked against the vehicle lists (nothing is sent for
+    them), so their payloads are never computed; in rehearsal mode (hidden
+    payloads) nothing is skipped.
     """
     task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
@@ -480,9 +490,7 @@ async def _validated(
         raw, states, dealer_code=job.dealer_code, api_version=options.api_version
     )
     valid = known.feed
-    if job.vehicles is not None:
-        valid = gather.accepted_vehicle_payloads(valid, deps.mirror, options.api_version)
-    checked = await vehicles_checked(job, valid, options.api_version)
+    checked = await vehicles_checked(job, valid, options.api_version, was_skipped)
     feed = with_visibility(checked, job.visible)
     if deps.progress is not None:
         items = len(feed.items) + len(feed.invalid)

@@ -11,6 +11,7 @@ import pytest
 from structlog.testing import capture_logs
 
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, Stage
+from syncd.core.vehicle_values import TypeValues, VehicleValues
 from syncd.service import Deps, FeedJob, RunOptions, RunReport, sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
@@ -98,3 +99,79 @@ async def test_a_changed_item_is_validated_and_an_invalid_one_reported_every_run
     assert (event["validated"], event["skipped"]) == (1, 2)  # "b" remembered once accepted
     assert ("c", "body: is required") in again.problems
     assert again.counts["invalid"] == 1
+
+
+CAR = {
+    "source_id": "car-1",
+    "category_id": 1020,
+    "body": "Välskött bil. Servad, besiktigad, två nycklar.",
+    "price": [{"type": "list", "amount": 150_000}],
+    "location": {"zipcode": "12133"},
+    "contact": {"name": "B", "phone": "0701234567", "email": "b@example.com"},
+    "category_fields": {
+        "model_year": 2018,
+        "registration_number": "ABC123",
+        "brand": "volvo",
+        "model": "v70",
+        "condition": {"mileage": {"value": 12_000, "unit": "km"}},
+        "powertrain": {"fuels": ["petrol"], "transmission": "automatic"},
+    },
+}
+
+
+class Lists:
+    """A VehicleValuesSource whose lists may change between runs; records each ask."""
+
+    def __init__(self, brands: tuple[str, ...]) -> None:
+        self.brands = brands
+        self.asked: list[dict[str, frozenset[str]]] = []
+
+    async def values_for(self, needs: Any) -> VehicleValues:
+        self.asked.append(dict(needs))
+        models = dict.fromkeys(self.brands, ("v70", "golf"))
+        car = TypeValues(brands=self.brands, models=models, fuels=("petrol",))
+        return VehicleValues(NOW, 4, {"car": car})
+
+    async def refresh(self) -> VehicleValues | None:
+        return None
+
+
+@pytest.mark.anyio
+async def test_a_skipped_vehicle_is_not_checked_against_the_lists_a_changed_one_is() -> None:
+    """A live, unchanged car sends nothing: it is neither validated nor checked against
+    the vehicle lists (even once they no longer list its brand), and its payload is
+    never read; once it changes it is validated and checked, and refused before sending."""
+    mirror, api, lists = FakeMirror(), FakeMarketplace(), Lists(("volvo",))
+
+    async def go(*items: Any) -> tuple[RunReport, dict]:
+        deps = Deps(mirror=mirror, marketplace=api, clock=FixedClock(NOW), sleep=_no_sleep)
+        job = FeedJob("feed.json", "", Feed(*items), vehicles=lists)
+        with capture_logs() as logs:
+            report = await sync(deps, job, RunOptions(reconcile_wait=0))
+        for key, row in mirror.ads.items():
+            mirror.ads[key] = replace(row, stage=Stage.DONE)
+        [event] = [e for e in logs if e["event"] == "feed_validated"]
+        return report, event
+
+    first, _ = await go(CAR)
+    assert first.counts["create"] == 1
+    assert lists.asked == [{"car": frozenset({"volvo"})}]
+    lists.brands = ("volkswagen",)  # the API retired the slug the live ad has
+    api.calls.clear()
+    mirror.payload_reads.clear()
+    report, event = await go(CAR)
+    assert (event["validated"], event["skipped"]) == (0, 1)
+    assert report.counts["unchanged"] == 1
+    assert report.counts["invalid"] == 0
+    assert lists.asked[-1] == {}  # nothing to check
+    assert mirror.payload_reads == []
+    changed = {**CAR, "price": [{"type": "list", "amount": 140_000}]}
+    report, event = await go(changed)
+    assert (event["validated"], event["skipped"]) == (1, 0)
+    assert lists.asked[-1] == {"car": frozenset({"volvo"})}
+    assert report.counts["invalid"] == 1
+    assert writes(api) == []
+
+
+async def _no_sleep(seconds: float) -> None:
+    return None

@@ -164,6 +164,12 @@ def _remembered(
     return FeedItem(source_id, ad.category_id, payload, memo.payload_hash, record.origin)
 
 
+def was_skipped(item: FeedItem) -> bool:
+    """Whether ``validate_known`` skipped the item (its payload is not computed yet):
+    its ad is live and settled with this payload, so a run sends nothing for it."""
+    return isinstance(item.payload, DeferredPayload)
+
+
 class DeferredPayload(Mapping[str, Any]):
     """The payload of a skipped item, validated only when first read.
 
