@@ -248,7 +248,7 @@ def _at(data: Any, field: str) -> Any:
 def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, Any]:
     """One feed's validation report: every problem (record, source_id, field, value,
     reason), then the counts."""
-    data = {str(r.origin): r.data for r in raw.records}
+    data = {str(r.origin): r.value() for r in raw.records}
     problems = [
         {
             "record": str(item.origin),

@@ -170,4 +170,4 @@ def _mapped(job: service.FeedJob) -> list[MappedRecord]:
         return asyncio.run(job.reader.read_mapped(job.path))[1]
     # A native feed is already in the API's shape: as read is what is sent.
     raw = asyncio.run(job.reader.read(job.path)).records
-    return [MappedRecord(r.origin, {}, r.data, r.issues) for r in raw]
+    return [MappedRecord(r.origin, {}, r.value(), r.issues) for r in raw]
