@@ -37,6 +37,7 @@ class _Outcome:
     errors: list[SyncdError] = dataclasses.field(default_factory=list)
     renewed: list[renewals.PolicyReport] = dataclasses.field(default_factory=list)
     stop: GracefulStop = dataclasses.field(default_factory=GracefulStop)
+    feeds: int = 0  # configured
 
 
 async def _run_all(
@@ -58,9 +59,11 @@ async def _run_all(
         container.renewal_deps(), renewer=stop.renewer(container.renewal_deps().renewer)
     )
     policies = container.policies()
-    try:
-        with stop.handling_signals():
-            for job in container.jobs():
+    jobs = container.jobs()
+    done.feeds = len(jobs)
+    with stop.handling_signals():
+        try:
+            for job in jobs:
                 try:
                     with container.run_lock.hold(job.dealer_code, wait=wait):
                         done.reports.append(await stop.step(service.sync(deps, job, options)))
@@ -81,8 +84,8 @@ async def _run_all(
                         break  # the token itself is refused: every other feed would fail alike
                 if stop.signal is not None:
                     break
-    finally:
-        await container.aclose()
+        finally:
+            await container.aclose()
     return done
 
 
@@ -121,7 +124,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
     for exc in errors:
         click.echo(error_line(exc), err=True)
     if done.stop.signal is not None:
-        _stopped(done.stop, synced=len(reports), feeds=len(container.jobs()))
+        _stopped(done.stop, synced=len(reports), feeds=done.feeds)
     if errors:
         sys.exit(exit_code_for(errors[0]))
     guarded = [
