@@ -227,7 +227,11 @@ def guarded_plan(
 
 
 async def resolve_intents(
-    deps: Deps, dealer_code: str, problems: list[tuple[str | None, str]] | None = None
+    deps: Deps,
+    dealer_code: str,
+    problems: list[tuple[str | None, str]] | None = None,
+    *,
+    max_in_flight: int = 4,  # RunOptions' default; a run passes its own
 ) -> int:
     """Settle calls a crash left in INTENT by reading each ad back before any re-send.
 
@@ -236,26 +240,53 @@ async def resolve_intents(
     the mirror takes the API's word on whether the ad exists (two crashes in a row
     must not make syncd forget a live ad it was about to delete).
 
-    An unexpected error reading one ad back leaves its intent (and so its ad) as it
-    is, reported in ``problems``; the other intents are resolved.
+    The reads go out concurrently, at most ``max_in_flight`` at a time (the client's
+    throttle paces them too); each answer is recorded as soon as it arrives, one ad
+    at a time. An unexpected error reading one ad back leaves its intent (and so its
+    ad) as it is, reported in ``problems`` (in the order of the intents); the other
+    intents are resolved. An error that stops the run starts no further read, cuts
+    those in flight short (their intents stay) and is raised.
     """
     intents = deps.mirror.intents(dealer_code)
-    for ad in intents:
-        try:
-            remote = await deps.marketplace.get(dealer_code, ad.source_id)
-        except Exception as exc:
-            if stops_the_run(exc):
-                raise
-            message = item_failure(exc)
-            log.error("intent_unresolved", source_id=ad.source_id, message=message)
-            if problems is not None:
-                problems.append((ad.source_id, message))
-            continue
-        deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
-        log.info(
-            "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
-        )
+    if not intents:
+        return 0
+    failures: dict[int, tuple[str | None, str]] = {}
+    queue = iter(enumerate(intents))  # shared by the readers: next() never yields
+
+    async def reader() -> None:
+        for index, ad in queue:
+            failure = await _read_back(deps, dealer_code, ad)
+            if failure is not None:
+                failures[index] = (ad.source_id, failure)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(max(1, max_in_flight), len(intents))):
+                group.create_task(reader())
+    except* Exception as eg:  # noqa: BLE001 - the first error that stops the run, as is
+        raise eg.exceptions[0] from None
+    finally:
+        if problems is not None:
+            problems.extend(failures[i] for i in sorted(failures))
     return len(intents)
+
+
+async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
+    """Read one intended ad back and record what the API holds; the message of an
+    unexpected error instead (the intent left as it is). Raises what stops the run."""
+    try:
+        remote = await deps.marketplace.get(dealer_code, ad.source_id)
+    except Exception as exc:
+        if stops_the_run(exc):
+            raise
+        message = item_failure(exc)
+        log.error("intent_unresolved", source_id=ad.source_id, message=message)
+        return message
+    deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
+    log.info(
+        "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
+    )
+    return None
 
 
 async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:
@@ -550,7 +581,7 @@ async def _gather(
 ) -> tuple[KnownFeed, Mapping[str, MirrorAd]]:
     """Resolve the intents a crash left, then validate the feed against the mirror's
     memos, read with the states the plan is made from (one read of the mirror)."""
-    await resolve_intents(deps, job.dealer_code, unresolved)
+    await resolve_intents(deps, job.dealer_code, unresolved, max_in_flight=options.max_in_flight)
     states = deps.mirror.load_states(job.dealer_code)
     return await _validated(deps, job, options, raw, states), states
 
