@@ -19,9 +19,9 @@ from syncd import bootstrap, renewals, service, views
 from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
-from syncd.cli.stopping import GracefulStop, Stopped
+from syncd.cli.stopping import GracefulStop
 from syncd.core.models import RunOutcome
-from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, SyncdError
+from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, Stopped, SyncdError
 from syncd.ports import Progress
 from syncd.service import RunReport
 

@@ -35,7 +35,7 @@ import structlog
 
 from syncd.core.models import Payload, RemoteAd, WriteResult
 from syncd.core.renewals import RenewalAnswer, RenewalKind
-from syncd.errors import SyncdError
+from syncd.errors import Stopped
 from syncd.ports import Marketplace, Renewer
 
 log = structlog.get_logger("syncd.cli")
@@ -45,14 +45,6 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 NOT_SENT = "not sent: syncd is stopping"
-
-
-class Stopped(SyncdError):
-    """A stop signal ended the step, or refused a call (never sent).
-
-    A SyncdError so that a renewal refused this way is settled as refused (nothing
-    charged); it never leaves ``run-once``, which exits with the signal's code.
-    """
 
 
 class GracefulStop:

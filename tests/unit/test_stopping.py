@@ -12,9 +12,10 @@ import signal
 
 import pytest
 
-from syncd.cli.stopping import GracefulStop, Stopped
+from syncd.cli.stopping import GracefulStop
 from syncd.core.models import Create, Payload, Stage, WriteResult
 from syncd.core.renewals import RenewalKind
+from syncd.errors import Stopped
 from syncd.execute import Executor
 from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock
 
