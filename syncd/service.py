@@ -157,10 +157,14 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    with collector_paused():  # a large feed's items: see syncd/feeds/gc_pause.py
-        feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    feed = await asyncio.to_thread(_validate_all, raw, job.dealer_code, api_version)
     checked = await vehicles_checked(job, feed, api_version)
     return raw, with_visibility(checked, job.visible)
+
+
+def _validate_all(raw: RawFeed, dealer_code: str, api_version: int) -> ValidatedFeed:
+    with collector_paused():  # a large feed's items: see syncd/feeds/gc_pause.py
+        return validate_feed(raw, dealer_code=dealer_code, api_version=api_version)
 
 
 async def vehicles_checked(
@@ -179,7 +183,9 @@ async def vehicles_checked(
     values = await job.vehicles.values_for(needs)
     if values is None:  # no lists to check with (warned): the check is skipped
         return feed
-    return check_vehicle_values(feed, values, api_version=api_version, unchanged=unchanged)
+    return await asyncio.to_thread(
+        check_vehicle_values, feed, values, api_version=api_version, unchanged=unchanged
+    )
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed, mirror: Mirror) -> DeleteGate:
@@ -517,8 +523,14 @@ async def _validated(
     task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
         deps.progress.update(task, 0)
-    known = gather.validate_against(
-        raw, states, dealer_code=job.dealer_code, api_version=options.api_version
+    # Off the event loop: a large feed takes seconds, and the daemon's other runs, its
+    # health endpoint and its scheduler go on meanwhile (validation is pure).
+    known = await asyncio.to_thread(
+        gather.validate_against,
+        raw,
+        states,
+        dealer_code=job.dealer_code,
+        api_version=options.api_version,
     )
     valid = known.feed
     checked = await vehicles_checked(job, valid, options.api_version, was_skipped)

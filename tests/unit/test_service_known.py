@@ -3,6 +3,8 @@ while changed items are, and invalid ones are reported on every run."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
@@ -10,6 +12,7 @@ from typing import Any
 import pytest
 from structlog.testing import capture_logs
 
+from syncd import gather
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, Stage
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 from syncd.service import Deps, FeedJob, RunOptions, RunReport, sync
@@ -175,3 +178,26 @@ async def test_a_skipped_vehicle_is_not_checked_against_the_lists_a_changed_one_
 
 async def _no_sleep(seconds: float) -> None:
     return None
+
+
+@pytest.mark.anyio
+async def test_validation_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatch) -> None:
+    """While a run validates its feed, the event loop goes on (the daemon's other runs,
+    its health endpoint): the validation waits here for a task of the loop to run."""
+    started, loop_ran = threading.Event(), threading.Event()
+    real = gather.validate_known
+
+    def waiting(*args: Any, **kwargs: Any) -> Any:
+        started.set()
+        assert loop_ran.wait(timeout=60), "the event loop was blocked by the validation"
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(gather, "validate_known", waiting)
+
+    async def beside() -> None:  # runs on the loop once the validation has begun
+        assert await asyncio.to_thread(started.wait, 60)
+        loop_ran.set()
+
+    mirror, api = FakeMirror(), FakeMarketplace()
+    _, (report, _) = await asyncio.gather(beside(), run(mirror, api, Feed(ad("a"))))
+    assert report.counts["create"] == 1
