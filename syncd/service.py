@@ -12,7 +12,7 @@ import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
@@ -120,6 +120,7 @@ class RunReport:
     guard: str | None = None  # why deletes were held back, if they were
     warnings: list[str] = field(default_factory=list)
     invalid: tuple[ItemProblem, ...] = ()  # the plan's invalid items, for the runs table
+    feed_modified_at: datetime | None = None  # the feed read's own time (a URL's Last-Modified)
 
     @property
     def message(self) -> str | None:
@@ -485,7 +486,11 @@ def run_envelope(deps: Deps, dealer_code: str, meta: FeedMeta | None) -> Iterato
     and the row is finished with its counts, message and invalid items.
     """
     run_id = deps.mirror.start_run(dealer_code, meta, deps.clock.now())
-    report = RunReport(run_id=run_id, dealer_code=dealer_code)
+    report = RunReport(
+        run_id=run_id,
+        dealer_code=dealer_code,
+        feed_modified_at=meta.modified_at if meta is not None else None,
+    )
     structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=dealer_code)
     try:
         yield report

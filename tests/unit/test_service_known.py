@@ -81,6 +81,7 @@ async def test_a_no_op_run_validates_nothing_and_reads_no_payload() -> None:
     assert mirror.payload_reads == []
     assert writes(api) == []
     assert report.counts["unchanged"] == 2
+    assert report.feed_modified_at == NOW  # the feed's own time, for the daemon's feed age
 
 
 @pytest.mark.anyio
