@@ -234,6 +234,28 @@ def test_broken_xml_is_a_feed_error_with_the_line(tmp_path: Path):
         read(tmp_path, XmlFormat("item"), b"<items>\n<item><id>1</id>")
 
 
+def test_xml_whose_records_element_is_misnamed_stops_naming_the_likely_one(tmp_path: Path):
+    """records = 'item' but the file has <car> elements: a feed error naming <car> (not a
+    stock of 0, which would ask to delete every ad)."""
+    data = (
+        b"<stock><meta><made>2026-12-01</made></meta>"
+        b"<car><id>1</id><price><amount>1</amount></price></car>"
+        b"<car><id>2</id><price><amount>2</amount></price></car></stock>"
+    )
+    with pytest.raises(FeedError, match=r"no <item> element.*2 <car> elements.*'car'"):
+        read(tmp_path, XmlFormat("item"), data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<stock/>", b"<stock><meta><made>2026-12-01</made></meta><cars></cars></stock>"],
+)
+def test_xml_with_no_record_at_all_is_an_empty_stock(tmp_path: Path, data: bytes):
+    """No record element and nothing that looks like records: 0 records (the mass-delete
+    guard decides what that means for the live ads)."""
+    assert read(tmp_path, XmlFormat("car"), data).records == ()
+
+
 def test_json_of_any_shape_reads_the_records_path(tmp_path: Path):
     """A vendor's JSON with the list under ``data.vehicles`` and nested keys."""
     mapping = parse_mapping(
