@@ -523,7 +523,8 @@ async def _validated(
 
     Skipped items are not checked against the vehicle lists (nothing is sent for
     them), so their payloads are never computed; in rehearsal mode (hidden
-    payloads) nothing is skipped.
+    payloads) every item is checked: the run that turns it on skips the live ads,
+    then updates each to hidden.
     """
     task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
@@ -538,7 +539,11 @@ async def _validated(
         api_version=options.api_version,
     )
     valid = known.feed
-    checked = await vehicles_checked(job, valid, options.api_version, was_skipped)
+    # A rehearsal sends every live ad hidden: one skipped as live with this payload is
+    # still updated (its payload gains visible: false) on the run that turns it on, so
+    # then every item is checked, as one that is sent.
+    unchanged = was_skipped if job.visible is not False else none_unchanged
+    checked = await vehicles_checked(job, valid, options.api_version, unchanged)
     feed = with_visibility(checked, job.visible)
     if deps.progress is not None:
         items = len(feed.items) + len(feed.invalid)

@@ -136,7 +136,13 @@ def map_cmd(
     for _, job in chosen_feeds(settings, feed_name):
         shown += _mapped(job)
     if source_id is not None:
-        shown = [m for m in shown if m.payload and m.payload.get("source_id") == source_id]
+        # A native feed's item may be any JSON value (an array, a string): only an
+        # object has a source_id.
+        shown = [
+            m
+            for m in shown
+            if isinstance(m.payload, dict) and m.payload.get("source_id") == source_id
+        ]
     else:
         shown = shown[:show]
     if as_json:

@@ -36,7 +36,10 @@ from syncd.feeds import strict
 SLICE = 1 << 20
 """Bytes parsed at once (about a thousand ads): small beside a large feed."""
 _MAX_MISSES = 8  # cuts inside an item before the whole document is parsed instead
-_FIRST_KEY = re.compile(rb'\[\s*\{\s*"((?:[^"\\]|\\.)*)"\s*:')
+# JSON's whitespace only: ``\s`` would also take \f and \v, and a cut over them would
+# drop from the text what the whole document refuses (orjson takes these four only).
+_WS = rb"[ \t\r\n]*"
+_FIRST_KEY = re.compile(rb"\[" + _WS + rb"\{" + _WS + rb'"((?:[^"\\]|\\.)*)"' + _WS + rb":")
 _WHITESPACE = b" \t\r\n"
 
 
@@ -50,7 +53,9 @@ def packed_array(path: Path, data: bytes, start: int = 0) -> tuple[RawRecord, ..
     if strict.has_escaped_colon(data):
         return None  # strict.py's slower count decides those
     first_key = re.escape(opened.group(1))
-    cut = re.compile(rb'\}\s*,\s*(?=\{\s*"' + first_key + rb'"\s*:)')
+    cut = re.compile(
+        rb"\}" + _WS + rb"," + _WS + rb"(?=\{" + _WS + rb'"' + first_key + rb'"' + _WS + rb":)"
+    )
     where = str(path)
     records: list[RawRecord] = []
     colons = 0

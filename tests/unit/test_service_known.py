@@ -202,3 +202,27 @@ async def test_validation_runs_off_the_event_loop(monkeypatch: pytest.MonkeyPatc
     mirror, api = FakeMirror(), FakeMarketplace()
     _, (report, _) = await asyncio.gather(beside(), run(mirror, api, Feed(ad("a"))))
     assert report.counts["create"] == 1
+
+
+@pytest.mark.anyio
+async def test_a_live_vehicle_turned_hidden_by_a_rehearsal_is_checked_before_it_is_sent() -> None:
+    """``[sync] visible = false`` set on a live feed: every unchanged ad is updated (sent
+    hidden), so none is skipped past the vehicle lists: a car whose brand the lists
+    retired is refused before its update goes out, as any item that is sent."""
+    mirror, api, lists = FakeMirror(), FakeMarketplace(), Lists(("volvo",))
+
+    async def go(visible: bool | None) -> RunReport:
+        deps = Deps(mirror=mirror, marketplace=api, clock=FixedClock(NOW), sleep=_no_sleep)
+        job = FeedJob("feed.json", "", Feed(CAR), vehicles=lists, visible=visible)
+        report = await sync(deps, job, RunOptions(reconcile_wait=0))
+        for key, row in mirror.ads.items():
+            mirror.ads[key] = replace(row, stage=Stage.DONE)
+        return report
+
+    assert (await go(None)).counts["create"] == 1
+    lists.brands = ("volkswagen",)  # the API retired the slug the live ad has
+    api.calls.clear()
+    report = await go(False)
+    assert lists.asked[-1] == {"car": frozenset({"volvo"})}
+    assert report.counts["invalid"] == 1
+    assert writes(api) == []

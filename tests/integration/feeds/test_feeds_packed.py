@@ -145,3 +145,18 @@ def test_an_object_feed_and_an_escaped_colon_are_read_whole() -> None:
         records: tuple[RawRecord, ...] = native.parse_json(PATH, data)
         assert [r.value()["source_id"] for r in records] == ["a", "b"]
         assert all(r.packed is None for r in records)
+
+
+@pytest.mark.parametrize("space", [b"\x0c", b"\x0b", b"\x0c\x0b", b" \x0c"])
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_whitespace_json_does_not_know_is_no_place_to_cut(space: bytes, where: str) -> None:
+    """A form feed or vertical tab beside the comma between two items is not JSON: the
+    whole document refuses it, so the slices must not cut over it (and drop it)."""
+    ads = [orjson.dumps({"source_id": f"ad-{i}", "title": "x" * 30}) for i in range(4)]
+    comma = b"," + space if where == "after" else space + b","
+    data = b"[" + b",".join(ads[:2]) + comma + b",".join(ads[2:]) + b"]"
+    with pytest.raises(FeedError) as whole_error:
+        native.whole_json(PATH, data)
+    with pytest.raises(FeedError) as error:
+        native.parse_json(PATH, data)
+    assert str(error.value) == str(whole_error.value)
