@@ -248,7 +248,9 @@ def _at(data: Any, field: str) -> Any:
 def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, Any]:
     """One feed's validation report: every problem (record, source_id, field, value,
     reason), then the counts."""
-    data = {str(r.origin): r.value() for r in raw.records}
+    invalid = {str(item.origin) for item in feed.invalid}
+    # Only the invalid items' records are decoded again (a packed one is text).
+    data = {key: r.value() for r in raw.records if (key := str(r.origin)) in invalid}
     problems = [
         {
             "record": str(item.origin),
