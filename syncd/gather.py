@@ -2,17 +2,13 @@
 
 The feed is validated against the mirror's memos (unchanged items are not
 validated again: ``syncd.core.validate.known``); the mirror is read without
-payloads, and only the payloads the planner will read are fetched, in batches;
-the cyclic garbage collector is kept off the large, long-lived structures this
-builds (it would otherwise walk them again and again: a third of a large no-op
-run's time).
+payloads, and only the payloads the planner will read are fetched, in batches.
+(The run keeps the cyclic collector off what this builds: ``syncd/collector.py``.)
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 
 import structlog
@@ -23,44 +19,6 @@ from syncd.core.validate.known import KnownFeed, validate_known
 from syncd.ports import Mirror
 
 log = structlog.get_logger("syncd.gather")
-
-_SPARING = [0]  # runs of this process inside collector_spared() (the daemon may run several)
-
-
-@contextmanager
-def collector_spared() -> Iterator[Callable[[], None]]:
-    """The cyclic collector off while a run builds its feed, mirror and plan; then
-    (``settle()``) what was built is frozen (``gc.freeze``: never scanned again) and the
-    collector back on, until the run ends (``gc.unfreeze``).
-
-    Assumption: what a run builds is freed by reference counting when the run ends;
-    a cycle among it is collected after the unfreeze, not leaked. The collector is
-    turned back on only by the run that turned it off. A run that froze unfreezes
-    when it ends, even while another runs: the daemon's dealers may overlap without
-    a pause, and waiting for the last would keep every cycle frozen meanwhile (the
-    other run's structures are scanned again until it ends: time, not memory).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    _SPARING[0] += 1
-    settled = False
-
-    def settle() -> None:
-        nonlocal settled
-        if not settled:
-            settled = True
-            gc.freeze()
-            if enabled:
-                gc.enable()
-
-    try:
-        yield settle
-    finally:
-        _SPARING[0] -= 1
-        if not settled and enabled:
-            gc.enable()
-        if settled or _SPARING[0] == 0:
-            gc.unfreeze()
 
 
 def validate_against(

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import gather
+from syncd import collector, gather
 from syncd.core import guards
 from syncd.core import plan as planner
 from syncd.core.guards import GuardLimits
@@ -51,7 +51,6 @@ from syncd.core.validate.vehicles import (
 from syncd.core.visibility import with_visibility
 from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
-from syncd.feeds.gc_pause import collector_paused
 from syncd.ports import (
     Clock,
     FeedReader,
@@ -164,7 +163,7 @@ async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedF
 
 
 def _validate_all(raw: RawFeed, dealer_code: str, api_version: int) -> ValidatedFeed:
-    with collector_paused():  # a large feed's items: see syncd/feeds/gc_pause.py
+    with collector.paused():  # a large feed's items: see syncd/collector.py
         return validate_feed(raw, dealer_code=dealer_code, api_version=api_version)
 
 
@@ -583,7 +582,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    with gather.collector_spared() as settle:
+    with collector.spared() as settle:
         return await _run(deps, job, options, tally, settle)
 
 

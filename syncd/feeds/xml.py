@@ -68,7 +68,7 @@ def flatten(element: Any, names: _Names) -> tuple[dict[str, tuple[str, ...]], li
     record: dict[str, tuple[str, ...]] = {}
     issues: list[Issue] = []
     # A module-level walk, not a closure calling itself: such a closure is a reference
-    # cycle, which would keep every record until the collector ran (gc_pause.py).
+    # cycle, which would keep every record until the collector ran (syncd/collector.py).
     _walk(element, "", names, record, issues)
     return record, issues
 

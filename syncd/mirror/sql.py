@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from syncd.collector import paused
 from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
@@ -45,7 +46,6 @@ from syncd.mirror.rows import (
     RUN_COLUMNS,
     ad_from_row,
     encode_json,
-    gc_paused,
     invalid_json,
     known_ids,
     log_from_row,
@@ -87,7 +87,7 @@ class SqlMirror(PinnedAds):
         with (
             db_errors("loading the mirror", self._engine),
             self._engine.connect() as conn,
-            gc_paused(),
+            paused(),
         ):
             return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
 
