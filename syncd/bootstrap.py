@@ -3,6 +3,11 @@
 Importing any syncd module has no side effects; :func:`build` turns validated
 settings into a :class:`Container` of ready adapters, and
 :meth:`Container.aclose` releases them.
+
+Start-up time (issue 12): what only some configurations need is imported where it
+is built, not here: the mapped formats' readers and the mapping compiler (a native
+feed needs neither), the URL fetcher (a local file needs none), the bundled sample
+(``--demo``), the sandbox (the embedded API).
 """
 
 from __future__ import annotations
@@ -11,8 +16,8 @@ from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from pydantic import SecretStr
@@ -30,19 +35,10 @@ from syncd.config import (
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
-from syncd.core.map import parse_mapping
 from syncd.core.renewals import Caps, RenewalPolicy
 from syncd.errors import ConfigError
-from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
-from syncd.feeds.http import HttpSource
-from syncd.feeds.http_auth import EnvCredentials, public_url
-from syncd.feeds.http_cache import cache_name
-from syncd.feeds.json import JsonFormat, JsonLinesFormat
-from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
-from syncd.feeds.xlsx import XlsxFormat
-from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
 from syncd.marketplaces.blocket import TokenAuth
 from syncd.marketplaces.pool import spread_transport
@@ -71,6 +67,10 @@ from syncd.ports import (
 from syncd.renewals import RenewalDeps
 from syncd.service import Deps, FeedJob, RunOptions
 
+if TYPE_CHECKING:
+    from syncd.feeds.http import HttpSource
+    from syncd.feeds.mapped import Format, MappedFeedReader
+
 DEMO_DEALER = "DEMO"
 USER_AGENT = "syncd/0.1 (+Pro Import API sync daemon)"
 
@@ -84,6 +84,8 @@ class SystemClock:
 
 def sample_feed_path() -> Path:
     """The bundled sample feed (a few ads of several categories)."""
+    from importlib import resources  # noqa: PLC0415 - only --demo reads it
+
     return Path(str(resources.files("syncd") / "data" / "sample-feed.json"))
 
 
@@ -146,6 +148,11 @@ def feed_client(f: FeedSettings) -> httpx.AsyncClient:
 
 def feed_source(f: FeedSettings, cache_dir: Path) -> HttpSource:
     """The fetcher of a URL feed, its cache file in ``f.cache_dir`` or ``cache_dir``."""
+    # Only a URL feed is fetched: its modules (and httpx's auth) imported here.
+    from syncd.feeds.http import HttpSource  # noqa: PLC0415
+    from syncd.feeds.http_auth import EnvCredentials  # noqa: PLC0415
+    from syncd.feeds.http_cache import cache_name  # noqa: PLC0415
+
     assert f.url is not None
     return HttpSource(
         f.url,
@@ -186,21 +193,39 @@ def _format_reader(f: FeedSettings, dealer: str) -> NativeFeedReader | MappedFee
     stillness = Stillness(f.settle_seconds, f.settle_timeout, f.ready_file)
     if data is None:
         return NativeFeedReader(f.format, max_bytes=f.max_bytes, stillness=stillness)
-    formats: dict[str, Format] = {
-        "csv": CsvFormat(encoding=f.encoding, delimiter=f.delimiter),
-        "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
-        "json": JsonFormat(f.records),
-        "jsonl": JsonLinesFormat(),
-        "xlsx": XlsxFormat(f.sheet or None),
-    }
+    # A mapped feed's reader and the mapping compiler, imported only for a mapped feed,
+    # and of the formats only the feed's own (lxml, calamine: start-up time, issue 12).
+    from syncd.core.map import parse_mapping  # noqa: PLC0415
+    from syncd.feeds.mapped import MappedFeedReader  # noqa: PLC0415
+
     return MappedFeedReader(
-        formats[f.format],
+        _mapped_format(f),
         parse_mapping(data),
         max_bytes=f.max_bytes,
         stillness=stillness,
         dealer=dealer,
         group=f.dealer_codes,
     )
+
+
+def _mapped_format(f: FeedSettings) -> Format:
+    """The parser of a mapped feed's file format (its module imported now)."""
+    # Each format's module (and its parser library) is imported when a feed uses it.
+    if f.format == "csv":
+        from syncd.feeds.csv import CsvFormat  # noqa: PLC0415
+
+        return CsvFormat(encoding=f.encoding, delimiter=f.delimiter)
+    if f.format == "xml":
+        from syncd.feeds.xml import XmlFormat  # noqa: PLC0415
+
+        return XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding)
+    if f.format == "xlsx":
+        from syncd.feeds.xlsx import XlsxFormat  # noqa: PLC0415
+
+        return XlsxFormat(f.sheet or None)
+    from syncd.feeds.json import JsonFormat, JsonLinesFormat  # noqa: PLC0415
+
+    return JsonLinesFormat() if f.format == "jsonl" else JsonFormat(f.records)
 
 
 def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
@@ -224,7 +249,11 @@ def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
 
 def feed_shown(f: FeedSettings) -> str:
     """The feed's path, or its URL as it may be logged and kept (no secrets)."""
-    return public_url(f.url) if f.url is not None else str(f.path)
+    if f.url is None:
+        return str(f.path)
+    from syncd.feeds.http_auth import public_url  # noqa: PLC0415 - a URL feed only
+
+    return public_url(f.url)
 
 
 def feed_jobs(settings: Settings) -> list[FeedJob]:
