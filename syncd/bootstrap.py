@@ -14,6 +14,7 @@ that sends nothing never builds it.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
@@ -328,13 +329,18 @@ class ApiOnFirstUse:
         self._make = make
         self._settings = api
         self._built: tuple[httpx.AsyncClient, ProImportApi] | None = None
+        self._lock = threading.Lock()  # built once, even if first used by two threads at once
 
     def client(self) -> ProImportApi:
         """The API client, built now if it was not yet."""
-        if self._built is None:
-            http = self._make()
-            self._built = (http, api_client(self._settings, http))
-        return self._built[1]
+        built = self._built
+        if built is None:
+            with self._lock:
+                if self._built is None:
+                    http = self._make()
+                    self._built = (http, api_client(self._settings, http))
+                built = self._built
+        return built[1]
 
     @property
     def built(self) -> bool:
