@@ -11,7 +11,6 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import Engine, Table, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
@@ -54,8 +53,6 @@ from syncd.mirror.rows import (
 )
 from syncd.mirror.schema import action_logs, ads, runs
 
-_DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
-
 Key: TypeAlias = tuple[str, str]
 """An ad's key: (dealer_code, source_id)."""
 
@@ -73,11 +70,11 @@ class SqlMirror(PinnedAds):
     """
 
     def __init__(self, engine: Engine) -> None:
-        if engine.dialect.name not in _DIALECT_INSERTS:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"SqlMirror supports SQLite and PostgreSQL, not {engine.dialect.name}")
         self._engine = engine
         self._writer = writer(engine)
-        self._insert_ignore = _DIALECT_INSERTS[engine.dialect.name]
+        self._insert_ignore = batch.dialect_insert(engine.dialect.name)
 
     # --- reads -----------------------------------------------------------------
 
