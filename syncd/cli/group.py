@@ -93,10 +93,10 @@ def load_command(name: str) -> click.Command:
     command runs with) are imported: hundreds of modules, classes and functions,
     none of them garbage, which the collector would otherwise walk again and again
     as they pile up (about 5 % of a run's start-up, issue 12)."""
-    from syncd.feeds.gc_pause import collector_paused  # noqa: PLC0415 - not for --help
+    from syncd.collector import paused  # noqa: PLC0415 - not for --help
 
     module, _, attr = COMMANDS[name][0].partition(":")
-    with collector_paused():
+    with paused():
         command = getattr(importlib.import_module(module), attr)
     assert isinstance(command, click.Command), f"{module}:{attr} is not a click command"
     return command
