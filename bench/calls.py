@@ -36,7 +36,8 @@ from syncd.config import ApiSettings, DatabaseSettings, FeedSettings, Settings
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord
 from syncd.core.validate.feed import validate_feed
 from syncd.execute import Executor
-from syncd.service import RunOptions, guarded_plan
+from syncd.runs import RunOptions
+from syncd.service import guarded_plan
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
 DEALER = "D1"

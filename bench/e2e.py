@@ -327,7 +327,8 @@ def seed_main(db_url: str, feed: str) -> None:
     from syncd.mirror.migrate import upgrade  # noqa: PLC0415
     from syncd.mirror.rows import encode_json  # noqa: PLC0415
     from syncd.mirror.schema import ads  # noqa: PLC0415
-    from syncd.service import FeedJob, load_feed  # noqa: PLC0415
+    from syncd.reading import load_feed  # noqa: PLC0415
+    from syncd.runs import FeedJob  # noqa: PLC0415
 
     job = FeedJob(feed, "", NativeFeedReader("json", max_bytes=1 << 31))
     validated = asyncio.run(load_feed(job, 4))

@@ -4,7 +4,7 @@ Writes one car export per format and size (CSV with ``;``, JSON Lines, XML,
 XLSX; the same cars, mapped by the same rules), then, each in a fresh
 subprocess so that peak memory is its own:
 
-* **run**: what a sync run does: ``service.read_feed`` (the file read,
+* **run**: what a sync run does: ``reading.read_feed`` (the file read,
   checked, parsed and mapped by ``MappedFeedReader.read``, then validated);
   records/s by wall clock and by CPU time.
 * **stream**: the reader's records mapped and validated one at a time and
@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 from xml.sax.saxutils import escape
 
-from syncd import bootstrap, config, service
+from syncd import bootstrap, config, reading
 from syncd.core.map import apply, skipped
 from syncd.core.models import RawRecord
 from syncd.core.validate.feed import validate_item
@@ -142,7 +142,7 @@ def measure(mode: str, path: Path, feed: dict[str, Any]) -> dict[str, float]:
     base = rss_mb()
     start, cpu = time.perf_counter(), time.process_time()
     if mode == "run":
-        raw, validated = asyncio.run(service.read_feed(job, api_version=4))
+        raw, validated = asyncio.run(reading.read_feed(job, api_version=4))
         count, valid = len(raw.records), len(validated.items)
     else:
         data, _ = load(path, max_bytes=1 << 31)

@@ -30,7 +30,8 @@ from syncd.core.models import (
 )
 from syncd.core.reconcile import decide
 from syncd.ports import Catalog, Clock, Mirror, Progress, RunLock, progress_task
-from syncd.service import FeedJob, load_feed
+from syncd.reading import load_feed
+from syncd.runs import FeedJob
 from syncd.terminal import printable
 
 log = structlog.get_logger("syncd.adopt")

@@ -64,7 +64,7 @@ from syncd.ports import (
     VehicleValuesSource,
 )
 from syncd.renewals import RenewalDeps
-from syncd.service import Deps, FeedJob, RunOptions
+from syncd.runs import Deps, FeedJob, RunOptions
 
 if TYPE_CHECKING:
     import httpx

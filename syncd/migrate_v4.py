@@ -32,7 +32,9 @@ from syncd.core.models import (
 from syncd.core.v4_migration import Migration, migrations
 from syncd.execute import item_failure, stops_the_run
 from syncd.ports import Catalog, Clock, Marketplace, Migrator, Mirror, RunLock
-from syncd.service import Deps, FeedJob, RunOptions, load_feed, reconcile
+from syncd.reading import load_feed
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.settling import reconcile
 from syncd.terminal import printable
 
 log = structlog.get_logger("syncd.migrate_v4")

@@ -17,11 +17,11 @@ from dataclasses import dataclass, replace
 
 import structlog
 
-from syncd import service
+from syncd import reading, runs, service, settling
 from syncd.core.models import Delete, RunOutcome
 from syncd.errors import GuardTripped
 from syncd.ports import Mirror
-from syncd.service import Deps, FeedJob, RunOptions, RunReport
+from syncd.runs import Deps, FeedJob, RunOptions, RunReport
 
 log = structlog.get_logger("syncd.release")
 
@@ -42,7 +42,7 @@ class Withheld:
 
 async def withheld(job: FeedJob, mirror: Mirror, options: RunOptions) -> Withheld:
     """The deletes a run of this feed would hold back now (none when no guard trips)."""
-    feed = await service.load_feed(job, options.api_version)
+    feed = await reading.load_feed(job, options.api_version)
     plan, guard = service.guarded_plan(feed, mirror, replace(options, allow_mass_delete=False))
     deletes = tuple(a for a in plan.actions if isinstance(a, Delete)) if guard else ()
     return Withheld(job.dealer_code, guard, deletes)
@@ -69,9 +69,9 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
             f"({len(shown.deletes)} then, {len(now.deletes)} now); nothing was deleted: run "
             "release-deletes again"
         )
-    feed = await service.load_feed(job, options.api_version)
+    feed = await reading.load_feed(job, options.api_version)
     held_by = _guarded_run(deps.mirror, job.dealer_code)
-    with service.run_envelope(deps, job.dealer_code, feed.meta) as report:
+    with runs.run_envelope(deps, job.dealer_code, feed.meta) as report:
         report.warnings.append(
             f"released {len(now.deletes)} deletes held back"
             + (f" by run {held_by}" if held_by is not None else "")
@@ -83,7 +83,7 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
         results = await service.apply_deletes_last(executor, now.deletes, report)
         report.counts.update(results.counts)
         report.problems.extend(results.problems)
-        report.counts.update(await service.reconcile(deps, job.dealer_code, options))
+        report.counts.update(await settling.reconcile(deps, job.dealer_code, options))
     log.info("withheld_deletes_released", outcome=report.outcome, **report.counts)
     return report
 

@@ -19,13 +19,13 @@ from pathlib import Path
 import orjson
 import structlog
 
-from syncd import service
+from syncd import reading, runs, service
 from syncd.core import guards, saved_plan
 from syncd.core.models import Plan, ValidatedFeed
 from syncd.core.saved_plan import PlanDocumentError, SavedPlan
 from syncd.errors import PlanFileError, StalePlan
 from syncd.ports import Mirror
-from syncd.service import Deps, FeedJob, RunOptions, RunReport
+from syncd.runs import Deps, FeedJob, RunOptions, RunReport
 
 log = structlog.get_logger("syncd.saved_plans")
 
@@ -130,9 +130,9 @@ async def apply(
     The caller holds the dealer's run lock, so nothing changes the rows between the
     check and the sends.
     """
-    feed = await service.load_feed(job, options.api_version)
+    feed = await reading.load_feed(job, options.api_version)
     check(saved, feed, deps.mirror, source, options)
-    with service.run_envelope(deps, job.dealer_code, feed.meta) as report:
+    with runs.run_envelope(deps, job.dealer_code, feed.meta) as report:
         report.warnings.append(f"applied the saved plan {source}")
         if saved.guard:  # what the plan held back stays held back; the calls it has are sent
             report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")
@@ -142,7 +142,7 @@ async def apply(
         results = await service.apply_deletes_last(executor, saved.actions, report)
         # The feed is as saved: planning again gives the PATCHes owed to new ads.
         settled = await service.settle_calls(deps, executor, feed, options, results)
-        service.count_results(report, results)
+        runs.count_results(report, results)
         report.problems.extend(results.problems)
         report.counts.update(settled)
     log.info("saved_plan_applied", outcome=report.outcome, **report.counts)

@@ -33,7 +33,7 @@ from syncd.core.models import (
     entry_kind,
 )
 from syncd.release import Withheld
-from syncd.service import RunReport
+from syncd.runs import RunReport
 from syncd.terminal import printable
 
 if TYPE_CHECKING:  # the mapping compiler is imported only by a mapped feed's reader

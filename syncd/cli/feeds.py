@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from syncd import bootstrap, service, tables, views
+from syncd import bootstrap, reading, runs, tables, views
 from syncd.cli.exits import ExitCode, error_line, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import chosen_feeds, global_options, print_json, settings_of
@@ -70,7 +70,7 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool, remot
 
 async def _validate(
     settings: Settings,
-    chosen: list[tuple[FeedSettings, service.FeedJob]],
+    chosen: list[tuple[FeedSettings, runs.FeedJob]],
     *,
     remote: bool,
     progress: Progress | None,
@@ -85,7 +85,7 @@ async def _validate(
             if progress is not None:
                 progress.update(task, 0)
             try:
-                raw, validated = await service.read_feed(
+                raw, validated = await reading.read_feed(
                     replace(job, vehicles=helpers.vehicles), settings.api.version
                 )
             except FeedError as exc:
@@ -171,7 +171,7 @@ def map_init(file: Path, fmt: str | None) -> None:
     click.echo(text, nl=False)
 
 
-def _mapped(job: service.FeedJob) -> list[MappedRecord]:
+def _mapped(job: runs.FeedJob) -> list[MappedRecord]:
     if isinstance(job.reader, MappedFeedReader):
         return asyncio.run(job.reader.read_mapped(job.path))[1]
     # A native feed is already in the API's shape: as read is what is sent.

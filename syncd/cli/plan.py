@@ -10,14 +10,14 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from syncd import bootstrap, saved_plans, service, tables, terminal, views
+from syncd import bootstrap, reading, saved_plans, tables, terminal, views
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.config import Settings
 from syncd.core import saved_plan
 from syncd.core.models import Plan
 from syncd.ports import Mirror
-from syncd.service import RunReport
+from syncd.runs import RunReport
 
 
 @click.command("plan")
@@ -76,7 +76,7 @@ async def _make_all(settings: Settings, mirror: Mirror) -> list[tuple[Plan, save
     async with bootstrap.api_helpers(settings) as helpers:
         return [
             saved_plans.make(
-                await service.load_feed(
+                await reading.load_feed(
                     replace(job, vehicles=helpers.vehicles), settings.api.version
                 ),
                 mirror,
@@ -94,7 +94,7 @@ async def _apply_all(
     jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
     try:
         for s, job in jobs:  # every feed checked before any is sent
-            feed = await service.load_feed(job, settings.api.version)
+            feed = await reading.load_feed(job, settings.api.version)
             saved_plans.check(s, feed, container.mirror, path, container.options())
         for s, job in jobs:
             with container.run_lock.hold(job.dealer_code, wait=settings.sync.lock_wait):

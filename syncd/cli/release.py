@@ -8,11 +8,11 @@ import sys
 import click
 from rich.console import Console
 
-from syncd import bootstrap, release, service, tables, views
+from syncd import bootstrap, release, runs, tables, views
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.errors import GuardTripped
-from syncd.service import RunReport
+from syncd.runs import RunReport
 
 
 @click.command("release-deletes")
@@ -68,7 +68,7 @@ def _confirmed(n: int) -> bool:
 
 
 async def _release(
-    container: bootstrap.Container, job: service.FeedJob, shown: release.Withheld
+    container: bootstrap.Container, job: runs.FeedJob, shown: release.Withheld
 ) -> RunReport:
     try:
         with container.run_lock.hold(job.dealer_code, wait=container.settings.sync.lock_wait):

@@ -23,7 +23,7 @@ from syncd.cli.stopping import GracefulStop
 from syncd.core.models import RunOutcome
 from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, Stopped, SyncdError
 from syncd.ports import Progress
-from syncd.service import RunReport
+from syncd.runs import RunReport
 
 log = structlog.get_logger("syncd.cli")
 

@@ -8,7 +8,7 @@ from typing import Any
 import click
 import structlog
 
-from syncd import bootstrap, config, logs, service, terminal
+from syncd import bootstrap, config, logs, runs, terminal
 from syncd.cli.exits import F
 from syncd.errors import ConfigError
 
@@ -87,7 +87,7 @@ def print_json(doc: object) -> None:
 
 def chosen_feeds(
     settings: config.Settings, name: str | None
-) -> list[tuple[config.FeedSettings, service.FeedJob]]:
+) -> list[tuple[config.FeedSettings, runs.FeedJob]]:
     """The configured feeds (with their jobs), or the one ``--feed NAME`` names."""
     pairs = bootstrap.feed_pairs(with_feeds(settings))
     if name is None:
@@ -99,7 +99,7 @@ def chosen_feeds(
     return chosen
 
 
-def dealer_jobs(settings: config.Settings, dealer_code: str | None) -> list[service.FeedJob]:
+def dealer_jobs(settings: config.Settings, dealer_code: str | None) -> list[runs.FeedJob]:
     """The configured feeds' jobs, or those of ``--dealer D``."""
     jobs = bootstrap.feed_jobs(with_feeds(settings))
     chosen = [j for j in jobs if dealer_code is None or j.dealer_code == dealer_code]

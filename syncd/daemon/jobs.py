@@ -24,14 +24,14 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import renewals, service
+from syncd import renewals, service, settling
 from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
 from syncd.errors import RunLocked, SyncdError
 from syncd.feeds.http import is_url
-from syncd.service import FeedJob, RunReport
+from syncd.runs import FeedJob, RunReport
 from syncd.views import describe_run
 
 log = structlog.get_logger("syncd.jobs")
@@ -193,7 +193,7 @@ class Jobs:
                 with self.run_lock(c, dealer):
                     if c.mirror.in_flight(dealer):
                         options = replace(c.options(), reconcile_wait=0.0)
-                        counts = await service.reconcile(c.deps(), dealer, options)
+                        counts = await settling.reconcile(c.deps(), dealer, options)
                         log.info("reconciled", **counts)
                     self._refresh_gauges(c, dealer)
 

@@ -36,7 +36,7 @@ from syncd.core.status import AD_STATUSES
 from syncd.daemon.page import DealerAds, FailingAd, HeldBack, StatusView
 from syncd.errors import FeedError
 from syncd.ports import Mirror
-from syncd.service import FeedJob, RunOptions
+from syncd.runs import FeedJob, RunOptions
 
 RUNS_SHOWN = 20
 FAILING_SHOWN = 50

@@ -7,7 +7,7 @@ every ``flush_every`` answers, or ``flush_after`` after the first of them
 arrived (a timer on the event loop), and always before a round of calls ends,
 however it ends. An answer still
 held when the process dies leaves its ad in INTENT, which the next run resolves
-by reading the ad back (``service.resolve_intents``): batching costs a crash a
+by reading the ad back (``settling.resolve_intents``): batching costs a crash a
 few reads, never a duplicate or a lost change.
 """
 

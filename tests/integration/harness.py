@@ -11,7 +11,8 @@ from pydantic import SecretStr
 
 from syncd import bootstrap, config
 from syncd.core.models import MirrorAd, RemoteState, Stage
-from syncd.service import RunReport, sync
+from syncd.runs import RunReport
+from syncd.service import sync
 from tests.integration.sandbox_server import SandboxAdmin
 
 

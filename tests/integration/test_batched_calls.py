@@ -28,7 +28,8 @@ from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
 from syncd.mirror.sql import SqlMirror
 from syncd.ports import Marketplace, Mirror
-from syncd.service import Deps, sync
+from syncd.runs import Deps
+from syncd.service import sync
 from tests.fakes import FakeMarketplace
 from tests.integration.harness import Harness, assert_mirror_agrees, goods
 from tests.integration.sandbox_server import InProcessSandbox

@@ -12,7 +12,8 @@ from pydantic import SecretStr
 
 from syncd import bootstrap, config
 from syncd.errors import ConfigError
-from syncd.service import RunReport, sync
+from syncd.runs import RunReport
+from syncd.service import sync
 from tests.integration.sandbox_server import InProcessSandbox
 
 MAPPING = {

@@ -13,7 +13,8 @@ from rich.console import Console
 
 from syncd import adopt, bootstrap
 from syncd.cli.progress import RichProgress, progress_bar
-from syncd.service import RunReport, sync
+from syncd.runs import RunReport
+from syncd.service import sync
 from tests.integration.cli_sandbox import Cli
 from tests.integration.harness import Harness, goods
 from tests.integration.sandbox_server import InProcessSandbox, SandboxServer

@@ -24,7 +24,8 @@ from syncd.errors import ApiUnavailable
 from syncd.mirror.engine import make_engine
 from syncd.mirror.sql import SqlMirror
 from syncd.ports import Marketplace
-from syncd.service import Deps, resolve_intents
+from syncd.runs import Deps
+from syncd.settling import resolve_intents
 from tests.integration.harness import Harness, goods
 from tests.integration.sandbox_server import SandboxServer
 

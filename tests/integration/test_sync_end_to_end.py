@@ -17,7 +17,8 @@ from pydantic import SecretStr
 
 from syncd import bootstrap, config
 from syncd.core.models import Stage
-from syncd.service import RunReport, sync
+from syncd.runs import RunReport
+from syncd.service import sync
 from tests.integration.harness import Harness, assert_mirror_agrees, car, goods
 from tests.integration.sandbox_server import (
     InProcessSandbox,

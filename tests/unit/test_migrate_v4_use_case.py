@@ -27,7 +27,7 @@ from syncd.core.models import (
 )
 from syncd.errors import ApiContractError, ApiUnavailable
 from syncd.migrate_v4 import MigrateDeps, migrate
-from syncd.service import RunOptions
+from syncd.runs import RunOptions
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 ORIGIN = Origin("feed.json")

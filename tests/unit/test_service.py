@@ -19,7 +19,8 @@ from syncd.core.models import (
     RemoteState,
     Stage,
 )
-from syncd.service import Deps, FeedJob, RunOptions, sync
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 AD = {

@@ -18,7 +18,8 @@ from syncd.core.models import (
     RemoteState,
     Stage,
 )
-from syncd.service import Deps, FeedJob, RunOptions, sync
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, RemoteAd
-from syncd.service import Deps, FeedJob, RunOptions, sync
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

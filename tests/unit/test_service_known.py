@@ -15,7 +15,8 @@ from structlog.testing import capture_logs
 from syncd import gather
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, Stage
 from syncd.core.vehicle_values import TypeValues, VehicleValues
-from syncd.service import Deps, FeedJob, RunOptions, RunReport, sync
+from syncd.runs import Deps, FeedJob, RunOptions, RunReport
+from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 NOW = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 
 from syncd.core.models import Accepted, MirrorAd, Rejected, RemoteState, Stage
-from syncd.service import Deps, FeedJob, RunOptions, sync
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 from tests.unit.test_service import OneFeed
 

@@ -10,7 +10,9 @@ import pytest
 
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord
 from syncd.core.vehicle_values import TypeValues, VehicleValues
-from syncd.service import Deps, FeedJob, RunOptions, read_feed, sync
+from syncd.reading import read_feed
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
 
 NOW = datetime(2026, 12, 2, 12, 0, tzinfo=UTC)

@@ -17,7 +17,7 @@ from syncd.core.models import (
     RunSummary,
     Update,
 )
-from syncd.service import RunReport
+from syncd.runs import RunReport
 from syncd.tables import plan_table, status_tables
 from syncd.views import (
     change_lines,

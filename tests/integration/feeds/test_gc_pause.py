@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from bench.feeds import write
-from syncd import bootstrap, config, service
+from syncd import bootstrap, config, reading
 
 
 @pytest.mark.parametrize("fmt", ["csv", "jsonl", "xml", "xlsx"])
@@ -25,7 +25,7 @@ def test_reading_a_feed_makes_no_reference_cycle_per_record(fmt: str, tmp_path: 
     gc.collect()
     gc.disable()
     try:
-        raw, validated = asyncio.run(service.read_feed(job, api_version=4))
+        raw, validated = asyncio.run(reading.read_feed(job, api_version=4))
         assert len(validated.items) == 300
         del raw, validated
         assert gc.collect() < 100

@@ -16,7 +16,8 @@ from pydantic import SecretStr
 from syncd import bootstrap, config
 from syncd.core.models import Stage
 from syncd.errors import TemporaryError
-from syncd.service import RunReport, sync
+from syncd.runs import RunReport
+from syncd.service import sync
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
 pytestmark = pytest.mark.slow

@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord
 from syncd.daemon.status import HeldBackCache
-from syncd.service import FeedJob, RunOptions
+from syncd.runs import FeedJob, RunOptions
 from tests.fakes import FakeMirror
 
 NOW = datetime(2026, 12, 2, 9, 0, tzinfo=UTC)

@@ -1,0 +1,152 @@
+"""Use case: what a run's calls became: the intents a crash left read back before
+anything is sent again, and the action logs of the calls in flight reconciled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import structlog
+
+from syncd.core.models import (
+    LogEntry,
+    MirrorAd,
+    Op,
+    Stage,
+)
+from syncd.core.reconcile import decide
+from syncd.execute import item_failure, stops_the_run
+from syncd.ports import (
+    Mirror,
+    progress_task,
+)
+from syncd.runs import Deps, RunOptions
+
+log = structlog.get_logger("syncd.service")
+
+
+async def resolve_intents(
+    deps: Deps,
+    dealer_code: str,
+    problems: list[tuple[str | None, str]] | None = None,
+    *,
+    max_in_flight: int = 4,  # RunOptions' default; a run passes its own
+) -> int:
+    """Settle calls a crash left in INTENT by reading each ad back before any re-send.
+
+    A create may have reached the API: it is looked up so that it is never created
+    twice. Updates and deletes are idempotent, but they are read back too, so that
+    the mirror takes the API's word on whether the ad exists (two crashes in a row
+    must not make syncd forget a live ad it was about to delete).
+
+    The reads go out concurrently, at most ``max_in_flight`` at a time (the client's
+    throttle paces them too); each answer is recorded as soon as it arrives, one ad
+    at a time. An unexpected error reading one ad back leaves its intent (and so its
+    ad) as it is, reported in ``problems`` (in the order of the intents); the other
+    intents are resolved. An error that stops the run starts no further read, cuts
+    those in flight short (their intents stay) and is raised.
+    """
+    intents = deps.mirror.intents(dealer_code)
+    if not intents:
+        return 0
+    failures: dict[int, tuple[str | None, str]] = {}
+    queue = iter(enumerate(intents))  # shared by the readers: next() never yields
+
+    async def reader() -> None:
+        for index, ad in queue:
+            failure = await _read_back(deps, dealer_code, ad)
+            if failure is not None:
+                failures[index] = (ad.source_id, failure)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(max(1, max_in_flight), len(intents))):
+                group.create_task(reader())
+    except* Exception as eg:  # noqa: BLE001 - the first error that stops the run, as is
+        raise eg.exceptions[0] from None
+    finally:
+        if problems is not None:
+            problems.extend(failures[i] for i in sorted(failures))
+    return len(intents)
+
+
+async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
+    """Read one intended ad back and record what the API holds; the message of an
+    unexpected error instead (the intent left as it is). Raises what stops the run."""
+    try:
+        remote = await deps.marketplace.get(dealer_code, ad.source_id)
+    except Exception as exc:
+        if stops_the_run(exc):
+            raise
+        message = item_failure(exc)
+        log.error("intent_unresolved", source_id=ad.source_id, message=message)
+        return message
+    deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
+    log.info(
+        "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
+    )
+    return None
+
+
+async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:
+    """Read the action logs of every call in flight until all settle or the wait ends."""
+    deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
+    counts = {"done": 0, "error": 0, "processing": 0}
+    total: int | None = None
+    while True:
+        flights = deps.mirror.in_flight(dealer_code)
+        total = len(flights) if total is None else total
+        remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
+        for start in range(0, len(flights), options.batch_size):
+            batch = flights[start : start + options.batch_size]
+            remotes = {
+                r.source_id: r
+                for r in await deps.marketplace.list_with_logs(
+                    dealer_code, [a.source_id for a in batch]
+                )
+            }
+            outcomes = [
+                decide(
+                    ad,
+                    remotes.get(ad.source_id),
+                    deps.clock.now(),
+                    give_up_after=options.give_up_after,
+                    known=_earlier_entries(deps.mirror, ad),
+                )
+                for ad in batch
+            ]
+            deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
+            for ad, outcome in zip(batch, outcomes, strict=True):
+                if outcome.stage is Stage.SENT:
+                    remaining += 1
+                elif outcome.stage is Stage.DONE:
+                    counts["done"] += 1
+                    log.info("action_done", source_id=ad.source_id, op=str(ad.last_op))
+                elif outcome.stage is Stage.ERROR:
+                    counts["error"] += 1
+                    log.warning(
+                        "action_failed",
+                        source_id=ad.source_id,
+                        op=str(ad.last_op),
+                        message=outcome.message,
+                    )
+            if deps.progress is not None and total:
+                settled = counts["done"] + counts["error"]
+                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
+        if remaining == 0 or deps.clock.now() >= deadline:
+            counts["processing"] = remaining
+            return counts
+        await deps.sleep(options.poll_interval)
+
+
+def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
+    """Without request ids, the entries recorded for the ad's earlier calls tell them
+    apart from the current call's. Assumption: not for a create or a revive, which may
+    have made a new remote ad (a vehicle re-POSTed) whose log starts afresh; those rely
+    on the time window alone."""
+    if ad.request_id is not None or ad.sent_at is None:
+        return []
+    if ad.last_op not in (Op.UPDATE, Op.DELETE):
+        return []
+    return mirror.action_logs(ad.dealer_code, ad.source_id, ad.sent_at)
