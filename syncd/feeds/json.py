@@ -31,6 +31,8 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
+    if type(value) is int:  # as orjson writes it: the digits (any int orjson parsed fits)
+        return NumberText(value)
     return NumberText(orjson.dumps(value).decode())  # a JSON number: its "." is a decimal point
 
 
@@ -45,6 +47,10 @@ def flatten(
             if isinstance(item, str):  # the common case, inline: what the last branch does
                 old = into.get(name)
                 into[name] = (item,) if old is None else (*old, item)
+            elif type(item) is int:  # the next most common, inline too
+                number = NumberText(item)  # what _scalar makes of it
+                old = into.get(name)
+                into[name] = (number,) if old is None else (*old, number)
             else:
                 flatten(item, name, into)
     elif isinstance(value, list):
@@ -117,7 +123,7 @@ class JsonLinesFormat:
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         where = str(path)
         for number, line in enumerate(_lines(data), start=1):
-            if line.strip():
+            if line and not line.isspace():  # what line.strip() tells, without a copy
                 item = _loads(path, line, f":{number}")
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):

@@ -106,6 +106,16 @@ def _from_one_source(
 ) -> Fill:
     """The fastest case, a rule reading one column that holds one string; any
     other case (several strings, none, an empty one...) goes to ``other``."""
+    if one is None:  # no transforms: the non-blank string itself is the value
+
+        def as_read(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+            values = record.get(source)
+            if values is None or len(values) != 1 or not (raw := values[0]).strip():
+                return other(record, payload, issues)
+            put_at(payload, [raw] if as_list else raw)
+            return None
+
+        return as_read
 
     def fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
         values = record.get(source)

@@ -164,6 +164,7 @@ def _object(
     depth: int,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
+    max_text = limits.max_text
     for key, raw in data.items():
         if raw is None:
             continue
@@ -172,7 +173,9 @@ def _object(
             value = _free(raw, f"{prefix}.{key}", issues, limits, depth)
         else:
             field, rule, inner = known
-            if rule is not None:
+            if rule is _string and type(raw) is str and len(raw) <= max_text and raw.strip():
+                value = raw  # text()'s fast path, inline: nothing to report
+            elif rule is not None:
                 value = rule(raw, field, issues, limits)
             elif isinstance(raw, dict):  # obj(), inline: the common case
                 value = _object(raw, field, inner or _FREE, issues, limits, depth=depth + 1)

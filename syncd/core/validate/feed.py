@@ -299,6 +299,8 @@ def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:
 
 def _category(value: Any, issues: Issues) -> Category | None:
     """A supported category of the seed's table (``5022.0`` counts as ``5022``)."""
+    if type(value) is int and (known := _SUPPORTED.get(value)) is not None:
+        return known  # what the rest finds for a supported id given as an int
     if value is None:
         issues.append(Issue("category_id", "is required"))
         return None
@@ -314,7 +316,12 @@ def _category(value: Any, issues: Issues) -> Category | None:
             Issue("category_id", f"{number} ({cat.path}) is not yet supported by the API")
         )
         return None
+    if type(value) is int:
+        _SUPPORTED[value] = cat
     return cat
+
+
+_SUPPORTED: dict[int, Category] = {}  # a memo of _category: supported ids given as ints
 
 
 def _duplicates(records: tuple[RawRecord, ...]) -> dict[str, list[Origin]]:

@@ -12,6 +12,7 @@ from typing import Any
 
 from syncd.core.models import Issue
 from syncd.core.validate.rules import (
+    GOOD_URL,
     Issues,
     Limits,
     code,
@@ -50,6 +51,8 @@ def prices(
     if not value:
         issues.append(Issue("price", "must hold at least one price"))
         return None
+    if len(value) == 1 and (one := _plain_price(value[0], limits, registered)) is not None:
+        return [one]
     before = len(issues)
     seen: dict[str, int] = {}
     result = [
@@ -69,6 +72,27 @@ def prices(
         return None
     ok = [p for p in result if p is not None]
     return sorted(ok, key=lambda p: _ORDER[p["type"]]) if len(ok) > 1 else ok
+
+
+def _plain_price(item: Any, limits: Limits, registered: bool | None) -> dict[str, Any] | None:
+    """What ``prices`` makes of a list of this one price when nothing is wrong with it
+    (the common case, without building field names); None: the general path decides.
+
+    Plain: an object of ``type`` (list or leasing: a reduced price alone is refused),
+    a whole ``amount`` (an int, not a bool) within limits, and no currency or SEK.
+    """
+    if type(item) is not dict:
+        return None
+    name, amount = item.get("type"), item.get("amount")
+    if len(item) == 2:
+        pass
+    elif len(item) != 3 or item.get("currency") != "SEK":
+        return None
+    if (name != "list" and (name != "leasing" or registered is False)) or type(amount) is not int:
+        return None
+    if not 0 <= amount <= limits.max_amount:
+        return None
+    return {"type": name, "amount": amount, "currency": "SEK"}
 
 
 def _price(
@@ -125,7 +149,17 @@ def image_urls(value: Any, issues: Issues, limits: Limits) -> list[str] | None:
             )
         )
     checked = []
+    max_url, strict = limits.max_url, limits.strict_image_extensions
     for i, item in enumerate(value[:most]):
+        # The common case inline (what image_url finds of a plain str, without its
+        # calls): a URL whose path names no other format; anything else to image_url.
+        if type(item) is str and len(item) <= max_url and not strict:
+            match = GOOD_URL.fullmatch(item)
+            if match is not None:
+                path = match.group(1)
+                if not path or (dot := path.rfind(".")) < 0 or not _OTHER_FORMATS.match(path, dot):
+                    checked.append(item)
+                    continue
         if (kept := image_url(item, i, issues, limits)) is not None:
             checked.append(kept)
     return checked

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from syncd.core.map import parse_mapping
 from syncd.feeds.csv import CsvFormat
-from syncd.feeds.json import JsonFormat
+from syncd.feeds.json import JsonFormat, flatten
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
@@ -116,3 +116,34 @@ def test_csv_xlsx_xml_and_json_give_the_same_payload(item: dict[str, Any]):
             path.write_bytes(write(item))
             feed = read(MappedFeedReader(fmt, mapped, max_bytes=1_000_000, stillness=AT_ONCE), path)
             assert [r.data for r in feed.records] == [expected(item)], type(fmt).__name__
+
+
+class _Int(int):
+    """An int that is not ``type(x) is int``: it takes flatten's general path."""
+
+
+def _general(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _general(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_general(v) for v in value]
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _Int(value)
+    return value
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["a", "b", "a.b", "n"]), JSON, max_size=4))
+def test_json_records_flatten_as_in_general(doc: dict[str, Any]) -> None:
+    """flatten's inline cases (a string, an int) give what its general path gives."""
+    fast, slow = flatten(doc), flatten(_general(doc))
+    assert fast == slow
+    assert {k: [type(v) for v in vs] for k, vs in fast.items()} == {
+        k: [type(v) for v in vs] for k, vs in slow.items()
+    }
