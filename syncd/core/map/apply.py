@@ -96,6 +96,12 @@ def _compile(mapping: Mapping, rule: Rule) -> Fill:
     if rule.has_const and not rule.steps:
         return _constant(mapping, rule, put_at) or slow
     if len(rule.sources) == 1 and not copied:
+        if len(rule.steps) == 1 and rule.steps[0].name in NUMBER_TRANSFORMS:
+            step = rule.steps[0]
+            run = registry.TRANSFORMS[step.name].run
+            return _number_of_one_source(
+                rule.sources[0], run, step.arg, put_at, as_list=as_list, other=fill
+            )
         one = _one_string(mapping, rule)
         return _from_one_source(rule.sources[0], one, put_at, as_list=as_list, other=fill)
     return fill
@@ -140,6 +146,37 @@ def _from_one_source(
         return None
 
     return fill
+
+
+NUMBER_TRANSFORMS = frozenset({"int", "number", "unit", "bool"})
+"""Transforms that give a number (or a bool) or raise TransformError: never None, a
+string or a list (``numbers.py``), so what they give is put as it is."""
+
+
+def _number_of_one_source(
+    source: str,
+    run: Callable[[Any, Any], Any],
+    arg: Any,
+    put_at: Put,
+    *,
+    as_list: bool,
+    other: Fill,
+) -> Fill:
+    """``_from_one_source`` for a rule of one of :data:`NUMBER_TRANSFORMS`: its value
+    is never blank or a list, so it is put without looking at it."""
+
+    def number_fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+        values = record.get(source)
+        if values is None or len(values) != 1 or not (raw := values[0]).strip():
+            return other(record, payload, issues)
+        try:
+            value = run(raw, arg)
+        except TransformError:
+            return other(record, payload, issues)
+        put_at(payload, [value] if as_list else value)
+        return None
+
+    return number_fill
 
 
 def _one_string(mapping: Mapping, rule: Rule) -> Callable[[str], Any] | None:

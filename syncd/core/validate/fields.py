@@ -12,10 +12,10 @@ from typing import Any
 
 from syncd.core.models import Issue
 from syncd.core.validate.rules import (
-    GOOD_URL,
     Issues,
     Limits,
     code,
+    good_url_where,
     kind,
     obj,
     one_of,
@@ -151,15 +151,12 @@ def image_urls(value: Any, issues: Issues, limits: Limits) -> list[str] | None:
     checked = []
     max_url, strict = limits.max_url, limits.strict_image_extensions
     for i, item in enumerate(value[:most]):
-        # The common case inline (what image_url finds of a plain str, without its
-        # calls): a URL whose path names no other format; anything else to image_url.
-        if type(item) is str and len(item) <= max_url and not strict:
-            match = GOOD_URL.fullmatch(item)
-            if match is not None:
-                path = match.group(1)
-                if not path or (dot := path.rfind(".")) < 0 or not _OTHER_FORMATS.match(path, dot):
-                    checked.append(item)
-                    continue
+        # The common case inline (what image_url finds of a plain str, in one match):
+        # a URL whose path names no other format; anything else to image_url.
+        plain = type(item) is str and len(item) <= max_url and not strict
+        if plain and _PLAIN_IMAGE.fullmatch(item) is not None:
+            checked.append(item)
+            continue
         if (kept := image_url(item, i, issues, limits)) is not None:
             checked.append(kept)
     return checked
@@ -168,6 +165,15 @@ def image_urls(value: Any, issues: Issues, limits: Limits) -> list[str] | None:
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _OTHER_FORMATS = re.compile(
     r"\.(gif|webp|bmp|tiff?|heic|heif|svg|avif|ico|pdf|mp4|mov)$", re.IGNORECASE
+)
+# An image URL as image_url accepts it, in one match: a good URL whose path does not
+# end with one of _OTHER_FORMATS' extensions (a lookbehind after the path group; one
+# per length, as a lookbehind has a fixed width). Where it refuses, image_url decides
+# (a URL with no path, whose host ends in .gif, say).
+_OTHER_BY_LENGTH = (("gif", "bmp", "tif", "svg", "ico", "pdf", "mp4", "mov"),
+                    ("webp", "tiff", "heic", "heif", "avif"))  # fmt: skip
+_PLAIN_IMAGE = good_url_where(
+    "".join(rf"(?<!\.(?i:{'|'.join(same)}))" for same in _OTHER_BY_LENGTH)
 )
 
 

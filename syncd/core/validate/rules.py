@@ -193,8 +193,17 @@ _SAFE = r"[^\s\x00-\x1f\x7f"  # an open character class: no whitespace, no contr
 _GOOD_URL = re.compile(
     rf"[hH][tT][tT][pP][sS]?://{_HOST}(/{_SAFE}?#]*)?(?:\?{_SAFE}#]*)?(?:#{_SAFE}]*)?"
 )
-GOOD_URL = _GOOD_URL
-"""The pattern :func:`url_path` applies (``fields.image_urls`` inlines that check)."""
+
+
+def good_url_where(after_path: str) -> re.Pattern[str]:
+    """The pattern :func:`url_path` applies, with ``after_path`` (a lookbehind, say)
+    right after its path group (``fields.image_urls`` checks the extension so)."""
+    return re.compile(
+        rf"[hH][tT][tT][pP][sS]?://{_HOST}(/{_SAFE}?#]*)?{after_path}"
+        rf"(?:\?{_SAFE}#]*)?(?:#{_SAFE}]*)?"
+    )
+
+
 _HTTP = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 

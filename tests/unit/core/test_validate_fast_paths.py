@@ -54,7 +54,23 @@ NUMBER = st.one_of(
     st.sampled_from([2018.0, 2018.5, True, False, None, "2018", float("nan")]),
     st.integers(),
 )
-URL = st.sampled_from(
+EXTENSION = st.sampled_from(
+    ["jpg", "png", "gif", "bmp", "tif", "tiff", "svg", "ico", "pdf", "mp4", "mov", "webp", "heic",
+     "heif", "avif", "tiffs", "\u017fvg", "jpeg", "gi"]
+).flatmap(lambda e: st.sampled_from([e, e.upper(), e.capitalize()]))  # fmt: skip
+BUILT_URL = st.builds(
+    "".join,
+    st.tuples(
+        st.sampled_from(["https://", "http://", "HTTP://", "ftp://", "https:/"]),
+        st.sampled_from(["img.example", "x", "-bad", "u:p@h", "[::1]", "h:8080", "x.gif", "ä.se"]),
+        st.sampled_from(["", "/", "/a", "/a.b", "/a b", "/.", "/a."]),
+        st.sampled_from(["", "."]).flatmap(lambda d: EXTENSION.map(lambda e: d + e if d else "")),
+        st.sampled_from(["", "/b", "/"]),
+        st.sampled_from(["", "?x=1", "?a.gif", "?"]),
+        st.sampled_from(["", "#f.gif", "#"]),
+    ),
+)
+URL = BUILT_URL | st.sampled_from(
     [
         "https://img.example/5/1.jpg",
         "https://img.example/a.gif",
