@@ -216,5 +216,5 @@ class CsvFormat:
                 issues = _issues(names, row, encoding) if escaped or len(row) > width else ()
                 if len(joined) > MAX_CELL:
                     issues = (*issues, *_oversized(names, row))
-                yield Origin(where, line=start), record, issues
+                yield Origin(where, start), record, issues  # path, line
             start = reader.line_num + 1

@@ -51,7 +51,7 @@ def apply(mapping: Mapping, record: Record) -> tuple[dict[str, Any], tuple[Issue
     issues: list[Issue] = []
     for fill in fills:
         fill(record, payload, issues)
-    return payload, tuple(issues)
+    return payload, tuple(issues) if issues else ()
 
 
 def _compile(mapping: Mapping, rule: Rule) -> Fill:
