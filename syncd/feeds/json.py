@@ -135,8 +135,10 @@ class JsonFormat:
         if not isinstance(doc, list):
             raise FeedError(f"{path}: {'.'.join(self._records) or 'the document'} is not a list")
         repeated = _repeated(path, text, whole, self._records)
+        where = str(path)
         for i, item in enumerate(doc):
-            yield _as_record(path, Origin(str(path), index=i), item, repeated.get(i, ()))
+            # Positional (path, line, index): a dataclass's keywords cost twice as much.
+            yield _as_record(path, Origin(where, None, i), item, repeated.get(i, ()))
 
 
 class JsonLinesFormat:
@@ -150,7 +152,7 @@ class JsonLinesFormat:
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
-                yield _as_record(path, Origin(where, line=number), item, repeated)
+                yield _as_record(path, Origin(where, number), item, repeated)  # path, line
 
 
 def _lines(data: bytes) -> Iterator[bytes]:
