@@ -15,7 +15,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncd.core.models import FeedItem, InvalidItem, Issue, Origin, RawRecord
+from syncd.core.validate.category_fields import category_fields
 from syncd.core.validate.feed import Limits, validate_item
+from syncd.core.validate.fields import image_urls, prices
 from syncd.core.validate.rules import whole
 
 
@@ -152,4 +154,36 @@ def test_whole_numbers_check_as_in_general(value: int | float) -> None:
     slow: list[Issue] = []
     wrapped = Int(value) if isinstance(value, int) else value
     assert whole(value, "f", fast, 0, 10_000) == whole(wrapped, "f", slow, 0, 10_000)
+    assert fast == slow
+
+
+CHECKS: dict[str, Any] = {
+    "category_fields": lambda v, i, lim: category_fields(v, i, lim, registered=True),
+    "other category_fields": lambda v, i, lim: category_fields(v, i, lim, registered=False),
+    "price": lambda v, i, lim: prices(v, i, lim, registered=True),
+    "leasing elsewhere": lambda v, i, lim: prices(v, i, lim, registered=False),
+    "image_urls": image_urls,
+}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from(sorted(CHECKS)).flatmap(
+        lambda name: st.tuples(
+            st.just(name),
+            CATEGORY_FIELDS
+            if "category_fields" in name
+            else st.lists(URL, max_size=4)
+            if name == "image_urls"
+            else st.lists(PRICE, min_size=1, max_size=2),
+        )
+    ),
+    st.sampled_from([Limits(max_model_year=2027), Limits(), Limits(strict_image_extensions=True)]),
+)
+def test_each_field_checks_as_its_general_path_does(case: tuple[str, Any], limits: Limits) -> None:
+    """Field by field, so that a rare value of a field deep in an item is tried often."""
+    name, value = case
+    fast: list[Issue] = []
+    slow: list[Issue] = []
+    assert CHECKS[name](value, fast, limits) == CHECKS[name](general(value), slow, limits)
     assert fast == slow
