@@ -96,10 +96,13 @@ def _compile(mapping: Mapping, rule: Rule) -> Fill:
     if rule.has_const and not rule.steps:
         return _constant(mapping, rule, put_at) or slow
     if len(rule.sources) == 1 and not copied:
-        if len(rule.steps) == 1 and rule.steps[0].name in NUMBER_TRANSFORMS:
+        if len(rule.steps) == 1 and rule.steps[0].name in NUMBER_TRANSFORMS | TEXT_TRANSFORMS:
             step = rule.steps[0]
             run = registry.TRANSFORMS[step.name].run
-            return _number_of_one_source(
+            of_one_source = (
+                _number_of_one_source if step.name in NUMBER_TRANSFORMS else _text_of_one_source
+            )
+            return of_one_source(
                 rule.sources[0], run, step.arg, put_at, as_list=as_list, other=fill
             )
         one = _one_string(mapping, rule)
@@ -177,6 +180,38 @@ def _number_of_one_source(
         return None
 
     return number_fill
+
+
+TEXT_TRANSFORMS = frozenset({"trim", "collapse", "lower", "upper", "slug", "html_text", "phone"})
+"""Transforms that give a string or raise TransformError (``text.py``): what they
+give is put unless it is blank."""
+
+
+def _text_of_one_source(
+    source: str,
+    run: Callable[[Any, Any], Any],
+    arg: Any,
+    put_at: Put,
+    *,
+    as_list: bool,
+    other: Fill,
+) -> Fill:
+    """``_from_one_source`` for a rule of one of :data:`TEXT_TRANSFORMS`."""
+
+    def text_fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+        values = record.get(source)
+        if values is None or len(values) != 1 or not (raw := values[0]).strip():
+            return other(record, payload, issues)
+        try:
+            value = run(raw, arg)
+        except TransformError:
+            return other(record, payload, issues)
+        if not value.strip():
+            return other(record, payload, issues)
+        put_at(payload, [value] if as_list else value)
+        return None
+
+    return text_fill
 
 
 def _one_string(mapping: Mapping, rule: Rule) -> Callable[[str], Any] | None:

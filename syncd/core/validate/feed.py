@@ -181,7 +181,11 @@ def _payload(
     payload: dict[str, Any] = {} if cat is None else {"category_id": cat.id}
     required = _required_of(cat, api_version)
     for key, check in _VEHICLE_CHECKS if registered else _ALL_CHECKS:
-        value = data.get(key)
+        if key not in data:  # most fields are absent: no call for them
+            if key in required:
+                issues.append(Issue(key, "is required"))
+            continue
+        value = data[key]
         if value is None:  # null counts as absent
             if key in required:
                 issues.append(Issue(key, "is required"))

@@ -45,6 +45,9 @@ SPEC: dict[str, Any] = {
         "category_fields.model": {"source": "t1", "transforms": [{"split": ","}]},
         "category_fields.tags": {"const": ["a", "b"]},
         "category_fields.vin": "t2",
+        "category_fields.model_type": {"source": "t1", "transforms": ["slug"]},
+        "category_fields.transmission": {"source": "t2", "transforms": ["phone"]},
+        "category_fields.extras": {"source": "n2", "transforms": ["lower"], "list": True},
         "category_fields.body_type": {"source": "t1", "list": True},
         "category_fields.condition.mileage.value": {"source": "n", "transforms": [{"unit": "mil"}]},
         "category_fields.empty": {"const": ""},
@@ -73,6 +76,7 @@ TEXTS = st.sampled_from(
         "Bensin/etanol",
         "12345 PLN",
         "ring för pris",
+        "!!",
     ]
 )
 RECORDS = st.dictionaries(
