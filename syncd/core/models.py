@@ -361,12 +361,16 @@ PLAN_KINDS = ("create", "update", "revive", "delete", "unchanged", "invalid")
 _PLAIN_KINDS: dict[type, str] = {Delete: "delete", Unchanged: "unchanged", Invalid: "invalid"}
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class Plan:
     """One entry per source_id of the feed and the mirror, in a stable order."""
 
     dealer_code: str
     entries: tuple[PlanEntry, ...]
+
+    def __repr__(self) -> str:
+        """The dealer and a count: see :func:`_counted`."""
+        return f"Plan(dealer_code={self.dealer_code!r}, entries={_counted(self.entries)})"
 
     @property
     def actions(self) -> tuple[Action, ...]:
