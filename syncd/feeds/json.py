@@ -83,10 +83,11 @@ def _flat(record: dict[Any, Any]) -> dict[str, tuple[str, ...]] | None:
     return {k: (v,) if type(v) is str else (NumberText(v),) for k, v in record.items()}
 
 
-def _loads(path: Path, data: bytes, where: str) -> Any:
+def _loads(path: Path, data: bytes, line: int | None = None) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        where = "" if line is None else f":{line}"  # made here: not for every line read
         raise FeedError(f"{path}{where}: not valid JSON ({exc.msg}); truncated or broken") from None
 
 
@@ -127,7 +128,7 @@ class JsonFormat:
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         text = data.removeprefix(BOM)
-        whole = doc = _loads(path, text, "")
+        whole = doc = _loads(path, text)
         for key in self._records:
             if not isinstance(doc, dict) or key not in doc:
                 raise FeedError(f"{path}: no {'.'.join(self._records)!r} in the document")
@@ -148,7 +149,7 @@ class JsonLinesFormat:
         where = str(path)
         for number, line in enumerate(_lines(data), start=1):
             if line and not line.isspace():  # what line.strip() tells, without a copy
-                item = _loads(path, line, f":{number}")
+                item = _loads(path, line, number)
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
