@@ -234,6 +234,13 @@ def _constant(mapping: Mapping, rule: Rule, put_at: Put) -> Fill | None:
     if issue is not None or value is None:
         return None
 
+    if not isinstance(value, dict | list):  # a scalar is never changed: no copy to make
+
+        def scalar(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+            put_at(payload, value)
+
+        return scalar
+
     def fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
         put_at(payload, _copy(value))
 

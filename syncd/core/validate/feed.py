@@ -177,9 +177,8 @@ def _payload(
     data: Mapping[str, Any], cat: Category | None, api_version: int, issues: Issues, limits: Limits
 ) -> dict[str, Any]:
     """The normalised payload; category rules are skipped when the category is unknown."""
-    registered = cat.is_registered_vehicle(api_version) if cat is not None else None
+    registered, required = _rules_of(cat, api_version)
     payload: dict[str, Any] = {} if cat is None else {"category_id": cat.id}
-    required = _required_of(cat, api_version)
     for key, check in _VEHICLE_CHECKS if registered else _ALL_CHECKS:
         if key not in data:  # most fields are absent: no call for them
             if key in required:
@@ -196,15 +195,18 @@ def _payload(
     return payload
 
 
-_REQUIRED: dict[tuple[int | None, int], frozenset[str]] = {}  # a memo of _required
+_RULES: dict[tuple[int | None, int], tuple[bool | None, frozenset[str]]] = {}  # _rules_of's memo
 
 
-def _required_of(cat: Category | None, api_version: int) -> frozenset[str]:
-    """The fields that must be present in an ad of this category (once per category)."""
+def _rules_of(cat: Category | None, api_version: int) -> tuple[bool | None, frozenset[str]]:
+    """Whether the category is a registered vehicle (None: unknown category), and the
+    fields an ad of it must have; found once per category and API version."""
     key = (None if cat is None else cat.id, api_version)
-    found = _REQUIRED.get(key)
+    found = _RULES.get(key)
     if found is None:
-        found = _REQUIRED[key] = frozenset(k for k in _CHECKS if _required(k, cat, api_version))
+        registered = cat.is_registered_vehicle(api_version) if cat is not None else None
+        required = frozenset(k for k in _CHECKS if _required(k, cat, api_version))
+        found = _RULES[key] = (registered, required)
     return found
 
 

@@ -36,6 +36,7 @@ SPEC: dict[str, Any] = {
         "image_urls": {"source": "imgs", "transforms": [{"split": ", "}, {"take": 2}]},
         "visible": {"source": "flag", "transforms": [{"map": "strict"}], "default": True},
         "location": {"const": {"zipcode": "11122"}},
+        "url": {"const": "https://dealer.example/"},
         "location.lkf": {"source": "n", "transforms": [{"regex_extract": "^(\\d{4})"}]},
         "contact": {"source": "s", "transforms": [{"map": "shape"}]},
         "category_fields.powertrain.fuels": {"source": "fuel", "transforms": [{"map": "fuel"}]},
