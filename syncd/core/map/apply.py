@@ -13,6 +13,10 @@ in advance. A closure handles the common case itself (a non-empty value whose
 transforms succeed) and hands anything else (an empty value, a default, a
 failing transform, a wrong number of values) to :func:`rule.value_of`, the
 reference meaning of a rule, so both paths give the same payload and issues.
+A rule of one column gets the closure of its kind: no transform, one that always
+gives a number (:data:`NUMBER_TRANSFORMS`) or a string (:data:`TEXT_TRANSFORMS`),
+or any other, each skipping the checks its value never needs
+(``tests/unit/core/test_map_compiled.py`` checks them all against the reference).
 """
 
 from __future__ import annotations
