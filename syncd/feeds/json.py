@@ -40,10 +40,6 @@ def flatten(
     value: Any, prefix: str = "", into: dict[str, tuple[str, ...]] | None = None
 ) -> dict[str, tuple[str, ...]]:
     """A JSON value as source paths -> strings (see the module doc)."""
-    if into is None and not prefix and type(value) is dict:
-        flat = _flat(value)
-        if flat is not None:
-            return flat
     into = {} if into is None else into
     if isinstance(value, dict):
         for key, item in value.items():
@@ -65,22 +61,22 @@ def flatten(
     return into
 
 
-_ONE_LEVEL = frozenset({str, int})
+_ODD: Any = object()  # a value _flat does not take
 
 
-def _flat(record: dict[Any, Any]) -> dict[str, tuple[str, ...]] | None:
-    """What ``flatten`` makes of a record of string keys and only string and int values
-    (the common case), built at C speed; None for any other record.
+def _flat(record: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
+    """What ``flatten`` makes of a record of only string and int values (the common
+    case), in one comprehension; None for any other record (``flatten`` decides).
 
-    Its keys are all distinct and none nests, so no two values share a path: each is
-    the 1-tuple of the value, an int as ``_scalar`` writes it.
+    Its keys are distinct and none nests, so no two values share a path: each is the
+    1-tuple of the value, an int as ``_scalar`` writes it. Assumption: the keys are
+    strings, as those of any object orjson parsed (``flatten`` makes them so).
     """
-    kinds = set(map(type, record.values()))
-    if not kinds <= _ONE_LEVEL or not set(map(type, record)) <= {str}:
-        return None
-    if int not in kinds:
-        return dict(zip(record, zip(record.values()), strict=True))
-    return {k: (v,) if type(v) is str else (NumberText(v),) for k, v in record.items()}
+    flat = {
+        k: (v,) if type(v) is str else (NumberText(v),) if type(v) is int else _ODD
+        for k, v in record.items()
+    }
+    return None if _ODD in flat.values() else flat
 
 
 def _loads(path: Path, data: bytes, line: int | None = None) -> Any:
@@ -96,7 +92,7 @@ def _as_record(
 ) -> SourceRecord:
     if not isinstance(item, dict):
         return origin, {}, (Issue("record", f"is not a JSON object: {str(item)[:40]!r}"),)
-    return origin, flatten(item), repeated
+    return origin, _flat(item) or flatten(item), repeated
 
 
 def _issues(found: tuple[DuplicateKey, ...]) -> tuple[Issue, ...]:
