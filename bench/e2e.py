@@ -12,6 +12,20 @@ Times are the minimum of ``--repeat`` runs (the first sync runs once: it needs a
 empty mirror and sandbox). Prints a Markdown table, each figure beside its target
 (issue 12) with PASS or FAIL.
 
+"run-once start-up to first feed byte" is the time from spawning a no-op
+``syncd run-once`` to the moment it opens the feed file to read it (after the
+settings, the mirror's schema check and the run lock: all a run does before its
+first feed byte). The child runs syncd as ``-m syncd`` does (``runpy``), with an
+audit hook (``sys.addaudithook``, PEP 578) that writes ``time.monotonic()`` to
+stderr at the ``open`` event of the feed's path; the parent takes ``monotonic()``
+just before the spawn. Assumption: ``monotonic()`` is one system-wide clock
+(CLOCK_MONOTONIC on Linux), so the two processes' readings compare. The hook
+sees every audit event of the child (imports included): a few microseconds in all.
+
+The tree measured is byte-compiled first (``compileall``, its ``__pycache__``
+ignored by git): an installed syncd has its bytecode (pip compiles it), and with
+``PYTHONDONTWRITEBYTECODE`` set every run would otherwise compile syncd anew.
+
 Run: .venv/bin/python -m bench.e2e [--sizes 1000,10000,100000] [--db sqlite,postgresql]
      [--repeat 3] [--src DIR: the syncd source tree to measure, e.g. an older checkout]
 """
@@ -20,6 +34,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import compileall
 import contextlib
 import json
 import os
@@ -114,6 +129,46 @@ def measured(argv: Sequence[str], env: dict[str, str], exits: tuple[int, ...] = 
     if process.returncode not in exits:  # 3: a partial run (some items invalid)
         raise RuntimeError(f"{' '.join(argv)} exited {process.returncode}")
     return Figure(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, out)
+
+
+STARTUP_PROBE = """
+import runpy, sys, time
+feed = sys.argv.pop(1)
+seen = []
+def hook(event, args):
+    if event == "open" and not seen and isinstance(args[0], str) and args[0] == feed:
+        seen.append(time.monotonic())
+        sys.stderr.write(f"syncd-feed-opened {seen[0]!r} {time.process_time()!r}\\n")
+        sys.stderr.flush()
+sys.addaudithook(hook)
+sys.argv[0] = "syncd"
+runpy.run_module("syncd", run_name="__main__", alter_sys=True)
+"""
+"""The child of :func:`to_first_feed_byte`: ``python -m syncd ARGS`` with a hook
+that stamps the first ``open`` of the feed's path (Path.open passes its str)."""
+
+
+def to_first_feed_byte(args: Sequence[str], env: dict[str, str], feed: Path) -> tuple[float, float]:
+    """Seconds from spawning ``syncd ARGS`` to its opening ``feed`` to read it, and the
+    child's CPU seconds until then (its ``process_time()``: the figure a busy machine
+    does not inflate as much)."""
+    began = time.monotonic()
+    done = subprocess.run(
+        [sys.executable, "-c", STARTUP_PROBE, str(feed), *args],
+        env=env,
+        cwd=env.get("PYTHONPATH", ROOT),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=False,
+    )
+    if done.returncode not in (0, 3):
+        raise RuntimeError(f"syncd {' '.join(args)} exited {done.returncode}")
+    lines = done.stderr.splitlines()
+    stamps = [ln.split()[1:] for ln in lines if ln.startswith("syncd-feed-opened")]
+    if not stamps:
+        raise RuntimeError(f"syncd {' '.join(args)} never opened {feed}")
+    return float(stamps[0][0]) - began, float(stamps[0][1])
 
 
 def best(figures: Sequence[Figure]) -> Figure:
@@ -411,6 +466,20 @@ def measure_size(table: Table, sizes: Sizes, kind: str, n: int, args: argparse.N
             )
         )
 
+        startup, startup_cpu = min(
+            to_first_feed_byte(argv[3:], env, feed) for _ in range(args.repeat)
+        )
+        table.add(
+            Row(
+                "run-once start-up to first feed byte (a no-op run)",
+                kind,
+                n,
+                f"{fmt_s(startup)}, CPU {fmt_s(startup_cpu)}",
+                target="≤ 0.4 s",
+                verdict=verdict(startup <= 0.4),
+            )
+        )
+
         churns = []
         for k in range(args.repeat):
             write_feed(feed, n, bump=k + 1)
@@ -493,6 +562,8 @@ def main() -> None:
     if args.seed_child:  # the seeding process, in the tree measured
         seed_main(*args.seed_child)
         return
+    # As installed: byte-compiled (else PYTHONDONTWRITEBYTECODE makes each run compile).
+    compileall.compile_dir(str((args.src or Path(ROOT)) / "syncd"), quiet=1)
     table, sizes = Table(), Sizes()
     measure_help(table, args.src, args.repeat)
     for kind in args.db.split(","):

@@ -3,18 +3,25 @@
 Importing any syncd module has no side effects; :func:`build` turns validated
 settings into a :class:`Container` of ready adapters, and
 :meth:`Container.aclose` releases them.
+
+Start-up time (issue 12): what only some configurations need is imported where it
+is built, not here: the mapped formats' readers and the mapping compiler (a native
+feed needs neither), the URL fetcher (a local file needs none), the bundled sample
+(``--demo``), the sandbox (the embedded API). The API's client (httpx, its TLS
+context, its pools) is built at its first use (:class:`ApiOnFirstUse`): a run
+that sends nothing never builds it.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
-from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
 
-import httpx
 from pydantic import SecretStr
 from sqlalchemy import Engine, make_url
 
@@ -30,23 +37,11 @@ from syncd.config import (
     SyncSettings,
 )
 from syncd.core.guards import GuardLimits
-from syncd.core.map import parse_mapping
 from syncd.core.renewals import Caps, RenewalPolicy
 from syncd.errors import ConfigError
-from syncd.feeds.csv import CsvFormat
 from syncd.feeds.files import Stillness
-from syncd.feeds.http import HttpSource
-from syncd.feeds.http_auth import EnvCredentials, public_url
-from syncd.feeds.http_cache import cache_name
-from syncd.feeds.json import JsonFormat, JsonLinesFormat
-from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.native import NativeFeedReader
-from syncd.feeds.xlsx import XlsxFormat
-from syncd.feeds.xml import XmlFormat
 from syncd.logs import REDACTOR
-from syncd.marketplaces.blocket import TokenAuth
-from syncd.marketplaces.pool import spread_transport
-from syncd.marketplaces.pro_import import ProImportApi
 from syncd.marketplaces.throttle import Throttle
 from syncd.marketplaces.vehicle_cache import CachedVehicleValues
 from syncd.mirror import revision
@@ -71,7 +66,15 @@ from syncd.ports import (
 from syncd.renewals import RenewalDeps
 from syncd.service import Deps, FeedJob, RunOptions
 
+if TYPE_CHECKING:
+    import httpx
+
+    from syncd.feeds.http import HttpSource
+    from syncd.feeds.mapped import Format, MappedFeedReader
+    from syncd.marketplaces.pro_import import ProImportApi
+
 DEMO_DEALER = "DEMO"
+_NO_API_KEY_HINT = "api.token: no API token; set api.token, api.token_file or $SYNCD_API_TOKEN"
 USER_AGENT = "syncd/0.1 (+Pro Import API sync daemon)"
 
 
@@ -84,6 +87,8 @@ class SystemClock:
 
 def sample_feed_path() -> Path:
     """The bundled sample feed (a few ads of several categories)."""
+    from importlib import resources  # noqa: PLC0415 - only --demo reads it
+
     return Path(str(resources.files("syncd") / "data" / "sample-feed.json"))
 
 
@@ -136,6 +141,8 @@ def feed_client(f: FeedSettings) -> httpx.AsyncClient:
     """The HTTP client of one fetch of a feed URL (syncd/feeds/http.py makes one per
     fetch): its timeouts, redirects followed (httpx drops the credentials on a
     redirect to another host), no auth of its own (the source adds the feed's)."""
+    import httpx  # noqa: PLC0415 - a URL feed's fetch only
+
     return httpx.AsyncClient(
         timeout=httpx.Timeout(f.fetch_timeout, connect=min(f.fetch_timeout, 10.0)),
         headers={"User-Agent": USER_AGENT},
@@ -146,6 +153,11 @@ def feed_client(f: FeedSettings) -> httpx.AsyncClient:
 
 def feed_source(f: FeedSettings, cache_dir: Path) -> HttpSource:
     """The fetcher of a URL feed, its cache file in ``f.cache_dir`` or ``cache_dir``."""
+    # Only a URL feed is fetched: its modules (and httpx's auth) imported here.
+    from syncd.feeds.http import HttpSource  # noqa: PLC0415
+    from syncd.feeds.http_auth import EnvCredentials  # noqa: PLC0415
+    from syncd.feeds.http_cache import cache_name  # noqa: PLC0415
+
     assert f.url is not None
     return HttpSource(
         f.url,
@@ -186,21 +198,39 @@ def _format_reader(f: FeedSettings, dealer: str) -> NativeFeedReader | MappedFee
     stillness = Stillness(f.settle_seconds, f.settle_timeout, f.ready_file)
     if data is None:
         return NativeFeedReader(f.format, max_bytes=f.max_bytes, stillness=stillness)
-    formats: dict[str, Format] = {
-        "csv": CsvFormat(encoding=f.encoding, delimiter=f.delimiter),
-        "xml": XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding),
-        "json": JsonFormat(f.records),
-        "jsonl": JsonLinesFormat(),
-        "xlsx": XlsxFormat(f.sheet or None),
-    }
+    # A mapped feed's reader and the mapping compiler, imported only for a mapped feed,
+    # and of the formats only the feed's own (lxml, calamine: start-up time, issue 12).
+    from syncd.core.map import parse_mapping  # noqa: PLC0415
+    from syncd.feeds.mapped import MappedFeedReader  # noqa: PLC0415
+
     return MappedFeedReader(
-        formats[f.format],
+        _mapped_format(f),
         parse_mapping(data),
         max_bytes=f.max_bytes,
         stillness=stillness,
         dealer=dealer,
         group=f.dealer_codes,
     )
+
+
+def _mapped_format(f: FeedSettings) -> Format:
+    """The parser of a mapped feed's file format (its module imported now)."""
+    # Each format's module (and its parser library) is imported when a feed uses it.
+    if f.format == "csv":
+        from syncd.feeds.csv import CsvFormat  # noqa: PLC0415
+
+        return CsvFormat(encoding=f.encoding, delimiter=f.delimiter)
+    if f.format == "xml":
+        from syncd.feeds.xml import XmlFormat  # noqa: PLC0415
+
+        return XmlFormat(f.records, namespaces=f.namespaces, encoding=f.encoding)
+    if f.format == "xlsx":
+        from syncd.feeds.xlsx import XlsxFormat  # noqa: PLC0415
+
+        return XlsxFormat(f.sheet or None)
+    from syncd.feeds.json import JsonFormat, JsonLinesFormat  # noqa: PLC0415
+
+    return JsonLinesFormat() if f.format == "jsonl" else JsonFormat(f.records)
 
 
 def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
@@ -224,7 +254,11 @@ def feed_pairs(settings: Settings) -> list[tuple[FeedSettings, FeedJob]]:
 
 def feed_shown(f: FeedSettings) -> str:
     """The feed's path, or its URL as it may be logged and kept (no secrets)."""
-    return public_url(f.url) if f.url is not None else str(f.path)
+    if f.url is None:
+        return str(f.path)
+    from syncd.feeds.http_auth import public_url  # noqa: PLC0415 - a URL feed only
+
+    return public_url(f.url)
 
 
 def feed_jobs(settings: Settings) -> list[FeedJob]:
@@ -236,13 +270,13 @@ def feed_jobs(settings: Settings) -> list[FeedJob]:
 class Container:
     """Everything a command needs, built once from the settings.
 
-    The adapters are seen through their ports; ``engine`` and ``http`` are held
+    The adapters are seen through their ports; ``engine`` and ``api`` are held
     only to be closed by :meth:`aclose`.
     """
 
     settings: Settings
     engine: Engine
-    http: httpx.AsyncClient
+    api: ApiOnFirstUse
     mirror: Mirror
     marketplace: Marketplace
     clock: Clock
@@ -276,8 +310,53 @@ class Container:
 
     async def aclose(self) -> None:
         """Close the HTTP client and the database engine."""
-        await self.http.aclose()
+        await self.api.aclose()
         self.engine.dispose()
+
+
+class ApiOnFirstUse:
+    """The Pro Import API client (every port :class:`ProImportApi` serves), built at its
+    first use, its HTTP client closed by :meth:`aclose` (if it was ever built).
+
+    A run that sends nothing and asks nothing (a no-op run, the common case of a run
+    every few minutes) then never imports httpx nor builds the client, its TLS context
+    and its pools: about 0.1 s of CPU at start-up (issue 12). Assumption: building the
+    client cannot fail once the settings are valid and the token is known (checked by
+    :func:`build` before), so building it late moves no error out of start-up.
+    """
+
+    def __init__(self, make: Callable[[], httpx.AsyncClient], api: ApiSettings) -> None:
+        self._make = make
+        self._settings = api
+        self._built: tuple[httpx.AsyncClient, ProImportApi] | None = None
+        self._lock = threading.Lock()  # built once, even if first used by two threads at once
+
+    def client(self) -> ProImportApi:
+        """The API client, built now if it was not yet."""
+        built = self._built
+        if built is None:
+            with self._lock:
+                if self._built is None:
+                    http = self._make()
+                    self._built = (http, api_client(self._settings, http))
+                built = self._built
+        return built[1]
+
+    @property
+    def built(self) -> bool:
+        """Whether the client was built (a port of it was used)."""
+        return self._built is not None
+
+    def __getattr__(self, name: str) -> Any:
+        # Only what the instance lacks is looked up here: the ports' methods.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self.client(), name)
+
+    async def aclose(self) -> None:
+        """Close the HTTP client, if it was built."""
+        if self._built is not None:
+            await self._built[0].aclose()
 
 
 def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
@@ -323,6 +402,11 @@ def build_http(
     event_hooks: EventHooks | None = None,
 ) -> httpx.AsyncClient:
     """The API's HTTP client: base URL, timeouts, the token header, or the sandbox."""
+    import httpx  # noqa: PLC0415 - when the client is built (ApiOnFirstUse)
+
+    from syncd.marketplaces.blocket import TokenAuth  # noqa: PLC0415
+    from syncd.marketplaces.pool import spread_transport  # noqa: PLC0415
+
     timeout = httpx.Timeout(api.timeout, connect=api.connect_timeout)
     limits = httpx.Limits(
         max_connections=api.max_in_flight * 2, max_keepalive_connections=api.max_in_flight
@@ -342,9 +426,7 @@ def build_http(
             event_hooks=event_hooks,
         )
     if token is None:
-        raise ConfigError(
-            "api.token: no API token; set api.token, api.token_file or $SYNCD_API_TOKEN"
-        )
+        raise ConfigError(_NO_API_KEY_HINT)
     return httpx.AsyncClient(
         base_url=api.base_url.rstrip("/"),
         auth=TokenAuth(token),
@@ -373,25 +455,17 @@ def build(
         REDACTOR.add(token.get_secret_value())
     engine = build_engine(settings)
     try:
-        if transport is not None:
-            http = httpx.AsyncClient(
-                base_url=settings.api.base_url.rstrip("/"),
-                transport=transport,
-                auth=TokenAuth(token or SecretStr("")),
-                event_hooks=event_hooks,
-            )
-        else:
-            codes = sorted({c for f in settings.feeds for c in f.dealers if c})
-            http = build_http(settings.api, token, codes, event_hooks)
+        api = _api_on_first_use(settings, transport, token, event_hooks)
     except Exception:
         engine.dispose()
         raise
-    marketplace = api_client(settings.api, http)
+    # The client seen through its ports; it is built when a port is first used.
+    marketplace = cast("ProImportApi", api)
     clock = SystemClock()
     return Container(
         settings=settings,
         engine=engine,
-        http=http,
+        api=api,
         mirror=SqlMirror(engine),
         marketplace=marketplace,
         clock=clock,
@@ -405,8 +479,45 @@ def build(
     )
 
 
+def _api_on_first_use(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    token: SecretStr | None,
+    event_hooks: EventHooks | None,
+) -> ApiOnFirstUse:
+    """The API client of :func:`build`: deferred against the real API (the token checked
+    now), built at once with a test's transport or the embedded sandbox (whose state
+    file is opened at start, as before)."""
+    if transport is not None:
+
+        def with_transport() -> httpx.AsyncClient:
+            import httpx  # noqa: PLC0415 - a test's transport
+
+            from syncd.marketplaces.blocket import TokenAuth  # noqa: PLC0415
+
+            return httpx.AsyncClient(
+                base_url=settings.api.base_url.rstrip("/"),
+                transport=transport,
+                auth=TokenAuth(token or SecretStr("")),
+                event_hooks=event_hooks,
+            )
+
+        api = ApiOnFirstUse(with_transport, settings.api)
+        api.client()
+        return api
+    codes = sorted({c for f in settings.feeds for c in f.dealers if c})
+    api = ApiOnFirstUse(lambda: build_http(settings.api, token, codes, event_hooks), settings.api)
+    if settings.api.embedded:
+        api.client()
+    elif token is None:
+        raise ConfigError(_NO_API_KEY_HINT)
+    return api
+
+
 def api_client(api: ApiSettings, http: httpx.AsyncClient) -> ProImportApi:
     """The Pro Import API client (every port it serves) on ``http``."""
+    from syncd.marketplaces.pro_import import ProImportApi  # noqa: PLC0415 - httpx with it
+
     return ProImportApi(
         http,
         api_version=api.version,

@@ -15,7 +15,7 @@ import re
 import stat
 import tomllib
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
@@ -28,8 +28,10 @@ from pydantic import (
     model_validator,
 )
 
-from syncd.core.map import Mapping, SpecError, parse_mapping
 from syncd.errors import ConfigError
+
+if TYPE_CHECKING:
+    from syncd.core.map import Mapping
 
 DEFAULT_CONFIG_PATH = "syncd.toml"
 CONFIG_ENV = "SYNCD_CONFIG"
@@ -243,6 +245,10 @@ class FeedSettings(BaseModel):
 
 def check_mapping(data: dict[str, Any], where: str) -> Mapping:
     """The checked mapping; a ValueError naming the key (``mapping.fields.titel: ...``)."""
+    # The mapping compiler only when a feed has a mapping: a native feed's run never
+    # imports it (its regexes and tables cost start-up time, issue 12).
+    from syncd.core.map import SpecError, parse_mapping  # noqa: PLC0415
+
     try:
         return parse_mapping(data)
     except SpecError as exc:

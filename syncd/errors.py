@@ -106,3 +106,11 @@ class StalePlan(GuardTripped):
 
 class PlanFileError(PermanentError):
     """A saved plan file cannot be read, or is not a plan this syncd can apply."""
+
+
+class Stopped(SyncdError):
+    """A stop signal ended ``run-once``'s step, or refused a call (never sent).
+
+    A SyncdError so that a renewal refused this way is settled as refused (nothing
+    charged); it never leaves ``run-once``, which exits with the signal's code.
+    """

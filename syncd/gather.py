@@ -2,67 +2,23 @@
 
 The feed is validated against the mirror's memos (unchanged items are not
 validated again: ``syncd.core.validate.known``); the mirror is read without
-payloads, and only the payloads the planner will read are fetched, in batches;
-the cyclic garbage collector is kept off the large, long-lived structures this
-builds (it would otherwise walk them again and again: a third of a large no-op
-run's time).
+payloads, and only the payloads the planner will read are fetched, in batches.
+(The run keeps the cyclic collector off what this builds: ``syncd/collector.py``.)
 """
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import replace
 
 import structlog
 
 from syncd.core import plan as planner
-from syncd.core.categories import category
-from syncd.core.models import FeedItem, MirrorAd, RawFeed, RawMemo, ValidatedFeed
-from syncd.core.payload import normalised_hash
-from syncd.core.validate.known import DeferredPayload, KnownFeed, validate_known
+from syncd.core.models import MirrorAd, RawFeed, RawMemo, ValidatedFeed
+from syncd.core.validate.known import KnownFeed, validate_known
 from syncd.ports import Mirror
 
 log = structlog.get_logger("syncd.gather")
-
-_SPARING = [0]  # runs of this process inside collector_spared() (the daemon may run several)
-
-
-@contextmanager
-def collector_spared() -> Iterator[Callable[[], None]]:
-    """The cyclic collector off while a run builds its feed, mirror and plan; then
-    (``settle()``) what was built is frozen (``gc.freeze``: never scanned again) and the
-    collector back on, until the run ends (``gc.unfreeze``).
-
-    Assumption: what a run builds is freed by reference counting when the run ends;
-    a cycle among it is collected after the unfreeze, not leaked. The collector is
-    turned back on only by the run that turned it off. A run that froze unfreezes
-    when it ends, even while another runs: the daemon's dealers may overlap without
-    a pause, and waiting for the last would keep every cycle frozen meanwhile (the
-    other run's structures are scanned again until it ends: time, not memory).
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    _SPARING[0] += 1
-    settled = False
-
-    def settle() -> None:
-        nonlocal settled
-        if not settled:
-            settled = True
-            gc.freeze()
-            if enabled:
-                gc.enable()
-
-    try:
-        yield settle
-    finally:
-        _SPARING[0] -= 1
-        if not settled and enabled:
-            gc.enable()
-        if settled or _SPARING[0] == 0:
-            gc.unfreeze()
 
 
 def validate_against(
@@ -81,41 +37,6 @@ def new_memos(known: KnownFeed, states: Mapping[str, MirrorAd]) -> dict[str, Raw
         for source_id, memo in known.memos.items()
         if (ad := states.get(source_id)) is None or ad.memo != memo
     }
-
-
-def accepted_vehicle_payloads(
-    feed: ValidatedFeed, mirror: Mirror, api_version: int
-) -> ValidatedFeed:
-    """The feed with each skipped registered vehicle carrying the payload the API accepted
-    (the mirror's, whose hash is the one validation gives) instead of one validated when
-    first read: the vehicle-values check reads every vehicle's payload, and decoding the
-    stored one costs a fraction of validating the item again.
-
-    A stored payload whose hash is not the item's (it cannot be, within the run lock)
-    is not used: that item is validated when read, as before.
-    """
-    wanted = [
-        item.source_id
-        for item in feed.items
-        if isinstance(item.payload, DeferredPayload) and _registered(item.category_id, api_version)
-    ]
-    if not wanted:
-        return feed
-    found = mirror.payloads(feed.dealer_code, wanted)
-
-    def accepted(item: FeedItem) -> FeedItem:
-        payload = found.get(item.source_id)
-        if payload is None or normalised_hash(payload) != item.payload_hash:
-            return item
-        return replace(item, payload=payload)
-
-    items = tuple(accepted(i) if i.source_id in found else i for i in feed.items)
-    return replace(feed, items=items)
-
-
-def _registered(category_id: int, api_version: int) -> bool:
-    cat = category(category_id)
-    return cat is not None and cat.is_registered_vehicle(api_version)
 
 
 def planning_mirror(

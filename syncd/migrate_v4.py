@@ -30,6 +30,7 @@ from syncd.core.models import (
     ValidatedFeed,
 )
 from syncd.core.v4_migration import Migration, migrations
+from syncd.execute import item_failure, stops_the_run
 from syncd.ports import Catalog, Clock, Marketplace, Migrator, Mirror, RunLock
 from syncd.service import Deps, FeedJob, RunOptions, load_feed, reconcile
 from syncd.terminal import printable
@@ -101,11 +102,27 @@ async def migrate(
         else:
             why = "; ".join(str(i) for i in m.issues) if m.issues else "not in the feed"
             report.ads.append(MigratedAd(m.source_id, m.category_id, m.kind, why))
+    failed: dict[str, str] = {}
     for m in sent:
-        await _send(deps, dealer, m)
-    if sent:
+        try:
+            await _send(deps, dealer, m)
+        except Exception as exc:
+            # One ad's unexpected failure is that ad's (its intent stays: the next run
+            # reads the ad back); the API or the mirror down, or the token refused,
+            # would fail every other call alike: that stops the command.
+            if stops_the_run(exc):
+                raise
+            failed[m.source_id] = item_failure(exc)
+            log.error("ad_migrate_failed", source_id=m.source_id, message=failed[m.source_id])
+    answered = [m for m in sent if m.source_id not in failed]
+    if answered:
         await reconcile(Deps(deps.mirror, deps.marketplace, deps.clock), dealer, options)
-        report.ads.extend(_settled(deps.mirror, dealer, m) for m in sent)
+        report.ads.extend(_settled(deps.mirror, dealer, m) for m in answered)
+    report.ads.extend(
+        MigratedAd(m.source_id, m.category_id, "error", failed[m.source_id])
+        for m in sent
+        if m.source_id in failed
+    )
     report.ads.sort(key=lambda a: a.source_id)
     log.info("migrate_v4_finished", dealer_code=dealer, dry_run=dry_run, **report.counts)
     return report

@@ -11,6 +11,7 @@ dealer's run lock just before sending, so that nothing changes in between.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
@@ -42,11 +43,18 @@ def make(feed: ValidatedFeed, mirror: Mirror, options: RunOptions) -> tuple[Plan
 
 
 def write(path: Path, plans: Sequence[SavedPlan], api_version: int, made_at: datetime) -> None:
-    """Write the plans to ``path`` as one JSON document (replaced whole, never half-written)."""
+    """Write the plans to ``path`` as one JSON document (replaced whole, never half-written).
+
+    The file holds the ads' payloads, contact data included (names, phones, e-mail
+    addresses): it is readable by its owner only (mode 0600), whatever the umask.
+    """
     doc = saved_plan.to_document(plans, api_version, made_at)
     partial = path.with_name(path.name + ".partial")
     try:
-        partial.write_bytes(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
+        partial.unlink(missing_ok=True)  # a leftover may have other modes: start anew
+        fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(orjson.dumps(doc, option=orjson.OPT_INDENT_2))
         partial.replace(path)
     except OSError as exc:
         raise PlanFileError(f"{path}: cannot write the plan ({exc.strerror})") from exc

@@ -12,11 +12,11 @@ import contextlib
 import dataclasses
 from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import gather
+from syncd import collector, gather
 from syncd.core import guards
 from syncd.core import plan as planner
 from syncd.core.guards import GuardLimits
@@ -41,12 +41,16 @@ from syncd.core.models import (
 from syncd.core.reconcile import decide
 from syncd.core.status import invalid_problems
 from syncd.core.validate.feed import validate_feed
-from syncd.core.validate.known import KnownFeed
-from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
+from syncd.core.validate.known import KnownFeed, was_skipped
+from syncd.core.validate.vehicles import (
+    NothingSent,
+    check_vehicle_values,
+    none_unchanged,
+    vehicle_needs,
+)
 from syncd.core.visibility import with_visibility
 from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
 from syncd.execute import ApplyResults, DeleteGate, Executor, item_failure, stops_the_run
-from syncd.feeds.gc_pause import collector_paused
 from syncd.ports import (
     Clock,
     FeedReader,
@@ -115,6 +119,7 @@ class RunReport:
     guard: str | None = None  # why deletes were held back, if they were
     warnings: list[str] = field(default_factory=list)
     invalid: tuple[ItemProblem, ...] = ()  # the plan's invalid items, for the runs table
+    feed_modified_at: datetime | None = None  # the feed read's own time (a URL's Last-Modified)
 
     @property
     def message(self) -> str | None:
@@ -152,24 +157,35 @@ async def load_feed(job: FeedJob, api_version: int) -> ValidatedFeed:
 async def read_feed(job: FeedJob, api_version: int) -> tuple[RawFeed, ValidatedFeed]:
     """The feed as read and as validated (``syncd validate`` shows both)."""
     raw = await job.reader.read(job.path)
-    with collector_paused():  # a large feed's items: see syncd/feeds/gc_pause.py
-        feed = validate_feed(raw, dealer_code=job.dealer_code, api_version=api_version)
+    feed = await asyncio.to_thread(_validate_all, raw, job.dealer_code, api_version)
     checked = await vehicles_checked(job, feed, api_version)
     return raw, with_visibility(checked, job.visible)
 
 
-async def vehicles_checked(job: FeedJob, feed: ValidatedFeed, api_version: int) -> ValidatedFeed:
+def _validate_all(raw: RawFeed, dealer_code: str, api_version: int) -> ValidatedFeed:
+    with collector.paused():  # a large feed's items: see syncd/collector.py
+        return validate_feed(raw, dealer_code=dealer_code, api_version=api_version)
+
+
+async def vehicles_checked(
+    job: FeedJob, feed: ValidatedFeed, api_version: int, unchanged: NothingSent = none_unchanged
+) -> ValidatedFeed:
     """The validated feed with the items whose brand, model, body type or fuels the
     API's lists lack moved to invalid (the lists from ``job.vehicles``, cached).
 
-    Every way a feed is validated passes through here once, after validation.
+    Every way a feed is validated passes through here once, after validation;
+    ``unchanged`` items (a sync's skipped ones: nothing is sent for them) are not
+    checked (``core/validate/vehicles.py`` says why).
     """
     if job.vehicles is None:
         return feed
-    values = await job.vehicles.values_for(vehicle_needs(feed, api_version=api_version))
+    needs = vehicle_needs(feed, api_version=api_version, unchanged=unchanged)
+    values = await job.vehicles.values_for(needs)
     if values is None:  # no lists to check with (warned): the check is skipped
         return feed
-    return check_vehicle_values(feed, values, api_version=api_version)
+    return await asyncio.to_thread(
+        check_vehicle_values, feed, values, api_version=api_version, unchanged=unchanged
+    )
 
 
 def feed_unchanged_gate(job: FeedJob, feed: ValidatedFeed, mirror: Mirror) -> DeleteGate:
@@ -217,7 +233,11 @@ def guarded_plan(
 
 
 async def resolve_intents(
-    deps: Deps, dealer_code: str, problems: list[tuple[str | None, str]] | None = None
+    deps: Deps,
+    dealer_code: str,
+    problems: list[tuple[str | None, str]] | None = None,
+    *,
+    max_in_flight: int = 4,  # RunOptions' default; a run passes its own
 ) -> int:
     """Settle calls a crash left in INTENT by reading each ad back before any re-send.
 
@@ -226,26 +246,53 @@ async def resolve_intents(
     the mirror takes the API's word on whether the ad exists (two crashes in a row
     must not make syncd forget a live ad it was about to delete).
 
-    An unexpected error reading one ad back leaves its intent (and so its ad) as it
-    is, reported in ``problems``; the other intents are resolved.
+    The reads go out concurrently, at most ``max_in_flight`` at a time (the client's
+    throttle paces them too); each answer is recorded as soon as it arrives, one ad
+    at a time. An unexpected error reading one ad back leaves its intent (and so its
+    ad) as it is, reported in ``problems`` (in the order of the intents); the other
+    intents are resolved. An error that stops the run starts no further read, cuts
+    those in flight short (their intents stay) and is raised.
     """
     intents = deps.mirror.intents(dealer_code)
-    for ad in intents:
-        try:
-            remote = await deps.marketplace.get(dealer_code, ad.source_id)
-        except Exception as exc:
-            if stops_the_run(exc):
-                raise
-            message = item_failure(exc)
-            log.error("intent_unresolved", source_id=ad.source_id, message=message)
-            if problems is not None:
-                problems.append((ad.source_id, message))
-            continue
-        deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
-        log.info(
-            "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
-        )
+    if not intents:
+        return 0
+    failures: dict[int, tuple[str | None, str]] = {}
+    queue = iter(enumerate(intents))  # shared by the readers: next() never yields
+
+    async def reader() -> None:
+        for index, ad in queue:
+            failure = await _read_back(deps, dealer_code, ad)
+            if failure is not None:
+                failures[index] = (ad.source_id, failure)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(max(1, max_in_flight), len(intents))):
+                group.create_task(reader())
+    except* Exception as eg:  # noqa: BLE001 - the first error that stops the run, as is
+        raise eg.exceptions[0] from None
+    finally:
+        if problems is not None:
+            problems.extend(failures[i] for i in sorted(failures))
     return len(intents)
+
+
+async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
+    """Read one intended ad back and record what the API holds; the message of an
+    unexpected error instead (the intent left as it is). Raises what stops the run."""
+    try:
+        remote = await deps.marketplace.get(dealer_code, ad.source_id)
+    except Exception as exc:
+        if stops_the_run(exc):
+            raise
+        message = item_failure(exc)
+        log.error("intent_unresolved", source_id=ad.source_id, message=message)
+        return message
+    deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
+    log.info(
+        "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
+    )
+    return None
 
 
 async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:
@@ -438,7 +485,11 @@ def run_envelope(deps: Deps, dealer_code: str, meta: FeedMeta | None) -> Iterato
     and the row is finished with its counts, message and invalid items.
     """
     run_id = deps.mirror.start_run(dealer_code, meta, deps.clock.now())
-    report = RunReport(run_id=run_id, dealer_code=dealer_code)
+    report = RunReport(
+        run_id=run_id,
+        dealer_code=dealer_code,
+        feed_modified_at=meta.modified_at if meta is not None else None,
+    )
     structlog.contextvars.bind_contextvars(run_id=run_id, dealer_code=dealer_code)
     try:
         yield report
@@ -469,20 +520,29 @@ async def _validated(
     validation goes through (vehicle values, visibility); the progress bar counts its
     items (once: the validation is one pass over the whole feed).
 
-    The passes run on skipped items too, on their payloads: a skipped vehicle checked
-    against the API's lists carries the payload the API accepted (the mirror's, the
-    same bytes); in rehearsal mode (hidden payloads) nothing is skipped.
+    Skipped items are not checked against the vehicle lists (nothing is sent for
+    them), so their payloads are never computed; in rehearsal mode (hidden
+    payloads) every item is checked: the run that turns it on skips the live ads,
+    then updates each to hidden.
     """
     task = progress_task("items validated", job.dealer_code)
     if deps.progress is not None:
         deps.progress.update(task, 0)
-    known = gather.validate_against(
-        raw, states, dealer_code=job.dealer_code, api_version=options.api_version
+    # Off the event loop: a large feed takes seconds, and the daemon's other runs, its
+    # health endpoint and its scheduler go on meanwhile (validation is pure).
+    known = await asyncio.to_thread(
+        gather.validate_against,
+        raw,
+        states,
+        dealer_code=job.dealer_code,
+        api_version=options.api_version,
     )
     valid = known.feed
-    if job.vehicles is not None:
-        valid = gather.accepted_vehicle_payloads(valid, deps.mirror, options.api_version)
-    checked = await vehicles_checked(job, valid, options.api_version)
+    # A rehearsal sends every live ad hidden: one skipped as live with this payload is
+    # still updated (its payload gains visible: false) on the run that turns it on, so
+    # then every item is checked, as one that is sent.
+    unchanged = was_skipped if job.visible is not False else none_unchanged
+    checked = await vehicles_checked(job, valid, options.api_version, unchanged)
     feed = with_visibility(checked, job.visible)
     if deps.progress is not None:
         items = len(feed.items) + len(feed.invalid)
@@ -522,7 +582,7 @@ async def sync(deps: Deps, job: FeedJob, options: RunOptions) -> RunReport:
 
 
 async def _sync(deps: Deps, job: FeedJob, options: RunOptions, tally: RequestTally) -> RunReport:
-    with gather.collector_spared() as settle:
+    with collector.spared() as settle:
         return await _run(deps, job, options, tally, settle)
 
 
@@ -542,7 +602,7 @@ async def _gather(
 ) -> tuple[KnownFeed, Mapping[str, MirrorAd]]:
     """Resolve the intents a crash left, then validate the feed against the mirror's
     memos, read with the states the plan is made from (one read of the mirror)."""
-    await resolve_intents(deps, job.dealer_code, unresolved)
+    await resolve_intents(deps, job.dealer_code, unresolved, max_in_flight=options.max_in_flight)
     states = deps.mirror.load_states(job.dealer_code)
     return await _validated(deps, job, options, raw, states), states
 

@@ -10,11 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from syncd.core.map import MappedRecord
 from syncd.core.models import (
     Accepted,
     Create,
@@ -36,6 +35,9 @@ from syncd.core.models import (
 from syncd.release import Withheld
 from syncd.service import RunReport
 from syncd.terminal import printable
+
+if TYPE_CHECKING:  # the mapping compiler is imported only by a mapped feed's reader
+    from syncd.core.map import MappedRecord
 
 
 def _fields(payload: Mapping[str, Any]) -> list[str]:
@@ -248,7 +250,9 @@ def _at(data: Any, field: str) -> Any:
 def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, Any]:
     """One feed's validation report: every problem (record, source_id, field, value,
     reason), then the counts."""
-    data = {str(r.origin): r.data for r in raw.records}
+    invalid = {str(item.origin) for item in feed.invalid}
+    # Only the invalid items' records are decoded again (a packed one is text).
+    data = {key: r.value() for r in raw.records if (key := str(r.origin)) in invalid}
     problems = [
         {
             "record": str(item.origin),

@@ -45,6 +45,10 @@ class ExitCode(IntEnum):
     LOCKED = 9  # another run holds the lock for this dealer
     SCHEMA = 10  # the mirror's schema needs `syncd db upgrade` (or a newer syncd)
     NOT_FOUND = 11  # `show`: neither the mirror nor the API knows the source_id
+    # `run-once` stopped by a signal (128 + its number, as a shell reports it): the calls
+    # in flight were answered and recorded first (at once on a second signal).
+    INTERRUPTED = 130  # SIGINT (Ctrl-C)
+    TERMINATED = 143  # SIGTERM (systemctl stop, a wrapper's timeout)
 
 
 def exit_code_for(exc: SyncdError) -> ExitCode:

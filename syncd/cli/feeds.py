@@ -136,7 +136,13 @@ def map_cmd(
     for _, job in chosen_feeds(settings, feed_name):
         shown += _mapped(job)
     if source_id is not None:
-        shown = [m for m in shown if m.payload and m.payload.get("source_id") == source_id]
+        # A native feed's item may be any JSON value (an array, a string): only an
+        # object has a source_id.
+        shown = [
+            m
+            for m in shown
+            if isinstance(m.payload, dict) and m.payload.get("source_id") == source_id
+        ]
     else:
         shown = shown[:show]
     if as_json:
@@ -170,4 +176,4 @@ def _mapped(job: service.FeedJob) -> list[MappedRecord]:
         return asyncio.run(job.reader.read_mapped(job.path))[1]
     # A native feed is already in the API's shape: as read is what is sent.
     raw = asyncio.run(job.reader.read(job.path)).records
-    return [MappedRecord(r.origin, {}, r.data, r.issues) for r in raw]
+    return [MappedRecord(r.origin, {}, r.value(), r.issues) for r in raw]

@@ -24,14 +24,19 @@ from syncd.core.renewals import Renewal, RenewalAnswer, RenewalKind, RenewalOutc
 from syncd.terminal import printable
 
 
-def dealer_of(settings: config.Settings, given: str | None) -> str:
-    """``--dealer``, or the one dealer the feeds serve; a usage error when that is ambiguous."""
-    if given is not None:
-        return given
+def dealer_of(settings: config.Settings, given: str | None, *, configured: bool = True) -> str:
+    """``--dealer``, or the one dealer the feeds serve; a usage error when that is ambiguous,
+    or (``configured``) when ``--dealer`` names none of the feeds' dealers: a typo would
+    pin, or pay to bump, an ad of no dealer syncd serves, silently. Unpinning takes any
+    dealer (a pin left from a feed since removed can still go)."""
     codes = sorted({code for f in settings.feeds for code in f.dealers})
+    known = ", ".join(repr(c) for c in codes) or "none configured"
+    if given is not None:
+        if configured and given not in codes:
+            raise click.UsageError(f"--dealer {given!r} is not a dealer of the feeds ({known})")
+        return given
     if len(codes) == 1:
         return codes[0]
-    known = ", ".join(repr(c) for c in codes) or "none configured"
     raise click.UsageError(f"give --dealer (dealers: {known})")
 
 
@@ -77,7 +82,7 @@ def _pin_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 def _set_pin(ctx: click.Context, source_id: str, dealer_code: str | None, *, on: bool) -> None:
     settings = settings_of(ctx)
-    dealer = dealer_of(settings, dealer_code)
+    dealer = dealer_of(settings, dealer_code, configured=on)
     with bootstrap.open_mirror(settings) as mirror:
         if on:
             changed = mirror.pin(dealer, source_id, bootstrap.SystemClock().now())

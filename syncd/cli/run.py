@@ -8,52 +8,85 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import signal
 import sys
+from typing import NoReturn
 
 import click
+import structlog
 
 from syncd import bootstrap, renewals, service, views
 from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
+from syncd.cli.stopping import GracefulStop
 from syncd.core.models import RunOutcome
-from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, SyncdError
+from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, Stopped, SyncdError
 from syncd.ports import Progress
 from syncd.service import RunReport
+
+log = structlog.get_logger("syncd.cli")
+
+
+@dataclasses.dataclass(slots=True)
+class _Outcome:
+    """What ``run-once`` did: the reports of the feeds synced, their errors, the
+    renewals, and the stop signal that ended it early (if one did)."""
+
+    reports: list[RunReport] = dataclasses.field(default_factory=list)
+    errors: list[SyncdError] = dataclasses.field(default_factory=list)
+    renewed: list[renewals.PolicyReport] = dataclasses.field(default_factory=list)
+    stop: GracefulStop = dataclasses.field(default_factory=GracefulStop)
+    feeds: int = 0  # configured
 
 
 async def _run_all(
     container: bootstrap.Container, *, allow_mass_delete: bool, progress: Progress | None = None
-) -> tuple[list[RunReport], list[SyncdError], list[renewals.PolicyReport]]:
+) -> _Outcome:
     """Sync each feed under its dealer's run lock, then run the renewal policies of that
     dealer (if any) under the same lock; one feed's failure does not stop the others,
-    except a refused token (401), which would fail them all the same way."""
-    reports: list[RunReport] = []
-    errors: list[SyncdError] = []
-    renewed: list[renewals.PolicyReport] = []
+    except a refused token (401), which would fail them all the same way. SIGTERM or
+    SIGINT stops it between calls (:mod:`syncd.cli.stopping`): no further feed runs."""
+    done = _Outcome()
+    stop = done.stop
     wait = container.settings.sync.lock_wait
     options = container.options(allow_mass_delete=allow_mass_delete)
-    deps = dataclasses.replace(container.deps(), progress=progress)
+    base = container.deps()
+    deps = dataclasses.replace(
+        base, progress=progress, marketplace=stop.marketplace(base.marketplace)
+    )
+    renewal_deps = dataclasses.replace(
+        container.renewal_deps(), renewer=stop.renewer(container.renewal_deps().renewer)
+    )
     policies = container.policies()
-    try:
-        for job in container.jobs():
-            try:
-                with container.run_lock.hold(job.dealer_code, wait=wait):
-                    reports.append(await service.sync(deps, job, options))
-                    # After the sync: the mirror then knows which ads are live and published.
-                    renewed += await renewals.run_policies(
-                        container.renewal_deps(),
-                        policies,
-                        job.dealer_code,
-                        api_version=options.api_version,
-                    )
-            except SyncdError as exc:
-                errors.append(exc)
-                if isinstance(exc, ApiAuthError) and not isinstance(exc, ApiScopeError):
-                    break  # the token itself is refused: every other feed would fail alike
-    finally:
-        await container.aclose()
-    return reports, errors, renewed
+    jobs = container.jobs()
+    done.feeds = len(jobs)
+    with stop.handling_signals():
+        try:
+            for job in jobs:
+                try:
+                    with container.run_lock.hold(job.dealer_code, wait=wait):
+                        done.reports.append(await stop.step(service.sync(deps, job, options)))
+                        # After the sync: the mirror then knows which ads are live and published.
+                        done.renewed += await stop.step(
+                            renewals.run_policies(
+                                renewal_deps,
+                                policies,
+                                job.dealer_code,
+                                api_version=options.api_version,
+                            )
+                        )
+                except Stopped:
+                    break
+                except SyncdError as exc:
+                    done.errors.append(exc)
+                    if isinstance(exc, ApiAuthError) and not isinstance(exc, ApiScopeError):
+                        break  # the token itself is refused: every other feed would fail alike
+                if stop.signal is not None:
+                    break
+        finally:
+            await container.aclose()
+    return done
 
 
 @click.command("run-once")
@@ -71,9 +104,10 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
     settings = with_feeds(settings_of(ctx))
     container = bootstrap.build(settings)
     with progress_bar(as_json=as_json) as progress:
-        reports, errors, renewed = asyncio.run(
+        done = asyncio.run(
             _run_all(container, allow_mass_delete=allow_mass_delete, progress=progress)
         )
+    reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:
         docs = [views.report_json(r) for r in reports]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
@@ -89,6 +123,8 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
             click.echo(renewals.report_line(p))
     for exc in errors:
         click.echo(error_line(exc), err=True)
+    if done.stop.signal is not None:
+        _stopped(done.stop, synced=len(reports), feeds=done.feeds)
     if errors:
         sys.exit(exit_code_for(errors[0]))
     guarded = [
@@ -100,3 +136,26 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         raise GuardTripped("deletes and creates held back for " + "; ".join(guarded))
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)
+
+
+def _stopped(stop: GracefulStop, *, synced: int, feeds: int) -> NoReturn:
+    """The run was stopped by a signal: say so (log and stderr) and exit 130 or 143."""
+    assert stop.signal is not None
+    code = ExitCode.INTERRUPTED if stop.signal is signal.SIGINT else ExitCode.TERMINATED
+    log.warning(
+        "run_once_stopped",
+        signal=stop.signal.name,
+        forced=stop.forced,
+        feeds_synced=synced,
+        feeds=feeds,
+        exit_code=int(code),
+    )
+    how = "at once" if stop.forced else "once the calls in flight were answered and recorded"
+    click.echo(
+        error_line(
+            f"stopped by {stop.signal.name} {how}; {synced} of {feeds} feed(s) synced in full; "
+            "the next run resolves the calls left and goes on"
+        ),
+        err=True,
+    )
+    sys.exit(code)

@@ -13,7 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeAlias
+from typing import Any, NamedTuple, TypeAlias
+
+import orjson
 
 Payload: TypeAlias = Mapping[str, Any]
 """An ad body in the Pro Import API's request shape (without source_id/dealer_code)."""
@@ -103,18 +105,49 @@ class DuplicateKey:
     values: tuple[Any, ...] = ()
 
 
+class Packed(NamedTuple):
+    """An item kept as its canonical JSON text (keys sorted), not as Python objects.
+
+    A large feed's items take about four times less memory so, and most are never
+    looked at again (a run skips the unchanged ones by ``digest``). ``digest`` is
+    ``core.validate.known.raw_hash`` of the item (the BLAKE2b of ``text``);
+    ``source_id`` the item's, when it is a string. (A named tuple: a reader makes
+    one per item, and it is the cheapest immutable value to make.)
+    """
+
+    text: bytes
+    digest: str
+    source_id: str | None
+
+
 @dataclass(frozen=True, slots=True)
 class RawRecord:
     """One item as parsed from the feed, before validation (any JSON value).
 
     ``issues``: problems found before validation (reading or mapping the
-    dealer's own format); an item with any is invalid.
+    dealer's own format); an item with any is invalid. A reader may keep the item
+    ``packed`` instead of as ``data`` (which is then None): read it with
+    :meth:`value`, which works for both.
     """
 
     origin: Origin
     data: Any
     duplicate_keys: tuple[DuplicateKey, ...] = ()
     issues: tuple[Issue, ...] = ()
+    packed: Packed | None = None
+
+    def value(self) -> Any:
+        """The item as parsed (a packed one is decoded again: its keys come sorted)."""
+        if self.packed is not None:
+            return orjson.loads(self.packed.text)
+        return self.data
+
+    def source_id(self) -> str | None:
+        """The item's ``source_id`` when it is a string (None otherwise, or for no object)."""
+        if self.packed is not None:
+            return self.packed.source_id
+        sid = self.data.get("source_id") if isinstance(self.data, dict) else None
+        return sid if isinstance(sid, str) else None
 
 
 @dataclass(frozen=True, slots=True)

@@ -176,6 +176,8 @@ class Jobs:
 
     def _after_run(self, feed: FeedState, report: RunReport, now: datetime) -> None:
         self.metrics.record_run(report.dealer_code, report.outcome, now.timestamp())
+        read = report.feed_modified_at
+        self.metrics.feed_read(report.dealer_code, read.timestamp() if read else None)
         if report.outcome.successful:
             feed.last_success = now
         feed.summary = describe_run(report, now)

@@ -17,7 +17,11 @@ syncd_actions_in_flight               dealer_code           calls sent, outcome 
 syncd_errors_total                    job, kind             jobs that raised, by error class
 syncd_last_success_timestamp_seconds  dealer_code           end of the last successful run
 syncd_feed_age_seconds                dealer_code           age of the feed file (NaN:
-                                                            missing)
+                                                            missing); of a URL feed: of
+                                                            the export last read (its
+                                                            Last-Modified, else when its
+                                                            body was first fetched; NaN
+                                                            before the first run)
 syncd_job_duration_seconds            job                   how long each daemon job ran
 ====================================  ====================  ===============================
 """
@@ -54,6 +58,7 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry(auto_describe=True)
+        self._read_at: dict[str, float] = {}  # URL feeds: the last read export's time
         r = self.registry
         self.runs = Counter(
             "syncd_runs", "Finished sync runs by outcome.", ["dealer_code", "outcome"], registry=r
@@ -114,8 +119,23 @@ class Metrics:
         return generate_latest(self.registry)
 
     def watch_feed(self, dealer_code: str, path: str) -> None:
-        """Report the age of this feed file, read afresh at every scrape."""
+        """Report the age of this feed file, read afresh at every scrape; of a URL feed,
+        the age of the export its last run read (:meth:`feed_read`)."""
+        if path.startswith(("http://", "https://")):
+            read = self._read_at
+
+            def url_age() -> float:
+                when = read.get(dealer_code)
+                return math.nan if when is None else max(0.0, time.time() - when)
+
+            self.feed_age.labels(dealer_code).set_function(url_age)
+            return
         self.feed_age.labels(dealer_code).set_function(lambda: feed_age(path, time.time()))
+
+    def feed_read(self, dealer_code: str, modified_at: float | None) -> None:
+        """A run read the dealer's feed, written (or exported) at ``modified_at``."""
+        if modified_at is not None:
+            self._read_at[dealer_code] = modified_at
 
     def forget_feeds(self) -> None:
         """Drop the per-feed gauges (before a reload re-adds the configured feeds)."""

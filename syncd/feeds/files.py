@@ -42,9 +42,9 @@ from typing import Protocol, TypeVar
 
 import structlog
 
+from syncd.collector import paused
 from syncd.core.models import FeedMeta, FileStamp, RawFeed, RawRecord
 from syncd.errors import FeedError
-from syncd.feeds.gc_pause import collector_paused
 
 log = structlog.get_logger("syncd.feeds")
 
@@ -241,7 +241,7 @@ class FileFeedReader(ABC):
 
     def _use(self, path: Path, stamp: FileStamp, use: Callable[[Path, bytes, FeedMeta], T]) -> T:
         data, meta = read_unchanged(path, stamp, max_bytes=self._max_bytes)
-        with collector_paused():  # why: gc_pause.py
+        with paused():  # why: syncd/collector.py
             return use(path, data, meta)
 
     def _feed(self, path: Path, data: bytes, meta: FeedMeta) -> RawFeed:

@@ -20,9 +20,10 @@ from typing import Any
 
 import orjson
 
-from syncd.core.models import DuplicateKey, Origin, RawRecord
+from syncd.core.models import DuplicateKey, Origin, Packed, RawRecord
+from syncd.core.validate.known import pack
 from syncd.errors import FeedError
-from syncd.feeds import strict
+from syncd.feeds import chunks, strict
 from syncd.feeds.files import FileFeedReader, Sleep, Stillness
 
 BOM = b"\xef\xbb\xbf"
@@ -57,7 +58,17 @@ def _items(path: Path, doc: Any) -> list[Any]:
 
 
 def parse_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
-    """Parse a JSON feed: an array of ads or an object with an ``ads`` array."""
+    """Parse a JSON feed: an array of ads or an object with an ``ads`` array.
+
+    An array is read a slice at a time into packed records (``chunks.py``); anything
+    else, and any array that way cannot read, is parsed whole here.
+    """
+    records = chunks.packed_array(path, data, len(BOM) if data.startswith(BOM) else 0)
+    return records if records is not None else whole_json(path, data)
+
+
+def whole_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
+    """:func:`parse_json` of the whole document at once, items as parsed (not packed)."""
     data = _text(path, data)
     try:
         doc = orjson.loads(data)
@@ -86,7 +97,18 @@ def parse_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
 
 
 def parse_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
-    """Parse a JSON Lines feed: one ad per line; blank lines are skipped."""
+    """Parse a JSON Lines feed: one ad per line; blank lines are skipped.
+
+    Each item is kept packed as soon as its line is parsed; a line with a key given
+    twice is kept as it is, with its duplicates named. A file with a line that does
+    not parse is read again by the whole-file way below, for its error.
+    """
+    records = _packed_lines(path, data)
+    return records if records is not None else whole_jsonl(path, data)
+
+
+def whole_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
+    """:func:`parse_jsonl` of the whole file at once, items as parsed (not packed)."""
     data = _text(path, data)
     parsed: list[tuple[int, Any]] = []
     lines = data.split(b"\n")
@@ -110,6 +132,40 @@ def parse_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
         RawRecord(Origin(where, line=number), item, _repeated(lines[number - 1], item))
         for number, item in parsed
     )
+
+
+def _packed_lines(path: Path, data: bytes) -> tuple[RawRecord, ...] | None:
+    """The records of a JSON Lines file, packed line by line; None on any line that
+    does not parse (the caller's way names the line and the problem)."""
+    where = str(path)
+    records: list[RawRecord] = []
+    at = len(BOM) if data.startswith(BOM) else 0
+    number = 0
+    while at <= len(data):
+        newline = data.find(b"\n", at)
+        stop = len(data) if newline < 0 else newline
+        line = data[at:stop]
+        at, number = stop + 1, number + 1
+        if not line.strip():
+            continue
+        try:
+            item = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            return None
+        origin = Origin(where, line=number)
+        packed = pack(item)
+        if packed is not None and not _may_repeat_line(line, packed):
+            records.append(RawRecord(origin, None, packed=packed))
+        else:
+            records.append(RawRecord(origin, item, _repeated(line, item)))
+    return tuple(records)
+
+
+def _may_repeat_line(line: bytes, packed: Packed) -> bool:
+    """``strict.may_repeat`` of one line, with its item's canonical text at hand."""
+    if strict.has_escaped_colon(line):
+        return True  # strict.may_repeat's own count then decides
+    return line.count(b":") != packed.text.count(b":")
 
 
 def _repeated(line: bytes, item: Any) -> tuple[DuplicateKey, ...]:

@@ -64,6 +64,11 @@ def key_count(value: Any) -> int:
     return count
 
 
+def has_escaped_colon(data: bytes) -> bool:
+    """Whether the text writes a colon as ``\\u003a`` (the colon counts do not apply)."""
+    return _ESCAPED_COLON in data or _ESCAPED_COLON_UPPER in data
+
+
 def may_repeat(data: bytes, parsed: Any) -> bool:
     """False when the text certainly has no duplicated key (the parser dropped nothing).
 
@@ -73,7 +78,7 @@ def may_repeat(data: bytes, parsed: Any) -> bool:
     exactly when no key was dropped: two byte counts and one ``orjson.dumps``, all
     at C speed. With the escape, :func:`key_bound` against :func:`key_count`.
     """
-    if _ESCAPED_COLON in data or _ESCAPED_COLON_UPPER in data:
+    if has_escaped_colon(data):
         return key_bound(data) != key_count(parsed)
     return data.count(b":") != orjson.dumps(parsed).count(b":")
 

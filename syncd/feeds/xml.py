@@ -68,7 +68,7 @@ def flatten(element: Any, names: _Names) -> tuple[dict[str, tuple[str, ...]], li
     record: dict[str, tuple[str, ...]] = {}
     issues: list[Issue] = []
     # A module-level walk, not a closure calling itself: such a closure is a reference
-    # cycle, which would keep every record until the collector ran (gc_pause.py).
+    # cycle, which would keep every record until the collector ran (syncd/collector.py).
     _walk(element, "", names, record, issues)
     return record, issues
 
@@ -127,12 +127,12 @@ class XmlFormat:
         self._tag = self._names.clark(records)
         self._encoding = encoding
 
-    def _events(self, data: bytes) -> Any:
+    def _events(self, data: bytes, *, every: bool = False) -> Any:
         # Safety: each of these is the point of this function; see the module doc.
         return etree.iterparse(
             io.BytesIO(data),
             events=("end",),
-            tag=self._tag,
+            tag=None if every else self._tag,
             resolve_entities=False,
             load_dtd=False,
             no_network=True,
@@ -154,5 +154,36 @@ class XmlFormat:
                 element.clear(keep_tail=False)
                 while element.getprevious() is not None:
                     del element.getparent()[0]
+            if index == 0:
+                self._check_none_named(path, data)
         except etree.XMLSyntaxError as exc:
             raise FeedError(f"{path}:{exc.lineno}: not valid XML ({exc.msg})") from None
+
+    def _check_none_named(self, path: Path, data: bytes) -> None:
+        """A file without a single record element: an empty stock, or ``records`` names
+        the wrong element. Assumption: records are the elements with fields (child
+        elements) that come more than once; if some other name does, the mapping is
+        wrong, and the run stops here (FeedError) instead of reading the stock as
+        empty. A file with no such elements is an empty stock (0 records: the
+        mass-delete guard then holds the deletes back, as for any feed)."""
+        seen: dict[str, tuple[int, int]] = {}  # tag -> (how many, the least depth)
+        for _, element in self._events(data, every=True):
+            if len(element) and isinstance(element.tag, str):
+                depth = sum(1 for _ in element.iterancestors())
+                count, least = seen.get(element.tag, (0, depth))
+                seen[element.tag] = (count + 1, min(least, depth))
+                for child in element:
+                    child.clear(keep_tail=False)  # fields are counted once: memory stays flat
+        # The outermost element with fields that comes more than once (a record's own
+        # sub-elements, a price with its amount, come as often, but deeper).
+        repeated = [(depth, -n, tag) for tag, (n, depth) in seen.items() if n > 1]
+        if not repeated:
+            return
+        _, minus_count, tag = min(repeated)
+        count = -minus_count
+        name = self._names.short(tag)
+        raise FeedError(
+            f"{path}: no <{self._names.short(self._tag)}> element (feeds.records), but "
+            f"{count} <{name}> elements with fields: is records = {name!r} meant? "
+            f"Nothing was sent"
+        )

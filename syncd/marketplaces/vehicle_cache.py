@@ -32,7 +32,6 @@ import structlog
 
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 from syncd.errors import SyncdError
-from syncd.marketplaces.lookups import all_of
 from syncd.ports import Clock, VehicleLookups
 
 log = structlog.get_logger("syncd.vehicles")
@@ -118,6 +117,10 @@ class CachedVehicleValues:
     async def _fetch(self, wanted: Needs, known: VehicleValues | None) -> VehicleValues:
         """The lists of the wanted types (``known``'s own where it has them) and the
         models of the wanted brands that the type lists."""
+        # Imported when the lists are fetched: it brings the API client's module (and
+        # httpx), which a run served by the cache does not need (start-up time, issue 12).
+        from syncd.marketplaces.lookups import all_of  # noqa: PLC0415
+
         assert self._lookups is not None
         lookups = self._lookups
         base = known.types if known is not None else {}

@@ -1,20 +1,21 @@
 """Adapter (mirror): batched writes (intents, answers, outcomes): many rows, one transaction.
 
 Each kind of row change is one Core statement with bound parameters, built once
-at import and run with executemany: nothing is constructed, compiled or
-cache-keyed per row, and a batch of calls costs one transaction instead of one
-per call. Used by :mod:`syncd.mirror.sql` only, inside its transactions.
+(at import; a dialect's ON CONFLICT inserts at their first use) and run with
+executemany: nothing is constructed, compiled or cache-keyed per row, and a
+batch of calls costs one transaction instead of one per call. Used by
+:mod:`syncd.mirror.sql` only, inside its transactions.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+import functools
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime
 from itertools import groupby
 from typing import Any, TypeAlias
 
-from sqlalchemy import Boolean, Integer, String, Text, bindparam, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Boolean, Integer, String, Table, Text, bindparam, case, func, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert, Update
 
@@ -96,16 +97,38 @@ OUTCOME = _by_key().values(
     **_keep_known_ids(),
 )
 
-_NEW_ROWS = {
-    name: dialect.insert(ads).on_conflict_do_nothing(index_elements=["dealer_code", "source_id"])
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
-}
-_NEW_LOGS = {
-    name: dialect.insert(action_logs).on_conflict_do_nothing(
+
+def dialect_insert(name: str) -> Callable[[Table], Any]:
+    """The ``insert`` of SQLite's or PostgreSQL's dialect (it has ON CONFLICT), its module
+    imported when first asked for: a SQLite mirror never imports PostgreSQL's dialect and
+    the modules of its four drivers (start-up time, issue 12). ValueError for another."""
+    if name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # noqa: PLC0415
+
+        return insert
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert  # noqa: PLC0415
+
+        return pg_insert
+    raise ValueError(f"the mirror supports SQLite and PostgreSQL, not {name}")
+
+
+@functools.cache
+def _new_rows(dialect: str) -> Insert:
+    statement: Insert = dialect_insert(dialect)(ads).on_conflict_do_nothing(
+        index_elements=["dealer_code", "source_id"]
+    )
+    return statement
+
+
+@functools.cache
+def _new_logs(dialect: str) -> Insert:
+    statement: Insert = dialect_insert(dialect)(action_logs).on_conflict_do_nothing(
         index_elements=["ad_id", "request_id", "action", "state", "created"]
     )
-    for name, dialect in (("sqlite", sqlite), ("postgresql", postgresql))
-}
+    return statement
+
+
 _IDS = select(ads.c.id, ads.c.source_id).where(
     ads.c.dealer_code == bindparam("b_dealer", type_=String()),
     ads.c.source_id.in_(bindparam("b_sources", expanding=True)),
@@ -128,7 +151,7 @@ def row_ids(conn: Connection, keys: Iterable[Key], now: datetime) -> dict[Key, i
             {"dealer_code": d, "source_id": s, "created_at": now, "updated_at": now}
             for d, s in missing
         ]
-        conn.execute(_insert(conn, _NEW_ROWS), new_rows)
+        conn.execute(_new_rows(conn.dialect.name), new_rows)
         found |= _lookup(conn, missing)
     return found
 
@@ -142,10 +165,6 @@ def _lookup(conn: Connection, keys: Sequence[Key]) -> dict[Key, int]:
             params = {"b_dealer": dealer, "b_sources": chunk}
             found.update({(dealer, s): int(i) for i, s in conn.execute(_IDS, params)})
     return found
-
-
-def _insert(conn: Connection, statements: dict[str, Insert]) -> Insert:
-    return statements[conn.dialect.name]
 
 
 def _key_params(value: Action | Outcome, now: datetime) -> Params:
@@ -216,7 +235,7 @@ def write_outcomes(conn: Connection, outcomes: Sequence[Outcome], now: datetime)
         conn.execute(OUTCOME, [_outcome_params(o, now) for o in outcomes])
     logs = [log_values(ids[_key(o)], entry, now) for o in outcomes for entry in o.logs]
     if logs:
-        conn.execute(_insert(conn, _NEW_LOGS), logs)
+        conn.execute(_new_logs(conn.dialect.name), logs)
 
 
 def _outcome_params(outcome: Outcome, now: datetime) -> Params:

@@ -6,9 +6,7 @@ enums' string values. Used by :mod:`syncd.mirror.sql` only.
 
 from __future__ import annotations
 
-import gc
-from collections.abc import Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
@@ -105,23 +103,6 @@ def decode_json(text: str | None) -> dict[str, Any] | None:
     value = orjson.loads(text)
     assert isinstance(value, dict)
     return value
-
-
-@contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while many values are built.
-
-    Decoding 100 000 payloads allocates millions of containers, and the
-    collector would scan them again and again (half of ``load()``'s time).
-    Nothing built here forms reference cycles, so nothing is leaked.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def ad_from_row(row: AnyRow) -> MirrorAd:

@@ -11,10 +11,10 @@ from datetime import datetime
 from typing import Any, TypeAlias
 
 from sqlalchemy import Engine, Table, case, delete, func, insert, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
+from syncd.collector import paused
 from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
@@ -45,7 +45,6 @@ from syncd.mirror.rows import (
     RUN_COLUMNS,
     ad_from_row,
     encode_json,
-    gc_paused,
     invalid_json,
     known_ids,
     log_from_row,
@@ -53,8 +52,6 @@ from syncd.mirror.rows import (
     run_from_row,
 )
 from syncd.mirror.schema import action_logs, ads, runs
-
-_DIALECT_INSERTS = {"sqlite": sqlite.insert, "postgresql": postgresql.insert}
 
 Key: TypeAlias = tuple[str, str]
 """An ad's key: (dealer_code, source_id)."""
@@ -73,11 +70,11 @@ class SqlMirror(PinnedAds):
     """
 
     def __init__(self, engine: Engine) -> None:
-        if engine.dialect.name not in _DIALECT_INSERTS:
+        if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"SqlMirror supports SQLite and PostgreSQL, not {engine.dialect.name}")
         self._engine = engine
         self._writer = writer(engine)
-        self._insert_ignore = _DIALECT_INSERTS[engine.dialect.name]
+        self._insert_ignore = batch.dialect_insert(engine.dialect.name)
 
     # --- reads -----------------------------------------------------------------
 
@@ -87,7 +84,7 @@ class SqlMirror(PinnedAds):
         with (
             db_errors("loading the mirror", self._engine),
             self._engine.connect() as conn,
-            gc_paused(),
+            paused(),
         ):
             return {row.source_id: ad_from_row(row) for row in conn.execute(query).all()}
 

@@ -15,9 +15,10 @@ from typing import Any
 import orjson
 from sqlalchemy import Engine, bindparam, select, update
 
+from syncd.collector import paused
 from syncd.core.models import MirrorAd, Op, Payload, RawMemo, RemoteState, Stage
 from syncd.mirror.engine import db_errors
-from syncd.mirror.rows import AnyRow, gc_paused
+from syncd.mirror.rows import AnyRow
 from syncd.mirror.schema import ads
 
 # What a plan reads of an ad (and the memo's columns): the payload (the bulk of the
@@ -66,7 +67,7 @@ def load_states(engine: Engine, dealer_code: str) -> dict[str, MirrorAd]:
     query = select(*_STATE_COLUMNS).where(ads.c.dealer_code == dealer_code)
     found: dict[str, MirrorAd] = {}
     rules: dict[str, str] = {}  # one string for the rules key every row shares
-    with db_errors("loading the mirror", engine), engine.connect() as conn, gc_paused():
+    with db_errors("loading the mirror", engine), engine.connect() as conn, paused():
         for part in conn.execute(query).partitions(_PARTITION):
             for row in part:
                 found[row[0]] = _state(dealer_code, row, rules)

@@ -96,3 +96,30 @@ def test_a_wrong_mapping_is_a_config_error_naming_the_key(tmp_path: Path, change
     assert result.exit_code == 3
     assert "feeds.0" in result.stderr
     assert "mapping.fields." in result.stderr
+
+
+NATIVE = """
+[database]
+url = "sqlite:///syncd.db"
+[[feeds]]
+settle_seconds = 0
+name = "native"
+path = "stock.json"
+format = "json"
+dealer_code = "D1"
+"""
+
+
+def test_map_finds_a_source_id_in_a_native_feed_holding_items_that_are_no_objects(
+    tmp_path: Path,
+):
+    """A native feed's items may be any JSON value: ``map --source-id`` passes over an
+    array or a string (they have no source_id) instead of failing on them."""
+    (tmp_path / "syncd.toml").write_text(NATIVE, encoding="utf-8")
+    items = [[1, 2], "text", {"source_id": "a2", "title": "Stol"}]
+    (tmp_path / "stock.json").write_bytes(orjson.dumps(items))
+    args = ["--config", str(tmp_path / "syncd.toml"), "map", "--source-id", "a2", "--json"]
+    result = CliRunner().invoke(main, args)
+    assert result.exit_code == 0, result.output
+    (shown,) = orjson.loads(result.stdout)
+    assert shown["payload"] == {"source_id": "a2", "title": "Stol"}

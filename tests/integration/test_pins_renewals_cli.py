@@ -111,6 +111,18 @@ def test_pin_text_output_names_an_ad_the_mirror_does_not_have_yet(cli: Cli) -> N
     assert "pinned (not in the mirror yet" in result.stdout
 
 
+def test_a_dealer_no_feed_serves_is_a_usage_error_for_pin_and_bump(cli: Cli) -> None:
+    """A typo in --dealer pins nothing and pays for nothing (exit 2, naming the dealers);
+    unpin takes any dealer, so a pin left from a feed since removed can still go."""
+    for command in ("pin", "bump"):
+        result = cli(command, "sofa-1", "--dealer", "D1x")
+        assert result.exit_code == 2, result.stderr
+        assert "--dealer 'D1x' is not a dealer of the feeds" in result.stderr
+    assert cli.json("status")["pins"] == []
+    assert cli.sandbox.journal() == []
+    assert cli("unpin", "sofa-1", "--dealer", "D1x").exit_code == 0
+
+
 # --- bump and pole position by hand ------------------------------------------------------
 
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pytest
@@ -45,6 +47,22 @@ def test_apply_of_a_fresh_plan_sends_exactly_its_calls_and_records_a_run(cli: Cl
     assert cli("plan", "--detailed-exitcode").exit_code == 0
     runs = cli.json("status")["runs"]
     assert "applied the saved plan plan.json" in runs[0]["message"]
+
+
+def test_a_plan_file_is_readable_by_its_owner_only(cli: Cli) -> None:
+    """It holds the ads' contact data: mode 0600 whatever the umask, also when replaced."""
+    edited_feed(cli)
+    old = os.umask(0o022)
+    try:
+        Path("plan.json").write_text("{}", encoding="utf-8")
+        Path("plan.json.partial").write_text("", encoding="utf-8")
+        Path("plan.json.partial").chmod(0o644)
+        assert cli("plan", "--out", "plan.json").exit_code == 0
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(Path("plan.json").stat().st_mode) == 0o600
+    assert json.loads(Path("plan.json").read_text(encoding="utf-8"))["format"] == "syncd-plan"
+    assert not Path("plan.json.partial").exists()
 
 
 def test_apply_refuses_a_plan_whose_feed_was_edited_since_and_sends_nothing(cli: Cli) -> None:

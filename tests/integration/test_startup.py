@@ -16,7 +16,11 @@ from pathlib import Path
 
 import pytest
 
+from syncd import bootstrap
 from syncd.cli import group
+from syncd.config import ApiSettings, DatabaseSettings, Settings
+from syncd.core.models import RemoteState
+from syncd.errors import ConfigError
 from syncd.mirror import migrate, revision
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
@@ -29,8 +33,27 @@ HEAVY = (
     "starlette",
     "apscheduler",
 )
-"""What a run against the real API must not import. rich is not among them: httpx itself
-imports rich (and pygments) for its own command line whenever they are installed."""
+"""What a run against the real API must not import. rich is not among them: structlog
+imports rich (and pygments) for its console tracebacks whenever they are installed, as
+httpx does for its own command line."""
+
+NOT_FOR_A_NATIVE_NO_OP = (
+    "syncd.core.map",
+    "syncd.feeds.mapped",
+    "syncd.feeds.csv",
+    "syncd.feeds.xml",
+    "syncd.feeds.xlsx",
+    "syncd.feeds.json",
+    "syncd.feeds.http",
+    "lxml",
+    "python_calamine",
+    "sqlalchemy.dialects.postgresql",
+    "httpx",
+    "httpcore",
+    "syncd.marketplaces.blocket",
+)
+"""What a run of a native feed on a SQLite mirror that sends nothing must not import: the
+mapping compiler and the other formats' readers, PostgreSQL's dialect, the API client."""
 
 PROBE = """
 import json, sys
@@ -103,6 +126,87 @@ def test_run_once_against_a_real_api_imports_none_of_the_heavy_stack(
     assert code in (0, None)
     assert "syncd.service" in modules  # it did run
     assert _heavy(modules) == []
+
+
+def test_a_native_no_op_run_imports_no_mapping_other_dialect_or_http_client(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """A native feed on SQLite, nothing to send: no mapping, no CSV/XML/XLSX, no httpx."""
+    feed = tmp_path / "feed.json"
+    feed.write_text('{"ads": []}', encoding="utf-8")
+    (tmp_path / "syncd.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n'
+        f'[api]\nbase_url = "{sandbox.url}"\n'
+        "[sync]\nreconcile_wait = 5\npoll_interval = 0.05\n"
+        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\ndealer_code = "D1"\n',
+        encoding="utf-8",
+    )
+    env = {"SYNCD_API_TOKEN": sandbox.token("D1"), "SYNCD_CONFIG": str(tmp_path / "syncd.toml")}
+    code, _ = _imported(["db", "upgrade"], tmp_path, env)
+    assert code in (0, None)
+    code, modules = _imported(["run-once", "--json"], tmp_path, env)
+    assert code in (0, None)
+    assert "syncd.service" in modules  # it did run
+    assert (
+        sorted(
+            m
+            for m in modules
+            if m.startswith(NOT_FOR_A_NATIVE_NO_OP) or m in NOT_FOR_A_NATIVE_NO_OP
+        )
+        == []
+    )
+
+
+def test_a_mapped_feed_imports_its_own_format_only(tmp_path: Path, sandbox: SandboxServer) -> None:
+    """A run of a CSV feed: the mapping compiler and the CSV reader, not lxml or calamine."""
+    feed = tmp_path / "stock.csv"
+    feed.write_text("id;titel\nA1;Volvo V70\n", encoding="utf-8")
+    (tmp_path / "syncd.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n'
+        f'[api]\nbase_url = "{sandbox.url}"\n'
+        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\nformat = "csv"\n'
+        '[feeds.mapping.fields]\nsource_id = "id"\ntitle = "titel"\n',
+        encoding="utf-8",
+    )
+    env = {"SYNCD_API_TOKEN": sandbox.token("D1"), "SYNCD_CONFIG": str(tmp_path / "syncd.toml")}
+    code, _ = _imported(["db", "upgrade"], tmp_path, env)
+    assert code in (0, None)
+    code, modules = _imported(["run-once", "--json"], tmp_path, env)
+    assert code in (0, 6, None), code  # 6: the item lacks what an ad needs
+    assert {"syncd.core.map", "syncd.feeds.csv"} <= modules
+    assert not {"syncd.feeds.xml", "syncd.feeds.xlsx", "lxml", "python_calamine"} & modules
+
+
+@pytest.mark.anyio
+async def test_the_api_client_is_built_at_its_first_use(
+    tmp_path: Path, sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Built by the first port used, not by build(); closing an unused one builds nothing."""
+    monkeypatch.setenv("SYNCD_API_TOKEN", sandbox.token("D1"))
+    settings = Settings(
+        database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'm.db'}"),
+        api=ApiSettings(base_url=sandbox.url),
+    )
+    unused = bootstrap.build(settings)
+    await unused.aclose()
+    assert not unused.api.built
+    container = bootstrap.build(settings)
+    assert not container.api.built
+    try:
+        assert await container.catalog.list_ads("D1", RemoteState.CREATED) == []  # none yet
+        assert container.api.built
+    finally:
+        await container.aclose()
+
+
+def test_a_missing_token_is_still_a_config_error_at_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The deferred client does not defer the token check: no token, no container."""
+    monkeypatch.delenv("SYNCD_API_TOKEN", raising=False)
+    settings = Settings(database=DatabaseSettings(url=f"sqlite:///{tmp_path / 'm.db'}"))
+    with pytest.raises(ConfigError, match=r"api\.token: no API token"):
+        bootstrap.build(settings)
 
 
 @pytest.mark.parametrize("name", list(group.COMMANDS))

@@ -41,6 +41,7 @@ TOP_LEVEL = {
     "config.py": ("Adapter (config):",),
     "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
+    "collector.py": ("Shared:",),
 }
 SHELL = ("Shell:",)
 

@@ -25,6 +25,7 @@ from syncd.core.models import (
     Stage,
     ValidatedFeed,
 )
+from syncd.errors import ApiContractError, ApiUnavailable
 from syncd.migrate_v4 import MigrateDeps, migrate
 from syncd.service import RunOptions
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
@@ -147,3 +148,36 @@ async def test_a_refusal_is_recorded_with_the_apis_message() -> None:
         ("rejected", "category_fields: brand: required")
     ]
     assert report.failed
+
+
+@pytest.mark.anyio
+async def test_one_ads_unexpected_failure_is_that_ads_the_others_are_migrated() -> None:
+    """A garbled answer for one ad reports it as an error (its intent left for the next
+    run to read back); the others are still migrated. The API down stops the command."""
+    api, mirror = Api(), FakeMirror()
+    for sid in ("a", "b", "c"):
+        api.remote[("D1", sid)] = v3(sid)
+    real = api.migrate
+
+    async def migrate_or_fail(dealer_code: str, source_id: str, payload: Payload) -> Any:
+        if source_id == "b":
+            raise ApiContractError("POST /v4/ad/b/migrate: the answer is not JSON")
+        return await real(dealer_code, source_id, payload)
+
+    api.migrate = migrate_or_fail  # type: ignore[method-assign]
+    report = await migrate(deps(api, mirror), feed(["a", "b", "c"]), OPTIONS, dry_run=False)
+    results = {a.source_id: (a.result, a.message) for a in report.ads}
+    assert [sid for method, sid, _ in api.calls if method == "MIGRATE"] == ["a", "c"]
+    assert results["b"][0] == "error"
+    assert "the answer is not JSON" in (results["b"][1] or "")
+    assert results["a"][0] != "error"
+    assert results["c"][0] != "error"
+    assert mirror.ads[("D1", "b")].stage is Stage.INTENT
+    assert report.failed
+
+    async def down(dealer_code: str, source_id: str, payload: Payload) -> Any:
+        raise ApiUnavailable("POST /v4/ad/a/migrate: connection failed")
+
+    api.migrate = down  # type: ignore[method-assign]
+    with pytest.raises(ApiUnavailable):
+        await migrate(deps(api, FakeMirror()), feed(["a"]), OPTIONS, dry_run=False)

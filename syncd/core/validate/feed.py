@@ -120,7 +120,7 @@ def validate_item(
 ) -> FeedItem | InvalidItem:
     """Validate one feed item on its own (uniqueness of source_id is the feed's job)."""
     limits = limits or _DEFAULT_LIMITS
-    data = record.data
+    data = record.value()
     if not isinstance(data, dict):  # parsed JSON: objects are dicts
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
         return InvalidItem(record.origin, None, (*record.issues, issue))
@@ -336,14 +336,12 @@ def _duplicates(records: tuple[RawRecord, ...]) -> dict[str, list[Origin]]:
     first: dict[str, Origin] = {}
     repeated: dict[str, list[Origin]] = {}
     for record in records:
-        data = record.data
-        if isinstance(data, dict):
-            sid = data.get("source_id")
-            if isinstance(sid, str):
-                if sid in first:
-                    repeated.setdefault(sid, [first[sid]]).append(record.origin)
-                else:
-                    first[sid] = record.origin
+        sid = record.source_id()
+        if sid is not None:
+            if sid in first:
+                repeated.setdefault(sid, [first[sid]]).append(record.origin)
+            else:
+                first[sid] = record.origin
     return repeated
 
 

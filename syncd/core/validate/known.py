@@ -22,7 +22,7 @@ skipped or not.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -32,6 +32,7 @@ from syncd.core.models import (
     FeedItem,
     InvalidItem,
     MirrorAd,
+    Packed,
     RawFeed,
     RawMemo,
     RawRecord,
@@ -88,10 +89,48 @@ def raw_hash(data: Any) -> str | None:
     would write as null) cannot come from a JSON file, and the mapped formats'
     number rules only produce finite numbers.
     """
+    text = _canonical(data)
+    return None if text is None else _digest_of(text)
+
+
+def pack(data: Any) -> Packed | None:
+    """The item as a :class:`Packed` record (its canonical text, raw hash and
+    source_id); None when it has no JSON form (it is then kept as it is)."""
+    text = _canonical(data)
+    if text is None:
+        return None
+    # Kept as an exact-size copy: orjson's own result keeps its whole write buffer
+    # (about 4 kB per item here: 400 MB instead of 60 MB for 100 000 ads).
+    text = memoryview(text).tobytes()
+    sid = data.get("source_id") if isinstance(data, dict) else None
+    return Packed(text, _digest_of(text), sid if isinstance(sid, str) else None)
+
+
+def pack_all(items: Iterable[Any]) -> list[Packed] | None:
+    """:func:`pack` of each item (a reader's loop: the same, at less cost per item);
+    None when one has no JSON form."""
+    dumps, sort, blake2b = orjson.dumps, orjson.OPT_SORT_KEYS, hashlib.blake2b
+    packed: list[Packed] = []
+    add = packed.append
+    for item in items:
+        try:
+            text = memoryview(dumps(item, option=sort)).tobytes()  # exact size: see pack()
+        except TypeError:
+            return None
+        sid = item.get("source_id") if type(item) is dict else None
+        digest = blake2b(text, digest_size=16).hexdigest()
+        add(Packed(text, digest, sid if type(sid) is str else None))
+    return packed
+
+
+def _canonical(data: Any) -> bytes | None:
     try:
-        text = orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
+        return orjson.dumps(data, option=orjson.OPT_SORT_KEYS)
     except TypeError:  # orjson.JSONEncodeError: a non-str key, an int beyond 64 bits...
         return None
+
+
+def _digest_of(text: bytes) -> str:
     return hashlib.blake2b(text, digest_size=16).hexdigest()
 
 
@@ -118,10 +157,7 @@ def validate_known(
     memos: dict[str, RawMemo] = {}
     skipped = 0
     for record in raw.records:
-        data = record.data
-        digest = None
-        if not record.issues and not record.duplicate_keys and isinstance(data, dict):
-            digest = raw_hash(data)
+        digest = _digest(record)
         if digest is not None and (item := _remembered(record, digest, rules, known, check)):
             results.append(item)
             skipped += 1
@@ -137,6 +173,15 @@ def validate_known(
     return KnownFeed(feed, memos, skipped)
 
 
+def _digest(record: RawRecord) -> str | None:
+    """The record's raw hash (a packed one carries it), None when it may not be skipped."""
+    if record.issues or record.duplicate_keys:
+        return None
+    if record.packed is not None:
+        return record.packed.digest
+    return raw_hash(record.data) if isinstance(record.data, dict) else None
+
+
 def _remembered(
     record: RawRecord,
     digest: str,
@@ -145,8 +190,8 @@ def _remembered(
     check: Callable[[RawRecord], FeedItem | InvalidItem],
 ) -> FeedItem | None:
     """The FeedItem the record validates to, if its ad's memo says so; else None."""
-    source_id = record.data.get("source_id")
-    ad = known.get(source_id) if isinstance(source_id, str) else None
+    source_id = record.source_id()
+    ad = known.get(source_id) if source_id is not None else None
     memo = ad.memo if ad is not None else None
     if ad is None or memo is None or ad.category_id is None:
         return None
@@ -159,9 +204,15 @@ def _remembered(
     # holds now (a later accepted payload leaves an older memo behind: it is stale).
     if memo.raw_hash != digest or memo.rules != rules or memo.payload_hash != ad.payload_hash:
         return None
-    assert isinstance(source_id, str)
+    assert source_id is not None
     payload = DeferredPayload(record, memo.payload_hash, check)
     return FeedItem(source_id, ad.category_id, payload, memo.payload_hash, record.origin)
+
+
+def was_skipped(item: FeedItem) -> bool:
+    """Whether ``validate_known`` skipped the item (its payload is not computed yet):
+    its ad is live and settled with this payload, so a run sends nothing for it."""
+    return isinstance(item.payload, DeferredPayload)
 
 
 class DeferredPayload(Mapping[str, Any]):

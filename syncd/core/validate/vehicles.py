@@ -10,12 +10,16 @@ is invalid (its live ad is left as it is, like any invalid item).
 Assumptions: a vehicle type the values do not cover, or an empty list, is not
 checked (the API gave no list to check against); a model is checked only against
 the models of a known brand; items already invalid are not checked again (they
-carry no payload, and are not sent anyway).
+carry no payload, and are not sent anyway). Items the caller calls ``unchanged``
+(a sync run's skipped items: their ad is live with this very payload, which the
+API accepted) are not checked either: the check is there to refuse a value before
+it is sent, and nothing is sent for them. Should the API retire a slug, such an ad
+stays as it is until its item changes; then it is validated, and checked, again.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any, TypeAlias
 
@@ -24,14 +28,32 @@ from syncd.core.models import FeedItem, InvalidItem, Issue, ValidatedFeed
 from syncd.core.suggest import did_you_mean
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
-__all__ = ["check_vehicle_values", "vehicle_issues", "vehicle_needs"]
+__all__ = [
+    "NothingSent",
+    "check_vehicle_values",
+    "none_unchanged",
+    "vehicle_issues",
+    "vehicle_needs",
+]
 
 Memo: TypeAlias = dict[tuple[str, str, tuple[str, ...]], str]
 """(what, value, choices) -> the reason with its suggestion."""
 
+NothingSent: TypeAlias = Callable[[FeedItem], bool]
+"""Whether an item is one a run sends nothing for (it is then not checked)."""
+
+
+def none_unchanged(_item: FeedItem) -> bool:
+    """The default: every item is checked."""
+    return False
+
 
 def check_vehicle_values(
-    feed: ValidatedFeed, values: VehicleValues, *, api_version: int
+    feed: ValidatedFeed,
+    values: VehicleValues,
+    *,
+    api_version: int,
+    unchanged: NothingSent = none_unchanged,
 ) -> ValidatedFeed:
     """The feed with every valid item whose vehicle values are unknown moved to invalid.
 
@@ -43,7 +65,7 @@ def check_vehicle_values(
     reasons: Memo = {}  # a feed repeats its misspellings: each is matched once
     checked = _checked_categories(values, api_version)
     for item in feed.items:
-        if item.category_id not in checked:
+        if item.category_id not in checked or unchanged(item):
             items.append(item)
             continue
         issues = vehicle_issues(item, values, api_version=api_version, reasons=reasons)
@@ -65,11 +87,15 @@ def _checked_categories(values: VehicleValues, api_version: int) -> frozenset[in
     )
 
 
-def vehicle_needs(feed: ValidatedFeed, *, api_version: int) -> dict[str, frozenset[str]]:
+def vehicle_needs(
+    feed: ValidatedFeed, *, api_version: int, unchanged: NothingSent = none_unchanged
+) -> dict[str, frozenset[str]]:
     """What the check of this feed needs: vehicle type -> the brands its items name
-    (whose model lists are wanted)."""
+    (whose model lists are wanted); ``unchanged`` items need nothing."""
     found: dict[str, set[str]] = {}
     for item in feed.items:
+        if unchanged(item):
+            continue
         cat = category(item.category_id)
         if cat is None or not cat.is_registered_vehicle(api_version) or cat.vehicle_type is None:
             continue

@@ -105,7 +105,7 @@ def test_example_maps_to_the_expected_payloads(name: str):
     settings = at_once(config.load(EXAMPLES / name / "syncd.toml"))
     (job,) = bootstrap.feed_jobs(settings)
     raw = read(job.reader, job.path)
-    assert [r.data for r in raw.records] == EXPECTED[name]
+    assert [r.value() for r in raw.records] == EXPECTED[name]
     assert all(r.issues == () for r in raw.records)
 
 

@@ -94,7 +94,7 @@ def test_example_maps_to_the_expected_payloads(name: str):
     settings = at_once(config.load(EXAMPLES / name / "syncd.toml"))
     (job,) = bootstrap.feed_jobs(settings)
     records = read(job.reader, job.path).records
-    assert [r.data for r in records] == EXPECTED[name]
+    assert [r.value() for r in records] == EXPECTED[name]
     assert all(r.issues == () for r in records)
 
 

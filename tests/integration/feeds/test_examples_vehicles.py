@@ -136,7 +136,7 @@ def test_example_maps_to_the_expected_payloads(name: str):
     records = [
         r for job in bootstrap.feed_jobs(settings) for r in read(job.reader, job.path).records
     ]
-    assert [r.data for r in records] == EXPECTED[name]
+    assert [r.value() for r in records] == EXPECTED[name]
     assert all(r.issues == () for r in records)
 
 

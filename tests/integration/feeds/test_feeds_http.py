@@ -50,7 +50,7 @@ def test_a_url_feed_is_read_like_a_file_and_a_second_run_reuses_the_cache_on_304
     server.routes["/stock.json"] = Reply(BODY, etag='"abc"')
     feed = url_feed(server.url("/stock.json"), tmp_path)
     first = read(bootstrap.feed_reader(feed))
-    assert [r.data["source_id"] for r in first.records] == ["s-0", "s-1", "s-2"]
+    assert [r.value()["source_id"] for r in first.records] == ["s-0", "s-1", "s-2"]
     assert first.meta.path == server.url("/stock.json")
     assert (tmp_path / cache_name(feed.source)).is_file()
     with capture_logs() as events:
@@ -226,7 +226,7 @@ def test_every_format_reads_the_same_from_a_url_as_from_the_file(
         from_url = bootstrap.feed_reader(remote, dealer, tmp_path)
         expected = asyncio.run(from_file.read(str(local.path))).records
         got = read(from_url).records
-        assert [r.data for r in got] == [r.data for r in expected]
+        assert [r.value() for r in got] == [r.value() for r in expected]
         assert got
 
 

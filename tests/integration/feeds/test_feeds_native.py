@@ -27,7 +27,7 @@ def test_array_and_ads_object(tmp_path: Path) -> None:
     """A JSON array and an {"ads": [...]} object both give records with their index."""
     for doc in (f"[{AD}, {AD}]", f'{{"ads": [{AD}]}}'):
         feed = _read(tmp_path, doc.encode())
-        assert feed.records[0].data["source_id"] == "a"
+        assert feed.records[0].value()["source_id"] == "a"
         assert str(feed.records[0].origin).endswith("feed.json[0]")
     assert len(feed.meta.checksum) == 64
 

@@ -65,7 +65,7 @@ def test_colons_inside_strings_are_not_duplicates(tmp_path: Path, fmt: str) -> N
     escaped = r'{"source_id": "b", "body": "kl\u003a 10 \" : x", "title": "Bord"}'
     feed = _read(tmp_path, _doc([tricky, escaped, A], fmt), fmt)
     assert all(r.duplicate_keys == () for r in feed.records)
-    assert feed.records[0].data["body"] == 'He said ": hi" : ok ": x'
+    assert feed.records[0].value()["body"] == 'He said ": hi" : ok ": x'
 
 
 def test_a_duplicated_ads_list_stops_the_run(tmp_path: Path) -> None:

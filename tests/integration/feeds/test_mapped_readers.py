@@ -39,7 +39,7 @@ def read(tmp_path: Path, fmt: Format, data: bytes, name: str = "feed") -> Any:
 
 
 def payloads(feed: Any) -> list[Any]:
-    return [r.data for r in feed.records]
+    return [r.value() for r in feed.records]
 
 
 def test_csv_detects_utf8_bom_comma_crlf_and_multiline_cells(tmp_path: Path):
@@ -77,7 +77,7 @@ def test_csv_row_with_too_many_cells_is_that_records_error(tmp_path: Path):
     first, second = read(tmp_path, CsvFormat(), data).records
     assert first.issues[0].reason == "has 4 cells; the header has 3 columns"
     assert second.issues == ()
-    assert second.data == {"source_id": "2", "title": "B"}
+    assert second.value() == {"source_id": "2", "title": "B"}
 
 
 def test_csv_duplicated_header_is_disambiguated(tmp_path: Path):
@@ -92,7 +92,7 @@ def test_csv_duplicated_header_is_disambiguated(tmp_path: Path):
     feed = read_at_once(
         MappedFeedReader(CsvFormat(), mapping, max_bytes=1000, stillness=AT_ONCE), path
     )
-    assert feed.records[0].data == {"source_id": "1", "title": "90"}
+    assert feed.records[0].value() == {"source_id": "1", "title": "90"}
 
 
 def test_a_mapping_naming_a_missing_column_is_one_feed_error(tmp_path: Path):
@@ -176,8 +176,8 @@ def test_a_small_entity_bomb_is_not_expanded_and_fails_only_its_record(tmp_path:
     bad, good = read(tmp_path, XmlFormat("item"), data).records
     assert bad.issues[0].field == "name"
     assert "entity reference &lol3;" in bad.issues[0].reason
-    assert len(str(bad.data)) < 200
-    assert good.data["title"] == "Ok"
+    assert len(str(bad.value())) < 200
+    assert good.value()["title"] == "Ok"
     assert good.issues == ()
 
 
@@ -232,6 +232,28 @@ def test_broken_xml_is_a_feed_error_with_the_line(tmp_path: Path):
     """A truncated XML file stops the run, naming the line."""
     with pytest.raises(FeedError, match=r":2: not valid XML"):
         read(tmp_path, XmlFormat("item"), b"<items>\n<item><id>1</id>")
+
+
+def test_xml_whose_records_element_is_misnamed_stops_naming_the_likely_one(tmp_path: Path):
+    """records = 'item' but the file has <car> elements: a feed error naming <car> (not a
+    stock of 0, which would ask to delete every ad)."""
+    data = (
+        b"<stock><meta><made>2026-12-01</made></meta>"
+        b"<car><id>1</id><price><amount>1</amount></price></car>"
+        b"<car><id>2</id><price><amount>2</amount></price></car></stock>"
+    )
+    with pytest.raises(FeedError, match=r"no <item> element.*2 <car> elements.*'car'"):
+        read(tmp_path, XmlFormat("item"), data)
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"<stock/>", b"<stock><meta><made>2026-12-01</made></meta><cars></cars></stock>"],
+)
+def test_xml_with_no_record_at_all_is_an_empty_stock(tmp_path: Path, data: bytes):
+    """No record element and nothing that looks like records: 0 records (the mass-delete
+    guard decides what that means for the live ads)."""
+    assert read(tmp_path, XmlFormat("car"), data).records == ()
 
 
 def test_json_of_any_shape_reads_the_records_path(tmp_path: Path):
@@ -297,7 +319,7 @@ def test_a_huge_cell_makes_its_record_alone_invalid(tmp_path: Path):
         bad.issues[0].reason.split(",")[0],
     ) == ("column 'name'", "the cell is 3000000 characters long")
     assert good.issues == ()
-    assert good.data["title"] == "Bord"
+    assert good.value()["title"] == "Bord"
 
 
 def test_a_bom_before_windows_1252_names_the_encoding_not_the_mapping(tmp_path: Path):
@@ -318,7 +340,7 @@ def test_a_bom_before_windows_1252_names_the_encoding_not_the_mapping(tmp_path: 
         MappedFeedReader(CsvFormat(encoding="cp1252"), mapping, max_bytes=1000, stillness=AT_ONCE),
         path,
     )
-    assert feed.records[0].data == {"source_id": "1", "title": "Volvo"}
+    assert feed.records[0].value() == {"source_id": "1", "title": "Volvo"}
 
 
 def test_a_skip_rule_on_a_column_named_twice_is_one_feed_error(tmp_path: Path):
@@ -338,12 +360,12 @@ def test_a_skip_rule_on_a_column_named_twice_is_one_feed_error(tmp_path: Path):
 
     with pytest.raises(FeedError, match=r"skip: 'Status' is a column the header names twice"):
         mapped("Status")
-    assert [r.data["source_id"] for r in mapped("Status#1").records] == ["1", "3"]
+    assert [r.value()["source_id"] for r in mapped("Status#1").records] == ["1", "3"]
 
 
 def test_a_json_number_with_three_decimals_is_not_read_as_thousands(tmp_path: Path):
     """``"price": 1.125`` in JSON Lines is 1.125 (rounded by int), ``"1.125"`` text 1125."""
     data = b'{"id": "1", "name": "A", "price": 1.125}\n{"id": "2", "name": "B", "price": "1.125"}\n'
     first, second = read(tmp_path, JsonLinesFormat(), data).records
-    assert first.data["price"] == [{"type": "list", "amount": 1}]
-    assert second.data["price"] == [{"type": "list", "amount": 1125}]
+    assert first.value()["price"] == [{"type": "list", "amount": 1}]
+    assert second.value()["price"] == [{"type": "list", "amount": 1125}]

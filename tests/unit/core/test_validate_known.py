@@ -60,7 +60,7 @@ class Counting:
     def __call__(
         self, record: RawRecord, *, api_version: int, dealer_code: str, limits: Limits
     ) -> FeedItem | InvalidItem:
-        self.seen.append(record.data.get("source_id") if isinstance(record.data, dict) else None)
+        self.seen.append(record.source_id())
         return validate_item(
             record, api_version=api_version, dealer_code=dealer_code, limits=limits
         )

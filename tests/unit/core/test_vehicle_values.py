@@ -10,7 +10,7 @@ import pytest
 from syncd.core.models import FeedMeta, InvalidItem, Origin, RawFeed, RawRecord
 from syncd.core.suggest import closest, did_you_mean
 from syncd.core.validate.feed import Limits, validate_feed
-from syncd.core.validate.vehicles import check_vehicle_values
+from syncd.core.validate.vehicles import check_vehicle_values, vehicle_needs
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 WHEN = datetime(2025, 5, 1, tzinfo=UTC)
@@ -82,6 +82,25 @@ def test_only_the_item_with_an_unknown_brand_is_invalid() -> None:
     assert issue.field == "category_fields.brand"
     assert issue.value == "Volkswagon"
     assert "did you mean 'volkswagen'?" in issue.reason
+
+
+def test_items_sending_nothing_are_neither_checked_nor_needed() -> None:
+    """An item the caller says sends nothing (a run's skipped one) stays valid whatever
+    its values, and its brand is not among what the check needs."""
+    meta = FeedMeta("feed.json", "0" * 64, 0, WHEN)
+    cars = (_car("a", brand="Volkswagon"), _car("b", brand="volvo", model="v70"))
+    records = tuple(RawRecord(Origin("feed.json", line=i + 1), d) for i, d in enumerate(cars))
+    feed = validate_feed(
+        RawFeed(meta, records), dealer_code="", api_version=4, limits=Limits(max_model_year=2026)
+    )
+
+    def spared(item: Any) -> bool:
+        return bool(item.source_id == "a")
+
+    checked = check_vehicle_values(feed, VALUES, api_version=4, unchanged=spared)
+    assert [i.source_id for i in checked.items] == ["a", "b"]
+    assert vehicle_needs(feed, api_version=4, unchanged=spared) == {"car": frozenset({"volvo"})}
+    assert [i.source_id for i in check_vehicle_values(feed, VALUES, api_version=4).items] == ["b"]
 
 
 def test_model_body_type_and_fuels_are_checked() -> None:

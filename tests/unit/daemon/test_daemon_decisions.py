@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from syncd.daemon.health import Check, liveness, readiness
 from syncd.daemon.jobs import FeedStamp, feed_stamp, should_sync
-from syncd.daemon.metrics import feed_age
+from syncd.daemon.metrics import Metrics, feed_age
 
 A = FeedStamp(size=10, mtime_ns=1)
 B = FeedStamp(size=12, mtime_ns=2)
@@ -80,3 +81,20 @@ def test_readiness_needs_database_and_recent_success() -> None:
         "(token dealer): no successful sync yet",
         "D1: last successful sync 3600s ago",
     )
+
+
+def test_a_url_feeds_age_is_that_of_the_export_last_read() -> None:
+    """NaN before any run read it; then the age of the export that run read."""
+    metrics = Metrics()
+    metrics.watch_feed("D1", "https://dms.example/stock.json")
+
+    def age() -> float | None:
+        return metrics.registry.get_sample_value("syncd_feed_age_seconds", {"dealer_code": "D1"})
+
+    assert math.isnan(age() or 0.0)
+    metrics.feed_read("D1", time.time() - 3600)
+    value = age()
+    assert value is not None
+    assert 3600 <= value < 3600 + 600
+    metrics.feed_read("D1", None)  # a run that read no feed leaves the last age
+    assert (age() or 0.0) >= 3600

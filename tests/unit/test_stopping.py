@@ -1,0 +1,133 @@
+"""run-once's graceful stop (syncd/cli/stopping.py) around the real executor, with fakes.
+
+The stop is requested by calling the handler directly (the e2e tests send real
+signals): the calls in flight finish and are recorded, no other call starts, and
+the step ends in Stopped; a second request cancels the calls in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+
+import pytest
+
+from syncd.cli.stopping import GracefulStop
+from syncd.core.models import Create, Payload, Stage, WriteResult
+from syncd.core.renewals import RenewalKind
+from syncd.errors import Stopped
+from syncd.execute import Executor
+from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock
+
+BODY = {"category_id": 2048, "title": "T", "price": [{"type": "list", "amount": 5}]}
+
+
+def creates(n: int) -> list[Create]:
+    return [Create("D", f"s{i}", 2048, BODY, BODY, f"h{i}") for i in range(n)]
+
+
+class Held(FakeMarketplace):
+    """Creates wait until released; ``started`` counts the calls that reached the API."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+        self.started = 0
+        self.arrived = asyncio.Event()
+
+    async def create(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult:
+        self.started += 1
+        self.arrived.set()
+        await self.release.wait()
+        return await super().create(dealer_code, source_id, body)
+
+
+async def in_flight(api: Held, n: int) -> None:
+    """Until ``n`` calls reached the API (each arrival wakes this up: no sleep)."""
+    while api.started < n:
+        api.arrived.clear()
+        await api.arrived.wait()
+
+
+@pytest.mark.anyio
+async def test_the_calls_in_flight_are_answered_and_recorded_and_no_other_starts() -> None:
+    """Two calls in flight at the stop: both answered and recorded SENT, none of the
+    other four reaches the API, and the step ends in Stopped."""
+    stop = GracefulStop()
+    api = Held()
+    mirror = FakeMirror()
+    executor = Executor(mirror, stop.marketplace(api), FixedClock(), max_in_flight=2)
+    step = asyncio.ensure_future(stop.step(executor.apply(creates(6))))
+    await in_flight(api, 2)
+    stop.request(signal.SIGTERM)
+    api.release.set()
+    with pytest.raises(Stopped):
+        await step
+    assert api.started == 2
+    assert [sid for _, sid, _ in api.calls] == ["s0", "s1"]
+    assert {sid: ad.stage for (_, sid), ad in mirror.ads.items() if ad.stage is Stage.SENT} == {
+        "s0": Stage.SENT,
+        "s1": Stage.SENT,
+    }
+    assert stop.signal is signal.SIGTERM
+    assert not stop.forced
+
+
+@pytest.mark.anyio
+async def test_a_second_request_cancels_the_calls_in_flight() -> None:
+    """A second signal does not wait for the answers: the step ends, those calls stay
+    INTENT (as after a crash)."""
+    stop = GracefulStop()
+    api = Held()
+    mirror = FakeMirror()
+    executor = Executor(mirror, stop.marketplace(api), FixedClock(), max_in_flight=2)
+    step = asyncio.ensure_future(stop.step(executor.apply(creates(6))))
+    await in_flight(api, 2)
+    stop.request(signal.SIGINT)
+    stop.request(signal.SIGINT)
+    with pytest.raises(Stopped):
+        await step
+    assert stop.forced
+    assert api.calls == []  # none answered
+    assert {ad.stage for ad in mirror.ads.values()} == {Stage.INTENT}
+
+
+@pytest.mark.anyio
+async def test_with_nothing_in_flight_the_step_stops_at_once_and_the_next_never_runs() -> None:
+    """A stop while no call is in flight cancels the step at once; a later step is not
+    started at all."""
+    stop = GracefulStop()
+    waiting = asyncio.Event()
+
+    async def reading_the_feed() -> None:
+        waiting.set()
+        await asyncio.Event().wait()  # a settle wait that would last
+
+    step = asyncio.ensure_future(stop.step(reading_the_feed()))
+    await waiting.wait()
+    stop.request(signal.SIGTERM)
+    with pytest.raises(Stopped):
+        await step
+    api = FakeMarketplace()
+
+    async def send() -> WriteResult:
+        return await stop.marketplace(api).create("D", "s1", BODY)
+
+    with pytest.raises(Stopped):
+        await stop.step(send())
+    assert api.calls == []
+
+
+@pytest.mark.anyio
+async def test_a_renewal_after_the_stop_is_refused_unsent() -> None:
+    """Renewals go one at a time: once stopping, the next is refused at once (never
+    reaching the API), so that it is settled as refused, not as maybe charged."""
+    stop = GracefulStop()
+    renewer = FakeRenewer()
+    gated = stop.renewer(renewer)
+    answer = await gated.renew("D", "s1", RenewalKind.BUMP)
+    assert answer.status == 200
+    stop.request(signal.SIGTERM)
+    with pytest.raises(Stopped):
+        await gated.renew("D", "s2", RenewalKind.BUMP)
+    assert [c[1] for c in renewer.calls] == ["s1"]
