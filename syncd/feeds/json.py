@@ -31,6 +31,8 @@ def _scalar(value: Any) -> str:
         return "true" if value else "false"
     if isinstance(value, str):
         return value
+    if type(value) is int:  # as orjson writes it: the digits (any int orjson parsed fits)
+        return NumberText(value)
     return NumberText(orjson.dumps(value).decode())  # a JSON number: its "." is a decimal point
 
 
@@ -45,6 +47,10 @@ def flatten(
             if isinstance(item, str):  # the common case, inline: what the last branch does
                 old = into.get(name)
                 into[name] = (item,) if old is None else (*old, item)
+            elif type(item) is int:  # the next most common, inline too
+                number = NumberText(item)  # what _scalar makes of it
+                old = into.get(name)
+                into[name] = (number,) if old is None else (*old, number)
             else:
                 flatten(item, name, into)
     elif isinstance(value, list):
@@ -55,10 +61,29 @@ def flatten(
     return into
 
 
-def _loads(path: Path, data: bytes, where: str) -> Any:
+_ODD: Any = object()  # a value _flat does not take
+
+
+def _flat(record: dict[str, Any]) -> dict[str, tuple[str, ...]] | None:
+    """What ``flatten`` makes of a record of only string and int values (the common
+    case), in one comprehension; None for any other record (``flatten`` decides).
+
+    Its keys are distinct and none nests, so no two values share a path: each is the
+    1-tuple of the value, an int as ``_scalar`` writes it. Assumption: the keys are
+    strings, as those of any object orjson parsed (``flatten`` makes them so).
+    """
+    flat = {
+        k: (v,) if type(v) is str else (NumberText(v),) if type(v) is int else _ODD
+        for k, v in record.items()
+    }
+    return None if _ODD in flat.values() else flat
+
+
+def _loads(path: Path, data: bytes, line: int | None = None) -> Any:
     try:
         return orjson.loads(data)
     except orjson.JSONDecodeError as exc:
+        where = "" if line is None else f":{line}"  # made here: not for every line read
         raise FeedError(f"{path}{where}: not valid JSON ({exc.msg}); truncated or broken") from None
 
 
@@ -67,7 +92,7 @@ def _as_record(
 ) -> SourceRecord:
     if not isinstance(item, dict):
         return origin, {}, (Issue("record", f"is not a JSON object: {str(item)[:40]!r}"),)
-    return origin, flatten(item), repeated
+    return origin, _flat(item) or flatten(item), repeated
 
 
 def _issues(found: tuple[DuplicateKey, ...]) -> tuple[Issue, ...]:
@@ -99,7 +124,7 @@ class JsonFormat:
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         text = data.removeprefix(BOM)
-        whole = doc = _loads(path, text, "")
+        whole = doc = _loads(path, text)
         for key in self._records:
             if not isinstance(doc, dict) or key not in doc:
                 raise FeedError(f"{path}: no {'.'.join(self._records)!r} in the document")
@@ -107,8 +132,10 @@ class JsonFormat:
         if not isinstance(doc, list):
             raise FeedError(f"{path}: {'.'.join(self._records) or 'the document'} is not a list")
         repeated = _repeated(path, text, whole, self._records)
+        where = str(path)
         for i, item in enumerate(doc):
-            yield _as_record(path, Origin(str(path), index=i), item, repeated.get(i, ()))
+            # Positional (path, line, index): a dataclass's keywords cost twice as much.
+            yield _as_record(path, Origin(where, None, i), item, repeated.get(i, ()))
 
 
 class JsonLinesFormat:
@@ -117,12 +144,12 @@ class JsonLinesFormat:
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         where = str(path)
         for number, line in enumerate(_lines(data), start=1):
-            if line.strip():
-                item = _loads(path, line, f":{number}")
+            if line and not line.isspace():  # what line.strip() tells, without a copy
+                item = _loads(path, line, number)
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
-                yield _as_record(path, Origin(where, line=number), item, repeated)
+                yield _as_record(path, Origin(where, number), item, repeated)  # path, line
 
 
 def _lines(data: bytes) -> Iterator[bytes]:

@@ -91,17 +91,18 @@ class MappedFeedReader(FileFeedReader):
         """
         refuse_empty(path, data)
         mapping, keys, items = self._mapping, set[str](), []
+        filtered, group = bool(mapping.skip), self._group
         for origin, record, read_issues in self._format(path, data):
             keys.update(record)
-            if skipped(mapping, record):
+            if filtered and skipped(mapping, record):
                 continue
             payload, issues = apply(mapping, record)
-            if self._group:
+            if group:
                 mapped = self._own(MappedRecord(origin, record, payload, read_issues + issues))
                 if mapped is not None:
-                    items.append(RawRecord(origin, mapped.payload, issues=mapped.issues))
+                    items.append(RawRecord(origin, mapped.payload, (), mapped.issues))
             else:
-                items.append(RawRecord(origin, payload, issues=read_issues + issues))
+                items.append(RawRecord(origin, payload, (), read_issues + issues))
         self._fits(path, keys)
         return tuple(items)
 

@@ -13,7 +13,7 @@ from typing import Any
 def split(values: list[Any], arg: Any) -> list[str]:
     """Each string cut at ``arg`` (default ``,``); pieces trimmed, empty ones dropped."""
     sep = arg or ","
-    return [p.strip() for v in values for p in str(v).split(sep) if p.strip()]
+    return [piece for v in values for p in str(v).split(sep) if (piece := p.strip())]
 
 
 def drop_empty(values: list[Any], arg: Any) -> list[Any]:

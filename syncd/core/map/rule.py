@@ -201,10 +201,29 @@ def putter(path: tuple[Segment, ...]) -> Put:
 
         return top
 
+    if len(head) == 1:  # the common case (category_fields.brand), without the loop
+        (first,) = head
+
+        def under_one(payload: dict[str, Any], value: Any) -> None:
+            if first in payload:  # payload.setdefault(first, {}), without a new {} each time
+                node = payload[first]
+            else:
+                node = payload[first] = {}
+            if isinstance(value, dict) and isinstance(node.get(last), dict):
+                node[last].update(value)  # as set_value(), inline
+            else:
+                node[last] = value
+
+        return under_one
+
     def nested(payload: dict[str, Any], value: Any) -> None:
         node = payload
-        for name in head:
-            node = node.setdefault(name, {})
+        for name in head:  # node.setdefault(name, {}), without a new {} each time
+            if name in node:
+                node = node[name]
+            else:
+                inner: dict[str, Any] = {}
+                node[name] = node = inner
         if isinstance(value, dict) and isinstance(node.get(last), dict):
             node[last].update(value)  # as set_value(), inline
         else:

@@ -26,15 +26,20 @@ _PLATE = re.compile(r"[A-ZÅÄÖ0-9]{1,6}")  # api-notes: Swedish plate, at most
 _VIN = re.compile(r"[A-Z0-9]{17,19}")  # api-notes: 17-19 characters
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _NO_YEAR_LIMIT = 9999
+_MAX_MILEAGE = 10_000_000
 
 
 def _model_year(value: Any, field: str, issues: Issues, limits: Limits) -> int | None:
     high = limits.max_model_year if limits.max_model_year is not None else _NO_YEAR_LIMIT
+    if type(value) is int and limits.min_model_year <= value <= high:
+        return value  # whole()'s fast path, without its call
     return whole(value, field, issues, limits.min_model_year, high)
 
 
 def _plate(value: Any, field: str, issues: Issues, limits: Limits) -> str | None:
     """A Swedish registration number, normalised to upper case (``abc123`` is ``ABC123``)."""
+    if type(value) is str and _PLATE.fullmatch(normal := value.upper()):
+        return normal  # code()'s fast path, without its call
     return code(value, field, issues, _PLATE, "1 to 6 letters and digits, no spaces", upper=True)
 
 
@@ -81,7 +86,9 @@ def _strings(value: Any, field: str, issues: Issues, limits: Limits) -> list[str
 
 
 def _mileage(value: Any, field: str, issues: Issues, limits: Limits) -> int | None:
-    return whole(value, field, issues, 0, 10_000_000)
+    if type(value) is int and 0 <= value <= _MAX_MILEAGE:
+        return value  # whole()'s fast path, without its call
+    return whole(value, field, issues, 0, _MAX_MILEAGE)
 
 
 VEHICLE: Schema = {
@@ -164,6 +171,7 @@ def _object(
     depth: int,
 ) -> dict[str, Any]:
     result: dict[str, Any] = {}
+    max_text = limits.max_text
     for key, raw in data.items():
         if raw is None:
             continue
@@ -172,7 +180,9 @@ def _object(
             value = _free(raw, f"{prefix}.{key}", issues, limits, depth)
         else:
             field, rule, inner = known
-            if rule is not None:
+            if rule is _string and type(raw) is str and len(raw) <= max_text and raw.strip():
+                value = raw  # text()'s fast path, inline: nothing to report
+            elif rule is not None:
                 value = rule(raw, field, issues, limits)
             elif isinstance(raw, dict):  # obj(), inline: the common case
                 value = _object(raw, field, inner or _FREE, issues, limits, depth=depth + 1)

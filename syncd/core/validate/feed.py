@@ -14,6 +14,11 @@ absent mean the same to a deep-merging API); ``url_title`` dropped (deprecated,
 "no longer used"); prices in canonical order with ``currency: "SEK"``;
 registration numbers and VINs upper-cased; coordinates as numbers.
 
+Speed (``bench/feeds.py``): the checks take a fast path for the common value of
+an exact JSON type (``type(x) is int``, not a subclass), where nothing is to be
+reported, and leave anything else to the general code; both give the same result
+(``tests/unit/core/test_validate_fast_paths.py``), so no rules version changes.
+
 Changing what any rule here (or in ``rules.py``, ``fields.py``,
 ``category_fields.py``, ``categories.py``) makes of an item? Bump
 ``known.RULES_VERSION``: runs skip validating items that did not change since
@@ -120,9 +125,10 @@ def validate_item(
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
         return InvalidItem(record.origin, None, (*record.issues, issue))
     issues: Issues = []
-    candidates = _repeated_keys(record, issues)
+    candidates = _repeated_keys(record, issues) if record.duplicate_keys else ()
     source_id = _source_id(data.get("source_id"), issues, limits)
-    _dealer_code(data.get("dealer_code"), dealer_code, issues)
+    if (own_dealer := data.get("dealer_code")) is not None:
+        _dealer_code(own_dealer, dealer_code, issues)
     if not KNOWN_FIELDS.issuperset(data):
         for key in data:
             if key not in KNOWN_FIELDS:
@@ -136,13 +142,8 @@ def validate_item(
         if len(candidates) > 1:  # which of them is meant cannot be known
             key = None
         return InvalidItem(record.origin, key, tuple(issues), candidates)
-    return FeedItem(
-        source_id=source_id,
-        category_id=cat.id,
-        payload=payload,
-        payload_hash=normalised_hash(payload),
-        origin=record.origin,
-    )
+    # source_id, category_id, payload, payload_hash, origin (positional: a little faster)
+    return FeedItem(source_id, cat.id, payload, normalised_hash(payload), record.origin)
 
 
 Check: TypeAlias = Callable[[Any, Issues, Limits, "bool | None"], Any]
@@ -181,11 +182,14 @@ def _payload(
     data: Mapping[str, Any], cat: Category | None, api_version: int, issues: Issues, limits: Limits
 ) -> dict[str, Any]:
     """The normalised payload; category rules are skipped when the category is unknown."""
-    registered = cat.is_registered_vehicle(api_version) if cat is not None else None
+    registered, required = _rules_of(cat, api_version)
     payload: dict[str, Any] = {} if cat is None else {"category_id": cat.id}
-    required = _required_of(cat, api_version)
     for key, check in _VEHICLE_CHECKS if registered else _ALL_CHECKS:
-        value = data.get(key)
+        if key not in data:  # most fields are absent: no call for them
+            if key in required:
+                issues.append(Issue(key, "is required"))
+            continue
+        value = data[key]
         if value is None:  # null counts as absent
             if key in required:
                 issues.append(Issue(key, "is required"))
@@ -196,15 +200,18 @@ def _payload(
     return payload
 
 
-_REQUIRED: dict[tuple[int | None, int], frozenset[str]] = {}  # a memo of _required
+_RULES: dict[tuple[int | None, int], tuple[bool | None, frozenset[str]]] = {}  # _rules_of's memo
 
 
-def _required_of(cat: Category | None, api_version: int) -> frozenset[str]:
-    """The fields that must be present in an ad of this category (once per category)."""
+def _rules_of(cat: Category | None, api_version: int) -> tuple[bool | None, frozenset[str]]:
+    """Whether the category is a registered vehicle (None: unknown category), and the
+    fields an ad of it must have; found once per category and API version."""
     key = (None if cat is None else cat.id, api_version)
-    found = _REQUIRED.get(key)
+    found = _RULES.get(key)
     if found is None:
-        found = _REQUIRED[key] = frozenset(k for k in _CHECKS if _required(k, cat, api_version))
+        registered = cat.is_registered_vehicle(api_version) if cat is not None else None
+        required = frozenset(k for k in _CHECKS if _required(k, cat, api_version))
+        found = _RULES[key] = (registered, required)
     return found
 
 
@@ -299,6 +306,8 @@ def _dealer_code(value: Any, feed_dealer: str, issues: Issues) -> None:
 
 def _category(value: Any, issues: Issues) -> Category | None:
     """A supported category of the seed's table (``5022.0`` counts as ``5022``)."""
+    if type(value) is int and (known := _SUPPORTED.get(value)) is not None:
+        return known  # what the rest finds for a supported id given as an int
     if value is None:
         issues.append(Issue("category_id", "is required"))
         return None
@@ -314,7 +323,12 @@ def _category(value: Any, issues: Issues) -> Category | None:
             Issue("category_id", f"{number} ({cat.path}) is not yet supported by the API")
         )
         return None
+    if type(value) is int:
+        _SUPPORTED[value] = cat
     return cat
+
+
+_SUPPORTED: dict[int, Category] = {}  # a memo of _category: supported ids given as ints
 
 
 def _duplicates(records: tuple[RawRecord, ...]) -> dict[str, list[Origin]]:

@@ -15,6 +15,7 @@ from syncd.core.validate.rules import (
     Issues,
     Limits,
     code,
+    good_url_where,
     kind,
     obj,
     one_of,
@@ -50,6 +51,8 @@ def prices(
     if not value:
         issues.append(Issue("price", "must hold at least one price"))
         return None
+    if len(value) == 1 and (one := _plain_price(value[0], limits, registered)) is not None:
+        return [one]
     before = len(issues)
     seen: dict[str, int] = {}
     result = [
@@ -69,6 +72,27 @@ def prices(
         return None
     ok = [p for p in result if p is not None]
     return sorted(ok, key=lambda p: _ORDER[p["type"]]) if len(ok) > 1 else ok
+
+
+def _plain_price(item: Any, limits: Limits, registered: bool | None) -> dict[str, Any] | None:
+    """What ``prices`` makes of a list of this one price when nothing is wrong with it
+    (the common case, without building field names); None: the general path decides.
+
+    Plain: an object of ``type`` (list or leasing: a reduced price alone is refused),
+    a whole ``amount`` (an int, not a bool) within limits, and no currency or SEK.
+    """
+    if type(item) is not dict:
+        return None
+    name, amount = item.get("type"), item.get("amount")
+    if len(item) == 2:
+        pass
+    elif len(item) != 3 or item.get("currency") != "SEK":
+        return None
+    if (name != "list" and (name != "leasing" or registered is False)) or type(amount) is not int:
+        return None
+    if not 0 <= amount <= limits.max_amount:
+        return None
+    return {"type": name, "amount": amount, "currency": "SEK"}
 
 
 def _price(
@@ -125,7 +149,14 @@ def image_urls(value: Any, issues: Issues, limits: Limits) -> list[str] | None:
             )
         )
     checked = []
+    max_url, strict = limits.max_url, limits.strict_image_extensions
     for i, item in enumerate(value[:most]):
+        # The common case inline (what image_url finds of a plain str, in one match):
+        # a URL whose path names no other format; anything else to image_url.
+        plain = type(item) is str and len(item) <= max_url and not strict
+        if plain and _PLAIN_IMAGE.fullmatch(item) is not None:
+            checked.append(item)
+            continue
         if (kept := image_url(item, i, issues, limits)) is not None:
             checked.append(kept)
     return checked
@@ -134,6 +165,15 @@ def image_urls(value: Any, issues: Issues, limits: Limits) -> list[str] | None:
 _IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png")
 _OTHER_FORMATS = re.compile(
     r"\.(gif|webp|bmp|tiff?|heic|heif|svg|avif|ico|pdf|mp4|mov)$", re.IGNORECASE
+)
+# An image URL as image_url accepts it, in one match: a good URL whose path does not
+# end with one of _OTHER_FORMATS' extensions (a lookbehind after the path group; one
+# per length, as a lookbehind has a fixed width). Where it refuses, image_url decides
+# (a URL with no path, whose host ends in .gif, say).
+_OTHER_BY_LENGTH = (("gif", "bmp", "tif", "svg", "ico", "pdf", "mp4", "mov"),
+                    ("webp", "tiff", "heic", "heif", "avif"))  # fmt: skip
+_PLAIN_IMAGE = good_url_where(
+    "".join(rf"(?<!\.(?i:{'|'.join(same)}))" for same in _OTHER_BY_LENGTH)
 )
 
 

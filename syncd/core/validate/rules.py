@@ -94,6 +94,8 @@ def text(value: Any, field: str, issues: Issues, max_len: int) -> str | None:
 
 def whole(value: Any, field: str, issues: Issues, low: int, high: int) -> int | None:
     """A whole number in ``low..high``; an integral float (``7000.0``) counts as one."""
+    if type(value) is int and low <= value <= high:
+        return value  # the common case: what the rest returns for it
     if isinstance(value, bool) or not isinstance(value, int | float):
         issues.append(Issue(field, f"must be a whole number, got {kind(value)}"))
         return None
@@ -191,6 +193,17 @@ _SAFE = r"[^\s\x00-\x1f\x7f"  # an open character class: no whitespace, no contr
 _GOOD_URL = re.compile(
     rf"[hH][tT][tT][pP][sS]?://{_HOST}(/{_SAFE}?#]*)?(?:\?{_SAFE}#]*)?(?:#{_SAFE}]*)?"
 )
+
+
+def good_url_where(after_path: str) -> re.Pattern[str]:
+    """The pattern :func:`url_path` applies, with ``after_path`` (a lookbehind, say)
+    right after its path group (``fields.image_urls`` checks the extension so)."""
+    return re.compile(
+        rf"[hH][tT][tT][pP][sS]?://{_HOST}(/{_SAFE}?#]*)?{after_path}"
+        rf"(?:\?{_SAFE}#]*)?(?:#{_SAFE}]*)?"
+    )
+
+
 _HTTP = re.compile(r"https?://([^/?#]*)", re.IGNORECASE)
 _BAD_CHARS = re.compile(r"[\s\x00-\x1f\x7f]")
 

@@ -14,8 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncd.core.map import parse_mapping
+from syncd.core.map.model import NumberText
 from syncd.feeds.csv import CsvFormat
-from syncd.feeds.json import JsonFormat
+from syncd.feeds.json import JsonFormat, _flat, flatten
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
@@ -116,3 +117,50 @@ def test_csv_xlsx_xml_and_json_give_the_same_payload(item: dict[str, Any]):
             path.write_bytes(write(item))
             feed = read(MappedFeedReader(fmt, mapped, max_bytes=1_000_000, stillness=AT_ONCE), path)
             assert [r.value() for r in feed.records] == [expected(item)], type(fmt).__name__
+
+
+class _Int(int):
+    """An int that is not ``type(x) is int``: it takes flatten's general path."""
+
+
+class _Str(str):
+    """A str that is not ``type(x) is str``: it takes flatten's general path."""
+
+    __slots__ = ()
+
+
+def _general(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _general(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_general(v) for v in value]
+    if isinstance(value, str):
+        return _Str(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _Int(value)
+    return value
+
+
+JSON = st.recursive(
+    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1) | st.floats() | TEXT,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+FLAT = st.one_of(TEXT, st.integers(-(2**63), 2**64 - 1))
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["a", "b", "a.b", "n"]), st.one_of(JSON, FLAT, FLAT), max_size=4
+    )
+)
+def test_json_records_flatten_as_in_general(doc: dict[str, Any]) -> None:
+    """The fast cases (a record of only strings and ints; a string, an int inside
+    another) give what flatten's general path gives."""
+    slow = flatten(_general(doc))
+    flat = _flat(doc)
+    for fast in [flatten(doc)] + ([flat] if flat is not None else []):
+        assert fast == slow
+        assert {k: [isinstance(v, NumberText) for v in vs] for k, vs in fast.items()} == {
+            k: [isinstance(v, NumberText) for v in vs] for k, vs in slow.items()
+        }

@@ -36,6 +36,7 @@ SPEC: dict[str, Any] = {
         "image_urls": {"source": "imgs", "transforms": [{"split": ", "}, {"take": 2}]},
         "visible": {"source": "flag", "transforms": [{"map": "strict"}], "default": True},
         "location": {"const": {"zipcode": "11122"}},
+        "url": {"const": "https://dealer.example/"},
         "location.lkf": {"source": "n", "transforms": [{"regex_extract": "^(\\d{4})"}]},
         "contact": {"source": "s", "transforms": [{"map": "shape"}]},
         "category_fields.powertrain.fuels": {"source": "fuel", "transforms": [{"map": "fuel"}]},
@@ -44,6 +45,12 @@ SPEC: dict[str, Any] = {
         "category_fields.color": {"source": "t2", "transforms": ["first"]},
         "category_fields.model": {"source": "t1", "transforms": [{"split": ","}]},
         "category_fields.tags": {"const": ["a", "b"]},
+        "category_fields.vin": "t2",
+        "category_fields.model_type": {"source": "t1", "transforms": ["slug"]},
+        "category_fields.transmission": {"source": "t2", "transforms": ["phone"]},
+        "category_fields.extras": {"source": "n2", "transforms": ["lower"], "list": True},
+        "category_fields.body_type": {"source": "t1", "list": True},
+        "category_fields.condition.mileage.value": {"source": "n", "transforms": [{"unit": "mil"}]},
         "category_fields.empty": {"const": ""},
         "category_fields.year": {"source": "n", "transforms": [{"number": ","}], "default": 0},
         "dont_publish_on_failed_images": {"source": "flag", "transforms": ["bool"]},
@@ -70,6 +77,7 @@ TEXTS = st.sampled_from(
         "Bensin/etanol",
         "12345 PLN",
         "ring för pris",
+        "!!",
     ]
 )
 RECORDS = st.dictionaries(

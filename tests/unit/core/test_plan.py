@@ -424,3 +424,10 @@ def test_counts_cover_every_kind() -> None:
     }
     assert len(result.actions) == 4
     assert all(e.dealer_code == DEALER for e in result.entries)
+
+
+def test_a_plan_is_shown_by_its_count_not_every_entry() -> None:
+    """asyncio.run formats the repr of a command's result (syncd plan's): a count."""
+    assert (
+        repr(plan_of(item("a"), item("b"))) == f"Plan(dealer_code={DEALER!r}, entries=<2 entries>)"
+    )

@@ -757,3 +757,13 @@ def test_an_empty_dealer_code_accepts_any_item_dealer_code() -> None:
     result = validate_item(record, api_version=4)
     assert isinstance(result, FeedItem)
     assert "dealer_code" not in result.payload
+
+
+def test_a_whole_feed_is_shown_by_its_counts_not_every_item() -> None:
+    """asyncio.run formats the repr of a command's result: a feed's is a count, not a copy."""
+    raw = feed(plain(), plain(source_id="b", price="x"), plain(source_id="c"))
+    result = validate_feed(raw, dealer_code=DEALER, api_version=4)
+    assert repr(raw) == f"RawFeed(meta={raw.meta!r}, records=<3 entries>)"
+    assert repr(result) == (
+        f"ValidatedFeed(dealer_code='D1', meta={raw.meta!r}, items=<2 entries>, invalid=<1 entry>)"
+    )
