@@ -143,6 +143,16 @@ def row_ids(conn: Connection, keys: Iterable[Key], now: datetime) -> dict[Key, i
     """The ids of the ads' rows, each row created first if there is none (one lookup per
     dealer and chunk; an INSERT only for the missing rows, which spends no PostgreSQL
     sequence value on rows that exist)."""
+    found, missing = _ensure_rows(conn, keys, now)
+    if missing:
+        found |= _lookup(conn, missing)
+    return found
+
+
+def _ensure_rows(
+    conn: Connection, keys: Iterable[Key], now: datetime
+) -> tuple[dict[Key, int], list[Key]]:
+    """Every ad's row exists after this: the ids found, and the keys whose rows it made."""
     wanted = sorted(set(keys))
     found = _lookup(conn, wanted)
     missing = [k for k in wanted if k not in found]
@@ -152,8 +162,7 @@ def row_ids(conn: Connection, keys: Iterable[Key], now: datetime) -> dict[Key, i
             for d, s in missing
         ]
         conn.execute(_new_rows(conn.dialect.name), new_rows)
-        found |= _lookup(conn, missing)
-    return found
+    return found, missing
 
 
 def _lookup(conn: Connection, keys: Sequence[Key]) -> dict[Key, int]:
@@ -179,7 +188,7 @@ def write_intents(conn: Connection, actions: Sequence[Action], now: datetime) ->
     """``record_intent`` of every action (rows created as needed)."""
     if not actions:
         return
-    row_ids(conn, (_key(a) for a in actions), now)
+    _ensure_rows(conn, (_key(a) for a in actions), now)  # by key: their ids are not needed
     conn.execute(INTENT, [_intent_params(a, now) for a in actions])
 
 
@@ -192,7 +201,7 @@ def write_answers(conn: Connection, answers: Sequence[Answer]) -> None:
     """``record_accepted``/``record_rejected`` of every answer, each at its own time."""
     if not answers:
         return
-    row_ids(conn, (_key(a.action) for a in answers), min(a.at for a in answers))
+    _ensure_rows(conn, (_key(a.action) for a in answers), min(a.at for a in answers))
     if len({_key(a.action) for a in answers}) < len(answers):
         # One ad answered twice: statements run in the answers' order, one by one.
         for answer in answers:
