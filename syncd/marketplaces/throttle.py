@@ -11,11 +11,15 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
 RECOVERY = 1.05
 """Each success raises the rate by this factor, up to the configured rate."""
+
+SPAN = 64
+"""The most request starts remembered, to keep any run of them from bunching."""
 
 HEADROOM = 0.97
 """Requests are paced at this share of the configured rate: the network's jitter can
@@ -43,6 +47,15 @@ class Throttle:
         self._resume_at = 0.0
         self._monotonic = monotonic
         self._sleep = sleep
+        # The pace is kept on the planned starts (a start woken late does not delay the
+        # next), but a busy event loop wakes sleeps late, and the starts it held back
+        # would then go out together: the API, counting a second's requests as they
+        # arrive, answers 429. So no ``span + 1`` real starts in a row fall within the
+        # ``span`` requests' window of the configured rate (one second's worth, at most
+        # SPAN). Lateness within the headroom (30 ms a second) costs no pace.
+        self._span = max(1, min(SPAN, int(rate)))
+        self._window = self._span / rate
+        self._starts: deque[float] = deque(maxlen=self._span)
 
     @property
     def rate(self) -> float:
@@ -57,12 +70,15 @@ class Throttle:
             self._slots = asyncio.Semaphore(self._concurrency)
             self._lock = asyncio.Lock()
         async with self._slots:
-            async with self._lock:
+            async with self._lock:  # held while waiting: starts go out in their order
                 now = self._monotonic()
                 start = max(now, self._next_start, self._resume_at)
+                if len(self._starts) == self._span:
+                    start = max(start, self._starts[0] + self._window)
+                if start > now:
+                    await self._sleep(start - now)
                 self._next_start = start + 1.0 / self._rate
-            if start > now:
-                await self._sleep(start - now)
+                self._starts.append(max(start, self._monotonic()))
             yield
 
     def rate_limited(self, retry_after: float | None) -> None:

@@ -54,3 +54,31 @@ async def test_429_pauses_and_halves_then_recovers() -> None:
     for _ in range(100):
         throttle.succeeded()
     assert throttle.rate == pytest.approx(10.0 * HEADROOM)
+
+
+def _late(t: FakeTime, late: float) -> Throttle:
+    """A throttle at 10/s whose event loop wakes one sleep in three ``late`` seconds late."""
+    lateness = itertools.cycle([late, 0.0, 0.0])
+
+    async def late_sleep(seconds: float) -> None:
+        t.sleeps.append(seconds)
+        t.now += seconds + next(lateness)
+
+    return Throttle(10.0, 4, monotonic=t.monotonic, sleep=late_sleep)
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize("late", [0.02, 0.05])
+async def test_starts_woken_late_never_bunch_into_a_second(late: float) -> None:
+    """Sleeps woken late: no 11 starts in a row (10/s) fall within one second, and
+    lateness within the headroom costs no pace."""
+    t = FakeTime()
+    throttle = _late(t, late)
+    starts = []
+    for _ in range(40):
+        async with throttle.slot():
+            starts.append(t.now)
+    spans = [b - a for a, b in zip(starts, starts[10:], strict=False)]
+    assert min(spans) >= 1.0 - 1e-9
+    if late <= 1.0 / HEADROOM - 1.0:
+        assert starts[-1] - starts[0] <= 39 * 0.1 / HEADROOM + late + 1e-9
