@@ -52,9 +52,10 @@ class Throttle:
         # would then go out together: the API, counting a second's requests as they
         # arrive, answers 429. So no ``span + 1`` real starts in a row fall within the
         # ``span`` requests' window of the configured rate (one second's worth, at most
-        # SPAN). Lateness within the headroom (30 ms a second) costs no pace.
+        # SPAN), widened by half the headroom for the network's jitter (15 ms a second):
+        # lateness within the other half costs no pace.
         self._span = max(1, min(SPAN, int(rate)))
-        self._window = self._span / rate
+        self._window = self._span / rate * (1 + (1 - HEADROOM) / 2)
         self._starts: deque[float] = deque(maxlen=self._span)
 
     @property
