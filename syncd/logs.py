@@ -76,7 +76,13 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         else structlog.dev.ConsoleRenderer(colors=stream.isatty())
     )
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        # An event below the level is dropped first, before any processor's work (a call
+        # sent costs two events: a debug and an info one).
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *shared,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=False,

@@ -13,6 +13,7 @@ token: ..."}``, and a dealer_code outside the token's scope → 403.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -64,15 +65,34 @@ def mint_token(
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
+_VERIFIED: dict[tuple[str, str], tuple[Scope, int | None]] = {}
+"""Tokens that verified, by (token, secret): their scope and ``exp`` (None: none)."""
+_VERIFIED_KEPT = 256
+
+
 def read_token(token: str | None, secret: str) -> Scope:
-    """The scope of a request's token; raises :class:`ApiProblem` 401/403."""
+    """The scope of a request's token; raises :class:`ApiProblem` 401/403.
+
+    A token that verified is not verified again (its signature and claims cannot have
+    changed) until its ``exp`` has passed: then PyJWT decides, and words, the 403. Its
+    ``nbf`` and ``iat`` were in the past when it verified, and stay there. Failures are
+    never remembered.
+    """
     if not token:
         raise ApiProblem(401, {"detail": "Authentication credentials were not provided."})
+    known = _VERIFIED.get((token, secret))
+    # PyJWT's own rule: expired once exp <= now (no leeway).
+    if known is not None and (known[1] is None or time.time() < known[1]):
+        return known[0]
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
     except jwt.InvalidTokenError as exc:
         raise ApiProblem(403, {"detail": f"Invalid token: {exc}"}) from None
-    return _scope(claims)
+    scope = _scope(claims)
+    if len(_VERIFIED) >= _VERIFIED_KEPT:
+        _VERIFIED.clear()
+    _VERIFIED[(token, secret)] = (scope, int(claims["exp"]) if "exp" in claims else None)
+    return scope
 
 
 def peek_dealer(token: str | None, secret: str) -> str | None:

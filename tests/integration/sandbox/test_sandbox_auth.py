@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -100,3 +101,19 @@ def test_minted_tokens_carry_the_documented_claims() -> None:
     assert caught.value.status == 401
     with pytest.raises(ValueError, match="dealer code"):
         mint_token([])
+
+
+def test_a_token_that_verified_is_refused_once_it_expires() -> None:
+    """Verified tokens are remembered, but never past their exp: then PyJWT's 403."""
+    expires = int(time.time()) + 2
+    token = mint_token("D1", expires_in=expires - time.time())
+    assert read_token(token, DEV_SECRET).dealer_codes == {"D1"}
+    assert read_token(token, DEV_SECRET).dealer_codes == {"D1"}  # the remembered answer
+    while time.time() < expires:  # at most 2 s: the exp claim counts in seconds
+        time.sleep(0.05)
+    with pytest.raises(ApiProblem) as refused:
+        read_token(token, DEV_SECRET)
+    assert refused.value.status == 403
+    assert "expired" in refused.value.body["detail"]
+    with pytest.raises(ApiProblem):
+        read_token(token, "y" * 40)  # another secret: verified anew, and refused
