@@ -320,9 +320,11 @@ class ApiOnFirstUse:
 
     A run that sends nothing and asks nothing (a no-op run, the common case of a run
     every few minutes) then never imports httpx nor builds the client, its TLS context
-    and its pools: about 0.1 s of CPU at start-up (issue 12). Assumption: building the
-    client cannot fail once the settings are valid and the token is known (checked by
-    :func:`build` before), so building it late moves no error out of start-up.
+    and its pools: about 0.1 s of CPU at start-up (issue 12). The settings and the
+    token are checked by :func:`build` before; what the environment adds (a proxy
+    variable httpx refuses, an ``SSL_CERT_FILE`` that cannot be read) shows only here:
+    a :class:`ConfigError`, which stops the run (not one failed item per ad, nor a
+    traceback), and the client is tried again at the next use.
     """
 
     def __init__(self, make: Callable[[], httpx.AsyncClient], api: ApiSettings) -> None:
@@ -337,10 +339,23 @@ class ApiOnFirstUse:
         if built is None:
             with self._lock:
                 if self._built is None:
-                    http = self._make()
+                    http = self._built_http()
                     self._built = (http, api_client(self._settings, http))
                 built = self._built
         return built[1]
+
+    def _built_http(self) -> httpx.AsyncClient:
+        try:
+            return self._make()
+        except ConfigError:
+            raise
+        except (ValueError, OSError) as exc:  # httpx's proxy URL, ssl's CA file
+            # Assumption: neither message holds the API token (a proxy's password is
+            # masked by httpx's URL repr); the redactor filters the logs besides.
+            raise ConfigError(
+                f"api: the HTTP client cannot be built ({type(exc).__name__}: {exc}); "
+                "check the proxy variables (HTTPS_PROXY, ALL_PROXY) and SSL_CERT_FILE"
+            ) from exc
 
     @property
     def built(self) -> bool:

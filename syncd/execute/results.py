@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import TypeAlias
 
 from syncd.core.models import Delete, Update
-from syncd.errors import ApiAuthError, SyncdError, TemporaryError
+from syncd.errors import ApiAuthError, ConfigError, SyncdError, TemporaryError
 
 
 @dataclass(slots=True)
@@ -55,9 +55,9 @@ message to report (a v3 ad v4 cannot PATCH: ``syncd/v3_ads.py``)."""
 
 def stops_the_run(exc: Exception) -> bool:
     """Whether an error ends the whole run rather than one item's call: the API or
-    the mirror is unreachable, or the token is refused; every other call would fail
-    the same way."""
-    return isinstance(exc, TemporaryError | ApiAuthError)
+    the mirror is unreachable, the token is refused, or the API's client cannot be
+    built (a ConfigError at its first use); every other call would fail the same way."""
+    return isinstance(exc, TemporaryError | ApiAuthError | ConfigError)
 
 
 def item_failure(exc: Exception) -> str:

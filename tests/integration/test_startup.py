@@ -209,6 +209,44 @@ def test_a_missing_token_is_still_a_config_error_at_build(
         bootstrap.build(settings)
 
 
+def test_an_api_client_the_environment_breaks_stops_the_run_as_a_config_error(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """A proxy variable httpx refuses shows when the deferred client is first built: the
+    run stops with a configuration error (exit 3), not a failed item per ad and not a
+    traceback; nothing was sent."""
+    feed = tmp_path / "feed.json"
+    feed.write_bytes(bootstrap.sample_feed_path().read_bytes())  # valid ads, to be created
+    (tmp_path / "syncd.toml").write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n'
+        f'[api]\nbase_url = "{sandbox.url}"\n'
+        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\n',
+        encoding="utf-8",
+    )
+    env = {
+        **os.environ,
+        "SYNCD_API_TOKEN": sandbox.token("D1"),
+        "SYNCD_CONFIG": str(tmp_path / "syncd.toml"),
+        "HTTP_PROXY": "foo://proxy",
+        "HTTPS_PROXY": "foo://proxy",
+    }
+    syncd = [sys.executable, "-c", "import sys; from syncd.cli import main; main(sys.argv[1:])"]
+    subprocess.run([*syncd, "db", "upgrade"], cwd=tmp_path, env=env, check=True, timeout=120)
+    done = subprocess.run(
+        [*syncd, "run-once"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr[-2000:]
+    assert "the HTTP client cannot be built" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert "ad_call_failed" not in done.stderr
+
+
 @pytest.mark.parametrize("name", list(group.COMMANDS))
 def test_the_listed_help_is_the_commands_own(name: str) -> None:
     """The one-line help `syncd --help` shows is the first line the command's docstring gives."""
