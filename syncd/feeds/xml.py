@@ -165,10 +165,13 @@ class XmlFormat:
         elements) that come more than once; if some other name does, the mapping is
         wrong, and the run stops here (FeedError) instead of reading the stock as
         empty. A file with no such elements is an empty stock (0 records: the
-        mass-delete guard then holds the deletes back, as for any feed)."""
+        mass-delete guard then holds the deletes back, as for any feed). An element
+        "with fields" has two or more child elements holding text or attributes: a
+        dealer block of a group's empty stock (``<dealer><name>A</name><cars/></dealer>``)
+        has one, and is no record."""
         seen: dict[str, tuple[int, int]] = {}  # tag -> (how many, the least depth)
         for _, element in self._events(data, every=True):
-            if len(element) and isinstance(element.tag, str):
+            if _has_fields(element) and isinstance(element.tag, str):
                 depth = sum(1 for _ in element.iterancestors())
                 count, least = seen.get(element.tag, (0, depth))
                 seen[element.tag] = (count + 1, min(least, depth))
@@ -187,3 +190,15 @@ class XmlFormat:
             f"{count} <{name}> elements with fields: is records = {name!r} meant? "
             f"Nothing was sent"
         )
+
+
+def _has_fields(element: Any) -> bool:
+    """Whether at least two of the element's children are fields: leaves with text or
+    attributes (see :meth:`XmlFormat._check_none_named`)."""
+    fields = 0
+    for child in element:
+        if not len(child) and ((child.text or "").strip() or child.attrib):
+            fields += 1
+            if fields > 1:
+                return True
+    return False

@@ -239,8 +239,8 @@ def test_xml_whose_records_element_is_misnamed_stops_naming_the_likely_one(tmp_p
     stock of 0, which would ask to delete every ad)."""
     data = (
         b"<stock><meta><made>2026-12-01</made></meta>"
-        b"<car><id>1</id><price><amount>1</amount></price></car>"
-        b"<car><id>2</id><price><amount>2</amount></price></car></stock>"
+        b"<car><id>1</id><make>Volvo</make><price><amount>1</amount></price></car>"
+        b'<car><id>2</id><make fuel="el"/><price><amount>2</amount></price></car></stock>'
     )
     with pytest.raises(FeedError, match=r"no <item> element.*2 <car> elements.*'car'"):
         read(tmp_path, XmlFormat("item"), data)
@@ -248,7 +248,12 @@ def test_xml_whose_records_element_is_misnamed_stops_naming_the_likely_one(tmp_p
 
 @pytest.mark.parametrize(
     "data",
-    [b"<stock/>", b"<stock><meta><made>2026-12-01</made></meta><cars></cars></stock>"],
+    [
+        b"<stock/>",
+        b"<stock><meta><made>2026-12-01</made></meta><cars></cars></stock>",
+        b"<group><dealer><name>A</name><cars/></dealer><dealer><name>B</name><cars/></dealer>"
+        b"</group>",
+    ],
 )
 def test_xml_with_no_record_at_all_is_an_empty_stock(tmp_path: Path, data: bytes):
     """No record element and nothing that looks like records: 0 records (the mass-delete
