@@ -35,7 +35,7 @@ class PlanDocumentError(ValueError):
     """The document is not a saved plan this syncd can apply; the message says why."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, repr=False)
 class SavedPlan:
     """One feed's plan as saved: the calls, and what they were decided from."""
 
@@ -45,6 +45,15 @@ class SavedPlan:
     actions: tuple[Action, ...]
     rows: Mapping[str, str | None]  # source_id -> row version (None: no row)
     guard: str | None = None  # why deletes and creates were held back, if they were
+
+    def __repr__(self) -> str:
+        # Counts, not every call: asyncio.run formats its result's repr at exit, and a
+        # large plan's full repr costs seconds (as RawFeed's and Plan's did).
+        return (
+            f"SavedPlan(dealer_code={self.dealer_code!r}, feed_path={self.feed_path!r}, "
+            f"actions=<{len(self.actions)} calls>, rows=<{len(self.rows)} rows>, "
+            f"guard={self.guard!r})"
+        )
 
 
 def row_version(ad: MirrorAd | None) -> str | None:

@@ -45,6 +45,15 @@ def test_a_saved_plan_survives_its_json_document_unchanged() -> None:
     assert saved.rows == {"a": None, "b": row_version(ROW), "c": None}
 
 
+def test_a_saved_plan_is_shown_by_its_counts_not_every_call() -> None:
+    """asyncio.run formats the repr of a command's result: a plan's is a count."""
+    saved = save(plan(), META, {"b": ROW}, None)
+    assert repr(saved) == (
+        "SavedPlan(dealer_code='D1', feed_path='feed.json', actions=<3 calls>, "
+        "rows=<3 rows>, guard=None)"
+    )
+
+
 def test_any_write_of_a_row_changes_its_version() -> None:
     """A later updated_at or another stage is another version; a new row is a change too."""
     saved = save(plan(), META, {"b": ROW}, None)
