@@ -106,10 +106,9 @@ def test_help_imports_no_command(tmp_path: Path) -> None:
     assert "rich" not in modules
 
 
-def test_run_once_against_a_real_api_imports_none_of_the_heavy_stack(
-    tmp_path: Path, sandbox: SandboxServer
-) -> None:
-    """A run against an API over HTTP, on a current schema: no sandbox, Alembic, rich or daemon."""
+def _native_no_op_run(tmp_path: Path, sandbox: SandboxServer) -> set[str]:
+    """The modules a run-once imports: an empty native feed on a current SQLite schema,
+    against the sandbox over HTTP."""
     feed = tmp_path / "feed.json"
     feed.write_text('{"ads": []}', encoding="utf-8")
     (tmp_path / "syncd.toml").write_text(
@@ -125,6 +124,14 @@ def test_run_once_against_a_real_api_imports_none_of_the_heavy_stack(
     code, modules = _imported(["run-once", "--json"], tmp_path, env)
     assert code in (0, None)
     assert "syncd.service" in modules  # it did run
+    return modules
+
+
+def test_run_once_against_a_real_api_imports_none_of_the_heavy_stack(
+    tmp_path: Path, sandbox: SandboxServer
+) -> None:
+    """A run against an API over HTTP, on a current schema: no sandbox, Alembic, rich or daemon."""
+    modules = _native_no_op_run(tmp_path, sandbox)
     assert _heavy(modules) == []
 
 
@@ -132,21 +139,7 @@ def test_a_native_no_op_run_imports_no_mapping_other_dialect_or_http_client(
     tmp_path: Path, sandbox: SandboxServer
 ) -> None:
     """A native feed on SQLite, nothing to send: no mapping, no CSV/XML/XLSX, no httpx."""
-    feed = tmp_path / "feed.json"
-    feed.write_text('{"ads": []}', encoding="utf-8")
-    (tmp_path / "syncd.toml").write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n'
-        f'[api]\nbase_url = "{sandbox.url}"\n'
-        "[sync]\nreconcile_wait = 5\npoll_interval = 0.05\n"
-        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\ndealer_code = "D1"\n',
-        encoding="utf-8",
-    )
-    env = {"SYNCD_API_TOKEN": sandbox.token("D1"), "SYNCD_CONFIG": str(tmp_path / "syncd.toml")}
-    code, _ = _imported(["db", "upgrade"], tmp_path, env)
-    assert code in (0, None)
-    code, modules = _imported(["run-once", "--json"], tmp_path, env)
-    assert code in (0, None)
-    assert "syncd.service" in modules  # it did run
+    modules = _native_no_op_run(tmp_path, sandbox)
     assert (
         sorted(
             m
