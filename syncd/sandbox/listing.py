@@ -88,6 +88,12 @@ def _choice(params: Mapping[str, str], name: str, choices: Sequence[str]) -> str
     return value
 
 
+def wanted_sources(params: Mapping[str, str]) -> frozenset[str] | None:
+    """The source_ids a listing is limited to (``source_id__in``), None when it is not."""
+    sources = _csv(params, "source_id__in")
+    return None if sources is None else frozenset(sources)
+
+
 def _csv(params: Mapping[str, str], name: str) -> list[str] | None:
     raw = params.get(name)
     if raw is None:
@@ -159,9 +165,9 @@ def ad_filters(params: Mapping[str, str]) -> list[Callable[[Ad], bool]]:
     for name, get in exact.items():
         if params.get(name):
             tests.append(_equals(get, params[name]))
-    sources = _csv(params, "source_id__in")
+    sources = wanted_sources(params)
     if sources is not None:
-        tests.append(lambda ad: ad.source_id in set(sources))
+        tests.append(lambda ad: ad.source_id in sources)
     if params.get("source_id__icontains"):
         needle = params["source_id__icontains"].casefold()
         tests.append(lambda ad: needle in ad.source_id.casefold())

@@ -22,6 +22,7 @@ from syncd.sandbox.listing import (
     order,
     paginate,
     parse_page,
+    wanted_sources,
 )
 from syncd.sandbox.problems import bad_request, not_found
 from syncd.sandbox.variants import hide, list_rows, shown_ad, shown_log
@@ -65,7 +66,9 @@ def list_ads(call: Call) -> Answer:
     if code:
         check_dealer(call.scope, code)
         dealers = frozenset({code})
-    ads = call.sandbox.store.ads(dealers)
+    named = wanted_sources(call.query)
+    store = call.sandbox.store
+    ads = store.ads(dealers) if named is None else store.ads_named(dealers, named)
     if call.vehicle_type is not None:
         allowed = typed_categories(call.vehicle_type)
         ads = [ad for ad in ads if ad.content.get("category_id") in allowed]

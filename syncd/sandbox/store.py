@@ -87,6 +87,19 @@ class Store:
             ]
         return sorted(ads, key=lambda ad: ad.seq)
 
+    def ads_named(self, dealer_codes: frozenset[str], source_ids: frozenset[str]) -> list[Ad]:
+        """The ads of these dealers with these source_ids, in creation order: what
+        :meth:`ads` filtered by source_id gives, found by key (a listing of 50 ads of a
+        100 000-ad store looks at 50, not 100 000)."""
+        with self.lock:
+            found = [
+                ad
+                for d in dealer_codes
+                for s in source_ids
+                if (ad := self._ads.get((d, s))) is not None
+            ]
+        return sorted(found, key=lambda ad: ad.seq)
+
     def put(self, ad: Ad) -> None:
         """Store (and persist) a new or changed ad."""
         with self.lock:

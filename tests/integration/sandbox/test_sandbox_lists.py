@@ -44,6 +44,14 @@ async def test_state_source_id_and_search_filters(sb) -> None:
     assert await _ids(api, "source_id=sofa-1") == ["sofa-1"]
     assert await _ids(api, "source_id__in=car-1,lamp-2,zzz") == ["car-1", "lamp-2"]
     assert await _ids(api, "source_id__in=car-1&source_id__in=sofa-1") == ["car-1", "sofa-1"]
+    # Found by key, still in creation order and through every other filter.
+    assert await _ids(api, "source_id__in=lamp-2,sofa-1,car-1") == ["car-1", "sofa-1", "lamp-2"]
+    assert await _ids(api, "source_id__in=lamp-2,sofa-1&state=created") == ["sofa-1"]
+    assert await _ids(api, "source_id__in=car-1,sofa-1&ordering=-created") == ["sofa-1", "car-1"]
+    other = sb.client("D2")
+    assert [
+        ad["source_id"] for ad in (await other.get("/v4/ad?source_id__in=car-1")).json()["results"]
+    ] == []
     assert await _ids(api, "source_id__icontains=AR-") == ["car-1"]
     assert await _ids(api, "search=skinn") == ["sofa-1"]
     assert await _ids(api, "search=volvo v70") == ["car-1"]
