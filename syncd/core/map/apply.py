@@ -100,14 +100,17 @@ def _compile(mapping: Mapping, rule: Rule) -> Fill:
     if rule.has_const and not rule.steps:
         return _constant(mapping, rule, put_at) or slow
     if len(rule.sources) == 1 and not copied:
-        if len(rule.steps) == 1 and rule.steps[0].name in NUMBER_TRANSFORMS | TEXT_TRANSFORMS:
+        if len(rule.steps) == 1 and rule.steps[0].name in _TYPED_TRANSFORMS:
             step = rule.steps[0]
             run = registry.TRANSFORMS[step.name].run
-            of_one_source = (
-                _number_of_one_source if step.name in NUMBER_TRANSFORMS else _text_of_one_source
-            )
-            return of_one_source(
-                rule.sources[0], run, step.arg, put_at, as_list=as_list, other=fill
+            return _typed_of_one_source(
+                rule.sources[0],
+                run,
+                step.arg,
+                put_at,
+                as_list=as_list,
+                other=fill,
+                text=step.name in TEXT_TRANSFORMS,
             )
         one = _one_string(mapping, rule)
         return _from_one_source(rule.sources[0], one, put_at, as_list=as_list, other=fill)
@@ -160,38 +163,14 @@ NUMBER_TRANSFORMS = frozenset({"int", "number", "unit", "bool"})
 string or a list (``numbers.py``), so what they give is put as it is."""
 
 
-def _number_of_one_source(
-    source: str,
-    run: Callable[[Any, Any], Any],
-    arg: Any,
-    put_at: Put,
-    *,
-    as_list: bool,
-    other: Fill,
-) -> Fill:
-    """``_from_one_source`` for a rule of one of :data:`NUMBER_TRANSFORMS`: its value
-    is never blank or a list, so it is put without looking at it."""
-
-    def number_fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
-        values = record.get(source)
-        if values is None or len(values) != 1 or not (raw := values[0]).strip():
-            return other(record, payload, issues)
-        try:
-            value = run(raw, arg)
-        except TransformError:
-            return other(record, payload, issues)
-        put_at(payload, [value] if as_list else value)
-        return None
-
-    return number_fill
-
-
 TEXT_TRANSFORMS = frozenset({"trim", "collapse", "lower", "upper", "slug", "html_text", "phone"})
 """Transforms that give a string or raise TransformError (``text.py``): what they
 give is put unless it is blank."""
 
+_TYPED_TRANSFORMS = NUMBER_TRANSFORMS | TEXT_TRANSFORMS
 
-def _text_of_one_source(
+
+def _typed_of_one_source(
     source: str,
     run: Callable[[Any, Any], Any],
     arg: Any,
@@ -199,10 +178,13 @@ def _text_of_one_source(
     *,
     as_list: bool,
     other: Fill,
+    text: bool,
 ) -> Fill:
-    """``_from_one_source`` for a rule of one of :data:`TEXT_TRANSFORMS`."""
+    """``_from_one_source`` for a rule of one of :data:`NUMBER_TRANSFORMS` (its value is
+    never blank or a list: put without looking at it) or, ``text``, of
+    :data:`TEXT_TRANSFORMS` (a string: put unless blank)."""
 
-    def text_fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
+    def typed_fill(record: Record, payload: dict[str, Any], issues: list[Issue]) -> None:
         values = record.get(source)
         if values is None or len(values) != 1 or not (raw := values[0]).strip():
             return other(record, payload, issues)
@@ -210,12 +192,12 @@ def _text_of_one_source(
             value = run(raw, arg)
         except TransformError:
             return other(record, payload, issues)
-        if not value.strip():
+        if text and not value.strip():
             return other(record, payload, issues)
         put_at(payload, [value] if as_list else value)
         return None
 
-    return text_fill
+    return typed_fill
 
 
 def _one_string(mapping: Mapping, rule: Rule) -> Callable[[str], Any] | None:
