@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+from typing import Any
 
 import pytest
 
@@ -49,16 +50,22 @@ async def in_flight(api: Held, n: int) -> None:
         await api.arrived.wait()
 
 
-@pytest.mark.anyio
-async def test_the_calls_in_flight_are_answered_and_recorded_and_no_other_starts() -> None:
-    """Two calls in flight at the stop: both answered and recorded SENT, none of the
-    other four reaches the API, and the step ends in Stopped."""
+async def six_creates_two_in_flight() -> tuple[GracefulStop, Held, FakeMirror, Any]:
+    """An executor sending six creates through the gate, two of them now at the API."""
     stop = GracefulStop()
     api = Held()
     mirror = FakeMirror()
     executor = Executor(mirror, stop.marketplace(api), FixedClock(), max_in_flight=2)
     step = asyncio.ensure_future(stop.step(executor.apply(creates(6))))
     await in_flight(api, 2)
+    return stop, api, mirror, step
+
+
+@pytest.mark.anyio
+async def test_the_calls_in_flight_are_answered_and_recorded_and_no_other_starts() -> None:
+    """Two calls in flight at the stop: both answered and recorded SENT, none of the
+    other four reaches the API, and the step ends in Stopped."""
+    stop, api, mirror, step = await six_creates_two_in_flight()
     stop.request(signal.SIGTERM)
     api.release.set()
     with pytest.raises(Stopped):
@@ -77,12 +84,7 @@ async def test_the_calls_in_flight_are_answered_and_recorded_and_no_other_starts
 async def test_a_second_request_cancels_the_calls_in_flight() -> None:
     """A second signal does not wait for the answers: the step ends, those calls stay
     INTENT (as after a crash)."""
-    stop = GracefulStop()
-    api = Held()
-    mirror = FakeMirror()
-    executor = Executor(mirror, stop.marketplace(api), FixedClock(), max_in_flight=2)
-    step = asyncio.ensure_future(stop.step(executor.apply(creates(6))))
-    await in_flight(api, 2)
+    stop, api, mirror, step = await six_creates_two_in_flight()
     stop.request(signal.SIGINT)
     stop.request(signal.SIGINT)
     with pytest.raises(Stopped):
