@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import MutableMapping
-from typing import Any
+from typing import Any, TextIO
 
 import structlog
-from structlog.typing import EventDict, Processor, WrappedLogger
+from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
 from syncd.terminal import printable
 
@@ -38,6 +39,11 @@ class Redactor:
         if not self._secrets:
             return event
         return {k: self._scrub(v) for k, v in event.items()}
+
+    def scrub(self, text: str) -> str:
+        """``text`` with every registered secret masked."""
+        scrubbed: str = self._scrub(text)
+        return scrubbed
 
     def _scrub(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -73,7 +79,9 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     renderer: Processor = (
         structlog.processors.JSONRenderer()
         if json_lines
-        else structlog.dev.ConsoleRenderer(colors=stream.isatty())
+        else structlog.dev.ConsoleRenderer(
+            colors=stream.isatty(), exception_formatter=console_traceback
+        )
     )
     structlog.configure(
         # An event below the level is dropped first, before any processor's work (a call
@@ -102,6 +110,15 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
     library_level = logging.INFO if root.level <= logging.DEBUG else logging.WARNING
     for noisy in ("httpx", "httpcore", "sqlalchemy", "alembic", "apscheduler", "uvicorn.access"):
         logging.getLogger(noisy).setLevel(max(library_level, root.level))
+
+
+def console_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
+    """The console log's traceback: the standard library's text, secrets masked.
+
+    Not structlog's default, rich's traceback: it prints every frame's local
+    variables, the token and the feed's contact data among them, and it is drawn
+    after the redaction processor has run (JSON lines format theirs before it)."""
+    sio.write("\n" + REDACTOR.scrub("".join(traceback.format_exception(*exc_info))))
 
 
 def _noop(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:

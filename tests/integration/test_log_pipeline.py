@@ -73,3 +73,36 @@ def test_sql_statements_are_not_logged_at_info(stream: io.StringIO) -> None:
     engine.dispose()
     assert "0701234567" not in stream.getvalue()
     assert "SELECT" not in stream.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_a_logged_traceback_shows_no_local_and_masks_the_token(fmt: str) -> None:
+    """A traceback in either log format is the plain text: no frame's local variables
+    (rich's console traceback printed them, the token held in a local among them), and
+    the token masked in the exception's message too."""
+    token = "tok-0123456789-secret"
+    contact = "anna@example.com"  # a feed's contact data, held in the same frame
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure("info", fmt, stream=out)
+    logs.REDACTOR.add(token)
+
+    def sends() -> None:
+        header = {"X-Auth-Token": token, "contact": contact}
+        raise RuntimeError(f"refused with {header['X-Auth-Token']}")
+
+    try:
+        try:
+            sends()
+        except RuntimeError:
+            structlog.get_logger("syncd.test").error("call_failed", exc_info=True)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+    text = out.getvalue()
+    assert "in sends" in text  # the traceback is there, frame by frame
+    assert "refused with [REDACTED]" in text
+    assert token not in text
+    assert contact not in text
