@@ -154,6 +154,9 @@ def feed_client(f: FeedSettings) -> httpx.AsyncClient:
 def feed_source(f: FeedSettings, cache_dir: Path) -> HttpSource:
     """The fetcher of a URL feed, its cache file in ``f.cache_dir`` or ``cache_dir``."""
     # Only a URL feed is fetched: its modules (and httpx's auth) imported here.
+    from syncd.extras import HTTPX_EXTRAS, import_without  # noqa: PLC0415
+
+    import_without("httpx", HTTPX_EXTRAS)
     from syncd.feeds.http import HttpSource  # noqa: PLC0415
     from syncd.feeds.http_auth import EnvCredentials  # noqa: PLC0415
     from syncd.feeds.http_cache import cache_name  # noqa: PLC0415
@@ -417,6 +420,9 @@ def build_http(
     event_hooks: EventHooks | None = None,
 ) -> httpx.AsyncClient:
     """The API's HTTP client: base URL, timeouts, the token header, or the sandbox."""
+    from syncd.extras import HTTPX_EXTRAS, import_without  # noqa: PLC0415
+
+    import_without("httpx", HTTPX_EXTRAS)
     import httpx  # noqa: PLC0415 - when the client is built (ApiOnFirstUse)
 
     from syncd.marketplaces.blocket import TokenAuth  # noqa: PLC0415

@@ -94,9 +94,11 @@ def load_command(name: str) -> click.Command:
     none of them garbage, which the collector would otherwise walk again and again
     as they pile up (about 5 % of a run's start-up, issue 12)."""
     from syncd.collector import paused  # noqa: PLC0415 - not for --help
+    from syncd.extras import STRUCTLOG_EXTRAS, import_without  # noqa: PLC0415
 
     module, _, attr = COMMANDS[name][0].partition(":")
     with paused():
+        import_without("structlog", STRUCTLOG_EXTRAS)  # before any command's module
         command = getattr(importlib.import_module(module), attr)
     assert isinstance(command, click.Command), f"{module}:{attr} is not a click command"
     return command

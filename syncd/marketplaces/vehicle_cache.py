@@ -118,7 +118,11 @@ class CachedVehicleValues:
         """The lists of the wanted types (``known``'s own where it has them) and the
         models of the wanted brands that the type lists."""
         # Imported when the lists are fetched: it brings the API client's module (and
-        # httpx), which a run served by the cache does not need (start-up time, issue 12).
+        # httpx, without rich), which a run served by the cache does not need (start-up
+        # time, issue 12).
+        from syncd.extras import HTTPX_EXTRAS, import_without  # noqa: PLC0415
+
+        import_without("httpx", HTTPX_EXTRAS)
         from syncd.marketplaces.lookups import all_of  # noqa: PLC0415
 
         assert self._lookups is not None

@@ -45,6 +45,7 @@ TOP_LEVEL = {
     "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
     "collector.py": ("Shared:",),
+    "extras.py": ("Shared:",),
 }
 SHELL = ("Shell:",)
 
