@@ -90,54 +90,101 @@ async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
 
 
 async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:
-    """Read the action logs of every call in flight until all settle or the wait ends."""
+    """Read the action logs of every call in flight until all settle or the wait ends.
+
+    Each round reads the ads in flight in listings of ``batch_size``, at most
+    ``max_in_flight`` listings under way at once (the client's throttle paces them
+    too), and records each listing's outcomes in one transaction as soon as it is
+    answered. Listings are reads: an error that stops the run cuts the others short,
+    and their ads stay in flight for the next round or run, as before.
+    """
     deadline = deps.clock.now() + timedelta(seconds=options.reconcile_wait)
     counts = {"done": 0, "error": 0, "processing": 0}
     total: int | None = None
     while True:
         flights = deps.mirror.in_flight(dealer_code)
         total = len(flights) if total is None else total
-        remaining = 0  # the run lock is held: nothing else changes these rows meanwhile
-        for start in range(0, len(flights), options.batch_size):
-            batch = flights[start : start + options.batch_size]
-            remotes = {
-                r.source_id: r
-                for r in await deps.marketplace.list_with_logs(
-                    dealer_code, [a.source_id for a in batch]
-                )
-            }
-            outcomes = [
-                decide(
-                    ad,
-                    remotes.get(ad.source_id),
-                    deps.clock.now(),
-                    give_up_after=options.give_up_after,
-                    known=_earlier_entries(deps.mirror, ad),
-                )
-                for ad in batch
-            ]
-            deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
-            for ad, outcome in zip(batch, outcomes, strict=True):
-                if outcome.stage is Stage.SENT:
-                    remaining += 1
-                elif outcome.stage is Stage.DONE:
-                    counts["done"] += 1
-                    log.info("action_done", source_id=ad.source_id, op=str(ad.last_op))
-                elif outcome.stage is Stage.ERROR:
-                    counts["error"] += 1
-                    log.warning(
-                        "action_failed",
-                        source_id=ad.source_id,
-                        op=str(ad.last_op),
-                        message=outcome.message,
-                    )
-            if deps.progress is not None and total:
-                settled = counts["done"] + counts["error"]
-                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
+        remaining = await _round(deps, dealer_code, flights, options, counts=counts, total=total)
         if remaining == 0 or deps.clock.now() >= deadline:
             counts["processing"] = remaining
             return counts
         await deps.sleep(options.poll_interval)
+
+
+async def _round(
+    deps: Deps,
+    dealer_code: str,
+    flights: list[MirrorAd],
+    options: RunOptions,
+    *,
+    counts: dict[str, int],
+    total: int,
+) -> int:
+    """One reading of every ad in flight, listing by listing; how many are still in flight.
+
+    The run lock is held: nothing else changes these rows meanwhile."""
+    size = max(1, options.batch_size)
+    batches = iter([flights[i : i + size] for i in range(0, len(flights), size)])
+    remaining = 0
+
+    async def reader() -> None:
+        nonlocal remaining
+        for batch in batches:  # shared by the readers: next() never yields
+            remaining += await _settle_batch(deps, dealer_code, batch, options, counts)
+            if deps.progress is not None and total:
+                settled = counts["done"] + counts["error"]
+                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(max(1, options.max_in_flight), -(-len(flights) // size))):
+                group.create_task(reader())
+    except* Exception as eg:  # noqa: BLE001 - the first error, as the serial loop raised it
+        raise eg.exceptions[0] from None
+    return remaining
+
+
+async def _settle_batch(
+    deps: Deps,
+    dealer_code: str,
+    batch: list[MirrorAd],
+    options: RunOptions,
+    counts: dict[str, int],
+) -> int:
+    """One listing's outcomes, decided and recorded in one transaction; how many of its
+    ads are still in flight."""
+    remotes = {
+        r.source_id: r
+        for r in await deps.marketplace.list_with_logs(dealer_code, [a.source_id for a in batch])
+    }
+    now = deps.clock.now()
+    outcomes = [
+        decide(
+            ad,
+            remotes.get(ad.source_id),
+            now,
+            give_up_after=options.give_up_after,
+            known=_earlier_entries(deps.mirror, ad),
+        )
+        for ad in batch
+    ]
+    deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
+    remaining = 0
+    for ad, outcome in zip(batch, outcomes, strict=True):
+        if outcome.stage is Stage.SENT:
+            remaining += 1
+        elif outcome.stage is Stage.DONE:
+            counts["done"] += 1
+            log.info("action_done", source_id=ad.source_id, op=str(ad.last_op))
+        elif outcome.stage is Stage.ERROR:
+            counts["error"] += 1
+            log.warning(
+                "action_failed",
+                source_id=ad.source_id,
+                op=str(ad.last_op),
+                message=outcome.message,
+            )
+    return remaining
 
 
 def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
