@@ -426,7 +426,7 @@ def build_http(
     import httpx  # noqa: PLC0415 - when the client is built (ApiOnFirstUse)
 
     from syncd.marketplaces.blocket import TokenAuth  # noqa: PLC0415
-    from syncd.marketplaces.pool import spread_transport  # noqa: PLC0415
+    from syncd.marketplaces.pool import api_transport  # noqa: PLC0415
 
     timeout = httpx.Timeout(api.timeout, connect=api.connect_timeout)
     limits = httpx.Limits(
@@ -452,8 +452,8 @@ def build_http(
         base_url=api.base_url.rstrip("/"),
         auth=TokenAuth(token),
         timeout=timeout,
-        limits=limits,  # used only without the spread transport (a proxy is configured)
-        transport=spread_transport(api.max_in_flight),
+        limits=limits,  # used only by httpx's own transport (a proxy is configured)
+        transport=api_transport(api.max_in_flight),
         headers=headers,
         event_hooks=event_hooks,
     )

@@ -1,83 +1,70 @@
-"""Adapter (marketplaces): an HTTP transport that spreads calls over one-connection pools.
+"""Adapter (marketplaces): the API client's HTTP transport: httpx over aiohttp's connections.
 
-httpcore's connection pool walks every one of its connections, polling each idle
-one's socket, on every request and every response: with 16 calls in flight that
-walk costs about as much CPU as the rest of the call (bench/calls.py; in
-isolation 1.9-2.5 against 1.2-1.3 ms of CPU per call). :class:`SpreadTransport`
-holds one small pool per call in flight instead and sends each request through
-the pool with the fewest requests under way, so each walk is over one connection.
+The client speaks httpx (requests, responses, auth, timeouts, errors); underneath,
+``httpx-aiohttp`` sends each request through aiohttp's connection pool, whose HTTP/1.1
+parser is C (llhttp). httpcore's pure-Python stack (h11, anyio's cancel scopes, a pool
+that polls every idle connection on each request) cost about as much CPU as all the
+rest of a call: measured with bench/calls.py (3 000 creates, 16 in flight, sandbox over
+loopback), 1.47-1.64 ms of syncd's CPU per call through httpcore (already spread over
+one small pool per call in flight), 1.17-1.19 ms through aiohttp, three runs each,
+interleaved (issue 12). A hand-written HTTP/1.1 transport did as well, but its parser
+would be syncd's to keep right; aiohttp's is one of the most used in Python.
+
+What syncd relies on, and where it is kept:
+
+* Errors: the library maps aiohttp's to httpx's (a connection refused, reset or closed
+  is a ``TransportError``, a timeout a ``TimeoutException``); the client treats every
+  one of them as "may have been applied" (blocket.py), so which subclass does not
+  matter. One aiohttp error the map leaves out becomes a ``TransportError`` here.
+* Timeouts: ``connect`` and ``read`` of ``api.timeout`` / ``api.connect_timeout``
+  (aiohttp has no write timeout; an API's request bodies are a few kB, which the
+  socket's buffer takes at once).
+* TLS: one context made by httpx (certifi, ``SSL_CERT_FILE`` / ``SSL_CERT_DIR``).
+* Proxies: with a proxy named in the environment (HTTP(S)_PROXY, ALL_PROXY, NO_PROXY)
+  :func:`api_transport` gives None, and httpx's own transport honours them as it always
+  has (slower, and rare for a server-side job).
 """
 
 from __future__ import annotations
 
+import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Callable, Sequence
 
+import aiohttp
 import httpx
+from httpx_aiohttp import AiohttpTransport
+
+KEEPALIVE = 15.0
+"""Seconds an idle connection is kept for the next call (aiohttp's default)."""
 
 
-class SpreadTransport(httpx.AsyncBaseTransport):
-    """Sends each request through the least busy of ``pools`` (until its response closes)."""
+class ApiTransport(AiohttpTransport):
+    """``AiohttpTransport`` with one aiohttp session of ``limit`` connections, made in the
+    event loop of the first request, and every aiohttp error an httpx one."""
 
-    def __init__(self, pools: Sequence[httpx.AsyncBaseTransport]) -> None:
-        if not pools:
-            raise ValueError("SpreadTransport needs at least one pool")
-        self._pools = list(pools)
-        self._busy = [0] * len(self._pools)
+    def __init__(self, limit: int, tls: ssl.SSLContext) -> None:
+        super().__init__(verify=tls, client=self._session)
+        self._limit = limit
+        self._tls = tls
+
+    def _session(self) -> aiohttp.ClientSession:
+        connector = aiohttp.TCPConnector(
+            limit=self._limit, ssl=self._tls, keepalive_timeout=KEEPALIVE
+        )
+        # trust_env off: this transport is used only when no proxy is configured.
+        return aiohttp.ClientSession(connector=connector, trust_env=False)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send ``request`` through the pool with the fewest requests under way."""
-        index = self._busy.index(min(self._busy))
-        self._busy[index] += 1
+        """Send ``request``; an aiohttp error the library does not map is a TransportError."""
         try:
-            response = await self._pools[index].handle_async_request(request)
-        except BaseException:
-            self._busy[index] -= 1
-            raise
-        stream = response.stream
-        if response.is_closed or not isinstance(stream, httpx.AsyncByteStream):
-            self._release(index)  # a body read whole already (a mock's): nothing under way
-        else:
-            response.stream = _Releasing(stream, lambda: self._release(index))
-        return response
-
-    def _release(self, index: int) -> None:
-        self._busy[index] -= 1
-
-    async def aclose(self) -> None:
-        """Close every pool."""
-        for pool in self._pools:
-            await pool.aclose()
+            return await super().handle_async_request(request)
+        except aiohttp.ClientError as exc:
+            raise httpx.TransportError(f"{type(exc).__name__}: {exc}", request=request) from exc
 
 
-class _Releasing(httpx.AsyncByteStream):
-    """A response body that tells its transport, once, when it is closed."""
-
-    def __init__(self, stream: httpx.AsyncByteStream, release: Callable[[], None]) -> None:
-        self._stream = stream
-        self._release: Callable[[], None] | None = release
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        async for chunk in self._stream:
-            yield chunk
-
-    async def aclose(self) -> None:
-        try:
-            await self._stream.aclose()
-        finally:
-            release, self._release = self._release, None
-            if release is not None:
-                release()
-
-
-def spread_transport(max_in_flight: int) -> SpreadTransport | None:
-    """One pool per call in flight (each up to two connections, one kept alive), sharing
-    one TLS context; None when the environment names a proxy, so that httpx's own
-    transport keeps honouring HTTP(S)_PROXY / ALL_PROXY / NO_PROXY as it always has."""
+def api_transport(max_in_flight: int) -> ApiTransport | None:
+    """The transport of the API client: up to two connections per call in flight (as
+    httpx's own pool was set); None when the environment names a proxy (httpx's own then)."""
     if urllib.request.getproxies():
         return None
-    tls = httpx.create_ssl_context()  # once: each transport would load the CA file anew
-    limits = httpx.Limits(max_connections=2, max_keepalive_connections=1)
-    return SpreadTransport(
-        [httpx.AsyncHTTPTransport(verify=tls, limits=limits) for _ in range(max_in_flight)]
-    )
+    return ApiTransport(2 * max(1, max_in_flight), httpx.create_ssl_context())

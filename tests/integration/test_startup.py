@@ -34,11 +34,10 @@ HEAVY = (
     "apscheduler",
     "rich",
     "pygments",
-    "attr",
 )
 """What a run against the real API must not import. structlog and httpx import rich (and
-pygments, and rich attrs) whenever they are installed, for their console tracebacks and
-command line: syncd imports them without (syncd/extras.py)."""
+pygments) whenever they are installed, for their console tracebacks and command line:
+syncd imports them without (syncd/extras.py)."""
 
 NOT_FOR_A_NATIVE_NO_OP = (
     "syncd.core.map",
@@ -54,6 +53,8 @@ NOT_FOR_A_NATIVE_NO_OP = (
     "httpx",
     "httpcore",
     "syncd.marketplaces.blocket",
+    "aiohttp",
+    "attr",
 )
 """What a run of a native feed on a SQLite mirror that sends nothing must not import: the
 mapping compiler and the other formats' readers, PostgreSQL's dialect, the API client."""
