@@ -116,20 +116,21 @@ def render(view: StatusView) -> str:
     )
 
 
-def text(value: object) -> str:
+def text(value: object, *, phones: bool = True) -> str:
     """A value as escaped HTML text, e-mail addresses and phone numbers masked; None is a
-    dash."""
+    dash. ``phones=False`` for an identifier (a dealer code, a source_id): a dealer's
+    all-digit ids (``00123456``) look like phone numbers and are no contact data."""
     if value is None or value == "":
         return "&ndash;"
     shown = str(value)
     if len(shown) > SHOWN_CHARS:
         shown = _CUT.sub("", shown[:SHOWN_CHARS]) + "…"
     shown = _EMAIL.sub("[e-mail hidden]", shown)
-    return escape(_PHONE.sub("[phone hidden]", shown))
+    return escape(_PHONE.sub("[phone hidden]", shown) if phones else shown)
 
 
 def _dealer(code: str) -> str:
-    return text(code) if code else "(token dealer)"
+    return text(code, phones=False) if code else "(token dealer)"
 
 
 def _time(at: datetime | None) -> str:
@@ -185,7 +186,7 @@ def _failing(view: StatusView) -> str:
         _row(
             [
                 f"<td>{_dealer(a.dealer_code)}</td>",
-                f'<td class="id">{text(a.source_id)}</td>',
+                f'<td class="id">{text(a.source_id, phones=False)}</td>',
                 f"<td>{text(a.op)}</td>",
                 f"<td>{text(a.stage)}</td>",
                 f'<td class="message">{text(a.message)}</td>',
@@ -214,7 +215,9 @@ def _held_back(held: Sequence[HeldBack]) -> str:
     for h in held:
         ids = h.source_ids[:HELD_SHOWN]
         more = len(h.source_ids) - len(ids)
-        shown = ", ".join(text(i) for i in ids) + (f" and {more} more" if more > 0 else "")
+        shown = ", ".join(text(i, phones=False) for i in ids) + (
+            f" and {more} more" if more > 0 else ""
+        )
         why = text(h.guard if h.error is None else h.error)
         rows.append(
             _row(

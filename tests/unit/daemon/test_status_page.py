@@ -279,3 +279,10 @@ def test_a_megabyte_of_digits_and_spaces_renders_cut_and_masked() -> None:
 def test_a_phone_number_the_cut_splits_is_dropped() -> None:
     """A phone number at the cut is dropped, not shown in part."""
     assert text("a" * 990 + " 070-123 45 67") == "a" * 990 + " …"
+
+
+def test_an_all_digit_source_id_is_shown_whole_in_its_column() -> None:
+    """A dealer's ids like 00123456 look like phone numbers; in the id columns they are
+    shown as they are (no contact data), in a message they are masked all the same."""
+    assert text("00123456", phones=False) == "00123456"
+    assert text("call 00123456", phones=True) == "call [phone hidden]"
