@@ -109,25 +109,30 @@ def test_help_imports_no_command(tmp_path: Path) -> None:
     assert _heavy(modules) == []
 
 
-def _native_no_op_run(tmp_path: Path, sandbox: SandboxServer) -> set[str]:
-    """The modules a run-once imports: an empty native feed on a current SQLite schema,
-    against the sandbox over HTTP."""
-    feed = tmp_path / "feed.json"
-    feed.write_text('{"ads": []}', encoding="utf-8")
+def _run_once(tmp_path: Path, sandbox: SandboxServer, feed: Path, dealer: str) -> set[str]:
+    """The modules a run-once of ``feed`` for ``dealer`` imports, on a current SQLite
+    schema, against the sandbox over HTTP."""
     (tmp_path / "syncd.toml").write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n'
         f'[api]\nbase_url = "{sandbox.url}"\n'
         "[sync]\nreconcile_wait = 5\npoll_interval = 0.05\n"
-        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\ndealer_code = "D1"\n',
+        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\ndealer_code = "{dealer}"\n',
         encoding="utf-8",
     )
-    env = {"SYNCD_API_TOKEN": sandbox.token("D1"), "SYNCD_CONFIG": str(tmp_path / "syncd.toml")}
+    env = {"SYNCD_API_TOKEN": sandbox.token(dealer), "SYNCD_CONFIG": str(tmp_path / "syncd.toml")}
     code, _ = _imported(["db", "upgrade"], tmp_path, env)
     assert code in (0, None)
     code, modules = _imported(["run-once", "--json"], tmp_path, env)
-    assert code in (0, None)
+    assert code in (0, None), code
     assert "syncd.service" in modules  # it did run
     return modules
+
+
+def _native_no_op_run(tmp_path: Path, sandbox: SandboxServer) -> set[str]:
+    """The modules a run-once of an empty native feed imports."""
+    feed = tmp_path / "feed.json"
+    feed.write_text('{"ads": []}', encoding="utf-8")
+    return _run_once(tmp_path, sandbox, feed, "D1")
 
 
 def test_run_once_against_a_real_api_imports_none_of_the_heavy_stack(
@@ -179,18 +184,7 @@ def test_a_run_that_sends_imports_httpx_without_rich(
     """A run that creates ads over HTTP: the client's stack, but not rich nor pygments."""
     feed = tmp_path / "feed.json"
     feed.write_bytes(bootstrap.sample_feed_path().read_bytes())
-    (tmp_path / "syncd.toml").write_text(
-        f'[database]\nurl = "sqlite:///{tmp_path / "m.db"}"\n'
-        f'[api]\nbase_url = "{sandbox.url}"\n'
-        "[sync]\nreconcile_wait = 5\npoll_interval = 0.05\n"
-        f'[[feeds]]\nsettle_seconds = 0\npath = "{feed}"\ndealer_code = "D2"\n',
-        encoding="utf-8",
-    )
-    env = {"SYNCD_API_TOKEN": sandbox.token("D2"), "SYNCD_CONFIG": str(tmp_path / "syncd.toml")}
-    code, _ = _imported(["db", "upgrade"], tmp_path, env)
-    assert code in (0, None)
-    code, modules = _imported(["run-once", "--json"], tmp_path, env)
-    assert code in (0, None), code
+    modules = _run_once(tmp_path, sandbox, feed, "D2")
     assert {"httpx", "syncd.marketplaces.blocket"} <= modules  # it did call the API
     assert _heavy(modules) == []
 
