@@ -12,6 +12,7 @@ from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
+from threading import Event
 from typing import Any, Protocol, TypeAlias
 
 from syncd.core.activity import RunPoint
@@ -272,10 +273,13 @@ class RenewalLog(Protocol):
 class RunLock(Protocol):
     """One run at a time per dealer, across processes (a ``run-once`` and the daemon)."""
 
-    def hold(self, dealer_code: str, *, wait: float | None) -> AbstractContextManager[None]:
+    def hold(
+        self, dealer_code: str, *, wait: float | None, stop: Event | None = None
+    ) -> AbstractContextManager[None]:
         """Hold the dealer's run lock for the ``with`` block.
 
         ``wait``: seconds to keep trying (0: try once; None: as long as it takes).
+        ``stop``: once set (from another thread), the wait ends at once with Stopped.
         Raises RunLocked when another run still holds it after that, and
         MirrorUnavailable when the lock cannot be used at all.
         """

@@ -46,7 +46,8 @@ async def _run_all(
     """Sync each feed under its dealer's run lock, then run the renewal policies of that
     dealer (if any) under the same lock; one feed's failure does not stop the others,
     except a refused token (401), which would fail them all the same way. SIGTERM or
-    SIGINT stops it between calls (:mod:`syncd.cli.stopping`): no further feed runs."""
+    SIGINT stops it between calls (:mod:`syncd.cli.stopping`), or ends the wait for a
+    dealer's run lock: no further feed runs."""
     done = _Outcome()
     stop = done.stop
     wait = container.settings.sync.lock_wait
@@ -65,7 +66,7 @@ async def _run_all(
         try:
             for job in jobs:
                 try:
-                    with container.run_lock.hold(job.dealer_code, wait=wait):
+                    async with stop.run_lock(container.run_lock, job.dealer_code, wait=wait):
                         done.reports.append(await stop.step(service.sync(deps, job, options)))
                         # After the sync: the mirror then knows which ads are live and published.
                         done.renewed += await stop.step(

@@ -12,6 +12,12 @@ not sent stay intended for the next run to read back. With no call in flight
 cancelled at once: nothing more is sent. A second signal cancels at once, calls
 in flight too: they stay intended, as after a crash.
 
+Waiting for a dealer's run lock (another run holds it, ``sync.lock_wait``), the run
+has not started: the first signal ends the wait at once (``run_lock_wait_stopped``),
+nothing is written and no run recorded, as when the feed is being read. The lock's
+poll sleeps on a :class:`threading.Event` the signal handler sets, in a worker
+thread so that the loop is free to take the signal.
+
 Renewals run one call at a time: once stopping, a renewal is refused at once
 (settled as refused: nothing was charged) rather than held back.
 
@@ -27,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import threading
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from typing import Any, TypeVar
 
@@ -36,7 +43,7 @@ import structlog
 from syncd.core.models import Payload, RemoteAd, WriteResult
 from syncd.core.renewals import RenewalAnswer, RenewalKind
 from syncd.errors import Stopped
-from syncd.ports import Marketplace, Renewer
+from syncd.ports import Marketplace, Renewer, RunLock
 
 log = structlog.get_logger("syncd.cli")
 
@@ -55,6 +62,7 @@ class GracefulStop:
         self.forced = False  # a second one came: cancelled at once
         self._in_flight = 0
         self._step: asyncio.Task[Any] | None = None
+        self._stopping = threading.Event()  # set with ``signal``: ends a wait for a run lock
 
     @contextlib.contextmanager
     def handling_signals(self) -> Iterator[None]:
@@ -76,6 +84,7 @@ class GracefulStop:
             self._cancel()
             return
         self.signal = sig
+        self._stopping.set()
         log.warning("run_once_stopping", signal=sig.name, in_flight=self._in_flight)
         click.echo(
             f"syncd: {sig.name} received: stopping once the {self._in_flight} call(s) "
@@ -101,6 +110,25 @@ class GracefulStop:
             raise
         finally:
             self._step = None
+
+    @contextlib.asynccontextmanager
+    async def run_lock(
+        self, lock: RunLock, dealer_code: str, *, wait: float | None
+    ) -> AsyncIterator[None]:
+        """The dealer's run lock held for the block; the wait for it (in a worker thread)
+        ends at the first signal with Stopped, the lock not taken."""
+        held = lock.hold(dealer_code, wait=wait, stop=self._stopping)
+        # Assumption: nothing cancels this await but a stop, which ends the thread's wait
+        # first (a second signal cancels the step, and none runs yet).
+        try:
+            await asyncio.to_thread(held.__enter__)
+        except Stopped:
+            name = self.signal.name if self.signal is not None else None
+            log.warning("run_lock_wait_stopped", dealer_code=dealer_code, signal=name)
+            raise
+        with contextlib.ExitStack() as stack:
+            stack.push(held)  # its __exit__ sees what ends the block, as a ``with`` would
+            yield
 
     def marketplace(self, inner: Marketplace) -> Marketplace:
         """``inner`` behind the gate."""

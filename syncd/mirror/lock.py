@@ -4,7 +4,10 @@ PostgreSQL: a session advisory lock on a connection of its own, held until
 the run ends (the server drops it when that connection dies). SQLite: an
 exclusive ``flock`` on a file next to the database (the kernel drops it when
 the holding process dies). Either way a second run waits up to ``wait``
-seconds, then gets :class:`~syncd.errors.RunLocked`.
+seconds (logging ``run_lock_waiting`` once), then gets :class:`~syncd.errors.RunLocked`.
+The wait sleeps on an optional ``stop`` event between two attempts: once it is set
+(``run-once``'s first stop signal) the wait ends at once with
+:class:`~syncd.errors.Stopped`, the lock not taken.
 """
 
 from __future__ import annotations
@@ -12,18 +15,23 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+import structlog
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from syncd.errors import MirrorUnavailable, RunLocked
+from syncd.errors import MirrorUnavailable, RunLocked, Stopped
 from syncd.mirror.engine import db_errors
+
+log = structlog.get_logger("syncd.mirror")
 
 POLL_INTERVAL = 0.2
 """Seconds between two attempts while waiting for the lock."""
@@ -33,18 +41,25 @@ LOCK_NAMESPACE = b"syncd-run:"
 
 
 def run_lock(
-    engine: Engine, dealer_code: str, *, wait: float | None, poll_interval: float = POLL_INTERVAL
+    engine: Engine,
+    dealer_code: str,
+    *,
+    wait: float | None,
+    poll_interval: float = POLL_INTERVAL,
+    stop: threading.Event | None = None,
 ) -> AbstractContextManager[None]:
     """Hold the run lock of ``dealer_code`` for the ``with`` block.
 
     ``wait``: seconds to keep trying (0: try once; None: wait as long as it takes).
+    ``stop``: once set, the wait ends (and no attempt is made) with Stopped.
     Raises RunLocked when the lock is still held by someone else after that,
     MirrorUnavailable when the database (or the lock file) cannot be used.
     """
+    waiting = _Waiting(dealer_code, wait, poll_interval, stop)
     if engine.dialect.name == "postgresql":
-        return _advisory_lock(engine, dealer_code, wait, poll_interval)
+        return _advisory_lock(engine, waiting)
     if engine.dialect.name == "sqlite":
-        return _file_lock(lock_path(engine, dealer_code), dealer_code, wait, poll_interval)
+        return _file_lock(lock_path(engine, dealer_code), waiting)
     raise ValueError(f"no run lock for {engine.dialect.name} databases")
 
 
@@ -55,9 +70,13 @@ class SqlRunLock:
         self._engine = engine
         self._poll_interval = poll_interval
 
-    def hold(self, dealer_code: str, *, wait: float | None) -> AbstractContextManager[None]:
+    def hold(
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event | None = None
+    ) -> AbstractContextManager[None]:
         """Hold the run lock of ``dealer_code`` (see :func:`run_lock`)."""
-        return run_lock(self._engine, dealer_code, wait=wait, poll_interval=self._poll_interval)
+        return run_lock(
+            self._engine, dealer_code, wait=wait, poll_interval=self._poll_interval, stop=stop
+        )
 
 
 def advisory_key(dealer_code: str, schema: str = "public") -> int:
@@ -84,45 +103,76 @@ def lock_path(engine: Engine, dealer_code: str) -> Path:
     return Path(f"{database}{suffix}.lock")
 
 
-def _poll(try_once: Callable[[], bool], wait: float | None, interval: float) -> bool:
-    deadline = None if wait is None else time.monotonic() + wait
-    while not try_once():
-        if deadline is not None and time.monotonic() >= deadline:
-            return False
-        time.sleep(interval)
-    return True
+@dataclass(frozen=True, slots=True)
+class _Waiting:
+    """How one taking of the lock waits: for whom, how long, how often, until what."""
+
+    dealer_code: str
+    wait: float | None
+    interval: float
+    stop: threading.Event | None
+
+    def poll(self, try_once: Callable[[], bool], holder: Callable[[], str]) -> bool:
+        """Try until taken (True) or ``wait`` has passed (False); Stopped once ``stop`` is set."""
+        deadline = None if self.wait is None else time.monotonic() + self.wait
+        waited = False
+        while True:
+            if self.stop is not None and self.stop.is_set():
+                raise Stopped(f"stopped while waiting for the run lock of {_who(self.dealer_code)}")
+            if try_once():
+                return True
+            if deadline is not None and time.monotonic() >= deadline:
+                return False
+            if not waited:
+                waited = True
+                log.info(
+                    "run_lock_waiting",
+                    dealer_code=self.dealer_code,
+                    holder=holder() or None,
+                    lock_wait=self.wait,
+                )
+            if self.stop is None:
+                time.sleep(self.interval)
+            else:
+                self.stop.wait(self.interval)  # returns at once when the stop is set
+
+    def refused(self, holder: str = "") -> RunLocked:
+        """The error for a lock still held after the wait (``holder``: who holds it)."""
+        held_by = f" (pid {holder})" if holder else ""
+        waited = f" after waiting {self.wait:g} s" if self.wait else ""
+        return RunLocked(
+            f"another syncd run holds the lock for {_who(self.dealer_code)}{held_by}{waited}; "
+            "try again when it has finished"
+        )
 
 
-def _refused(dealer_code: str, wait: float | None, holder: str = "") -> RunLocked:
-    who = f"dealer {dealer_code!r}" if dealer_code else "the token's dealer"
-    waited = f" after waiting {wait:g} s" if wait else ""
-    return RunLocked(
-        f"another syncd run holds the lock for {who}{holder}{waited}; "
-        "try again when it has finished"
-    )
+def _who(dealer_code: str) -> str:
+    return f"dealer {dealer_code!r}" if dealer_code else "the token's dealer"
 
 
 @contextmanager
-def _advisory_lock(
-    engine: Engine, dealer_code: str, wait: float | None, interval: float
-) -> Iterator[None]:
+def _advisory_lock(engine: Engine, waiting: _Waiting) -> Iterator[None]:
     with db_errors("taking the run lock", engine):
         # AUTOCOMMIT: the lock belongs to the session, no transaction stays open.
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         with db_errors("taking the run lock", engine):
             schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        key = advisory_key(dealer_code, str(schema))
+        key = advisory_key(waiting.dealer_code, str(schema))
         with db_errors("taking the run lock", engine):
-            taken = _poll(lambda: _try_advisory(conn, key), wait, interval)
+            taken = waiting.poll(lambda: _try_advisory(conn, key), _unknown_holder)
         if not taken:
-            raise _refused(dealer_code, wait)
+            raise waiting.refused()
         try:
             yield
         finally:
             _release_advisory(conn, key)
     finally:
         conn.close()
+
+
+def _unknown_holder() -> str:
+    return ""  # Assumption: an advisory lock's holder is not worth a query to pg_locks.
 
 
 def _release_advisory(conn: Connection, key: int) -> None:
@@ -140,7 +190,7 @@ def _try_advisory(conn: Connection, key: int) -> bool:
 
 
 @contextmanager
-def _file_lock(path: Path, dealer_code: str, wait: float | None, interval: float) -> Iterator[None]:
+def _file_lock(path: Path, waiting: _Waiting) -> Iterator[None]:
     # The file is never deleted: unlinking a lock file races with a waiter that
     # has opened the old one. O_CLOEXEC keeps the lock out of child processes.
     try:
@@ -148,9 +198,8 @@ def _file_lock(path: Path, dealer_code: str, wait: float | None, interval: float
     except OSError as exc:
         raise MirrorUnavailable(f"cannot open the run lock file {path}: {exc.strerror}") from exc
     try:
-        if not _poll(lambda: _try_flock(fd), wait, interval):
-            holder = _read_holder(fd)
-            raise _refused(dealer_code, wait, f" (pid {holder})" if holder else "")
+        if not waiting.poll(lambda: _try_flock(fd), lambda: _read_holder(fd)):
+            raise waiting.refused(_read_holder(fd))
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         try:

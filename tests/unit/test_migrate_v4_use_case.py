@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractContextManager, nullcontext
 from datetime import UTC, datetime
+from threading import Event
 from typing import Any
 
 import pytest
@@ -55,7 +56,9 @@ class Api(FakeMarketplace):
 class Lock:
     """A run lock that is always free."""
 
-    def hold(self, dealer_code: str, *, wait: float | None) -> AbstractContextManager[None]:
+    def hold(
+        self, dealer_code: str, *, wait: float | None, stop: Event | None = None
+    ) -> AbstractContextManager[None]:
         return nullcontext()
 
 

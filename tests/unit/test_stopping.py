@@ -8,15 +8,19 @@ the step ends in Stopped; a second request cancels the calls in flight.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
+import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from structlog.testing import capture_logs
 
 from syncd.cli.stopping import GracefulStop
 from syncd.core.models import Create, Payload, Stage, WriteResult
 from syncd.core.renewals import RenewalKind
-from syncd.errors import Stopped
+from syncd.errors import RunLocked, Stopped
 from syncd.execute import Executor
 from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock
 
@@ -133,3 +137,77 @@ async def test_a_renewal_after_the_stop_is_refused_unsent() -> None:
     with pytest.raises(Stopped):
         await gated.renew("D", "s2", RenewalKind.BUMP)
     assert [c[1] for c in renewer.calls] == ["s1"]
+
+
+class HeldElsewhere:
+    """A run lock another run holds: ``hold`` waits on its stop event (as the mirror's
+    lock does, in the worker thread) and says when it has started waiting."""
+
+    def __init__(self) -> None:
+        self.waiting = threading.Event()
+
+    @contextlib.contextmanager
+    def hold(
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event | None = None
+    ) -> Iterator[None]:
+        self.waiting.set()
+        if stop is not None and stop.wait(60):  # bounded: a broken stop fails, never hangs
+            raise Stopped(f"stopped while waiting for the run lock of dealer {dealer_code!r}")
+        raise RunLocked("still held")
+        yield
+
+
+class Free:
+    """A free run lock recording how its blocks ended."""
+
+    def __init__(self) -> None:
+        self.exits: list[type[BaseException] | None] = []
+
+    @contextlib.contextmanager
+    def hold(
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event | None = None
+    ) -> Iterator[None]:
+        try:
+            yield
+        except BaseException as exc:
+            self.exits.append(type(exc))
+            raise
+        self.exits.append(None)
+
+
+@pytest.mark.anyio
+async def test_a_stop_ends_the_wait_for_the_run_lock_and_the_run_never_starts() -> None:
+    """Waiting for a dealer's lock, the first signal ends the wait: Stopped, the block
+    never entered, and run_lock_wait_stopped names the dealer and the signal."""
+    stop = GracefulStop()
+    lock = HeldElsewhere()
+    entered: list[str] = []
+
+    async def run() -> None:
+        async with stop.run_lock(lock, "D1", wait=None):
+            entered.append("D1")
+
+    with capture_logs() as logs:
+        task = asyncio.ensure_future(run())
+        assert await asyncio.to_thread(lock.waiting.wait, 60)
+        stop.request(signal.SIGTERM)
+        with pytest.raises(Stopped, match="run lock of dealer 'D1'"):
+            await task
+    assert entered == []
+    assert {"event": "run_lock_wait_stopped", "dealer_code": "D1", "signal": "SIGTERM"} in [
+        {k: e[k] for k in ("event", "dealer_code", "signal") if k in e} for e in logs
+    ]
+
+
+@pytest.mark.anyio
+async def test_a_free_run_lock_is_held_for_the_block_and_sees_how_it_ended() -> None:
+    """A free lock is taken for the block and let go after it, the block's error passed
+    to it as a ``with`` would."""
+    stop = GracefulStop()
+    lock = Free()
+    async with stop.run_lock(lock, "D1", wait=0):
+        pass
+    with pytest.raises(Stopped):
+        async with stop.run_lock(lock, "D1", wait=0):
+            raise Stopped("stopped by SIGTERM")
+    assert lock.exits == [None, Stopped]

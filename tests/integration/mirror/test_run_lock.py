@@ -8,11 +8,14 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
 
 import pytest
+import structlog
 from sqlalchemy import Engine
 
-from syncd.errors import MirrorUnavailable, RunLocked
+from syncd.errors import MirrorUnavailable, RunLocked, Stopped
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import advisory_key, lock_path, run_lock
 from tests.processes import Processes
@@ -101,6 +104,72 @@ def test_wait_gives_up_after_the_given_time(engine: Engine) -> None:
             with run_lock(engine, "D1", wait=0.3, poll_interval=0.05):
                 pass
         assert 0.25 < time.monotonic() - started < 3
+
+
+@contextmanager
+def noticing(event: str) -> Iterator[threading.Event]:
+    """An Event set once ``event`` is logged, from any thread (the logs are dropped)."""
+    seen = threading.Event()
+
+    def notice(logger: Any, name: str, event_dict: Any) -> Any:
+        if event_dict.get("event") == event:
+            seen.set()
+        raise structlog.DropEvent
+
+    processors = structlog.get_config()["processors"]
+    old = processors.copy()
+    processors[:] = [notice]  # the same list: loggers already bound keep seeing it
+    structlog.configure(processors=processors)
+    try:
+        yield seen
+    finally:
+        processors[:] = old
+        structlog.configure(processors=processors)
+
+
+def test_a_stop_ends_the_wait_at_once_and_the_lock_is_not_taken(engine: Engine) -> None:
+    """A run waiting without limit, its poll an hour apart, ends with Stopped as soon as
+    its stop event is set (after it logged run_lock_waiting); the holder keeps the lock."""
+    stop = threading.Event()
+    ended: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            with run_lock(engine, "D1", wait=None, poll_interval=3600, stop=stop):
+                pass
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            ended.append(exc)
+
+    with run_lock(engine, "D1", wait=0), noticing("run_lock_waiting") as waiting:
+        waiter = threading.Thread(target=wait)
+        waiter.start()
+        try:
+            assert waiting.wait(30)
+            stop.set()
+            waiter.join(30)  # a bound, not a timing: it returns at once
+            assert not waiter.is_alive()
+        finally:
+            stop.set()
+            waiter.join(30)
+        assert len(ended) == 1
+        assert isinstance(ended[0], Stopped)
+        assert "run lock of dealer 'D1'" in str(ended[0])
+        with pytest.raises(RunLocked):  # still ours
+            with run_lock(engine, "D1", wait=0):
+                pass
+    with run_lock(engine, "D1", wait=0):  # and free once let go: the waiter never took it
+        pass
+
+
+def test_a_stop_set_beforehand_makes_no_attempt(engine: Engine) -> None:
+    """With its stop already set, taking even a free lock raises Stopped."""
+    stop = threading.Event()
+    stop.set()
+    with pytest.raises(Stopped):
+        with run_lock(engine, "D1", wait=10, stop=stop):
+            pass
+    with run_lock(engine, "D1", wait=0):
+        pass
 
 
 @pytest.mark.slow
