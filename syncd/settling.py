@@ -5,7 +5,9 @@ anything is sent again, and the action logs of the calls in flight reconciled.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
+from typing import TypeVar
 
 import structlog
 
@@ -24,6 +26,8 @@ from syncd.ports import (
 from syncd.runs import Deps, RunOptions
 
 log = structlog.get_logger("syncd.service")
+
+T = TypeVar("T")
 
 
 async def resolve_intents(
@@ -51,24 +55,39 @@ async def resolve_intents(
     if not intents:
         return 0
     failures: dict[int, tuple[str | None, str]] = {}
-    queue = iter(enumerate(intents))  # shared by the readers: next() never yields
 
-    async def reader() -> None:
-        for index, ad in queue:
-            failure = await _read_back(deps, dealer_code, ad)
-            if failure is not None:
-                failures[index] = (ad.source_id, failure)
+    async def read_back(item: tuple[int, MirrorAd]) -> None:
+        index, ad = item
+        failure = await _read_back(deps, dealer_code, ad)
+        if failure is not None:
+            failures[index] = (ad.source_id, failure)
 
     try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(max(1, max_in_flight), len(intents))):
-                group.create_task(reader())
-    except* Exception as eg:  # noqa: BLE001 - the first error that stops the run, as is
-        raise eg.exceptions[0] from None
+        await _each_at_most(max_in_flight, list(enumerate(intents)), read_back)
     finally:
         if problems is not None:
             problems.extend(failures[i] for i in sorted(failures))
     return len(intents)
+
+
+async def _each_at_most(
+    limit: int, items: Sequence[T], work: Callable[[T], Awaitable[None]]
+) -> None:
+    """``work(item)`` for every item, at most ``limit`` under way at once, in the items'
+    order of starting. The first error (one that stops the run: ``work`` handles the
+    others) starts no further item, cuts those under way short and is raised as it is."""
+    queue = iter(items)  # shared by the workers: next() never yields
+
+    async def worker() -> None:
+        for item in queue:
+            await work(item)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(max(1, limit), len(items))):
+                group.create_task(worker())
+    except* Exception as eg:  # noqa: BLE001 - the first error that stops the run, as is
+        raise eg.exceptions[0] from None
 
 
 async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
@@ -124,23 +143,17 @@ async def _round(
 
     The run lock is held: nothing else changes these rows meanwhile."""
     size = max(1, options.batch_size)
-    batches = iter([flights[i : i + size] for i in range(0, len(flights), size)])
+    batches = [flights[i : i + size] for i in range(0, len(flights), size)]
     remaining = 0
 
-    async def reader() -> None:
+    async def settle(batch: list[MirrorAd]) -> None:
         nonlocal remaining
-        for batch in batches:  # shared by the readers: next() never yields
-            remaining += await _settle_batch(deps, dealer_code, batch, options, counts)
-            if deps.progress is not None and total:
-                settled = counts["done"] + counts["error"]
-                deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
+        remaining += await _settle_batch(deps, dealer_code, batch, options, counts)
+        if deps.progress is not None and total:
+            settled = counts["done"] + counts["error"]
+            deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
 
-    try:
-        async with asyncio.TaskGroup() as group:
-            for _ in range(min(max(1, options.max_in_flight), -(-len(flights) // size))):
-                group.create_task(reader())
-    except* Exception as eg:  # noqa: BLE001 - the first error, as the serial loop raised it
-        raise eg.exceptions[0] from None
+    await _each_at_most(options.max_in_flight, batches, settle)
     return remaining
 
 
