@@ -27,7 +27,6 @@ What syncd relies on, and where it is kept:
 
 from __future__ import annotations
 
-import ssl
 import urllib.request
 
 import aiohttp
@@ -39,20 +38,9 @@ KEEPALIVE = 15.0
 
 
 class ApiTransport(AiohttpTransport):
-    """``AiohttpTransport`` with one aiohttp session of ``limit`` connections, made in the
-    event loop of the first request, and every aiohttp error an httpx one."""
-
-    def __init__(self, limit: int, tls: ssl.SSLContext) -> None:
-        super().__init__(verify=tls, client=self._session)
-        self._limit = limit
-        self._tls = tls
-
-    def _session(self) -> aiohttp.ClientSession:
-        connector = aiohttp.TCPConnector(
-            limit=self._limit, ssl=self._tls, keepalive_timeout=KEEPALIVE
-        )
-        # trust_env off: this transport is used only when no proxy is configured.
-        return aiohttp.ClientSession(connector=connector, trust_env=False)
+    """``AiohttpTransport`` (its one aiohttp session, made in the event loop of the first
+    request, with httpx's TLS context and the limits' connections and keep-alive), every
+    aiohttp error an httpx one."""
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         """Send ``request``; an aiohttp error the library does not map is a TransportError."""
@@ -67,4 +55,5 @@ def api_transport(max_in_flight: int) -> ApiTransport | None:
     httpx's own pool was set); None when the environment names a proxy (httpx's own then)."""
     if urllib.request.getproxies():
         return None
-    return ApiTransport(2 * max(1, max_in_flight), httpx.create_ssl_context())
+    limits = httpx.Limits(max_connections=2 * max(1, max_in_flight), keepalive_expiry=KEEPALIVE)
+    return ApiTransport(limits=limits)
