@@ -63,7 +63,11 @@ def test_the_contracts_hold_on_an_unchanged_copy(tmp_path: Path) -> None:
         ("service.py", "syncd.sandbox.app", "Only the composition root and the CLI"),
         ("daemon/jobs.py", "syncd.sandbox.embedded", "Only the composition root and the CLI"),
         ("service.py", "syncd.bootstrap", "Layers: each imports only the ones below it"),
-        ("bootstrap.py", "syncd.daemon.metrics", "Layers: each imports only the ones below it"),
+        (
+            "bootstrap/container.py",
+            "syncd.daemon.metrics",
+            "Layers: each imports only the ones below it",
+        ),
     ],
 )
 def test_a_forbidden_import_breaks_its_contract_and_is_named(

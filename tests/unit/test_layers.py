@@ -20,10 +20,10 @@ BY_FOLDER = {
     "daemon": ("Daemon:",),
     "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
+    "bootstrap": ("Composition root:",),
 }
 TOP_LEVEL = {
     "__init__.py": ("syncd:",),
-    "bootstrap.py": ("Composition root:",),
     "service.py": ("Use case:",),
     "execute.py": ("Use case:",),
     "gather.py": ("Use case:",),
