@@ -8,7 +8,7 @@ note) may quote the seller's contact data the API refused. The status page
 shows, on purpose.
 
 Linear: every quantifier of both patterns is bounded, none is nested in an
-unbounded one, so one try reads at most a few hundred characters and masking a
+unbounded one, so one try reads at most about 1 200 characters and masking a
 message of any length is linear in its length (a megabyte-long API blob is masked
 whole by ``syncd status --json``).
 """
@@ -44,9 +44,11 @@ PHONE = re.compile(
   country code (45 Denmark, 46 Sweden, 47 Norway, 358 Finland) and then a digit other
   than 0 (the trunk 0 is dropped after a country code), not followed by a decimal
   part (``.5``, ``,50``). Blocket's dealers are Nordic, and such a number is an
-  E.164 number without its ``+`` (46 7X XXX XX XX is 11 digits, 47/45 and 8 digits
-  10). A year, a price, a count, a zip code, a timestamp (10 or 13 digits from 17...),
-  a Blocket ad id or a 12-digit personal number (19.../20...) does not look like that;
+  E.164 number without its ``+`` (46 7X XXX XX XX is 11 digits; Norway's and
+  Denmark's 8-digit numbers after 47 or 45 are 10). A year, a price, a count, a zip
+  code, a timestamp (10 or 13 digits from 17...), a Blocket ad id (10 digits from
+  11..., as the sandbox numbers them; assumed alike for the real API) or a 12-digit
+  personal number (19.../20...) does not look like that;
   an order number of 10 to 12 digits from 45, 46, 47 or 358 is masked too (a message
   loses an id, rather than showing a phone). Bare numbers with spaces
   (``46 70 123 45 67``) are not masked: a list of counts reads the same;
