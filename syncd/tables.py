@@ -1,7 +1,9 @@
 """Use cases: the rich tables a command prints on a terminal (:mod:`syncd.views` has the JSON).
 
 Every cell goes through :func:`~syncd.terminal.printable`: a feed's or the
-API's text cannot move the cursor or recolour the terminal.
+API's text cannot move the cursor or recolour the terminal. The status tables mask
+e-mail addresses and phone numbers in their messages before the cut, as
+:func:`syncd.views.masked` says.
 """
 
 from __future__ import annotations
@@ -21,6 +23,11 @@ from syncd.terminal import LIMIT, printable
 def _cell(value: object, limit: int = LIMIT) -> Text:
     """A table cell: escaped and cut (:func:`printable`), and never read as rich markup."""
     return Text(printable("" if value is None else value, limit))
+
+
+def _said(message: str | None, limit: int = 500) -> Text:
+    """A message cell: contact data masked (whole, so the cut splits no address), then cut."""
+    return _cell(views.masked(message), limit)
 
 
 def _lines(lines: Sequence[str], limit: int = LIMIT) -> Text:
@@ -69,14 +76,14 @@ def status_tables(
             r.started_at.isoformat(timespec="seconds"),
             r.outcome or "running",
             shown,
-            _cell(r.message, 500),
+            _said(r.message),
         )
     bad = Table(title="Failing ads")
     for col in ("source_id", "op", "stage", "message"):
         bad.add_column(col)
     for ad in failing:
         bad.add_row(
-            _cell(ad.source_id), str(ad.last_op or ""), str(ad.stage or ""), _cell(ad.message, 500)
+            _cell(ad.source_id), str(ad.last_op or ""), str(ad.stage or ""), _said(ad.message)
         )
     return [states, last, bad, invalid_table(latest, limit)]
 
@@ -96,7 +103,7 @@ def invalid_table(latest: Sequence[RunSummary], limit: int | None = None) -> Tab
             _cell(p.record or "-"),
             _cell(p.source_id or "?"),
             _cell(p.field),
-            _cell(p.reason, 500),
+            _said(p.reason),
         )
     notes = []
     if len(shown) < len(rows):

@@ -3,7 +3,13 @@
 No I/O: these functions turn values into JSON-ready dicts or lines (the rich
 tables are in :mod:`syncd.tables`); the CLI and the daemon print them. Seller
 contact data is never shown here, except by ``syncd map``, which shows the dealer
-their own records, on stdout only, to check a mapping by eye.
+their own records, on stdout only, to check a mapping by eye. The messages
+``syncd status`` shows (a run's note, an invalid item's reason, a failing ad's last
+message, why deletes are held back) may quote contact data the API or the
+validation refused: e-mail addresses and phone numbers in them are masked
+(:func:`masked`), as the status page masks them. Ids (dealer codes, source_ids,
+records) are shown as they are: they are no contact data, and a script reads them
+back (an all-digit id would look like a phone number).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from syncd.core.contacts import mask
 from syncd.core.models import (
     Accepted,
     Create,
@@ -38,6 +45,11 @@ from syncd.terminal import printable
 
 if TYPE_CHECKING:  # the mapping compiler is imported only by a mapped feed's reader
     from syncd.core.map import MappedRecord
+
+
+def masked(text: str | None) -> str | None:
+    """A message with its e-mail addresses and phone numbers masked (None stays None)."""
+    return None if text is None else mask(text)
 
 
 def _fields(payload: Mapping[str, Any]) -> list[str]:
@@ -128,7 +140,7 @@ def detail(entry: PlanEntry) -> str:
 
 
 def run_json(summary: RunSummary) -> dict[str, Any]:
-    """A run row as JSON."""
+    """A run row as JSON, contact data in its message and reasons masked."""
     return {
         "run_id": summary.run_id,
         "dealer_code": summary.dealer_code,
@@ -137,19 +149,19 @@ def run_json(summary: RunSummary) -> dict[str, Any]:
         "feed_checksum": summary.feed_checksum,
         "outcome": summary.outcome,
         "counts": dict(summary.counts),
-        "message": summary.message,
+        "message": masked(summary.message),
         "invalid": [problem_json(p) for p in summary.invalid],
         "invalid_omitted": summary.invalid_omitted,
     }
 
 
 def problem_json(problem: ItemProblem) -> dict[str, Any]:
-    """One recorded problem of an invalid item as JSON."""
+    """One recorded problem of an invalid item as JSON, contact data in its reason masked."""
     return {
         "record": problem.record,
         "source_id": problem.source_id,
         "field": problem.field,
-        "reason": problem.reason,
+        "reason": mask(problem.reason),
     }
 
 
@@ -180,13 +192,14 @@ def status_json(
 
 
 def failing_json(ad: MirrorAd) -> dict[str, Any]:
-    """A failing ad as JSON (no payload: it holds the seller's contact data)."""
+    """A failing ad as JSON (no payload: it holds the seller's contact data; the same
+    masked in its message)."""
     return {
         "dealer_code": ad.dealer_code,
         "source_id": ad.source_id,
         "op": str(ad.last_op) if ad.last_op else None,
         "stage": str(ad.stage) if ad.stage else None,
-        "message": ad.message,
+        "message": masked(ad.message),
         "updated_at": ad.updated_at.isoformat() if ad.updated_at else None,
     }
 
@@ -303,12 +316,13 @@ def pretty(payload: Any) -> str:
 
 
 def withheld_json(withheld: Withheld | None, dealer_code: str, error: str | None) -> dict[str, Any]:
-    """The deletes a guard holds back for one dealer now (or why they are unknown)."""
+    """The deletes a guard holds back for one dealer now (or why they are unknown: a feed's
+    error may quote a cell, masked)."""
     if withheld is None:
-        return {"dealer_code": dealer_code, "guard": None, "source_ids": [], "error": error}
+        return {"dealer_code": dealer_code, "guard": None, "source_ids": [], "error": masked(error)}
     return {
         "dealer_code": withheld.dealer_code,
-        "guard": withheld.guard,
+        "guard": masked(withheld.guard),
         "source_ids": withheld.source_ids,
         "error": None,
     }

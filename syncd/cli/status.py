@@ -32,7 +32,8 @@ from syncd.ports import Mirror
 @handle_errors
 def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: int) -> None:
     """Ads per state, the last runs, the failing ads with their last message, and the
-    invalid items of each dealer's latest finished run."""
+    invalid items of each dealer's latest finished run (e-mail addresses and phone
+    numbers in the messages masked)."""
     settings = settings_of(ctx)
     with bootstrap.open_records(settings) as (mirror, renewal_log):
         counts = mirror.counts_by_state(dealer_code)
@@ -41,7 +42,11 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
         withheld = _withheld(settings, mirror, dealer_code)
         latest = mirror.latest_finished_runs(dealer_code)
         pins = [pin_json(p) for p in mirror.pins(dealer_code)]
-        renewed = [renewal_json(r) for r in renewal_log.latest(dealer_code, limit)]
+        # A renewal's message is the API's answer: masked like every message status shows.
+        renewed = [
+            {**renewal_json(r), "message": views.masked(r.message)}
+            for r in renewal_log.latest(dealer_code, limit)
+        ]
     if as_json:
         print_json(
             {

@@ -8,17 +8,18 @@ inline SVG), and the server's Content-Security-Policy refuses anything else.
 
 No contact data: the view model holds no payload, only dealer codes, source_ids,
 states, counts and messages; e-mail addresses and phone numbers in a message are
-masked all the same (an API's error may quote the value it refused).
+masked all the same (an API's error may quote the value it refused), as
+:mod:`syncd.core.contacts` says, and as ``syncd status`` masks them.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from html import escape
 
+from syncd.core import contacts
 from syncd.core.activity import DayActivity
 from syncd.core.history import duration, statistics
 from syncd.core.models import RunSummary
@@ -27,23 +28,9 @@ from syncd.daemon.page_style import STYLE
 
 HELD_SHOWN = 50
 """Source_ids of withheld deletes listed per dealer; the rest are counted."""
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 SHOWN_CHARS = 1000
-"""Characters of one value shown (an action-log message is stored whole). The cut comes
-before the mask: the pattern is quadratic in a long run without "@" (minutes for a
-few hundred kB of an API's blob); an address or a phone number the cut splits is
-dropped (``_CUT``)."""
-_PHONE = re.compile(r"(?<![\w.+-])(?:\+\d|\(?0)(?:(?:[ -]|\) ?| ?\()?\d){7,16}(?![\w-])")
-"""A phone number as feeds and API messages write it. Assumption (the spec says only
-"digits, optional leading +, 8-16 characters"): it starts with ``+`` and a digit, or
-with ``0`` (``00`` too), maybe in parentheses (``(08)``); it has 8 to 17 digits (E.164's
-15 after ``00``), each apart from the next by at most one space, hyphen or parenthesis
-(``) ``, `` (``); it is not glued to a word, ``.``, ``+`` or ``-`` on either side. So
-source_ids (``car-10234``), prices, years, zip codes, timestamps (their ``:``), UUIDs
-(hyphen-glued groups) and counts are kept; a number without ``+`` or ``0`` is not a
-phone here. Linear: every quantifier is bounded (at most 17 digits and their separators
-per try), none is nested in an unbounded one."""
-_CUT = re.compile(r"[\w.+-]*@[\w.-]*$|(?<![\w.+-])(?:\+|\(?0)[\d ()-]{0,48}$")
+"""Characters of one value shown (an action-log message is stored whole); an address or a
+phone number the cut splits is dropped (:func:`syncd.core.contacts.cut`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +109,7 @@ def text(value: object, *, phones: bool = True) -> str:
     all-digit ids (``00123456``) look like phone numbers and are no contact data."""
     if value is None or value == "":
         return "&ndash;"
-    shown = str(value)
-    if len(shown) > SHOWN_CHARS:
-        shown = _CUT.sub("", shown[:SHOWN_CHARS]) + "…"
-    shown = _EMAIL.sub("[e-mail hidden]", shown)
-    return escape(_PHONE.sub("[phone hidden]", shown) if phones else shown)
+    return escape(contacts.mask(contacts.cut(str(value), SHOWN_CHARS), phones=phones))
 
 
 def _dealer(code: str) -> str:

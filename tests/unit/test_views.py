@@ -25,6 +25,7 @@ from syncd.views import (
     plan_json,
     run_json,
     status_json,
+    withheld_json,
 )
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
@@ -141,3 +142,13 @@ def test_invalid_items_table_escapes_values_and_says_what_it_leaves_out() -> Non
     assert "f.json[1]" not in text
     assert "1 more in `syncd status --json`" in text
     assert "2 more not recorded" in text
+
+
+def test_why_deletes_are_held_back_is_masked_and_the_dealer_code_kept() -> None:
+    """A feed's error (it may quote a cell) shows no e-mail or phone; an all-digit dealer
+    code stays whole (an id, not contact data)."""
+    error = "row 3: contact 'kalle@example.se', '070-123 45 67' unreadable"
+    doc = withheld_json(None, "0701234567", error)
+    assert doc["error"] == "row 3: contact '[e-mail hidden]', '[phone hidden]' unreadable"
+    assert doc["dealer_code"] == "0701234567"
+    assert withheld_json(None, "D1", None)["error"] is None

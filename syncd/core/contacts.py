@@ -1,0 +1,82 @@
+"""Core: contact data (e-mail addresses, phone numbers) in free text, masked.
+
+Pure: no I/O here. Messages that syncd shows beside ids and counts (an action log's
+``external_message``, a refused call's errors, an invalid item's reason, a run's
+note) may quote the seller's contact data the API refused. The status page
+(:mod:`syncd.daemon.page`) and ``syncd status`` (:mod:`syncd.views`,
+:mod:`syncd.tables`) mask it with :func:`mask`; ``syncd show`` is the one place it
+shows, on purpose.
+
+Linear: every quantifier of both patterns is bounded, none is nested in an
+unbounded one, so one try reads at most about 1 200 characters and masking a
+message of any length is linear in its length (a megabyte-long API blob is masked
+whole by ``syncd status --json``).
+"""
+
+from __future__ import annotations
+
+import re
+
+EMAIL_HIDDEN = "[e-mail hidden]"
+PHONE_HIDDEN = "[phone hidden]"
+
+EMAIL = re.compile(r"[\w.+-]{1,64}@[\w-]{1,63}(?:\.[\w-]{1,63}){1,16}")
+"""An e-mail address: ``local@domain.tld``. Assumption: RFC 5321's limits (a local part
+of at most 64 characters, labels of at most 63) bound the pattern, which keeps it
+linear (the unbounded ``[\\w.+-]+@`` read a long run of word characters once per
+start: minutes for a few hundred kB). A longer local part is masked in its last 64
+characters; more than 17 labels are masked in their first 17."""
+
+PHONE = re.compile(
+    r"(?<![\w.+-])"
+    r"(?:(?:\+\d|\(?0)(?:(?:[ -]|\) ?| ?\()?\d){7,16}"
+    r"|(?:4[5-7][1-9]\d{7,9}|358[1-9]\d{6,8})(?![.,]\d))"
+    r"(?![\w-])"
+)
+"""A phone number as feeds and API messages write it. Assumption (the spec says only
+"digits, optional leading +, 8-16 characters"):
+
+* written with ``+`` and a digit, or ``0`` (``00`` too), maybe in parentheses
+  (``(08)``): 8 to 17 digits (E.164's 15 after ``00``), each apart from the next by at
+  most one space, hyphen or parenthesis (``) ``, `` (``);
+* or written bare, without ``+`` or ``0`` (``46701234567``, which the API accepts as a
+  contact phone): only one unbroken run of 10 to 12 digits that starts with a Nordic
+  country code (45 Denmark, 46 Sweden, 47 Norway, 358 Finland) and then a digit other
+  than 0 (the trunk 0 is dropped after a country code), not followed by a decimal
+  part (``.5``, ``,50``). Blocket's dealers are Nordic, and such a number is an
+  E.164 number without its ``+`` (46 7X XXX XX XX is 11 digits; Norway's and
+  Denmark's 8-digit numbers after 47 or 45 are 10). A year, a price, a count, a zip
+  code, a timestamp (10 or 13 digits from 17...), a Blocket ad id (10 digits from
+  11..., as the sandbox numbers them; assumed alike for the real API) or a 12-digit
+  personal number (19.../20...) does not look like that;
+  an order number of 10 to 12 digits from 45, 46, 47 or 358 is masked too (a message
+  loses an id, rather than showing a phone). Bare numbers with spaces
+  (``46 70 123 45 67``) are not masked: a list of counts reads the same;
+* in both forms, not glued to a word, ``.``, ``+`` or ``-`` on either side. So
+  source_ids (``car-10234``), timestamps (their ``:``) and UUIDs (hyphen-glued
+  groups) are kept. An all-digit id (``00123456``) does look like a phone: mask
+  messages, never ids (:func:`mask`'s ``phones=False``)."""
+
+_CUT = re.compile(
+    r"[\w.+-]{0,64}@[\w.-]*$"  # an address the cut split (linear: <= 65 tries per "@")
+    r"|(?<![\w.+-])(?:\+|\(?0)[\d ()-]{0,48}$"  # a phone number written with + or 0
+    r"|(?<![\w.+-])\d{1,12}$"  # a bare number: maybe part of a phone, or of a price
+)
+
+
+def mask(text: str, *, phones: bool = True) -> str:
+    """``text`` with every e-mail address and phone number replaced by
+    :data:`EMAIL_HIDDEN` and :data:`PHONE_HIDDEN`. ``phones=False`` for an identifier
+    (a dealer code, a source_id): a dealer's all-digit ids look like phone numbers
+    and are no contact data."""
+    masked = EMAIL.sub(EMAIL_HIDDEN, text)
+    return PHONE.sub(PHONE_HIDDEN, masked) if phones else masked
+
+
+def cut(text: str, limit: int) -> str:
+    """``text`` cut to ``limit`` characters and ``…`` when longer, dropping an address or a
+    phone number the cut splits (what is left of it would no longer be masked). Mask
+    what it returns: cheaper than masking a long text whole when only its start shows."""
+    if len(text) <= limit:
+        return text
+    return _CUT.sub("", text[:limit]) + "…"

@@ -1,0 +1,164 @@
+"""Contact data in free text: e-mail addresses and phone numbers masked, in linear time."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from re import _constants as sre_constants  # type: ignore[attr-defined]
+from re import _parser as sre_parse  # type: ignore[attr-defined]
+
+import pytest
+
+from syncd.core.contacts import EMAIL, EMAIL_HIDDEN, PHONE, PHONE_HIDDEN, cut, mask
+
+PHONES = (
+    "+46701234567",
+    "+46 70 123 45 67",
+    "070-123 45 67",
+    "0701234567",
+    "08-123 456 78",
+    "(08) 123 45 67",
+    "0046 70 123 45 67",
+    # bare international numbers: a Nordic country code, no + or 0
+    "46701234567",
+    "4681234567",
+    "4791234567",
+    "4520123456",
+    "358401234567",
+)
+NOT_PHONES = (
+    "car-10234",
+    "150000",
+    "2018",
+    "2026-12-01T08:00:00Z",
+    "12133",
+    "ABC123",
+    "01234567-8901-2345-6789-012345678901",
+    "3 of 50",
+    "HTTP 409 Conflict",
+    # bare numbers that are not phones: the other side of the bare rule
+    "12345678901",  # an order number not starting with a Nordic country code
+    "1764662400",  # a Unix timestamp (seconds)
+    "1764662400000",  # and in milliseconds
+    "198001011234",  # a 12-digit personal number
+    "1100123456",  # a Blocket ad id
+    "46000000",  # a price: too short
+    "4670123456789",  # 13 digits: too long
+    "4601234567",  # a country code then the trunk 0: no phone is written so
+    "46701234567.50",  # a decimal amount
+    "46701234567,50",
+    "46 70 123 45 67",  # bare and spaced: a list of counts reads the same
+    "ord-46701234567",  # glued to an id
+    "46701234567-2",
+)
+EMAILS = (
+    "kalle.anka@example.se",
+    "b@example.com",
+    "first+tag@sub.example.co.uk",
+    "åsa_ö@bilhallen.se",
+    "x-y@my-dealer.se",
+)
+NOT_EMAILS = ("user@localhost", "@example.com", "price 100 @ 5%", "a@b")
+
+
+@pytest.mark.parametrize("phone", PHONES)
+def test_a_phone_number_in_a_message_is_masked(phone: str) -> None:
+    """A refused contact phone quoted in a message is not shown, in any form."""
+    shown = mask(f"contact.phone: '{phone}' is not a valid number")
+    assert shown == f"contact.phone: '{PHONE_HIDDEN}' is not a valid number"
+
+
+@pytest.mark.parametrize("kept", NOT_PHONES)
+def test_ids_prices_dates_and_counts_are_not_taken_for_phones(kept: str) -> None:
+    """Source_ids, prices, years, timestamps, zip codes, UUIDs, counts and other ids stay."""
+    assert mask(f"ad {kept} refused") == f"ad {kept} refused"
+
+
+@pytest.mark.parametrize("email", EMAILS)
+def test_an_email_address_in_a_message_is_masked(email: str) -> None:
+    """An e-mail address is masked wherever it stands in a message."""
+    assert mask(f"contact.email: {email}, refused") == f"contact.email: {EMAIL_HIDDEN}, refused"
+
+
+@pytest.mark.parametrize("kept", NOT_EMAILS)
+def test_what_is_not_an_address_is_kept(kept: str) -> None:
+    """An at sign without a dotted domain is no address."""
+    assert mask(kept) == kept
+
+
+def test_phones_false_masks_only_addresses() -> None:
+    """An identifier keeps its digits (a dealer's ids look like phones), not an address."""
+    assert mask("00123456", phones=False) == "00123456"
+    assert mask("call 00123456") == f"call {PHONE_HIDDEN}"
+    assert mask("a@example.se 00123456", phones=False) == f"{EMAIL_HIDDEN} 00123456"
+
+
+def test_a_message_with_both_is_masked_twice_and_kept_otherwise() -> None:
+    """Both kinds in one message, each masked, the rest of the message unchanged."""
+    message = "contact: 'kalle@example.se' / '+46 70 123 45 67' refused (run 42, 2026)"
+    assert mask(message) == f"contact: '{EMAIL_HIDDEN}' / '{PHONE_HIDDEN}' refused (run 42, 2026)"
+
+
+def test_a_long_local_part_is_masked_in_its_last_64_characters() -> None:
+    """RFC 5321 bounds a local part at 64: what stands before is shown, the address not."""
+    assert mask("x" * 100 + "@example.se") == "x" * 36 + EMAIL_HIDDEN
+
+
+def test_the_cut_drops_a_split_address_or_number() -> None:
+    """A text over the limit is cut with an ellipsis; an address, a phone or a number the
+    cut splits is dropped, not shown in part; a short text is left as it is."""
+    assert cut("short", 10) == "short"
+    assert cut("a" * 10 + " seller@example.com", 20) == "a" * 10 + " …"
+    assert cut("a" * 10 + " 070-123 45 67", 20) == "a" * 10 + " …"
+    assert cut("a" * 10 + " 46701234567", 16) == "a" * 10 + " …"
+    assert cut("a" * 10 + " b c d e f g h", 16) == "a" * 10 + " b c d…"
+
+
+def _unbounded(pattern: str) -> list[tuple[int, int]]:
+    found = []
+
+    def walk(items: object) -> None:
+        for op, arg in items:  # type: ignore[attr-defined]
+            if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT):
+                low, high, inner = arg
+                if high == sre_constants.MAXREPEAT:
+                    found.append((low, high))
+                walk(inner)
+            elif op in (sre_constants.SUBPATTERN, sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+                walk(arg[-1])
+            elif op == sre_constants.BRANCH:
+                for branch in arg[1]:
+                    walk(branch)
+
+    walk(sre_parse.parse(pattern))
+    return found
+
+
+@pytest.mark.parametrize("pattern", [EMAIL, PHONE], ids=["email", "phone"])
+def test_every_quantifier_is_bounded(pattern: object) -> None:
+    """Every quantifier of both patterns has a finite bound, so one try reads a bounded
+    stretch of text and masking is linear in the text's length."""
+    assert _unbounded(pattern.pattern) == []  # type: ignore[attr-defined]
+
+
+def test_a_megabyte_is_masked_whole_at_once() -> None:
+    """Megabyte blobs that made the old patterns quadratic (a run of word characters
+    without an at sign, of dots, of digits and spaces, of at signs) are masked whole,
+    the contact data at their ends too. In a child process (the regex holds the GIL);
+    the bound is generous: linear work takes well under a second, quadratic hours."""
+    code = (
+        "from syncd.core.contacts import mask\n"
+        "tail = ' a@example.se +46 70 123 45 67'\n"
+        "for blob in ('a' * 1_000_000, 'a.' * 500_000, '0 ' * 500_000, 'a@' * 500_000,"
+        " '4' * 1_000_000, 'a@b' * 300_000):\n"
+        "    print(mask(blob + tail)[-40:])\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, timeout=90, check=True
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail("masking a megabyte did not finish")
+    lines = done.stdout.splitlines()
+    assert len(lines) == 6
+    assert all(line.endswith(f" {EMAIL_HIDDEN} {PHONE_HIDDEN}") for line in lines), lines
