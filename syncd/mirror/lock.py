@@ -47,18 +47,19 @@ def run_lock(
     wait: float | None,
     poll_interval: float = POLL_INTERVAL,
     stop: threading.Event | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> AbstractContextManager[None]:
     """Hold the run lock of ``dealer_code`` for the ``with`` block.
 
     ``wait``: seconds to keep trying (0: try once; None: wait as long as it takes).
     ``stop``: once set, the wait ends (and no attempt is made) with Stopped; none
     given (a try with ``wait=0``, a test's holder), only ``wait`` ends it.
+    ``monotonic``: the clock ``wait`` is measured on (a test's own: no timing).
     Raises RunLocked when the lock is still held by someone else after that,
     MirrorUnavailable when the database (or the lock file) cannot be used.
     """
-    waiting = _Waiting(
-        dealer_code, wait, poll_interval, stop if stop is not None else threading.Event()
-    )
+    never = threading.Event()
+    waiting = _Waiting(dealer_code, wait, poll_interval, never if stop is None else stop, monotonic)
     if engine.dialect.name == "postgresql":
         return _advisory_lock(engine, waiting)
     if engine.dialect.name == "sqlite":
@@ -114,17 +115,18 @@ class _Waiting:
     wait: float | None
     interval: float
     stop: threading.Event  # never set: only ``wait`` ends the wait
+    clock: Callable[[], float]  # time.monotonic
 
     def poll(self, try_once: Callable[[], bool], holder: Callable[[], str]) -> bool:
         """Try until taken (True) or ``wait`` has passed (False); Stopped once ``stop`` is set."""
-        deadline = None if self.wait is None else time.monotonic() + self.wait
+        deadline = None if self.wait is None else self.clock() + self.wait
         waited = False
         while True:
             if self.stop.is_set():
                 raise Stopped(f"stopped while waiting for the run lock of {_who(self.dealer_code)}")
             if try_once():
                 return True
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and self.clock() >= deadline:
                 return False
             if not waited:
                 waited = True
