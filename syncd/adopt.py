@@ -29,7 +29,7 @@ from syncd.core.models import (
     ValidatedFeed,
 )
 from syncd.core.reconcile import decide
-from syncd.ports import Catalog, Clock, Mirror, Progress, RunLock, progress_task
+from syncd.ports import Catalog, Clock, HoldRunLock, Mirror, Progress, progress_task
 from syncd.reading import load_feed
 from syncd.runs import FeedJob
 from syncd.terminal import printable
@@ -122,7 +122,7 @@ class AdoptDeps:
     mirror: Mirror
     catalog: Catalog
     clock: Clock
-    run_lock: RunLock
+    run_lock: HoldRunLock  # waits as the CLI decided (sync.lock_wait; a stop signal ends it)
     progress: Progress | None = None  # a terminal's progress bar (the CLI's)
 
 
@@ -131,7 +131,6 @@ async def adopt_feeds(
     jobs: Sequence[FeedJob],
     *,
     api_version: int,
-    lock_wait: float,
     dry_run: bool,
 ) -> list[AdoptReport]:
     """``adopt`` for each feed's dealer under its run lock (no run changes rows meanwhile).
@@ -141,7 +140,7 @@ async def adopt_feeds(
     reports = []
     for job in jobs:
         feed = await load_feed(job, api_version)
-        with deps.run_lock.hold(job.dealer_code, wait=lock_wait):
+        async with deps.run_lock(job.dealer_code):
             reports.append(
                 await adopt(
                     deps.mirror,

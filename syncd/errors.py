@@ -29,6 +29,8 @@ contain the API token.
 
 from __future__ import annotations
 
+from signal import Signals
+
 
 class SyncdError(Exception):
     """Base of every error syncd raises on purpose."""
@@ -109,8 +111,15 @@ class PlanFileError(PermanentError):
 
 
 class Stopped(SyncdError):
-    """A stop signal ended ``run-once``'s step, or refused a call (never sent).
+    """A stop signal ended ``run-once``'s step, refused a call (never sent), or ended a
+    command's wait for a dealer's run lock (nothing of that run started).
 
     A SyncdError so that a renewal refused this way is settled as refused (nothing
-    charged); it never leaves ``run-once``, which exits with the signal's code.
+    charged). ``run-once`` catches it and exits with the signal's code; the other
+    commands let it reach their error handler, which exits with the code of ``signal``
+    (the signal that ended the wait; None: not known here).
     """
+
+    def __init__(self, message: str, signal: Signals | None = None) -> None:
+        super().__init__(message)
+        self.signal = signal

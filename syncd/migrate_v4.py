@@ -31,7 +31,7 @@ from syncd.core.models import (
 )
 from syncd.core.v4_migration import Migration, migrations
 from syncd.execute import item_failure, stops_the_run
-from syncd.ports import Catalog, Clock, Marketplace, Migrator, Mirror, RunLock
+from syncd.ports import Catalog, Clock, HoldRunLock, Marketplace, Migrator, Mirror
 from syncd.reading import load_feed
 from syncd.runs import Deps, FeedJob, RunOptions
 from syncd.settling import reconcile
@@ -50,7 +50,7 @@ class MigrateDeps:
     marketplace: Marketplace
     migrator: Migrator
     clock: Clock
-    run_lock: RunLock
+    run_lock: HoldRunLock  # waits as the CLI decided (sync.lock_wait; a stop signal ends it)
 
 
 @dataclass(slots=True)
@@ -183,14 +183,13 @@ async def migrate_feeds(
     jobs: Sequence[FeedJob],
     options: RunOptions,
     *,
-    lock_wait: float,
     dry_run: bool,
 ) -> list[MigrateReport]:
     """``migrate`` for each feed's dealer under its run lock; the feed read as v4 first."""
     reports = []
     for job in jobs:
         feed = await load_feed(job, 4)
-        with deps.run_lock.hold(job.dealer_code, wait=lock_wait):
+        async with deps.run_lock(job.dealer_code):
             reports.append(await migrate(deps, feed, options, dry_run=dry_run))
     return reports
 

@@ -8,7 +8,7 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -274,16 +274,23 @@ class RunLock(Protocol):
     """One run at a time per dealer, across processes (a ``run-once`` and the daemon)."""
 
     def hold(
-        self, dealer_code: str, *, wait: float | None, stop: Event | None = None
+        self, dealer_code: str, *, wait: float | None, stop: Event
     ) -> AbstractContextManager[None]:
         """Hold the dealer's run lock for the ``with`` block.
 
         ``wait``: seconds to keep trying (0: try once; None: as long as it takes).
-        ``stop``: once set (from another thread), the wait ends at once with Stopped.
+        ``stop``: once set (from another thread), the wait ends at once with Stopped;
+        every caller says what ends its wait (the CLI: the first SIGTERM or SIGINT).
         Raises RunLocked when another run still holds it after that, and
         MirrorUnavailable when the lock cannot be used at all.
         """
         ...
+
+
+HoldRunLock: TypeAlias = Callable[[str], AbstractAsyncContextManager[None]]
+"""Holds a dealer's run lock for an ``async with`` block, waiting as the caller decided
+(the CLI: ``sync.lock_wait`` seconds, ended by the first SIGTERM or SIGINT); raises
+RunLocked when the wait ran out, Stopped when a stop ended it."""
 
 
 class Marketplace(Protocol):

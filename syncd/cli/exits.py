@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
 from collections.abc import Callable
 from enum import IntEnum
@@ -19,6 +20,7 @@ from syncd.errors import (
     PlanFileError,
     RunLocked,
     SchemaError,
+    Stopped,
     SyncdError,
     TemporaryError,
 )
@@ -46,13 +48,17 @@ class ExitCode(IntEnum):
     SCHEMA = 10  # the mirror's schema needs `syncd db upgrade` (or a newer syncd)
     NOT_FOUND = 11  # `show`: neither the mirror nor the API knows the source_id
     # `run-once` stopped by a signal (128 + its number, as a shell reports it): the calls
-    # in flight were answered and recorded first (at once on a second signal).
+    # in flight were answered and recorded first (at once on a second signal). Any command
+    # that waits for a dealer's run lock (`apply`, `release-deletes`, `adopt`, `migrate-v4`)
+    # exits so too when a signal ends that wait: nothing of that dealer's run started.
     INTERRUPTED = 130  # SIGINT (Ctrl-C)
     TERMINATED = 143  # SIGTERM (systemctl stop, a wrapper's timeout)
 
 
 def exit_code_for(exc: SyncdError) -> ExitCode:
     """The exit code for an error that stopped a command."""
+    if isinstance(exc, Stopped) and exc.signal is not None:
+        return ExitCode.INTERRUPTED if exc.signal is signal.SIGINT else ExitCode.TERMINATED
     for kind, code in (
         (ConfigError, ExitCode.CONFIG),
         (FeedError, ExitCode.FEED),

@@ -10,6 +10,7 @@ import click
 from syncd import bootstrap, migrate_v4
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
+from syncd.cli.stopping import run_locks
 from syncd.errors import ConfigError
 
 
@@ -38,16 +39,10 @@ def migrate_v4_cmd(
             container.marketplace,
             container.migrator,
             container.clock,
-            container.run_lock,
+            run_locks(container.run_lock, wait=settings.sync.lock_wait),
         )
         try:
-            return await migrate_v4.migrate_feeds(
-                deps,
-                jobs,
-                container.options(),
-                lock_wait=settings.sync.lock_wait,
-                dry_run=dry_run,
-            )
+            return await migrate_v4.migrate_feeds(deps, jobs, container.options(), dry_run=dry_run)
         finally:
             await container.aclose()
 

@@ -10,6 +10,7 @@ from syncd import adopt, bootstrap
 from syncd.cli.exits import handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
+from syncd.cli.stopping import run_locks
 from syncd.ports import Progress
 
 
@@ -45,15 +46,15 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
 
     async def go(progress: Progress | None) -> list[adopt.AdoptReport]:
         deps = adopt.AdoptDeps(
-            container.mirror, container.catalog, container.clock, container.run_lock, progress
+            container.mirror,
+            container.catalog,
+            container.clock,
+            run_locks(container.run_lock, wait=settings.sync.lock_wait),
+            progress,
         )
         try:
             return await adopt.adopt_feeds(
-                deps,
-                jobs,
-                api_version=settings.api.version,
-                lock_wait=settings.sync.lock_wait,
-                dry_run=dry_run,
+                deps, jobs, api_version=settings.api.version, dry_run=dry_run
             )
         finally:
             await container.aclose()

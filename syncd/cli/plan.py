@@ -13,6 +13,7 @@ from rich.console import Console
 from syncd import bootstrap, reading, saved_plans, tables, terminal, views
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.stopping import stoppable_run_lock
 from syncd.config import Settings
 from syncd.core import saved_plan
 from syncd.core.models import Plan
@@ -89,7 +90,8 @@ async def _make_all(settings: Settings, mirror: Mirror) -> list[tuple[Plan, save
 async def _apply_all(
     container: bootstrap.Container, path: Path, saved: list[saved_plan.SavedPlan]
 ) -> list[RunReport]:
-    """Check every feed's saved plan, then apply each under its dealer's run lock."""
+    """Check every feed's saved plan, then apply each under its dealer's run lock (the
+    first SIGTERM/SIGINT while waiting for it ends the command: Stopped, exit 143/130)."""
     settings, reports = container.settings, []
     jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
     try:
@@ -97,7 +99,9 @@ async def _apply_all(
             feed = await reading.load_feed(job, settings.api.version)
             saved_plans.check(s, feed, container.mirror, path, container.options())
         for s, job in jobs:
-            with container.run_lock.hold(job.dealer_code, wait=settings.sync.lock_wait):
+            async with stoppable_run_lock(
+                container.run_lock, job.dealer_code, wait=settings.sync.lock_wait
+            ):
                 reports.append(
                     await saved_plans.apply(container.deps(), job, container.options(), s, path)
                 )

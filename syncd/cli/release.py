@@ -11,6 +11,7 @@ from rich.console import Console
 from syncd import bootstrap, release, runs, tables, views
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.stopping import stoppable_run_lock
 from syncd.errors import GuardTripped
 from syncd.runs import RunReport
 
@@ -70,8 +71,11 @@ def _confirmed(n: int) -> bool:
 async def _release(
     container: bootstrap.Container, job: runs.FeedJob, shown: release.Withheld
 ) -> RunReport:
+    """Send the deletes under the dealer's run lock (the first SIGTERM/SIGINT while waiting
+    for it ends the command: Stopped, exit 143/130, nothing sent)."""
     try:
-        with container.run_lock.hold(job.dealer_code, wait=container.settings.sync.lock_wait):
+        wait = container.settings.sync.lock_wait
+        async with stoppable_run_lock(container.run_lock, job.dealer_code, wait=wait):
             return await release.release(container.deps(), job, container.options(), shown)
     finally:
         await container.aclose()

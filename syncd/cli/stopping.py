@@ -16,7 +16,14 @@ Waiting for a dealer's run lock (another run holds it, ``sync.lock_wait``), the 
 has not started: the first signal ends the wait at once (``run_lock_wait_stopped``),
 nothing is written and no run recorded, as when the feed is being read. The lock's
 poll sleeps on a :class:`threading.Event` the signal handler sets, in a worker
-thread so that the loop is free to take the signal.
+thread so that the loop is free to take the signal (:class:`StopSignals`).
+
+The other commands that take a run lock (``apply``, ``release-deletes``, ``adopt``,
+``migrate-v4``) wait for it the same way through :func:`stoppable_run_lock`, which
+handles the signals only while waiting: the first ends the wait with Stopped, the
+command exits 143/130 and nothing of that dealer's run started. Once the lock is
+held they keep the signals' usual effect (SIGTERM ends the process, SIGINT cancels
+``asyncio.run``'s task): they have no graceful stop of their own.
 
 Renewals run one call at a time: once stopping, a renewal is refused at once
 (settled as refused: nothing was charged) rather than held back.
@@ -32,6 +39,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import signal
 import threading
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
@@ -43,7 +51,7 @@ import structlog
 from syncd.core.models import Payload, RemoteAd, WriteResult
 from syncd.core.renewals import RenewalAnswer, RenewalKind
 from syncd.errors import Stopped
-from syncd.ports import Marketplace, Renewer, RunLock
+from syncd.ports import HoldRunLock, Marketplace, Renewer, RunLock
 
 log = structlog.get_logger("syncd.cli")
 
@@ -54,27 +62,92 @@ SIGNALS = (signal.SIGTERM, signal.SIGINT)
 NOT_SENT = "not sent: syncd is stopping"
 
 
-class GracefulStop:
-    """The stop signals of one ``run-once`` process, and the gate its API calls pass."""
+class StopSignals:
+    """The stop signals of one command: the first sets ``signal`` and the event that
+    ends a wait for a dealer's run lock (:meth:`run_lock`)."""
 
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None  # the first stop signal received
-        self.forced = False  # a second one came: cancelled at once
-        self._in_flight = 0
-        self._step: asyncio.Task[Any] | None = None
         self._stopping = threading.Event()  # set with ``signal``: ends a wait for a run lock
 
     @contextlib.contextmanager
     def handling_signals(self) -> Iterator[None]:
-        """SIGTERM and SIGINT handled on the running loop for the block."""
+        """SIGTERM and SIGINT handled on the running loop for the block; the handlers
+        before it (``asyncio.run``'s for SIGINT, the default for SIGTERM) restored after."""
         loop = asyncio.get_running_loop()
+        before = {sig: signal.getsignal(sig) for sig in SIGNALS}
         for sig in SIGNALS:
             loop.add_signal_handler(sig, self.request, sig)
         try:
             yield
         finally:
             for sig in SIGNALS:
-                loop.remove_signal_handler(sig)
+                loop.remove_signal_handler(sig)  # sets the default, not the one before
+                if before[sig] is not None:  # None: one not set from Python, left alone
+                    signal.signal(sig, before[sig])
+
+    def request(self, sig: signal.Signals) -> None:
+        """A stop signal: the first ends a wait for a run lock."""
+        if self.signal is None:
+            self.signal = sig
+            self._stopping.set()
+
+    @contextlib.asynccontextmanager
+    async def run_lock(
+        self, lock: RunLock, dealer_code: str, *, wait: float | None
+    ) -> AsyncIterator[None]:
+        """The dealer's run lock held for the block; the wait for it (in a worker thread)
+        ends at the first signal with Stopped, the lock not taken."""
+        held = lock.hold(dealer_code, wait=wait, stop=self._stopping)
+        # Assumption: nothing cancels this await but a stop, which ends the thread's wait
+        # first (a second signal cancels run-once's step, and none runs yet).
+        try:
+            await asyncio.to_thread(held.__enter__)
+        except Stopped as exc:
+            raise self.wait_stopped(dealer_code, exc) from exc
+        with contextlib.ExitStack() as stack:
+            stack.push(held)  # its __exit__ sees what ends the block, as a ``with`` would
+            yield
+
+    def wait_stopped(self, dealer_code: str, why: Stopped | str) -> Stopped:
+        """The error (and the log event) of a wait for ``dealer_code``'s lock that the
+        stop signal ended."""
+        name = self.signal.name if self.signal is not None else None
+        log.warning("run_lock_wait_stopped", dealer_code=dealer_code, signal=name)
+        return Stopped(f"{why} (by {name}): nothing of that run started", self.signal)
+
+
+@contextlib.asynccontextmanager
+async def stoppable_run_lock(
+    lock: RunLock, dealer_code: str, *, wait: float | None
+) -> AsyncIterator[None]:
+    """The dealer's run lock held for the block, for a command without ``run-once``'s
+    graceful stop: SIGTERM and SIGINT are handled while it waits for the lock only, the
+    first ending the wait with Stopped (carrying the signal: exit 143 or 130)."""
+    stop = StopSignals()
+    async with contextlib.AsyncExitStack() as stack:
+        with stop.handling_signals():
+            await stack.enter_async_context(stop.run_lock(lock, dealer_code, wait=wait))
+        if stop.signal is not None:
+            # It came as the lock was taken, before its handler was removed: it would
+            # be lost otherwise. Nothing has started; the lock is let go on the way out.
+            raise stop.wait_stopped(dealer_code, "stopped as the run lock was taken")
+        yield
+
+
+def run_locks(lock: RunLock, *, wait: float | None) -> HoldRunLock:
+    """:func:`stoppable_run_lock` for any dealer, for a use case that takes the lock itself."""
+    return functools.partial(stoppable_run_lock, lock, wait=wait)
+
+
+class GracefulStop(StopSignals):
+    """The stop signals of one ``run-once`` process, and the gate its API calls pass."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.forced = False  # a second one came: cancelled at once
+        self._in_flight = 0
+        self._step: asyncio.Task[Any] | None = None
 
     def request(self, sig: signal.Signals) -> None:
         """A stop signal: the first stops between calls, a second at once."""
@@ -83,8 +156,7 @@ class GracefulStop:
             log.warning("run_once_stop_forced", signal=sig.name, in_flight=self._in_flight)
             self._cancel()
             return
-        self.signal = sig
-        self._stopping.set()
+        super().request(sig)
         log.warning("run_once_stopping", signal=sig.name, in_flight=self._in_flight)
         click.echo(
             f"syncd: {sig.name} received: stopping once the {self._in_flight} call(s) "
@@ -110,25 +182,6 @@ class GracefulStop:
             raise
         finally:
             self._step = None
-
-    @contextlib.asynccontextmanager
-    async def run_lock(
-        self, lock: RunLock, dealer_code: str, *, wait: float | None
-    ) -> AsyncIterator[None]:
-        """The dealer's run lock held for the block; the wait for it (in a worker thread)
-        ends at the first signal with Stopped, the lock not taken."""
-        held = lock.hold(dealer_code, wait=wait, stop=self._stopping)
-        # Assumption: nothing cancels this await but a stop, which ends the thread's wait
-        # first (a second signal cancels the step, and none runs yet).
-        try:
-            await asyncio.to_thread(held.__enter__)
-        except Stopped:
-            name = self.signal.name if self.signal is not None else None
-            log.warning("run_lock_wait_stopped", dealer_code=dealer_code, signal=name)
-            raise
-        with contextlib.ExitStack() as stack:
-            stack.push(held)  # its __exit__ sees what ends the block, as a ``with`` would
-            yield
 
     def marketplace(self, inner: Marketplace) -> Marketplace:
         """``inner`` behind the gate."""

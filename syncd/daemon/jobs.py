@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import AbstractContextManager, asynccontextmanager
@@ -71,9 +72,10 @@ def mirror_lock(container: Container, dealer_code: str) -> AbstractContextManage
     """The mirror's cross-process run lock of one dealer, tried once (never blocks the loop).
 
     Held by another process (a ``run-once`` from a timer): RunLocked, the job is
-    skipped, and the feed watcher or the next interval tries again.
+    skipped, and the feed watcher or the next interval tries again. Tried once, it never
+    waits: its stop event is one never set (the daemon's own stop ends the jobs).
     """
-    return container.run_lock.hold(dealer_code, wait=0)
+    return container.run_lock.hold(dealer_code, wait=0, stop=threading.Event())
 
 
 def last_successes(container: Container) -> dict[str, datetime | None]:

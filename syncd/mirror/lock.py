@@ -5,9 +5,9 @@ the run ends (the server drops it when that connection dies). SQLite: an
 exclusive ``flock`` on a file next to the database (the kernel drops it when
 the holding process dies). Either way a second run waits up to ``wait``
 seconds (logging ``run_lock_waiting`` once), then gets :class:`~syncd.errors.RunLocked`.
-The wait sleeps on an optional ``stop`` event between two attempts: once it is set
-(``run-once``'s first stop signal) the wait ends at once with
-:class:`~syncd.errors.Stopped`, the lock not taken.
+The wait sleeps on a ``stop`` event between two attempts: once it is set (the CLI's
+first stop signal) the wait ends at once with :class:`~syncd.errors.Stopped`, the
+lock not taken.
 """
 
 from __future__ import annotations
@@ -47,15 +47,19 @@ def run_lock(
     wait: float | None,
     poll_interval: float = POLL_INTERVAL,
     stop: threading.Event | None = None,
+    monotonic: Callable[[], float] = time.monotonic,
 ) -> AbstractContextManager[None]:
     """Hold the run lock of ``dealer_code`` for the ``with`` block.
 
     ``wait``: seconds to keep trying (0: try once; None: wait as long as it takes).
-    ``stop``: once set, the wait ends (and no attempt is made) with Stopped.
+    ``stop``: once set, the wait ends (and no attempt is made) with Stopped; none
+    given (a try with ``wait=0``, a test's holder), only ``wait`` ends it.
+    ``monotonic``: the clock ``wait`` is measured on (a test's own: no timing).
     Raises RunLocked when the lock is still held by someone else after that,
     MirrorUnavailable when the database (or the lock file) cannot be used.
     """
-    waiting = _Waiting(dealer_code, wait, poll_interval, stop)
+    never = threading.Event()
+    waiting = _Waiting(dealer_code, wait, poll_interval, never if stop is None else stop, monotonic)
     if engine.dialect.name == "postgresql":
         return _advisory_lock(engine, waiting)
     if engine.dialect.name == "sqlite":
@@ -71,7 +75,7 @@ class SqlRunLock:
         self._poll_interval = poll_interval
 
     def hold(
-        self, dealer_code: str, *, wait: float | None, stop: threading.Event | None = None
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event
     ) -> AbstractContextManager[None]:
         """Hold the run lock of ``dealer_code`` (see :func:`run_lock`)."""
         return run_lock(
@@ -110,18 +114,19 @@ class _Waiting:
     dealer_code: str
     wait: float | None
     interval: float
-    stop: threading.Event | None
+    stop: threading.Event  # never set: only ``wait`` ends the wait
+    clock: Callable[[], float]  # time.monotonic
 
     def poll(self, try_once: Callable[[], bool], holder: Callable[[], str]) -> bool:
         """Try until taken (True) or ``wait`` has passed (False); Stopped once ``stop`` is set."""
-        deadline = None if self.wait is None else time.monotonic() + self.wait
+        deadline = None if self.wait is None else self.clock() + self.wait
         waited = False
         while True:
-            if self.stop is not None and self.stop.is_set():
+            if self.stop.is_set():
                 raise Stopped(f"stopped while waiting for the run lock of {_who(self.dealer_code)}")
             if try_once():
                 return True
-            if deadline is not None and time.monotonic() >= deadline:
+            if deadline is not None and self.clock() >= deadline:
                 return False
             if not waited:
                 waited = True
@@ -131,10 +136,7 @@ class _Waiting:
                     holder=holder() or None,
                     lock_wait=self.wait,
                 )
-            if self.stop is None:
-                time.sleep(self.interval)
-            else:
-                self.stop.wait(self.interval)  # returns at once when the stop is set
+            self.stop.wait(self.interval)  # returns at once when the stop is set
 
     def refused(self, holder: str = "") -> RunLocked:
         """The error for a lock still held after the wait (``holder``: who holds it)."""

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from contextlib import AbstractContextManager, nullcontext
+from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
-from threading import Event
 from typing import Any
 
 import pytest
@@ -53,13 +52,9 @@ class Api(FakeMarketplace):
         return self.migrate_answers.get(source_id, Accepted(200, f"m-{source_id}"))
 
 
-class Lock:
+def free_lock(dealer_code: str) -> AbstractAsyncContextManager[None]:
     """A run lock that is always free."""
-
-    def hold(
-        self, dealer_code: str, *, wait: float | None, stop: Event | None = None
-    ) -> AbstractContextManager[None]:
-        return nullcontext()
+    return nullcontext()
 
 
 def v3(source_id: str, version: str = "v3") -> RemoteAd:
@@ -80,7 +75,7 @@ def feed(items: Sequence[str], invalid: Sequence[str] = ()) -> ValidatedFeed:
 
 def deps(api: Api, mirror: FakeMirror) -> MigrateDeps:
     """The ports, all fakes."""
-    return MigrateDeps(mirror, api, api, api, FixedClock(), Lock())
+    return MigrateDeps(mirror, api, api, api, FixedClock(), free_lock)
 
 
 OPTIONS = RunOptions(reconcile_wait=0)

@@ -148,10 +148,10 @@ class HeldElsewhere:
 
     @contextlib.contextmanager
     def hold(
-        self, dealer_code: str, *, wait: float | None, stop: threading.Event | None = None
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event
     ) -> Iterator[None]:
         self.waiting.set()
-        if stop is not None and stop.wait(60):  # bounded: a broken stop fails, never hangs
+        if stop.wait(60):  # bounded: a broken stop fails, never hangs
             raise Stopped(f"stopped while waiting for the run lock of dealer {dealer_code!r}")
         raise RunLocked("still held")
         yield
@@ -165,7 +165,7 @@ class Free:
 
     @contextlib.contextmanager
     def hold(
-        self, dealer_code: str, *, wait: float | None, stop: threading.Event | None = None
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event
     ) -> Iterator[None]:
         try:
             yield

@@ -6,7 +6,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import pytest
 import structlog
 from sqlalchemy import Engine
+from structlog.testing import capture_logs
 
 from syncd.errors import MirrorUnavailable, RunLocked, Stopped
 from syncd.mirror.engine import make_engine
@@ -73,39 +73,6 @@ def test_installs_in_two_schemas_of_one_database_do_not_share_a_lock(
         second.dispose()
 
 
-def test_waiting_acquirer_gets_the_lock_when_it_is_released(engine: Engine) -> None:
-    """A run that waits takes the lock as soon as the holder lets go."""
-    held, release = threading.Event(), threading.Event()
-
-    def hold() -> None:
-        with run_lock(engine, "D1", wait=0):
-            held.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert held.wait(10)
-        threading.Timer(0.3, release.set).start()
-        started = time.monotonic()
-        with run_lock(engine, "D1", wait=10, poll_interval=0.05):
-            waited = time.monotonic() - started
-        assert 0.2 < waited < 5
-    finally:
-        release.set()
-        holder.join(10)
-
-
-def test_wait_gives_up_after_the_given_time(engine: Engine) -> None:
-    """A run that waits in vain gives up after about ``wait`` seconds."""
-    with run_lock(engine, "D1", wait=0):
-        started = time.monotonic()
-        with pytest.raises(RunLocked, match=r"after waiting 0\.3 s"):
-            with run_lock(engine, "D1", wait=0.3, poll_interval=0.05):
-                pass
-        assert 0.25 < time.monotonic() - started < 3
-
-
 @contextmanager
 def noticing(event: str) -> Iterator[threading.Event]:
     """An Event set once ``event`` is logged, from any thread (the logs are dropped)."""
@@ -125,6 +92,62 @@ def noticing(event: str) -> Iterator[threading.Event]:
     finally:
         processors[:] = old
         structlog.configure(processors=processors)
+
+
+def test_waiting_acquirer_gets_the_lock_when_it_is_released(engine: Engine) -> None:
+    """A run waiting without limit takes the lock once the holder lets go (after it logged
+    run_lock_waiting), not before: bounded by those events, never by time."""
+    order: list[str] = []
+    ended: list[BaseException] = []
+
+    def wait() -> None:
+        try:
+            with run_lock(engine, "D1", wait=None, poll_interval=0.01):
+                order.append("taken")
+        except BaseException as exc:  # noqa: BLE001 - the test looks at it
+            ended.append(exc)
+
+    waiter = threading.Thread(target=wait, daemon=True)  # daemon: a broken lock hangs no exit
+    with noticing("run_lock_waiting") as waiting:
+        with run_lock(engine, "D1", wait=0):
+            waiter.start()
+            seen = waiting.wait(30)
+            order.append("released")  # still held until here: the waiter cannot have it yet
+        waiter.join(30)  # a bound, not a timing: it takes the lock at its next try
+    assert seen
+    assert not waiter.is_alive()
+    assert ended == []
+    assert order == ["released", "taken"]
+
+
+class SteppingClock:
+    """A monotonic clock that moves ``step`` seconds each time it is read."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+        self.reads = 0
+
+    def __call__(self) -> float:
+        now, self.now = self.now, self.now + self.step
+        self.reads += 1
+        return now
+
+
+def test_wait_gives_up_once_the_given_time_has_passed(engine: Engine) -> None:
+    """A run that waits in vain tries until its clock passes ``wait``, then gives up with
+    RunLocked, having logged run_lock_waiting once: counted on a clock of its own (each
+    failed try reads it once), never timed."""
+    clock = SteppingClock(0.1)
+    with capture_logs() as logs, run_lock(engine, "D1", wait=0):
+        with pytest.raises(RunLocked, match=r"after waiting 0\.3 s"):
+            with run_lock(engine, "D1", wait=0.3, poll_interval=0.001, monotonic=clock):
+                pass
+    # Read at 0 for the deadline (0.3), then after each of the three tries: 0.1 and 0.2
+    # (waited on), 0.3 (given up).
+    assert clock.reads == 4
+    waits = [e for e in logs if e["event"] == "run_lock_waiting"]
+    assert [(e["dealer_code"], e["lock_wait"]) for e in waits] == [("D1", 0.3)]
 
 
 def test_a_stop_ends_the_wait_at_once_and_the_lock_is_not_taken(engine: Engine) -> None:
