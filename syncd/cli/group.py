@@ -26,7 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": (
         "syncd.cli.status:status",
         "Ads per state, the last runs, the failing ads with their last message, and the "
-        "invalid items of each dealer's latest finished run.",
+        "invalid items of each dealer's latest finished run (e-mail addresses and phone "
+        "numbers in the messages masked).",
     ),
     "show": (
         "syncd.cli.status:show_cmd",
