@@ -111,6 +111,6 @@ class PlanFileError(PermanentError):
 class Stopped(SyncdError):
     """A stop signal ended ``run-once``'s step, or refused a call (never sent).
 
-    A SyncdError so that a renewal refused this way is settled as refused (nothing
-    charged); it never leaves ``run-once``, which exits with the signal's code.
+    A renewal refused this way is recorded ``not_sent`` (nothing charged; the next
+    run may send it); it never leaves ``run-once``, which exits with the signal's code.
     """

@@ -312,7 +312,8 @@ class Renewer(Protocol):
     """The paid calls of a marketplace API: ``bump`` and ``pole_position``.
 
     Never retried (a retry could be charged twice): a lost answer is ``UNKNOWN``.
-    Raises ApiAuthError on 401/403.
+    Raises ApiAuthError on 401/403, and Stopped only for a call that was not sent (a
+    stop's gate held it back: ``syncd.cli.stopping``), which is recorded ``NOT_SENT``.
     """
 
     async def renew(

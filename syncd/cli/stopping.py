@@ -18,8 +18,10 @@ nothing is written and no run recorded, as when the feed is being read. The lock
 poll sleeps on a :class:`threading.Event` the signal handler sets, in a worker
 thread so that the loop is free to take the signal.
 
-Renewals run one call at a time: once stopping, a renewal is refused at once
-(settled as refused: nothing was charged) rather than held back.
+Renewals run one call at a time: once stopping, a renewal is refused at once with
+Stopped, before it is sent, rather than held back: it is recorded ``not_sent`` (not
+``refused``, which is the API's answer), nothing was charged, and the next run may
+send it. A renewal in flight at the stop gets its answer, as any call does.
 
 Assumption: every call that writes goes through the gated ports (the sync's
 ``Marketplace``, the renewals' ``Renewer``); reads elsewhere (the vehicle values)
@@ -211,7 +213,7 @@ class _GatedRenewer:
         exclude_bytbil: bool = False,
         exclude_blocket: bool = False,
     ) -> RenewalAnswer:
-        # One renewal at a time: refused at once, it is settled as refused (not charged).
+        # One renewal at a time: refused at once (Stopped, never sent), recorded not_sent.
         async with self._stop.call(hold=False):
             return await self._inner.renew(
                 dealer_code,

@@ -51,6 +51,9 @@ class RenewalOutcome(StrEnum):
     ACCEPTED = "accepted"  # the API answered 2xx: charged
     REFUSED = "refused"  # the API answered 4xx (or 429): nothing was charged
     UNKNOWN = "unknown"  # no usable answer (timeout, 5xx): it may have been charged
+    # Held back by syncd itself before it was sent (a stop, SIGTERM/SIGINT, came first):
+    # nothing was charged, and nothing says it was refused, so it is due again at once.
+    NOT_SENT = "not_sent"
 
 
 CHARGED = frozenset({RenewalOutcome.RESERVED, RenewalOutcome.ACCEPTED, RenewalOutcome.UNKNOWN})
