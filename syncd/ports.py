@@ -256,8 +256,8 @@ class RenewalLog(Protocol):
         """Record a RESERVED renewal and return its id, before the call is sent.
 
         With ``caps``: in one transaction that no other process can interleave, count
-        the policy's charged renewals of ``now``'s UTC day and month and reserve only
-        when both are under their cap; None when a cap is reached.
+        the policy's charged renewals for this dealer of ``now``'s UTC day and month
+        and reserve only when both are under their cap; None when a cap is reached.
         """
         ...
 

@@ -512,7 +512,7 @@ class FakeRenewalLog:
         caps: Caps | None = None,
     ) -> int | None:
         if caps is not None and policy is not None:
-            today, month = used(policy, self.rows, now)
+            today, month = used(policy, dealer_code, self.rows, now)
             if allowance(caps, today, month) == 0:
                 return None
         self.rows.append(

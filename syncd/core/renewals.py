@@ -13,9 +13,13 @@ less:
   last bump goes after them all (oldest refusal first), so it cannot starve them.
 * An ad on pole position (a charged ``pole_position`` less than 3 days old) is
   never bumped: the API refuses it, and a refusal tells nothing new.
-* Caps count the policy's own charged calls (``RESERVED``, ``ACCEPTED`` and
-  ``UNKNOWN``: a call whose answer was lost may have been charged) since the
-  start of the UTC day and month. Assumption: UTC, as every time syncd keeps;
+* Caps are per dealer: they count the policy's own charged calls for that dealer
+  (``RESERVED``, ``ACCEPTED`` and ``UNKNOWN``: a call whose answer was lost may
+  have been charged) since the start of the UTC day and month. One install may
+  serve a dealer group; the docs never said a cap is shared, and a cap shared by
+  the group would let one dealer's stock use up the others' units, so a policy
+  that applies to three dealers may make three times its caps in all (the README
+  says so). Assumption: UTC, as every time syncd keeps;
   a Swedish day starts one or two hours earlier. The shell re-checks the cap in
   the database when it takes each unit (:func:`allowance` is the same rule), so
   two processes never both spend the last one.
@@ -62,7 +66,7 @@ CHARGED = frozenset({RenewalOutcome.RESERVED, RenewalOutcome.ACCEPTED, RenewalOu
 
 @dataclass(frozen=True, slots=True)
 class Caps:
-    """The most charged calls a policy may make in one UTC day and one UTC month."""
+    """The most charged calls a policy may make for one dealer in one UTC day and month."""
 
     daily: int
     monthly: int
@@ -160,10 +164,16 @@ def allowance(caps: Caps, used_today: int, used_this_month: int) -> int:
     return max(0, min(caps.daily - used_today, caps.monthly - used_this_month))
 
 
-def used(policy: str, history: Iterable[Renewal], now: datetime) -> tuple[int, int]:
-    """The policy's charged calls today and this month (UTC)."""
+def used(
+    policy: str, dealer_code: str, history: Iterable[Renewal], now: datetime
+) -> tuple[int, int]:
+    """The policy's charged calls for this dealer today and this month (UTC)."""
     day, month = day_start(now), month_start(now)
-    mine = [r.at for r in history if r.policy == policy and r.outcome in CHARGED]
+    mine = [
+        r.at
+        for r in history
+        if r.policy == policy and r.dealer_code == dealer_code and r.outcome in CHARGED
+    ]
     return sum(1 for at in mine if at >= day), sum(1 for at in mine if at >= month)
 
 
@@ -202,7 +212,7 @@ def decide(
             skipped.append(ad.source_id)
             continue
         due.append((bumped, ad))
-    today, month = used(policy.name, history, now)
+    today, month = used(policy.name, dealer_code, history, now)
     left = allowance(policy.caps, today, month)
 
     # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.

@@ -160,5 +160,5 @@ renewals = Table(
     Column("message", Text),
     Column("request_id", String),
     Index(None, "at"),
-    Index(None, "policy", "at"),
+    Index(None, "policy", "dealer_code", "at"),  # the caps: per policy and dealer (0005)
 )

@@ -57,6 +57,22 @@ def test_reserve_holds_the_daily_and_monthly_caps(migrated_engine: Engine) -> No
     assert log.latest("D1", 1)[0].source_id == "t1"
 
 
+def test_caps_are_held_per_dealer(migrated_engine: Engine) -> None:
+    """One policy, two dealers of a group: each has the whole cap, the other's calls are
+    not counted; a call a stop held back (not_sent) frees its unit, as a refusal does."""
+    log = SqlRenewalLog(migrated_engine)
+    caps = Caps(daily=2, monthly=10)
+    d1 = [log.reserve("D1", f"s{i}", BUMP, NOW, policy="p", caps=caps) for i in range(3)]
+    d2 = [log.reserve("D2", f"s{i}", BUMP, NOW, policy="p", caps=caps) for i in range(3)]
+    assert [i is not None for i in d1] == [True, True, False]
+    assert [i is not None for i in d2] == [True, True, False]
+    log.settle(d1[1] or 0, RenewalAnswer(RenewalOutcome.NOT_SENT, None, "not sent: stopping"))
+    assert log.reserve("D2", "s9", BUMP, NOW, policy="p", caps=caps) is None
+    assert log.reserve("D1", "s1", BUMP, NOW, policy="p", caps=caps) is not None
+    outcomes = [(r.dealer_code, r.source_id, r.outcome) for r in log.history(NOW)]
+    assert ("D1", "s1", RenewalOutcome.NOT_SENT) in outcomes
+
+
 def _reserve_many(url: str, n: int, start: multiprocessing.synchronize.Event) -> int:
     engine = make_engine(url)
     try:
@@ -86,6 +102,27 @@ def test_processes_reserving_at_once_never_exceed_the_cap(database_url: str) -> 
             start.set()
             got = [p.get(timeout=120) for p in pending]
     assert sum(got) == 5
+
+
+def test_0005_goes_down_and_up_again_keeping_the_renewals(database_url: str) -> None:
+    """0005 swaps the caps' index (by policy, dealer and time) and keeps every row; going
+    down restores the index by policy and time."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0004")
+        SqlRenewalLog(engine).reserve("D1", "a", BUMP, NOW)
+        upgrade(engine, "0005")
+        names = {i["name"] for i in inspect(engine).get_indexes("renewals")}
+        assert {"ix_renewals_at", "ix_renewals_policy_dealer_code_at"} <= names
+        assert "ix_renewals_policy_at" not in names
+        downgrade(engine, "0004")
+        names = {i["name"] for i in inspect(engine).get_indexes("renewals")}
+        assert "ix_renewals_policy_at" in names
+        assert "ix_renewals_policy_dealer_code_at" not in names
+        upgrade(engine)
+        assert [r.source_id for r in SqlRenewalLog(engine).history(NOW)] == ["a"]
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("target", ["0003", "0002"])

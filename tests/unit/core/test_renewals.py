@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from syncd.core.models import MirrorAd, RemoteState, Stage
@@ -92,14 +93,25 @@ def test_refused_calls_cost_nothing_and_lost_answers_count() -> None:
         done("b", NOW, outcome=RenewalOutcome.UNKNOWN),
         done("c", NOW, outcome=RenewalOutcome.RESERVED),
     ]
-    assert used("weekly", day, NOW) == (2, 2)
+    assert used("weekly", "D1", day, NOW) == (2, 2)
     assert allowance(Caps(3, 50), 2, 2) == 1
 
 
 def test_other_policies_and_hand_bumps_do_not_use_this_policys_cap() -> None:
     """Caps are per policy: another policy's or a person's calls are not counted."""
     history = [done("x", NOW, policy="other"), done("y", NOW, policy=None)]
-    assert used("weekly", history, NOW) == (0, 0)
+    assert used("weekly", "D1", history, NOW) == (0, 0)
+
+
+def test_caps_are_per_dealer() -> None:
+    """A policy of a dealer group: each dealer has the whole cap; another dealer's calls
+    (same policy, even the same source_id) leave this dealer's units alone."""
+    history = [Renewal("D2", f"s{i}", BUMP, NOW, ACCEPTED, "weekly") for i in range(3)]
+    assert used("weekly", "D2", history, NOW) == (3, 3)
+    assert used("weekly", "D1", history, NOW) == (0, 0)
+    assert chosen(policy(), [ad(f"s{i}") for i in range(5)], history) == ["s0", "s1", "s2"]
+    theirs = [replace(ad(f"s{i}"), dealer_code="D2") for i in range(5)]
+    assert decide(policy(), "D2", theirs, history, NOW).chosen == ()
 
 
 def test_an_ad_bumped_within_the_interval_is_not_due() -> None:
@@ -174,7 +186,7 @@ def test_exclusions_apply_to_registered_vehicles_only() -> None:
 def test_days_and_months_are_utc() -> None:
     """A bump at 23:59 UTC yesterday is not today's; the history reaches back far enough."""
     history = [done("a", NOW.replace(hour=0) - timedelta(minutes=1))]
-    assert used("weekly", history, NOW) == (0, 1)
+    assert used("weekly", "D1", history, NOW) == (0, 1)
     assert history_since(policy(), NOW) == NOW.replace(day=1, hour=0)
     assert history_since(policy(every=timedelta(days=40)), NOW) == NOW - timedelta(days=40)
 
