@@ -91,6 +91,12 @@ class Mirror(Protocol):
         """One ad, or None."""
         ...
 
+    def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
+        """The ads a run's plan deletes (absent from the feed), before anything is sent:
+        each gets ``absent_since`` = ``now`` unless it has one already; every other ad of
+        the dealer gets None. Ads without a row are ignored; ``updated_at`` is unchanged."""
+        ...
+
     def record_intent(self, action: Action, now: datetime) -> None:
         """Before sending: last_op=action.op, stage=INTENT, pending_hash, sent_at=now.
 

@@ -6,11 +6,23 @@ less:
 
 * A policy renews only live, published ads (the mirror knows their
   ``blocket_ad_id``) whose latest call has settled without error, of its
-  categories and matching its filter; never one last sent ``visible: false``.
-* An ad is due when it was never bumped, or its latest charged bump (by any
-  policy, or by hand) is ``every`` old. Never-bumped ads go first, then the
-  longest since their bump; ties by source_id. An ad the API refused since its
-  last bump goes after them all (oldest refusal first), so it cannot starve them.
+  categories and matching its filter; never one last sent ``visible: false``,
+  and never one the latest run found absent from the feed (``absent_since``:
+  its plan deletes it, and a guard may hold the delete back until a person
+  confirms; the dealer no longer sells it, so a bump would be money lost).
+* An ad is due when its last renewal is ``every`` old: its latest charged bump
+  (by any policy, or by hand), or else its creation. Assumption (the seed is
+  silent): a new ad already "appears as new", as a bump makes it, so its
+  creation counts as a renewal; the creation is the mirror row's ``created_at``,
+  the time syncd first wrote it (the intent of its first create, a moment before
+  it went live; a create refused and sent again later counts from the first
+  try). An adopted ad counts from its adoption: syncd does not know when it last
+  appeared as new (a bump in Blocket Admin, say), and spending less is the safer
+  guess. A revived ad (deleted, then back) keeps its first creation. An ad whose
+  creation is unknown (``created_at`` None) and never bumped is due at once.
+* The due ads go longest since their last renewal first (an unknown one
+  first of all), ties by source_id. An ad the API refused since its last bump
+  goes after them all (oldest refusal first), so it cannot starve them.
 * An ad on pole position (a charged ``pole_position`` less than 3 days old) is
   never bumped: the API refuses it, and a refusal tells nothing new.
 * Caps are per dealer: they count the policy's own charged calls for that dealer
@@ -28,7 +40,7 @@ less:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -205,13 +217,13 @@ def decide(
     for ad in ads:
         if not _eligible(policy, ad):
             continue
-        bumped = last.get(ad.source_id)
-        if bumped is not None and now - bumped < policy.every:
+        renewed = last_renewal(ad, last.get(ad.source_id))
+        if renewed is not None and now - renewed < policy.every:
             continue
         if (dealer_code, ad.source_id) in pole:
             skipped.append(ad.source_id)
             continue
-        due.append((bumped, ad))
+        due.append((renewed, ad))
     today, month = used(policy.name, dealer_code, history, now)
     left = allowance(policy.caps, today, month)
 
@@ -221,15 +233,16 @@ def decide(
     # refusal costs no unit, so it would otherwise take the same units on every run
     # and starve the other due ads.
     def order(d: tuple[datetime | None, MirrorAd]) -> tuple[Any, ...]:
-        bumped, ad = d
+        renewed, ad = d
         refused = refusals.get(ad.source_id)
+        bumped = last.get(ad.source_id)
         if refused is not None and bumped is not None and refused < bumped:
             refused = None
         return (
             refused is not None,
             refused or now,
-            bumped is not None,
-            bumped or now,
+            renewed is not None,
+            renewed or now,
             ad.source_id,
         )
 
@@ -238,9 +251,12 @@ def decide(
     return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
 
 
-def _longest_waiting(now: datetime) -> Callable[[tuple[datetime | None, MirrorAd]], Any]:
-    """The order of due ads: never bumped first, then the oldest bump; ties by source_id."""
-    return lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
+def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
+    """When the ad last appeared as new: its latest charged bump or its creation, whichever
+    is later (see the module docstring); None when neither is known."""
+    if bumped is None or (ad.created_at is not None and ad.created_at > bumped):
+        return ad.created_at
+    return bumped
 
 
 def _last_bumps(history: Iterable[Renewal], dealer_code: str) -> dict[str, datetime]:
@@ -272,6 +288,8 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
         return False  # a call in flight, or one the API's processing failed
     if ad.payload is not None and ad.payload.get("visible") is False:
         return False  # hidden (a rehearsal, or the feed's wish): a bump would buy nothing
+    if ad.absent_since is not None:
+        return False  # gone from the feed, its delete perhaps held back by a guard
     if policy.categories and ad.category_id not in policy.categories:
         return False
     if not policy.filter:

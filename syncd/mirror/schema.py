@@ -99,6 +99,9 @@ ads = Table(
     Column("raw_hash", String),
     Column("raw_rules", String),
     Column("raw_payload_hash", String),
+    # Set while the latest run's plan deletes the ad (absent from the feed, the delete
+    # perhaps held back by a guard), since the first such run; renewals skip it (0005).
+    Column("absent_since", UTCDateTime),
     UniqueConstraint("dealer_code", "source_id"),
     Index(None, "dealer_code", "stage", "source_id"),
 )

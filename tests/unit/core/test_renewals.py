@@ -125,7 +125,7 @@ def test_an_ad_bumped_within_the_interval_is_not_due() -> None:
 
 
 def test_never_bumped_ads_go_first_then_the_longest_since() -> None:
-    """Order: never bumped (by source_id), then the oldest bump first."""
+    """Order: never bumped, creation unknown (by source_id), then the oldest bump first."""
     ads = [ad("b"), ad("z"), ad("a"), ad("y")]
     history = [
         done("z", NOW - timedelta(days=20)),
@@ -218,3 +218,56 @@ def test_a_hidden_ad_is_never_bumped() -> None:
     hidden = ad("hidden", payload={"category_id": SOFA, "visible": False})
     shown = ad("shown", payload={"category_id": SOFA, "visible": True})
     assert chosen(policy(), [hidden, shown, ad("plain")], []) == ["plain", "shown"]
+
+
+def test_an_ad_absent_from_the_feed_is_never_bumped() -> None:
+    """An ad the latest run's plan deletes (its delete held back by a mass-delete guard,
+    say) is no longer sold: it is not even due, however long since its last bump."""
+    gone = ad("gone", absent_since=NOW - timedelta(hours=1))
+    decision = decide(policy(), "D1", [gone, ad("kept")], [], NOW)
+    assert [c.source_id for c in decision.chosen] == ["kept"]
+    assert decision.due == 1
+
+
+def test_a_new_ad_counts_as_renewed_when_it_was_created() -> None:
+    """Created a day ago, never bumped: not due for a weekly policy (it already appears
+    as new); created 8 days ago: due. A bump before the creation (an earlier life of the
+    source_id) does not make a new ad due."""
+    new = ad("new", created_at=NOW - timedelta(days=1))
+    old = ad("old", created_at=NOW - timedelta(days=8))
+    reborn = ad("reborn", created_at=NOW - timedelta(days=2))
+    history = [done("reborn", NOW - timedelta(days=30))]
+    decision = decide(policy(daily=10), "D1", [new, old, reborn], history, NOW)
+    assert [c.source_id for c in decision.chosen] == ["old"]
+    assert decision.due == 1
+    later = decide(policy(daily=10), "D1", [new], [], NOW + timedelta(days=6, minutes=1))
+    assert [c.source_id for c in later.chosen] == ["new"]
+
+
+def test_a_bump_after_the_creation_is_the_last_renewal() -> None:
+    """Created 40 days ago, bumped 3 days ago: not due; bumped 9 days ago: due."""
+    a = ad("a", created_at=NOW - timedelta(days=40))
+    assert chosen(policy(), [a], [done("a", NOW - timedelta(days=3))]) == []
+    assert chosen(policy(), [a], [done("a", NOW - timedelta(days=9))]) == ["a"]
+
+
+def test_due_ads_go_longest_since_they_last_appeared_as_new() -> None:
+    """Order by the later of the last bump and the creation, oldest first: an ad created
+    30 days ago and never bumped waits less than one bumped 40 days ago; an ad whose
+    creation is unknown and never bumped goes first of all."""
+    ads = [
+        ad("created-30", created_at=NOW - timedelta(days=30)),
+        ad("bumped-40", created_at=NOW - timedelta(days=90)),
+        ad("unknown"),
+        ad("bumped-10", created_at=NOW - timedelta(days=90)),
+    ]
+    history = [
+        done("bumped-40", NOW - timedelta(days=40)),
+        done("bumped-10", NOW - timedelta(days=10)),
+    ]
+    assert chosen(policy(daily=10), ads, history) == [
+        "unknown",
+        "bumped-40",
+        "created-30",
+        "bumped-10",
+    ]
