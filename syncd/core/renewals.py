@@ -10,31 +10,24 @@ less:
   and never one the latest run found absent from the feed (``absent_since``:
   its plan deletes it, and a guard may hold the delete back until a person
   confirms; the dealer no longer sells it, so a bump would be money lost).
-* An ad is due when its last renewal is ``every`` old: its latest charged bump
-  (by any policy, or by hand), or else its creation. Assumption (the seed is
-  silent): a new ad already "appears as new", as a bump makes it, so its
-  creation counts as a renewal; the creation is the mirror row's ``created_at``,
-  the time syncd first wrote it (the intent of its first create, a moment before
-  it went live; a create refused and sent again later counts from the first
-  try). An adopted ad counts from its adoption: syncd does not know when it last
-  appeared as new (a bump in Blocket Admin, say), and spending less is the safer
-  guess. A revived ad (deleted, then back) keeps its first creation. An ad whose
-  creation is unknown (``created_at`` None) and never bumped is due at once.
-* The due ads go longest since their last renewal first (an unknown one
-  first of all), ties by source_id. An ad the API refused since its last bump
-  goes after them all (oldest refusal first), so it cannot starve them.
+* An ad is due when its last renewal (:func:`last_renewal`: its latest charged
+  bump, by any policy or by hand, or its creation if later) is ``every`` old.
+  The longest since go first (an unknown one first of all), ties by source_id.
+  An ad the API refused since its last bump goes after them all (oldest
+  refusal first), so it cannot starve them.
 * An ad on pole position (a charged ``pole_position`` less than 3 days old) is
   never bumped: the API refuses it, and a refusal tells nothing new.
 * Caps are per dealer: they count the policy's own charged calls for that dealer
   (``RESERVED``, ``ACCEPTED`` and ``UNKNOWN``: a call whose answer was lost may
   have been charged) since the start of the UTC day and month. One install may
-  serve a dealer group; the docs never said a cap is shared, and a cap shared by
-  the group would let one dealer's stock use up the others' units, so a policy
-  that applies to three dealers may make three times its caps in all (the README
-  says so). Assumption: UTC, as every time syncd keeps;
-  a Swedish day starts one or two hours earlier. The shell re-checks the cap in
-  the database when it takes each unit (:func:`allowance` is the same rule), so
-  two processes never both spend the last one.
+  serve a dealer group; the docs said only that a policy's caps are counted by
+  its name, never that the group's dealers share them, and a shared cap would
+  let one dealer's stock use up the others' units. So a policy of three dealers
+  may make three times its caps in all (the README says so). Assumption: UTC, as
+  every time syncd keeps; a Swedish day starts one or two hours earlier. The
+  shell re-checks the cap in the database when it takes each unit
+  (:func:`allowance` is the same rule), so two processes never both spend the
+  last one.
 """
 
 from __future__ import annotations
@@ -253,7 +246,16 @@ def decide(
 
 def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
     """When the ad last appeared as new: its latest charged bump or its creation, whichever
-    is later (see the module docstring); None when neither is known."""
+    is later; None when neither is known (never bumped, creation unknown: due at once).
+
+    Assumption (the seed is silent): a new ad already "appears as new", as a bump makes
+    it, so its creation counts as a renewal. The creation is the mirror row's
+    ``created_at``, when syncd first wrote it: the intent of its first create, a moment
+    before it went live (a create refused and sent again later counts from the first
+    try). An adopted ad counts from its adoption: syncd cannot know when it last
+    appeared as new (a bump in Blocket Admin, say), and spending less is the safer
+    guess. A revived ad (deleted, then back in the feed) keeps its first creation.
+    """
     if bumped is None or (ad.created_at is not None and ad.created_at > bumped):
         return ad.created_at
     return bumped
