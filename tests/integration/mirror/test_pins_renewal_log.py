@@ -10,12 +10,15 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, inspect
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from syncd.core.renewals import Caps, RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import downgrade, upgrade
 from syncd.mirror.renewals import SqlRenewalLog
+from syncd.mirror.schema import ads, metadata
 from syncd.mirror.sql import SqlMirror
 
 NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
@@ -104,23 +107,38 @@ def test_processes_reserving_at_once_never_exceed_the_cap(database_url: str) -> 
     assert sum(got) == 5
 
 
-def test_0005_goes_down_and_up_again_keeping_the_renewals(database_url: str) -> None:
-    """0005 swaps the caps' index (by policy, dealer and time) and keeps every row; going
-    down restores the index by policy and time."""
+def test_0005_goes_down_and_up_again_keeping_the_ads_and_renewals(database_url: str) -> None:
+    """0005 swaps the caps' index (by policy, dealer and time) and adds ads.absent_since
+    (NULL for the ads already there); going down restores the index by policy and time
+    and drops the column; every ad and renewal is kept both ways."""
     engine = make_engine(database_url)
     try:
         upgrade(engine, "0004")
         SqlRenewalLog(engine).reserve("D1", "a", BUMP, NOW)
+        with engine.begin() as conn:  # only columns 0004 has: a row an older syncd wrote
+            conn.execute(
+                insert(ads).values(dealer_code="D1", source_id="a", created_at=NOW, updated_at=NOW)
+            )
         upgrade(engine, "0005")
-        names = {i["name"] for i in inspect(engine).get_indexes("renewals")}
+        found = inspect(engine)
+        names = {i["name"] for i in found.get_indexes("renewals")}
         assert {"ix_renewals_at", "ix_renewals_policy_dealer_code_at"} <= names
         assert "ix_renewals_policy_at" not in names
+        [old] = SqlMirror(engine).load("D1").values()
+        assert (old.created_at, old.absent_since) == (NOW, None)
         downgrade(engine, "0004")
-        names = {i["name"] for i in inspect(engine).get_indexes("renewals")}
+        found = inspect(engine)
+        names = {i["name"] for i in found.get_indexes("renewals")}
         assert "ix_renewals_policy_at" in names
         assert "ix_renewals_policy_dealer_code_at" not in names
+        assert "absent_since" not in {c["name"] for c in found.get_columns("ads")}
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ads)).scalar_one() == 1
         upgrade(engine)
+        with engine.connect() as conn:  # the table SQLite copied has every index and key
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
         assert [r.source_id for r in SqlRenewalLog(engine).history(NOW)] == ["a"]
+        assert list(SqlMirror(engine).load("D1")) == ["a"]
     finally:
         engine.dispose()
 
