@@ -370,6 +370,7 @@ class RenewalSettings(BaseModel):
     model_config = _Strict
     name: Annotated[str, Field(min_length=1)]
     every_days: Annotated[float, Field(gt=0)]
+    # Per dealer: each dealer the policy applies to has the whole cap (syncd.core.renewals).
     daily_cap: Annotated[int, Field(ge=1)]
     monthly_cap: Annotated[int, Field(ge=1)]
     dealer_codes: tuple[str, ...] = ()  # empty: every configured dealer
@@ -405,7 +406,8 @@ class Settings(BaseModel):
 
     @model_validator(mode="after")
     def _one_policy_per_name(self) -> Settings:
-        # The caps are counted per policy name: two policies of one name would share them.
+        # The caps are counted per policy name (and dealer): two policies of one name
+        # would share them.
         names = [r.name for r in self.renewal]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:

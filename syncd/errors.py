@@ -114,8 +114,8 @@ class Stopped(SyncdError):
     """A stop signal ended ``run-once``'s step, refused a call (never sent), or ended a
     command's wait for a dealer's run lock (nothing of that run started).
 
-    A SyncdError so that a renewal refused this way is settled as refused (nothing
-    charged). ``run-once`` catches it and exits with the signal's code; the other
+    A renewal refused this way is recorded ``not_sent`` (nothing charged; the next run
+    may send it). ``run-once`` catches it and exits with the signal's code; the other
     commands let it reach their error handler, which exits with the code of ``signal``
     (the signal that ended the wait; None: not known here).
     """

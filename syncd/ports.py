@@ -91,6 +91,12 @@ class Mirror(Protocol):
         """One ad, or None."""
         ...
 
+    def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
+        """The ads a run's plan deletes (absent from the feed), before anything is sent:
+        each gets ``absent_since`` = ``now`` unless it has one already; every other ad of
+        the dealer gets None. Ads without a row are ignored; ``updated_at`` is unchanged."""
+        ...
+
     def record_intent(self, action: Action, now: datetime) -> None:
         """Before sending: last_op=action.op, stage=INTENT, pending_hash, sent_at=now.
 
@@ -256,8 +262,8 @@ class RenewalLog(Protocol):
         """Record a RESERVED renewal and return its id, before the call is sent.
 
         With ``caps``: in one transaction that no other process can interleave, count
-        the policy's charged renewals of ``now``'s UTC day and month and reserve only
-        when both are under their cap; None when a cap is reached.
+        the policy's charged renewals for this dealer of ``now``'s UTC day and month
+        and reserve only when both are under their cap; None when a cap is reached.
         """
         ...
 
@@ -319,7 +325,8 @@ class Renewer(Protocol):
     """The paid calls of a marketplace API: ``bump`` and ``pole_position``.
 
     Never retried (a retry could be charged twice): a lost answer is ``UNKNOWN``.
-    Raises ApiAuthError on 401/403.
+    Raises ApiAuthError on 401/403, and Stopped only for a call that was not sent (a
+    stop's gate held it back: ``syncd.cli.stopping``), which is recorded ``NOT_SENT``.
     """
 
     async def renew(

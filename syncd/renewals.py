@@ -27,7 +27,7 @@ from syncd.core.renewals import (
     decide,
     history_since,
 )
-from syncd.errors import SyncdError
+from syncd.errors import Stopped, SyncdError
 from syncd.ports import Clock, Mirror, RenewalLog, Renewer
 
 log = structlog.get_logger("syncd.renewals")
@@ -70,6 +70,14 @@ async def _send(
             exclude_bytbil=choice.exclude_bytbil,
             exclude_blocket=choice.exclude_blocket,
         )
+    except Stopped as exc:
+        # The stop's gate held the call back before it went out (the Renewer port: Stopped
+        # only for a call never sent): nothing was charged, and the API refused nothing.
+        # Recorded NOT_SENT rather than deleted, so that the record shows why the policy
+        # stopped; it counts neither against a cap nor as a bump, so the next run may
+        # send it. A call cut short once sent is the BaseException below: UNKNOWN.
+        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.NOT_SENT, message=str(exc)))
+        raise
     except SyncdError as exc:
         # A refused token (401/403): the API did nothing, so nothing was charged.
         deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.REFUSED, message=str(exc)))

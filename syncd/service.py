@@ -201,6 +201,11 @@ async def _run(
         feed = known.feed
         full, report.guard = guarded_plan(feed, deps.mirror, options, states)
         settle()
+        # Before anything is sent: the renewal policies skip these ads, whose deletes a
+        # guard may hold back (the dealer no longer sells them), until a run finds them
+        # in the feed again.
+        absent = (a.source_id for a in full.actions if isinstance(a, Delete))
+        deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
         plan = guards.hold_back(full) if report.guard else full
         report_plan(full, report)
         if report.guard:

@@ -163,6 +163,15 @@ class FakeMirror:
         """One ad, or None."""
         return self.ads.get((dealer_code, source_id))
 
+    def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
+        """Mark these ads absent since ``now`` (kept if marked); unmark the dealer's others."""
+        wanted = set(source_ids)
+        for (d, s), ad in self.ads.items():
+            if d != dealer_code:
+                continue
+            since = (ad.absent_since or _utc(now)) if s in wanted else None
+            self.ads[d, s] = replace(ad, absent_since=since)
+
     def in_flight(self, dealer_code: str) -> list[MirrorAd]:
         """Ads whose stage is SENT, by source_id."""
         return self._by_stage(dealer_code, Stage.SENT)
@@ -179,7 +188,7 @@ class FakeMirror:
 
     def _set(self, dealer_code: str, source_id: str, now: datetime, **values: Any) -> None:
         key = (dealer_code, source_id)
-        ad = self.ads.get(key) or MirrorAd(dealer_code, source_id)
+        ad = self.ads.get(key) or MirrorAd(dealer_code, source_id, created_at=_utc(now))
         self._order.setdefault(key, len(self._order))
         self.ads[key] = replace(ad, **values, updated_at=_utc(now))
 
@@ -512,7 +521,7 @@ class FakeRenewalLog:
         caps: Caps | None = None,
     ) -> int | None:
         if caps is not None and policy is not None:
-            today, month = used(policy, self.rows, now)
+            today, month = used(policy, dealer_code, self.rows, now)
             if allowance(caps, today, month) == 0:
                 return None
         self.rows.append(

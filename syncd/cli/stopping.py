@@ -25,8 +25,10 @@ command exits 143/130 and nothing of that dealer's run started. Once the lock is
 held they keep the signals' usual effect (SIGTERM ends the process, SIGINT cancels
 ``asyncio.run``'s task): they have no graceful stop of their own.
 
-Renewals run one call at a time: once stopping, a renewal is refused at once
-(settled as refused: nothing was charged) rather than held back.
+Renewals run one call at a time: once stopping, a renewal is refused at once with
+Stopped, before it is sent, rather than held back: it is recorded ``not_sent`` (not
+``refused``, which is the API's answer), nothing was charged, and the next run may
+send it. A renewal in flight at the stop gets its answer, as any call does.
 
 Assumption: every call that writes goes through the gated ports (the sync's
 ``Marketplace``, the renewals' ``Renewer``); reads elsewhere (the vehicle values)
@@ -264,7 +266,7 @@ class _GatedRenewer:
         exclude_bytbil: bool = False,
         exclude_blocket: bool = False,
     ) -> RenewalAnswer:
-        # One renewal at a time: refused at once, it is settled as refused (not charged).
+        # One renewal at a time: refused at once (Stopped, never sent), recorded not_sent.
         async with self._stop.call(hold=False):
             return await self._inner.renew(
                 dealer_code,

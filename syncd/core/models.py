@@ -280,6 +280,10 @@ class MirrorAd:
     request_id: str | None = None
     sent_at: datetime | None = None
     updated_at: datetime | None = None
+    created_at: datetime | None = None  # when syncd first wrote the row (its first call)
+    # Set while the latest run's plan deletes the ad (absent from the feed; the delete
+    # perhaps held back by a guard): since the first run of that streak. None otherwise.
+    absent_since: datetime | None = None
     # Only in ``Mirror.load_states`` (which leaves ``payload`` None): see RawMemo.
     memo: RawMemo | None = field(default=None, compare=False, repr=False)
 

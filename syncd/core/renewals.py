@@ -6,25 +6,34 @@ less:
 
 * A policy renews only live, published ads (the mirror knows their
   ``blocket_ad_id``) whose latest call has settled without error, of its
-  categories and matching its filter; never one last sent ``visible: false``.
-* An ad is due when it was never bumped, or its latest charged bump (by any
-  policy, or by hand) is ``every`` old. Never-bumped ads go first, then the
-  longest since their bump; ties by source_id. An ad the API refused since its
-  last bump goes after them all (oldest refusal first), so it cannot starve them.
+  categories and matching its filter; never one last sent ``visible: false``,
+  and never one the latest run found absent from the feed (``absent_since``:
+  its plan deletes it, and a guard may hold the delete back until a person
+  confirms; the dealer no longer sells it, so a bump would be money lost).
+* An ad is due when its last renewal (:func:`last_renewal`: its latest charged
+  bump, by any policy or by hand, or its creation if later) is ``every`` old.
+  The longest since go first (an unknown one first of all), ties by source_id.
+  An ad the API refused since its last bump goes after them all (oldest
+  refusal first), so it cannot starve them.
 * An ad on pole position (a charged ``pole_position`` less than 3 days old) is
   never bumped: the API refuses it, and a refusal tells nothing new.
-* Caps count the policy's own charged calls (``RESERVED``, ``ACCEPTED`` and
-  ``UNKNOWN``: a call whose answer was lost may have been charged) since the
-  start of the UTC day and month. Assumption: UTC, as every time syncd keeps;
-  a Swedish day starts one or two hours earlier. The shell re-checks the cap in
-  the database when it takes each unit (:func:`allowance` is the same rule), so
-  two processes never both spend the last one.
+* Caps are per dealer: they count the policy's own charged calls for that dealer
+  (``RESERVED``, ``ACCEPTED`` and ``UNKNOWN``: a call whose answer was lost may
+  have been charged) since the start of the UTC day and month. One install may
+  serve a dealer group; the docs said only that a policy's caps are counted by
+  its name, never that the group's dealers share them, and a shared cap would
+  let one dealer's stock use up the others' units. So a policy of three dealers
+  may make three times its caps in all (the README says so). Assumption: UTC, as
+  every time syncd keeps; a Swedish day starts one or two hours earlier. The
+  shell re-checks the cap in the database when it takes each unit
+  (:func:`allowance` is the same rule), so two processes never both spend the
+  last one.
 """
 
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -51,6 +60,9 @@ class RenewalOutcome(StrEnum):
     ACCEPTED = "accepted"  # the API answered 2xx: charged
     REFUSED = "refused"  # the API answered 4xx (or 429): nothing was charged
     UNKNOWN = "unknown"  # no usable answer (timeout, 5xx): it may have been charged
+    # Held back by syncd itself before it was sent (a stop, SIGTERM/SIGINT, came first):
+    # nothing was charged, and nothing says it was refused, so it is due again at once.
+    NOT_SENT = "not_sent"
 
 
 CHARGED = frozenset({RenewalOutcome.RESERVED, RenewalOutcome.ACCEPTED, RenewalOutcome.UNKNOWN})
@@ -59,7 +71,7 @@ CHARGED = frozenset({RenewalOutcome.RESERVED, RenewalOutcome.ACCEPTED, RenewalOu
 
 @dataclass(frozen=True, slots=True)
 class Caps:
-    """The most charged calls a policy may make in one UTC day and one UTC month."""
+    """The most charged calls a policy may make for one dealer in one UTC day and month."""
 
     daily: int
     monthly: int
@@ -157,10 +169,16 @@ def allowance(caps: Caps, used_today: int, used_this_month: int) -> int:
     return max(0, min(caps.daily - used_today, caps.monthly - used_this_month))
 
 
-def used(policy: str, history: Iterable[Renewal], now: datetime) -> tuple[int, int]:
-    """The policy's charged calls today and this month (UTC)."""
+def used(
+    policy: str, dealer_code: str, history: Iterable[Renewal], now: datetime
+) -> tuple[int, int]:
+    """The policy's charged calls for this dealer today and this month (UTC)."""
     day, month = day_start(now), month_start(now)
-    mine = [r.at for r in history if r.policy == policy and r.outcome in CHARGED]
+    mine = [
+        r.at
+        for r in history
+        if r.policy == policy and r.dealer_code == dealer_code and r.outcome in CHARGED
+    ]
     return sum(1 for at in mine if at >= day), sum(1 for at in mine if at >= month)
 
 
@@ -192,14 +210,14 @@ def decide(
     for ad in ads:
         if not _eligible(policy, ad):
             continue
-        bumped = last.get(ad.source_id)
-        if bumped is not None and now - bumped < policy.every:
+        renewed = last_renewal(ad, last.get(ad.source_id))
+        if renewed is not None and now - renewed < policy.every:
             continue
         if (dealer_code, ad.source_id) in pole:
             skipped.append(ad.source_id)
             continue
-        due.append((bumped, ad))
-    today, month = used(policy.name, history, now)
+        due.append((renewed, ad))
+    today, month = used(policy.name, dealer_code, history, now)
     left = allowance(policy.caps, today, month)
 
     # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
@@ -208,15 +226,16 @@ def decide(
     # refusal costs no unit, so it would otherwise take the same units on every run
     # and starve the other due ads.
     def order(d: tuple[datetime | None, MirrorAd]) -> tuple[Any, ...]:
-        bumped, ad = d
+        renewed, ad = d
         refused = refusals.get(ad.source_id)
+        bumped = last.get(ad.source_id)
         if refused is not None and bumped is not None and refused < bumped:
             refused = None
         return (
             refused is not None,
             refused or now,
-            bumped is not None,
-            bumped or now,
+            renewed is not None,
+            renewed or now,
             ad.source_id,
         )
 
@@ -225,9 +244,21 @@ def decide(
     return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
 
 
-def _longest_waiting(now: datetime) -> Callable[[tuple[datetime | None, MirrorAd]], Any]:
-    """The order of due ads: never bumped first, then the oldest bump; ties by source_id."""
-    return lambda d: (d[0] is not None, d[0] or now, d[1].source_id)
+def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
+    """When the ad last appeared as new: its latest charged bump or its creation, whichever
+    is later; None when neither is known (never bumped, creation unknown: due at once).
+
+    Assumption (the seed is silent): a new ad already "appears as new", as a bump makes
+    it, so its creation counts as a renewal. The creation is the mirror row's
+    ``created_at``, when syncd first wrote it: the intent of its first create, a moment
+    before it went live (a create refused and sent again later counts from the first
+    try). An adopted ad counts from its adoption: syncd cannot know when it last
+    appeared as new (a bump in Blocket Admin, say), and spending less is the safer
+    guess. A revived ad (deleted, then back in the feed) keeps its first creation.
+    """
+    if bumped is None or (ad.created_at is not None and ad.created_at > bumped):
+        return ad.created_at
+    return bumped
 
 
 def _last_bumps(history: Iterable[Renewal], dealer_code: str) -> dict[str, datetime]:
@@ -259,6 +290,8 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
         return False  # a call in flight, or one the API's processing failed
     if ad.payload is not None and ad.payload.get("visible") is False:
         return False  # hidden (a rehearsal, or the feed's wish): a bump would buy nothing
+    if ad.absent_since is not None:
+        return False  # gone from the feed, its delete perhaps held back by a guard
     if policy.categories and ad.category_id not in policy.categories:
         return False
     if not policy.filter:

@@ -1,11 +1,12 @@
 """Adapter (mirror): the renewals table, a ``RenewalLog``: every paid call, and its caps.
 
 A unit of a cap is taken before the call is sent (``reserve``), in one
-transaction that counts the policy's charged renewals of the UTC day and month
-and inserts the new row only when both are under their caps. No two processes
-can interleave that transaction: SQLite's writers begin IMMEDIATE (one writer
-at a time, across processes), and on PostgreSQL the transaction first takes an
-advisory transaction lock keyed on the policy's name. So a daemon and a
+transaction that counts the policy's charged renewals for the dealer (caps are
+per dealer: :mod:`syncd.core.renewals`) of the UTC day and month and inserts the
+new row only when both are under their caps. No two processes can interleave
+that transaction: SQLite's writers begin IMMEDIATE (one writer at a time, across
+processes), and on PostgreSQL the transaction first takes an advisory
+transaction lock keyed on the policy's name and the dealer. So a daemon and a
 ``run-once`` started at once never both spend the last unit, and a restart
 counts what was spent before it.
 """
@@ -34,7 +35,7 @@ from syncd.mirror.rows import AnyRow
 from syncd.mirror.schema import renewals
 
 LOCK_NAMESPACE = b"syncd-renewal:"
-"""Prefix of the advisory-lock key of a policy, apart from the run locks' keys."""
+"""Prefix of the advisory-lock key of a policy's caps, apart from the run locks' keys."""
 _COLUMNS = (
     renewals.c.dealer_code,
     renewals.c.source_id,
@@ -48,9 +49,11 @@ _COLUMNS = (
 _CHARGED = sorted(o.value for o in CHARGED)
 
 
-def policy_key(policy: str) -> int:
-    """The signed 64-bit advisory-lock key of a policy (stable across processes)."""
-    digest = hashlib.blake2b(LOCK_NAMESPACE + policy.encode(), digest_size=8).digest()
+def policy_key(policy: str, dealer_code: str) -> int:
+    """The signed 64-bit advisory-lock key of a policy's caps for one dealer (stable
+    across processes)."""
+    name = LOCK_NAMESPACE + policy.encode() + b"\0" + dealer_code.encode()
+    digest = hashlib.blake2b(name, digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
 
 
@@ -109,17 +112,28 @@ class SqlRenewalLog:
             "policy": policy,
         }
         with db_errors("reserving a renewal", self._engine), self._writer.begin() as conn:
-            if caps is not None and policy is not None and not self._under(conn, policy, caps, now):
+            if (
+                caps is not None
+                and policy is not None
+                and not self._under(conn, policy, dealer_code, caps, now)
+            ):
                 return None
             new_id = conn.execute(insert(renewals).values(values)).inserted_primary_key
             assert new_id is not None
             return int(new_id[0])
 
-    def _under(self, conn: Connection, policy: str, caps: Caps, now: datetime) -> bool:
+    def _under(
+        self, conn: Connection, policy: str, dealer_code: str, caps: Caps, now: datetime
+    ) -> bool:
         if conn.dialect.name == "postgresql":
-            # Held until the transaction ends: one reservation per policy at a time.
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": policy_key(policy)})
-        mine = (renewals.c.policy == policy, renewals.c.outcome.in_(_CHARGED))
+            # Held until the transaction ends: one reservation per policy and dealer at a time.
+            key = policy_key(policy, dealer_code)
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+        mine = (
+            renewals.c.policy == policy,
+            renewals.c.dealer_code == dealer_code,
+            renewals.c.outcome.in_(_CHARGED),
+        )
         today = conn.execute(
             select(func.count()).where(*mine, renewals.c.at >= day_start(now))
         ).scalar_one()

@@ -47,6 +47,8 @@ AD_COLUMNS = (
     ads.c.request_id,
     ads.c.sent_at,
     ads.c.updated_at,
+    ads.c.created_at,
+    ads.c.absent_since,
 )
 """The columns a MirrorAd is built from, in the order :func:`ad_from_row` expects."""
 
@@ -125,6 +127,8 @@ def ad_from_row(row: AnyRow) -> MirrorAd:
         request_id,
         sent_at,
         updated_at,
+        created_at,
+        absent_since,
     ) = row
     decoded: Payload | None = orjson.loads(payload) if payload is not None else None
     return MirrorAd(
@@ -145,6 +149,8 @@ def ad_from_row(row: AnyRow) -> MirrorAd:
         request_id,
         sent_at,
         updated_at,
+        created_at,
+        absent_since,
     )
 
 

@@ -99,6 +99,9 @@ ads = Table(
     Column("raw_hash", String),
     Column("raw_rules", String),
     Column("raw_payload_hash", String),
+    # Set while the latest run's plan deletes the ad (absent from the feed, the delete
+    # perhaps held back by a guard), since the first such run; renewals skip it (0005).
+    Column("absent_since", UTCDateTime),
     UniqueConstraint("dealer_code", "source_id"),
     Index(None, "dealer_code", "stage", "source_id"),
 )
@@ -160,5 +163,5 @@ renewals = Table(
     Column("message", Text),
     Column("request_id", String),
     Index(None, "at"),
-    Index(None, "policy", "at"),
+    Index(None, "policy", "dealer_code", "at"),  # the caps: per policy and dealer (0005)
 )

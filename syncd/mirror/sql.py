@@ -37,6 +37,7 @@ from syncd.core.models import (
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.mirror import batch, reports, states
+from syncd.mirror.absent import AbsentAds
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
@@ -61,9 +62,10 @@ def _key(value: Action | Outcome) -> Key:
     return (value.dealer_code, value.source_id)
 
 
-class SqlMirror(PinnedAds):
+class SqlMirror(PinnedAds, AbsentAds):
     """The mirror in a SQL database whose schema is at the migrations' head (its pins:
-    :class:`~syncd.mirror.pins.PinnedAds`).
+    :class:`~syncd.mirror.pins.PinnedAds`; the ads absent from the feed:
+    :class:`~syncd.mirror.absent.AbsentAds`).
 
     ``engine`` comes from :func:`syncd.mirror.engine.make_engine` (the caller
     owns it and disposes of it).

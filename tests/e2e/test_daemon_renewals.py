@@ -72,10 +72,17 @@ def accepted(db: Path) -> int:
         return int(row.fetchone()[0])
 
 
+def age_the_ads(db: Path, days: int) -> None:
+    """Make the mirror's ads ``days`` old (a new ad counts as renewed when created)."""
+    with sqlite3.connect(db) as conn:
+        conn.execute("UPDATE ads SET created_at = datetime('now', ?)", (f"-{days} days",))
+
+
 def test_a_cap_of_3_a_day_bumps_3_ads_then_none_across_a_daemon_restart(
     tmp_path: Path, processes: Processes
 ) -> None:
-    """First daemon: 3 of 5 sofas bumped; a restarted daemon bumps none (the cap is spent)."""
+    """Five sofas a run-once created (none bumped: they are new), made a month old: the
+    first daemon bumps 3; a restarted daemon bumps none (the cap is spent)."""
     with running_sandbox("--processing-delay", "0.05") as sandbox:
         write_feed(tmp_path / "inventory.json", {"ads": [goods(i) for i in range(5)]})
         port = free_port()
@@ -91,6 +98,16 @@ def test_a_cap_of_3_a_day_bumps_3_ads_then_none_across_a_daemon_restart(
                     [sys.executable, "-m", "syncd", "--config", "syncd.toml", "daemon"],
                     cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
                 )  # fmt: skip
+
+        once = processes.run(
+            [sys.executable, "-m", "syncd", "--config", "syncd.toml", "run-once", "--json"],
+            cwd=tmp_path, env=env, timeout=PATIENCE, text=True,
+        )  # fmt: skip
+        assert once.returncode == 0, once.stderr[-3000:]
+        [report] = json.loads(once.stdout)
+        assert report["renewals"][0]["due"] == 0
+        assert accepted(db) == 0
+        age_the_ads(db, 30)
 
         first_log = tmp_path / "first.log"
         first = daemon(first_log)

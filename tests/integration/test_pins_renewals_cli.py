@@ -8,16 +8,18 @@ the API says it charged.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, update
 
 from syncd.core.renewals import RenewalKind, RenewalOutcome, month_start
 from syncd.mirror.renewals import SqlRenewalLog
+from syncd.mirror.schema import ads
 from tests.integration.cli_sandbox import Cli, said
 from tests.integration.harness import car, goods
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
@@ -39,9 +41,19 @@ def server() -> Iterator[SandboxServer]:
         yield sandbox
 
 
+def age_the_ads(cli: Cli, days: float = 30) -> None:
+    """Make the mirror's ads ``days`` old (a new ad counts as renewed when created)."""
+    engine = create_engine(f"sqlite:///{cli.mirror}")
+    try:
+        with engine.begin() as conn:
+            conn.execute(update(ads).values(created_at=datetime.now(UTC) - timedelta(days=days)))
+    finally:
+        engine.dispose()
+
+
 @pytest.fixture
-def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
-    """Five live sofas, synced and published."""
+def new_ads(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Five live sofas, synced and published just now."""
     monkeypatch.chdir(tmp_path)
     server.reset()
     c = Cli(tmp_path, server)
@@ -49,6 +61,13 @@ def cli(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) 
     assert c("run-once").exit_code == 0
     server.clear_journal()
     return c
+
+
+@pytest.fixture
+def cli(new_ads: Cli) -> Cli:
+    """Five live sofas, synced and published a month ago (due for a weekly policy)."""
+    age_the_ads(new_ads)
+    return new_ads
 
 
 def with_policy(cli: Cli, daily: int = 3, monthly: int = 50) -> None:
@@ -228,6 +247,36 @@ def test_the_monthly_cap_counts_what_was_spent_earlier_this_month(cli: Cli) -> N
     assert len(charges(cli)) == 2
     outcomes = {r["outcome"] for r in cli.json("status")["renewals"]}
     assert outcomes == {RenewalOutcome.ACCEPTED.value, RenewalOutcome.RESERVED.value}
+
+
+def test_ads_just_created_are_not_bumped_until_every_days_after(new_ads: Cli) -> None:
+    """Sofas created by the last run already appear as new: a weekly policy finds none
+    due (no paid call); once they are 8 days old, all five are."""
+    with_policy(new_ads, daily=10)
+    [first] = new_ads.json("run-once")
+    assert (first["renewals"][0]["due"], first["renewals"][0]["counts"]) == (0, {})
+    assert renewal_calls(new_ads) == []
+    age_the_ads(new_ads, days=8)
+    [later] = new_ads.json("run-once")
+    assert later["renewals"][0]["renewed"] == [f"sofa-{i}" for i in range(5)]
+
+
+def test_ads_a_guard_keeps_from_deletion_are_not_bumped(cli: Cli) -> None:
+    """The feed loses four of five sofas: the mass-delete guard holds their deletes back
+    (exit 8), and the policy run after that sync bumps only the sofa still in the feed;
+    once the feed has them again, they are bumped too."""
+    with_policy(cli, daily=10)
+    cli.write([goods(0)])
+    result = cli("run-once", "--json")
+    assert result.exit_code == 8, result.stderr
+    [report] = json.loads(result.stdout)
+    assert report["guard"]
+    assert report["renewals"][0]["renewed"] == ["sofa-0"]
+    assert renewal_calls(cli) == ["/v4/ad/sofa-0/bump"]
+    assert cli.sandbox.mutations() == []
+    cli.write([goods(i) for i in range(5)])
+    [back] = cli.json("run-once")
+    assert back["renewals"][0]["renewed"] == [f"sofa-{i}" for i in range(1, 5)]
 
 
 def test_a_policy_without_caps_is_a_config_error(cli: Cli) -> None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import timedelta
 
 import pytest
 
+from syncd.cli.stopping import GracefulStop
 from syncd.core.models import MirrorAd, RemoteState, Stage
 from syncd.core.renewals import Caps, RenewalAnswer, RenewalKind, RenewalOutcome, RenewalPolicy
-from syncd.errors import ApiAuthError
+from syncd.errors import ApiAuthError, Stopped
 from syncd.renewals import RenewalDeps, renew_by_hand, run_policies, run_policy
 from tests.fakes import FakeMirror, FakeRenewalLog, FakeRenewer, FixedClock
 
@@ -84,3 +86,36 @@ async def test_a_bump_by_hand_is_recorded_without_a_cap() -> None:
     assert (done.outcome, done.policy, answer.status) == (RenewalOutcome.ACCEPTED, None, 200)
     assert renewer.calls == [("D1", "car-1", RenewalKind.POLE_POSITION, True, False)]
     assert log.rows[0].kind is RenewalKind.POLE_POSITION
+
+
+class StopAfterFirst(FakeRenewer):
+    """Answers the first call, then a SIGTERM comes (as run-once's handler takes it)."""
+
+    def __init__(self, stop: GracefulStop) -> None:
+        super().__init__()
+        self.stop = stop
+
+    async def renew(self, *args: object, **kwargs: bool) -> RenewalAnswer:
+        answer = await super().renew(*args, **kwargs)  # type: ignore[arg-type]
+        self.stop.request(signal.SIGTERM)
+        return answer
+
+
+async def test_a_renewal_a_stop_held_back_is_recorded_not_sent_and_goes_next_time() -> None:
+    """The stop's gate refuses the second call before it is sent: its row says not_sent
+    (not refused: the API said nothing), it costs no unit, and the next pass sends it
+    first (a refusal would have put it behind the others)."""
+    d, log, _ = deps()
+    stop = GracefulStop()
+    inner = StopAfterFirst(stop)
+    gated = RenewalDeps(d.mirror, d.log, stop.renewer(inner), d.clock)
+    with pytest.raises(Stopped):
+        await run_policy(gated, POLICY, "D1", api_version=4)
+    assert [c[1] for c in inner.calls] == ["s0"]
+    assert [(r.source_id, r.outcome) for r in log.rows] == [
+        ("s0", RenewalOutcome.ACCEPTED),
+        ("s1", RenewalOutcome.NOT_SENT),
+    ]
+    assert len(log.charged()) == 1
+    nxt = await run_policy(d, POLICY, "D1", api_version=4)
+    assert nxt.renewed == ["s1", "s2"]  # the two units left today

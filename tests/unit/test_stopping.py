@@ -127,7 +127,7 @@ async def test_with_nothing_in_flight_the_step_stops_at_once_and_the_next_never_
 @pytest.mark.anyio
 async def test_a_renewal_after_the_stop_is_refused_unsent() -> None:
     """Renewals go one at a time: once stopping, the next is refused at once (never
-    reaching the API), so that it is settled as refused, not as maybe charged."""
+    reaching the API), so that it is recorded not sent, not as maybe charged."""
     stop = GracefulStop()
     renewer = FakeRenewer()
     gated = stop.renewer(renewer)

@@ -493,3 +493,47 @@ def test_payload_is_stored_as_json(mirror: Mirror) -> None:
     assert ad is not None
     assert ad.payload == {"image_urls": ["https://x/1.jpg"], "location": {"zipcode": "11122"}}
     assert ad.request_id is None
+
+
+# --- the ads absent from the feed (renewals skip them) -----------------------------
+
+
+def test_an_ads_creation_time_is_its_first_write_and_stays(mirror: Mirror) -> None:
+    """created_at is when the row was first written (the create's intent), and later
+    writes leave it: the renewals count a new ad as renewed then."""
+    live(mirror, "s1", when=0)
+    mirror.record_intent(update("s1"), at(50))
+    ad = mirror.get(D, "s1")
+    assert ad is not None
+    assert (ad.created_at, ad.updated_at) == (at(0), at(50))
+    assert mirror.load(D)["s1"].created_at == at(0)
+
+
+def test_record_absent_marks_keeps_the_first_time_and_clears(mirror: Mirror) -> None:
+    """The ads a plan deletes get absent_since (kept across runs that still delete them),
+    the dealer's others lose it, another dealer's marks and updated_at are untouched, and
+    an ad without a row is ignored."""
+    for source_id in ("a", "b", "c"):
+        live(mirror, source_id, when=0)
+    live(mirror, "a", dealer="D2", when=0)
+    mirror.record_absent("D2", ["a"], at(5))
+    mirror.record_absent(D, ["a", "b", "nowhere"], at(10))
+    mirror.record_absent(D, ["b", "c"], at(20))
+    ads = mirror.load(D)
+    assert {s: ad.absent_since for s, ad in ads.items()} == {"a": None, "b": at(10), "c": at(20)}
+    assert {ad.updated_at for ad in ads.values()} == {at(2)}
+    assert mirror.get("D2", "a").absent_since == at(5)  # type: ignore[union-attr]
+    assert mirror.get(D, "nowhere") is None
+    mirror.record_absent(D, [], at(30))
+    assert {ad.absent_since for ad in mirror.load(D).values()} == {None}
+
+
+def test_record_absent_of_many_ads_goes_in_chunks(mirror: Mirror) -> None:
+    """A guard that holds back a whole stock's deletes (an empty feed): every ad is marked
+    (more keys than one statement binds), and a run with the feed back clears them all."""
+    actions = [create(f"s{i:04}") for i in range(1203)]
+    mirror.record_intents(actions, at(0))
+    mirror.record_absent(D, [a.source_id for a in actions], at(1))
+    assert {ad.absent_since for ad in mirror.load(D).values()} == {at(1)}
+    mirror.record_absent(D, [], at(2))
+    assert {ad.absent_since for ad in mirror.load(D).values()} == {None}

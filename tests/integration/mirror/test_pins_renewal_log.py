@@ -10,12 +10,15 @@ import multiprocessing
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import Engine, inspect
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import Engine, func, insert, inspect, select
 
 from syncd.core.renewals import Caps, RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import downgrade, upgrade
 from syncd.mirror.renewals import SqlRenewalLog
+from syncd.mirror.schema import ads, metadata
 from syncd.mirror.sql import SqlMirror
 
 NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
@@ -57,6 +60,22 @@ def test_reserve_holds_the_daily_and_monthly_caps(migrated_engine: Engine) -> No
     assert log.latest("D1", 1)[0].source_id == "t1"
 
 
+def test_caps_are_held_per_dealer(migrated_engine: Engine) -> None:
+    """One policy, two dealers of a group: each has the whole cap, the other's calls are
+    not counted; a call a stop held back (not_sent) frees its unit, as a refusal does."""
+    log = SqlRenewalLog(migrated_engine)
+    caps = Caps(daily=2, monthly=10)
+    d1 = [log.reserve("D1", f"s{i}", BUMP, NOW, policy="p", caps=caps) for i in range(3)]
+    d2 = [log.reserve("D2", f"s{i}", BUMP, NOW, policy="p", caps=caps) for i in range(3)]
+    assert [i is not None for i in d1] == [True, True, False]
+    assert [i is not None for i in d2] == [True, True, False]
+    log.settle(d1[1] or 0, RenewalAnswer(RenewalOutcome.NOT_SENT, None, "not sent: stopping"))
+    assert log.reserve("D2", "s9", BUMP, NOW, policy="p", caps=caps) is None
+    assert log.reserve("D1", "s1", BUMP, NOW, policy="p", caps=caps) is not None
+    outcomes = [(r.dealer_code, r.source_id, r.outcome) for r in log.history(NOW)]
+    assert ("D1", "s1", RenewalOutcome.NOT_SENT) in outcomes
+
+
 def _reserve_many(url: str, n: int, start: multiprocessing.synchronize.Event) -> int:
     engine = make_engine(url)
     try:
@@ -86,6 +105,42 @@ def test_processes_reserving_at_once_never_exceed_the_cap(database_url: str) -> 
             start.set()
             got = [p.get(timeout=120) for p in pending]
     assert sum(got) == 5
+
+
+def test_0005_goes_down_and_up_again_keeping_the_ads_and_renewals(database_url: str) -> None:
+    """0005 swaps the caps' index (by policy, dealer and time) and adds ads.absent_since
+    (NULL for the ads already there); going down restores the index by policy and time
+    and drops the column; every ad and renewal is kept both ways."""
+    engine = make_engine(database_url)
+    try:
+        upgrade(engine, "0004")
+        SqlRenewalLog(engine).reserve("D1", "a", BUMP, NOW)
+        with engine.begin() as conn:  # only columns 0004 has: a row an older syncd wrote
+            conn.execute(
+                insert(ads).values(dealer_code="D1", source_id="a", created_at=NOW, updated_at=NOW)
+            )
+        upgrade(engine, "0005")
+        found = inspect(engine)
+        names = {i["name"] for i in found.get_indexes("renewals")}
+        assert {"ix_renewals_at", "ix_renewals_policy_dealer_code_at"} <= names
+        assert "ix_renewals_policy_at" not in names
+        [old] = SqlMirror(engine).load("D1").values()
+        assert (old.created_at, old.absent_since) == (NOW, None)
+        downgrade(engine, "0004")
+        found = inspect(engine)
+        names = {i["name"] for i in found.get_indexes("renewals")}
+        assert "ix_renewals_policy_at" in names
+        assert "ix_renewals_policy_dealer_code_at" not in names
+        assert "absent_since" not in {c["name"] for c in found.get_columns("ads")}
+        with engine.connect() as conn:
+            assert conn.execute(select(func.count()).select_from(ads)).scalar_one() == 1
+        upgrade(engine)
+        with engine.connect() as conn:  # the table SQLite copied has every index and key
+            assert compare_metadata(MigrationContext.configure(conn), metadata) == []
+        assert [r.source_id for r in SqlRenewalLog(engine).history(NOW)] == ["a"]
+        assert list(SqlMirror(engine).load("D1")) == ["a"]
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize("target", ["0003", "0002"])

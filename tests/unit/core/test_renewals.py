@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from syncd.core.models import MirrorAd, RemoteState, Stage
@@ -92,14 +93,25 @@ def test_refused_calls_cost_nothing_and_lost_answers_count() -> None:
         done("b", NOW, outcome=RenewalOutcome.UNKNOWN),
         done("c", NOW, outcome=RenewalOutcome.RESERVED),
     ]
-    assert used("weekly", day, NOW) == (2, 2)
+    assert used("weekly", "D1", day, NOW) == (2, 2)
     assert allowance(Caps(3, 50), 2, 2) == 1
 
 
 def test_other_policies_and_hand_bumps_do_not_use_this_policys_cap() -> None:
     """Caps are per policy: another policy's or a person's calls are not counted."""
     history = [done("x", NOW, policy="other"), done("y", NOW, policy=None)]
-    assert used("weekly", history, NOW) == (0, 0)
+    assert used("weekly", "D1", history, NOW) == (0, 0)
+
+
+def test_caps_are_per_dealer() -> None:
+    """A policy of a dealer group: each dealer has the whole cap; another dealer's calls
+    (same policy, even the same source_id) leave this dealer's units alone."""
+    history = [Renewal("D2", f"s{i}", BUMP, NOW, ACCEPTED, "weekly") for i in range(3)]
+    assert used("weekly", "D2", history, NOW) == (3, 3)
+    assert used("weekly", "D1", history, NOW) == (0, 0)
+    assert chosen(policy(), [ad(f"s{i}") for i in range(5)], history) == ["s0", "s1", "s2"]
+    theirs = [replace(ad(f"s{i}"), dealer_code="D2") for i in range(5)]
+    assert decide(policy(), "D2", theirs, history, NOW).chosen == ()
 
 
 def test_an_ad_bumped_within_the_interval_is_not_due() -> None:
@@ -113,7 +125,7 @@ def test_an_ad_bumped_within_the_interval_is_not_due() -> None:
 
 
 def test_never_bumped_ads_go_first_then_the_longest_since() -> None:
-    """Order: never bumped (by source_id), then the oldest bump first."""
+    """Order: never bumped, creation unknown (by source_id), then the oldest bump first."""
     ads = [ad("b"), ad("z"), ad("a"), ad("y")]
     history = [
         done("z", NOW - timedelta(days=20)),
@@ -174,7 +186,7 @@ def test_exclusions_apply_to_registered_vehicles_only() -> None:
 def test_days_and_months_are_utc() -> None:
     """A bump at 23:59 UTC yesterday is not today's; the history reaches back far enough."""
     history = [done("a", NOW.replace(hour=0) - timedelta(minutes=1))]
-    assert used("weekly", history, NOW) == (0, 1)
+    assert used("weekly", "D1", history, NOW) == (0, 1)
     assert history_since(policy(), NOW) == NOW.replace(day=1, hour=0)
     assert history_since(policy(every=timedelta(days=40)), NOW) == NOW - timedelta(days=40)
 
@@ -206,3 +218,56 @@ def test_a_hidden_ad_is_never_bumped() -> None:
     hidden = ad("hidden", payload={"category_id": SOFA, "visible": False})
     shown = ad("shown", payload={"category_id": SOFA, "visible": True})
     assert chosen(policy(), [hidden, shown, ad("plain")], []) == ["plain", "shown"]
+
+
+def test_an_ad_absent_from_the_feed_is_never_bumped() -> None:
+    """An ad the latest run's plan deletes (its delete held back by a mass-delete guard,
+    say) is no longer sold: it is not even due, however long since its last bump."""
+    gone = ad("gone", absent_since=NOW - timedelta(hours=1))
+    decision = decide(policy(), "D1", [gone, ad("kept")], [], NOW)
+    assert [c.source_id for c in decision.chosen] == ["kept"]
+    assert decision.due == 1
+
+
+def test_a_new_ad_counts_as_renewed_when_it_was_created() -> None:
+    """Created a day ago, never bumped: not due for a weekly policy (it already appears
+    as new); created 8 days ago: due. A bump before the creation (an earlier life of the
+    source_id) does not make a new ad due."""
+    new = ad("new", created_at=NOW - timedelta(days=1))
+    old = ad("old", created_at=NOW - timedelta(days=8))
+    reborn = ad("reborn", created_at=NOW - timedelta(days=2))
+    history = [done("reborn", NOW - timedelta(days=30))]
+    decision = decide(policy(daily=10), "D1", [new, old, reborn], history, NOW)
+    assert [c.source_id for c in decision.chosen] == ["old"]
+    assert decision.due == 1
+    later = decide(policy(daily=10), "D1", [new], [], NOW + timedelta(days=6, minutes=1))
+    assert [c.source_id for c in later.chosen] == ["new"]
+
+
+def test_a_bump_after_the_creation_is_the_last_renewal() -> None:
+    """Created 40 days ago, bumped 3 days ago: not due; bumped 9 days ago: due."""
+    a = ad("a", created_at=NOW - timedelta(days=40))
+    assert chosen(policy(), [a], [done("a", NOW - timedelta(days=3))]) == []
+    assert chosen(policy(), [a], [done("a", NOW - timedelta(days=9))]) == ["a"]
+
+
+def test_due_ads_go_longest_since_they_last_appeared_as_new() -> None:
+    """Order by the later of the last bump and the creation, oldest first: an ad created
+    30 days ago and never bumped waits less than one bumped 40 days ago; an ad whose
+    creation is unknown and never bumped goes first of all."""
+    ads = [
+        ad("created-30", created_at=NOW - timedelta(days=30)),
+        ad("bumped-40", created_at=NOW - timedelta(days=90)),
+        ad("unknown"),
+        ad("bumped-10", created_at=NOW - timedelta(days=90)),
+    ]
+    history = [
+        done("bumped-40", NOW - timedelta(days=40)),
+        done("bumped-10", NOW - timedelta(days=10)),
+    ]
+    assert chosen(policy(daily=10), ads, history) == [
+        "unknown",
+        "bumped-40",
+        "created-30",
+        "bumped-10",
+    ]
