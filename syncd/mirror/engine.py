@@ -60,9 +60,7 @@ def _planned_each_time(url: URL) -> dict[str, Any]:
     for an empty table) and filters every row of the dealer: each lookup grew with
     the mirror, 20 ms at 100 000 ads, and the first sync of 100 000 ads slowed to
     about 100 calls/s. Unprepared, each statement is planned for its own values
-    (about 0.1 ms). It also keeps syncd usable behind a transaction-pooling
-    PgBouncer, which an integrator running many installs may put in front of one
-    server. Other drivers (psycopg2) are left as they are."""
+    (about 0.1 ms). Other drivers (psycopg2) are left as they are."""
     return {"prepare_threshold": None} if url.get_driver_name() == "psycopg" else {}
 
 
