@@ -17,14 +17,8 @@ from datetime import UTC, datetime, timedelta
 
 from syncd.core.models import FeedMeta, MirrorAd, RemoteState, Stage, ValidatedFeed
 from syncd.core.plan import plan
-from syncd.core.renewals import (
-    Caps,
-    Renewal,
-    RenewalKind,
-    RenewalOutcome,
-    RenewalPolicy,
-    decide,
-)
+from syncd.core.renewal_models import Caps, Renewal, RenewalKind, RenewalOutcome, RenewalPolicy
+from syncd.core.renewals import decide
 
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
 SIZES = (10_000, 100_000)

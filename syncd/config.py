@@ -370,7 +370,7 @@ class RenewalSettings(BaseModel):
     model_config = _Strict
     name: Annotated[str, Field(min_length=1)]
     every_days: Annotated[float, Field(gt=0)]
-    # Per dealer: each dealer the policy applies to has the whole cap (syncd.core.renewals).
+    # Per dealer: each dealer the policy applies to has the whole cap (syncd.core.renewal_caps).
     daily_cap: Annotated[int, Field(ge=1)]
     monthly_cap: Annotated[int, Field(ge=1)]
     dealer_codes: tuple[str, ...] = ()  # empty: every configured dealer

@@ -36,7 +36,7 @@ from syncd.core.models import (
     RunSummary,
     WriteResult,
 )
-from syncd.core.renewals import Caps, Renewal, RenewalAnswer, RenewalKind
+from syncd.core.renewal_models import Caps, Renewal, RenewalAnswer, RenewalKind
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]

@@ -17,16 +17,15 @@ from dataclasses import dataclass, field
 
 import structlog
 
-from syncd.core.renewals import (
+from syncd.core.renewal_models import (
     Choice,
     Renewal,
     RenewalAnswer,
     RenewalKind,
     RenewalOutcome,
     RenewalPolicy,
-    decide,
-    history_since,
 )
+from syncd.core.renewals import decide, history_since
 from syncd.errors import Stopped, SyncdError
 from syncd.ports import Clock, Mirror, RenewalLog, Renewer
 

@@ -35,15 +35,14 @@ from syncd.core.models import (
     RunSummary,
     Stage,
 )
-from syncd.core.renewals import (
+from syncd.core.renewal_caps import allowance, used
+from syncd.core.renewal_models import (
     CHARGED,
     Caps,
     Renewal,
     RenewalAnswer,
     RenewalKind,
     RenewalOutcome,
-    allowance,
-    used,
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.core.vehicle_values import TypeValues

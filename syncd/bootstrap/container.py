@@ -20,7 +20,7 @@ from syncd.bootstrap.feeds import feed_jobs
 from syncd.bootstrap.options import SystemClock, renewal_policy, run_options
 from syncd.bootstrap.vehicles import vehicle_source
 from syncd.config import Settings
-from syncd.core.renewals import RenewalPolicy
+from syncd.core.renewal_models import RenewalPolicy
 from syncd.logs import REDACTOR
 from syncd.mirror import revision
 from syncd.mirror.engine import make_engine

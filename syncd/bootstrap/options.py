@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 from syncd.config import RenewalSettings, Settings
 from syncd.core.guards import GuardLimits
-from syncd.core.renewals import Caps, RenewalPolicy
+from syncd.core.renewal_models import Caps, RenewalPolicy
 from syncd.runs import RunOptions
 
 

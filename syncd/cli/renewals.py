@@ -20,7 +20,7 @@ from syncd import bootstrap, config, renewals
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.core.models import Pin
-from syncd.core.renewals import Renewal, RenewalAnswer, RenewalKind, RenewalOutcome
+from syncd.core.renewal_models import Renewal, RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.terminal import printable
 
 

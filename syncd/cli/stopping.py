@@ -51,7 +51,7 @@ import click
 import structlog
 
 from syncd.core.models import Payload, RemoteAd, WriteResult
-from syncd.core.renewals import RenewalAnswer, RenewalKind
+from syncd.core.renewal_models import RenewalAnswer, RenewalKind
 from syncd.errors import Stopped
 from syncd.ports import HoldRunLock, Marketplace, Renewer, RunLock
 

@@ -17,169 +17,37 @@ less:
   refusal first), so it cannot starve them.
 * An ad on pole position (a charged ``pole_position`` less than 3 days old) is
   never bumped: the API refuses it, and a refusal tells nothing new.
-* Caps are per dealer: they count the policy's own charged calls for that dealer
-  (``RESERVED``, ``ACCEPTED`` and ``UNKNOWN``: a call whose answer was lost may
-  have been charged) since the start of the UTC day and month. One install may
-  serve a dealer group; the docs said only that a policy's caps are counted by
-  its name, never that the group's dealers share them, and a shared cap would
-  let one dealer's stock use up the others' units. So a policy of three dealers
-  may make three times its caps in all (the README says so). Assumption: UTC, as
-  every time syncd keeps; a Swedish day starts one or two hours earlier. The
-  shell re-checks the cap in the database when it takes each unit
-  (:func:`allowance` is the same rule), so two processes never both spend the
-  last one.
+* Caps are per dealer, counted by :mod:`syncd.core.renewal_caps` (its docstring
+  says how).
 """
 
 from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from syncd.core.categories import category
 from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.renewal_caps import allowance, month_start, used
+from syncd.core.renewal_models import (
+    CHARGED,
+    Choice,
+    Decision,
+    Renewal,
+    RenewalKind,
+    RenewalOutcome,
+    RenewalPolicy,
+)
 
 POLE_POSITION_LASTS = timedelta(days=3)
 """The seed: "Pole position lasts for 3 days. Currently, ads on pole position cannot be bumped"."""
 
 
-class RenewalKind(StrEnum):
-    """Which paid call: ``GET /ad/{source_id}/bump`` or ``/pole_position``."""
-
-    BUMP = "bump"
-    POLE_POSITION = "pole_position"
-
-
-class RenewalOutcome(StrEnum):
-    """What became of one renewal, as the renewals table records it."""
-
-    RESERVED = "reserved"  # a unit of the cap taken, the call about to go (or cut by a crash)
-    ACCEPTED = "accepted"  # the API answered 2xx: charged
-    REFUSED = "refused"  # the API answered 4xx (or 429): nothing was charged
-    UNKNOWN = "unknown"  # no usable answer (timeout, 5xx): it may have been charged
-    # Held back by syncd itself before it was sent (a stop, SIGTERM/SIGINT, came first):
-    # nothing was charged, and nothing says it was refused, so it is due again at once.
-    NOT_SENT = "not_sent"
-
-
-CHARGED = frozenset({RenewalOutcome.RESERVED, RenewalOutcome.ACCEPTED, RenewalOutcome.UNKNOWN})
-"""The outcomes that count against a cap and as "renewed" (a lost answer counts: money)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Caps:
-    """The most charged calls a policy may make for one dealer in one UTC day and month."""
-
-    daily: int
-    monthly: int
-
-
-@dataclass(frozen=True, slots=True)
-class RenewalPolicy:
-    """One ``[[renewal]]`` of the config: bump these ads every ``every``, within ``caps``.
-
-    ``dealer_codes`` empty: every configured dealer. ``categories`` empty: any.
-    ``filter``: dotted payload path -> the values accepted (all paths must match).
-    """
-
-    name: str
-    every: timedelta
-    caps: Caps
-    dealer_codes: frozenset[str] = frozenset()
-    categories: frozenset[int] = frozenset()
-    filter: Mapping[str, tuple[Any, ...]] = field(default_factory=dict)
-    exclude_bytbil: bool = False
-    exclude_blocket: bool = False
-
-    def applies_to(self, dealer_code: str) -> bool:
-        """True when the policy renews this dealer's ads."""
-        return not self.dealer_codes or dealer_code in self.dealer_codes
-
-
-@dataclass(frozen=True, slots=True)
-class Renewal:
-    """One row of the renewals table: one paid call (or its reserved unit)."""
-
-    dealer_code: str
-    source_id: str
-    kind: RenewalKind
-    at: datetime
-    outcome: RenewalOutcome
-    policy: str | None = None  # None: asked for by hand (`syncd bump`)
-    message: str | None = None
-    request_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RenewalAnswer:
-    """The API's answer to one paid call, as the client reads it."""
-
-    outcome: RenewalOutcome  # ACCEPTED, REFUSED or UNKNOWN
-    status: int | None = None
-    message: str | None = None
-    request_id: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Choice:
-    """One ad to bump now, with the exclusions its category allows."""
-
-    source_id: str
-    exclude_bytbil: bool = False
-    exclude_blocket: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What a policy does for one dealer now, and why it does no more."""
-
-    policy: str
-    dealer_code: str
-    chosen: tuple[Choice, ...]
-    due: int  # ads due for a bump (chosen or held back by a cap)
-    on_pole_position: tuple[str, ...]  # due otherwise, skipped: the API refuses them
-    left: int  # units left under both caps before this decision
-
-    @property
-    def capped(self) -> int:
-        """Due ads left for later by a cap."""
-        return self.due - len(self.chosen)
-
-
-def day_start(now: datetime) -> datetime:
-    """The start of ``now``'s UTC day (``now`` is aware UTC)."""
-    return now.replace(hour=0, minute=0, second=0, microsecond=0)
-
-
-def month_start(now: datetime) -> datetime:
-    """The start of ``now``'s UTC month."""
-    return day_start(now).replace(day=1)
-
-
 def history_since(policy: RenewalPolicy, now: datetime) -> datetime:
     """How far back the history :func:`decide` needs reaches (month, interval, pole)."""
     return min(month_start(now), now - policy.every, now - POLE_POSITION_LASTS)
-
-
-def allowance(caps: Caps, used_today: int, used_this_month: int) -> int:
-    """Units left under both caps (never below 0)."""
-    return max(0, min(caps.daily - used_today, caps.monthly - used_this_month))
-
-
-def used(
-    policy: str, dealer_code: str, history: Iterable[Renewal], now: datetime
-) -> tuple[int, int]:
-    """The policy's charged calls for this dealer today and this month (UTC)."""
-    day, month = day_start(now), month_start(now)
-    mine = [
-        r.at
-        for r in history
-        if r.policy == policy and r.dealer_code == dealer_code and r.outcome in CHARGED
-    ]
-    return sum(1 for at in mine if at >= day), sum(1 for at in mine if at >= month)
 
 
 def on_pole_position(history: Iterable[Renewal], now: datetime) -> set[tuple[str, str]]:

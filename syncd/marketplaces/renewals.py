@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import httpx
 
-from syncd.core.renewals import RenewalAnswer, RenewalKind, RenewalOutcome
+from syncd.core.renewal_models import RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.marketplaces.blocket import (
     REQUEST_ID_HEADER,
     _Transient,

@@ -19,16 +19,14 @@ from datetime import datetime
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.engine import Connection
 
-from syncd.core.renewals import (
+from syncd.core.renewal_caps import allowance, day_start, month_start
+from syncd.core.renewal_models import (
     CHARGED,
     Caps,
     Renewal,
     RenewalAnswer,
     RenewalKind,
     RenewalOutcome,
-    allowance,
-    day_start,
-    month_start,
 )
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.rows import AnyRow

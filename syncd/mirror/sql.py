@@ -10,19 +10,16 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeAlias
 
-from sqlalchemy import Engine, Table, case, delete, func, insert, or_, select, update
+from sqlalchemy import Engine, Table, case, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert
 
 from syncd.collector import paused
-from syncd.core.activity import RunPoint
 from syncd.core.models import (
     Accepted,
     Action,
     Answer,
     Delete,
-    FeedMeta,
-    ItemProblem,
     LogEntry,
     MirrorAd,
     Outcome,
@@ -31,28 +28,25 @@ from syncd.core.models import (
     Rejected,
     RemoteAd,
     RemoteState,
-    RunOutcome,
-    RunSummary,
     Stage,
 )
-from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
-from syncd.mirror import batch, reports, states
+from syncd.mirror import batch, states
 from syncd.mirror.absent import AbsentAds
 from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.housekeeping import Housekeeping
 from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
     AD_COLUMNS,
     LOG_COLUMNS,
-    RUN_COLUMNS,
     ad_from_row,
     encode_json,
-    invalid_json,
     known_ids,
     log_from_row,
     log_values,
-    run_from_row,
 )
-from syncd.mirror.schema import action_logs, ads, runs
+from syncd.mirror.runs import RunRecords
+from syncd.mirror.schema import action_logs, ads
+from syncd.mirror.status import StatusReads
 
 Key: TypeAlias = tuple[str, str]
 """An ad's key: (dealer_code, source_id)."""
@@ -62,10 +56,13 @@ def _key(value: Action | Outcome) -> Key:
     return (value.dealer_code, value.source_id)
 
 
-class SqlMirror(PinnedAds, AbsentAds):
-    """The mirror in a SQL database whose schema is at the migrations' head (its pins:
-    :class:`~syncd.mirror.pins.PinnedAds`; the ads absent from the feed:
-    :class:`~syncd.mirror.absent.AbsentAds`).
+class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
+    """The mirror in a SQL database whose schema is at the migrations' head: the ad rows
+    here; its pins: :class:`~syncd.mirror.pins.PinnedAds`; the ads absent from the feed:
+    :class:`~syncd.mirror.absent.AbsentAds`; the runs table:
+    :class:`~syncd.mirror.runs.RunRecords`; what the status commands and page read:
+    :class:`~syncd.mirror.status.StatusReads`; the health check and pruning:
+    :class:`~syncd.mirror.housekeeping.Housekeeping`.
 
     ``engine`` comes from :func:`syncd.mirror.engine.make_engine` (the caller
     owns it and disposes of it).
@@ -127,6 +124,21 @@ class SqlMirror(PinnedAds, AbsentAds):
         )
         with db_errors(f"listing {stage.value} ads", self._engine), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
+
+    def action_logs(
+        self, dealer_code: str, source_id: str, recorded_before: datetime | None = None
+    ) -> list[LogEntry]:
+        """Every stored action-log entry of one ad (recorded before a time), oldest first."""
+        query = (
+            select(*LOG_COLUMNS)
+            .join(ads, ads.c.id == action_logs.c.ad_id)
+            .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
+            .order_by(action_logs.c.created, action_logs.c.id)
+        )
+        if recorded_before is not None:
+            query = query.where(action_logs.c.recorded_at < recorded_before)
+        with db_errors("reading action logs", self._engine), self._engine.connect() as conn:
+            return [log_from_row(row) for row in conn.execute(query)]
 
     # --- the intent-before-send record -------------------------------------------
 
@@ -255,147 +267,3 @@ class SqlMirror(PinnedAds, AbsentAds):
         statement: Any = self._insert_ignore(table)
         ignoring: Insert = statement.on_conflict_do_nothing(index_elements=keys)
         return ignoring
-
-    # --- runs ------------------------------------------------------------------
-
-    def start_run(self, dealer_code: str, meta: FeedMeta | None, now: datetime) -> int:
-        """Insert a run row and return its id."""
-        values: dict[str, Any] = {"dealer_code": dealer_code, "started_at": now}
-        if meta is not None:
-            values |= {
-                "feed_path": meta.path,
-                "feed_checksum": meta.checksum,
-                "feed_size": meta.size,
-                "feed_modified_at": meta.modified_at,
-            }
-        statement = insert(runs).values(values).returning(runs.c.id)
-        with db_errors("starting a run", self._engine), self._writer.begin() as conn:
-            run_id: int = conn.execute(statement).scalar_one()
-        return run_id
-
-    def finish_run(
-        self,
-        run_id: int,
-        outcome: RunOutcome,
-        counts: dict[str, int],
-        message: str | None,
-        now: datetime,
-        *,
-        invalid: Sequence[ItemProblem] = (),
-    ) -> None:
-        """Close a run row with its outcome, counts, message and invalid items (bounded by
-        ``recorded_invalid``); LookupError if unknown."""
-        statement = (
-            update(runs)
-            .where(runs.c.id == run_id)
-            .values(
-                finished_at=now,
-                outcome=str(outcome),
-                counts=encode_json(counts),
-                message=message,
-                invalid=invalid_json(*recorded_invalid(invalid)),
-            )
-        )
-        with db_errors("finishing a run", self._engine), self._writer.begin() as conn:
-            found = conn.execute(statement).rowcount
-        if not found:
-            raise LookupError(f"no run {run_id} in the mirror")
-
-    def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
-        """The latest runs (of one dealer, or of all when None), newest first."""
-        query = select(*RUN_COLUMNS).order_by(runs.c.started_at.desc(), runs.c.id.desc())
-        if dealer_code is not None:
-            query = query.where(runs.c.dealer_code == dealer_code)
-        with db_errors("listing runs", self._engine), self._engine.connect() as conn:
-            return [run_from_row(row) for row in conn.execute(query.limit(limit))]
-
-    def latest_finished_runs(self, dealer_code: str | None) -> list[RunSummary]:
-        """The latest finished run of each dealer (or of the one given), by dealer_code."""
-        newest = (
-            func.row_number()
-            .over(
-                partition_by=runs.c.dealer_code,
-                order_by=(runs.c.started_at.desc(), runs.c.id.desc()),
-            )
-            .label("newest")
-        )
-        ranked = select(*RUN_COLUMNS, newest).where(runs.c.finished_at.is_not(None))
-        if dealer_code is not None:
-            ranked = ranked.where(runs.c.dealer_code == dealer_code)
-        latest = ranked.subquery()
-        query = select(*(latest.c[c.name] for c in RUN_COLUMNS)).where(latest.c.newest == 1)
-        with db_errors("listing runs", self._engine), self._engine.connect() as conn:
-            found = [run_from_row(row) for row in conn.execute(query)]
-        return sorted(found, key=lambda r: r.dealer_code)
-
-    # --- status and housekeeping ---------------------------------------------------
-
-    def counts_by_state(self, dealer_code: str | None) -> dict[str, int]:
-        """How many ads have each status (every status present, zero if none)."""
-        query = select(ads.c.stage, ads.c.remote_state, func.count()).group_by(
-            ads.c.stage, ads.c.remote_state
-        )
-        if dealer_code is not None:
-            query = query.where(ads.c.dealer_code == dealer_code)
-        counts = dict.fromkeys(AD_STATUSES, 0)
-        with db_errors("counting ads", self._engine), self._engine.connect() as conn:
-            for stage, remote_state, n in conn.execute(query):
-                status = ad_status(
-                    Stage(stage) if stage else None,
-                    RemoteState(remote_state) if remote_state else None,
-                )
-                counts[status] += n
-        return counts
-
-    def counts_by_dealer(self) -> dict[str, dict[str, int]]:
-        """Per dealer_code holding ads: how many have each status (the status page)."""
-        return reports.counts_by_dealer(self._engine)
-
-    def run_points(self, since: datetime) -> list[RunPoint]:
-        """Every run started since ``since``, oldest first (the status page's chart)."""
-        return reports.run_points(self._engine, since)
-
-    def failing(self, dealer_code: str | None, limit: int) -> list[MirrorAd]:
-        """Ads whose latest call ended in ERROR or was REJECTED, newest first."""
-        query = (
-            select(*AD_COLUMNS)
-            .where(ads.c.stage.in_([s.value for s in FAILING_STAGES]))
-            .order_by(ads.c.updated_at.desc(), ads.c.id.desc())
-            .limit(limit)
-        )
-        if dealer_code is not None:
-            query = query.where(ads.c.dealer_code == dealer_code)
-        with db_errors("listing failing ads", self._engine), self._engine.connect() as conn:
-            return [ad_from_row(row) for row in conn.execute(query)]
-
-    def action_logs(
-        self, dealer_code: str, source_id: str, recorded_before: datetime | None = None
-    ) -> list[LogEntry]:
-        """Every stored action-log entry of one ad (recorded before a time), oldest first."""
-        query = (
-            select(*LOG_COLUMNS)
-            .join(ads, ads.c.id == action_logs.c.ad_id)
-            .where(ads.c.dealer_code == dealer_code, ads.c.source_id == source_id)
-            .order_by(action_logs.c.created, action_logs.c.id)
-        )
-        if recorded_before is not None:
-            query = query.where(action_logs.c.recorded_at < recorded_before)
-        with db_errors("reading action logs", self._engine), self._engine.connect() as conn:
-            return [log_from_row(row) for row in conn.execute(query)]
-
-    def ping(self) -> None:
-        """Check that the database answers; raises MirrorUnavailable with the reason."""
-        with db_errors("checking the database", self._engine), self._engine.connect() as conn:
-            conn.exec_driver_sql("SELECT 1")
-
-    def prune(self, older_than: datetime) -> int:
-        """Delete action-log entries created, and runs ended (or started, if they never
-        ended), before ``older_than``; returns how many rows were deleted."""
-        ended = or_(
-            runs.c.finished_at < older_than,
-            runs.c.finished_at.is_(None) & (runs.c.started_at < older_than),
-        )
-        with db_errors("pruning", self._engine), self._writer.begin() as conn:
-            logs = conn.execute(delete(action_logs).where(action_logs.c.created < older_than))
-            old_runs = conn.execute(delete(runs).where(ended))
-            return logs.rowcount + old_runs.rowcount

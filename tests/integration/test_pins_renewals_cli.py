@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, update
 
-from syncd.core.renewals import RenewalKind, RenewalOutcome, month_start
+from syncd.core.renewal_caps import month_start
+from syncd.core.renewal_models import RenewalKind, RenewalOutcome
 from syncd.mirror.renewals import SqlRenewalLog
 from syncd.mirror.schema import ads
 from tests.integration.cli_sandbox import Cli, said

@@ -25,7 +25,7 @@ from syncd.core.models import (
     RunOutcome,
     Stage,
 )
-from syncd.core.renewals import RenewalAnswer, RenewalKind, RenewalOutcome
+from syncd.core.renewal_models import RenewalAnswer, RenewalKind, RenewalOutcome
 from tests.integration.cli_sandbox import invoke
 from tests.integration.harness import goods
 

@@ -9,7 +9,13 @@ import pytest
 
 from syncd.cli.stopping import GracefulStop
 from syncd.core.models import MirrorAd, RemoteState, Stage
-from syncd.core.renewals import Caps, RenewalAnswer, RenewalKind, RenewalOutcome, RenewalPolicy
+from syncd.core.renewal_models import (
+    Caps,
+    RenewalAnswer,
+    RenewalKind,
+    RenewalOutcome,
+    RenewalPolicy,
+)
 from syncd.errors import ApiAuthError, Stopped
 from syncd.renewals import RenewalDeps, renew_by_hand, run_policies, run_policy
 from tests.fakes import FakeMirror, FakeRenewalLog, FakeRenewer, FixedClock

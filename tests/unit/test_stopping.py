@@ -19,7 +19,7 @@ from structlog.testing import capture_logs
 
 from syncd.cli.stopping import GracefulStop
 from syncd.core.models import Create, Payload, Stage, WriteResult
-from syncd.core.renewals import RenewalKind
+from syncd.core.renewal_models import RenewalKind
 from syncd.errors import RunLocked, Stopped
 from syncd.execute import Executor
 from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock

@@ -1,6 +1,6 @@
 """Adapter (mirror): renewal caps per dealer, and the ads a run found absent from the feed.
 
-A policy's caps count its charged renewals per dealer (``syncd.core.renewals``):
+A policy's caps count its charged renewals per dealer (``syncd.core.renewal_caps``):
 the reservation counts by (policy, dealer_code, at), so the index on (policy, at)
 is replaced by one on (policy, dealer_code, at), which covers it. The rows are
 untouched: every renewal already carries its dealer_code, so the calls made before

@@ -6,7 +6,7 @@ import httpx
 import pytest
 from pydantic import SecretStr
 
-from syncd.core.renewals import RenewalKind, RenewalOutcome
+from syncd.core.renewal_models import RenewalKind, RenewalOutcome
 from syncd.errors import ApiAuthError
 from syncd.marketplaces.blocket import TokenAuth
 from syncd.marketplaces.renewals import BlocketRenewer

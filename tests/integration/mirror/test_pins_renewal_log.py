@@ -14,7 +14,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, insert, inspect, select
 
-from syncd.core.renewals import Caps, RenewalAnswer, RenewalKind, RenewalOutcome
+from syncd.core.renewal_models import Caps, RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import downgrade, upgrade
 from syncd.mirror.renewals import SqlRenewalLog

@@ -6,18 +6,16 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from syncd.core.models import MirrorAd, RemoteState, Stage
-from syncd.core.renewals import (
+from syncd.core.renewal_caps import allowance, used
+from syncd.core.renewal_models import (
     Caps,
     Choice,
     Renewal,
     RenewalKind,
     RenewalOutcome,
     RenewalPolicy,
-    allowance,
-    decide,
-    history_since,
-    used,
 )
+from syncd.core.renewals import decide, history_since
 
 NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
 SOFA, CAR = 5020, 1020
