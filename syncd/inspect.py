@@ -4,6 +4,8 @@
 the ad as the API holds it and its whole action-log timeline (read from the
 paginated ``/ad/{source_id}/log``, oldest first). Contact data is the dealer's
 own: it is shown only inside the payload, never in the remote ad's view.
+``history`` masks e-mail addresses and phone numbers in a run's message, as
+``syncd status`` does.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from syncd.core.contacts import mask
 from syncd.core.history import STATISTICS, duration, statistics
 from syncd.core.models import LogEntry, MirrorAd, RemoteAd
 from syncd.ports import Catalog, Mirror
@@ -117,7 +120,8 @@ def story_json(s: AdStory) -> dict[str, Any]:
 
 
 def history_json(mirror: Mirror, dealer_code: str | None, limit: int) -> list[dict[str, Any]]:
-    """The latest runs, newest first, each with its statistics, duration and outcome."""
+    """The latest runs, newest first, each with its statistics, duration and outcome
+    (e-mail addresses and phone numbers in its message masked; the ids whole)."""
     return [
         {
             "run_id": run.run_id,
@@ -127,7 +131,9 @@ def history_json(mirror: Mirror, dealer_code: str | None, limit: int) -> list[di
             "duration": duration(run),
             "outcome": str(run.outcome) if run.outcome else None,
             **statistics(run),
-            "message": run.message,
+            # The run's note (guard, warnings) may quote contact data: masked, as
+            # `syncd status` masks it (views.masked; this layer may not import views).
+            "message": None if run.message is None else mask(run.message),
         }
         for run in mirror.runs(dealer_code, limit)
     ]

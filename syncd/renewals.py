@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 import structlog
 
+from syncd.core.contacts import mask
 from syncd.core.renewal_models import (
     Choice,
     Renewal,
@@ -191,7 +192,8 @@ async def run_policies(
 
 
 def report_json(r: PolicyReport) -> dict[str, object]:
-    """One policy's report as ``run-once --json`` prints it."""
+    """One policy's report as ``run-once --json`` prints it (contact data in the API's
+    answers masked, as ``syncd status`` masks a renewal's message)."""
     return {
         "policy": r.policy,
         "dealer_code": r.dealer_code,
@@ -200,7 +202,7 @@ def report_json(r: PolicyReport) -> dict[str, object]:
         "capped": r.capped,
         "on_pole_position": list(r.on_pole_position),
         "renewed": r.renewed,
-        "problems": [{"source_id": s, "message": m} for s, m in r.problems],
+        "problems": [{"source_id": s, "message": mask(m)} for s, m in r.problems],
     }
 
 

@@ -5,9 +5,10 @@ tables are in :mod:`syncd.tables`); the CLI and the daemon print them. Seller
 contact data is never shown here, except by ``syncd map``, which shows the dealer
 their own records, on stdout only, to check a mapping by eye. The messages
 ``syncd status`` shows (a run's note, an invalid item's reason, a failing ad's last
-message, why deletes are held back) may quote contact data the API or the
-validation refused: e-mail addresses and phone numbers in them are masked
-(:func:`masked`), as the status page masks them. Ids (dealer codes, source_ids,
+message, why deletes are held back), and those of a run's report and a plan's
+invalid items, may quote contact data the API or the validation refused: e-mail
+addresses and phone numbers in them are masked (:func:`masked`), as the status
+page masks them. Ids (dealer codes, source_ids,
 records) are shown as they are: they are no contact data, and a script reads them
 back (an all-digit id would look like a phone number).
 """
@@ -57,7 +58,7 @@ def _fields(payload: Mapping[str, Any]) -> list[str]:
 
 
 def entry_json(entry: PlanEntry) -> dict[str, Any]:
-    """One plan entry as a JSON-ready dict."""
+    """One plan entry as a JSON-ready dict (an invalid item's reasons masked)."""
     doc: dict[str, Any] = {
         "kind": entry_kind(entry),
         "source_id": entry.source_id,
@@ -78,7 +79,9 @@ def entry_json(entry: PlanEntry) -> dict[str, Any]:
             doc["reason"] = entry.reason
         case Invalid():
             doc["origin"] = str(entry.origin) if entry.origin else None
-            doc["issues"] = [{"field": i.field, "reason": i.reason} for i in entry.issues]
+            # The reason may quote a value: masked, as status masks it (the payloads of
+            # a create or an update are the dealer's own, shown whole, as `show` does).
+            doc["issues"] = [{"field": i.field, "reason": mask(i.reason)} for i in entry.issues]
     return doc
 
 
@@ -131,7 +134,7 @@ def detail(entry: PlanEntry) -> str:
             return "DELETE"
         case Invalid():
             where = f"{entry.origin}: " if entry.origin else ""
-            return where + "; ".join(str(i) for i in entry.issues)
+            return where + mask("; ".join(str(i) for i in entry.issues))  # the record whole
         case Unchanged(reason="pinned"):
             return "pinned: kept although the feed no longer has it (syncd unpin to let it go)"
         case Unchanged():
@@ -205,33 +208,36 @@ def failing_json(ad: MirrorAd) -> dict[str, Any]:
 
 
 def report_lines(r: RunReport) -> list[str]:
-    """The lines ``run-once`` prints for one run: outcome and counts, guard, warnings, problems."""
+    """The lines ``run-once`` (and ``apply``, ``release-deletes``) prints for one run:
+    outcome and counts, guard, warnings, problems; contact data in the messages masked."""
     shown = ", ".join(f"{k} {v}" for k, v in r.counts.items() if v)
     dealer = printable(r.dealer_code or "(token dealer)")
     lines = [f"run {r.run_id} dealer {dealer}: {r.outcome} ({shown})"]
+    # Each message masked whole, then cut (a cut address would no longer be masked).
     if r.guard:
         lines.append(
-            f"  deletes and creates held back: {printable(r.guard, 500)}; "
+            f"  deletes and creates held back: {printable(mask(r.guard), 500)}; "
             "run with --allow-mass-delete if the feed is right"
         )
-    lines.extend(f"  warning: {printable(w, 500)}" for w in r.warnings)
+    lines.extend(f"  warning: {printable(mask(w), 500)}" for w in r.warnings)
     lines.extend(
-        f"  {printable(source_id or '?')}: {printable(message, 500)}"
+        f"  {printable(source_id or '?')}: {printable(mask(message), 500)}"
         for source_id, message in r.problems
     )
     return lines
 
 
 def report_json(r: RunReport) -> dict[str, Any]:
-    """One run's report as ``run-once --json`` prints it."""
+    """One run's report as ``run-once --json`` prints it, contact data in its guard,
+    warnings and problem messages masked (the source_ids whole)."""
     return {
         "run_id": r.run_id,
         "dealer_code": r.dealer_code,
         "outcome": r.outcome,
         "counts": r.counts,
-        "guard": r.guard,
-        "warnings": r.warnings,
-        "problems": [{"source_id": s, "message": m} for s, m in r.problems],
+        "guard": masked(r.guard),
+        "warnings": [mask(w) for w in r.warnings],
+        "problems": [{"source_id": s, "message": mask(m)} for s, m in r.problems],
     }
 
 

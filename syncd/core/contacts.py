@@ -3,9 +3,10 @@
 Pure: no I/O here. Messages that syncd shows beside ids and counts (an action log's
 ``external_message``, a refused call's errors, an invalid item's reason, a run's
 note) may quote the seller's contact data the API refused. The status page
-(:mod:`syncd.daemon.page`) and ``syncd status`` (:mod:`syncd.views`,
-:mod:`syncd.tables`) mask it with :func:`mask`; ``syncd show`` is the one place it
-shows, on purpose.
+(:mod:`syncd.daemon.page`), ``syncd status`` (:mod:`syncd.views`,
+:mod:`syncd.tables`), ``history`` (:mod:`syncd.inspect`), the run reports of
+``run-once``, ``apply`` and ``release-deletes`` (renewals' too) and a plan's invalid
+items mask it with :func:`mask`; ``syncd show`` is the one place it shows, on purpose.
 
 Linear: every quantifier of both patterns is bounded, none is nested in an
 unbounded one, so one try reads at most about 1 200 characters and masking a

@@ -1,4 +1,4 @@
-"""`syncd status` (its tables and `--json`) masks contact data in messages, as the page does.
+"""`syncd status` and `history` (tables, `--json`) mask contact data in messages, as the page does.
 
 The CLI in-process (click's CliRunner) over a real SQLite mirror seeded with a failing
 ad, a rejected ad, a finished run with invalid items and a refused renewal, each
@@ -163,3 +163,32 @@ def test_status_tables_mask_contact_data_in_every_message_but_keep_the_ids(
     assert KEPT in out
     for kept in (DEALER, FAILING, REJECTED, INVALID, "inventory.json[2]"):
         assert kept in out, kept
+
+
+def history(folder: Path, *args: str) -> str:
+    """`syncd history ARGS` with the folder's config; its stdout."""
+    env = {"SYNCD_CONFIG": str(folder / "syncd.toml"), "COLUMNS": "500"}
+    result = invoke(["history", *args], env=env)
+    assert result.exit_code == 0, result.output
+    return result.stdout
+
+
+def test_history_json_masks_contact_data_in_a_runs_message_but_keeps_the_ids(
+    folder: Path,
+) -> None:
+    """`history --json`: the run's note is masked; its dealer code is whole."""
+    out = history(folder, "--json")
+    assert_no_contact_data(out)
+    [run] = json.loads(out)
+    assert run["dealer_code"] == DEALER
+    assert run["message"] == "feed note: call [phone hidden]"
+
+
+def test_history_lines_mask_contact_data_in_a_runs_message_but_keep_the_ids(
+    folder: Path,
+) -> None:
+    """`history`: the run's line shows its note masked beside the dealer code whole."""
+    out = history(folder)
+    assert_no_contact_data(out)
+    assert f"dealer {DEALER} " in out
+    assert "; feed note: call [phone hidden]" in out

@@ -17,7 +17,14 @@ from syncd.core.renewal_models import (
     RenewalPolicy,
 )
 from syncd.errors import ApiAuthError, Stopped
-from syncd.renewals import RenewalDeps, renew_by_hand, run_policies, run_policy
+from syncd.renewals import (
+    PolicyReport,
+    RenewalDeps,
+    renew_by_hand,
+    report_json,
+    run_policies,
+    run_policy,
+)
 from tests.fakes import FakeMirror, FakeRenewalLog, FakeRenewer, FixedClock
 
 pytestmark = pytest.mark.anyio
@@ -125,3 +132,16 @@ async def test_a_renewal_a_stop_held_back_is_recorded_not_sent_and_goes_next_tim
     assert len(log.charged()) == 1
     nxt = await run_policy(d, POLICY, "D1", api_version=4)
     assert nxt.renewed == ["s1", "s2"]  # the two units left today
+
+
+def test_a_policy_reports_problems_are_masked_and_its_ids_kept() -> None:
+    """`run-once --json` shows the API's refusal of a renewal without e-mail or phone (as
+    `status` shows a renewal's message); the source_id and dealer code stay whole."""
+    report = PolicyReport(
+        "bump", "00123456", problems=[("0709876543", "refused: ask kalle@example.se")]
+    )
+    doc = report_json(report)
+    assert doc["problems"] == [
+        {"source_id": "0709876543", "message": "refused: ask [e-mail hidden]"}
+    ]
+    assert doc["dealer_code"] == "00123456"

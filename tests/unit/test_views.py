@@ -23,6 +23,8 @@ from syncd.views import (
     change_lines,
     describe_run,
     plan_json,
+    report_json,
+    report_lines,
     run_json,
     status_json,
     withheld_json,
@@ -152,3 +154,25 @@ def test_why_deletes_are_held_back_is_masked_and_the_dealer_code_kept() -> None:
     assert doc["error"] == "row 3: contact '[e-mail hidden]', '[phone hidden]' unreadable"
     assert doc["dealer_code"] == "0701234567"
     assert withheld_json(None, "D1", None)["error"] is None
+
+
+def test_a_run_reports_messages_are_masked_and_its_ids_kept() -> None:
+    """`run-once`, `apply` and `release-deletes` print the guard, warnings and problems
+    without e-mail or phone (lines and JSON); dealer code and source_ids stay whole."""
+    report = RunReport(
+        run_id=3,
+        dealer_code="00123456",
+        guard="feed note from kalle@example.se",
+        warnings=["feed says: call 070-123 45 67"],
+        problems=[("46701234567", "contact.email: 'b@bil.se' refused; call +46 70 999 99 99")],
+    )
+    problem = "contact.email: '[e-mail hidden]' refused; call [phone hidden]"
+    doc = report_json(report)
+    assert doc["guard"] == "feed note from [e-mail hidden]"
+    assert doc["warnings"] == ["feed says: call [phone hidden]"]
+    assert doc["problems"] == [{"source_id": "46701234567", "message": problem}]
+    assert doc["dealer_code"] == "00123456"
+    lines = report_lines(report)
+    assert lines[0].startswith("run 3 dealer 00123456: ")
+    assert lines[1].startswith("  deletes and creates held back: feed note from [e-mail hidden];")
+    assert lines[2:] == ["  warning: feed says: call [phone hidden]", f"  46701234567: {problem}"]

@@ -1,0 +1,94 @@
+"""`run-once` and `plan` (tables and `--json`) mask contact data in messages, as status does.
+
+The CLI in-process over the sandbox (real HTTP): a feed of a sofa whose price type quotes
+an e-mail address and a phone number (an invalid item: its reason quotes the value) and
+a car whose brand is a phone number (vehicle values not checked: the sandbox refuses it,
+its message quoting the brand). Both source_ids read like phone numbers and are shown whole.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.integration.cli_sandbox import DEALER, Cli
+from tests.integration.harness import car, goods
+from tests.integration.sandbox_server import SandboxServer
+
+SOFA = "46701234567"  # source_ids that read like phone numbers: ids, never masked
+CAR = "0709876543"
+EMAIL, PHONE, BRAND = "kalle.anka@example.se", "070-123 45 67", "0812345678"
+INVALID_REASON = (
+    "price[0].type: must be one of 'list', 'reduced', 'leasing', "
+    "got 'ring [phone hidden] or [e-mail hidden]'"
+)
+REFUSED = '"[phone hidden]" is not a valid choice.'  # the sandbox's answer, masked
+
+
+def _ads() -> list[dict[str, Any]]:
+    sofa = {**goods(0), "source_id": SOFA}
+    sofa["price"] = [{"type": f"ring {PHONE} or {EMAIL}", "amount": 1000}]
+    vehicle = {**car(1), "source_id": CAR}
+    vehicle["category_fields"] = {**vehicle["category_fields"], "brand": BRAND}
+    return [sofa, vehicle]
+
+
+@pytest.fixture
+def cli(tmp_path: Path, http_sandbox: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """A reset sandbox and a folder with the feed above, vehicle values not checked."""
+    monkeypatch.chdir(tmp_path)
+    http_sandbox.reset()
+    c = Cli(tmp_path, http_sandbox, extra="[vehicles]\ncheck = false\n")
+    c.env["COLUMNS"] = "500"  # wide: no table cell wraps
+    c.write(_ads())
+    return c
+
+
+def assert_no_contact_data(out: str) -> None:
+    for value in (EMAIL, PHONE, BRAND, "kalle", "example.se", "123 45"):
+        assert value not in out, value
+
+
+def test_run_once_json_masks_the_problems_but_keeps_the_ids(cli: Cli) -> None:
+    """`run-once --json`: an invalid item's reason and the API's refusal are masked in
+    `problems`; the dealer code and the source_ids are whole."""
+    result = cli("run-once", "--json")
+    assert result.exit_code == 6, result.stderr  # PARTIAL: one invalid, one rejected
+    assert_no_contact_data(result.stdout)
+    [report] = json.loads(result.stdout)
+    assert report["dealer_code"] == DEALER
+    problems = {p["source_id"]: p["message"] for p in report["problems"]}
+    assert problems[SOFA] == INVALID_REASON
+    assert REFUSED in problems[CAR]
+
+
+def test_run_once_lines_mask_the_problems_but_keep_the_ids(cli: Cli) -> None:
+    """`run-once`: the problem lines show the reason and the refusal masked, beside the
+    source_ids whole."""
+    result = cli("run-once")
+    assert result.exit_code == 6, result.stderr
+    assert_no_contact_data(result.stdout)
+    assert f"  {SOFA}: {INVALID_REASON}" in result.stdout
+    assert f"  {CAR}: " in result.stdout
+    assert REFUSED in result.stdout
+
+
+def test_plan_masks_an_invalid_items_reason_in_the_table_and_the_json(cli: Cli) -> None:
+    """`plan --json` and the plan table show an invalid item's reason masked, its
+    source_id and record whole."""
+    result = cli("plan", "--json")
+    assert result.exit_code == 0, result.stderr
+    assert_no_contact_data(result.stdout.replace(BRAND, ""))  # the car's POST body has it
+    [plan] = json.loads(result.stdout)
+    [invalid] = [e for e in plan["entries"] if e["kind"] == "invalid"]
+    assert invalid["source_id"] == SOFA
+    assert invalid["origin"].endswith("inventory.json[0]")
+    assert [i["reason"] for i in invalid["issues"]] == [INVALID_REASON.split(": ", 1)[1]]
+    table = cli("plan")
+    assert table.exit_code == 0, table.stderr
+    assert_no_contact_data(table.stdout)
+    assert INVALID_REASON in table.stdout
+    assert SOFA in table.stdout
