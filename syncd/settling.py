@@ -148,7 +148,11 @@ async def _round(
 
     async def settle(batch: list[MirrorAd]) -> None:
         nonlocal remaining
-        remaining += await _settle_batch(deps, dealer_code, batch, options, counts)
+        # Awaited first, then added: ``remaining += await ...`` reads ``remaining`` before
+        # the await, and a listing answered meanwhile would have its count overwritten
+        # (the round then ended with an ad still in flight).
+        still = await _settle_batch(deps, dealer_code, batch, options, counts)
+        remaining += still
         if deps.progress is not None and total:
             settled = counts["done"] + counts["error"]
             deps.progress.update(progress_task("calls settled", dealer_code), settled, total)
