@@ -7,7 +7,9 @@ the fake and the real adapter).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+import contextlib
+import threading
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
@@ -46,6 +48,7 @@ from syncd.core.renewal_models import (
 )
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.core.vehicle_values import TypeValues
+from syncd.errors import RunLocked, Stopped
 
 _ID_FIELDS = ("remote_id", "blocket_ad_id", "blocket_store_id", "offer_id")
 
@@ -563,3 +566,22 @@ class FakeRenewer:
                 raise answer
             return answer
         return RenewalAnswer(RenewalOutcome.ACCEPTED, 200, request_id=f"b{len(self.calls)}")
+
+
+class HeldElsewhere:
+    """A run lock another run holds: ``hold`` waits on its stop event (as the mirror's
+    lock does, in the worker thread) and says when it has started waiting; with
+    ``wait=0`` it gives up at once."""
+
+    def __init__(self) -> None:
+        self.waiting = threading.Event()
+
+    @contextlib.contextmanager
+    def hold(
+        self, dealer_code: str, *, wait: float | None, stop: threading.Event
+    ) -> Iterator[None]:
+        self.waiting.set()
+        if wait != 0 and stop.wait(60):  # bounded: a broken stop fails, never hangs
+            raise Stopped(f"stopped while waiting for the run lock of dealer {dealer_code!r}")
+        raise RunLocked("still held")
+        yield  # a generator: the context manager's body is never reached

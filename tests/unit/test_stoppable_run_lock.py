@@ -20,25 +20,7 @@ from structlog.testing import capture_logs
 from syncd.cli.exits import ExitCode, exit_code_for
 from syncd.cli.stopping import run_locks, stoppable_run_lock
 from syncd.errors import RunLocked, Stopped
-
-
-class HeldElsewhere:
-    """A run lock another run holds: ``hold`` waits on its stop event (as the mirror's
-    lock does, in the worker thread) and says when it has started waiting; with
-    ``wait=0`` it gives up at once."""
-
-    def __init__(self) -> None:
-        self.waiting = threading.Event()
-
-    @contextlib.contextmanager
-    def hold(
-        self, dealer_code: str, *, wait: float | None, stop: threading.Event
-    ) -> Iterator[None]:
-        self.waiting.set()
-        if wait != 0 and stop.wait(60):  # bounded: a broken stop fails, never hangs
-            raise Stopped(f"stopped while waiting for the run lock of dealer {dealer_code!r}")
-        raise RunLocked("still held")
-        yield
+from tests.fakes import HeldElsewhere
 
 
 class Free:

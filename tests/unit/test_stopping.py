@@ -20,9 +20,9 @@ from structlog.testing import capture_logs
 from syncd.cli.stopping import GracefulStop
 from syncd.core.models import Create, Payload, Stage, WriteResult
 from syncd.core.renewal_models import RenewalKind
-from syncd.errors import RunLocked, Stopped
+from syncd.errors import Stopped
 from syncd.execute import Executor
-from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock
+from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock, HeldElsewhere
 
 BODY = {"category_id": 2048, "title": "T", "price": [{"type": "list", "amount": 5}]}
 
@@ -137,24 +137,6 @@ async def test_a_renewal_after_the_stop_is_refused_unsent() -> None:
     with pytest.raises(Stopped):
         await gated.renew("D", "s2", RenewalKind.BUMP)
     assert [c[1] for c in renewer.calls] == ["s1"]
-
-
-class HeldElsewhere:
-    """A run lock another run holds: ``hold`` waits on its stop event (as the mirror's
-    lock does, in the worker thread) and says when it has started waiting."""
-
-    def __init__(self) -> None:
-        self.waiting = threading.Event()
-
-    @contextlib.contextmanager
-    def hold(
-        self, dealer_code: str, *, wait: float | None, stop: threading.Event
-    ) -> Iterator[None]:
-        self.waiting.set()
-        if stop.wait(60):  # bounded: a broken stop fails, never hangs
-            raise Stopped(f"stopped while waiting for the run lock of dealer {dealer_code!r}")
-        raise RunLocked("still held")
-        yield
 
 
 class Free:
