@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
+from syncd.core import contacts
 from syncd.core.models import Invalid, ItemProblem, PlanEntry, RemoteState, Stage
 
 AD_STATUSES = ("live", "processing", "failed", "rejected", "deleted", "pending")
@@ -72,7 +73,9 @@ def invalid_problems(entries: Iterable[PlanEntry]) -> tuple[ItemProblem, ...]:
 
 
 def _cut(text: str) -> str:
-    return text if len(text) <= INVALID_TEXT_LIMIT else text[: INVALID_TEXT_LIMIT - 1] + "…"
+    # contacts.cut: an address or a number the cut would split is dropped, since what
+    # is left of it would no longer be masked where the reason is shown.
+    return contacts.cut(text, INVALID_TEXT_LIMIT - 1)
 
 
 def recorded_invalid(problems: Sequence[ItemProblem]) -> tuple[tuple[ItemProblem, ...], int]:

@@ -37,6 +37,7 @@ import stamina
 import structlog
 from pydantic import SecretStr
 
+from syncd.core import contacts
 from syncd.core.categories import category
 from syncd.core.models import Accepted, Payload, Rejected, RemoteAd, RemoteState, WriteResult
 from syncd.errors import (
@@ -459,7 +460,9 @@ def api_messages(response: httpx.Response) -> tuple[str, ...]:
     kept = []
     for message in flatten_errors(_safe_json(response))[:MESSAGES_KEPT]:
         clean = message.replace(token, "[token]") if token else message
-        kept.append(clean if len(clean) <= MESSAGE_CHARS else clean[: MESSAGE_CHARS - 1] + "…")
+        # contacts.cut: an address or a number the cut would split is dropped (what is
+        # left of it would no longer be masked where the message is shown).
+        kept.append(contacts.cut(clean, MESSAGE_CHARS - 1))
     return tuple(kept)
 
 

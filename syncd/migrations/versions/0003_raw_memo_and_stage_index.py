@@ -40,7 +40,10 @@ def downgrade() -> None:
     """Drop the memo columns (the next runs validate every item) and restore the old index."""
     op.create_index("ix_ads_dealer_code_stage", "ads", ["dealer_code", "stage"])
     op.drop_index("ix_ads_dealer_code_stage_source_id", table_name="ads")
-    # Batch mode: SQLite copies the table; PostgreSQL drops the columns in place.
-    with op.batch_alter_table("ads") as batch:
+    # In place on both (ALTER TABLE ... DROP COLUMN; SQLite 3.35 or newer, else the
+    # downgrade fails and changes nothing). Not batch mode's copy of the table: with
+    # foreign keys on, SQLite's DROP of the old table cascades to action_logs, and every
+    # log entry would be lost.
+    with op.batch_alter_table("ads", recreate="never") as batch:
         for name in _MEMO_COLUMNS:
             batch.drop_column(name)

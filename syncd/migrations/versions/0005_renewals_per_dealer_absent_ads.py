@@ -42,8 +42,11 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop ``ads.absent_since`` and restore the index by policy and time (an older syncd
     counts its caps across dealers, and may renew an ad a guard keeps from deletion)."""
-    # Batch mode: SQLite copies the table; PostgreSQL drops the column in place.
-    with op.batch_alter_table("ads") as batch:
+    # In place on both (ALTER TABLE ... DROP COLUMN; SQLite 3.35 or newer, else the
+    # downgrade fails and changes nothing). Not batch mode's copy of the table: with
+    # foreign keys on, SQLite's DROP of the old table cascades to action_logs, and every
+    # log entry would be lost.
+    with op.batch_alter_table("ads", recreate="never") as batch:
         batch.drop_column("absent_since")
     op.create_index("ix_renewals_policy_at", "renewals", ["policy", "at"])
     op.drop_index("ix_renewals_policy_dealer_code_at", table_name="renewals")
