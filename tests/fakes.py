@@ -26,6 +26,7 @@ from syncd.core.models import (
     ItemProblem,
     LogEntry,
     MirrorAd,
+    Op,
     Outcome,
     Payload,
     Pin,
@@ -197,6 +198,7 @@ class FakeMirror:
     def record_intent(self, action: Action, now: datetime) -> None:
         """Before sending: last_op, stage=INTENT, pending_hash, sent_at=now."""
         pending = None if isinstance(action, Delete) else action.payload_hash
+        revived = {"created_at": _utc(now)} if action.op is Op.REVIVE else {}
         self._set(
             action.dealer_code,
             action.source_id,
@@ -205,6 +207,7 @@ class FakeMirror:
             stage=Stage.INTENT,
             pending_hash=pending,
             sent_at=_utc(now),
+            **revived,
         )
 
     def record_intents(self, actions: Sequence[Action], now: datetime) -> None:

@@ -280,7 +280,7 @@ class MirrorAd:
     request_id: str | None = None
     sent_at: datetime | None = None
     updated_at: datetime | None = None
-    created_at: datetime | None = None  # when syncd first wrote the row (its first call)
+    created_at: datetime | None = None  # the row's first call, or its latest revive's
     # Set while the latest run's plan deletes the ad (absent from the feed; the delete
     # perhaps held back by a guard): since the first run of that streak. None otherwise.
     absent_since: datetime | None = None

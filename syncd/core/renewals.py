@@ -122,7 +122,8 @@ def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
     before it went live (a create refused and sent again later counts from the first
     try). An adopted ad counts from its adoption: syncd cannot know when it last
     appeared as new (a bump in Blocket Admin, say), and spending less is the safer
-    guess. A revived ad (deleted, then back in the feed) keeps its first creation.
+    guess. A revived ad (deleted, then back in the feed: re-POSTed, or PATCHed back)
+    appears as new again: the mirror sets ``created_at`` anew at its revive's intent.
     """
     if bumped is None or (ad.created_at is not None and ad.created_at > bumped):
         return ad.created_at

@@ -19,7 +19,7 @@ from sqlalchemy import Boolean, Integer, String, Table, Text, bindparam, case, f
 from sqlalchemy.engine import Connection
 from sqlalchemy.sql.dml import Insert, Update
 
-from syncd.core.models import Accepted, Action, Answer, Delete, Outcome, RemoteState, Stage
+from syncd.core.models import Accepted, Action, Answer, Delete, Op, Outcome, RemoteState, Stage
 from syncd.mirror.rows import ID_FIELDS, encode_json, log_values
 from syncd.mirror.schema import UTCDateTime, action_logs, ads
 
@@ -58,6 +58,9 @@ INTENT = _by_key().values(
     pending_hash=bindparam("b_pending", type_=String()),
     sent_at=_now(),
     updated_at=_now(),
+    # A revive makes the ad appear as new again: its renewals count from here
+    # (core.renewals.last_renewal).
+    created_at=case((bindparam("b_revive", type_=Boolean()), _now()), else_=ads.c.created_at),
 )
 
 ACCEPTED_WRITE = _by_key().values(
@@ -194,7 +197,11 @@ def write_intents(conn: Connection, actions: Sequence[Action], now: datetime) ->
 
 def _intent_params(action: Action, now: datetime) -> Params:
     pending = None if isinstance(action, Delete) else action.payload_hash
-    return _key_params(action, now) | {"b_last_op": action.op.value, "b_pending": pending}
+    return _key_params(action, now) | {
+        "b_last_op": action.op.value,
+        "b_pending": pending,
+        "b_revive": action.op is Op.REVIVE,
+    }
 
 
 def write_answers(conn: Connection, answers: Sequence[Answer]) -> None:

@@ -22,6 +22,7 @@ from syncd.core.models import (
     Delete,
     LogEntry,
     MirrorAd,
+    Op,
     Outcome,
     Payload,
     RawMemo,
@@ -154,6 +155,8 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
             "pending_hash": pending,
             "sent_at": now,
         }
+        if action.op is Op.REVIVE:  # it appears as new again: see core.renewals.last_renewal
+            values["created_at"] = now
         self._write("recording an intent", _key(action), values, now)
 
     def record_intents(self, actions: Sequence[Action], now: datetime) -> None:
