@@ -52,16 +52,22 @@ def age_the_ads(cli: Cli, days: float = 30) -> None:
         engine.dispose()
 
 
+def synced(tmp_path: Path, server: SandboxServer, items: list[dict[str, Any]]) -> Cli:
+    """A CLI whose feed of ``items`` was synced just now (the sandbox emptied first, its
+    journal cleared after)."""
+    server.reset()
+    c = Cli(tmp_path, server)
+    c.write(items)
+    assert c("run-once").exit_code == 0
+    server.clear_journal()
+    return c
+
+
 @pytest.fixture
 def new_ads(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
     """Five live sofas, synced and published just now."""
     monkeypatch.chdir(tmp_path)
-    server.reset()
-    c = Cli(tmp_path, server)
-    c.write([goods(i) for i in range(5)])
-    assert c("run-once").exit_code == 0
-    server.clear_journal()
-    return c
+    return synced(tmp_path, server, [goods(i) for i in range(5)])
 
 
 @pytest.fixture
@@ -300,3 +306,38 @@ def test_a_saved_plan_that_deletes_an_ad_pinned_since_is_refused(cli: Cli) -> No
     assert result.exit_code == 8, result.stderr
     assert "nothing was sent" in said(result)
     assert cli.sandbox.mutations() == []
+
+
+CAR_POLICY = """
+[[renewal]]
+name = "cars"
+categories = [1020]
+every_days = 7
+daily_cap = 10
+monthly_cap = 50
+"""
+
+
+@pytest.fixture
+def with_a_car(tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch) -> Cli:
+    """Five sofas and a car, synced a month ago."""
+    monkeypatch.chdir(tmp_path)
+    c = synced(tmp_path, server, [*(goods(i) for i in range(5)), car(1)])
+    age_the_ads(c)
+    return c
+
+
+def test_a_car_revived_by_a_new_create_is_not_bumped_at_once(with_a_car: Cli) -> None:
+    """car-1 leaves the feed (deleted), comes back (registered vehicle: a new POST, a new
+    ad that appears as new): a weekly policy does not pay to bump it right after."""
+    with_a_car.write([goods(i) for i in range(5)])
+    assert with_a_car("run-once", "--allow-mass-delete").exit_code == 0
+    with with_a_car.config.open("a", encoding="utf-8") as f:
+        f.write(CAR_POLICY)
+    with_a_car.write([*(goods(i) for i in range(5)), car(1)])
+    with_a_car.sandbox.clear_journal()
+    [report] = with_a_car.json("run-once")  # re-creates car-1 (POST), then runs the policy
+    posts = [e["path"] for e in with_a_car.sandbox.journal() if e["method"] == "POST"]
+    assert posts, "car-1 was re-created by a POST"
+    assert report["renewals"][0]["renewed"] == []
+    assert renewal_calls(with_a_car) == []
