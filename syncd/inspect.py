@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from syncd.core.contacts import mask
+from syncd.core.contacts import masked
 from syncd.core.history import STATISTICS, duration, statistics
 from syncd.core.models import LogEntry, MirrorAd, RemoteAd
 from syncd.ports import Catalog, Mirror
@@ -132,8 +132,8 @@ def history_json(mirror: Mirror, dealer_code: str | None, limit: int) -> list[di
             "outcome": str(run.outcome) if run.outcome else None,
             **statistics(run),
             # The run's note (guard, warnings) may quote contact data: masked, as
-            # `syncd status` masks it (views.masked; this layer may not import views).
-            "message": None if run.message is None else mask(run.message),
+            # `syncd status` masks it.
+            "message": masked(run.message),
         }
         for run in mirror.runs(dealer_code, limit)
     ]

@@ -3,7 +3,7 @@
 Every cell goes through :func:`~syncd.terminal.printable`: a feed's or the
 API's text cannot move the cursor or recolour the terminal. The status tables mask
 e-mail addresses and phone numbers in their messages before the cut, as
-:func:`syncd.views.masked` says.
+:func:`syncd.core.contacts.masked` says.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from rich.table import Table
 from rich.text import Text
 
 from syncd import views
+from syncd.core.contacts import masked
 from syncd.core.map import MappedRecord
 from syncd.core.models import MirrorAd, Plan, RunSummary, Unchanged, entry_kind
 from syncd.terminal import LIMIT, printable
@@ -27,7 +28,7 @@ def _cell(value: object, limit: int = LIMIT) -> Text:
 
 def _said(message: str | None, limit: int = 500) -> Text:
     """A message cell: contact data masked (whole, so the cut splits no address), then cut."""
-    return _cell(views.masked(message), limit)
+    return _cell(masked(message), limit)
 
 
 def _lines(lines: Sequence[str], limit: int = LIMIT) -> Text:

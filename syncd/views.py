@@ -7,7 +7,7 @@ their own records, on stdout only, to check a mapping by eye. The messages
 ``syncd status`` shows (a run's note, an invalid item's reason, a failing ad's last
 message, why deletes are held back), and those of a run's report and a plan's
 invalid items, may quote contact data the API or the validation refused: e-mail
-addresses and phone numbers in them are masked (:func:`masked`), as the status
+addresses and phone numbers in them are masked (:func:`syncd.core.contacts.masked`), as the status
 page masks them. Ids (dealer codes, source_ids,
 records) are shown as they are: they are no contact data, and a script reads them
 back (an all-digit id would look like a phone number).
@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from syncd.core.contacts import mask
+from syncd.core.contacts import mask, masked
 from syncd.core.models import (
     Accepted,
     Create,
@@ -46,11 +46,6 @@ from syncd.terminal import printable
 
 if TYPE_CHECKING:  # the mapping compiler is imported only by a mapped feed's reader
     from syncd.core.map import MappedRecord
-
-
-def masked(text: str | None) -> str | None:
-    """A message with its e-mail addresses and phone numbers masked (None stays None)."""
-    return None if text is None else mask(text)
 
 
 def _fields(payload: Mapping[str, Any]) -> list[str]:

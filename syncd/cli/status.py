@@ -13,6 +13,7 @@ from syncd import bootstrap, config, inspect, release, tables, terminal, views
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.renewals import pin_json, renewal_json
 from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.core.contacts import masked
 from syncd.errors import FeedError
 from syncd.ports import Mirror
 
@@ -44,7 +45,7 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
         pins = [pin_json(p) for p in mirror.pins(dealer_code)]
         # A renewal's message is the API's answer: masked like every message status shows.
         renewed = [
-            {**renewal_json(r), "message": views.masked(r.message)}
+            {**renewal_json(r), "message": masked(r.message)}
             for r in renewal_log.latest(dealer_code, limit)
         ]
     if as_json:

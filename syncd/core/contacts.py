@@ -74,6 +74,11 @@ def mask(text: str, *, phones: bool = True) -> str:
     return PHONE.sub(PHONE_HIDDEN, masked) if phones else masked
 
 
+def masked(text: str | None) -> str | None:
+    """A message with its e-mail addresses and phone numbers masked (None stays None)."""
+    return None if text is None else mask(text)
+
+
 def cut(text: str, limit: int) -> str:
     """``text`` cut to ``limit`` characters and ``…`` when longer, dropping an address or a
     phone number the cut splits (what is left of it would no longer be masked). Mask

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import Engine, select, update
+from sqlalchemy import ColumnElement, Engine, select, update
 
 from syncd.mirror.batch import LOOKUP_CHUNK
 from syncd.mirror.engine import db_errors, writer
@@ -33,8 +33,19 @@ class AbsentAds:
         mine = ads.c.dealer_code == dealer_code
         marked_query = select(ads.c.source_id).where(mine, ads.c.absent_since.is_not(None))
         doing = "recording ads absent from the feed"
-        with db_errors(doing, self._engine), writer(self._engine).begin() as conn:
-            marked = set(conn.execute(marked_query).scalars())
+        with db_errors(doing, self._engine):
+            with self._engine.connect() as conn:
+                marked = set(conn.execute(marked_query).scalars())
+            if marked == wanted:
+                return  # the usual run: no write transaction (SQLite's write lock) for nothing
+            # Assumption: the caller holds the dealer's run lock, so the marks read above
+            # are still the dealer's when they are changed (only a run writes them).
+            self._change_marks(mine, marked, wanted, now)
+
+    def _change_marks(
+        self, mine: ColumnElement[bool], marked: set[str], wanted: set[str], now: datetime
+    ) -> None:
+        with writer(self._engine).begin() as conn:
             for value, keys in ((None, marked - wanted), (now, wanted - marked)):
                 ordered = sorted(keys)
                 for i in range(0, len(ordered), LOOKUP_CHUNK):

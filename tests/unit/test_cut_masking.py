@@ -6,6 +6,7 @@ from __future__ import annotations
 import httpx
 
 from syncd import views
+from syncd.core.contacts import masked
 from syncd.core.models import ItemProblem
 from syncd.core.status import INVALID_TEXT_LIMIT, recorded_invalid
 from syncd.marketplaces.blocket import MESSAGE_CHARS, api_messages
@@ -34,5 +35,5 @@ def test_an_api_message_cut_through_an_address_shows_none_of_it() -> None:
     )
     [message] = api_messages(httpx.Response(400, json=body, request=request))
     assert len(message) <= MESSAGE_CHARS
-    assert "anna.svensson" not in views.masked(message)
+    assert "anna.svensson" not in masked(message)
     assert "tok-3f9a" not in message
