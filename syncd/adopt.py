@@ -21,7 +21,7 @@ from syncd.core.models import (
     Accepted,
     Create,
     FeedItem,
-    MirrorAd,
+    Flight,
     Op,
     Outcome,
     RemoteState,
@@ -111,7 +111,7 @@ def _record(mirror: Mirror, clock: Clock, dealer: str, adoption: Adoption) -> No
     )
     mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
     last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
-    decided = decide(MirrorAd(dealer, adoption.source_id, last_op=last_op), remote, now)
+    decided = decide(Flight(dealer, adoption.source_id, last_op), remote, now)
     mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
 
 

@@ -21,6 +21,7 @@ from syncd.core.models import (
     Action,
     Answer,
     FeedMeta,
+    Flight,
     ItemProblem,
     LogEntry,
     MirrorAd,
@@ -150,8 +151,8 @@ class Mirror(Protocol):
         """
         ...
 
-    def in_flight(self, dealer_code: str) -> list[MirrorAd]:
-        """Ads whose stage is SENT (awaiting their action logs)."""
+    def in_flight(self, dealer_code: str) -> list[Flight]:
+        """Ads whose stage is SENT (awaiting their action logs), without their payloads."""
         ...
 
     def intents(self, dealer_code: str) -> list[MirrorAd]:
