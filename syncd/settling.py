@@ -16,6 +16,7 @@ from syncd.core.models import (
     LogEntry,
     MirrorAd,
     Op,
+    Outcome,
     Stage,
 )
 from syncd.core.reconcile import decide
@@ -187,6 +188,11 @@ async def _settle_batch(
         for ad in batch
     ]
     deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
+    return _count_outcomes(batch, outcomes, counts)
+
+
+def _count_outcomes(batch: list[MirrorAd], outcomes: list[Outcome], counts: dict[str, int]) -> int:
+    """Count (and log) the ads settled as done or failed; how many are still in flight."""
     remaining = 0
     for ad, outcome in zip(batch, outcomes, strict=True):
         if outcome.stage is Stage.SENT:

@@ -10,7 +10,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from syncd import bootstrap, reading, saved_plans, tables, terminal, views
+from syncd import bootstrap, reading, saved_plans, tables, terminal
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.cli.stopping import stoppable_run_lock
@@ -19,6 +19,8 @@ from syncd.core import saved_plan
 from syncd.core.models import Plan
 from syncd.ports import Mirror
 from syncd.runs import RunReport
+from syncd.views.plans import plan_json
+from syncd.views.reports import report_json, report_lines
 
 
 @click.command("plan")
@@ -56,10 +58,7 @@ def plan_cmd(
     plans = [(p, s.guard) for p, s in made]
     if as_json:
         print_json(
-            [
-                {**views.plan_json(p, include_unchanged=include_unchanged), "guard": g}
-                for p, g in plans
-            ]
+            [{**plan_json(p, include_unchanged=include_unchanged), "guard": g} for p, g in plans]
         )
     else:
         console = Console()
@@ -125,9 +124,9 @@ def apply_cmd(ctx: click.Context, plan_file: Path, as_json: bool) -> None:
     saved = saved_plans.read(plan_file, settings.api.version)
     reports = asyncio.run(_apply_all(bootstrap.build(settings), plan_file, saved))
     if as_json:
-        print_json([views.report_json(r) for r in reports])
+        print_json([report_json(r) for r in reports])
     else:
         for r in reports:
-            click.echo("\n".join(views.report_lines(r)))
+            click.echo("\n".join(report_lines(r)))
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)

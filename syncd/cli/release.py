@@ -8,12 +8,14 @@ import sys
 import click
 from rich.console import Console
 
-from syncd import bootstrap, release, runs, tables, views
+from syncd import bootstrap, release, runs, tables
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.cli.stopping import stoppable_run_lock
 from syncd.errors import GuardTripped
 from syncd.runs import RunReport
+from syncd.views.reports import report_json, report_lines
+from syncd.views.status import withheld_json
 
 
 @click.command("release-deletes")
@@ -36,7 +38,7 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
     except BaseException:
         asyncio.run(container.aclose())
         raise
-    doc = views.withheld_json(shown, dealer_code, None)
+    doc = withheld_json(shown, dealer_code, None)
     if not as_json:
         Console().print(tables.withheld_table([doc]))
     if not shown.deletes:
@@ -54,9 +56,9 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
         )
     report = asyncio.run(_release(container, job, shown))
     if as_json:
-        print_json({"withheld": doc, "run": views.report_json(report)})
+        print_json({"withheld": doc, "run": report_json(report)})
     else:
-        click.echo("\n".join(views.report_lines(report)))
+        click.echo("\n".join(report_lines(report)))
     if report.failed_items:
         sys.exit(ExitCode.PARTIAL)
 

@@ -15,7 +15,7 @@ from typing import NoReturn
 import click
 import structlog
 
-from syncd import bootstrap, renewals, service, views
+from syncd import bootstrap, renewals, service
 from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
@@ -24,6 +24,7 @@ from syncd.core.models import RunOutcome
 from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, Stopped, SyncdError
 from syncd.ports import Progress
 from syncd.runs import RunReport
+from syncd.views.reports import report_json, report_lines
 
 log = structlog.get_logger("syncd.cli")
 
@@ -110,7 +111,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         )
     reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:
-        docs = [views.report_json(r) for r in reports]
+        docs = [report_json(r) for r in reports]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
             for doc in docs:
                 doc["renewals"] = [
@@ -119,7 +120,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         print_json(docs)
     else:
         for r in reports:
-            click.echo("\n".join(views.report_lines(r)))
+            click.echo("\n".join(report_lines(r)))
         for p in renewed:
             click.echo(renewals.report_line(p))
     for exc in errors:

@@ -76,6 +76,9 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"SqlMirror supports SQLite and PostgreSQL, not {engine.dialect.name}")
         self._engine = engine
+        # The one handle of every write transaction here and in the mixins (SQLite's begin
+        # IMMEDIATE); the same engine and pool as ``_engine``, only marked. (absent.py's
+        # ``writer(self._engine)`` makes the same handle again: equivalent.)
         self._writer = writer(engine)
         self._insert_ignore = batch.dialect_insert(engine.dialect.name)
 
