@@ -191,7 +191,7 @@ async def _settle_batch(
     return _count_outcomes(batch, outcomes, counts)
 
 
-def _count_outcomes(batch: list[MirrorAd], outcomes: list[Outcome], counts: dict[str, int]) -> int:
+def _count_outcomes(batch: list[Flight], outcomes: list[Outcome], counts: dict[str, int]) -> int:
     """Count (and log) the ads settled as done or failed; how many are still in flight."""
     remaining = 0
     for ad, outcome in zip(batch, outcomes, strict=True):
