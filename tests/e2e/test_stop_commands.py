@@ -7,8 +7,8 @@ test sends it right after a given event on the victim's stderr (a one-page pipe:
 the victim is never more than a page ahead), never after a sleep. Afterwards the
 mirror must hold every answered call as answered, the run row must be closed as
 interrupted, and the next ``run-once`` must send exactly the calls left. A
-multi-dealer ``apply`` stopped at a later dealer's lock prints the reports of the
-dealers it finished before exiting 143.
+multi-dealer ``apply`` or ``adopt`` stopped at a later dealer's lock prints the
+results of the dealers it finished before exiting 143.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ import pytest
 from syncd.cli.exits import ExitCode
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import run_lock
+from syncd.mirror.migrate import upgrade
 from tests.e2e import test_stop_lock_wait as multi
 from tests.e2e.syncd_process import furniture
 from tests.e2e.test_stop import (
@@ -250,3 +251,38 @@ def test_a_multi_dealer_apply_stopped_at_a_later_lock_prints_the_dealers_it_appl
     assert sandbox.mutations() == [("POST", "D1-1")]
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT stage FROM ads").fetchall() == [("done",)]
+
+
+def test_a_multi_dealer_adopt_stopped_at_a_later_lock_prints_the_dealers_it_adopted(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
+    """Three dealers synced, then the mirror lost; D2's lock held elsewhere: SIGTERM while
+    adopt waits for it prints D1's adoption (recorded), records nothing of D2 or D3,
+    writes nothing to the API, and exits 143."""
+    sandbox.reset()
+    config = multi.configure(tmp_path, sandbox)
+    db = tmp_path / "mirror.db"
+    env = {**os.environ, "SYNCD_API_TOKEN": sandbox.token(*multi.DEALERS), "SYNCD_CONFIG": ""}
+    synced = processes.run(syncd(config, "run-once"), timeout=120, env=env)
+    assert synced.returncode == 0, synced.stderr[-3000:]
+    for lost in (db, *(Path(f"{db}{end}") for end in ("-wal", "-shm", "-journal"))):
+        lost.unlink(missing_ok=True)
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        upgrade(engine)
+        sandbox.clear_journal()
+        with run_lock(engine, "D2", wait=0):
+            victim = start(processes, config, env, "adopt", "--json")
+            status, out, lines = stopped_after(victim, "run_lock_waiting", 1, signal.SIGTERM)
+    finally:
+        engine.dispose()
+    text = b"".join(lines).decode(errors="replace")
+
+    assert status == ExitCode.TERMINATED, text[-3000:]
+    assert "adopt_stopped" in names(lines), text[-3000:]
+    assert "syncd: stopped while waiting for the run lock of dealer 'D2' (by SIGTERM)" in text
+    assert "1 of 3 dealer(s) adopted in full" in text
+    reports = json.loads(out)
+    assert [(r["dealer_code"], r["counts"].get("same")) for r in reports] == [("D1", 1)]
+    assert multi.dealers_in_mirror(db) == {"D1"}
+    assert sandbox.mutations() == []
