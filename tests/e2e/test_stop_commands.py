@@ -20,6 +20,7 @@ import sqlite3
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -83,10 +84,16 @@ def stopped_after(
     """Send ``sig`` right after the ``count``-th ``event``; the exit code, stdout and
     every stderr line (bounded by the victim's exit, never by time)."""
     assert victim.stderr is not None
+    assert victim.stdout is not None
     lines = read_until(victim.stderr, event, count)
     victim.send_signal(sig)
-    out, rest = victim.communicate(timeout=EXIT_WITHIN)
-    return victim.returncode, out, lines + rest.splitlines(keepends=True)
+    # Through the same buffered reader as read_until (communicate() would read the pipe
+    # itself, skipping the lines that reader holds already); stdout beside it.
+    with ThreadPoolExecutor(1) as pool:
+        out = pool.submit(victim.stdout.read)
+        lines += victim.stderr.readlines()
+        status = victim.wait(timeout=EXIT_WITHIN)
+        return status, out.result(timeout=EXIT_WITHIN), lines
 
 
 def in_flight_at_stop(lines: list[bytes], event: str) -> int:
