@@ -8,7 +8,7 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -292,12 +292,6 @@ class RunLock(Protocol):
         MirrorUnavailable when the lock cannot be used at all.
         """
         ...
-
-
-HoldRunLock: TypeAlias = Callable[[str], AbstractAsyncContextManager[None]]
-"""Holds a dealer's run lock for an ``async with`` block, waiting as the caller decided
-(the CLI: ``sync.lock_wait`` seconds, ended by the first SIGTERM or SIGINT); raises
-RunLocked when the wait ran out, Stopped when a stop ended it."""
 
 
 class Marketplace(Protocol):

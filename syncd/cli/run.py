@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
 import sys
-from typing import NoReturn
 
 import click
-import structlog
 
 from syncd import bootstrap, renewals, service
 from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
@@ -25,8 +22,6 @@ from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, Stopped, Syn
 from syncd.ports import Progress
 from syncd.runs import RunReport
 from syncd.views.reports import report_json, report_lines
-
-log = structlog.get_logger("syncd.cli")
 
 
 @dataclasses.dataclass(slots=True)
@@ -126,7 +121,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
     for exc in errors:
         click.echo(error_line(exc), err=True)
     if done.stop.signal is not None:
-        _stopped(done.stop, synced=len(reports), feeds=done.feeds)
+        done.stop.exit(done=len(reports), total=done.feeds, what="feed(s) synced")
     if errors:
         sys.exit(exit_code_for(errors[0]))
     guarded = [
@@ -138,26 +133,3 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         raise GuardTripped("deletes and creates held back for " + "; ".join(guarded))
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)
-
-
-def _stopped(stop: GracefulStop, *, synced: int, feeds: int) -> NoReturn:
-    """The run was stopped by a signal: say so (log and stderr) and exit 130 or 143."""
-    assert stop.signal is not None
-    code = ExitCode.INTERRUPTED if stop.signal is signal.SIGINT else ExitCode.TERMINATED
-    log.warning(
-        "run_once_stopped",
-        signal=stop.signal.name,
-        forced=stop.forced,
-        feeds_synced=synced,
-        feeds=feeds,
-        exit_code=int(code),
-    )
-    how = "at once" if stop.forced else "once the calls in flight were answered and recorded"
-    click.echo(
-        error_line(
-            f"stopped by {stop.signal.name} {how}; {synced} of {feeds} feed(s) synced in full; "
-            "the next run resolves the calls left and goes on"
-        ),
-        err=True,
-    )
-    sys.exit(code)
