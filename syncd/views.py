@@ -272,8 +272,10 @@ def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, 
             "record": str(item.origin),
             "source_id": item.source_id,
             "field": issue.field,
-            "value": issue.value if issue.value is not None else _value(data, item, issue.field),
-            "reason": issue.reason,
+            "value": masked(
+                issue.value if issue.value is not None else _value(data, item, issue.field)
+            ),
+            "reason": mask(issue.reason),
         }
         for item in feed.invalid
         for issue in item.issues
@@ -292,7 +294,7 @@ def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, 
 
 def _value(data: Mapping[str, Any], item: Any, field: str) -> str | None:
     found = _at(data.get(str(item.origin)), field)
-    return None if found is None else _short(found)
+    return None if found is None else _short(mask(found) if isinstance(found, str) else found)
 
 
 def _source(record: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
@@ -337,7 +339,7 @@ def remote_json(answers: Sequence[tuple[FeedItem, WriteResult]]) -> dict[str, An
             "source_id": item.source_id,
             "answer": "accepted" if isinstance(result, Accepted) else "refused",
             "status": result.status,
-            "messages": [] if isinstance(result, Accepted) else list(result.messages),
+            "messages": [] if isinstance(result, Accepted) else [mask(m) for m in result.messages],
         }
         for item, result in answers
     ]

@@ -5,8 +5,9 @@ Pure: no I/O here. Messages that syncd shows beside ids and counts (an action lo
 note) may quote the seller's contact data the API refused. The status page
 (:mod:`syncd.daemon.page`), ``syncd status`` (:mod:`syncd.views`,
 :mod:`syncd.tables`), ``history`` (:mod:`syncd.inspect`), the run reports of
-``run-once``, ``apply`` and ``release-deletes`` (renewals' too) and a plan's invalid
-items mask it with :func:`mask`, and so does the log processor
+``run-once``, ``apply`` and ``release-deletes`` (renewals' too), a plan's invalid
+items, ``validate`` (values, reasons, the API's answers), ``migrate-v4``, ``bump`` and
+``pole-position`` mask it with :func:`mask`, and so does the log processor
 (:func:`syncd.logs.mask_contacts`) in every log line's messages, reasons and errors;
 ``syncd show`` (and plan's bodies, map's payloads: the dealer's own data) shows it, on
 purpose.
