@@ -5,7 +5,9 @@ config: a SQLite file or a PostgreSQL schema as the mirror, a native JSON feed, 
 sandbox as a subprocess over HTTP with no latency, no rate limit and no processing
 delay). Per database and feed size it measures: ``syncd --help`` against
 ``python -c pass``; a first sync of every ad (16 in flight); a no-op run against
-``json.load`` of the same file (in this process); a run after 1 % of the items
+``json.load`` of the same file (in this process) and against the stack floor (a whole
+process that only imports SQLAlchemy and structlog and parses the feed: the least any
+no-op run can cost on the fixed stack); a run after 1 % of the items
 changed; the peak RSS of each (the child's own VmHWM: see ``PEAK_PROBE``); and the same runs of a
 naive client that re-sends every ad every time (the "before" of every dealer).
 Times are the minimum of ``--repeat`` runs (the first sync runs once: it needs an
@@ -230,6 +232,20 @@ def json_floor(path: Path, repeat: int) -> float:
             json.load(f)
         times.append(time.perf_counter() - began)
     return min(times)
+
+
+STACK_FLOOR = (
+    "import json, sys, sqlalchemy, structlog; json.load(open(sys.argv[1], encoding='utf-8'))"
+)
+"""The least a no-op ``syncd run-once`` process can be, whatever syncd does: the
+interpreter, the fixed stack's two libraries a no-op imports (the mirror's SQLAlchemy,
+structlog; httpx is not imported when nothing is sent) and the feed parsed once."""
+
+
+def stack_floor(feed: Path, env: dict[str, str], repeat: int) -> Figure:
+    """A whole process that only imports the fixed stack and parses the feed."""
+    argv = [sys.executable, "-c", STACK_FLOOR, str(feed)]
+    return best([measured(argv, env) for _ in range(repeat)])
 
 
 def config(tmp: Path, db_url: str, server: SandboxServer, feed: Path) -> Path:
@@ -473,6 +489,7 @@ def measure_size(table: Table, sizes: Sizes, kind: str, n: int, args: argparse.N
         )
 
         floor = json_floor(feed, args.repeat)
+        stack = stack_floor(feed, env, args.repeat)
         # Seeded, the mirror has no memos yet: the first no-op run validates every item
         # (and records them), as a run of a new syncd would; it is shown apart.
         extra = 1 if args.seed else 0
@@ -484,7 +501,7 @@ def measure_size(table: Table, sizes: Sizes, kind: str, n: int, args: argparse.N
             if args.naive
             else None
         )
-        target, ok = _noop_target(n, noop, floor)
+        target, ok = _noop_target(n, noop, floor, stack)
         table.add(
             Row(
                 f"no-op run (first: {fmt_s(noops[0].wall)}, {noops[0].rss_mb:.0f} MB)",
@@ -492,7 +509,8 @@ def measure_size(table: Table, sizes: Sizes, kind: str, n: int, args: argparse.N
                 n,
                 f"{fmt_s(noop.wall)} ({noop.wall / floor:.1f}x floor), CPU {fmt_s(noop.cpu)}",
                 f"{noop.rss_mb:.0f} MB",
-                f"`json.load` {fmt_s(floor)}",
+                f"`json.load` {fmt_s(floor)}; stack floor {fmt_s(stack.wall)} "
+                f"({stack.wall / floor:.1f}x)",
                 _naive_cell(naive_again, n),
                 target,
                 ok,
@@ -550,9 +568,19 @@ def _naive_cell(figure: Figure | None, n: int) -> str:
     return f"{fmt_s(figure.wall)}, {n} calls{note}, {figure.rss_mb:.0f} MB"
 
 
-def _noop_target(n: int, noop: Figure, floor: float) -> tuple[str, str]:
+def _noop_target(n: int, noop: Figure, floor: float, stack: Figure) -> tuple[str, str]:
+    """The no-op targets. At 10 000 ads "≤ 4x floor" is shown apart when the stack floor
+    alone (a process that only imports SQLAlchemy and structlog and parses the feed) is
+    above it: no syncd can meet it then, and the figure says so rather than hide it."""
     if n == 10_000:
-        return "≤ 0.8 s and ≤ 4x floor", verdict(noop.wall <= 0.8 and noop.wall <= 4 * floor)
+        within = noop.wall <= 4 * floor
+        if not within and stack.wall > 4 * floor:
+            return (
+                "≤ 0.8 s and ≤ 4x floor",
+                f"{verdict(noop.wall <= 0.8)} (0.8 s); 4x: unattainable, stack floor "
+                f"{stack.wall / floor:.1f}x",
+            )
+        return "≤ 0.8 s and ≤ 4x floor", verdict(noop.wall <= 0.8 and within)
     if n == 100_000:
         return "≤ 4 s and ≤ 400 MB", verdict(noop.wall <= 4 and noop.rss_mb <= 400)
     return "—", ""

@@ -9,7 +9,6 @@ PATCHes only those fields. ``dry_run`` writes nothing and reports the same.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -21,7 +20,7 @@ from syncd.core.models import (
     Accepted,
     Create,
     FeedItem,
-    MirrorAd,
+    Flight,
     Op,
     Outcome,
     RemoteState,
@@ -29,9 +28,7 @@ from syncd.core.models import (
     ValidatedFeed,
 )
 from syncd.core.reconcile import decide
-from syncd.ports import Catalog, Clock, HoldRunLock, Mirror, Progress, progress_task
-from syncd.reading import load_feed
-from syncd.runs import FeedJob
+from syncd.ports import Catalog, Clock, Mirror, Progress, progress_task
 from syncd.terminal import printable
 
 log = structlog.get_logger("syncd.adopt")
@@ -111,47 +108,8 @@ def _record(mirror: Mirror, clock: Clock, dealer: str, adoption: Adoption) -> No
     )
     mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
     last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
-    decided = decide(MirrorAd(dealer, adoption.source_id, last_op=last_op), remote, now)
+    decided = decide(Flight(dealer, adoption.source_id, last_op), remote, now)
     mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
-
-
-@dataclass(frozen=True, slots=True)
-class AdoptDeps:
-    """The ports ``adopt`` needs."""
-
-    mirror: Mirror
-    catalog: Catalog
-    clock: Clock
-    run_lock: HoldRunLock  # waits as the CLI decided (sync.lock_wait; a stop signal ends it)
-    progress: Progress | None = None  # a terminal's progress bar (the CLI's)
-
-
-async def adopt_feeds(
-    deps: AdoptDeps,
-    jobs: Sequence[FeedJob],
-    *,
-    api_version: int,
-    dry_run: bool,
-) -> list[AdoptReport]:
-    """``adopt`` for each feed's dealer under its run lock (no run changes rows meanwhile).
-
-    The feed is read first: without it, what the mirror must hold cannot be decided
-    (a FeedError stops, nothing written)."""
-    reports = []
-    for job in jobs:
-        feed = await load_feed(job, api_version)
-        async with deps.run_lock(job.dealer_code):
-            reports.append(
-                await adopt(
-                    deps.mirror,
-                    deps.catalog,
-                    deps.clock,
-                    feed,
-                    dry_run=dry_run,
-                    progress=deps.progress,
-                )
-            )
-    return reports
 
 
 def adopt_json(report: AdoptReport) -> dict[str, Any]:

@@ -111,13 +111,13 @@ class PlanFileError(PermanentError):
 
 
 class Stopped(SyncdError):
-    """A stop signal ended ``run-once``'s step, refused a call (never sent), or ended a
+    """A stop signal ended a command's step, refused a call (never sent), or ended a
     command's wait for a dealer's run lock (nothing of that run started).
 
     A renewal refused this way is recorded ``not_sent`` (nothing charged; the next run
-    may send it). ``run-once`` catches it and exits with the signal's code; the other
-    commands let it reach their error handler, which exits with the code of ``signal``
-    (the signal that ended the wait; None: not known here).
+    may send it). The commands that stop gracefully (``syncd.cli.stopping``) catch it,
+    print what they finished and exit with the signal's code; one reaching the error
+    handler exits with the code of ``signal`` (None: not known here, exit 1).
     """
 
     def __init__(self, message: str, signal: Signals | None = None) -> None:

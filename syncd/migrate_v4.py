@@ -16,7 +16,6 @@ update's.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,9 +31,8 @@ from syncd.core.models import (
 )
 from syncd.core.v4_migration import Migration, migrations
 from syncd.execute import item_failure, stops_the_run
-from syncd.ports import Catalog, Clock, HoldRunLock, Marketplace, Migrator, Mirror
-from syncd.reading import load_feed
-from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.ports import Catalog, Clock, Marketplace, Migrator, Mirror
+from syncd.runs import Deps, RunOptions
 from syncd.settling import reconcile
 from syncd.terminal import printable
 
@@ -51,7 +49,6 @@ class MigrateDeps:
     marketplace: Marketplace
     migrator: Migrator
     clock: Clock
-    run_lock: HoldRunLock  # waits as the CLI decided (sync.lock_wait; a stop signal ends it)
 
 
 @dataclass(slots=True)
@@ -177,22 +174,6 @@ def _settled(mirror: Mirror, dealer: str, m: Migration) -> MigratedAd:
     result = _RESULTS.get(stage, "error") if stage is not None else "error"
     message = row.message if row is not None else None
     return MigratedAd(m.source_id, m.category_id, result, message)
-
-
-async def migrate_feeds(
-    deps: MigrateDeps,
-    jobs: Sequence[FeedJob],
-    options: RunOptions,
-    *,
-    dry_run: bool,
-) -> list[MigrateReport]:
-    """``migrate`` for each feed's dealer under its run lock; the feed read as v4 first."""
-    reports = []
-    for job in jobs:
-        feed = await load_feed(job, 4)
-        async with deps.run_lock(job.dealer_code):
-            reports.append(await migrate(deps, feed, options, dry_run=dry_run))
-    return reports
 
 
 def migrate_json(report: MigrateReport) -> dict[str, Any]:

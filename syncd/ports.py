@@ -8,7 +8,7 @@ tests implement them with hand-written fakes (``tests/fakes.py``).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import AbstractAsyncContextManager, AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -21,6 +21,7 @@ from syncd.core.models import (
     Action,
     Answer,
     FeedMeta,
+    Flight,
     ItemProblem,
     LogEntry,
     MirrorAd,
@@ -150,8 +151,8 @@ class Mirror(Protocol):
         """
         ...
 
-    def in_flight(self, dealer_code: str) -> list[MirrorAd]:
-        """Ads whose stage is SENT (awaiting their action logs)."""
+    def in_flight(self, dealer_code: str) -> list[Flight]:
+        """Ads whose stage is SENT (awaiting their action logs), without their payloads."""
         ...
 
     def intents(self, dealer_code: str) -> list[MirrorAd]:
@@ -291,12 +292,6 @@ class RunLock(Protocol):
         MirrorUnavailable when the lock cannot be used at all.
         """
         ...
-
-
-HoldRunLock: TypeAlias = Callable[[str], AbstractAsyncContextManager[None]]
-"""Holds a dealer's run lock for an ``async with`` block, waiting as the caller decided
-(the CLI: ``sync.lock_wait`` seconds, ended by the first SIGTERM or SIGINT); raises
-RunLocked when the wait ran out, Stopped when a stop ended it."""
 
 
 class Marketplace(Protocol):

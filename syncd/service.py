@@ -198,34 +198,8 @@ async def _run(
         unresolved: list[tuple[str | None, str]] = []
         known, states = await _gather(deps, job, options, raw, unresolved)
         del raw  # the records validated are no longer needed: one copy of each item
-        feed = known.feed
-        full, report.guard = guarded_plan(feed, deps.mirror, options, states)
-        settle()
-        # Before anything is sent: the renewal policies skip these ads, whose deletes a
-        # guard may hold back (the dealer no longer sells them), until a run finds them
-        # in the feed again.
-        absent = (a.source_id for a in full.actions if isinstance(a, Delete))
-        deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
-        plan = guards.hold_back(full) if report.guard else full
-        report_plan(full, report)
-        if report.guard:
-            held = len(full.actions) - len(plan.actions)
-            report.counts["held_back"] = held
-            log.error(
-                "guard_tripped",
-                reason=report.guard,
-                held_back=held,
-                hint="check the feed; run with --allow-mass-delete if it is right",
-            )
-        log.info("plan_made", **plan.counts())
-        executor = run_executor(deps, job, feed, options, len(plan.actions))
-        results = await apply_deletes_last(executor, plan.actions, report)
-        settled = await settle_calls(deps, executor, feed, options, results)
-        count_results(report, results)
-        if unresolved:
-            report.counts["failed"] = report.counts.get("failed", 0) + len(unresolved)
-        report.problems.extend(unresolved + results.problems)
-        report.counts.update(settled)
+        plan = _plan(deps, job, options, report, feed=known.feed, states=states, settle=settle)
+        await _apply(deps, job, options, report, feed=known.feed, plan=plan, unresolved=unresolved)
         remember(deps.mirror, job.dealer_code, gather.new_memos(known, states))
     log.info(
         "run_finished",
@@ -235,3 +209,68 @@ async def _run(
         **report.counts,
     )
     return report
+
+
+def _plan(
+    deps: Deps,
+    job: FeedJob,
+    options: RunOptions,
+    report: RunReport,
+    *,
+    feed: ValidatedFeed,
+    states: Mapping[str, MirrorAd],
+    settle: Callable[[], None],
+) -> Plan:
+    """The plan whose calls the run sends: the whole plan, or what a tripped guard lets
+    through. Its deletes are recorded as absent first, those the guard holds back too."""
+    full, report.guard = guarded_plan(feed, deps.mirror, options, states)
+    settle()
+    # Before anything is sent: the renewal policies skip these ads, whose deletes a
+    # guard may hold back (the dealer no longer sells them), until a run finds them
+    # in the feed again.
+    absent = (a.source_id for a in full.actions if isinstance(a, Delete))
+    deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
+    report_plan(full, report)
+    plan = _held_back(full, report)
+    log.info("plan_made", **plan.counts())
+    return plan
+
+
+def _held_back(full: Plan, report: RunReport) -> Plan:
+    """The plan without what the tripped guard holds back (counted in the report, logged),
+    or the whole plan when no guard tripped. ``guards.hold_back`` is pure: computing it
+    after ``report_plan`` (as here) or before it is the same."""
+    if not report.guard:
+        return full
+    plan = guards.hold_back(full)
+    held = len(full.actions) - len(plan.actions)
+    report.counts["held_back"] = held
+    log.error(
+        "guard_tripped",
+        reason=report.guard,
+        held_back=held,
+        hint="check the feed; run with --allow-mass-delete if it is right",
+    )
+    return plan
+
+
+async def _apply(
+    deps: Deps,
+    job: FeedJob,
+    options: RunOptions,
+    report: RunReport,
+    *,
+    feed: ValidatedFeed,
+    plan: Plan,
+    unresolved: list[tuple[str | None, str]],
+) -> None:
+    """Send the plan's calls (deletes last), settle them, and count what came of them and
+    of the intents a crash left that could not be resolved (``unresolved``)."""
+    executor = run_executor(deps, job, feed, options, len(plan.actions))
+    results = await apply_deletes_last(executor, plan.actions, report)
+    settled = await settle_calls(deps, executor, feed, options, results)
+    count_results(report, results)
+    if unresolved:
+        report.counts["failed"] = report.counts.get("failed", 0) + len(unresolved)
+    report.problems.extend(unresolved + results.problems)
+    report.counts.update(settled)

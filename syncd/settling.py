@@ -12,9 +12,11 @@ from typing import TypeVar
 import structlog
 
 from syncd.core.models import (
+    Flight,
     LogEntry,
     MirrorAd,
     Op,
+    Outcome,
     Stage,
 )
 from syncd.core.reconcile import decide
@@ -133,7 +135,7 @@ async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[s
 async def _round(
     deps: Deps,
     dealer_code: str,
-    flights: list[MirrorAd],
+    flights: list[Flight],
     options: RunOptions,
     *,
     counts: dict[str, int],
@@ -146,7 +148,7 @@ async def _round(
     batches = [flights[i : i + size] for i in range(0, len(flights), size)]
     remaining = 0
 
-    async def settle(batch: list[MirrorAd]) -> None:
+    async def settle(batch: list[Flight]) -> None:
         nonlocal remaining
         # Awaited first, then added: ``remaining += await ...`` reads ``remaining`` before
         # the await, and a listing answered meanwhile would have its count overwritten
@@ -164,7 +166,7 @@ async def _round(
 async def _settle_batch(
     deps: Deps,
     dealer_code: str,
-    batch: list[MirrorAd],
+    batch: list[Flight],
     options: RunOptions,
     counts: dict[str, int],
 ) -> int:
@@ -186,6 +188,11 @@ async def _settle_batch(
         for ad in batch
     ]
     deps.mirror.record_outcomes(outcomes, deps.clock.now())  # one transaction
+    return _count_outcomes(batch, outcomes, counts)
+
+
+def _count_outcomes(batch: list[Flight], outcomes: list[Outcome], counts: dict[str, int]) -> int:
+    """Count (and log) the ads settled as done or failed; how many are still in flight."""
     remaining = 0
     for ad, outcome in zip(batch, outcomes, strict=True):
         if outcome.stage is Stage.SENT:
@@ -204,7 +211,7 @@ async def _settle_batch(
     return remaining
 
 
-def _earlier_entries(mirror: Mirror, ad: MirrorAd) -> list[LogEntry]:
+def _earlier_entries(mirror: Mirror, ad: Flight) -> list[LogEntry]:
     """Without request ids, the entries recorded for the ad's earlier calls tell them
     apart from the current call's. Assumption: not for a create or a revive, which may
     have made a new remote ad (a vehicle re-POSTed) whose log starts afresh; those rely

@@ -14,11 +14,11 @@ from typing import Any
 from rich.table import Table
 from rich.text import Text
 
-from syncd import views
 from syncd.core.contacts import masked
 from syncd.core.map import MappedRecord
 from syncd.core.models import MirrorAd, Plan, RunSummary, Unchanged, entry_kind
 from syncd.terminal import LIMIT, printable
+from syncd.views import feeds, plans
 
 
 def _cell(value: object, limit: int = LIMIT) -> Text:
@@ -44,10 +44,10 @@ def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
     table.add_column("source_id")
     table.add_column("what")
     for entry in plan.entries:
-        if isinstance(entry, Unchanged) and not include_unchanged and not views.shown(entry):
+        if isinstance(entry, Unchanged) and not include_unchanged and not plans.shown(entry):
             continue
         table.add_row(
-            entry_kind(entry), _cell(entry.source_id or "?"), _cell(views.detail(entry), 1000)
+            entry_kind(entry), _cell(entry.source_id or "?"), _cell(plans.detail(entry), 1000)
         )
     return table
 
@@ -135,10 +135,10 @@ def map_table(records: Sequence[MappedRecord]) -> Table:
     table = Table(show_lines=True)
     table.add_column("record as read", overflow="fold")
     table.add_column("payload", overflow="fold")
-    for doc in views.map_json(records):
+    for doc in feeds.map_json(records):
         source = [doc["record"], *(f"{k} = {v}" for k, v in doc["source"].items())]
         payload = (
-            "skipped by the filter" if doc["payload"] is None else views.pretty(doc["payload"])
+            "skipped by the filter" if doc["payload"] is None else feeds.pretty(doc["payload"])
         )
         issues = [f"! {i['field']}: {i['reason']}" for i in doc["issues"]]
         table.add_row(_lines(source, 500), _lines([*payload.splitlines(), *issues], 500))

@@ -23,6 +23,7 @@ from syncd.core.models import (
     Answer,
     Delete,
     FeedMeta,
+    Flight,
     ItemProblem,
     LogEntry,
     MirrorAd,
@@ -175,9 +176,12 @@ class FakeMirror:
             since = (ad.absent_since or _utc(now)) if s in wanted else None
             self.ads[d, s] = replace(ad, absent_since=since)
 
-    def in_flight(self, dealer_code: str) -> list[MirrorAd]:
-        """Ads whose stage is SENT, by source_id."""
-        return self._by_stage(dealer_code, Stage.SENT)
+    def in_flight(self, dealer_code: str) -> list[Flight]:
+        """Ads whose stage is SENT, by source_id, as the SQL mirror gives them."""
+        return [
+            Flight(a.dealer_code, a.source_id, a.last_op, a.request_id, a.sent_at)
+            for a in self._by_stage(dealer_code, Stage.SENT)
+        ]
 
     def intents(self, dealer_code: str) -> list[MirrorAd]:
         """Ads whose stage is INTENT, by source_id."""

@@ -47,10 +47,11 @@ class ExitCode(IntEnum):
     LOCKED = 9  # another run holds the lock for this dealer
     SCHEMA = 10  # the mirror's schema needs `syncd db upgrade` (or a newer syncd)
     NOT_FOUND = 11  # `show`: neither the mirror nor the API knows the source_id
-    # `run-once` stopped by a signal (128 + its number, as a shell reports it): the calls
-    # in flight were answered and recorded first (at once on a second signal). Any command
-    # that waits for a dealer's run lock (`apply`, `release-deletes`, `adopt`, `migrate-v4`)
-    # exits so too when a signal ends that wait: nothing of that dealer's run started.
+    # Stopped by a signal (128 + its number, as a shell reports it): `run-once`, `apply`,
+    # `release-deletes`, `adopt`, `migrate-v4`, `bump` and `pole-position` answer and
+    # record the calls in flight first (at once on a second signal), print what they
+    # finished, and send nothing more; a signal that ends a wait for a dealer's run lock
+    # exits so too, nothing of that dealer's run started.
     INTERRUPTED = 130  # SIGINT (Ctrl-C)
     TERMINATED = 143  # SIGTERM (systemctl stop, a wrapper's timeout)
 

@@ -12,7 +12,7 @@ from typing import Any
 import click
 from rich.console import Console
 
-from syncd import bootstrap, reading, runs, tables, views
+from syncd import bootstrap, reading, runs, tables
 from syncd.cli.exits import ExitCode, error_line, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import chosen_feeds, global_options, print_json, settings_of
@@ -26,6 +26,7 @@ from syncd.feeds.mapped import MappedFeedReader
 from syncd.feeds.sample import read_sample
 from syncd.marketplaces.lookups import all_of
 from syncd.ports import Progress, VehicleLookups
+from syncd.views.feeds import map_json, remote_json, validation_json
 
 
 @click.command("validate")
@@ -95,9 +96,9 @@ async def _validate(
             if progress is not None:
                 done = len(validated.items) + len(validated.invalid)
                 progress.update(task, done, done)
-            report = views.validation_json(label, raw, validated)
+            report = validation_json(label, raw, validated)
             if remote and helpers.lookups is not None:
-                report["remote"] = views.remote_json(
+                report["remote"] = remote_json(
                     await _ask_api(helpers.lookups, job.dealer_code, validated.items)
                 )
             reports.append(report)
@@ -146,7 +147,7 @@ def map_cmd(
     else:
         shown = shown[:show]
     if as_json:
-        print_json(views.map_json(shown))
+        print_json(map_json(shown))
     else:
         Console().print(tables.map_table(shown))
 

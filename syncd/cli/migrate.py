@@ -10,8 +10,9 @@ import click
 from syncd import bootstrap, migrate_v4
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
-from syncd.cli.stopping import run_locks
+from syncd.cli.stopping import GracefulStop
 from syncd.errors import ConfigError
+from syncd.reading import load_feed
 
 
 @click.command("migrate-v4")
@@ -32,19 +33,29 @@ def migrate_v4_cmd(
     jobs = dealer_jobs(settings, dealer_code)
     container = bootstrap.build(settings)
 
+    stop = GracefulStop("migrate-v4")
+
     async def go() -> list[migrate_v4.MigrateReport]:
+        """Each dealer migrated under its run lock, its feed read as v4 first; a stop
+        signal stops it as it stops ``run-once``, the migrations in flight answered and
+        recorded, the next one never sent (its intent read back by the next run)."""
         deps = migrate_v4.MigrateDeps(
             container.mirror,
             container.catalog,
-            container.marketplace,
-            container.migrator,
+            stop.marketplace(container.marketplace),
+            stop.migrator(container.migrator),
             container.clock,
-            run_locks(container.run_lock, wait=settings.sync.lock_wait),
         )
-        try:
-            return await migrate_v4.migrate_feeds(deps, jobs, container.options(), dry_run=dry_run)
-        finally:
-            await container.aclose()
+        reports: list[migrate_v4.MigrateReport] = []
+        wait = settings.sync.lock_wait
+        async with stop.stoppable(container.aclose):
+            for job in jobs:
+                feed = await stop.step(load_feed(job, 4))
+                migrating = migrate_v4.migrate(deps, feed, container.options(), dry_run=dry_run)
+                reports.append(
+                    await stop.locked(container.run_lock, job.dealer_code, migrating, wait=wait)
+                )
+        return reports
 
     reports = asyncio.run(go())
     if as_json:
@@ -52,5 +63,7 @@ def migrate_v4_cmd(
     else:
         for r in reports:
             click.echo("\n".join(migrate_v4.migrate_lines(r)))
+    if stop.signal is not None:  # the dealers migrated in full are printed above
+        stop.exit(done=len(reports), total=len(jobs), what="dealer(s) migrated")
     if any(r.failed for r in reports):
         sys.exit(ExitCode.PARTIAL)

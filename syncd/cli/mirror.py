@@ -10,8 +10,9 @@ from syncd import adopt, bootstrap
 from syncd.cli.exits import handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
-from syncd.cli.stopping import run_locks
+from syncd.cli.stopping import GracefulStop
 from syncd.ports import Progress
+from syncd.reading import load_feed
 
 
 @click.group("db")
@@ -44,20 +45,30 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
     jobs = dealer_jobs(settings, dealer_code)
     container = bootstrap.build(settings)
 
+    stop = GracefulStop("adopt")
+
     async def go(progress: Progress | None) -> list[adopt.AdoptReport]:
-        deps = adopt.AdoptDeps(
-            container.mirror,
-            container.catalog,
-            container.clock,
-            run_locks(container.run_lock, wait=settings.sync.lock_wait),
-            progress,
-        )
-        try:
-            return await adopt.adopt_feeds(
-                deps, jobs, api_version=settings.api.version, dry_run=dry_run
-            )
-        finally:
-            await container.aclose()
+        """Each dealer adopted under its run lock, its feed read first (without it, what
+        the mirror must hold cannot be decided: a FeedError stops, nothing written). A
+        stop signal cancels the listing at once (a read: nothing is lost) or ends the
+        wait for a lock; it never cuts a dealer's recording short (no await in it)."""
+        reports: list[adopt.AdoptReport] = []
+        wait = settings.sync.lock_wait
+        async with stop.stoppable(container.aclose):
+            for job in jobs:
+                feed = await stop.step(load_feed(job, settings.api.version))
+                adopting = adopt.adopt(
+                    container.mirror,
+                    container.catalog,
+                    container.clock,
+                    feed,
+                    dry_run=dry_run,
+                    progress=progress,
+                )
+                reports.append(
+                    await stop.locked(container.run_lock, job.dealer_code, adopting, wait=wait)
+                )
+        return reports
 
     with progress_bar(as_json=as_json) as progress:
         reports = asyncio.run(go(progress))
@@ -66,3 +77,5 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
     else:
         for r in reports:
             click.echo("\n".join(adopt.adopt_lines(r)))
+    if stop.signal is not None:  # the dealers adopted in full are printed above
+        stop.exit(done=len(reports), total=len(jobs), what="dealer(s) adopted")

@@ -10,15 +10,17 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from syncd import bootstrap, reading, saved_plans, tables, terminal, views
+from syncd import bootstrap, reading, saved_plans, tables, terminal
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
-from syncd.cli.stopping import stoppable_run_lock
+from syncd.cli.stopping import GracefulStop
 from syncd.config import Settings
 from syncd.core import saved_plan
 from syncd.core.models import Plan
 from syncd.ports import Mirror
-from syncd.runs import RunReport
+from syncd.runs import FeedJob, RunReport
+from syncd.views.plans import plan_json
+from syncd.views.reports import report_json, report_lines
 
 
 @click.command("plan")
@@ -56,10 +58,7 @@ def plan_cmd(
     plans = [(p, s.guard) for p, s in made]
     if as_json:
         print_json(
-            [
-                {**views.plan_json(p, include_unchanged=include_unchanged), "guard": g}
-                for p, g in plans
-            ]
+            [{**plan_json(p, include_unchanged=include_unchanged), "guard": g} for p, g in plans]
         )
     else:
         console = Console()
@@ -88,26 +87,36 @@ async def _make_all(settings: Settings, mirror: Mirror) -> list[tuple[Plan, save
 
 
 async def _apply_all(
-    container: bootstrap.Container, path: Path, saved: list[saved_plan.SavedPlan]
+    container: bootstrap.Container,
+    path: Path,
+    saved: list[saved_plan.SavedPlan],
+    stop: GracefulStop,
 ) -> list[RunReport]:
-    """Check every feed's saved plan, then apply each under its dealer's run lock (the
-    first SIGTERM/SIGINT while waiting for it ends the command: Stopped, exit 143/130)."""
+    """Check every feed's saved plan, then apply each under its dealer's run lock; the
+    reports of the dealers applied in full. The first SIGTERM/SIGINT stops it as it
+    stops ``run-once`` (:mod:`syncd.cli.stopping`): between calls, or at once while a
+    feed is read or a lock waited for; no later dealer's plan is applied."""
     settings, reports = container.settings, []
-    jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
-    try:
-        for s, job in jobs:  # every feed checked before any is sent
-            feed = await reading.load_feed(job, settings.api.version)
-            saved_plans.check(s, feed, container.mirror, path, container.options())
+    deps = replace(container.deps(), marketplace=stop.marketplace(container.marketplace))
+    async with stop.stoppable(container.aclose):
+        jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
+        await stop.step(_check_all(container, jobs, path))  # all before any is sent
         for s, job in jobs:
-            async with stoppable_run_lock(
-                container.run_lock, job.dealer_code, wait=settings.sync.lock_wait
-            ):
-                reports.append(
-                    await saved_plans.apply(container.deps(), job, container.options(), s, path)
-                )
-    finally:
-        await container.aclose()
+            applying = saved_plans.apply(deps, job, container.options(), s, path)
+            wait = settings.sync.lock_wait
+            reports.append(
+                await stop.locked(container.run_lock, job.dealer_code, applying, wait=wait)
+            )
     return reports
+
+
+async def _check_all(
+    container: bootstrap.Container, jobs: list[tuple[saved_plan.SavedPlan, FeedJob]], path: Path
+) -> None:
+    """Every feed's saved plan checked against its feed and the mirror (StalePlan if not)."""
+    for s, job in jobs:
+        feed = await reading.load_feed(job, container.settings.api.version)
+        saved_plans.check(s, feed, container.mirror, path, container.options())
 
 
 @click.command("apply")
@@ -123,11 +132,14 @@ def apply_cmd(ctx: click.Context, plan_file: Path, as_json: bool) -> None:
     """
     settings = settings_of(ctx)
     saved = saved_plans.read(plan_file, settings.api.version)
-    reports = asyncio.run(_apply_all(bootstrap.build(settings), plan_file, saved))
+    stop = GracefulStop("apply")
+    reports = asyncio.run(_apply_all(bootstrap.build(settings), plan_file, saved, stop))
     if as_json:
-        print_json([views.report_json(r) for r in reports])
+        print_json([report_json(r) for r in reports])
     else:
         for r in reports:
-            click.echo("\n".join(views.report_lines(r)))
+            click.echo("\n".join(report_lines(r)))
+    if stop.signal is not None:  # the dealers applied in full are printed above
+        stop.exit(done=len(reports), total=len(saved), what="dealer(s)' plans applied")
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)

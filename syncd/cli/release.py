@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from dataclasses import replace
 
 import click
 from rich.console import Console
 
-from syncd import bootstrap, release, runs, tables, views
+from syncd import bootstrap, release, runs, tables
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
-from syncd.cli.stopping import stoppable_run_lock
+from syncd.cli.stopping import GracefulStop
 from syncd.errors import GuardTripped
 from syncd.runs import RunReport
+from syncd.views.reports import report_json, report_lines
+from syncd.views.status import withheld_json
 
 
 @click.command("release-deletes")
@@ -36,7 +39,7 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
     except BaseException:
         asyncio.run(container.aclose())
         raise
-    doc = views.withheld_json(shown, dealer_code, None)
+    doc = withheld_json(shown, dealer_code, None)
     if not as_json:
         Console().print(tables.withheld_table([doc]))
     if not shown.deletes:
@@ -52,12 +55,15 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
             f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: "
             + ("not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)")
         )
-    report = asyncio.run(_release(container, job, shown))
+    stop = GracefulStop("release-deletes")
+    report = asyncio.run(_release(container, job, shown, stop))
     if as_json:
-        print_json({"withheld": doc, "run": views.report_json(report)})
-    else:
-        click.echo("\n".join(views.report_lines(report)))
-    if report.failed_items:
+        print_json({"withheld": doc, "run": None if report is None else report_json(report)})
+    elif report is not None:
+        click.echo("\n".join(report_lines(report)))
+    if stop.signal is not None:
+        stop.exit(done=0 if report is None else 1, total=1, what="release(s) of the deletes")
+    if report is not None and report.failed_items:
         sys.exit(ExitCode.PARTIAL)
 
 
@@ -69,13 +75,14 @@ def _confirmed(n: int) -> bool:
 
 
 async def _release(
-    container: bootstrap.Container, job: runs.FeedJob, shown: release.Withheld
-) -> RunReport:
-    """Send the deletes under the dealer's run lock (the first SIGTERM/SIGINT while waiting
-    for it ends the command: Stopped, exit 143/130, nothing sent)."""
-    try:
+    container: bootstrap.Container, job: runs.FeedJob, shown: release.Withheld, stop: GracefulStop
+) -> RunReport | None:
+    """Send the deletes under the dealer's run lock; None when a SIGTERM/SIGINT stopped it
+    (as it stops ``run-once``: the deletes in flight answered and recorded, no other
+    sent, the run recorded as interrupted; or the wait for the lock ended, nothing sent)."""
+    deps = replace(container.deps(), marketplace=stop.marketplace(container.marketplace))
+    async with stop.stoppable(container.aclose):
+        releasing = release.release(deps, job, container.options(), shown)
         wait = container.settings.sync.lock_wait
-        async with stoppable_run_lock(container.run_lock, job.dealer_code, wait=wait):
-            return await release.release(container.deps(), job, container.options(), shown)
-    finally:
-        await container.aclose()
+        return await stop.locked(container.run_lock, job.dealer_code, releasing, wait=wait)
+    return None

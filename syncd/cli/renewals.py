@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import click
@@ -19,6 +20,7 @@ import click
 from syncd import bootstrap, config, renewals
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.stopping import GracefulStop
 from syncd.core.contacts import mask, masked
 from syncd.core.models import Pin
 from syncd.core.renewal_models import Renewal, RenewalAnswer, RenewalKind, RenewalOutcome
@@ -158,21 +160,30 @@ def _renew(ctx: click.Context, kind: RenewalKind, source_id: str, dealer_code: s
     if flags["exclude_bytbil"] and flags["exclude_blocket"]:
         raise click.UsageError("give --exclude-bytbil or --exclude-blocket, not both")
     container = bootstrap.build(settings)
+    stop = GracefulStop(ctx.command.name or kind.value)
 
-    async def go() -> tuple[Renewal, RenewalAnswer]:
-        try:
-            return await renewals.renew_by_hand(
-                container.renewal_deps(), dealer, source_id, kind, **flags
-            )
-        finally:
-            await container.aclose()
+    async def go() -> tuple[Renewal, RenewalAnswer] | None:
+        """The one charged call, stopped as ``run-once`` stops: a signal before it is sent
+        refuses it (recorded not_sent, nothing charged), one while it is in flight waits
+        for its answer, recorded (never left ``reserved``, which counts as charged)."""
+        base = container.renewal_deps()
+        deps = replace(base, renewer=stop.renewer(base.renewer))
+        async with stop.stoppable(container.aclose):
+            return await stop.step(renewals.renew_by_hand(deps, dealer, source_id, kind, **flags))
+        return None
 
-    done, answer = asyncio.run(go())
+    answered = asyncio.run(go())
+    if answered is None:
+        assert stop.signal is not None  # only a stop ends it without an answer
+        stop.exit(done=0, total=1, what="call(s) answered")
+    done, answer = answered
     if ctx.params.get("as_json"):
         print_json(renewal_json(done))
     else:
         said = f": {printable(mask(done.message), 500)}" if done.message else ""
         click.echo(f"{kind.value} {printable(source_id)}: {done.outcome.value}{said}")
+    if stop.signal is not None:  # it came while the call was in flight: answered, recorded
+        stop.exit(done=1, total=1, what="call(s) answered")
     if done.outcome is RenewalOutcome.UNKNOWN:
         sys.exit(ExitCode.TEMPORARY)
     if done.outcome is RenewalOutcome.REFUSED:

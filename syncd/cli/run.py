@@ -8,14 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import signal
 import sys
-from typing import NoReturn
 
 import click
-import structlog
 
-from syncd import bootstrap, renewals, service, views
+from syncd import bootstrap, renewals, service
 from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
@@ -24,8 +21,7 @@ from syncd.core.models import RunOutcome
 from syncd.errors import ApiAuthError, ApiScopeError, GuardTripped, Stopped, SyncdError
 from syncd.ports import Progress
 from syncd.runs import RunReport
-
-log = structlog.get_logger("syncd.cli")
+from syncd.views.reports import report_json, report_lines
 
 
 @dataclasses.dataclass(slots=True)
@@ -110,7 +106,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         )
     reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:
-        docs = [views.report_json(r) for r in reports]
+        docs = [report_json(r) for r in reports]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
             for doc in docs:
                 doc["renewals"] = [
@@ -119,13 +115,13 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         print_json(docs)
     else:
         for r in reports:
-            click.echo("\n".join(views.report_lines(r)))
+            click.echo("\n".join(report_lines(r)))
         for p in renewed:
             click.echo(renewals.report_line(p))
     for exc in errors:
         click.echo(error_line(exc), err=True)
     if done.stop.signal is not None:
-        _stopped(done.stop, synced=len(reports), feeds=done.feeds)
+        done.stop.exit(done=len(reports), total=done.feeds, what="feed(s) synced")
     if errors:
         sys.exit(exit_code_for(errors[0]))
     guarded = [
@@ -137,26 +133,3 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         raise GuardTripped("deletes and creates held back for " + "; ".join(guarded))
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)
-
-
-def _stopped(stop: GracefulStop, *, synced: int, feeds: int) -> NoReturn:
-    """The run was stopped by a signal: say so (log and stderr) and exit 130 or 143."""
-    assert stop.signal is not None
-    code = ExitCode.INTERRUPTED if stop.signal is signal.SIGINT else ExitCode.TERMINATED
-    log.warning(
-        "run_once_stopped",
-        signal=stop.signal.name,
-        forced=stop.forced,
-        feeds_synced=synced,
-        feeds=feeds,
-        exit_code=int(code),
-    )
-    how = "at once" if stop.forced else "once the calls in flight were answered and recorded"
-    click.echo(
-        error_line(
-            f"stopped by {stop.signal.name} {how}; {synced} of {feeds} feed(s) synced in full; "
-            "the next run resolves the calls left and goes on"
-        ),
-        err=True,
-    )
-    sys.exit(code)

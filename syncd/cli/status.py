@@ -9,12 +9,13 @@ from typing import Any
 import click
 from rich.console import Console
 
-from syncd import bootstrap, config, inspect, release, tables, terminal, views
+from syncd import bootstrap, config, inspect, release, tables, terminal
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.renewals import pin_json, renewal_json
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.errors import FeedError
 from syncd.ports import Mirror
+from syncd.views.status import status_json, withheld_json
 
 
 @click.command("status")
@@ -47,7 +48,7 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
     if as_json:
         print_json(
             {
-                **views.status_json(counts, runs, failing, latest),
+                **status_json(counts, runs, failing, latest),
                 "withheld": withheld,
                 "pins": pins,
                 "renewals": renewed,
@@ -77,10 +78,10 @@ def _withheld(
             continue
         try:
             docs.append(
-                views.withheld_json(asyncio.run(release.withheld(job, mirror, options)), "", None)
+                withheld_json(asyncio.run(release.withheld(job, mirror, options)), "", None)
             )
         except FeedError as exc:
-            docs.append(views.withheld_json(None, job.dealer_code, str(exc)))
+            docs.append(withheld_json(None, job.dealer_code, str(exc)))
     return docs
 
 

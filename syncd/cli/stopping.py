@@ -18,12 +18,14 @@ nothing is written and no run recorded, as when the feed is being read. The lock
 poll sleeps on a :class:`threading.Event` the signal handler sets, in a worker
 thread so that the loop is free to take the signal (:class:`StopSignals`).
 
-The other commands that take a run lock (``apply``, ``release-deletes``, ``adopt``,
-``migrate-v4``) wait for it the same way through :func:`stoppable_run_lock`, which
-handles the signals only while waiting: the first ends the wait with Stopped, the
-command exits 143/130 and nothing of that dealer's run started. Once the lock is
-held they keep the signals' usual effect (SIGTERM ends the process, SIGINT cancels
-``asyncio.run``'s task): they have no graceful stop of their own.
+The other commands that take a dealer's run lock and then send calls (``apply``,
+``release-deletes``, ``migrate-v4``) or write the mirror from the API's listing
+(``adopt``), and the charged ``bump`` and ``pole-position``, stop in the same way
+through the same :class:`GracefulStop` (named after the command: its events are
+``<command>_stopping``, ``<command>_stopped``): each dealer's work is one step under
+its lock (:meth:`GracefulStop.locked`), no dealer after the stopped one starts, and
+the command prints what the dealers finished before did, then exits 143/130
+(:meth:`GracefulStop.exit`).
 
 Renewals run one call at a time: once stopping, a renewal is refused at once with
 Stopped, before it is sent, rather than held back: it is recorded ``not_sent`` (not
@@ -31,8 +33,9 @@ Stopped, before it is sent, rather than held back: it is recorded ``not_sent`` (
 send it. A renewal in flight at the stop gets its answer, as any call does.
 
 Assumption: every call that writes goes through the gated ports (the sync's
-``Marketplace``, the renewals' ``Renewer``); reads elsewhere (the vehicle values)
-are simply cancelled, which loses nothing. The executor may record one more batch
+``Marketplace``, the renewals' ``Renewer``, migrate-v4's ``Migrator``); reads
+elsewhere (the vehicle values, adopt's and migrate-v4's listings) are simply
+cancelled, which loses nothing. The executor may record one more batch
 of intents after the stop (its next batch, intended before its first call meets
 the gate): those are read back by the next run, never sent twice.
 """
@@ -41,19 +44,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
+import inspect
 import signal
+import sys
 import threading
-from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from typing import Any, NoReturn, TypeVar
 
 import click
 import structlog
 
-from syncd.core.models import Payload, RemoteAd, WriteResult
-from syncd.core.renewal_models import RenewalAnswer, RenewalKind
+from syncd.cli.exits import ExitCode, error_line
+from syncd.cli.gates import GatedMarketplace, GatedMigrator, GatedRenewer
 from syncd.errors import Stopped
-from syncd.ports import HoldRunLock, Marketplace, Renewer, RunLock
+from syncd.ports import Marketplace, Migrator, Renewer, RunLock
 
 log = structlog.get_logger("syncd.cli")
 
@@ -71,6 +75,7 @@ class StopSignals:
     def __init__(self) -> None:
         self.signal: signal.Signals | None = None  # the first stop signal received
         self._stopping = threading.Event()  # set with ``signal``: ends a wait for a run lock
+        self.wait_ended: Stopped | None = None  # the wait for a run lock the signal ended
 
     @contextlib.contextmanager
     def handling_signals(self) -> Iterator[None]:
@@ -116,50 +121,37 @@ class StopSignals:
         stop signal ended."""
         name = self.signal.name if self.signal is not None else None
         log.warning("run_lock_wait_stopped", dealer_code=dealer_code, signal=name)
-        return Stopped(f"{why} (by {name}): nothing of that run started", self.signal)
-
-
-@contextlib.asynccontextmanager
-async def stoppable_run_lock(
-    lock: RunLock, dealer_code: str, *, wait: float | None
-) -> AsyncIterator[None]:
-    """The dealer's run lock held for the block, for a command without ``run-once``'s
-    graceful stop: SIGTERM and SIGINT are handled while it waits for the lock only, the
-    first ending the wait with Stopped (carrying the signal: exit 143 or 130)."""
-    stop = StopSignals()
-    async with contextlib.AsyncExitStack() as stack:
-        with stop.handling_signals():
-            await stack.enter_async_context(stop.run_lock(lock, dealer_code, wait=wait))
-        if stop.signal is not None:
-            # It came as the lock was taken, before its handler was removed: it would
-            # be lost otherwise. Nothing has started; the lock is let go on the way out.
-            raise stop.wait_stopped(dealer_code, "stopped as the run lock was taken")
-        yield
-
-
-def run_locks(lock: RunLock, *, wait: float | None) -> HoldRunLock:
-    """:func:`stoppable_run_lock` for any dealer, for a use case that takes the lock itself."""
-    return functools.partial(stoppable_run_lock, lock, wait=wait)
+        self.wait_ended = Stopped(f"{why} (by {name}): nothing of that run started", self.signal)
+        return self.wait_ended
 
 
 class GracefulStop(StopSignals):
-    """The stop signals of one ``run-once`` process, and the gate its API calls pass."""
+    """The stop signals of one command (``run-once`` by default), and the gate its API
+    calls pass."""
 
-    def __init__(self) -> None:
+    def __init__(self, command: str = "run-once") -> None:
         super().__init__()
+        self.command = command
         self.forced = False  # a second one came: cancelled at once
         self._in_flight = 0
         self._step: asyncio.Task[Any] | None = None
+
+    def event(self, what: str) -> str:
+        """The name of the command's event ``what`` (``run_once_stopping``, ``apply_stopped``).
+
+        Assumption: one name per command rather than one ``command=`` field, so that
+        run-once's events keep the names its operators already watch for."""
+        return f"{self.command.replace('-', '_')}_{what}"
 
     def request(self, sig: signal.Signals) -> None:
         """A stop signal: the first stops between calls, a second at once."""
         if self.signal is not None:
             self.forced = True
-            log.warning("run_once_stop_forced", signal=sig.name, in_flight=self._in_flight)
+            log.warning(self.event("stop_forced"), signal=sig.name, in_flight=self._in_flight)
             self._cancel()
             return
         super().request(sig)
-        log.warning("run_once_stopping", signal=sig.name, in_flight=self._in_flight)
+        log.warning(self.event("stopping"), signal=sig.name, in_flight=self._in_flight)
         click.echo(
             f"syncd: {sig.name} received: stopping once the {self._in_flight} call(s) "
             "in flight are answered (a second signal stops at once)",
@@ -185,13 +177,73 @@ class GracefulStop(StopSignals):
         finally:
             self._step = None
 
+    @contextlib.asynccontextmanager
+    async def stoppable(self, close: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
+        """The command's block with the stop signals handled, ``close`` awaited however it
+        ends. A Stopped the signal caused ends the block quietly: the caller prints what
+        was done, then asks ``signal`` whether to :meth:`exit`."""
+        with self.handling_signals():
+            try:
+                yield
+            except Stopped:
+                if self.signal is None:  # not the stop's: an error like any other
+                    raise
+            finally:
+                await close()
+
+    async def locked(
+        self, lock: RunLock, dealer_code: str, work: Coroutine[Any, Any, T], *, wait: float | None
+    ) -> T:
+        """``work`` as a step under the dealer's run lock: the first signal ends the wait
+        for the lock (Stopped, ``work`` never started) or stops the step between calls.
+        Once stopping, no lock is waited for: the next dealer's work never starts."""
+        if self.signal is not None:
+            work.close()
+            raise Stopped(NOT_SENT)
+        try:
+            async with self.run_lock(lock, dealer_code, wait=wait):
+                return await self.step(work)
+        finally:
+            if inspect.getcoroutinestate(work) == inspect.CORO_CREATED:
+                work.close()  # the wait for the lock ended it: never awaited, no warning
+
+    def exit(self, *, done: int, total: int, what: str) -> NoReturn:
+        """The command was stopped by a signal: say so (log and stderr: how the wait for a
+        lock ended, if it did; how many of ``total`` parts were ``what`` in full) and
+        exit 130 or 143. The caller has printed the finished parts' results first."""
+        assert self.signal is not None
+        code = ExitCode.INTERRUPTED if self.signal is signal.SIGINT else ExitCode.TERMINATED
+        if self.wait_ended is not None:
+            click.echo(error_line(self.wait_ended), err=True)
+        log.warning(
+            self.event("stopped"),
+            signal=self.signal.name,
+            forced=self.forced,
+            done=done,
+            total=total,
+            exit_code=int(code),
+        )
+        how = "at once" if self.forced else "once the calls in flight were answered and recorded"
+        click.echo(
+            error_line(
+                f"stopped by {self.signal.name} {how}; {done} of {total} {what} in full; "
+                "the next run resolves the calls left and goes on"
+            ),
+            err=True,
+        )
+        sys.exit(code)
+
     def marketplace(self, inner: Marketplace) -> Marketplace:
         """``inner`` behind the gate."""
-        return _GatedMarketplace(inner, self)
+        return GatedMarketplace(inner, self)
 
     def renewer(self, inner: Renewer) -> Renewer:
         """``inner`` behind the gate."""
-        return _GatedRenewer(inner, self)
+        return GatedRenewer(inner, self)
+
+    def migrator(self, inner: Migrator) -> Migrator:
+        """``inner`` behind the gate."""
+        return GatedMigrator(inner, self)
 
     @contextlib.asynccontextmanager
     async def call(self, *, hold: bool = True) -> AsyncIterator[None]:
@@ -218,60 +270,3 @@ class GracefulStop(StopSignals):
     def _cancel(self) -> None:
         if self._step is not None:
             self._step.cancel()
-
-
-class _GatedMarketplace:
-    """A ``Marketplace`` whose calls pass the gate."""
-
-    def __init__(self, inner: Marketplace, stop: GracefulStop) -> None:
-        self._inner = inner
-        self._stop = stop
-
-    async def create(self, dealer_code: str, source_id: str, body: Payload) -> WriteResult:
-        async with self._stop.call():
-            return await self._inner.create(dealer_code, source_id, body)
-
-    async def update(
-        self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
-    ) -> WriteResult:
-        async with self._stop.call():
-            return await self._inner.update(dealer_code, source_id, changes, category_id)
-
-    async def delete(self, dealer_code: str, source_id: str) -> WriteResult:
-        async with self._stop.call():
-            return await self._inner.delete(dealer_code, source_id)
-
-    async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
-        async with self._stop.call():
-            return await self._inner.get(dealer_code, source_id)
-
-    async def list_with_logs(self, dealer_code: str, source_ids: Sequence[str]) -> list[RemoteAd]:
-        async with self._stop.call():
-            return await self._inner.list_with_logs(dealer_code, source_ids)
-
-
-class _GatedRenewer:
-    """A ``Renewer`` whose calls pass the gate."""
-
-    def __init__(self, inner: Renewer, stop: GracefulStop) -> None:
-        self._inner = inner
-        self._stop = stop
-
-    async def renew(
-        self,
-        dealer_code: str,
-        source_id: str,
-        kind: RenewalKind,
-        *,
-        exclude_bytbil: bool = False,
-        exclude_blocket: bool = False,
-    ) -> RenewalAnswer:
-        # One renewal at a time: refused at once (Stopped, never sent), recorded not_sent.
-        async with self._stop.call(hold=False):
-            return await self._inner.renew(
-                dealer_code,
-                source_id,
-                kind,
-                exclude_bytbil=exclude_bytbil,
-                exclude_blocket=exclude_blocket,
-            )

@@ -289,6 +289,21 @@ class MirrorAd:
 
 
 @dataclass(frozen=True, slots=True)
+class Flight:
+    """An ad whose call is in flight (stage SENT): what reconciling it reads, no payload.
+
+    ``Mirror.in_flight`` returns these, not MirrorAds: a first sync of 100 000 ads has
+    every one in flight at once, and each round of reconcile (one per poll) had read and
+    decoded every payload it never looks at."""
+
+    dealer_code: str
+    source_id: str
+    last_op: Op | None = None
+    request_id: str | None = None
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Pin:
     """An ad the operator pinned (``syncd pin``): never deleted for being absent from the feed."""
 

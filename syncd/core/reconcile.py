@@ -12,9 +12,9 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 
 from syncd.core.models import (
+    Flight,
     LogEntry,
     LogState,
-    MirrorAd,
     Op,
     Outcome,
     RemoteAd,
@@ -55,7 +55,7 @@ def _order(entry: LogEntry) -> tuple[datetime, int]:
 
 
 def entries_of_call(
-    ad: MirrorAd, logs: Iterable[LogEntry], known: Sequence[LogEntry] = ()
+    ad: Flight, logs: Iterable[LogEntry], known: Sequence[LogEntry] = ()
 ) -> list[LogEntry]:
     """The log entries that belong to the ad's latest call, oldest first.
 
@@ -114,13 +114,13 @@ def _message(latest: dict[str, LogEntry], stage: Stage) -> str | None:
     return "; ".join(parts) or None
 
 
-def _overdue(ad: MirrorAd, now: datetime, give_up_after: timedelta | None) -> bool:
+def _overdue(ad: Flight, now: datetime, give_up_after: timedelta | None) -> bool:
     """Whether the call was sent longer than ``give_up_after`` ago."""
     return give_up_after is not None and ad.sent_at is not None and now - ad.sent_at > give_up_after
 
 
 def decide(
-    ad: MirrorAd,
+    ad: Flight,
     remote: RemoteAd | None,
     now: datetime,
     *,

@@ -33,7 +33,7 @@ from syncd.daemon.systemd import Notifier
 from syncd.errors import RunLocked, SyncdError
 from syncd.feeds.http import is_url
 from syncd.runs import FeedJob, RunReport
-from syncd.views import describe_run
+from syncd.views.reports import describe_run
 
 log = structlog.get_logger("syncd.jobs")
 

@@ -33,7 +33,7 @@ from syncd.core.models import (
     Action,
     Create,
     Delete,
-    MirrorAd,
+    Flight,
     Op,
     Outcome,
     Rejected,
@@ -315,9 +315,7 @@ class Executor:
         # The row keeps the sent_at of the POST's intent: entries a late POST logged count.
         self._mirror.record_accepted(action, Accepted(200, None, remote), now)
         # sent_at None: judge by the ad's whole log, since no call of this run made it.
-        outcome = decide(
-            MirrorAd(action.dealer_code, action.source_id, last_op=Op.CREATE), remote, now
-        )
+        outcome = decide(Flight(action.dealer_code, action.source_id, Op.CREATE), remote, now)
         if outcome.stage is not Stage.SENT:
             self._mirror.record_outcome(outcome, now)
         log.info("ad_adopted_unchanged", source_id=action.source_id, stage=str(outcome.stage))

@@ -165,14 +165,15 @@ def read_unchanged(path: Path, expected: FileStamp, *, max_bytes: int) -> tuple[
     try:
         with path.open("rb") as fh:
             opened = os.fstat(fh.fileno())
-            data = fh.read(max_bytes + 1)
+            # One byte over the settled size, not over max_bytes: read(n) allocates n
+            # bytes up front (512 MB by default, for any feed). A longer file changed
+            # since it settled, which the stamps below refuse.
+            data = fh.read(expected.size + 1)
         after = stamp_of(path)
     except FileNotFoundError as exc:
         raise FeedError(f"{path}: feed file not found") from exc
     except OSError as exc:
         raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from exc
-    if len(data) > max_bytes:
-        raise FeedError(f"{path}: feed grew over the limit of {max_bytes} bytes while read")
     read = FileStamp(opened.st_size, opened.st_mtime_ns, opened.st_ino)
     if not expected == read == after or len(data) != after.size:
         raise FeedError(

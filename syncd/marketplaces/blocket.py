@@ -321,10 +321,32 @@ class BlocketClient:
         headers: Mapping[str, str] | None,
         source_id: str | None,
     ) -> httpx.Response:
+        """One request and its answer: a transient failure as ``_Transient`` (retried by
+        ``_send``), a permanent one, or a refused token, raised; any other answer returned."""
         what = f"{method} {path}"
+        response = await self._request(
+            what, method, path, params=params, content=content, headers=headers
+        )
+        log.debug(
+            "api_call", method=method, path=path, status=response.status_code, source_id=source_id
+        )
+        self._check_status(what, response)
+        return response
+
+    async def _request(
+        self,
+        what: str,
+        method: str,
+        path: str,
+        *,
+        params: Mapping[str, str] | None,
+        content: bytes | None,
+        headers: Mapping[str, str] | None,
+    ) -> httpx.Response:
+        """The request through the throttle's slot; httpx's failures translated."""
         try:
             async with self._throttle.slot():
-                response = await self._http.request(
+                return await self._http.request(
                     method, path, params=params, content=content, headers=headers
                 )
         except httpx.TimeoutException as exc:
@@ -347,9 +369,10 @@ class BlocketClient:
             ) from exc
         except (httpx.HTTPError, httpx.InvalidURL, httpx.StreamError) as exc:
             raise ApiContractError(f"{what}: the request failed ({type(exc).__name__})") from exc
-        log.debug(
-            "api_call", method=method, path=path, status=response.status_code, source_id=source_id
-        )
+
+    def _check_status(self, what: str, response: httpx.Response) -> None:
+        """Tell the throttle how the API answered; raise for a transient status (retried)
+        and for a refused token."""
         if response.status_code == 429:
             self._throttle.rate_limited(_retry_after(response))
         elif response.status_code < 500:
@@ -373,7 +396,6 @@ class BlocketClient:
                 f"missing, wrong, expired or lacks the scope for this dealer; check "
                 f"api.token, api.token_file or $SYNCD_API_TOKEN"
             )
-        return response
 
     def _raise_unexpected(self, response: httpx.Response, source_id: str | None) -> None:
         if 200 <= response.status_code < 300:

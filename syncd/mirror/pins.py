@@ -12,14 +12,16 @@ from datetime import datetime
 from sqlalchemy import Engine, delete, insert, select
 
 from syncd.core.models import Pin
-from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.engine import db_errors
 from syncd.mirror.schema import pins
 
 
 class PinnedAds:
-    """The pins of the mirror on ``self._engine`` (set by the class it is mixed into)."""
+    """The pins of the mirror on ``self._engine`` and ``self._writer`` (set by the class it
+    is mixed into)."""
 
     _engine: Engine
+    _writer: Engine
 
     def pinned(self, dealer_code: str) -> frozenset[str]:
         """The source_ids of this dealer's pinned ads."""
@@ -30,7 +32,7 @@ class PinnedAds:
     def pin(self, dealer_code: str, source_id: str, now: datetime) -> bool:
         """Pin an ad; False when it already was (its first pin time is kept)."""
         key = (pins.c.dealer_code == dealer_code, pins.c.source_id == source_id)
-        with db_errors("pinning an ad", self._engine), writer(self._engine).begin() as conn:
+        with db_errors("pinning an ad", self._engine), self._writer.begin() as conn:
             if conn.execute(select(pins.c.source_id).where(*key)).first() is not None:
                 return False
             conn.execute(
@@ -43,7 +45,7 @@ class PinnedAds:
         statement = delete(pins).where(
             pins.c.dealer_code == dealer_code, pins.c.source_id == source_id
         )
-        with db_errors("unpinning an ad", self._engine), writer(self._engine).begin() as conn:
+        with db_errors("unpinning an ad", self._engine), self._writer.begin() as conn:
             return bool(conn.execute(statement).rowcount)
 
     def pins(self, dealer_code: str | None) -> list[Pin]:

@@ -14,6 +14,7 @@ import orjson
 from sqlalchemy import Row
 
 from syncd.core.models import (
+    Flight,
     ItemProblem,
     LogEntry,
     LogState,
@@ -51,6 +52,15 @@ AD_COLUMNS = (
     ads.c.absent_since,
 )
 """The columns a MirrorAd is built from, in the order :func:`ad_from_row` expects."""
+
+FLIGHT_COLUMNS = (
+    ads.c.dealer_code,
+    ads.c.source_id,
+    ads.c.last_op,
+    ads.c.request_id,
+    ads.c.sent_at,
+)
+"""The columns a Flight is built from, in the order :func:`flight_from_row` expects."""
 
 RUN_COLUMNS = (
     runs.c.id,
@@ -152,6 +162,13 @@ def ad_from_row(row: AnyRow) -> MirrorAd:
         created_at,
         absent_since,
     )
+
+
+def flight_from_row(row: AnyRow) -> Flight:
+    """A Flight from a row selected with :data:`FLIGHT_COLUMNS`."""
+    dealer_code, source_id, last_op, request_id, sent_at = row
+    op = _OPS[last_op] if last_op is not None else None
+    return Flight(dealer_code, source_id, op, request_id, sent_at)
 
 
 def run_from_row(row: AnyRow) -> RunSummary:

@@ -20,6 +20,7 @@ from syncd.core.models import (
     Action,
     Answer,
     Delete,
+    Flight,
     LogEntry,
     MirrorAd,
     Op,
@@ -38,9 +39,11 @@ from syncd.mirror.housekeeping import Housekeeping
 from syncd.mirror.pins import PinnedAds
 from syncd.mirror.rows import (
     AD_COLUMNS,
+    FLIGHT_COLUMNS,
     LOG_COLUMNS,
     ad_from_row,
     encode_json,
+    flight_from_row,
     known_ids,
     log_from_row,
     log_values,
@@ -73,6 +76,9 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
         if engine.dialect.name not in ("sqlite", "postgresql"):
             raise ValueError(f"SqlMirror supports SQLite and PostgreSQL, not {engine.dialect.name}")
         self._engine = engine
+        # The one handle of every write transaction here and in the mixins (SQLite's begin
+        # IMMEDIATE); the same engine and pool as ``_engine``, only marked. (absent.py's
+        # ``writer(self._engine)`` makes the same handle again: equivalent.)
         self._writer = writer(engine)
         self._insert_ignore = batch.dialect_insert(engine.dialect.name)
 
@@ -109,21 +115,24 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
             row = conn.execute(query).first()
         return ad_from_row(row) if row is not None else None
 
-    def in_flight(self, dealer_code: str) -> list[MirrorAd]:
+    def in_flight(self, dealer_code: str) -> list[Flight]:
         """Ads whose stage is SENT (awaiting their action logs), by source_id."""
-        return self._by_stage(dealer_code, Stage.SENT)
+        query = (
+            select(*FLIGHT_COLUMNS)
+            .where(ads.c.dealer_code == dealer_code, ads.c.stage == Stage.SENT.value)
+            .order_by(ads.c.source_id)
+        )
+        with db_errors("listing sent ads", self._engine), self._engine.connect() as conn:
+            return [flight_from_row(row) for row in conn.execute(query)]
 
     def intents(self, dealer_code: str) -> list[MirrorAd]:
         """Ads whose stage is INTENT (outcome unknown after a crash), by source_id."""
-        return self._by_stage(dealer_code, Stage.INTENT)
-
-    def _by_stage(self, dealer_code: str, stage: Stage) -> list[MirrorAd]:
         query = (
             select(*AD_COLUMNS)
-            .where(ads.c.dealer_code == dealer_code, ads.c.stage == stage.value)
+            .where(ads.c.dealer_code == dealer_code, ads.c.stage == Stage.INTENT.value)
             .order_by(ads.c.source_id)
         )
-        with db_errors(f"listing {stage.value} ads", self._engine), self._engine.connect() as conn:
+        with db_errors("listing intent ads", self._engine), self._engine.connect() as conn:
             return [ad_from_row(row) for row in conn.execute(query)]
 
     def action_logs(

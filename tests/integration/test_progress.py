@@ -13,7 +13,7 @@ from rich.console import Console
 
 from syncd import adopt, bootstrap
 from syncd.cli.progress import RichProgress, progress_bar
-from syncd.cli.stopping import run_locks
+from syncd.reading import load_feed
 from syncd.runs import RunReport
 from syncd.service import sync
 from tests.integration.cli_sandbox import Cli
@@ -58,11 +58,15 @@ def test_a_run_and_an_adoption_draw_their_counts(tmp_path: Path) -> None:
             with RichProgress(console) as bars:
                 deps = dataclasses.replace(container.deps(), progress=bars)
                 report = await sync(deps, container.jobs()[0], container.options())
-                locks = run_locks(container.run_lock, wait=5)
-                adopt_deps = adopt.AdoptDeps(
-                    container.mirror, container.catalog, container.clock, locks, bars
+                feed = await load_feed(container.jobs()[0], 4)
+                await adopt.adopt(
+                    container.mirror,
+                    container.catalog,
+                    container.clock,
+                    feed,
+                    dry_run=False,
+                    progress=bars,
                 )
-                await adopt.adopt_feeds(adopt_deps, container.jobs(), api_version=4, dry_run=False)
                 return report
         finally:
             await container.aclose()

@@ -5,18 +5,18 @@ from __future__ import annotations
 
 import httpx
 
-from syncd import views
 from syncd.core.contacts import masked
 from syncd.core.models import ItemProblem
 from syncd.core.status import INVALID_TEXT_LIMIT, recorded_invalid
 from syncd.marketplaces.blocket import MESSAGE_CHARS, api_messages
+from syncd.views.reports import problem_json
 
 
 def test_a_stored_invalid_reason_cut_through_an_address_shows_none_of_it() -> None:
     """recorded_invalid cuts a reason at its limit: the address it splits is dropped."""
     reason = "x" * (INVALID_TEXT_LIMIT - 20) + " anna.svensson@example.se is refused"
     [kept], _ = recorded_invalid([ItemProblem("s1", "1", "contact.email", reason)])
-    shown = views.problem_json(kept)["reason"]
+    shown = problem_json(kept)["reason"]
     assert len(kept.reason) <= INVALID_TEXT_LIMIT
     assert "anna.svensson" not in shown
     assert shown.endswith("…")

@@ -21,6 +21,7 @@ BY_FOLDER = {
     "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
     "bootstrap": ("Composition root:",),
+    "views": ("Use cases:",),
 }
 TOP_LEVEL = {
     "__init__.py": ("syncd:",),
@@ -37,7 +38,6 @@ TOP_LEVEL = {
     "runs.py": ("Use case:",),
     "reading.py": ("Use case:",),
     "settling.py": ("Use case:",),
-    "views.py": ("Use cases:",),
     "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
+from syncd.cli.stopping import GracefulStop
 from syncd.core.models import (
     Accepted,
     FeedItem,
@@ -25,7 +27,7 @@ from syncd.core.models import (
     Stage,
     ValidatedFeed,
 )
-from syncd.errors import ApiContractError, ApiUnavailable
+from syncd.errors import ApiContractError, ApiUnavailable, Stopped
 from syncd.migrate_v4 import MigrateDeps, migrate
 from syncd.runs import RunOptions
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
@@ -52,11 +54,6 @@ class Api(FakeMarketplace):
         return self.migrate_answers.get(source_id, Accepted(200, f"m-{source_id}"))
 
 
-def free_lock(dealer_code: str) -> AbstractAsyncContextManager[None]:
-    """A run lock that is always free."""
-    return nullcontext()
-
-
 def v3(source_id: str, version: str = "v3") -> RemoteAd:
     """A live moped as the API lists it."""
     return RemoteAd(
@@ -75,7 +72,7 @@ def feed(items: Sequence[str], invalid: Sequence[str] = ()) -> ValidatedFeed:
 
 def deps(api: Api, mirror: FakeMirror) -> MigrateDeps:
     """The ports, all fakes."""
-    return MigrateDeps(mirror, api, api, api, FixedClock(), free_lock)
+    return MigrateDeps(mirror, api, api, api, FixedClock())
 
 
 OPTIONS = RunOptions(reconcile_wait=0)
@@ -179,3 +176,39 @@ async def test_one_ads_unexpected_failure_is_that_ads_the_others_are_migrated() 
     api.migrate = down  # type: ignore[method-assign]
     with pytest.raises(ApiUnavailable):
         await migrate(deps(api, FakeMirror()), feed(["a"]), OPTIONS, dry_run=False)
+
+
+class HeldMigrations(Api):
+    """Migrations that wait until released; ``arrived`` says one reached the API."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.arrived = asyncio.Event()
+        self.release = asyncio.Event()
+
+    async def migrate(self, dealer_code: str, source_id: str, payload: Payload) -> Any:
+        self.arrived.set()
+        await self.release.wait()
+        return await super().migrate(dealer_code, source_id, payload)
+
+
+@pytest.mark.anyio
+async def test_a_stop_answers_the_migration_in_flight_and_sends_no_other() -> None:
+    """Behind the stop's gate: a stop while m1's migration is in flight lets it be
+    answered and recorded; m2's is held back, never sent, its intent left for the next
+    run to read back; m3 is not touched; the step ends in Stopped."""
+    api, mirror = HeldMigrations(), FakeMirror()
+    api.remote = {s: v3(s) for s in ("m1", "m2", "m3")}
+    stop = GracefulStop("migrate-v4")
+    gated = MigrateDeps(mirror, api, stop.marketplace(api), stop.migrator(api), FixedClock())
+    step = asyncio.ensure_future(
+        stop.step(migrate(gated, feed(["m1", "m2", "m3"]), OPTIONS, dry_run=False))
+    )
+    await api.arrived.wait()
+    stop.request(signal.SIGTERM)
+    api.release.set()
+    with pytest.raises(Stopped):
+        await step
+    assert [c[1] for c in api.calls if c[0] == "MIGRATE"] == ["m1"]
+    stages = {s: getattr(mirror.get("D1", s), "stage", None) for s in ("m1", "m2", "m3")}
+    assert stages == {"m1": Stage.SENT, "m2": Stage.INTENT, "m3": None}

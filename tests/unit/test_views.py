@@ -19,16 +19,9 @@ from syncd.core.models import (
 )
 from syncd.runs import RunReport
 from syncd.tables import plan_table, status_tables
-from syncd.views import (
-    change_lines,
-    describe_run,
-    plan_json,
-    report_json,
-    report_lines,
-    run_json,
-    status_json,
-    withheld_json,
-)
+from syncd.views.plans import change_lines, plan_json
+from syncd.views.reports import describe_run, report_json, report_lines, run_json
+from syncd.views.status import status_json, withheld_json
 
 NOW = datetime(2026, 11, 2, 12, 0, tzinfo=UTC)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
@@ -119,3 +120,26 @@ def test_changed_says_why_the_file_is_not_the_one_read(tmp_path: Path) -> None:
     assert "replaced during the run" in (changed(meta) or "")
     path.unlink()
     assert "not found" in (changed(meta) or "")
+
+
+def test_a_feed_appended_to_after_it_settled_is_refused(tmp_path: Path) -> None:
+    """Bytes past the settled size mean the exporter wrote on: the read is refused."""
+    path = _feed(tmp_path)
+    settled_stamp = stamp_of(path)
+    with path.open("a", encoding="utf-8") as fh:
+        fh.write(AD + "\n")
+    with pytest.raises(FeedError, match="changed while it was read"):
+        read_unchanged(path, settled_stamp, max_bytes=1 << 20)
+
+
+def test_reading_a_feed_allocates_its_size_not_the_limit(tmp_path: Path) -> None:
+    """A small feed under a 1 GiB limit costs kilobytes: the read asks for the settled size
+    (``read(max_bytes + 1)`` had allocated the whole limit up front for every feed)."""
+    path = _feed(tmp_path)
+    tracemalloc.start()
+    try:
+        read_unchanged(path, stamp_of(path), max_bytes=1 << 30)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1 << 20

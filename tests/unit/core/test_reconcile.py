@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncd.core.models import LogEntry, LogState, MirrorAd, Op, RemoteAd, RemoteState, Stage
+from syncd.core.models import Flight, LogEntry, LogState, Op, RemoteAd, RemoteState, Stage
 from syncd.core.reconcile import decide, entries_of_call
 
 T0 = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
 
 
-def _ad(op: Op = Op.CREATE, request_id: str | None = "r1") -> MirrorAd:
-    return MirrorAd("D1", "s1", last_op=op, stage=Stage.SENT, request_id=request_id, sent_at=T0)
+def _ad(op: Op = Op.CREATE, request_id: str | None = "r1") -> Flight:
+    return Flight("D1", "s1", last_op=op, request_id=request_id, sent_at=T0)
 
 
 def _log(
@@ -137,7 +137,7 @@ def test_without_request_ids_earlier_calls_are_told_apart_by_count() -> None:
     second's, so its publish is not taken for the new call's."""
     old = [_log("create", LogState.DONE, 0, None), _log("publish", LogState.DONE, 0, None)]
     new = [_log("update", LogState.PROCESSING, 0, None)]
-    ad = MirrorAd("D1", "s1", last_op=Op.UPDATE, stage=Stage.SENT, sent_at=T0)
+    ad = Flight("D1", "s1", last_op=Op.UPDATE, sent_at=T0)
     remote = _remote(*old, *new)
     assert decide(ad, remote, T0, known=old).stage is Stage.SENT
     later = _remote(*old, *new, _log("publish", LogState.DONE, 0, None))
