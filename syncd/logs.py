@@ -3,7 +3,11 @@
 The logs of the standard library (SQLAlchemy, httpx, APScheduler, uvicorn) go
 through the same processors. A redaction processor replaces any secret it has
 been told about (the API token) wherever it appears in an event, as a last line
-of defence behind the code that never logs it in the first place.
+of defence behind the code that never logs it in the first place. Another masks
+e-mail addresses and phone numbers in an event's free text (the API's messages and
+invalid items' reasons, under keys such as ``message``, ``reason``, ``error``): logs
+are kept and shipped (journald, docker logs), and those texts may quote the seller's
+contact data the API refused (:mod:`syncd.core.contacts`).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any, TextIO
 import structlog
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
+from syncd.core import contacts
 from syncd.terminal import printable
 
 REDACTED = "[REDACTED]"
@@ -60,6 +65,54 @@ class Redactor:
 
 REDACTOR = Redactor()
 
+TEXT_KEYS = frozenset(
+    {
+        *("message", "messages", "reason", "reasons", "error", "errors", "note", "notes"),
+        *("hint", "warning", "warnings", "guard", "problems", "issues", "detail", "details"),
+        "exception",  # a traceback formatted by format_exc_info: its last line is str(exc)
+    }
+)
+"""Keys whose values are free text that may quote contact data: masked, at any depth.
+Assumption: a key names its value's kind across events (``message`` is always a
+message, ``source_id`` always an id), so every present and future event that uses these
+keys is masked, and any other key is kept whole. The event name is kept: syncd's are
+constants, and a library's (an httpx request line) names URLs whose source_ids an
+all-digit id would mask."""
+ID_KEYS = frozenset(
+    {"source_id", "source_ids", "dealer_code", "run_id", "request_id", "record", "origin"}
+    | {"field", "path"}
+)
+"""Keys kept whole inside a text key's value (``errors=[{"source_id": ..., "message": ...}]``):
+ids are no contact data, and an all-digit one would look like a phone number."""
+
+
+def mask_contacts(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """A structlog processor: e-mail addresses and phone numbers masked in the strings
+    under :data:`TEXT_KEYS`, however deep (in lists, tuples and dicts), and in nothing
+    else (an object there, as its repr). Cheap: the patterns are compiled once, each
+    masked string is read in linear time (about 5 us for an event with a 100-character
+    message, 0.2 ms for an API message of 500 word characters and an at sign), and an event
+    without such a key costs a set look-up and a call per key."""
+    return {k: _contacts_masked(v, k in TEXT_KEYS) for k, v in event.items()}
+
+
+def _contacts_masked(value: Any, text: bool) -> Any:
+    if isinstance(value, str):
+        return contacts.mask(value) if text else value
+    if isinstance(value, dict):
+        return {
+            k: _contacts_masked(v, k in TEXT_KEYS or (text and k not in ID_KEYS))
+            for k, v in value.items()
+        }
+    # Exactly a list or a tuple: a named tuple (exc_info's, a library's) is no text.
+    if type(value) in (list, tuple):
+        return type(value)(_contacts_masked(v, text) for v in value)
+    if text and not isinstance(value, int | float | None):
+        # An object (an exception passed as error=exc): both renderers would show its
+        # repr, which quotes its message; so it is shown as that repr, masked.
+        return contacts.mask(repr(value))
+    return value
+
 
 def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> None:
     """Set up structlog and the standard library's logging for the whole process."""
@@ -71,6 +124,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info if json_lines else _noop,
+        mask_contacts,
         REDACTOR,
         # JSON lines escape every non-ASCII character themselves; the console shows
         # values as they are, so a feed's newline or bidi mark is escaped first.
@@ -113,12 +167,14 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
 
 
 def console_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
-    """The console log's traceback: the standard library's text, secrets masked.
+    """The console log's traceback: the standard library's text, secrets and contact
+    data masked.
 
     Not structlog's default, rich's traceback: it prints every frame's local
     variables, the token and the feed's contact data among them, and it is drawn
-    after the redaction processor has run (JSON lines format theirs before it)."""
-    sio.write("\n" + REDACTOR.scrub("".join(traceback.format_exception(*exc_info))))
+    after the redaction processors have run (JSON lines format theirs before them)."""
+    shown = contacts.mask("".join(traceback.format_exception(*exc_info)))
+    sio.write("\n" + REDACTOR.scrub(shown))
 
 
 def _noop(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:

@@ -21,6 +21,7 @@ from typing import Any
 
 import structlog
 
+from syncd.core.contacts import mask, masked
 from syncd.core.models import (
     Accepted,
     RemoteState,
@@ -176,7 +177,8 @@ def _settled(mirror: Mirror, dealer: str, m: Migration) -> MigratedAd:
 
 
 def migrate_json(report: MigrateReport) -> dict[str, Any]:
-    """One dealer's migration as ``migrate-v4 --json`` prints it (no payloads)."""
+    """One dealer's migration as ``migrate-v4 --json`` prints it (no payloads; contact data
+    in the API's messages and the feed's reasons masked, as ``syncd status`` masks them)."""
     return {
         "dealer_code": report.dealer_code,
         "dry_run": report.dry_run,
@@ -186,7 +188,7 @@ def migrate_json(report: MigrateReport) -> dict[str, Any]:
                 "source_id": a.source_id,
                 "category_id": a.category_id,
                 "result": a.result,
-                "message": a.message,
+                "message": masked(a.message),
             }
             for a in report.ads
         ],
@@ -205,12 +207,12 @@ _SAYS = {
 
 
 def migrate_lines(report: MigrateReport) -> list[str]:
-    """The lines ``migrate-v4`` prints for one dealer."""
+    """The lines ``migrate-v4`` prints for one dealer (messages masked, ids whole)."""
     dealer = printable(report.dealer_code or "(token dealer)")
     shown = ", ".join(f"{k} {v}" for k, v in sorted(report.counts.items())) or "none found"
     lines = [f"dealer {dealer}: v3 ads v4 cannot update: {len(report.ads)} ({shown})"]
     for a in report.ads:
-        why = f": {printable(a.message, 500)}" if a.message else ""
+        why = f": {printable(mask(a.message), 500)}" if a.message else ""
         lines.append(f"  {printable(a.source_id)}: {_SAYS[a.result]}{why}")
     if report.dry_run:
         lines.append("  dry run: nothing was sent")

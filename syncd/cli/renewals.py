@@ -21,6 +21,7 @@ from syncd import bootstrap, config, renewals
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
+from syncd.core.contacts import mask, masked
 from syncd.core.models import Pin
 from syncd.core.renewal_models import Renewal, RenewalAnswer, RenewalKind, RenewalOutcome
 from syncd.terminal import printable
@@ -52,7 +53,7 @@ def pin_json(pin: Pin) -> dict[str, Any]:
 
 
 def renewal_json(r: Renewal) -> dict[str, Any]:
-    """One renewal as JSON."""
+    """One renewal as JSON, contact data in the API's message masked (as ``status`` masks it)."""
     return {
         "dealer_code": r.dealer_code,
         "source_id": r.source_id,
@@ -60,7 +61,7 @@ def renewal_json(r: Renewal) -> dict[str, Any]:
         "at": r.at.isoformat(),
         "outcome": r.outcome.value,
         "policy": r.policy,
-        "message": r.message,
+        "message": masked(r.message),
         "request_id": r.request_id,
     }
 
@@ -179,7 +180,7 @@ def _renew(ctx: click.Context, kind: RenewalKind, source_id: str, dealer_code: s
     if ctx.params.get("as_json"):
         print_json(renewal_json(done))
     else:
-        said = f": {printable(done.message, 500)}" if done.message else ""
+        said = f": {printable(mask(done.message), 500)}" if done.message else ""
         click.echo(f"{kind.value} {printable(source_id)}: {done.outcome.value}{said}")
     if stop.signal is not None:  # it came while the call was in flight: answered, recorded
         stop.exit(done=1, total=1, what="call(s) answered")

@@ -13,7 +13,6 @@ from syncd import bootstrap, config, inspect, release, tables, terminal
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.renewals import pin_json, renewal_json
 from syncd.cli.shell import global_options, print_json, settings_of
-from syncd.core.contacts import masked
 from syncd.errors import FeedError
 from syncd.ports import Mirror
 from syncd.views.status import status_json, withheld_json
@@ -44,11 +43,8 @@ def status(ctx: click.Context, as_json: bool, dealer_code: str | None, limit: in
         withheld = _withheld(settings, mirror, dealer_code)
         latest = mirror.latest_finished_runs(dealer_code)
         pins = [pin_json(p) for p in mirror.pins(dealer_code)]
-        # A renewal's message is the API's answer: masked like every message status shows.
-        renewed = [
-            {**renewal_json(r), "message": masked(r.message)}
-            for r in renewal_log.latest(dealer_code, limit)
-        ]
+        # A renewal's message is the API's answer: renewal_json masks it.
+        renewed = [renewal_json(r) for r in renewal_log.latest(dealer_code, limit)]
     if as_json:
         print_json(
             {

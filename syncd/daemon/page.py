@@ -9,7 +9,8 @@ inline SVG), and the server's Content-Security-Policy refuses anything else.
 No contact data: the view model holds no payload, only dealer codes, source_ids,
 states, counts and messages; e-mail addresses and phone numbers in a message are
 masked all the same (an API's error may quote the value it refused), as
-:mod:`syncd.core.contacts` says, and as ``syncd status`` masks them.
+:mod:`syncd.core.contacts` says, and as ``syncd status`` masks them. Ids (dealer codes,
+source_ids) are shown whole, as ``syncd status`` shows them.
 """
 
 from __future__ import annotations
@@ -103,17 +104,27 @@ def render(view: StatusView) -> str:
     )
 
 
-def text(value: object, *, phones: bool = True) -> str:
+def text(value: object) -> str:
     """A value as escaped HTML text, e-mail addresses and phone numbers masked; None is a
-    dash. ``phones=False`` for an identifier (a dealer code, a source_id): a dealer's
-    all-digit ids (``00123456``) look like phone numbers and are no contact data."""
+    dash. Not for an identifier: :func:`ident`."""
     if value is None or value == "":
         return "&ndash;"
-    return escape(contacts.mask(contacts.cut(str(value), SHOWN_CHARS), phones=phones))
+    return escape(contacts.mask(contacts.cut(str(value), SHOWN_CHARS)))
+
+
+def ident(value: object) -> str:
+    """An identifier (a dealer code, a source_id) as escaped HTML text, whole; None is a
+    dash. Ids are no contact data and are shown as ``syncd status`` shows them: an
+    all-digit one (``00123456``) looks like a phone number, an e-mail-like one
+    (``kalle@example.se``, a dealer's choice of source_id) like an address."""
+    if value is None or value == "":
+        return "&ndash;"
+    shown = str(value)
+    return escape(shown if len(shown) <= SHOWN_CHARS else shown[:SHOWN_CHARS] + "…")
 
 
 def _dealer(code: str) -> str:
-    return text(code, phones=False) if code else "(token dealer)"
+    return ident(code) if code else "(token dealer)"
 
 
 def _time(at: datetime | None) -> str:
@@ -169,7 +180,7 @@ def _failing(view: StatusView) -> str:
         _row(
             [
                 f"<td>{_dealer(a.dealer_code)}</td>",
-                f'<td class="id">{text(a.source_id, phones=False)}</td>',
+                f'<td class="id">{ident(a.source_id)}</td>',
                 f"<td>{text(a.op)}</td>",
                 f"<td>{text(a.stage)}</td>",
                 f'<td class="message">{text(a.message)}</td>',
@@ -198,9 +209,7 @@ def _held_back(held: Sequence[HeldBack]) -> str:
     for h in held:
         ids = h.source_ids[:HELD_SHOWN]
         more = len(h.source_ids) - len(ids)
-        shown = ", ".join(text(i, phones=False) for i in ids) + (
-            f" and {more} more" if more > 0 else ""
-        )
+        shown = ", ".join(ident(i) for i in ids) + (f" and {more} more" if more > 0 else "")
         why = text(h.guard if h.error is None else h.error)
         rows.append(
             _row(

@@ -2,7 +2,10 @@
 answers (``validate --remote``), and records beside the payloads they map to.
 
 No I/O. Seller contact data is shown here by ``syncd map`` only: it shows the dealer
-their own records, on stdout only, to check a mapping by eye.
+their own records, on stdout only, to check a mapping by eye. ``validate``'s values and
+reasons and the API's answers are masked (:func:`syncd.core.contacts.mask`), as
+``syncd status`` masks them: a reason quotes the value it refused, so the value is
+masked too; records and source_ids are shown whole.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
+from syncd.core.contacts import mask, masked
 from syncd.core.models import Accepted, FeedItem, RawFeed, ValidatedFeed, WriteResult
 from syncd.views.plans import short
 
@@ -43,8 +47,10 @@ def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, 
             "record": str(item.origin),
             "source_id": item.source_id,
             "field": issue.field,
-            "value": issue.value if issue.value is not None else _value(data, item, issue.field),
-            "reason": issue.reason,
+            "value": masked(
+                issue.value if issue.value is not None else _value(data, item, issue.field)
+            ),
+            "reason": mask(issue.reason),
         }
         for item in feed.invalid
         for issue in item.issues
@@ -63,7 +69,8 @@ def validation_json(label: str, raw: RawFeed, feed: ValidatedFeed) -> dict[str, 
 
 def _value(data: Mapping[str, Any], item: Any, field: str) -> str | None:
     found = _at(data.get(str(item.origin)), field)
-    return None if found is None else short(found)
+    # Masked before short()'s cut, which could split an address (and leave it unmasked).
+    return None if found is None else short(mask(found) if isinstance(found, str) else found)
 
 
 def _source(record: Mapping[str, tuple[str, ...]]) -> dict[str, Any]:
@@ -95,7 +102,7 @@ def remote_json(answers: Sequence[tuple[FeedItem, WriteResult]]) -> dict[str, An
             "source_id": item.source_id,
             "answer": "accepted" if isinstance(result, Accepted) else "refused",
             "status": result.status,
-            "messages": [] if isinstance(result, Accepted) else list(result.messages),
+            "messages": [] if isinstance(result, Accepted) else [mask(m) for m in result.messages],
         }
         for item, result in answers
     ]

@@ -106,3 +106,39 @@ def test_a_logged_traceback_shows_no_local_and_masks_the_token(fmt: str) -> None
     assert "refused with [REDACTED]" in text
     assert token not in text
     assert contact not in text
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_contact_data_in_logged_messages_is_masked_and_ids_are_kept(fmt: str) -> None:
+    """Through the configured pipeline, in either format: the API's message, a reason and
+    a traceback's exception text lose their e-mail addresses and phone numbers; the
+    all-digit source_id and the dealer code beside them are logged whole."""
+    email, phone, source_id = "kalle@example.se", "070-123 45 67", "0701234567"
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure("info", fmt, stream=out)
+    log = structlog.get_logger("syncd.test")
+    try:
+        log.warning(
+            "ad_rejected", source_id=source_id, dealer_code="46701234567", message=f"{email}?"
+        )
+        log.warning("feed_item_rejected", source_id=source_id, reason=f"'{phone}' refused")
+        try:
+            raise RuntimeError(f"refused: {email} / {phone}")
+        except RuntimeError:
+            log.error("ad_call_failed", source_id=source_id, exc_info=True)
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+    text = out.getvalue()
+    assert email not in text
+    assert phone not in text
+    assert "refused: [e-mail hidden] / [phone hidden]" in text  # the traceback's last line
+    assert text.count(source_id) == 3
+    assert "46701234567" in text
+    if fmt == "json":
+        first, second, _ = lines(out)
+        assert first["message"] == "[e-mail hidden]?"
+        assert second["reason"] == "'[phone hidden]' refused"

@@ -136,3 +136,23 @@ def test_migrate_v4_refuses_a_config_still_on_v3(cli: Cli) -> None:
     assert result.exit_code == 3
     assert "api.version" in result.stderr
     assert cli.sandbox.mutations() == []
+
+
+def test_the_reasons_and_messages_it_prints_are_masked(cli: Cli) -> None:
+    """An invalid item's reason quoting contact data is masked in the lines and in
+    ``--json`` (as `syncd status` masks it); the source_ids stay whole."""
+    feed = json.loads(cli.feed.read_text(encoding="utf-8"))["ads"]
+    feed[0]["price"] = [{"type": "ring 070-123 45 67 or kalle@example.se", "amount": 1}]
+    cli.write(feed)
+    masked = "got 'ring [phone hidden] or [e-mail hidden]'"
+    lines = cli("migrate-v4", "--dry-run")
+    doc = json.loads(cli("migrate-v4", "--dry-run", "--json").stdout)[0]
+    for shown in (lines.stdout, json.dumps(doc)):
+        assert "070-123 45 67" not in shown
+        assert "kalle@example.se" not in shown
+    assert lines.exit_code == 6, lines.stderr
+    assert "  moped-1: not migrated: the feed's item is invalid: " in lines.stdout
+    assert masked in lines.stdout
+    moped = next(a for a in doc["ads"] if a["source_id"] == "moped-1")
+    assert moped["result"] == "invalid"
+    assert masked in moped["message"]

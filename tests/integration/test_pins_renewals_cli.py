@@ -21,6 +21,7 @@ from syncd.core.renewal_caps import month_start
 from syncd.core.renewal_models import RenewalKind, RenewalOutcome
 from syncd.mirror.renewals import SqlRenewalLog
 from syncd.mirror.schema import ads
+from tests.feed_server import Reply, feed_server
 from tests.integration.cli_sandbox import Cli, said
 from tests.integration.harness import car, goods
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
@@ -188,6 +189,39 @@ def test_an_unknown_ad_exits_11_and_exclusions_need_a_vehicle(cli: Cli) -> None:
     both = cli("bump", "sofa-2", "--exclude-bytbil", "--exclude-blocket")
     assert both.exit_code == 2
     assert charges(cli) == []
+
+
+@pytest.mark.parametrize(
+    ("command", "path"), [("bump", "bump"), ("pole-position", "pole_position")]
+)
+def test_a_refusal_quoting_contact_data_is_printed_masked(
+    tmp_path: Path, server: SandboxServer, monkeypatch: pytest.MonkeyPatch, command: str, path: str
+) -> None:
+    """An API whose refusal quotes a phone number and an address (a stub on a local port,
+    after a sync on the sandbox): the line and ``--json`` show the message masked, the
+    source_id that reads like a phone whole, and the exit code stays 6."""
+    monkeypatch.chdir(tmp_path)
+    source_id = "0709876543"
+    cli = synced(tmp_path, server, [{**goods(0), "source_id": source_id}])
+    refusal = {"errors": {"contact": ["call 070-123 45 67 or kalle@example.se first"]}}
+    masked = "errors.contact: call [phone hidden] or [e-mail hidden] first"
+    with feed_server() as api:
+        api.routes[f"/v4/ad/{source_id}/{path}"] = Reply(
+            json.dumps(refusal).encode(), status=400, content_type="application/json"
+        )
+        cli.config.write_text(
+            cli.config.read_text(encoding="utf-8").replace(server.url, api.url("")),
+            encoding="utf-8",
+        )
+        line = cli(command, source_id)
+        doc = cli(command, source_id, "--json")
+    assert (line.exit_code, doc.exit_code) == (6, 6), line.stderr
+    assert line.stdout == f"{path} {source_id}: refused: {masked}\n"
+    assert json.loads(doc.stdout)["message"] == masked
+    assert json.loads(doc.stdout)["source_id"] == source_id
+    for shown in (line.stdout, line.stderr, doc.stdout, doc.stderr):  # the log lines too
+        assert "070-123 45 67" not in shown
+        assert "kalle@example.se" not in shown
 
 
 def test_a_car_is_bumped_without_bytbil(cli: Cli) -> None:

@@ -1,4 +1,5 @@
-"""`run-once` and `plan` (tables and `--json`) mask contact data in messages, as status does.
+"""`run-once`, `plan` and `validate` (tables and `--json`) mask contact data in messages, as
+status does.
 
 The CLI in-process over the sandbox (real HTTP): a feed of a sofa whose price type quotes
 an e-mail address and a phone number (an invalid item: its reason quotes the value) and
@@ -92,3 +93,26 @@ def test_plan_masks_an_invalid_items_reason_in_the_table_and_the_json(cli: Cli) 
     assert_no_contact_data(table.stdout)
     assert INVALID_REASON in table.stdout
     assert SOFA in table.stdout
+
+
+def test_validate_masks_the_values_reasons_and_the_apis_answers(cli: Cli) -> None:
+    """`validate --remote --json` and its tables: the invalid sofa's value and reason, and
+    the API's refusal of the car's brand, are masked; record and source_ids whole."""
+    result = cli("validate", "--remote", "--json")
+    assert result.exit_code == 6, result.stderr  # PARTIAL: one invalid, one refused
+    assert_no_contact_data(result.stdout)
+    [report] = json.loads(result.stdout)
+    [problem] = report["problems"]
+    assert problem["source_id"] == SOFA
+    assert problem["record"].endswith("inventory.json[0]")
+    assert problem["value"] == '"ring [phone hidden] or [e-mail hidden]"'  # as JSON
+    assert problem["reason"] == INVALID_REASON.split(": ", 1)[1]
+    [answer] = report["remote"]["answers"]
+    assert (answer["source_id"], answer["answer"]) == (CAR, "refused")
+    assert any(REFUSED in m for m in answer["messages"]), answer["messages"]
+    tables = cli("validate", "--remote")
+    assert tables.exit_code == 6, tables.stderr
+    assert_no_contact_data(tables.stdout)
+    assert SOFA in tables.stdout
+    assert CAR in tables.stdout
+    assert REFUSED in tables.stdout

@@ -25,6 +25,19 @@ PHONES = (
     "4791234567",
     "4520123456",
     "358401234567",
+    # an area code, then a spaced hyphen, a dot or a slash
+    "070 - 123 45 67",
+    "08 - 123 456 78",
+    "070.123 45 67",
+    "070/123 45 67",
+    "0123/456 78",
+    "070.1234567",
+    # a country code, one space, the rest unbroken
+    "46 701234567",
+    "46 812345678",
+    "47 91234567",
+    "45 20123456",
+    "358 401234567",
 )
 NOT_PHONES = (
     "car-10234",
@@ -50,6 +63,27 @@ NOT_PHONES = (
     "46 70 123 45 67",  # bare and spaced: a list of counts reads the same
     "ord-46701234567",  # glued to an id
     "46701234567-2",
+    # the other side of the spaced-hyphen, dot and slash rules
+    "0 - 1 000 000",  # a range from a lone 0
+    "0 - 12345678",
+    "0.12345678",  # a decimal
+    "12.50",
+    "3.14159265",
+    "1.2.3",  # a dotted version
+    "0.1.2.3.4.5.6.7.8",
+    "10.0.0.1",  # an IP address
+    "03.12.2026",  # dates, dotted, slashed or ISO
+    "03/12/2026",
+    "2026-12-03",
+    "2026-12-03 10:00:00",
+    "08.30 - 12.00",  # opening hours
+    "1764662400.123",  # a timestamp with its fraction
+    # the other side of the spaced country-code rule
+    "46 1764662400",  # a count, then a timestamp
+    "46 1100123456",  # a count, then an ad id
+    "46 7012345678",  # 10 digits after 46: too long
+    "46 701234567.5",  # a decimal amount
+    "46 701234567-2",
 )
 EMAILS = (
     "kalle.anka@example.se",
@@ -111,6 +145,8 @@ def test_the_cut_drops_a_split_address_or_number() -> None:
     assert cut("a" * 10 + " seller@example.com", 20) == "a" * 10 + " …"
     assert cut("a" * 10 + " 070-123 45 67", 20) == "a" * 10 + " …"
     assert cut("a" * 10 + " 46701234567", 16) == "a" * 10 + " …"
+    assert cut("a" * 10 + " 070.123 45 67", 19) == "a" * 10 + " …"
+    assert cut("a" * 10 + " 070/123 45 67", 17) == "a" * 10 + " …"
     assert cut("a" * 10 + " b c d e f g h", 16) == "a" * 10 + " b c d…"
 
 
@@ -143,14 +179,16 @@ def test_every_quantifier_is_bounded(pattern: object) -> None:
 
 def test_a_megabyte_is_masked_whole_at_once() -> None:
     """Megabyte blobs that made the old patterns quadratic (a run of word characters
-    without an at sign, of dots, of digits and spaces, of at signs) are masked whole,
+    without an at sign, of dots, of digits and spaces, of at signs, of area codes and
+    spaced hyphens or dots, of country codes) are masked whole,
     the contact data at their ends too. In a child process (the regex holds the GIL);
     the bound is generous: linear work takes well under a second, quadratic hours."""
     code = (
         "from syncd.core.contacts import mask\n"
         "tail = ' a@example.se +46 70 123 45 67'\n"
         "for blob in ('a' * 1_000_000, 'a.' * 500_000, '0 ' * 500_000, 'a@' * 500_000,"
-        " '4' * 1_000_000, 'a@b' * 300_000):\n"
+        " '4' * 1_000_000, 'a@b' * 300_000, '07 - ' * 200_000, '07.1' * 250_000,"
+        " '46 ' * 330_000):\n"
         "    print(mask(blob + tail)[-40:])\n"
     )
     try:
@@ -160,5 +198,5 @@ def test_a_megabyte_is_masked_whole_at_once() -> None:
     except subprocess.TimeoutExpired:
         pytest.fail("masking a megabyte did not finish")
     lines = done.stdout.splitlines()
-    assert len(lines) == 6
+    assert len(lines) == 9
     assert all(line.endswith(f" {EMAIL_HIDDEN} {PHONE_HIDDEN}") for line in lines), lines

@@ -22,6 +22,7 @@ from syncd.daemon.page import (
     FailingAd,
     HeldBack,
     StatusView,
+    ident,
     render,
     text,
 )
@@ -234,5 +235,33 @@ def test_a_phone_number_the_cut_splits_is_dropped() -> None:
 def test_an_all_digit_source_id_is_shown_whole_in_its_column() -> None:
     """A dealer's ids like 00123456 look like phone numbers; in the id columns they are
     shown as they are (no contact data), in a message they are masked all the same."""
-    assert text("00123456", phones=False) == "00123456"
-    assert text("call 00123456", phones=True) == "call [phone hidden]"
+    assert ident("00123456") == "00123456"
+    assert text("call 00123456") == "call [phone hidden]"
+
+
+@pytest.mark.parametrize("source_id", ["kalle@example.se", "0701234567", "46 701234567"])
+def test_ids_that_read_like_contact_data_are_shown_whole_everywhere(source_id: str) -> None:
+    """A source_id or dealer code that reads like an address or a phone number is an id:
+    the failing ads, the withheld deletes and the runs show it whole, as `syncd status`
+    does; the message beside it is masked."""
+    page = render(
+        view(
+            dealers=(DealerAds(source_id, counts(live=1)),),
+            failing=(FailingAd(source_id, source_id, "create", "error", source_id, NOW),),
+            held_back=(HeldBack(source_id, "guard", (source_id, "a2")),),
+            runs=(RunSummary(1, source_id, NOW, NOW, None, RunOutcome.FAILED, {}, "note"),),
+        )
+    )
+    found = tables(page)
+    assert found["failing"][1][:2] == [source_id, source_id]
+    assert found["failing"][1][4] in ("[e-mail hidden]", "[phone hidden]")
+    assert found["withheld"][1][0] == source_id
+    assert found["withheld"][1][2] == f"{source_id}, a2"
+    assert found["runs"][1][1] == source_id
+    assert source_id in ads_by_dealer(page)
+
+
+def test_a_long_id_is_cut_but_never_masked() -> None:
+    """An id over SHOWN_CHARS is cut with an ellipsis; what is left is shown as it is."""
+    assert ident("a@example.se " + "x" * SHOWN_CHARS) == "a@example.se " + "x" * 987 + "…"
+    assert ident(None) == ident("") == "&ndash;"

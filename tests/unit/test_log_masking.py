@@ -1,0 +1,79 @@
+"""The log processor that masks contact data in an event's free text, as a pure function."""
+
+from __future__ import annotations
+
+import pytest
+
+from syncd.core.contacts import EMAIL_HIDDEN, PHONE_HIDDEN
+from syncd.logs import mask_contacts
+
+QUOTED = "contact.phone: '070-123 45 67' refused; contact.email: 'kalle@example.se' refused"
+MASKED = f"contact.phone: '{PHONE_HIDDEN}' refused; contact.email: '{EMAIL_HIDDEN}' refused"
+
+
+def masked(**event: object) -> dict[str, object]:
+    return dict(mask_contacts(None, "warning", dict(event)))
+
+
+@pytest.mark.parametrize(
+    "key", ["message", "reason", "error", "errors", "note", "hint", "guard", "exception"]
+)
+def test_the_text_under_a_text_key_is_masked(key: str) -> None:
+    """An API message, a reason, an error, a note or a traceback quoting contact data is
+    masked, whatever the event."""
+    assert masked(event="ad_rejected", **{key: QUOTED})[key] == MASKED
+
+
+@pytest.mark.parametrize(
+    "key", ["source_id", "dealer_code", "run_id", "request_id", "path", "event", "holder"]
+)
+def test_ids_and_other_keys_are_kept_whole(key: str) -> None:
+    """An all-digit source_id or dealer code (it reads like a phone), a request id, a path,
+    the event's name and any key not named as text stay as they are."""
+    for value in ("0701234567", "46701234567", "kalle@example.se", "/srv/feeds/0701234567.csv"):
+        assert masked(**{key: value})[key] == value
+
+
+def test_text_is_masked_at_any_depth_and_ids_inside_it_are_kept() -> None:
+    """Lists, tuples and dicts under a text key are masked through, ids among them kept;
+    a text key nested under another key is masked too."""
+    event = masked(
+        errors=[{"source_id": "0701234567", "message": QUOTED}, (QUOTED,)],
+        report={"counts": {"created": 1}, "problems": [{"record": "r[0]", "reason": QUOTED}]},
+    )
+    assert event["errors"] == [{"source_id": "0701234567", "message": MASKED}, (MASKED,)]
+    assert event["report"] == {
+        "counts": {"created": 1},
+        "problems": [{"record": "r[0]", "reason": MASKED}],
+    }
+
+
+def test_values_that_are_no_text_pass_untouched() -> None:
+    """Numbers, None, booleans and exc_info's tuple pass as they are, under any key."""
+    exc_info = (ValueError, ValueError(QUOTED), None)
+    event = masked(message=None, status=400, count=2.5, exc_info=exc_info, temporary=True)
+    assert event == {
+        "message": None,
+        "status": 400,
+        "count": 2.5,
+        "exc_info": exc_info,
+        "temporary": True,
+    }
+
+
+def test_an_object_under_a_text_key_is_shown_as_its_repr_masked() -> None:
+    """An exception passed as ``error=exc`` would render as its repr, message and all:
+    it is that repr, masked."""
+    assert masked(error=ValueError(QUOTED))["error"] == f'ValueError("{MASKED}")'
+    assert masked(errors=[ValueError("a@example.se")])["errors"] == [
+        f"ValueError('{EMAIL_HIDDEN}')"
+    ]
+
+
+def test_an_event_without_contact_data_is_unchanged() -> None:
+    """Ids, prices, years and timestamps in a message are no phones: the message is kept."""
+    kept = "ad car-10234 (2018, 150000 kr) refused at 2026-12-03T08:00:00Z: HTTP 409"
+    assert masked(message=kept, source_id="car-10234") == {
+        "message": kept,
+        "source_id": "car-10234",
+    }
