@@ -121,7 +121,16 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
     for exc in errors:
         click.echo(error_line(exc), err=True)
     if done.stop.signal is not None:
-        done.stop.exit(done=len(reports), total=done.feeds, what="feed(s) synced")
+        # As run-once said it before the other commands stopped gracefully (log alerts
+        # read it): its event's fields feeds_synced and feeds, and no line of its own for
+        # a wait for a lock that the signal ended (run_lock_wait_stopped tells of it).
+        done.stop.exit(
+            done=len(reports),
+            total=done.feeds,
+            what="feed(s) synced",
+            counted=("feeds_synced", "feeds"),
+            wait_line=False,
+        )
     if errors:
         sys.exit(exit_code_for(errors[0]))
     guarded = [

@@ -207,20 +207,29 @@ class GracefulStop(StopSignals):
             if inspect.getcoroutinestate(work) == inspect.CORO_CREATED:
                 work.close()  # the wait for the lock ended it: never awaited, no warning
 
-    def exit(self, *, done: int, total: int, what: str) -> NoReturn:
+    def exit(
+        self,
+        *,
+        done: int,
+        total: int,
+        what: str,
+        counted: tuple[str, str] = ("done", "total"),
+        wait_line: bool = True,
+    ) -> NoReturn:
         """The command was stopped by a signal: say so (log and stderr: how the wait for a
-        lock ended, if it did; how many of ``total`` parts were ``what`` in full) and
-        exit 130 or 143. The caller has printed the finished parts' results first."""
+        lock ended, if it did and ``wait_line``; how many of ``total`` parts were ``what``
+        in full) and exit 130 or 143. The caller has printed the finished parts' results
+        first. ``counted``: the names of the ``_stopped`` event's fields of ``done`` and
+        ``total`` (run-once keeps the ones its operators' alerts read)."""
         assert self.signal is not None
         code = ExitCode.INTERRUPTED if self.signal is signal.SIGINT else ExitCode.TERMINATED
-        if self.wait_ended is not None:
+        if self.wait_ended is not None and wait_line:
             click.echo(error_line(self.wait_ended), err=True)
         log.warning(
             self.event("stopped"),
             signal=self.signal.name,
             forced=self.forced,
-            done=done,
-            total=total,
+            **{counted[0]: done, counted[1]: total},
             exit_code=int(code),
         )
         how = "at once" if self.forced else "once the calls in flight were answered and recorded"

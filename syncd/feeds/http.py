@@ -118,6 +118,12 @@ class HttpSource:
         """
         auth = self._credentials.auth(self._environ, self._redact)
         cached = await asyncio.to_thread(http_cache.read_validators, self._cache)
+        if cached is not None and cached.size > self._max_bytes:
+            # A body cached under a larger limit (max_bytes lowered since, or a header
+            # gone wrong) is not reused on a 304, nor read into memory: the feed is asked
+            # for whole, and the limit applies to it as to any fetch.
+            log.warning("feed_cache_unusable", cache=str(self._cache), reason="over max_bytes")
+            cached = None
         got = await self._get(auth, cached)
         if got is None:  # a 304, but the cached body is gone or damaged: ask for it whole
             got = await self._get(auth, None)

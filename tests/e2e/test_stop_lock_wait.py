@@ -129,6 +129,14 @@ def test_a_signal_while_waiting_for_the_run_lock_stops_at_once_starting_nothing(
     assert f"syncd: stopped by {sig.name}" in text
 
     before = list(DEALERS[: DEALERS.index(locked)])  # synced in full before the wait
+    # run-once's stop says what it always said (operators' log alerts read these): the
+    # event's fields as before the other commands stopped gracefully, and one line.
+    summary = next(
+        event_of(line) for line in lines if event_of(line).get("event") == "run_once_stopped"
+    )
+    assert (summary["feeds_synced"], summary["feeds"]) == (len(before), len(DEALERS))
+    assert {"done", "total"}.isdisjoint(summary), summary
+    assert "nothing of that run started" not in text
     assert runs_of(db) == dict.fromkeys(before, "success")
     assert dealers_in_mirror(db) == set(before)
     assert sandbox.mutations() == [("POST", f"{d}-1") for d in before]

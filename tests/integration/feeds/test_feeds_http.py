@@ -263,3 +263,17 @@ def test_the_local_file_path_is_unchanged_by_a_url_feed_beside_it(tmp_path: Path
     assert raw.meta.stamp is not None
     path.write_bytes(BODY + b"\n")
     assert reader.changed(raw.meta)
+
+
+def test_a_cached_body_over_the_limit_is_not_reused_on_304_but_fetched_and_refused(
+    server: FeedServer, tmp_path: Path
+) -> None:
+    """``max_bytes`` lowered below the body cached earlier: the 304 path does not hand the
+    cached body on past the limit; the feed is asked for whole (no If-None-Match) and
+    refused over the limit, as a fetched body is."""
+    server.routes["/stock.json"] = Reply(BODY, etag='"abc"')
+    read(bootstrap.feed_reader(url_feed(server.url("/stock.json"), tmp_path)))
+    smaller = url_feed(server.url("/stock.json"), tmp_path, max_bytes=len(BODY) - 1)
+    with pytest.raises(FeedError, match=r"over the limit of"):
+        read(bootstrap.feed_reader(smaller))
+    assert "if-none-match" not in server.headers_of("/stock.json")[1]
