@@ -24,7 +24,8 @@ less:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -71,9 +72,31 @@ def decide(
 ) -> Decision:
     """The ads of ``dealer_code`` the policy bumps now; see the module docstring."""
     last = _last_bumps(history, dealer_code)
-    refusals = _last_refusals(history, dealer_code)
-    pole = on_pole_position(history, now)
-    due: list[tuple[datetime | None, MirrorAd]] = []
+    pole = {s for d, s in on_pole_position(history, now) if d == dealer_code}
+    due, skipped = _due(policy, ads, last, pole, now)
+    today, month = used(policy.name, dealer_code, history, now)
+    left = allowance(policy.caps, today, month)
+    # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
+    key = _order(last, _last_refusals(history, dealer_code), now)
+    first = heapq.nsmallest(left, due, key=key)
+    chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
+    return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
+
+
+_Due = tuple[datetime | None, MirrorAd]
+"""An ad due for a bump, with its last renewal (None: unknown)."""
+
+
+def _due(
+    policy: RenewalPolicy,
+    ads: Iterable[MirrorAd],
+    last: Mapping[str, datetime],
+    pole: AbstractSet[str],
+    now: datetime,
+) -> tuple[list[_Due], list[str]]:
+    """The eligible ads whose last renewal is ``every`` old, and the source_ids of those
+    skipped for being on pole position."""
+    due: list[_Due] = []
     skipped: list[str] = []
     for ad in ads:
         if not _eligible(policy, ad):
@@ -81,19 +104,26 @@ def decide(
         renewed = last_renewal(ad, last.get(ad.source_id))
         if renewed is not None and now - renewed < policy.every:
             continue
-        if (dealer_code, ad.source_id) in pole:
+        if ad.source_id in pole:
             skipped.append(ad.source_id)
             continue
         due.append((renewed, ad))
-    today, month = used(policy.name, dealer_code, history, now)
-    left = allowance(policy.caps, today, month)
+    return due, skipped
 
-    # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
-    # An ad the API refused since its last bump (a pole position bought in Blocket
-    # Admin, an ad it will not bump) goes after the others, oldest refusal first: a
-    # refusal costs no unit, so it would otherwise take the same units on every run
-    # and starve the other due ads.
-    def order(d: tuple[datetime | None, MirrorAd]) -> tuple[Any, ...]:
+
+def _order(
+    last: Mapping[str, datetime], refusals: Mapping[str, datetime], now: datetime
+) -> Callable[[_Due], tuple[Any, ...]]:
+    """The sort key of the due ads: the longest since its last renewal first (an unknown
+    one first of all), ties by source_id.
+
+    An ad the API refused since its last bump (a pole position bought in Blocket
+    Admin, an ad it will not bump) goes after the others, oldest refusal first: a
+    refusal costs no unit, so it would otherwise take the same units on every run
+    and starve the other due ads.
+    """
+
+    def key(d: _Due) -> tuple[Any, ...]:
         renewed, ad = d
         refused = refusals.get(ad.source_id)
         bumped = last.get(ad.source_id)
@@ -107,9 +137,7 @@ def decide(
             ad.source_id,
         )
 
-    first = heapq.nsmallest(left, due, key=order)
-    chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
-    return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
+    return key
 
 
 def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
