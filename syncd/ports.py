@@ -433,3 +433,33 @@ def count_request(*, retry: bool) -> None:
         counts = tally.counts
         counts["requests"] = counts.get("requests", 0) + 1
         counts["retried"] = counts.get("retried", 0) + int(retry)
+
+
+@dataclass(slots=True)
+class Handover:
+    """Whether a request made inside :func:`watching_handover` reached its transport."""
+
+    handed_over: bool = False
+
+
+_HANDOVER: ContextVar[Handover | None] = ContextVar("syncd_request_handover", default=None)
+
+
+@contextmanager
+def watching_handover() -> Iterator[Handover]:
+    """Tell whether a request of the block went past its client's throttle (a paid call
+    cancelled before that was never sent: ``syncd.renewals``)."""
+    handover = Handover()
+    token = _HANDOVER.set(handover)
+    try:
+        yield handover
+    finally:
+        _HANDOVER.reset(token)
+
+
+def hand_over() -> None:
+    """A client hands a request to its transport now: from here on, a cancellation may
+    leave it sent (and, for a paid call, charged)."""
+    handover = _HANDOVER.get()
+    if handover is not None:
+        handover.handed_over = True

@@ -12,6 +12,7 @@ ads at once; the caps hold even without it (the database's guard).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,7 +29,7 @@ from syncd.core.renewal_models import (
 )
 from syncd.core.renewals import decide, history_since
 from syncd.errors import Stopped, SyncdError
-from syncd.ports import Clock, Mirror, RenewalLog, Renewer
+from syncd.ports import Clock, Mirror, RenewalLog, Renewer, watching_handover
 
 log = structlog.get_logger("syncd.renewals")
 
@@ -57,35 +58,45 @@ class PolicyReport:
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
+def _unanswered(exc: BaseException, *, sent: bool) -> RenewalAnswer:
+    """What is recorded of a paid call that raised instead of answering."""
+    if isinstance(exc, Stopped):
+        # The stop's gate held the call back before it went out (the Renewer port: Stopped
+        # only for a call never sent): nothing was charged, and the API refused nothing.
+        # Recorded NOT_SENT rather than deleted, so that the record shows why the policy
+        # stopped; it counts neither against a cap nor as a bump, so the next run may
+        # send it.
+        return RenewalAnswer(RenewalOutcome.NOT_SENT, message=str(exc))
+    if isinstance(exc, SyncdError):
+        # A refused token (401/403): the API did nothing, so nothing was charged.
+        return RenewalAnswer(RenewalOutcome.REFUSED, message=str(exc))
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) and not sent:
+        # Cancelled (the daemon's stop timeout, a second signal) while it waited for the
+        # client's throttle: the request never reached the transport, so nothing went out.
+        return RenewalAnswer(RenewalOutcome.NOT_SENT, message="cancelled before it was sent")
+    # A bug, or a cancellation once the request was handed to the transport: it may have
+    # gone out (assumption: the transport's own steps, a pooled connection's wait or a
+    # connect, are not told apart from the send); counted as charged, never re-sent.
+    return RenewalAnswer(RenewalOutcome.UNKNOWN, message="interrupted")
+
+
 async def _send(
     deps: RenewalDeps, renewal_id: int, dealer_code: str, kind: RenewalKind, choice: Choice
 ) -> RenewalAnswer:
     """Send one reserved call and record its answer (also when it raises)."""
     source_id = choice.source_id
-    try:
-        answer = await deps.renewer.renew(
-            dealer_code,
-            source_id,
-            kind,
-            exclude_bytbil=choice.exclude_bytbil,
-            exclude_blocket=choice.exclude_blocket,
-        )
-    except Stopped as exc:
-        # The stop's gate held the call back before it went out (the Renewer port: Stopped
-        # only for a call never sent): nothing was charged, and the API refused nothing.
-        # Recorded NOT_SENT rather than deleted, so that the record shows why the policy
-        # stopped; it counts neither against a cap nor as a bump, so the next run may
-        # send it. A call cut short once sent is the BaseException below: UNKNOWN.
-        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.NOT_SENT, message=str(exc)))
-        raise
-    except SyncdError as exc:
-        # A refused token (401/403): the API did nothing, so nothing was charged.
-        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.REFUSED, message=str(exc)))
-        raise
-    except BaseException:
-        # A bug or a cancellation mid-call: it may have gone out; counted, never re-sent.
-        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.UNKNOWN, message="interrupted"))
-        raise
+    with watching_handover() as handover:
+        try:
+            answer = await deps.renewer.renew(
+                dealer_code,
+                source_id,
+                kind,
+                exclude_bytbil=choice.exclude_bytbil,
+                exclude_blocket=choice.exclude_blocket,
+            )
+        except BaseException as exc:
+            deps.log.settle(renewal_id, _unanswered(exc, sent=handover.handed_over))
+            raise
     deps.log.settle(renewal_id, answer)
     log.info(
         "ad_renewal_sent",
