@@ -93,7 +93,8 @@ class Mirror(Protocol):
         ...
 
     def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
-        """The ads a run's plan deletes (absent from the feed), before anything is sent:
+        """The ads a run's plan has no valid feed item for (``core.renewals.unrenewable``),
+        before anything is sent:
         each gets ``absent_since`` = ``now`` unless it has one already; every other ad of
         the dealer gets None. Ads without a row are ignored; ``updated_at`` is unchanged."""
         ...
@@ -172,9 +173,16 @@ class Mirror(Protocol):
         now: datetime,
         *,
         invalid: Sequence[ItemProblem] = (),
+        absent_recorded: bool = False,
     ) -> None:
         """Close a run row with its outcome, counts, message and the problems of its
-        invalid items (bounded as ``syncd.core.status.recorded_invalid`` says)."""
+        invalid items (bounded as ``syncd.core.status.recorded_invalid`` says);
+        ``absent_recorded``: the run recorded the absent marks (``record_absent``)."""
+        ...
+
+    def absent_recorded(self, dealer_code: str) -> bool:
+        """True once a run of this dealer has recorded the absent marks since the upgrade
+        that added them (migration 0006: runs before it say nothing)."""
         ...
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:

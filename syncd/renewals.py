@@ -33,6 +33,12 @@ from syncd.ports import Clock, Mirror, RenewalLog, Renewer, watching_handover
 
 log = structlog.get_logger("syncd.renewals")
 
+NO_ABSENT_MARKS = (
+    "no sync of this dealer has recorded which ads are absent from the feed since the "
+    "upgrade; the policy waits for one (run a sync first)"
+)
+"""Why a policy sends nothing for a dealer before its first sync of this version."""
+
 
 @dataclass(frozen=True, slots=True)
 class RenewalDeps:
@@ -56,6 +62,7 @@ class PolicyReport:
     on_pole_position: tuple[str, ...] = ()
     renewed: list[str] = field(default_factory=list)  # source_ids charged (or maybe)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    skipped: str | None = None  # why the policy sent nothing for this dealer, if it did not try
 
 
 def _unanswered(exc: BaseException, *, sent: bool) -> RenewalAnswer:
@@ -144,7 +151,21 @@ async def renew_by_hand(
 async def run_policy(
     deps: RenewalDeps, policy: RenewalPolicy, dealer_code: str, *, api_version: int
 ) -> PolicyReport:
-    """Bump what ``policy`` says is due for this dealer, each unit reserved under its caps."""
+    """Bump what ``policy`` says is due for this dealer, each unit reserved under its caps.
+
+    Refused (nothing decided, nothing sent: ``skipped``) while no run of the dealer has
+    recorded the absent marks since the upgrade that added them: every mark is NULL
+    until then, and a policy would pay to bump ads the dealer no longer sells.
+    """
+    if not deps.mirror.absent_recorded(dealer_code):
+        report = PolicyReport(policy.name, dealer_code, skipped=NO_ABSENT_MARKS)
+        log.warning(
+            "renewal_policy_skipped",
+            policy=policy.name,
+            dealer_code=dealer_code,
+            reason=NO_ABSENT_MARKS,
+        )
+        return report
     now = deps.clock.now()
     history = deps.log.history(history_since(policy, now))
     ads = deps.mirror.load(dealer_code).values()
@@ -214,11 +235,16 @@ def report_json(r: PolicyReport) -> dict[str, object]:
         "on_pole_position": list(r.on_pole_position),
         "renewed": r.renewed,
         "problems": [{"source_id": s, "message": mask(m)} for s, m in r.problems],
+        "skipped": r.skipped,
     }
 
 
 def report_line(r: PolicyReport) -> str:
     """One line for a terminal: what the policy renewed, and what it left for later."""
+    if r.skipped is not None:
+        return (
+            f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: skipped: {r.skipped}"
+        )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "nothing sent"
     return (
         f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: {counts}; "

@@ -7,9 +7,10 @@ less:
 * A policy renews only live, published ads (the mirror knows their
   ``blocket_ad_id``) whose latest call has settled without error, of its
   categories and matching its filter; never one last sent ``visible: false``,
-  and never one the latest run found absent from the feed (``absent_since``:
-  its plan deletes it, and a guard may hold the delete back until a person
-  confirms; the dealer no longer sells it, so a bump would be money lost).
+  and never one the latest run found no valid feed item for (``absent_since``,
+  :func:`unrenewable`: its plan deletes it, and a guard may hold the delete back
+  until a person confirms; a pin keeps it; or its item is invalid; the dealer no
+  longer sells it, or its ad is broken, so a bump would be money lost).
 * An ad is due when its last renewal (:func:`last_renewal`: its latest charged
   bump, by any policy or by hand, or its creation if later) is ``every`` old.
   The longest since go first (an unknown one first of all), ties by source_id.
@@ -30,7 +31,16 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from syncd.core.categories import category
-from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.models import (
+    Delete,
+    Invalid,
+    InvalidItem,
+    MirrorAd,
+    Plan,
+    RemoteState,
+    Stage,
+    Unchanged,
+)
 from syncd.core.renewal_caps import allowance, month_start, used
 from syncd.core.renewal_models import (
     CHARGED,
@@ -138,6 +148,28 @@ def _order(
         )
 
     return key
+
+
+def unrenewable(plan: Plan, invalid: Iterable[InvalidItem]) -> set[str]:
+    """The source_ids the plan found no valid feed item for, which no policy bumps (the
+    mirror's ``absent_since`` marks): the ads it deletes, the pinned ones it keeps
+    although the feed lacks them, and those whose item is invalid (``Invalid`` entries:
+    an invalid item, a change the API cannot make, an id a DELETE cannot name; and
+    every id an ambiguous item gave, as the planner protects each of them).
+
+    Assumption: an ad whose item is invalid is not bumped until the item is valid again:
+    the ad online is no longer what the dealer's feed says, and a bump would pay to show
+    it. A pinned ad absent from the feed is kept online, not sold as new: the dealer
+    pinned it so as not to lose it, not to pay for it (``syncd bump`` still can).
+    """
+    found = {c for item in invalid for c in item.candidates}
+    for entry in plan.entries:
+        match entry:
+            case Delete() | Unchanged(reason="pinned"):
+                found.add(entry.source_id)
+            case Invalid(source_id=str() as source_id):
+                found.add(source_id)
+    return found
 
 
 def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
