@@ -94,9 +94,9 @@ class Mirror(Protocol):
 
     def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
         """The ads a run's plan has no valid feed item for (``core.renewals.unrenewable``),
-        before anything is sent:
-        each gets ``absent_since`` = ``now`` unless it has one already; every other ad of
-        the dealer gets None. Ads without a row are ignored; ``updated_at`` is unchanged."""
+        before anything is sent: each gets ``absent_since`` = ``now`` unless it has one
+        already; every other ad of the dealer gets None. Ads without a row are ignored;
+        ``updated_at`` is unchanged."""
         ...
 
     def record_intent(self, action: Action, now: datetime) -> None:

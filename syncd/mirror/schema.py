@@ -101,8 +101,10 @@ ads = Table(
     Column("raw_hash", String),
     Column("raw_rules", String),
     Column("raw_payload_hash", String),
-    # Set while the latest run's plan deletes the ad (absent from the feed, the delete
-    # perhaps held back by a guard), since the first such run; renewals skip it (0005).
+    # Set while the latest run's plan has no valid feed item for the ad (it deletes it, a
+    # guard perhaps holding the delete back; a pin keeps it; or its item is invalid),
+    # since the first such run; renewals skip it (0005; the name is from when only
+    # absent ads were marked).
     Column("absent_since", UTCDateTime),
     UniqueConstraint("dealer_code", "source_id"),
     Index(None, "dealer_code", "stage", "source_id"),
