@@ -93,9 +93,10 @@ class Mirror(Protocol):
         ...
 
     def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
-        """The ads a run's plan deletes (absent from the feed), before anything is sent:
-        each gets ``absent_since`` = ``now`` unless it has one already; every other ad of
-        the dealer gets None. Ads without a row are ignored; ``updated_at`` is unchanged."""
+        """The ads a run's plan has no valid feed item for (``core.renewals.unrenewable``),
+        before anything is sent: each gets ``absent_since`` = ``now`` unless it has one
+        already; every other ad of the dealer gets None. Ads without a row are ignored;
+        ``updated_at`` is unchanged."""
         ...
 
     def record_intent(self, action: Action, now: datetime) -> None:
@@ -172,9 +173,16 @@ class Mirror(Protocol):
         now: datetime,
         *,
         invalid: Sequence[ItemProblem] = (),
+        absent_recorded: bool = False,
     ) -> None:
         """Close a run row with its outcome, counts, message and the problems of its
-        invalid items (bounded as ``syncd.core.status.recorded_invalid`` says)."""
+        invalid items (bounded as ``syncd.core.status.recorded_invalid`` says);
+        ``absent_recorded``: the run recorded the absent marks (``record_absent``)."""
+        ...
+
+    def absent_recorded(self, dealer_code: str) -> bool:
+        """True once a run of this dealer has recorded the absent marks since the upgrade
+        that added them (migration 0006: runs before it say nothing)."""
         ...
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
@@ -433,3 +441,33 @@ def count_request(*, retry: bool) -> None:
         counts = tally.counts
         counts["requests"] = counts.get("requests", 0) + 1
         counts["retried"] = counts.get("retried", 0) + int(retry)
+
+
+@dataclass(slots=True)
+class Handover:
+    """Whether a request made inside :func:`watching_handover` reached its transport."""
+
+    handed_over: bool = False
+
+
+_HANDOVER: ContextVar[Handover | None] = ContextVar("syncd_request_handover", default=None)
+
+
+@contextmanager
+def watching_handover() -> Iterator[Handover]:
+    """Tell whether a request of the block went past its client's throttle (a paid call
+    cancelled before that was never sent: ``syncd.renewals``)."""
+    handover = Handover()
+    token = _HANDOVER.set(handover)
+    try:
+        yield handover
+    finally:
+        _HANDOVER.reset(token)
+
+
+def hand_over() -> None:
+    """A client hands a request to its transport now: from here on, a cancellation may
+    leave it sent (and, for a paid call, charged)."""
+    handover = _HANDOVER.get()
+    if handover is not None:
+        handover.handed_over = True

@@ -12,6 +12,7 @@ ads at once; the caps hold even without it (the database's guard).
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -28,9 +29,15 @@ from syncd.core.renewal_models import (
 )
 from syncd.core.renewals import decide, history_since
 from syncd.errors import Stopped, SyncdError
-from syncd.ports import Clock, Mirror, RenewalLog, Renewer
+from syncd.ports import Clock, Mirror, RenewalLog, Renewer, watching_handover
 
 log = structlog.get_logger("syncd.renewals")
+
+NO_ABSENT_MARKS = (
+    "no sync of this dealer has recorded which ads are absent from the feed since the "
+    "upgrade; the policy waits for one (run a sync first)"
+)
+"""Why a policy sends nothing for a dealer before its first sync of this version."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +62,29 @@ class PolicyReport:
     on_pole_position: tuple[str, ...] = ()
     renewed: list[str] = field(default_factory=list)  # source_ids charged (or maybe)
     problems: list[tuple[str, str]] = field(default_factory=list)
+    skipped: str | None = None  # why the policy sent nothing for this dealer, if it did not try
+
+
+def _unanswered(exc: BaseException, *, sent: bool) -> RenewalAnswer:
+    """What is recorded of a paid call that raised instead of answering."""
+    if isinstance(exc, Stopped):
+        # The stop's gate held the call back before it went out (the Renewer port: Stopped
+        # only for a call never sent): nothing was charged, and the API refused nothing.
+        # Recorded NOT_SENT rather than deleted, so that the record shows why the policy
+        # stopped; it counts neither against a cap nor as a bump, so the next run may
+        # send it.
+        return RenewalAnswer(RenewalOutcome.NOT_SENT, message=str(exc))
+    if isinstance(exc, SyncdError):
+        # A refused token (401/403): the API did nothing, so nothing was charged.
+        return RenewalAnswer(RenewalOutcome.REFUSED, message=str(exc))
+    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt) and not sent:
+        # Cancelled (the daemon's stop timeout, a second signal) while it waited for the
+        # client's throttle: the request never reached the transport, so nothing went out.
+        return RenewalAnswer(RenewalOutcome.NOT_SENT, message="cancelled before it was sent")
+    # A bug, or a cancellation once the request was handed to the transport: it may have
+    # gone out (assumption: the transport's own steps, a pooled connection's wait or a
+    # connect, are not told apart from the send); counted as charged, never re-sent.
+    return RenewalAnswer(RenewalOutcome.UNKNOWN, message="interrupted")
 
 
 async def _send(
@@ -62,30 +92,18 @@ async def _send(
 ) -> RenewalAnswer:
     """Send one reserved call and record its answer (also when it raises)."""
     source_id = choice.source_id
-    try:
-        answer = await deps.renewer.renew(
-            dealer_code,
-            source_id,
-            kind,
-            exclude_bytbil=choice.exclude_bytbil,
-            exclude_blocket=choice.exclude_blocket,
-        )
-    except Stopped as exc:
-        # The stop's gate held the call back before it went out (the Renewer port: Stopped
-        # only for a call never sent): nothing was charged, and the API refused nothing.
-        # Recorded NOT_SENT rather than deleted, so that the record shows why the policy
-        # stopped; it counts neither against a cap nor as a bump, so the next run may
-        # send it. A call cut short once sent is the BaseException below: UNKNOWN.
-        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.NOT_SENT, message=str(exc)))
-        raise
-    except SyncdError as exc:
-        # A refused token (401/403): the API did nothing, so nothing was charged.
-        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.REFUSED, message=str(exc)))
-        raise
-    except BaseException:
-        # A bug or a cancellation mid-call: it may have gone out; counted, never re-sent.
-        deps.log.settle(renewal_id, RenewalAnswer(RenewalOutcome.UNKNOWN, message="interrupted"))
-        raise
+    with watching_handover() as handover:
+        try:
+            answer = await deps.renewer.renew(
+                dealer_code,
+                source_id,
+                kind,
+                exclude_bytbil=choice.exclude_bytbil,
+                exclude_blocket=choice.exclude_blocket,
+            )
+        except BaseException as exc:
+            deps.log.settle(renewal_id, _unanswered(exc, sent=handover.handed_over))
+            raise
     deps.log.settle(renewal_id, answer)
     log.info(
         "ad_renewal_sent",
@@ -133,7 +151,21 @@ async def renew_by_hand(
 async def run_policy(
     deps: RenewalDeps, policy: RenewalPolicy, dealer_code: str, *, api_version: int
 ) -> PolicyReport:
-    """Bump what ``policy`` says is due for this dealer, each unit reserved under its caps."""
+    """Bump what ``policy`` says is due for this dealer, each unit reserved under its caps.
+
+    Refused (nothing decided, nothing sent: ``skipped``) while no run of the dealer has
+    recorded the absent marks since the upgrade that added them: every mark is NULL
+    until then, and a policy would pay to bump ads the dealer no longer sells.
+    """
+    if not deps.mirror.absent_recorded(dealer_code):
+        report = PolicyReport(policy.name, dealer_code, skipped=NO_ABSENT_MARKS)
+        log.warning(
+            "renewal_policy_skipped",
+            policy=policy.name,
+            dealer_code=dealer_code,
+            reason=NO_ABSENT_MARKS,
+        )
+        return report
     now = deps.clock.now()
     history = deps.log.history(history_since(policy, now))
     ads = deps.mirror.load(dealer_code).values()
@@ -203,11 +235,16 @@ def report_json(r: PolicyReport) -> dict[str, object]:
         "on_pole_position": list(r.on_pole_position),
         "renewed": r.renewed,
         "problems": [{"source_id": s, "message": mask(m)} for s, m in r.problems],
+        "skipped": r.skipped,
     }
 
 
 def report_line(r: PolicyReport) -> str:
     """One line for a terminal: what the policy renewed, and what it left for later."""
+    if r.skipped is not None:
+        return (
+            f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: skipped: {r.skipped}"
+        )
     counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "nothing sent"
     return (
         f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: {counts}; "

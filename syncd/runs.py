@@ -91,6 +91,7 @@ class RunReport:
     warnings: list[str] = field(default_factory=list)
     invalid: tuple[ItemProblem, ...] = ()  # the plan's invalid items, for the runs table
     feed_modified_at: datetime | None = None  # the feed read's own time (a URL's Last-Modified)
+    absent_recorded: bool = False  # the plan's absent marks are recorded (renewals wait for it)
 
     @property
     def message(self) -> str | None:
@@ -153,6 +154,7 @@ def run_envelope(deps: Deps, dealer_code: str, meta: FeedMeta | None) -> Iterato
         report.message,
         deps.clock.now(),
         invalid=report.invalid,
+        absent_recorded=report.absent_recorded,
     )
 
 
@@ -182,6 +184,7 @@ def close_stopped_run(deps: Deps, run_id: int, report: RunReport, exc: BaseExcep
             message,
             deps.clock.now(),
             invalid=report.invalid,
+            absent_recorded=report.absent_recorded,
         )
 
 

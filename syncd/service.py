@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping, Sequence
 import structlog
 
 from syncd import collector, gather
-from syncd.core import guards
+from syncd.core import guards, renewals
 from syncd.core import plan as planner
 from syncd.core.models import (
     Action,
@@ -225,11 +225,12 @@ def _plan(
     through. Its deletes are recorded as absent first, those the guard holds back too."""
     full, report.guard = guarded_plan(feed, deps.mirror, options, states)
     settle()
-    # Before anything is sent: the renewal policies skip these ads, whose deletes a
-    # guard may hold back (the dealer no longer sells them), until a run finds them
-    # in the feed again.
-    absent = (a.source_id for a in full.actions if isinstance(a, Delete))
+    # Before anything is sent: the renewal policies skip the ads the feed has no valid
+    # item for (absent, their deletes perhaps held back by a guard, kept by a pin, or
+    # their items invalid), until a run finds a valid item again.
+    absent = renewals.unrenewable(full, feed.invalid)
     deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
+    report.absent_recorded = True
     report_plan(full, report)
     plan = _held_back(full, report)
     log.info("plan_made", **plan.counts())

@@ -93,6 +93,7 @@ class _Run:
     message: str | None = None
     invalid: tuple[ItemProblem, ...] = ()
     invalid_omitted: int = 0
+    absent_recorded: bool = False
 
     def summary(self) -> RunSummary:
         return RunSummary(
@@ -303,6 +304,7 @@ class FakeMirror:
         now: datetime,
         *,
         invalid: Sequence[ItemProblem] = (),
+        absent_recorded: bool = False,
     ) -> None:
         """Close a run (LookupError if unknown); keeps its invalid items, bounded."""
         if run_id not in self._runs:
@@ -311,6 +313,11 @@ class FakeMirror:
         run.finished_at, run.outcome, run.message = _utc(now), RunOutcome(outcome), message
         run.counts = dict(counts)
         run.invalid, run.invalid_omitted = recorded_invalid(invalid)
+        run.absent_recorded = absent_recorded
+
+    def absent_recorded(self, dealer_code: str) -> bool:
+        """True once a run of this dealer recorded the absent marks."""
+        return any(r.absent_recorded for r in self._runs.values() if r.dealer_code == dealer_code)
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs, newest first."""

@@ -281,8 +281,9 @@ class MirrorAd:
     sent_at: datetime | None = None
     updated_at: datetime | None = None
     created_at: datetime | None = None  # the row's first call, or its latest revive's
-    # Set while the latest run's plan deletes the ad (absent from the feed; the delete
-    # perhaps held back by a guard): since the first run of that streak. None otherwise.
+    # Set while the latest run's plan has no valid feed item for the ad (it deletes it, the
+    # delete perhaps held back by a guard; a pin keeps it; its item is invalid:
+    # ``core.renewals.unrenewable``): since the first run of that streak. None otherwise.
     absent_since: datetime | None = None
     # Only in ``Mirror.load_states`` (which leaves ``payload`` None): see RawMemo.
     memo: RawMemo | None = field(default=None, compare=False, repr=False)

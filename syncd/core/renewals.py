@@ -7,9 +7,10 @@ less:
 * A policy renews only live, published ads (the mirror knows their
   ``blocket_ad_id``) whose latest call has settled without error, of its
   categories and matching its filter; never one last sent ``visible: false``,
-  and never one the latest run found absent from the feed (``absent_since``:
-  its plan deletes it, and a guard may hold the delete back until a person
-  confirms; the dealer no longer sells it, so a bump would be money lost).
+  and never one the latest run found no valid feed item for (``absent_since``,
+  :func:`unrenewable`: its plan deletes it, and a guard may hold the delete back
+  until a person confirms; a pin keeps it; or its item is invalid; the dealer no
+  longer sells it, or its ad is broken, so a bump would be money lost).
 * An ad is due when its last renewal (:func:`last_renewal`: its latest charged
   bump, by any policy or by hand, or its creation if later) is ``every`` old.
   The longest since go first (an unknown one first of all), ties by source_id.
@@ -24,12 +25,22 @@ less:
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from datetime import datetime, timedelta
 from typing import Any
 
 from syncd.core.categories import category
-from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.models import (
+    Delete,
+    Invalid,
+    InvalidItem,
+    MirrorAd,
+    Plan,
+    RemoteState,
+    Stage,
+    Unchanged,
+)
 from syncd.core.renewal_caps import allowance, month_start, used
 from syncd.core.renewal_models import (
     CHARGED,
@@ -71,9 +82,31 @@ def decide(
 ) -> Decision:
     """The ads of ``dealer_code`` the policy bumps now; see the module docstring."""
     last = _last_bumps(history, dealer_code)
-    refusals = _last_refusals(history, dealer_code)
-    pole = on_pole_position(history, now)
-    due: list[tuple[datetime | None, MirrorAd]] = []
+    pole = {s for d, s in on_pole_position(history, now) if d == dealer_code}
+    due, skipped = _due(policy, ads, last, pole, now)
+    today, month = used(policy.name, dealer_code, history, now)
+    left = allowance(policy.caps, today, month)
+    # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
+    key = _order(last, _last_refusals(history, dealer_code), now)
+    first = heapq.nsmallest(left, due, key=key)
+    chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
+    return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
+
+
+_Due = tuple[datetime | None, MirrorAd]
+"""An ad due for a bump, with its last renewal (None: unknown)."""
+
+
+def _due(
+    policy: RenewalPolicy,
+    ads: Iterable[MirrorAd],
+    last: Mapping[str, datetime],
+    pole: AbstractSet[str],
+    now: datetime,
+) -> tuple[list[_Due], list[str]]:
+    """The eligible ads whose last renewal is ``every`` old, and the source_ids of those
+    skipped for being on pole position."""
+    due: list[_Due] = []
     skipped: list[str] = []
     for ad in ads:
         if not _eligible(policy, ad):
@@ -81,19 +114,26 @@ def decide(
         renewed = last_renewal(ad, last.get(ad.source_id))
         if renewed is not None and now - renewed < policy.every:
             continue
-        if (dealer_code, ad.source_id) in pole:
+        if ad.source_id in pole:
             skipped.append(ad.source_id)
             continue
         due.append((renewed, ad))
-    today, month = used(policy.name, dealer_code, history, now)
-    left = allowance(policy.caps, today, month)
+    return due, skipped
 
-    # Only the first ``left`` are needed: a partial sort (n log k) over a whole stock.
-    # An ad the API refused since its last bump (a pole position bought in Blocket
-    # Admin, an ad it will not bump) goes after the others, oldest refusal first: a
-    # refusal costs no unit, so it would otherwise take the same units on every run
-    # and starve the other due ads.
-    def order(d: tuple[datetime | None, MirrorAd]) -> tuple[Any, ...]:
+
+def _order(
+    last: Mapping[str, datetime], refusals: Mapping[str, datetime], now: datetime
+) -> Callable[[_Due], tuple[Any, ...]]:
+    """The sort key of the due ads: the longest since its last renewal first (an unknown
+    one first of all), ties by source_id.
+
+    An ad the API refused since its last bump (a pole position bought in Blocket
+    Admin, an ad it will not bump) goes after the others, oldest refusal first: a
+    refusal costs no unit, so it would otherwise take the same units on every run
+    and starve the other due ads.
+    """
+
+    def key(d: _Due) -> tuple[Any, ...]:
         renewed, ad = d
         refused = refusals.get(ad.source_id)
         bumped = last.get(ad.source_id)
@@ -107,9 +147,29 @@ def decide(
             ad.source_id,
         )
 
-    first = heapq.nsmallest(left, due, key=order)
-    chosen = tuple(_choice(policy, ad, api_version) for _, ad in first)
-    return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
+    return key
+
+
+def unrenewable(plan: Plan, invalid: Iterable[InvalidItem]) -> set[str]:
+    """The source_ids the plan found no valid feed item for, which no policy bumps (the
+    mirror's ``absent_since`` marks): the ads it deletes, the pinned ones it keeps
+    although the feed lacks them, and those whose item is invalid (``Invalid`` entries:
+    an invalid item, a change the API cannot make, an id a DELETE cannot name; and
+    every id an ambiguous item gave, as the planner protects each of them).
+
+    Assumption: an ad whose item is invalid is not bumped until the item is valid again:
+    the ad online is no longer what the dealer's feed says, and a bump would pay to show
+    it. A pinned ad absent from the feed is kept online, not sold as new: the dealer
+    pinned it so as not to lose it, not to pay for it (``syncd bump`` still can).
+    """
+    found = {c for item in invalid for c in item.candidates}
+    for entry in plan.entries:
+        match entry:
+            case Delete() | Unchanged(reason="pinned"):
+                found.add(entry.source_id)
+            case Invalid(source_id=str() as source_id):
+                found.add(source_id)
+    return found
 
 
 def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:

@@ -56,7 +56,7 @@ from syncd.marketplaces.responses import (
     parse_page,
 )
 from syncd.marketplaces.throttle import Throttle
-from syncd.ports import count_request
+from syncd.ports import count_request, hand_over
 
 log = structlog.get_logger("syncd.blocket")
 
@@ -346,6 +346,9 @@ class BlocketClient:
         """The request through the throttle's slot; httpx's failures translated."""
         try:
             async with self._throttle.slot():
+                # Past the throttle's wait: a cancellation from here on may find the
+                # request sent (a paid call counts as maybe charged; before: not sent).
+                hand_over()
                 return await self._http.request(
                     method, path, params=params, content=content, headers=headers
                 )

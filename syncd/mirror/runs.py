@@ -51,6 +51,7 @@ class RunRecords:
         now: datetime,
         *,
         invalid: Sequence[ItemProblem] = (),
+        absent_recorded: bool = False,
     ) -> None:
         """Close a run row with its outcome, counts, message and invalid items (bounded by
         ``recorded_invalid``); LookupError if unknown."""
@@ -63,12 +64,23 @@ class RunRecords:
                 counts=encode_json(counts),
                 message=message,
                 invalid=invalid_json(*recorded_invalid(invalid)),
+                absent_recorded=absent_recorded or None,
             )
         )
         with db_errors("finishing a run", self._engine), self._writer.begin() as conn:
             found = conn.execute(statement).rowcount
         if not found:
             raise LookupError(f"no run {run_id} in the mirror")
+
+    def absent_recorded(self, dealer_code: str) -> bool:
+        """True once a run of this dealer has recorded the absent marks (since 0006)."""
+        query = (
+            select(runs.c.id)
+            .where(runs.c.dealer_code == dealer_code, runs.c.absent_recorded.is_(True))
+            .limit(1)
+        )
+        with db_errors("reading the runs", self._engine), self._engine.connect() as conn:
+            return conn.execute(query).first() is not None
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs (of one dealer, or of all when None), newest first."""

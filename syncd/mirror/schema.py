@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Dialect,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.types import TypeDecorator
 
@@ -99,11 +101,20 @@ ads = Table(
     Column("raw_hash", String),
     Column("raw_rules", String),
     Column("raw_payload_hash", String),
-    # Set while the latest run's plan deletes the ad (absent from the feed, the delete
-    # perhaps held back by a guard), since the first such run; renewals skip it (0005).
+    # Set while the latest run's plan has no valid feed item for the ad (it deletes it, a
+    # guard perhaps holding the delete back; a pin keeps it; or its item is invalid),
+    # since the first such run; renewals skip it (0005; the name is from when only
+    # absent ads were marked).
     Column("absent_since", UTCDateTime),
     UniqueConstraint("dealer_code", "source_id"),
     Index(None, "dealer_code", "stage", "source_id"),
+    # The marked ads only (0006): a run reads its dealer's marks without the whole stock.
+    Index(
+        "ix_ads_dealer_code_absent",
+        "dealer_code",
+        postgresql_where=text("absent_since IS NOT NULL"),
+        sqlite_where=text("absent_since IS NOT NULL"),
+    ),
 )
 
 action_logs = Table(
@@ -139,6 +150,9 @@ runs = Table(
     Column("message", Text),
     # JSON {"items": [{source_id, record, field, reason}], "omitted": n}; NULL: none.
     Column("invalid", Text),
+    # True: the run recorded the ads' absent marks from its plan; NULL: it did not (a run
+    # before 0006, or one stopped before its plan). Renewals wait for one (0006).
+    Column("absent_recorded", Boolean),
     Index(None, "dealer_code", "started_at"),
 )
 

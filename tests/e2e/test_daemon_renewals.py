@@ -144,3 +144,53 @@ def test_a_cap_of_3_a_day_bumps_3_ads_then_none_across_a_daemon_restart(
         assert accepted(db) == 3
         bumps = httpx.get(f"{sandbox.url}/_sandbox/journal", params={"method": "GET"}).json()
         assert sum(1 for e in bumps["results"] if e["path"].endswith("/bump")) == 3
+
+
+def renewal_outcomes(db: Path) -> list[str]:
+    """The outcomes the mirror records, in order."""
+    with sqlite3.connect(db) as conn:
+        return [row[0] for row in conn.execute("SELECT outcome FROM renewals ORDER BY id")]
+
+
+def test_a_sigterm_cancelling_a_renewal_that_waits_in_the_throttle_records_it_not_sent(
+    tmp_path: Path, processes: Processes
+) -> None:
+    """One request every 20 s: the daemon's second bump waits in the client's throttle
+    when SIGTERM comes right after the first is answered (logged); the stop timeout
+    cancels it there, before it was sent: not_sent (nothing charged), not unknown; the
+    sandbox saw one bump."""
+    with running_sandbox("--processing-delay", "0.05") as sandbox:
+        write_feed(tmp_path / "inventory.json", {"ads": [goods(i) for i in range(3)]})
+        config = CONFIG.format(url=sandbox.url, port=free_port()).replace(
+            "stop_timeout = 10.0", "stop_timeout = 0.5"
+        )
+        (tmp_path / "syncd.toml").write_text(config, encoding="utf-8")
+        env = {**os.environ, "SYNCD_CONFIG": "", "SYNCD_API_TOKEN": sandbox.token("D1")}
+        env.pop("NOTIFY_SOCKET", None)
+        db = tmp_path / "mirror.db"
+        once = processes.run(
+            [sys.executable, "-m", "syncd", "--config", "syncd.toml", "run-once"],
+            cwd=tmp_path, env=env, timeout=PATIENCE, text=True,
+        )  # fmt: skip
+        assert once.returncode == 0, once.stderr[-3000:]
+        age_the_ads(db, 30)
+        # The daemon alone is throttled: the run-once above created the ads at full rate.
+        slow = config.replace("[api]\n", "[api]\nrequests_per_second = 0.05\n")
+        (tmp_path / "syncd.toml").write_text(slow, encoding="utf-8")
+        log = tmp_path / "daemon.log"
+        with log.open("w", encoding="utf-8") as stderr:
+            daemon = processes.start(
+                [sys.executable, "-m", "syncd", "--config", "syncd.toml", "daemon"],
+                cwd=tmp_path, env=env, stdout=subprocess.DEVNULL, stderr=stderr,
+            )  # fmt: skip
+        wait_for(
+            lambda: events(log, "ad_renewal_sent") or daemon.poll() is not None,
+            PATIENCE,
+            "the first bump answered",
+        )
+        daemon.send_signal(signal.SIGTERM)
+        daemon.wait(timeout=PATIENCE)
+        assert events(log, "daemon_jobs_cancelled"), log.read_text(encoding="utf-8")[-3000:]
+        assert renewal_outcomes(db) == ["accepted", "not_sent"]
+        bumps = httpx.get(f"{sandbox.url}/_sandbox/journal", params={"method": "GET"}).json()
+        assert sum(1 for e in bumps["results"] if e["path"].endswith("/bump")) == 1

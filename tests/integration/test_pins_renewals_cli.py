@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, update
 
+from syncd.cli.exits import ExitCode
 from syncd.core.renewal_caps import month_start
 from syncd.core.renewal_models import RenewalKind, RenewalOutcome
 from syncd.mirror.renewals import SqlRenewalLog
@@ -375,3 +376,24 @@ def test_a_car_revived_by_a_new_create_is_not_bumped_at_once(with_a_car: Cli) ->
     assert posts, "car-1 was re-created by a POST"
     assert report["renewals"][0]["renewed"] == []
     assert renewal_calls(with_a_car) == []
+
+
+def test_a_pinned_ad_absent_and_an_ad_whose_item_is_invalid_are_not_bumped(cli: Cli) -> None:
+    """sofa-4 pinned and gone from the feed, sofa-3's item invalid (no title: neither
+    updated nor deleted): a policy bumps only the three the feed still sells as valid;
+    once sofa-3's item is valid again, it is bumped too."""
+    cli.json("pin", "sofa-4")
+    broken = goods(3)
+    del broken["title"]
+    cli.write([goods(0), goods(1), goods(2), broken])
+    with_policy(cli, daily=10)
+    partial = cli("run-once", "--json")  # exit 6: an item invalid
+    assert partial.exit_code == ExitCode.PARTIAL
+    [report] = json.loads(partial.stdout)
+    assert report["counts"]["pinned"] == 1
+    assert report["counts"]["invalid"] == 1
+    assert report["renewals"][0]["renewed"] == ["sofa-0", "sofa-1", "sofa-2"]
+    cli.write([goods(i) for i in range(4)])
+    [fixed] = cli.json("run-once")
+    assert fixed["renewals"][0]["renewed"] == ["sofa-3"]
+    assert {c.rsplit("/", 2)[1] for c in renewal_calls(cli)} == {f"sofa-{i}" for i in range(4)}

@@ -6,9 +6,10 @@ import signal
 from datetime import timedelta
 
 import pytest
+from structlog.testing import capture_logs
 
 from syncd.cli.stopping import GracefulStop
-from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.models import MirrorAd, RemoteState, RunOutcome, Stage
 from syncd.core.renewal_models import (
     Caps,
     RenewalAnswer,
@@ -22,6 +23,7 @@ from syncd.renewals import (
     RenewalDeps,
     renew_by_hand,
     report_json,
+    report_line,
     run_policies,
     run_policy,
 )
@@ -43,8 +45,12 @@ def deps(n: int = 5) -> tuple[RenewalDeps, FakeRenewalLog, FakeRenewer]:
             stage=Stage.DONE,
             blocket_ad_id=str(i),
         )
+    clock = FixedClock()
+    # A run of this version has recorded the absent marks (none are absent).
+    run_id = mirror.start_run("D1", None, clock.now())
+    mirror.finish_run(run_id, RunOutcome.SUCCESS, {}, None, clock.now(), absent_recorded=True)
     log, renewer = FakeRenewalLog(), FakeRenewer()
-    return RenewalDeps(mirror, log, renewer, FixedClock()), log, renewer
+    return RenewalDeps(mirror, log, renewer, clock), log, renewer
 
 
 async def test_a_policy_bumps_up_to_its_cap_and_records_each_call() -> None:
@@ -145,3 +151,25 @@ def test_a_policy_reports_problems_are_masked_and_its_ids_kept() -> None:
         {"source_id": "0709876543", "message": "refused: ask [e-mail hidden]"}
     ]
     assert doc["dealer_code"] == "00123456"
+
+
+async def test_a_policy_skips_a_dealer_no_run_has_recorded_the_absent_marks_for() -> None:
+    """Right after the upgrade every absent mark is NULL: the policy sends nothing for
+    the dealer (no row reserved), and its report and log say why."""
+    mirror = FakeMirror()
+    mirror.ads[("D1", "s0")] = MirrorAd(
+        "D1", "s0", category_id=2048, remote_state=RemoteState.CREATED, stage=Stage.DONE,
+        blocket_ad_id="0",
+    )  # fmt: skip
+    log, renewer = FakeRenewalLog(), FakeRenewer()
+    old_run = mirror.start_run("D1", None, FixedClock().now())  # an older syncd's run
+    mirror.finish_run(old_run, RunOutcome.SUCCESS, {}, None, FixedClock().now())
+    d = RenewalDeps(mirror, log, renewer, FixedClock())
+    with capture_logs() as logs:
+        report = await run_policy(d, POLICY, "D1", api_version=4)
+    assert (renewer.calls, log.rows) == ([], [])
+    assert report.skipped is not None
+    assert "run a sync first" in report.skipped
+    assert "skipped: no sync of this dealer" in report_line(report)
+    assert report_json(report)["skipped"] == report.skipped
+    assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["renewal_policy_skipped"]

@@ -5,7 +5,18 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
-from syncd.core.models import MirrorAd, RemoteState, Stage
+from syncd.core.models import (
+    Delete,
+    Invalid,
+    InvalidItem,
+    Issue,
+    MirrorAd,
+    Origin,
+    Plan,
+    RemoteState,
+    Stage,
+    Unchanged,
+)
 from syncd.core.renewal_caps import allowance, used
 from syncd.core.renewal_models import (
     Caps,
@@ -15,7 +26,7 @@ from syncd.core.renewal_models import (
     RenewalOutcome,
     RenewalPolicy,
 )
-from syncd.core.renewals import decide, history_since
+from syncd.core.renewals import decide, history_since, unrenewable
 
 NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
 SOFA, CAR = 5020, 1020
@@ -269,3 +280,24 @@ def test_due_ads_go_longest_since_they_last_appeared_as_new() -> None:
         "created-30",
         "bumped-10",
     ]
+
+
+def test_unrenewable_names_every_ad_the_feed_has_no_valid_item_for() -> None:
+    """The plan's deletes, its pinned ads kept though absent, its invalid entries with an
+    id, and every id an ambiguous item gave; not the unchanged or updated ads, nor an
+    invalid item without an id."""
+    origin = Origin("feed.json", line=1)
+    issue = (Issue("title", "is required"),)
+    plan = Plan(
+        "D1",
+        (
+            Delete("D1", "gone"),
+            Unchanged("D1", "kept", "pinned"),
+            Unchanged("D1", "same", "same"),
+            Unchanged("D1", "old", "gone"),
+            Invalid("D1", "broken", origin, issue),
+            Invalid("D1", None, origin, issue),
+        ),
+    )
+    ambiguous = InvalidItem(origin, None, issue, candidates=("twin-a", "twin-b"))
+    assert unrenewable(plan, [ambiguous]) == {"gone", "kept", "broken", "twin-a", "twin-b"}
