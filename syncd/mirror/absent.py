@@ -20,8 +20,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, Engine, String, any_, bindparam, select, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import ARRAY, ColumnElement, Engine, String, any_, bindparam, select, update
 
 from syncd.mirror.batch import LOOKUP_CHUNK
 from syncd.mirror.engine import db_errors, writer
