@@ -66,6 +66,9 @@ class Harness:
                     {"path": str(self.feed), "dealer_code": dealer_code, "settle_seconds": 0}
                 ],
                 "sync": {"reconcile_wait": 20.0, "poll_interval": 0.05},
+                # Its own cache: parsed without a config file, a PostgreSQL mirror's
+                # default is the working folder (the checkout), shared by every test.
+                "vehicles": {"cache": str(tmp_path / "vehicles.json")},
             },
             source="test",
         )

@@ -194,6 +194,7 @@ def test_a_dealer_group_token_serves_several_dealers(
                 for d in feeds
             ],
             "sync": {"reconcile_wait": 20.0, "poll_interval": 0.05},
+            "vehicles": {"cache": str(tmp_path / "vehicles.json")},  # not the checkout's
         },
         source="test",
     )
