@@ -12,8 +12,6 @@ Run: .venv/bin/python bench/absent.py
 
 from __future__ import annotations
 
-import os
-import secrets
 import tempfile
 import time
 from collections.abc import Callable
@@ -21,9 +19,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-import psycopg
+from databases import fresh_postgres  # type: ignore[import-not-found]
 from mirror import fill  # type: ignore[import-not-found]  # bench/ is the script's path
-from sqlalchemy import Engine, event, make_url
+from sqlalchemy import Engine, event
 
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
@@ -76,24 +74,8 @@ def measure(name: str, url: str) -> None:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measure("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-    base = os.environ.get(
-        "SYNCD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    schema = f"bench_{secrets.token_hex(4)}"
-    parsed = make_url(base)
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        dbname=parsed.database,
-        autocommit=True,
-    ) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
-            measure("postgresql", url.render_as_string(hide_password=False))
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_postgres() as url:
+        measure("postgresql", url)
 
 
 if __name__ == "__main__":

@@ -40,7 +40,6 @@ import compileall
 import contextlib
 import json
 import os
-import secrets
 import subprocess
 import sys
 import tempfile
@@ -51,9 +50,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import psycopg
-from sqlalchemy.engine import make_url
 
+from bench.databases import fresh_postgres
 from bench.plan import ad
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
 
@@ -62,9 +60,6 @@ DEALER = "D1"
 NAIVE_DEALER = "N1"
 IN_FLIGHT = 16
 CHURN = 100  # every 100th item changes: 1 %
-POSTGRES = os.environ.get(
-    "SYNCD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 
 
 @dataclass(frozen=True)
@@ -288,21 +283,8 @@ def database(kind: str, tmp: Path) -> Iterator[str]:
     if kind == "sqlite":
         yield f"sqlite:///{tmp / 'mirror.db'}"
         return
-    parsed = make_url(POSTGRES)
-    schema = f"bench_e2e_{secrets.token_hex(4)}"
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        dbname=parsed.database,
-        autocommit=True,
-    ) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
-            yield url.render_as_string(hide_password=False)
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_postgres("bench_e2e") as url:
+        yield url
 
 
 def syncd_env(src: Path | None, token: str) -> dict[str, str]:

@@ -10,16 +10,14 @@ Run: .venv/bin/python bench/mirror.py
 
 from __future__ import annotations
 
-import os
-import secrets
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import orjson
-import psycopg
-from sqlalchemy import Engine, insert, make_url
+from databases import fresh_postgres
+from sqlalchemy import Engine, insert
 
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
@@ -86,24 +84,8 @@ def _timed(mirror: SqlMirror, dealer: str) -> float:
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         measure("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-    base = os.environ.get(
-        "SYNCD_BENCH_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-    )
-    schema = f"bench_{secrets.token_hex(4)}"
-    parsed = make_url(base)
-    with psycopg.connect(
-        host=parsed.host,
-        port=parsed.port or 5432,
-        user=parsed.username,
-        dbname=parsed.database,
-        autocommit=True,
-    ) as admin:
-        admin.execute(f'CREATE SCHEMA "{schema}"')
-        try:
-            url = parsed.update_query_dict({"options": f"-csearch_path={schema}"})
-            measure("postgresql", url.render_as_string(hide_password=False))
-        finally:
-            admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+    with fresh_postgres() as url:
+        measure("postgresql", url)
 
 
 if __name__ == "__main__":
