@@ -93,3 +93,19 @@ def test_a_dealer_counts_as_recorded_once_a_run_of_this_version_recorded_the_mar
     mirror.finish_run(new, RunOutcome.FAILED, {}, "boom", T0, absent_recorded=True)
     assert mirror.absent_recorded(D) is True
     assert mirror.absent_recorded("D2") is False
+
+
+def test_an_id_without_a_row_makes_no_write_on_every_run(migrated_engine: Engine) -> None:
+    """The plan names an invalid item of an ad never created (no row, never marked): the
+    marks unchanged otherwise, the next run writes nothing (no UPDATE, no write lock);
+    one new mark beside it is still written."""
+    mirror = stocked(migrated_engine)
+    mirror.record_absent(D, ["s0001", "never-created"], T0)
+    with counting_writes(migrated_engine) as writes:
+        mirror.record_absent(D, ["s0001", "never-created"], T0 + timedelta(hours=1))
+    assert writes == []
+    with counting_writes(migrated_engine) as writes:
+        mirror.record_absent(D, ["s0001", "s0002", "never-created"], T0 + timedelta(hours=2))
+    assert sum(rows for _, rows in writes) == 1
+    marks = {s: ad.absent_since for s, ad in mirror.load(D).items() if ad.absent_since}
+    assert marks == {"s0001": T0, "s0002": T0 + timedelta(hours=2)}
