@@ -109,3 +109,18 @@ def test_an_id_without_a_row_makes_no_write_on_every_run(migrated_engine: Engine
     assert sum(rows for _, rows in writes) == 1
     marks = {s: ad.absent_since for s, ad in mirror.load(D).items() if ad.absent_since}
     assert marks == {"s0001": T0, "s0002": T0 + timedelta(hours=2)}
+
+
+def test_the_marks_of_a_dealer_group_are_each_dealers_own(migrated_engine: Engine) -> None:
+    """Two dealers of one group file both sell ``x``: D1's run finds it absent, D2's
+    still has it; each run replaces only its own dealer's marks, in either order."""
+    mirror = SqlMirror(migrated_engine)
+    mirror.record_intents([create("x", dealer=D), create("x", dealer="D2")], T0)
+    mirror.record_absent(D, ["x"], T0)
+    mirror.record_absent("D2", [], T0 + timedelta(minutes=1))
+    assert mirror.load(D)["x"].absent_since == T0
+    assert mirror.load("D2")["x"].absent_since is None
+    mirror.record_absent("D2", ["x"], T0 + timedelta(minutes=2))
+    mirror.record_absent(D, [], T0 + timedelta(minutes=3))
+    assert mirror.load(D)["x"].absent_since is None
+    assert mirror.load("D2")["x"].absent_since == T0 + timedelta(minutes=2)
