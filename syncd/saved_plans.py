@@ -3,7 +3,8 @@
 ``make`` gathers what ``syncd plan --out`` writes (per feed: the calls a run would send,
 the feed's checksum, the versions of the mirror rows those calls touch; see
 ``core/saved_plan.py``). ``apply`` sends exactly those calls through the executor
-(intent recorded before every send), reconciles like a run and records a run row;
+(intent recorded before every send), reconciles like a run and records a run row (and,
+as a sync, the absent marks its plan gives: ``core.renewals.unrenewable``);
 ``check`` refuses with :class:`StalePlan` (exit 8) when the feed or any row the plan
 touches changed since. The CLI checks every feed first, and each again under its
 dealer's run lock just before sending, so that nothing changes in between.
@@ -20,7 +21,7 @@ import orjson
 import structlog
 
 from syncd import reading, runs, service
-from syncd.core import guards, saved_plan
+from syncd.core import guards, renewals, saved_plan
 from syncd.core.models import Plan, ValidatedFeed
 from syncd.core.saved_plan import PlanDocumentError, SavedPlan
 from syncd.errors import PlanFileError, StalePlan
@@ -87,9 +88,10 @@ def job_for(saved: SavedPlan, jobs: Sequence[FeedJob], source: Path) -> FeedJob:
 
 def check(
     saved: SavedPlan, feed: ValidatedFeed, mirror: Mirror, source: Path, options: RunOptions
-) -> None:
+) -> Plan:
     """Raise StalePlan saying what changed if the feed or an affected row is not as saved,
-    or if the file's calls are not those the same feed and rows give (an edited file)."""
+    or if the file's calls are not those the same feed and rows give (an edited file).
+    The full plan the same feed and rows give now (whose calls the file holds)."""
     if feed.meta.path != saved.feed_path or feed.meta.checksum != saved.feed_checksum:
         raise StalePlan(
             f"{source}: the feed {feed.meta.path} changed since the plan was made "
@@ -107,12 +109,13 @@ def check(
     # The feed and the rows are as saved, so planning again must give the same calls:
     # a file whose calls differ was edited (a delete slipped in for an ad the feed
     # still has), and is refused rather than sent behind the guards' back.
-    _, fresh = make(feed, mirror, options)
+    full, fresh = make(feed, mirror, options)
     if _calls(fresh) != _calls(saved):
         raise StalePlan(
             f"{source}: the plan's calls are not those its feed and mirror give (was the "
             f"file edited?); nothing was sent: make a new plan"
         )
+    return full
 
 
 def _calls(plan: SavedPlan) -> list[str]:
@@ -131,8 +134,13 @@ async def apply(
     check and the sends.
     """
     feed = await reading.load_feed(job, options.api_version)
-    check(saved, feed, deps.mirror, source, options)
+    full = check(saved, feed, deps.mirror, source, options)
     with runs.run_envelope(deps, job.dealer_code, feed.meta) as report:
+        # A run as a sync is: the renewal policies skip what its plan found no valid
+        # item for (the plan checked just now is the saved one: same feed, same rows).
+        absent = renewals.unrenewable(full, feed)
+        deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
+        report.absent_recorded = True
         report.warnings.append(f"applied the saved plan {source}")
         if saved.guard:  # what the plan held back stays held back; the calls it has are sent
             report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")

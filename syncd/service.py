@@ -227,8 +227,9 @@ def _plan(
     settle()
     # Before anything is sent: the renewal policies skip the ads the feed has no valid
     # item for (absent, their deletes perhaps held back by a guard, kept by a pin, or
-    # their items invalid), until a run finds a valid item again.
-    absent = renewals.unrenewable(full, feed.invalid)
+    # waiting for a call in flight; or their items invalid), until a run finds a valid
+    # item again.
+    absent = renewals.unrenewable(full, feed)
     deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
     report.absent_recorded = True
     report_plan(full, report)

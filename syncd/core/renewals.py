@@ -9,8 +9,9 @@ less:
   categories and matching its filter; never one last sent ``visible: false``,
   and never one the latest run found no valid feed item for (``absent_since``,
   :func:`unrenewable`: its plan deletes it, and a guard may hold the delete back
-  until a person confirms; a pin keeps it; or its item is invalid; the dealer no
-  longer sells it, or its ad is broken, so a bump would be money lost).
+  until a person confirms; a pin keeps it; its call in flight puts the delete off to
+  the next run; or its item is invalid; the dealer no longer sells it, or its ad is
+  broken, so a bump would be money lost).
 * An ad is due when its last renewal (:func:`last_renewal`: its latest charged
   bump, by any policy or by hand, or its creation if later) is ``every`` old.
   The longest since go first (an unknown one first of all), ties by source_id.
@@ -34,12 +35,12 @@ from syncd.core.categories import category
 from syncd.core.models import (
     Delete,
     Invalid,
-    InvalidItem,
     MirrorAd,
     Plan,
     RemoteState,
     Stage,
     Unchanged,
+    ValidatedFeed,
 )
 from syncd.core.renewal_caps import allowance, month_start, used
 from syncd.core.renewal_models import (
@@ -150,25 +151,35 @@ def _order(
     return key
 
 
-def unrenewable(plan: Plan, invalid: Iterable[InvalidItem]) -> set[str]:
+def unrenewable(plan: Plan, feed: ValidatedFeed) -> set[str]:
     """The source_ids the plan found no valid feed item for, which no policy bumps (the
     mirror's ``absent_since`` marks): the ads it deletes, the pinned ones it keeps
-    although the feed lacks them, and those whose item is invalid (``Invalid`` entries:
-    an invalid item, a change the API cannot make, an id a DELETE cannot name; and
-    every id an ambiguous item gave, as the planner protects each of them).
+    although the feed lacks them, those whose call is still in flight although the feed
+    lacks them, and those whose item is invalid (``Invalid`` entries: an invalid item, a
+    change the API cannot make, an id a DELETE cannot name; and every id an ambiguous
+    item gave, as the planner protects each of them).
 
     Assumption: an ad whose item is invalid is not bumped until the item is valid again:
     the ad online is no longer what the dealer's feed says, and a bump would pay to show
     it. A pinned ad absent from the feed is kept online, not sold as new: the dealer
-    pinned it so as not to lose it, not to pay for it (``syncd bump`` still can).
+    pinned it so as not to lose it, not to pay for it (``syncd bump`` still can). An ad
+    in flight that the feed lacks is deleted only by the next run (once its call has
+    settled), but the run's own reconcile may settle it live now: a policy right after
+    this run (``run-once``, the daemon's renew job) would otherwise pay to bump it.
     """
-    found = {c for item in invalid for c in item.candidates}
+    found = {c for item in feed.invalid for c in item.candidates}
+    listed: set[str] | None = None  # the valid items' ids, read only if an ad is in flight
     for entry in plan.entries:
         match entry:
             case Delete() | Unchanged(reason="pinned"):
                 found.add(entry.source_id)
             case Invalid(source_id=str() as source_id):
                 found.add(source_id)
+            case Unchanged(reason="in_flight"):
+                if listed is None:
+                    listed = {item.source_id for item in feed.items}
+                if entry.source_id not in listed:
+                    found.add(entry.source_id)
     return found
 
 

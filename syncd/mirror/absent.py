@@ -20,7 +20,17 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
-from sqlalchemy import ARRAY, ColumnElement, Engine, String, any_, bindparam, select, update
+from sqlalchemy import (
+    ARRAY,
+    ColumnElement,
+    Connection,
+    Engine,
+    String,
+    any_,
+    bindparam,
+    select,
+    update,
+)
 
 from syncd.mirror.batch import LOOKUP_CHUNK
 from syncd.mirror.engine import db_errors, writer
@@ -44,11 +54,14 @@ class AbsentAds:
         with db_errors(doing, self._engine):
             with self._engine.connect() as conn:
                 marked = set(conn.execute(marked_query).scalars())
-            if marked == wanted:
-                return  # the usual run: no write transaction (SQLite's write lock) for nothing
+                returned, gone = marked - wanted, wanted - marked
+                # An id without a row (an invalid item of an ad never created) is never
+                # marked: without this check, one such item made every run write.
+                if not returned and not _any_unmarked(conn, mine, gone):
+                    return  # the usual run: no write transaction (SQLite's write lock)
             # Assumption: the caller holds the dealer's run lock, so the marks read above
             # are still the dealer's when they are changed (only a run writes them).
-            self._change_marks(mine, marked - wanted, wanted - marked, now)
+            self._change_marks(mine, returned, gone, now)
 
     def _change_marks(
         self, mine: ColumnElement[bool], returned: set[str], gone: set[str], now: datetime
@@ -67,6 +80,16 @@ class AbsentAds:
                 for chunk in _chunks(sorted(keys), conn.dialect.name):
                     statement = update(ads).where(mine, only, _among(chunk, conn.dialect.name))
                     conn.execute(statement.values(absent_since=value))
+
+
+def _any_unmarked(conn: Connection, mine: ColumnElement[bool], keys: set[str]) -> bool:
+    """True when one of ``keys`` is an unmarked row of the dealer (stops at the first)."""
+    unmarked = ads.c.absent_since.is_(None)
+    for chunk in _chunks(sorted(keys), conn.dialect.name):
+        query = select(ads.c.id).where(mine, unmarked, _among(chunk, conn.dialect.name))
+        if conn.execute(query.limit(1)).first() is not None:
+            return True
+    return False
 
 
 def _chunks(keys: list[str], dialect: str) -> Iterator[list[str]]:

@@ -8,7 +8,9 @@ import stat
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, select
 
+from syncd.mirror.schema import ads, runs
 from tests.integration.cli_sandbox import Cli, said, synced_cli
 from tests.integration.harness import goods
 from tests.integration.sandbox_server import SandboxServer
@@ -125,3 +127,25 @@ def test_detailed_exitcode_is_0_without_changes_2_with_them_and_4_on_a_broken_fe
     cli.feed.write_text('[{"source_id": ', encoding="utf-8")
     assert cli("plan", "--detailed-exitcode").exit_code == 4
     assert cli.sandbox.mutations() == []
+
+
+def test_apply_records_the_absent_marks_of_the_plan_it_sends(cli: Cli) -> None:
+    """sofa-1's item made invalid, sofa-2 gone: `apply` is a run as a sync is, so it
+    records what its plan found no valid item for (the daemon's renew job, before the
+    next sync, must not bump sofa-1), and says so on its run row."""
+    broken = goods(1)
+    del broken["title"]
+    cli.write([goods(0), broken])
+    assert cli("plan", "--out", "plan.json").exit_code == 0
+    cli("apply", "plan.json")
+    engine = create_engine(f"sqlite:///{cli.mirror}")
+    try:
+        with engine.connect() as conn:
+            marked = conn.execute(
+                select(ads.c.source_id).where(ads.c.absent_since.is_not(None))
+            ).scalars()
+            assert sorted(marked) == ["sofa-1", "sofa-2"]
+            flags = conn.execute(select(runs.c.absent_recorded).order_by(runs.c.id)).scalars()
+            assert list(flags)[-1] is True
+    finally:
+        engine.dispose()

@@ -93,3 +93,34 @@ def test_a_dealer_counts_as_recorded_once_a_run_of_this_version_recorded_the_mar
     mirror.finish_run(new, RunOutcome.FAILED, {}, "boom", T0, absent_recorded=True)
     assert mirror.absent_recorded(D) is True
     assert mirror.absent_recorded("D2") is False
+
+
+def test_an_id_without_a_row_makes_no_write_on_every_run(migrated_engine: Engine) -> None:
+    """The plan names an invalid item of an ad never created (no row, never marked): the
+    marks unchanged otherwise, the next run writes nothing (no UPDATE, no write lock);
+    one new mark beside it is still written."""
+    mirror = stocked(migrated_engine)
+    mirror.record_absent(D, ["s0001", "never-created"], T0)
+    with counting_writes(migrated_engine) as writes:
+        mirror.record_absent(D, ["s0001", "never-created"], T0 + timedelta(hours=1))
+    assert writes == []
+    with counting_writes(migrated_engine) as writes:
+        mirror.record_absent(D, ["s0001", "s0002", "never-created"], T0 + timedelta(hours=2))
+    assert sum(rows for _, rows in writes) == 1
+    marks = {s: ad.absent_since for s, ad in mirror.load(D).items() if ad.absent_since}
+    assert marks == {"s0001": T0, "s0002": T0 + timedelta(hours=2)}
+
+
+def test_the_marks_of_a_dealer_group_are_each_dealers_own(migrated_engine: Engine) -> None:
+    """Two dealers of one group file both sell ``x``: D1's run finds it absent, D2's
+    still has it; each run replaces only its own dealer's marks, in either order."""
+    mirror = SqlMirror(migrated_engine)
+    mirror.record_intents([create("x", dealer=D), create("x", dealer="D2")], T0)
+    mirror.record_absent(D, ["x"], T0)
+    mirror.record_absent("D2", [], T0 + timedelta(minutes=1))
+    assert mirror.load(D)["x"].absent_since == T0
+    assert mirror.load("D2")["x"].absent_since is None
+    mirror.record_absent("D2", ["x"], T0 + timedelta(minutes=2))
+    mirror.record_absent(D, [], T0 + timedelta(minutes=3))
+    assert mirror.load(D)["x"].absent_since is None
+    assert mirror.load("D2")["x"].absent_since == T0 + timedelta(minutes=2)

@@ -7,6 +7,8 @@ from datetime import UTC, datetime, timedelta
 
 from syncd.core.models import (
     Delete,
+    FeedItem,
+    FeedMeta,
     Invalid,
     InvalidItem,
     Issue,
@@ -16,6 +18,7 @@ from syncd.core.models import (
     RemoteState,
     Stage,
     Unchanged,
+    ValidatedFeed,
 )
 from syncd.core.renewal_caps import allowance, used
 from syncd.core.renewal_models import (
@@ -283,21 +286,26 @@ def test_due_ads_go_longest_since_they_last_appeared_as_new() -> None:
 
 
 def test_unrenewable_names_every_ad_the_feed_has_no_valid_item_for() -> None:
-    """The plan's deletes, its pinned ads kept though absent, its invalid entries with an
-    id, and every id an ambiguous item gave; not the unchanged or updated ads, nor an
-    invalid item without an id."""
+    """The plan's deletes, its pinned ads kept though absent, its ads in flight the feed
+    lacks, its invalid entries with an id, and every id an ambiguous item gave; not the
+    unchanged or updated ads, an ad in flight the feed has, nor an invalid item without
+    an id."""
     origin = Origin("feed.json", line=1)
     issue = (Issue("title", "is required"),)
     plan = Plan(
         "D1",
         (
+            Unchanged("D1", "sending", "in_flight"),
             Delete("D1", "gone"),
             Unchanged("D1", "kept", "pinned"),
             Unchanged("D1", "same", "same"),
             Unchanged("D1", "old", "gone"),
+            Unchanged("D1", "dropped", "in_flight"),
             Invalid("D1", "broken", origin, issue),
             Invalid("D1", None, origin, issue),
         ),
     )
     ambiguous = InvalidItem(origin, None, issue, candidates=("twin-a", "twin-b"))
-    assert unrenewable(plan, [ambiguous]) == {"gone", "kept", "broken", "twin-a", "twin-b"}
+    sending = FeedItem("sending", SOFA, {"title": "x"}, "h", origin)
+    feed = ValidatedFeed("D1", FeedMeta("feed.json", "c" * 64, 1, NOW), (sending,), (ambiguous,))
+    assert unrenewable(plan, feed) == {"gone", "kept", "dropped", "broken", "twin-a", "twin-b"}
