@@ -228,6 +228,10 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
         return False
     if ad.stage in _UNSETTLED:
         return False  # a call in flight, or one the API's processing failed
+    # Assumption: an ad whose latest change the API refused at once (REJECTED, a 4xx) is
+    # still bumped. What is online is the last payload it accepted, live and known (unlike
+    # after a failed processing, ERROR), the feed still sells it, and status shows the
+    # refusal: a refused edit (a too-long text) should not cost the dealer his visibility.
     if ad.payload is not None and ad.payload.get("visible") is False:
         return False  # hidden (a rehearsal, or the feed's wish): a bump would buy nothing
     if ad.absent_since is not None:

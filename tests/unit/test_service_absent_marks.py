@@ -76,16 +76,11 @@ async def test_an_ad_gone_from_the_feed_while_its_call_was_in_flight_is_not_bump
     assert report.due == 0
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="open question for the lead: test_only_live_published_settled_ads_of_the_categories"
-    "_are_renewed (0004) renews a rejected update on purpose; unrenewable's rule (0006) says "
-    "an ad online that is not what the feed says is not bumped",
-)
-async def test_an_ad_whose_update_the_api_refused_is_not_bumped() -> None:
-    """The feed changed ``s1`` and the API refused the PATCH (400): the ad online is no
-    longer what the feed says (its last call failed, as the README says a policy
-    skips), so the policy right after the sync must not pay to show it as new."""
+async def test_an_ad_whose_update_the_api_refused_is_still_bumped() -> None:
+    """The feed changed ``s1`` and the API refused the PATCH (400): the ad stays live as
+    last accepted, known and still for sale, and the policy right after the sync bumps
+    it (``core.renewals._eligible`` says why; an ad whose call the API's processing
+    failed, stage ERROR, is skipped)."""
     mirror = FakeMirror()
     mirror.ads[("", "s1")] = MirrorAd(
         "",
@@ -107,8 +102,9 @@ async def test_an_ad_whose_update_the_api_refused_is_not_bumped() -> None:
     row = mirror.get("", "s1")
     assert row is not None
     assert (row.remote_state, row.stage) == (RemoteState.CREATED, Stage.REJECTED)
+    assert row.absent_since is None
     renewer = FakeRenewer()
     renewal_deps = RenewalDeps(mirror, FakeRenewalLog(), renewer, clock)
     report = await run_policy(renewal_deps, POLICY, "", api_version=4)
-    assert renewer.calls == []
-    assert report.due == 0
+    assert [c[1] for c in renewer.calls] == ["s1"]
+    assert report.due == 1
