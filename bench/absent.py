@@ -12,14 +12,12 @@ Run: .venv/bin/python bench/absent.py
 
 from __future__ import annotations
 
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
-from databases import fresh_postgres  # type: ignore[import-not-found]
+from databases import on_each_database  # type: ignore[import-not-found]
 from mirror import fill  # type: ignore[import-not-found]  # bench/ is the script's path
 from sqlalchemy import Engine, event
 
@@ -72,10 +70,7 @@ def measure(name: str, url: str) -> None:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-    with fresh_postgres() as url:
-        measure("postgresql", url)
+    on_each_database(measure)
 
 
 if __name__ == "__main__":

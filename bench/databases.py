@@ -9,7 +9,9 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import psycopg
 from sqlalchemy import make_url
@@ -37,3 +39,11 @@ def fresh_postgres(prefix: str = "bench") -> Iterator[str]:
             yield url.render_as_string(hide_password=False)
         finally:
             admin.execute(f'DROP SCHEMA "{schema}" CASCADE')
+
+
+def on_each_database(measure: Callable[[str, str], None]) -> None:
+    """``measure(name, url)`` on a new SQLite file, then on a fresh PostgreSQL schema."""
+    with tempfile.TemporaryDirectory() as tmp:
+        measure("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
+    with fresh_postgres() as url:
+        measure("postgresql", url)

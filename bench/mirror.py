@@ -10,13 +10,11 @@ Run: .venv/bin/python bench/mirror.py
 
 from __future__ import annotations
 
-import tempfile
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 import orjson
-from databases import fresh_postgres
+from databases import on_each_database
 from sqlalchemy import Engine, insert
 
 from syncd.mirror.engine import make_engine
@@ -82,10 +80,7 @@ def _timed(mirror: SqlMirror, dealer: str) -> float:
 
 
 def main() -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        measure("sqlite", f"sqlite:///{Path(tmp) / 'bench.db'}")
-    with fresh_postgres() as url:
-        measure("postgresql", url)
+    on_each_database(measure)
 
 
 if __name__ == "__main__":
