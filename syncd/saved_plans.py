@@ -21,7 +21,7 @@ import orjson
 import structlog
 
 from syncd import reading, runs, service
-from syncd.core import guards, renewals, saved_plan
+from syncd.core import guards, saved_plan
 from syncd.core.models import Plan, ValidatedFeed
 from syncd.core.saved_plan import PlanDocumentError, SavedPlan
 from syncd.errors import PlanFileError, StalePlan
@@ -136,11 +136,9 @@ async def apply(
     feed = await reading.load_feed(job, options.api_version)
     full = check(saved, feed, deps.mirror, source, options)
     with runs.run_envelope(deps, job.dealer_code, feed.meta) as report:
-        # A run as a sync is: the renewal policies skip what its plan found no valid
-        # item for (the plan checked just now is the saved one: same feed, same rows).
-        absent = renewals.unrenewable(full, feed)
-        deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
-        report.absent_recorded = True
+        # Marked as a sync marks (the plan checked just now is the saved one: same feed,
+        # same rows).
+        service.record_marks(deps, job.dealer_code, full, feed, report)
         report.warnings.append(f"applied the saved plan {source}")
         if saved.guard:  # what the plan held back stays held back; the calls it has are sent
             report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")

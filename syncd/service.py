@@ -225,17 +225,23 @@ def _plan(
     through. Its deletes are recorded as absent first, those the guard holds back too."""
     full, report.guard = guarded_plan(feed, deps.mirror, options, states)
     settle()
-    # Before anything is sent: the renewal policies skip the ads the feed has no valid
-    # item for (absent, their deletes perhaps held back by a guard, kept by a pin, or
-    # waiting for a call in flight; or their items invalid), until a run finds a valid
-    # item again.
-    absent = renewals.unrenewable(full, feed)
-    deps.mirror.record_absent(job.dealer_code, absent, deps.clock.now())
-    report.absent_recorded = True
+    record_marks(deps, job.dealer_code, full, feed, report)
     report_plan(full, report)
     plan = _held_back(full, report)
     log.info("plan_made", **plan.counts())
     return plan
+
+
+def record_marks(
+    deps: Deps, dealer_code: str, full: Plan, feed: ValidatedFeed, report: RunReport
+) -> None:
+    """Before anything is sent: mark the ads the feed has no valid item for (absent, their
+    deletes perhaps held back by a guard, kept by a pin, or waiting for a call in flight;
+    or their items invalid), which the renewal policies skip until a run finds a valid
+    item again; the run's row will say that it recorded them."""
+    absent = renewals.unrenewable(full, feed)
+    deps.mirror.record_absent(dealer_code, absent, deps.clock.now())
+    report.absent_recorded = True
 
 
 def _held_back(full: Plan, report: RunReport) -> Plan:

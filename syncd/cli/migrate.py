@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from collections.abc import Coroutine
+from typing import Any
 
 import click
 
@@ -11,8 +13,8 @@ from syncd import bootstrap, migrate_v4
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
+from syncd.core.models import ValidatedFeed
 from syncd.errors import ConfigError
-from syncd.reading import load_feed
 
 
 @click.command("migrate-v4")
@@ -47,14 +49,13 @@ def migrate_v4_cmd(
             container.clock,
         )
         reports: list[migrate_v4.MigrateReport] = []
-        wait = settings.sync.lock_wait
+
+        def migrating(feed: ValidatedFeed) -> Coroutine[Any, Any, migrate_v4.MigrateReport]:
+            return migrate_v4.migrate(deps, feed, container.options(), dry_run=dry_run)
+
         async with stop.stoppable(container.aclose):
-            for job in jobs:
-                feed = await stop.step(load_feed(job, 4))
-                migrating = migrate_v4.migrate(deps, feed, container.options(), dry_run=dry_run)
-                reports.append(
-                    await stop.locked(container.run_lock, job.dealer_code, migrating, wait=wait)
-                )
+            lock, wait = container.run_lock, settings.sync.lock_wait
+            await stop.each_feed(lock, jobs, 4, migrating, reports, wait=wait)  # read as v4
         return reports
 
     reports = asyncio.run(go())

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Coroutine
+from typing import Any
 
 import click
 
@@ -11,8 +13,8 @@ from syncd.cli.exits import handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
+from syncd.core.models import ValidatedFeed
 from syncd.ports import Progress
-from syncd.reading import load_feed
 
 
 @click.group("db")
@@ -53,21 +55,14 @@ def adopt_cmd(ctx: click.Context, dealer_code: str | None, dry_run: bool, as_jso
         stop signal cancels the listing at once (a read: nothing is lost) or ends the
         wait for a lock; it never cuts a dealer's recording short (no await in it)."""
         reports: list[adopt.AdoptReport] = []
-        wait = settings.sync.lock_wait
+
+        def adopting(feed: ValidatedFeed) -> Coroutine[Any, Any, adopt.AdoptReport]:
+            mirror, catalog, clock = container.mirror, container.catalog, container.clock
+            return adopt.adopt(mirror, catalog, clock, feed, dry_run=dry_run, progress=progress)
+
         async with stop.stoppable(container.aclose):
-            for job in jobs:
-                feed = await stop.step(load_feed(job, settings.api.version))
-                adopting = adopt.adopt(
-                    container.mirror,
-                    container.catalog,
-                    container.clock,
-                    feed,
-                    dry_run=dry_run,
-                    progress=progress,
-                )
-                reports.append(
-                    await stop.locked(container.run_lock, job.dealer_code, adopting, wait=wait)
-                )
+            lock, wait = container.run_lock, settings.sync.lock_wait
+            await stop.each_feed(lock, jobs, settings.api.version, adopting, reports, wait=wait)
         return reports
 
     with progress_bar(as_json=as_json) as progress:

@@ -97,7 +97,7 @@ async def _apply_all(
     stops ``run-once`` (:mod:`syncd.cli.stopping`): between calls, or at once while a
     feed is read or a lock waited for; no later dealer's plan is applied."""
     settings, reports = container.settings, []
-    deps = replace(container.deps(), marketplace=stop.marketplace(container.marketplace))
+    deps = stop.gated(container.deps())
     async with stop.stoppable(container.aclose):
         jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
         await stop.step(_check_all(container, jobs, path))  # all before any is sent

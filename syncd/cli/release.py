@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from dataclasses import replace
 
 import click
 from rich.console import Console
@@ -80,7 +79,7 @@ async def _release(
     """Send the deletes under the dealer's run lock; None when a SIGTERM/SIGINT stopped it
     (as it stops ``run-once``: the deletes in flight answered and recorded, no other
     sent, the run recorded as interrupted; or the wait for the lock ended, nothing sent)."""
-    deps = replace(container.deps(), marketplace=stop.marketplace(container.marketplace))
+    deps = stop.gated(container.deps())
     async with stop.stoppable(container.aclose):
         releasing = release.release(deps, job, container.options(), shown)
         wait = container.settings.sync.lock_wait

@@ -48,10 +48,7 @@ async def _run_all(
     stop = done.stop
     wait = container.settings.sync.lock_wait
     options = container.options(allow_mass_delete=allow_mass_delete)
-    base = container.deps()
-    deps = dataclasses.replace(
-        base, progress=progress, marketplace=stop.marketplace(base.marketplace)
-    )
+    deps = dataclasses.replace(stop.gated(container.deps()), progress=progress)
     renewal_deps = dataclasses.replace(
         container.renewal_deps(), renewer=stop.renewer(container.renewal_deps().renewer)
     )

@@ -48,7 +48,8 @@ import inspect
 import signal
 import sys
 import threading
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterator, Sequence
+from dataclasses import replace
 from typing import Any, NoReturn, TypeVar
 
 import click
@@ -56,8 +57,11 @@ import structlog
 
 from syncd.cli.exits import ExitCode, error_line
 from syncd.cli.gates import GatedMarketplace, GatedMigrator, GatedRenewer
+from syncd.core.models import ValidatedFeed
 from syncd.errors import Stopped
 from syncd.ports import Marketplace, Migrator, Renewer, RunLock
+from syncd.reading import load_feed
+from syncd.runs import Deps, FeedJob
 
 log = structlog.get_logger("syncd.cli")
 
@@ -207,6 +211,23 @@ class GracefulStop(StopSignals):
             if inspect.getcoroutinestate(work) == inspect.CORO_CREATED:
                 work.close()  # the wait for the lock ended it: never awaited, no warning
 
+    async def each_feed(
+        self,
+        lock: RunLock,
+        jobs: Sequence[FeedJob],
+        api_version: int,
+        work: Callable[[ValidatedFeed], Coroutine[Any, Any, T]],
+        done: list[T],
+        *,
+        wait: float | None,
+    ) -> None:
+        """Per feed: read it (a step: a stop cancels the read, nothing written), then
+        ``work(feed)`` under its dealer's run lock (:meth:`locked`); each result is added
+        to ``done`` as it comes, so that a stop keeps those of the dealers done in full."""
+        for job in jobs:
+            feed = await self.step(load_feed(job, api_version))
+            done.append(await self.locked(lock, job.dealer_code, work(feed), wait=wait))
+
     def exit(
         self,
         *,
@@ -245,6 +266,10 @@ class GracefulStop(StopSignals):
     def marketplace(self, inner: Marketplace) -> Marketplace:
         """``inner`` behind the gate."""
         return GatedMarketplace(inner, self)
+
+    def gated(self, deps: Deps) -> Deps:
+        """A run's ports with its marketplace behind the gate."""
+        return replace(deps, marketplace=self.marketplace(deps.marketplace))
 
     def renewer(self, inner: Renewer) -> Renewer:
         """``inner`` behind the gate."""

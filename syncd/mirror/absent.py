@@ -33,14 +33,16 @@ from sqlalchemy import (
 )
 
 from syncd.mirror.batch import LOOKUP_CHUNK
-from syncd.mirror.engine import db_errors, writer
+from syncd.mirror.engine import db_errors
 from syncd.mirror.schema import ads
 
 
 class AbsentAds:
-    """The absent marks of the mirror on ``self._engine`` (set by the class it is mixed into)."""
+    """The absent marks of the mirror on ``self._engine`` and ``self._writer`` (set by the
+    class it is mixed into)."""
 
     _engine: Engine
+    _writer: Engine
 
     def record_absent(self, dealer_code: str, source_ids: Iterable[str], now: datetime) -> None:
         """The dealer's ads the latest plan found no valid feed item for are these, marked
@@ -75,7 +77,7 @@ class AbsentAds:
         (dealer_code, source_id), which SQLite uses without statistics.
         """
         marked = ads.c.absent_since.is_not(None)
-        with writer(self._engine).begin() as conn:
+        with self._writer.begin() as conn:
             for value, keys, only in ((None, returned, marked), (now, gone, ~marked)):
                 for chunk in _chunks(sorted(keys), conn.dialect.name):
                     statement = update(ads).where(mine, only, _among(chunk, conn.dialect.name))
