@@ -118,8 +118,21 @@ def test_the_configured_feed_of_the_public_url_lends_its_secrets_which_are_never
     assert "TODO: its query values are masked" in result.stdout
     assert (feed["format"], feed["auth_env"], feed["delimiter"]) == ("csv", "DMS_FEED_TOKEN", ";")
     assert "Regnr" in str(feed["mapping"]["fields"]["source_id"])
-    assert not (folder / "cache").exists() or not list((folder / "cache").iterdir())
+    assert not list(folder.rglob("syncd-feed-*"))  # its cache, nor one beside the config
     unsaid(result, TOKEN, SECRET)
+
+
+def test_a_url_s_user_info_is_sent_but_left_out_of_the_draft(server: FeedServer) -> None:
+    """``https://user:password@host/...``: basic auth from the URL, the draft without it."""
+    server.routes["/lager.csv"] = Reply(CSV)
+    url = server.url("/lager.csv").replace("://", f"://dealer:{PASSWORD}@")
+    result = map_init(url)
+    assert result.exit_code == 0, result.output
+    assert server.seen[0].headers["authorization"] == "Basic ZGVhbGVyOmh1bnRlcjItaHVudGVyMg=="
+    (feed,) = tomllib.loads(result.stdout)["feeds"]
+    assert feed["url"] == server.url("/lager.csv")
+    assert "its user info left out: put them back" in result.stdout
+    unsaid(result, PASSWORD, "ZGVhbGVyOmh1bnRlcjItaHVudGVyMg")
 
 
 def test_the_command_line_s_basic_auth_replaces_the_configured_token(
