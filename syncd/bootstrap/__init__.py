@@ -37,6 +37,8 @@ from syncd.bootstrap.feeds import (
     feed_reader,
     feed_shown,
     feed_source,
+    fetch_sample,
+    sample_feed,
 )
 from syncd.bootstrap.options import SystemClock, renewal_policy, run_options
 from syncd.bootstrap.vehicles import ApiHelpers, api_helpers, vehicle_cache_path, vehicle_source
@@ -61,10 +63,12 @@ __all__ = [
     "feed_reader",
     "feed_shown",
     "feed_source",
+    "fetch_sample",
     "open_mirror",
     "open_records",
     "renewal_policy",
     "run_options",
+    "sample_feed",
     "sample_feed_path",
     "vehicle_cache_path",
     "vehicle_source",

@@ -7,13 +7,17 @@ fetcher (httpx, its auth) only for a URL feed (start-up time, issue 12).
 
 from __future__ import annotations
 
+import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pydantic import ValidationError
 from sqlalchemy import make_url
 
 from syncd.bootstrap.api import USER_AGENT
 from syncd.config import FeedSettings, Settings
+from syncd.errors import ConfigError
 from syncd.feeds.files import Stillness
 from syncd.feeds.native import NativeFeedReader
 from syncd.logs import REDACTOR
@@ -25,6 +29,7 @@ if TYPE_CHECKING:
 
     from syncd.feeds.http import HttpSource
     from syncd.feeds.mapped import Format, MappedFeedReader
+    from syncd.feeds.sample import Sample
 
 
 def feed_cache_dir(settings: Settings) -> Path:
@@ -153,3 +158,50 @@ def feed_shown(f: FeedSettings) -> str:
 def feed_jobs(settings: Settings) -> list[FeedJob]:
     """One sync job per configured feed (per dealer of a dealer-group feed)."""
     return [job for _, job in feed_pairs(settings)]
+
+
+def sample_feed(
+    url: str, feeds: Sequence[FeedSettings], auth: Mapping[str, str | None]
+) -> FeedSettings:
+    """The feed ``map init`` fetches a sample URL as: the configured feed of that URL
+    (named by its URL, or as syncd shows it: query values masked), else a feed of its
+    own with the default limits; ``auth`` (``auth_env``, ``auth_user_env``,
+    ``auth_password_env``: variables' names, given on the command line) over its own.
+
+    Assumption: the operator who names a configured feed's public URL means that feed,
+    its secrets (in its URL, in its variables) included; that is how its secrets stay
+    out of the command line and the shell's history.
+    """
+    given: dict[str, str | None] = {k: v for k, v in auth.items() if v}
+    if given:  # the command line's credentials replace the feed's, never mix with them
+        given = {"auth_env": None, "auth_user_env": None, "auth_password_env": None, **given}
+    found = next((f for f in feeds if f.url is not None and url in (f.url, feed_shown(f))), None)
+    data = {"url": url} if found is None else found.model_dump(exclude_unset=True)
+    try:
+        return FeedSettings.model_validate({**data, **given})
+    except ValidationError as exc:
+        # The messages name the key, never a value (the URL may hold a secret).
+        why = "; ".join(str(e["msg"]).removeprefix("Value error, ") for e in exc.errors())
+        raise ConfigError(f"map init: {why}") from None
+
+
+async def fetch_sample(f: FeedSettings, fmt: str | None) -> Sample:
+    """A URL feed's sample for ``map init``: fetched by the feed's own source (its
+    max_bytes, fetch_timeout, credentials and errors, the secrets redacted), then read
+    as a sample file. The format: ``fmt``, else the feed's configured one, else the
+    URL's name (told before anything is fetched).
+
+    Assumption: a sample is a look that leaves no trace: it is fetched whole into a
+    cache folder of its own, thrown away, so the feed's own cache (its next
+    conditional GET) is neither used nor changed.
+    """
+    # The sample reader imports every format's parser: map init's, not a run's.
+    from syncd.feeds.sample import format_of, sample_of  # noqa: PLC0415
+
+    if fmt is None and "format" in f.model_fields_set:
+        fmt = f.format
+    with tempfile.TemporaryDirectory(prefix="syncd-map-init-") as tmp:
+        source = feed_source(f.model_copy(update={"cache_dir": Path(tmp)}), Path(tmp))
+        fmt = format_of(source.label, fmt, fetched=True)
+        data, _ = await source.fetch()
+    return sample_of(source.label, data, fmt)

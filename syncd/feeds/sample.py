@@ -6,7 +6,9 @@ what a config would need to read it is found in the file: the CSV encoding and
 delimiter, the XML element that repeats as a record and the namespaces'
 prefixes, the JSON path of the longest list of objects, the first sheet. Then
 the records are read by the same readers a feed uses, so the sources listed are
-exactly those a mapping can name.
+exactly those a mapping can name. A URL's sample is fetched by the composition
+root (``bootstrap.fetch_sample``: the URL feed's own ``HttpSource``) and read here
+from its bytes (:func:`sample_of`), its format told by the URL's name.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from lxml import etree
 from syncd.errors import FeedError
 from syncd.feeds.csv import CsvFormat, decode, sniff
 from syncd.feeds.json import BOM, JsonFormat, JsonLinesFormat
-from syncd.feeds.mapped import Format, SourceRecord, load
+from syncd.feeds.mapped import Format, SourceRecord, load, refuse_empty
 from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
 
@@ -112,13 +114,38 @@ def _format(path: Path, data: bytes, fmt: str, sample: Sample) -> Format:
     return XlsxFormat()
 
 
+def format_of(path: Path, fmt: str | None = None, *, fetched: bool = False) -> str:
+    """The sample's format: ``fmt``, else told by the name's suffix; FeedError when neither.
+
+    ``fetched``: ``path`` is a URL's label (``http.UrlPath``: the last part of its
+    path); a ``.gz`` after the suffix is looked through, the fetch decoding a gzip
+    body (a local ``.gz`` file is not decoded, so it is not looked through).
+    """
+    if fmt is not None:
+        return fmt
+    suffixes = [s.lower() for s in path.suffixes]
+    if fetched and suffixes[-1:] == [".gz"]:
+        suffixes.pop()
+    found = _BY_SUFFIX.get(suffixes[-1]) if suffixes else None
+    if found is None:
+        known = ", ".join(sorted(_BY_SUFFIX))
+        raise FeedError(
+            f"{path}: cannot tell the format from the name (known: {known}); give --format"
+        )
+    return found
+
+
 def read_sample(path: Path, fmt: str | None = None, *, limit: int = SAMPLE_RECORDS) -> Sample:
     """Read up to ``limit`` records of a sample export; FeedError when it cannot be read."""
-    fmt = fmt or _BY_SUFFIX.get(path.suffix.lower())
-    if fmt is None:
-        known = ", ".join(sorted(_BY_SUFFIX))
-        raise FeedError(f"{path}: cannot tell the format from the name (known: {known})")
+    fmt = format_of(path, fmt)
     data, _ = load(path, max_bytes=512 * 1024 * 1024)
+    return sample_of(path, data, fmt, limit=limit)
+
+
+def sample_of(path: Path, data: bytes, fmt: str, *, limit: int = SAMPLE_RECORDS) -> Sample:
+    """Up to ``limit`` records of a sample's bytes (a file's, or a URL feed's body as its
+    ``HttpSource`` fetched it, ``path`` its label); FeedError when they cannot be read."""
+    refuse_empty(path, data)
     sample = Sample(options={"format": fmt})
     records: Iterator[SourceRecord] = _format(path, data, fmt, sample)(path, data)
     for _, record, _ in records:

@@ -16,9 +16,12 @@ in their shortest form with a decimal point (``12.5``), both as
 name is an error of that record. A file that is not a workbook, or a sheet
 that is not in it, is a feed error: nothing is sent.
 
-Assumption: a workbook is not streamed. An .xlsx is a zip whose sheet can
-only be parsed once unpacked, and calamine holds the sheet's cells in memory
-(about 100 bytes a cell); ``feeds.max_bytes`` bounds it like any feed.
+Memory: the rows are read one at a time (``iter_rows()``): the Python side
+holds one row's objects, however long the sheet. calamine itself holds the
+whole sheet's cells (native memory, about 100 bytes a cell: 100 000 rows of 10
+columns take ~95 MB beside ~2 MB of Python; ``bench/xlsx_memory.py``) and
+reads all of it before the first row: python-calamine has no lazy reader.
+``feeds.max_bytes`` bounds the file like any feed's.
 """
 
 from __future__ import annotations
@@ -77,15 +80,26 @@ def _sheet_name(path: Path, book: CalamineWorkbook, wanted: str | None) -> str:
     raise FeedError(f"{path}: the workbook has no visible worksheet")
 
 
+def column_letter(index: int) -> str:
+    """The sheet's name of a 0-based column: ``A``, ..., ``Z``, ``AA``, ..."""
+    name = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        name = chr(65 + rest) + name
+    return name
+
+
 def _record(
-    names: Sequence[str], bare: Sequence[str], cells: Sequence[str]
+    names: Sequence[str], bare: Sequence[str], cells: Sequence[str], first_col: int
 ) -> tuple[dict[str, tuple[str, ...]], tuple[Issue, ...]]:
     record: dict[str, tuple[str, ...]] = {}
     issues = []
     for i, cell in enumerate(cells):
         if i >= len(names) or not bare[i]:
             if cell.strip():
-                issues.append(Issue("record", f"column {i + 1} has {cell!r} but no header name"))
+                column = column_letter(first_col + i)
+                issues.append(Issue("record", f"column {column} has {cell!r} but no header name"))
             continue
         record[names[i]] = (cell,)
         if names[i] != bare[i]:  # a duplicated column: the bare name holds every cell
@@ -106,13 +120,16 @@ class XlsxFormat:
         try:
             name = _sheet_name(path, book, self._sheet)
             sheet = book.get_sheet_by_name(name)
-            first_row = (sheet.start or (0, 0))[0] + 1
+            # iter_rows gives every row from the sheet's first (row 1: the empty rows
+            # above the data too) but the columns from the data's first (python-calamine
+            # 0.9, its issue #177); tests/integration/feeds/test_xlsx.py pins both.
+            first_col = (sheet.start or (0, 0))[1]
             rows = sheet.iter_rows()
         except CalamineError as exc:
             raise FeedError(f"{path}: cannot read sheet of the workbook ({exc})") from None
         names: list[str] | None = None
         bare: list[str] = []
-        for number, row in enumerate(rows, start=first_row):
+        for number, row in enumerate(rows, start=1):
             cells = [cell_text(v) for v in row]
             if not any(c.strip() for c in cells):
                 continue
@@ -120,7 +137,7 @@ class XlsxFormat:
                 bare = [c.strip() for c in cells]
                 names = header_names(bare)
                 continue
-            record, issues = _record(names, bare, cells)
+            record, issues = _record(names, bare, cells, first_col)
             yield Origin(str(path), line=number), record, issues
         if names is None:
             raise FeedError(f"{path}: sheet {name!r} has no header row")

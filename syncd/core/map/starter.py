@@ -59,9 +59,11 @@ def starter_toml(
     suggestion: Suggestion,
     *,
     records: int,
+    source_key: str = "path",
 ) -> str:
     """The whole starting mapping; ``options``: format and reading options (``notes``
-    say how each was found)."""
+    say how each was found). ``source_key``: ``path`` (a file) or ``url`` (a URL feed,
+    ``path`` its URL as it may be shown); ``notes`` may hold a note on it too."""
     fmt = options.get("format", "")
     out = [
         f"# A starting mapping for {path} ({fmt}, {records} records read), by `syncd map init`.",
@@ -71,7 +73,7 @@ def starter_toml(
     ]
     width = min(max((len(c) for c in columns), default=0), 30)
     out += [f"#   {c.ljust(width)}  {_examples(v)}" for c, v in columns.items()]
-    out += ["", "[[feeds]]", f"path = {value(path)}"]
+    out += ["", "[[feeds]]", _line(f"{source_key} = {value(path)}", notes.get(source_key, ""))]
     out += [_line(f"{key(k)} = {value(v)}", notes.get(k, "")) for k, v in options.items()]
     if suggestion.group:
         out.append("dealer_codes = []  # TODO: every dealer_code of this file (a dealer group)")
