@@ -13,6 +13,7 @@ contact data the API refused (:mod:`syncd.core.contacts`).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from collections.abc import MutableMapping
@@ -64,6 +65,25 @@ class Redactor:
 
 
 REDACTOR = Redactor()
+
+_USER_INFO = re.compile(r"(?<=://)[^\s/?#@]{1,256}@")
+"""A URL's user info (``user:password@``), each quantifier bounded."""
+
+
+def hide_url_credentials(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """A structlog processor: a URL's user info masked in a library's record's text
+    (httpx logs each request's URL whole, ``user:password@`` included, when syncd runs
+    at debug). The redactor masks the password only when it is 8 characters or more,
+    and only once the feed was fetched; this masks any. syncd's own events never give
+    a URL with its user info (:func:`syncd.feeds.http_auth.public_url`), so only
+    records marked ``_from_structlog=False`` are looked at: one dict look-up per event."""
+    if event.get("_from_structlog") is not False:
+        return event
+    text = event.get("event")
+    if not isinstance(text, str) or "://" not in text or "@" not in text:
+        return event
+    return {**event, "event": _USER_INFO.sub(REDACTED + "@", text)}
+
 
 TEXT_KEYS = frozenset(
     {
@@ -136,6 +156,7 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         # The token first: masking a text could split it (its digits), and what is left
         # of it would not be found.
         REDACTOR,
+        hide_url_credentials,
         mask_contacts,
         # JSON lines escape every non-ASCII character themselves; the console shows
         # values as they are, so a feed's newline or bidi mark is escaped first.
