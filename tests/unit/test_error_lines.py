@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from syncd.cli.exits import error_line, error_text
 from syncd.core.contacts import EMAIL_HIDDEN, PHONE_HIDDEN
 from syncd.errors import ApiContractError, FeedError, RateLimited, Stopped, SyncdError
 from syncd.marketplaces.responses import parse_ad
+from syncd.mirror.lock import _Waiting
 
 
 def test_an_api_message_is_masked_and_the_source_id_kept() -> None:
@@ -73,4 +77,13 @@ def test_an_unknown_state_names_its_source_id_as_an_id() -> None:
         parse_ad({"source_id": "0701234567", "state": "call 0709876543"})
     assert error_line(caught.value) == (
         f"syncd: ad 0701234567: unknown state 'call {PHONE_HIDDEN}'"
+    )
+
+
+def test_a_held_run_lock_names_its_all_digit_dealer_whole() -> None:
+    """The lock's refusal and its stop name the dealer as an id: kept in the line."""
+    waiting = _Waiting("0701234567", 2.0, 0.1, threading.Event(), time.monotonic)
+    assert error_line(waiting.refused("4242")) == (
+        "syncd: another syncd run holds the lock for dealer '0701234567' (pid 4242) after "
+        "waiting 2 s; try again when it has finished"
     )
