@@ -134,7 +134,7 @@ def mask(text: str, *, phones: bool = True, ids: Collection[str] = ()) -> str:
 
     Cheap: what a match is kept for is looked at only for a match, in a bounded
     stretch around it, so masking stays linear in the text's length."""
-    kept = _Kept(ids)
+    kept = _Kept(ids) if ids else _NO_IDS
     masked = EMAIL.sub(kept.email, text) if "@" in text else text  # a fast scan first
     return PHONE.sub(kept.phone, masked) if phones else masked
 
@@ -175,6 +175,9 @@ class _Kept:
             and text[end] in "/\\"
             and any(c.isalpha() for c in word)
         )
+
+
+_NO_IDS = _Kept(())
 
 
 def masked(text: str | None) -> str | None:
