@@ -25,15 +25,31 @@ the operator must do about them::
 httpx and SQLAlchemy exceptions never escape their adapters: they are
 translated into these with ``raise ... from exc``. No message built here may
 contain the API token.
+
+An error carries one message, shown as it is in a traceback and masked where it is
+shown or logged (:func:`syncd.core.contacts.mask`: it may quote the API's message or a
+feed's value, and their contact data). Paths and URLs in it stay whole; the dealer
+codes and source_ids it names elsewhere are given as ``ids`` and stay whole too.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from signal import Signals
 
 
 class SyncdError(Exception):
-    """Base of every error syncd raises on purpose."""
+    """Base of every error syncd raises on purpose.
+
+    ``ids``: the identifiers (dealer codes, source_ids) the message names outside a path,
+    kept whole where the message is shown masked (an all-digit dealer code looks like a
+    phone number). Assumption: the message is one text, built where the error is raised,
+    so only the raiser knows which of its words are ids; one that is not given is masked
+    if it looks like contact data (shown wrong, never leaked)."""
+
+    def __init__(self, message: str = "", *, ids: Iterable[str | None] = ()) -> None:
+        super().__init__(message)
+        self.ids = frozenset(i for i in ids if i)
 
 
 class TemporaryError(SyncdError):
@@ -61,8 +77,10 @@ class ApiGarbled(ApiUnavailable):
 class RateLimited(ApiUnavailable):
     """The API answered 429; ``retry_after`` is its Retry-After in seconds, if given."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, ids: Iterable[str | None] = ()
+    ) -> None:
+        super().__init__(message, ids=ids)
         self.retry_after = retry_after
 
 
@@ -120,6 +138,8 @@ class Stopped(SyncdError):
     handler exits with the code of ``signal`` (None: not known here, exit 1).
     """
 
-    def __init__(self, message: str, signal: Signals | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, signal: Signals | None = None, *, ids: Iterable[str | None] = ()
+    ) -> None:
+        super().__init__(message, ids=ids)
         self.signal = signal

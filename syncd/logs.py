@@ -13,6 +13,7 @@ contact data the API refused (:mod:`syncd.core.contacts`).
 from __future__ import annotations
 
 import logging
+import re
 import sys
 import traceback
 from collections.abc import MutableMapping
@@ -65,19 +66,41 @@ class Redactor:
 
 REDACTOR = Redactor()
 
+_USER_INFO = re.compile(r"(?<=://)[^\s/?#@]{1,256}@")
+"""A URL's user info (``user:password@``), each quantifier bounded."""
+
+
+def hide_url_credentials(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
+    """A structlog processor: a URL's user info masked in a library's record's text
+    (httpx logs each request's URL whole, ``user:password@`` included, when syncd runs
+    at debug). The redactor masks the password only when it is 8 characters or more,
+    and only once the feed was fetched; this masks any. syncd's own events never give
+    a URL with its user info (:func:`syncd.feeds.http_auth.public_url`), so only
+    records marked ``_from_structlog=False`` are looked at: one dict look-up per event."""
+    if event.get("_from_structlog") is not False:
+        return event
+    text = event.get("event")
+    if not isinstance(text, str) or "://" not in text or "@" not in text:
+        return event
+    return {**event, "event": _USER_INFO.sub(REDACTED + "@", text)}
+
+
 TEXT_KEYS = frozenset(
     {
         *("message", "messages", "reason", "reasons", "error", "errors", "note", "notes"),
         *("hint", "warning", "warnings", "guard", "problems", "issues", "detail", "details"),
         "exception",  # a traceback formatted by format_exc_info: its last line is str(exc)
+        "caused_by",  # stamina's retry_scheduled: the repr of the error retried
     }
 )
 """Keys whose values are free text that may quote contact data: masked, at any depth.
 Assumption: a key names its value's kind across events (``message`` is always a
 message, ``source_id`` always an id), so every present and future event that uses these
-keys is masked, and any other key is kept whole. The event name is kept: syncd's are
-constants, and a library's (an httpx request line) names URLs whose source_ids an
-all-digit id would mask."""
+keys is masked, and any other key is kept whole. Paths and URLs in a text are kept
+(:func:`syncd.core.contacts.mask`). The event name of syncd's own events is kept (they
+are constants); a library's record has its text there (SQLAlchemy's statement and its
+parameters, an httpx request line, uvicorn's access line), so it is masked too, its
+URLs and paths whole."""
 ID_KEYS = frozenset(
     {"source_id", "source_ids", "dealer_code", "run_id", "request_id", "record", "origin"}
     | {"field", "path"}
@@ -89,11 +112,17 @@ ids are no contact data, and an all-digit one would look like a phone number."""
 def mask_contacts(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
     """A structlog processor: e-mail addresses and phone numbers masked in the strings
     under :data:`TEXT_KEYS`, however deep (in lists, tuples and dicts), and in nothing
-    else (an object there, as its repr). Cheap: the patterns are compiled once, each
-    masked string is read in linear time (about 5 us for an event with a 100-character
-    message, 0.2 ms for an API message of 500 word characters and an at sign), and an event
-    without such a key costs a set look-up and a call per key."""
-    return {k: _contacts_masked(v, k in TEXT_KEYS) for k, v in event.items()}
+    else (an object there, as its repr); and in the text of a standard library record (a
+    library's, under ``event``; structlog's ProcessorFormatter marks it
+    ``_from_structlog=False``). Cheap: the patterns are compiled once, each masked string
+    is read in linear time (about 5 us for an event with a 100-character message, 0.2 ms
+    for an API message of 500 word characters and an at sign), and an event without such
+    a key costs a set look-up and a call per key."""
+    foreign = event.get("_from_structlog") is False
+    return {
+        k: _contacts_masked(v, k in TEXT_KEYS or (foreign and k == "event"))
+        for k, v in event.items()
+    }
 
 
 def _contacts_masked(value: Any, text: bool) -> Any:
@@ -124,8 +153,11 @@ def configure(level: str = "info", fmt: str = "auto", stream: Any = None) -> Non
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         structlog.processors.format_exc_info if json_lines else _noop,
-        mask_contacts,
+        # The token first: masking a text could split it (its digits), and what is left
+        # of it would not be found.
         REDACTOR,
+        hide_url_credentials,
+        mask_contacts,
         # JSON lines escape every non-ASCII character themselves; the console shows
         # values as they are, so a feed's newline or bidi mark is escaped first.
         _noop if json_lines else _printable_values,
@@ -173,8 +205,8 @@ def console_traceback(sio: TextIO, exc_info: ExcInfo) -> None:
     Not structlog's default, rich's traceback: it prints every frame's local
     variables, the token and the feed's contact data among them, and it is drawn
     after the redaction processors have run (JSON lines format theirs before them)."""
-    shown = contacts.mask("".join(traceback.format_exception(*exc_info)))
-    sio.write("\n" + REDACTOR.scrub(shown))
+    shown = REDACTOR.scrub("".join(traceback.format_exception(*exc_info)))
+    sio.write("\n" + contacts.mask(shown))
 
 
 def _noop(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:

@@ -53,7 +53,9 @@ def job_for(dealer_code: str, jobs: Sequence[FeedJob]) -> FeedJob:
     for job in jobs:
         if job.dealer_code == dealer_code:
             return job
-    raise GuardTripped(f"no feed is configured for dealer {dealer_code!r}; nothing was deleted")
+    raise GuardTripped(
+        f"no feed is configured for dealer {dealer_code!r}; nothing was deleted", ids=(dealer_code,)
+    )
 
 
 async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld) -> RunReport:
@@ -67,7 +69,8 @@ async def release(deps: Deps, job: FeedJob, options: RunOptions, shown: Withheld
         raise GuardTripped(
             f"the deletes held back for {job.dealer_code!r} changed since they were shown "
             f"({len(shown.deletes)} then, {len(now.deletes)} now); nothing was deleted: run "
-            "release-deletes again"
+            "release-deletes again",
+            ids=(job.dealer_code,),
         )
     feed = await reading.load_feed(job, options.api_version)
     held_by = _guarded_run(deps.mirror, job.dealer_code)

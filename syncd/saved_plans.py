@@ -82,7 +82,8 @@ def job_for(saved: SavedPlan, jobs: Sequence[FeedJob], source: Path) -> FeedJob:
             return job
     raise StalePlan(
         f"{source}: made for dealer {saved.dealer_code or '(token dealer)'!r}, which has no "
-        "configured feed now; nothing was sent"
+        "configured feed now; nothing was sent",
+        ids=(saved.dealer_code,),
     )
 
 
@@ -104,7 +105,8 @@ def check(
         shown = ", ".join(changed[:10]) + (f" and {len(changed) - 10} more" if changed[10:] else "")
         raise StalePlan(
             f"{source}: {len(changed)} mirror row(s) the plan touches changed since it was made "
-            f"({shown}); nothing was sent: make a new plan"
+            f"({shown}); nothing was sent: make a new plan",
+            ids=changed,
         )
     # The feed and the rows are as saved, so planning again must give the same calls:
     # a file whose calls differ was edited (a delete slipped in for an ad the feed

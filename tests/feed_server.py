@@ -4,7 +4,8 @@
 127.0.0.1. Each path is a :class:`Reply`: a body with an ETag and a
 Last-Modified that honours a conditional GET (304), or one of the ways a
 fetch goes wrong (a status, a dropped connection, a Content-Length that lies,
-an HTML page, a cut gzip stream, a body that never ends or stalls). Every
+an HTML page, a cut gzip stream, a body that never ends or stalls), maybe echoing
+a request header in its body (as an API or a proxy may echo the token). Every
 request's path and headers are recorded for the test to look at.
 """
 
@@ -14,7 +15,7 @@ import gzip
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Literal
 
@@ -32,6 +33,9 @@ class Reply:
     etag: str | None = '"v1"'
     last_modified: str | None = None
     content_type: str = "application/octet-stream"
+    echo: str | None = None
+    """A request header whose value replaces ``{echo}`` in the body (a server that echoes
+    the request, a token header among it)."""
 
 
 @dataclass
@@ -80,6 +84,9 @@ def _handler(server: FeedServer) -> type[BaseHTTPRequestHandler]:
                 self._simple(304, b"")
                 return
             seen.answered = reply.status
+            if reply.echo is not None:
+                echoed = self.headers.get(reply.echo, "").encode()
+                reply = replace(reply, body=reply.body.replace(b"{echo}", echoed))
             self._answer(reply)
 
         def _simple(self, status: int, body: bytes) -> None:

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 import click
 
+from syncd.core import contacts
 from syncd.errors import (
     ApiAuthError,
     ConfigError,
@@ -76,9 +77,27 @@ def exit_code_for(exc: SyncdError) -> ExitCode:
     return ExitCode.INTERNAL
 
 
+def error_text(exc: SyncdError | str) -> str:
+    """An error's message as shown: e-mail addresses and phone numbers masked, its
+    paths, URLs and ids whole.
+
+    The message may quote the API's message (a refused call's ``detail``, a proxy's
+    page) or a feed's value (a parser's, a mapping's, the database's error), and their
+    contact data; it also names files (``/srv/feeds/0701234567/stock.json``), URLs, API
+    calls (``GET /v4/ad/0701234567``) and dealer codes and source_ids, which must be
+    read as they are. Assumption: an error is one message, not fields, so it is masked
+    whole (:func:`syncd.core.contacts.mask` keeps paths and URLs) but for the ids its
+    raiser gave (:attr:`SyncdError.ids`). A text (a line syncd wrote itself) is masked
+    the same way, without ids."""
+    if isinstance(exc, str):
+        return contacts.mask(contacts.cut(exc, ERROR_LIMIT))
+    return contacts.mask(contacts.cut(str(exc), ERROR_LIMIT), ids=exc.ids)
+
+
 def error_line(exc: SyncdError | str) -> str:
-    """The one line on stderr for an error (escaped: it may quote a feed's value)."""
-    return f"syncd: {printable(exc, ERROR_LIMIT)}"
+    """The one line on stderr for an error: masked (:func:`error_text`) and escaped (it
+    may quote a feed's value)."""
+    return f"syncd: {printable(error_text(exc), ERROR_LIMIT)}"
 
 
 def handle_errors(func: F) -> F:

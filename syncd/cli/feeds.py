@@ -14,7 +14,7 @@ import click
 from rich.console import Console
 
 from syncd import bootstrap, config, logs, reading, runs, tables
-from syncd.cli.exits import ExitCode, error_line, handle_errors
+from syncd.cli.exits import ExitCode, error_line, error_text, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import chosen_feeds, global_options, print_json, settings_of
 from syncd.config import FeedSettings, Settings
@@ -57,9 +57,10 @@ def validate_cmd(ctx: click.Context, feed_name: str | None, as_json: bool, remot
         print_json(reports)
     else:
         console = Console()
+        failures = iter(errors)  # one per report with an error, in the same order
         for report in reports:
             if "error" in report:
-                click.echo(error_line(report["error"]), err=True)
+                click.echo(error_line(next(failures)), err=True)
                 continue
             console.print(tables.validation_table(report))
             if "remote" in report:
@@ -92,7 +93,7 @@ async def _validate(
                 )
             except FeedError as exc:
                 errors.append(exc)
-                reports.append({"feed": feed.label, "path": job.path, "error": str(exc)})
+                reports.append({"feed": feed.label, "path": job.path, "error": error_text(exc)})
                 continue
             if progress is not None:
                 done = len(validated.items) + len(validated.invalid)

@@ -50,9 +50,10 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
         asyncio.run(container.aclose())
         if as_json:
             print_json({"withheld": doc, "run": None})
+        why = "not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)"
         raise GuardTripped(
-            f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: "
-            + ("not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)")
+            f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: {why}",
+            ids=(dealer_code,),
         )
     stop = GracefulStop("release-deletes")
     report = asyncio.run(_release(container, job, shown, stop))

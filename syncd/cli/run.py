@@ -136,6 +136,9 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None
         if r.outcome is RunOutcome.GUARDED
     ]
     if guarded:  # the run finished, its updates went out; the exit code is the guard's
-        raise GuardTripped("deletes and creates held back for " + "; ".join(guarded))
+        raise GuardTripped(
+            "deletes and creates held back for " + "; ".join(guarded),
+            ids=(r.dealer_code for r in reports),
+        )
     if any(r.failed_items for r in reports):
         sys.exit(ExitCode.PARTIAL)

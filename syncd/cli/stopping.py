@@ -125,7 +125,11 @@ class StopSignals:
         stop signal ended."""
         name = self.signal.name if self.signal is not None else None
         log.warning("run_lock_wait_stopped", dealer_code=dealer_code, signal=name)
-        self.wait_ended = Stopped(f"{why} (by {name}): nothing of that run started", self.signal)
+        self.wait_ended = Stopped(
+            f"{why} (by {name}): nothing of that run started",
+            self.signal,
+            ids=(dealer_code, *(why.ids if isinstance(why, Stopped) else ())),
+        )
         return self.wait_ended
 
 

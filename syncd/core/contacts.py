@@ -10,7 +10,9 @@ items, ``validate`` (values, reasons, the API's answers), ``migrate-v4``, ``bump
 ``pole-position`` mask it with :func:`mask`, and so does the log processor
 (:func:`syncd.logs.mask_contacts`) in every log line's messages, reasons and errors;
 ``syncd show`` (and plan's bodies, map's payloads: the dealer's own data) shows it, on
-purpose.
+purpose. Every command's one-line error on stderr (:func:`syncd.cli.exits.error_line`)
+masks it too. Paths and URLs are kept whole (a dealer's folder may be all digits), and
+so are the ids an error names (:func:`mask`).
 
 Linear: every quantifier of both patterns is bounded, none is nested in an
 unbounded one, so one try reads at most about 1 200 characters and masking a
@@ -21,6 +23,7 @@ whole by ``syncd status --json``).
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 
 EMAIL_HIDDEN = "[e-mail hidden]"
 PHONE_HIDDEN = "[phone hidden]"
@@ -36,6 +39,7 @@ PHONE = re.compile(
     r"(?<![\w.+-])"
     r"(?:(?:\+\d|\(?0)(?:(?:[ -]|\) ?| ?\()?\d){7,16}"
     r"|0\d{1,3}(?: - |[./])\d(?:(?: - |[ -])?\d){4,12}"
+    r"|0\d{1,3}(?:\.\d{2,3}){3,4}(?!\.\d)"
     r"|(?:4[5-7][1-9]\d{7,9}|358[1-9]\d{6,8}|4[57] [1-9]\d{7}|46 [1-9]\d{6,8}|358 [1-9]\d{6,8})"
     r"(?![.,]\d))"
     r"(?![\w-])"
@@ -55,6 +59,12 @@ PHONE = re.compile(
   where the number's rest may only have spaces and hyphens. Masked too (rare in a
   message): a decimal with a leading zero and 5 or more decimals (``01.2345678``), a
   day and month then a spaced year (``03.12 2026``);
+* written with ``0`` and an area code, then a dot between every group
+  (``070.123.45.67``, ``08.12.34.56``, ``01.23.45.67.89``): three or four more groups
+  of 2 or 3 digits (8 to 16 digits in all), no fifth dotted group after them. A dotted
+  date has two dots (``03.12.2026``), a version or an address from ``0.`` or without a
+  leading 0 (``0.1.2.3``, ``10.0.0.1``) another shape; masked too (rare in a message): a
+  dotted time with hundredths from ``0`` (``08.15.30.25``);
 * or written bare, without ``+`` or ``0`` (``46701234567``, which the API accepts as a
   contact phone): only one unbroken run of 10 to 12 digits that starts with a Nordic
   country code (45 Denmark, 46 Sweden, 47 Norway, 358 Finland) and then a digit other
@@ -86,13 +96,88 @@ _CUT = re.compile(
 )
 
 
-def mask(text: str, *, phones: bool = True) -> str:
+_PATH_START = re.compile(
+    r"(?:^|[^\w.~/\\-])(?:[A-Za-z][\w+.-]{0,30}://|~?\.{0,2}/|\\\\|[A-Za-z]:[\\/])"
+)
+"""Where a word becomes a path or a URL: ``/srv``, ``./``, ``../``, ``~/``, ``\\\\host``,
+``C:\\``, ``https://``, ``sqlite:////``, at the word's start or after a quote, a
+parenthesis or ``=``."""
+_FILE_EXT = re.compile(
+    r"\.(?:csv|tsv|txt|json|jsonl|ndjson|xml|xlsx|xls|ods|toml|db|sqlite|lock|log|gz|zip"
+    r"|html?|jpe?g|png|webp|gif|pdf)(?:\.(?:gz|bz2|xz|zip))?(?![\w-]|\.\w)",
+    re.IGNORECASE,
+)
+"""A file's extension right after a match: ``0701234567.csv`` is a file's name."""
+_WORD_CHARS = 1024
+"""How far back a match's word is read to tell a path (a longer word is no path)."""
+
+
+def mask(text: str, *, phones: bool = True, ids: Collection[str] = ()) -> str:
     """``text`` with every e-mail address and phone number replaced by
-    :data:`EMAIL_HIDDEN` and :data:`PHONE_HIDDEN`. ``phones=False`` for an identifier
-    (a dealer code, a source_id): a dealer's all-digit ids look like phone numbers
-    and are no contact data."""
-    masked = EMAIL.sub(EMAIL_HIDDEN, text) if "@" in text else text  # a fast scan first
-    return PHONE.sub(PHONE_HIDDEN, masked) if phones else masked
+    :data:`EMAIL_HIDDEN` and :data:`PHONE_HIDDEN`, except in a file's path or a URL,
+    and except ``ids``. ``phones=False`` for an identifier (a dealer code, a
+    source_id): a dealer's all-digit ids look like phone numbers and are no contact data.
+
+    Kept whole, because they name things and are no contact data (an operator must
+    see which file, folder or call failed):
+
+    * a match in a word that is an absolute path or a URL, after its start
+      (``/srv/feeds/0701234567/stock.json``, ``GET /v4/ad?dealer_code=0701234567``,
+      ``https://dms.example/kalle@example.se/feed.xml``), or a folder of a relative
+      path (``feeds/0701234567/stock.json``). Assumption: such paths and URLs are
+      syncd's own (a feed's, the mirror's, an API call's, as httpx logs it) or the
+      operator's configuration; a message that quotes a URL with a phone number in it
+      shows it (``kontakt/0701234567`` and ``070/123 45 67`` are no paths: masked);
+    * a match right before a file's extension (``0701234567.csv``, a relative file);
+    * a match that is exactly one of ``ids``: the dealer codes and source_ids an error
+      names outside a path (``dealer '0701234567'``; :attr:`syncd.errors.SyncdError.ids`).
+
+    Cheap: what a match is kept for is looked at only for a match, in a bounded
+    stretch around it, so masking stays linear in the text's length."""
+    kept = _Kept(ids) if ids else _NO_IDS
+    masked = EMAIL.sub(kept.email, text) if "@" in text else text  # a fast scan first
+    return PHONE.sub(kept.phone, masked) if phones else masked
+
+
+class _Kept:
+    """The replacement of a match: the match itself where it names something, else hidden."""
+
+    __slots__ = ("ids",)
+
+    def __init__(self, ids: Collection[str]) -> None:
+        self.ids = ids
+
+    def email(self, match: re.Match[str]) -> str:
+        return match.group() if self._names(match) else EMAIL_HIDDEN
+
+    def phone(self, match: re.Match[str]) -> str:
+        return match.group() if self._names(match) else PHONE_HIDDEN
+
+    def _names(self, match: re.Match[str]) -> bool:
+        text, start, end = match.string, match.start(), match.end()
+        if self.ids and match.group() in self.ids:
+            return True
+        if _FILE_EXT.match(text, end):
+            return True
+        if start == 0 or text[start - 1].isspace():
+            return False  # the first thing in its word: no path before it
+        head = text[max(0, start - _WORD_CHARS) : start]
+        word = head.rsplit(None, 1)[-1]
+        if len(word) >= _WORD_CHARS:
+            return False
+        if _PATH_START.search(word):
+            return True  # in a path or a URL, its query included
+        # A folder of a relative path (feeds/0701234567/stock.json), not a list of
+        # numbers (0701111111/0702222222/...): a letter in the word, slashes around it.
+        return (
+            word[-1] in "/\\"
+            and end < len(text)
+            and text[end] in "/\\"
+            and any(c.isalpha() for c in word)
+        )
+
+
+_NO_IDS = _Kept(())
 
 
 def masked(text: str | None) -> str | None:

@@ -407,7 +407,8 @@ class BlocketClient:
         where = f" for source_id {source_id}" if source_id else ""
         raise ApiContractError(
             f"{response.request.method} {response.request.url.path}{where}: "
-            f"unexpected HTTP {response.status_code}: {detail}"
+            f"unexpected HTTP {response.status_code}: {detail}",
+            ids=(source_id,),
         )
 
     @staticmethod

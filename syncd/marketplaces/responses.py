@@ -65,7 +65,7 @@ def parse_ad(doc: Any) -> RemoteAd:
         state = RemoteState(str(doc.get("state")))
     except ValueError:
         raise ApiContractError(
-            f"ad {doc['source_id']}: unknown state {doc.get('state')!r}"
+            f"ad {doc['source_id']}: unknown state {doc.get('state')!r}", ids=(doc["source_id"],)
         ) from None
     raw_logs = doc.get("log", doc.get("logs")) or []
     logs = [e for e in (parse_log(x) for x in raw_logs) if e is not None]

@@ -123,7 +123,10 @@ class _Waiting:
         waited = False
         while True:
             if self.stop.is_set():
-                raise Stopped(f"stopped while waiting for the run lock of {_who(self.dealer_code)}")
+                raise Stopped(
+                    f"stopped while waiting for the run lock of {_who(self.dealer_code)}",
+                    ids=(self.dealer_code,),
+                )
             if try_once():
                 return True
             if deadline is not None and self.clock() >= deadline:
@@ -144,7 +147,8 @@ class _Waiting:
         waited = f" after waiting {self.wait:g} s" if self.wait else ""
         return RunLocked(
             f"another syncd run holds the lock for {_who(self.dealer_code)}{held_by}{waited}; "
-            "try again when it has finished"
+            "try again when it has finished",
+            ids=(self.dealer_code,),
         )
 
 

@@ -6,8 +6,11 @@ import io
 import json
 import logging
 from collections.abc import Iterator
+from pathlib import Path
 
+import httpx
 import pytest
+import stamina
 import structlog
 from sqlalchemy import create_engine, text
 
@@ -142,3 +145,70 @@ def test_contact_data_in_logged_messages_is_masked_and_ids_are_kept(fmt: str) ->
         first, second, _ = lines(out)
         assert first["message"] == "[e-mail hidden]?"
         assert second["reason"] == "'[phone hidden]' refused"
+
+
+@pytest.mark.parametrize("fmt", ["console", "json"])
+def test_library_records_at_debug_are_masked_and_redacted(tmp_path: Path, fmt: str) -> None:
+    """At debug level the libraries speak at info: SQLAlchemy logs each statement and its
+    parameters (a payload with a seller's phone and address, the token in another), httpx
+    each request line, stamina each retry, APScheduler and uvicorn their lines. Each goes
+    through syncd's chain: contact data masked, the token redacted, URLs and the all-digit
+    dealer folder whole."""
+    token = "tok-9f8e7d6c5b4a-secret"
+    phone, email = "070-123 45 67", "kalle@example.se"
+    folder = tmp_path / "0701234567"
+    folder.mkdir()
+    out = io.StringIO()
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    logs.configure("debug", fmt, stream=out)
+    logs.REDACTOR.add(token)
+    try:
+        engine = create_engine(f"sqlite:///{folder / 'mirror.db'}")
+        with engine.begin() as conn:
+            conn.execute(text("CREATE TABLE ads (payload TEXT, note TEXT)"))
+            payload = json.dumps({"contact": {"phone": phone, "email": email}})
+            conn.execute(
+                text("INSERT INTO ads VALUES (:payload, :note)"),
+                {"payload": payload, "note": f"sent with {token}"},
+            )
+        engine.dispose()
+        logging.getLogger("alembic.runtime.migration").warning("Context impl %s", folder)
+        _sends_one_request_and_retries(token)
+        logging.getLogger("apscheduler.scheduler").warning(
+            'Job "renew (note %s)" raised an exception', email
+        )
+        logging.getLogger("uvicorn.access").info(
+            '%s - "%s %s HTTP/1.1" %d', "127.0.0.1:5000", "GET", f"/status?t={token}", 200
+        )
+    finally:
+        root.handlers[:], level = saved
+        root.setLevel(level)
+        structlog.reset_defaults()
+    shown = out.getvalue()
+    assert "INSERT INTO ads" in shown  # the statements were logged, at info
+    assert "[phone hidden]" in shown
+    assert "[e-mail hidden]" in shown
+    assert "[REDACTED]" in shown
+    assert str(folder) in shown  # a path, its all-digit folder whole
+    assert "HTTP Request: GET http://api.example/v4/ad/0701234567" in shown
+    assert "stamina.retry_scheduled" in shown
+    assert "renew (note [e-mail hidden])" in shown
+    for secret in (phone, email, token, "070-123", "kalle@"):
+        assert secret not in shown, secret
+
+
+def _sends_one_request_and_retries(token: str) -> None:
+    """One httpx request (its line names an all-digit source_id) and one stamina retry
+    whose error quotes the token and an address."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={})
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        client.get("http://api.example/v4/ad/0701234567", params={"dealer_code": "46701234567"})
+    attempts = stamina.retry_context(on=ValueError, attempts=2, wait_initial=0, wait_max=0)
+    for attempt in attempts:
+        with attempt:
+            if attempt.num == 1:
+                raise ValueError(f"refused {token} for kalle@example.se")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from syncd.core.contacts import EMAIL_HIDDEN, PHONE_HIDDEN
-from syncd.logs import mask_contacts
+from syncd.logs import hide_url_credentials, mask_contacts
 
 QUOTED = "contact.phone: '070-123 45 67' refused; contact.email: 'kalle@example.se' refused"
 MASKED = f"contact.phone: '{PHONE_HIDDEN}' refused; contact.email: '{EMAIL_HIDDEN}' refused"
@@ -77,3 +77,46 @@ def test_an_event_without_contact_data_is_unchanged() -> None:
         "message": kept,
         "source_id": "car-10234",
     }
+
+
+def test_a_library_records_text_is_masked_and_syncds_event_names_kept() -> None:
+    """A standard library record (ProcessorFormatter marks it ``_from_structlog=False``)
+    has its text under ``event``: SQLAlchemy's parameters quoting a phone and an address
+    are masked there, its URLs and paths kept; syncd's own event names are not looked at."""
+    sql = "[generated in 0.00010s] ('car-1', '070-123 45 67', 'kalle@example.se')"
+    record = masked(event=sql, _from_structlog=False, logger="sqlalchemy.engine.Engine")
+    assert (
+        record["event"] == f"[generated in 0.00010s] ('car-1', '{PHONE_HIDDEN}', '{EMAIL_HIDDEN}')"
+    )
+    line = 'HTTP Request: GET http://api.example/v4/ad/0701234567?dealer_code=46701234567 "200"'
+    assert masked(event=line, _from_structlog=False)["event"] == line
+    assert masked(event="0701234567")["event"] == "0701234567"  # one of syncd's events
+    assert masked(event="0701234567", _from_structlog=True)["event"] == "0701234567"
+
+
+def test_a_retried_errors_repr_is_masked() -> None:
+    """stamina's retry_scheduled event gives the error retried as ``caused_by``, a repr
+    that may quote the API's text: masked like an error."""
+    event = masked(event="stamina.retry_scheduled", caused_by=f"_Transient({QUOTED!r})")
+    assert event["caused_by"] == f"_Transient({MASKED!r})"
+
+
+def test_an_error_text_keeps_its_paths() -> None:
+    """An error under ``error`` names a file in an all-digit dealer folder: the path is
+    kept, the contact data the message quotes masked."""
+    error = "/srv/feeds/0701234567/stock.json:3: not valid JSON near 'kalle@example.se'"
+    assert masked(error=error)["error"] == (
+        f"/srv/feeds/0701234567/stock.json:3: not valid JSON near '{EMAIL_HIDDEN}'"
+    )
+
+
+def test_a_libraries_url_loses_its_user_info() -> None:
+    """httpx logs the URL it fetched whole: its ``user:password@`` is masked in a library's
+    record, however short the password; syncd's own events are not looked at."""
+    line = 'HTTP Request: GET http://dealer:pw1@dms.example/x.csv?dealer=7 "HTTP/1.1 200 OK"'
+    record = hide_url_credentials(None, "info", {"event": line, "_from_structlog": False})
+    assert record["event"] == (
+        'HTTP Request: GET http://[REDACTED]@dms.example/x.csv?dealer=7 "HTTP/1.1 200 OK"'
+    )
+    own = {"event": "feed_fetched", "url": "http://a:b@c"}
+    assert hide_url_credentials(None, "info", own) is own

@@ -12,7 +12,7 @@ from xml.etree import ElementTree
 import pytest
 
 from syncd.core.activity import DayActivity, per_day
-from syncd.core.contacts import PHONE
+from syncd.core.contacts import PHONE, PHONE_HIDDEN
 from syncd.core.models import RunOutcome, RunSummary
 from syncd.core.status import AD_STATUSES
 from syncd.daemon.chart import activity_svg
@@ -265,3 +265,17 @@ def test_a_long_id_is_cut_but_never_masked() -> None:
     """An id over SHOWN_CHARS is cut with an ellipsis; what is left is shown as it is."""
     assert ident("a@example.se " + "x" * SHOWN_CHARS) == "a@example.se " + "x" * 987 + "…"
     assert ident(None) == ident("") == "&ndash;"
+
+
+def test_an_unreadable_feeds_error_shows_its_path_whole_and_its_contact_data_masked() -> None:
+    """A feed's error quotes a value of the file (a key, a cell): its contact data is
+    masked on the page, the path with its all-digit dealer folder is shown whole."""
+    path = "/srv/feeds/0701234567/stock.json"
+    error = f"feed unreadable: {path}: the top-level object gives 'ring 070.123.45.67' twice"
+    held = (HeldBack("0701234567", None, error=error),)
+    found = tables(render(view(held_back=held)))["withheld"]
+    assert found[1][0] == "0701234567"
+    assert (
+        found[1][3]
+        == f"feed unreadable: {path}: the top-level object gives 'ring {PHONE_HIDDEN}' twice"
+    )
