@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 import orjson
@@ -43,6 +44,7 @@ _REMOTE_STATES = {s.value: s for s in RemoteState} | {None: None}
 _OPS = {o.value: o for o in Op} | {None: None}
 _STAGES = {s.value: s for s in Stage} | {None: None}
 _PARTITION = 10_000  # rows decoded at a time: the driver's rows never all held at once
+_PAYLOAD_PARTITION = 1000  # the same, of rows that each carry a whole payload
 
 # Keys per IN (...) query: far below SQLite's 32 766 bound parameters, and short
 # enough for PostgreSQL to plan quickly.
@@ -145,6 +147,7 @@ _RENEWAL_COLUMNS = (
     ads.c.created_at,
     ads.c.absent_since,
 )
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})  # shared by the ads of a read without paths
 _HIDDEN_TEXT = '"visible":false'
 """How a payload that says ``visible: false`` (at any depth) reads in its stored text."""
 
@@ -168,7 +171,10 @@ def renewal_ads(engine: Engine, dealer_code: str, paths: Sequence[str]) -> list[
     query = renewal_query(engine.dialect.name, dealer_code, paths)
     found: list[RenewalAd] = []
     with db_errors("loading the mirror", engine), engine.connect() as conn, paused():
-        for part in conn.execute(query).partitions(_PARTITION):
+        # With a filter every row carries its payload: fewer at a time, so that a
+        # partition's texts (10 000 of 3 kB are 30 to 60 MB of str) are not all held at once.
+        size = _PAYLOAD_PARTITION if paths else _PARTITION
+        for part in conn.execute(query).partitions(size):
             for source_id, category, remote, stage, published, created, absent, text in part:
                 decoded = orjson.loads(text) if text is not None else None
                 found.append(
@@ -177,11 +183,11 @@ def renewal_ads(engine: Engine, dealer_code: str, paths: Sequence[str]) -> list[
                         category,
                         _REMOTE_STATES[remote],
                         _STAGES[stage],
-                        published=bool(published),
-                        created_at=created,
-                        absent_since=absent,
-                        hidden=hidden(decoded),
-                        values=picked(decoded, paths) if paths else {},
+                        bool(published),
+                        created,
+                        absent,
+                        hidden(decoded),
+                        picked(decoded, paths) if paths else _NO_VALUES,
                     )
                 )
     return found
