@@ -399,7 +399,7 @@ class RenewalSettings(BaseModel):
     def marks_bound(self, daemon: DaemonSettings) -> float:
         """The max_marks_age in force, in seconds.
 
-        Assumption (left out): 6 hours, or twice daemon.interval when that is longer. The
+        Assumption (when left out): 6 hours, or twice daemon.interval when that is longer. The
         daemon syncs every dealer each interval (and on each change of its file) and
         renews each renewal_interval; ``run-once`` renews right after its own sync. Six
         hours outlasts a few failed syncs in a row and a first sync of a large stock
