@@ -28,6 +28,7 @@ from pydantic import (
     model_validator,
 )
 
+from syncd.core.renewal_models import MAX_MARKS_AGE
 from syncd.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -379,6 +380,36 @@ class RenewalSettings(BaseModel):
     filter: dict[str, FilterValue | list[FilterValue]] = Field(default_factory=dict)
     exclude_bytbil: bool = False
     exclude_blocket: bool = False
+    # Skip a dealer whose last sync that recorded the absent marks started longer ago than
+    # this (seconds, or "6h"): its syncs are failing, and the marks would let the policy pay
+    # for ads sold since. None (left out): MAX_MARKS_AGE or twice daemon.interval, the
+    # longer (see marks_bound).
+    max_marks_age: float | None = None
+
+    @field_validator("max_marks_age", mode="before")
+    @classmethod
+    def _marks_age(cls, value: object) -> float | None:
+        if value is None:
+            return None
+        seconds = duration_seconds(value)
+        if seconds <= 0:
+            raise ValueError("must be longer than 0 seconds")
+        return seconds
+
+    def marks_bound(self, daemon: DaemonSettings) -> float:
+        """The max_marks_age in force, in seconds.
+
+        Assumption (when left out): 6 hours, or twice daemon.interval when that is longer. The
+        daemon syncs every dealer each interval (and on each change of its file) and
+        renews each renewal_interval; ``run-once`` renews right after its own sync. Six
+        hours outlasts a few failed syncs in a row and a first sync of a large stock
+        (100 000 ads at 10 calls/s send for about 3 h after their marks are recorded),
+        while a feed broken overnight or for days stops the bumps; /readyz (ready_max_age,
+        30 min) has told the operator long before. Twice the interval lets an install that
+        syncs rarely miss one sync without losing its renewals between two."""
+        if self.max_marks_age is not None:
+            return self.max_marks_age
+        return max(MAX_MARKS_AGE.total_seconds(), 2 * daemon.interval)
 
     @model_validator(mode="after")
     def _check_scope(self) -> RenewalSettings:
@@ -412,6 +443,19 @@ class Settings(BaseModel):
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
             raise ValueError(f"renewal: name {', '.join(map(repr, twice))} is used twice")
+        return self
+
+    @model_validator(mode="after")
+    def _marks_outlast_a_sync(self) -> Settings:
+        # A bound shorter than the interval between two syncs would make the daemon's renew
+        # job skip every dealer most of the time (as ready_max_age's check).
+        for r in self.renewal:
+            bound = r.marks_bound(self.daemon)
+            if bound <= self.daemon.interval:
+                raise ValueError(
+                    f"renewal {r.name!r}: max_marks_age ({bound:g}) must be longer than "
+                    f"daemon.interval ({self.daemon.interval:g})"
+                )
         return self
 
     @model_validator(mode="after")

@@ -37,7 +37,7 @@ from syncd.core.models import (
     RunSummary,
     WriteResult,
 )
-from syncd.core.renewal_models import Caps, Renewal, RenewalAnswer, RenewalKind
+from syncd.core.renewal_models import Caps, Renewal, RenewalAd, RenewalAnswer, RenewalKind
 from syncd.core.vehicle_values import TypeValues, VehicleValues
 
 EventHooks: TypeAlias = Mapping[str, list[Callable[..., Any]]]
@@ -81,6 +81,12 @@ class Mirror(Protocol):
 
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
         """The accepted payloads of these ads (those that have one), by source_id."""
+        ...
+
+    def renewal_ads(self, dealer_code: str, paths: Sequence[str]) -> list[RenewalAd]:
+        """Every ad of this dealer as a renewal policy reads it, without its payload: of
+        that only whether it says ``visible: false`` and the values at these dotted paths
+        (a policy's filter), each as ``core.renewals.renewal_ad`` reads a MirrorAd."""
         ...
 
     def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
@@ -180,9 +186,10 @@ class Mirror(Protocol):
         ``absent_recorded``: the run recorded the absent marks (``record_absent``)."""
         ...
 
-    def absent_recorded(self, dealer_code: str) -> bool:
-        """True once a run of this dealer has recorded the absent marks since the upgrade
-        that added them (migration 0006: runs before it say nothing)."""
+    def absent_recorded_at(self, dealer_code: str) -> datetime | None:
+        """When the latest run of this dealer that recorded the absent marks started (a
+        run finished with ``absent_recorded``, whatever its outcome); None while none has
+        since the upgrade that added them (migration 0006: runs before it say nothing)."""
         ...
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:

@@ -27,17 +27,11 @@ from syncd.core.renewal_models import (
     RenewalOutcome,
     RenewalPolicy,
 )
-from syncd.core.renewals import decide, history_since
+from syncd.core.renewals import decide, history_since, marks_unusable
 from syncd.errors import Stopped, SyncdError
 from syncd.ports import Clock, Mirror, RenewalLog, Renewer, watching_handover
 
 log = structlog.get_logger("syncd.renewals")
-
-NO_ABSENT_MARKS = (
-    "no sync of this dealer has recorded which ads are absent from the feed since the "
-    "upgrade; the policy waits for one (run a sync first)"
-)
-"""Why a policy sends nothing for a dealer before its first sync of this version."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,21 +148,29 @@ async def run_policy(
     """Bump what ``policy`` says is due for this dealer, each unit reserved under its caps.
 
     Refused (nothing decided, nothing sent: ``skipped``) while no run of the dealer has
-    recorded the absent marks since the upgrade that added them: every mark is NULL
-    until then, and a policy would pay to bump ads the dealer no longer sells.
+    recorded the absent marks since the upgrade that added them (every mark is NULL
+    until then), or when the latest run that did is older than the policy's
+    ``max_marks_age`` (no sync has recorded them since): a policy would pay to bump ads the
+    dealer no longer sells (:func:`syncd.core.renewals.marks_unusable`).
+
+    The ads are read without their payloads (``Mirror.renewal_ads``: only ``visible``
+    and the filter's paths of them).
     """
-    if not deps.mirror.absent_recorded(dealer_code):
-        report = PolicyReport(policy.name, dealer_code, skipped=NO_ABSENT_MARKS)
+    now = deps.clock.now()
+    recorded_at = deps.mirror.absent_recorded_at(dealer_code)
+    reason = marks_unusable(recorded_at, now, policy.max_marks_age)
+    if reason is not None:
+        report = PolicyReport(policy.name, dealer_code, skipped=reason)
         log.warning(
             "renewal_policy_skipped",
             policy=policy.name,
             dealer_code=dealer_code,
-            reason=NO_ABSENT_MARKS,
+            reason=reason,
+            marks_recorded_at=recorded_at.isoformat() if recorded_at is not None else None,
         )
         return report
-    now = deps.clock.now()
     history = deps.log.history(history_since(policy, now))
-    ads = deps.mirror.load(dealer_code).values()
+    ads = deps.mirror.renewal_ads(dealer_code, tuple(policy.filter))
     decision = decide(policy, dealer_code, ads, history, now, api_version=api_version)
     report = PolicyReport(
         policy.name,

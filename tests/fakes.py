@@ -44,10 +44,12 @@ from syncd.core.renewal_models import (
     CHARGED,
     Caps,
     Renewal,
+    RenewalAd,
     RenewalAnswer,
     RenewalKind,
     RenewalOutcome,
 )
+from syncd.core.renewals import renewal_ad
 from syncd.core.status import AD_STATUSES, FAILING_STAGES, ad_status, recorded_invalid
 from syncd.core.vehicle_values import TypeValues
 from syncd.errors import RunLocked, Stopped
@@ -147,6 +149,10 @@ class FakeMirror:
     def load_states(self, dealer_code: str) -> dict[str, MirrorAd]:
         """Every ad of this dealer with what a plan reads and its memo (see the port)."""
         return {s: states_of(ad) for s, ad in self.load(dealer_code).items()}
+
+    def renewal_ads(self, dealer_code: str, paths: Sequence[str]) -> list[RenewalAd]:
+        """Every ad of this dealer as a renewal policy reads it (see the port)."""
+        return [renewal_ad(ad, paths) for ad in self.load(dealer_code).values()]
 
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
         """The accepted payloads of these ads (those that have one)."""
@@ -315,9 +321,14 @@ class FakeMirror:
         run.invalid, run.invalid_omitted = recorded_invalid(invalid)
         run.absent_recorded = absent_recorded
 
-    def absent_recorded(self, dealer_code: str) -> bool:
-        """True once a run of this dealer recorded the absent marks."""
-        return any(r.absent_recorded for r in self._runs.values() if r.dealer_code == dealer_code)
+    def absent_recorded_at(self, dealer_code: str) -> datetime | None:
+        """When the latest run of this dealer that recorded the absent marks started."""
+        times = [
+            r.started_at
+            for r in self._runs.values()
+            if r.dealer_code == dealer_code and r.absent_recorded
+        ]
+        return max(times, default=None)
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs, newest first."""

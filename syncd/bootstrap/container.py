@@ -81,7 +81,7 @@ class Container:
 
     def policies(self) -> list[RenewalPolicy]:
         """The ``[[renewal]]`` policies (none: nothing is ever renewed but by hand)."""
-        return [renewal_policy(r) for r in self.settings.renewal]
+        return [renewal_policy(r, self.settings.daemon) for r in self.settings.renewal]
 
     def options(self, *, allow_mass_delete: bool = False) -> RunOptions:
         """Run knobs from the settings."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncd.config import RenewalSettings, Settings
+from syncd.config import DaemonSettings, RenewalSettings, Settings
 from syncd.core.guards import GuardLimits
 from syncd.core.renewal_models import Caps, RenewalPolicy
 from syncd.runs import RunOptions
@@ -38,8 +38,10 @@ def run_options(settings: Settings, *, allow_mass_delete: bool = False) -> RunOp
     )
 
 
-def renewal_policy(r: RenewalSettings) -> RenewalPolicy:
-    """A ``[[renewal]]`` of the config as the core's policy value."""
+def renewal_policy(r: RenewalSettings, daemon: DaemonSettings | None = None) -> RenewalPolicy:
+    """A ``[[renewal]]`` of the config as the core's policy value (``daemon``: the
+    schedule its default ``max_marks_age`` follows; None: the defaults')."""
+    marks = r.marks_bound(daemon if daemon is not None else DaemonSettings())
     return RenewalPolicy(
         name=r.name,
         every=timedelta(days=r.every_days),
@@ -49,4 +51,5 @@ def renewal_policy(r: RenewalSettings) -> RenewalPolicy:
         filter={k: tuple(v) if isinstance(v, list) else (v,) for k, v in r.filter.items()},
         exclude_bytbil=r.exclude_bytbil,
         exclude_blocket=r.exclude_blocket,
+        max_marks_age=timedelta(seconds=marks),
     )

@@ -21,6 +21,8 @@ less:
   never bumped: the API refuses it, and a refusal tells nothing new.
 * Caps are per dealer, counted by :mod:`syncd.core.renewal_caps` (its docstring
   says how).
+* A policy trusts the absent marks only while they are recent (:func:`marks_unusable`):
+  marks a feed of days ago left would let it pay for ads the dealer has sold since.
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from __future__ import annotations
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from collections.abc import Set as AbstractSet
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from syncd.core.categories import category
@@ -48,6 +50,7 @@ from syncd.core.renewal_models import (
     Choice,
     Decision,
     Renewal,
+    RenewalAd,
     RenewalKind,
     RenewalOutcome,
     RenewalPolicy,
@@ -55,6 +58,58 @@ from syncd.core.renewal_models import (
 
 POLE_POSITION_LASTS = timedelta(days=3)
 """The seed: "Pole position lasts for 3 days. Currently, ads on pole position cannot be bumped"."""
+
+
+NO_ABSENT_MARKS = (
+    "no sync of this dealer has recorded which ads are absent from the feed since the "
+    "upgrade; the policy waits for one (run a sync first)"
+)
+"""Why a policy sends nothing for a dealer before its first sync of this version."""
+
+
+def marks_unusable(recorded_at: datetime | None, now: datetime, max_age: timedelta) -> str | None:
+    """Why a policy must not trust the dealer's absent marks now, or None when it may.
+
+    ``recorded_at``: when the dealer's latest run that recorded the marks started (None:
+    no run of this version has). The marks are a run's view of the feed it read: while a
+    dealer's syncs fail (a broken or unreadable feed, a stopped exporter, the API down
+    before the plan) they stay as the last good run left them, and an ad the dealer sold
+    since is still unmarked: a bump would pay for it. Past ``max_age`` the policy skips the
+    dealer until a sync records them again.
+
+    Assumption: the run's start is the marks' time. The run reads its feed just before its
+    row is started, and marks the ads right after its plan, before it sends anything: the
+    start lies between the two, and a long run (a first sync of 100 000 ads sends for
+    hours) does not make its marks look newer than its feed. A run that recorded the marks
+    and failed afterwards (its calls refused, the API gone) still counts: its marks are
+    as fresh as its feed. A time ahead of ``now`` (clocks of two hosts on one database)
+    counts as fresh.
+    """
+    if recorded_at is None:
+        return NO_ABSENT_MARKS
+    age = now - recorded_at
+    if age <= max_age:
+        return None
+    started = recorded_at.astimezone(UTC)
+    return (
+        f"the absent marks are {_span(age)} old (the last sync that recorded them started "
+        f"{started:%Y-%m-%d %H:%M} UTC), past max_marks_age {_span(max_age)}: no sync of "
+        "this dealer has recorded them since (its feed unreadable or broken, or no sync "
+        "run); the policy waits for one that does"
+    )
+
+
+def _span(d: timedelta) -> str:
+    """A duration as an operator reads it: "3d 4h", "5h 12m", "40m", "30s"."""
+    seconds = int(d.total_seconds())
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if days:
+        return f"{days}d {hours}h" if hours else f"{days}d"
+    if hours:
+        return f"{hours}h {minutes}m" if minutes else f"{hours}h"
+    return f"{minutes}m" if minutes else f"{seconds}s"
 
 
 def history_since(policy: RenewalPolicy, now: datetime) -> datetime:
@@ -75,13 +130,16 @@ def on_pole_position(history: Iterable[Renewal], now: datetime) -> set[tuple[str
 def decide(
     policy: RenewalPolicy,
     dealer_code: str,
-    ads: Iterable[MirrorAd],
+    ads: Iterable[RenewalAd | MirrorAd],
     history: Sequence[Renewal],
     now: datetime,
     *,
     api_version: int = 4,
 ) -> Decision:
-    """The ads of ``dealer_code`` the policy bumps now; see the module docstring."""
+    """The ads of ``dealer_code`` the policy bumps now; see the module docstring.
+
+    ``ads``: what ``Mirror.renewal_ads`` reads (no payloads), or whole MirrorAds (each
+    read as :func:`renewal_ad` reads it)."""
     last = _last_bumps(history, dealer_code)
     pole = {s for d, s in on_pole_position(history, now) if d == dealer_code}
     due, skipped = _due(policy, ads, last, pole, now)
@@ -94,13 +152,13 @@ def decide(
     return Decision(policy.name, dealer_code, chosen, len(due), tuple(sorted(skipped)), left)
 
 
-_Due = tuple[datetime | None, MirrorAd]
+_Due = tuple[datetime | None, RenewalAd]
 """An ad due for a bump, with its last renewal (None: unknown)."""
 
 
 def _due(
     policy: RenewalPolicy,
-    ads: Iterable[MirrorAd],
+    ads: Iterable[RenewalAd | MirrorAd],
     last: Mapping[str, datetime],
     pole: AbstractSet[str],
     now: datetime,
@@ -109,7 +167,9 @@ def _due(
     skipped for being on pole position."""
     due: list[_Due] = []
     skipped: list[str] = []
-    for ad in ads:
+    paths = tuple(policy.filter)
+    for each in ads:
+        ad = each if isinstance(each, RenewalAd) else renewal_ad(each, paths)
         if not _eligible(policy, ad):
             continue
         renewed = last_renewal(ad, last.get(ad.source_id))
@@ -183,7 +243,7 @@ def unrenewable(plan: Plan, feed: ValidatedFeed) -> set[str]:
     return found
 
 
-def last_renewal(ad: MirrorAd, bumped: datetime | None) -> datetime | None:
+def last_renewal(ad: RenewalAd | MirrorAd, bumped: datetime | None) -> datetime | None:
     """When the ad last appeared as new: its latest charged bump or its creation, whichever
     is later; None when neither is known (never bumped, creation unknown: due at once).
 
@@ -223,8 +283,39 @@ _CREATED = RemoteState.CREATED
 _UNSETTLED = frozenset({Stage.INTENT, Stage.SENT, Stage.ERROR})
 
 
-def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
-    if ad.remote_state is not _CREATED or ad.blocket_ad_id is None:
+def renewal_ad(ad: MirrorAd, paths: Iterable[str]) -> RenewalAd:
+    """What a policy whose filter reads ``paths`` reads of a whole MirrorAd."""
+    payload = ad.payload
+    return RenewalAd(
+        ad.source_id,
+        ad.category_id,
+        ad.remote_state,
+        ad.stage,
+        published=ad.blocket_ad_id is not None,
+        created_at=ad.created_at,
+        absent_since=ad.absent_since,
+        hidden=hidden(payload),
+        values=picked(payload, paths),
+    )
+
+
+def hidden(payload: Mapping[str, Any] | None) -> bool:
+    """True when an accepted payload says ``visible: false`` (a rehearsal, or the feed's wish)."""
+    return payload is not None and payload.get("visible") is False
+
+
+def picked(payload: Mapping[str, Any] | None, paths: Iterable[str]) -> dict[str, Any]:
+    """The value at each dotted path the payload has (a path it lacks is left out)."""
+    found: dict[str, Any] = {}
+    for path in paths:
+        value = _at(payload, path)
+        if value is not _MISSING:
+            found[path] = value
+    return found
+
+
+def _eligible(policy: RenewalPolicy, ad: RenewalAd) -> bool:
+    if ad.remote_state is not _CREATED or not ad.published:
         return False
     if ad.stage in _UNSETTLED:
         return False  # a call in flight, or one the API's processing failed
@@ -232,7 +323,7 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
     # still bumped. What is online is the last payload it accepted, live and known (unlike
     # after a failed processing, ERROR), the feed still sells it, and status shows the
     # refusal: a refused edit (a too-long text) should not cost the dealer his visibility.
-    if ad.payload is not None and ad.payload.get("visible") is False:
+    if ad.hidden:
         return False  # hidden (a rehearsal, or the feed's wish): a bump would buy nothing
     if ad.absent_since is not None:
         return False  # gone from the feed, its delete perhaps held back by a guard
@@ -240,7 +331,7 @@ def _eligible(policy: RenewalPolicy, ad: MirrorAd) -> bool:
         return False
     if not policy.filter:
         return True
-    return all(_at(ad.payload, path) in values for path, values in policy.filter.items())
+    return all(ad.values.get(path, _MISSING) in values for path, values in policy.filter.items())
 
 
 _MISSING = object()
@@ -261,7 +352,7 @@ def registered(category_id: int | None, api_version: int) -> bool:
     return cat is not None and cat.is_registered_vehicle(api_version)
 
 
-def _choice(policy: RenewalPolicy, ad: MirrorAd, api_version: int) -> Choice:
+def _choice(policy: RenewalPolicy, ad: RenewalAd, api_version: int) -> Choice:
     if not registered(ad.category_id, api_version):
         return Choice(ad.source_id)
     return Choice(ad.source_id, policy.exclude_bytbil, policy.exclude_blocket)

@@ -72,15 +72,15 @@ class RunRecords:
         if not found:
             raise LookupError(f"no run {run_id} in the mirror")
 
-    def absent_recorded(self, dealer_code: str) -> bool:
-        """True once a run of this dealer has recorded the absent marks (since 0006)."""
-        query = (
-            select(runs.c.id)
-            .where(runs.c.dealer_code == dealer_code, runs.c.absent_recorded.is_(True))
-            .limit(1)
+    def absent_recorded_at(self, dealer_code: str) -> datetime | None:
+        """When the latest run of this dealer that recorded the absent marks started (since
+        0006; None: none has). Through the index on (dealer_code, started_at)."""
+        query = select(func.max(runs.c.started_at)).where(
+            runs.c.dealer_code == dealer_code, runs.c.absent_recorded.is_(True)
         )
         with db_errors("reading the runs", self._engine), self._engine.connect() as conn:
-            return conn.execute(query).first() is not None
+            found: datetime | None = conn.execute(query).scalar_one()
+        return found
 
     def runs(self, dealer_code: str | None, limit: int) -> list[RunSummary]:
         """The latest runs (of one dealer, or of all when None), newest first."""

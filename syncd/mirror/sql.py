@@ -32,6 +32,7 @@ from syncd.core.models import (
     RemoteState,
     Stage,
 )
+from syncd.core.renewal_models import RenewalAd
 from syncd.mirror import batch, states
 from syncd.mirror.absent import AbsentAds
 from syncd.mirror.engine import db_errors, writer
@@ -101,6 +102,10 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
     def payloads(self, dealer_code: str, source_ids: Iterable[str]) -> dict[str, Payload]:
         """The accepted payloads of these ads (those that have one), by source_id."""
         return states.payloads(self._engine, dealer_code, source_ids)
+
+    def renewal_ads(self, dealer_code: str, paths: Sequence[str]) -> list[RenewalAd]:
+        """Every ad of this dealer as a renewal policy reads it, without its payload."""
+        return states.renewal_ads(self._engine, dealer_code, paths)
 
     def remember(self, dealer_code: str, memos: Mapping[str, RawMemo]) -> int:
         """Record each memo where the ad's accepted payload_hash is the memo's."""

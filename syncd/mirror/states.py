@@ -1,22 +1,26 @@
-"""Adapter (mirror): the light reads a plan needs, and the raw-item memos.
+"""Adapter (mirror): the light reads a plan and a renewal policy need, and the raw-item memos.
 
 A plan needs of most ads only their key, hashes, stage and state: the rows are
 read without their payloads (the bulk of the table), and the payloads of the few
-ads that changed are read afterwards, a batch of keys per query. Used by
-:mod:`syncd.mirror.sql` only.
+ads that changed are read afterwards, a batch of keys per query. A renewal policy
+needs of a payload only ``visible`` and its filter's paths (:func:`renewal_ads`).
+Used by :mod:`syncd.mirror.sql` only.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
+from types import MappingProxyType
 from typing import Any
 
 import orjson
-from sqlalchemy import Engine, bindparam, select, update
+from sqlalchemy import ColumnElement, Engine, Select, bindparam, case, func, literal, select, update
 
 from syncd.collector import paused
 from syncd.core.models import MirrorAd, Op, Payload, RawMemo, RemoteState, Stage
+from syncd.core.renewal_models import RenewalAd
+from syncd.core.renewals import hidden, picked
 from syncd.mirror.engine import db_errors
 from syncd.mirror.rows import AnyRow
 from syncd.mirror.schema import ads
@@ -40,6 +44,7 @@ _REMOTE_STATES = {s.value: s for s in RemoteState} | {None: None}
 _OPS = {o.value: o for o in Op} | {None: None}
 _STAGES = {s.value: s for s in Stage} | {None: None}
 _PARTITION = 10_000  # rows decoded at a time: the driver's rows never all held at once
+_PAYLOAD_PARTITION = 1000  # the same, of rows that each carry a whole payload
 
 # Keys per IN (...) query: far below SQLite's 32 766 bound parameters, and short
 # enough for PostgreSQL to plan quickly.
@@ -130,3 +135,73 @@ def remember(writer: Engine, dealer_code: str, memos: Mapping[str, RawMemo]) -> 
     with db_errors("recording raw item memos", writer), writer.begin() as conn:
         result = conn.execute(_REMEMBER, rows)
     return max(result.rowcount, 0)
+
+
+# What a renewal policy reads of an ad: its state and times, not the payload (see below).
+_RENEWAL_COLUMNS = (
+    ads.c.source_id,
+    ads.c.category_id,
+    ads.c.remote_state,
+    ads.c.stage,
+    ads.c.blocket_ad_id.is_not(None),
+    ads.c.created_at,
+    ads.c.absent_since,
+)
+_NO_VALUES: Mapping[str, Any] = MappingProxyType({})  # shared by the ads of a read without paths
+_HIDDEN_TEXT = '"visible":false'
+"""How a payload that says ``visible: false`` (at any depth) reads in its stored text."""
+
+
+def renewal_ads(engine: Engine, dealer_code: str, paths: Sequence[str]) -> list[RenewalAd]:
+    """Every ad of the dealer as a renewal policy reads it (see the port).
+
+    Without a filter (``paths`` empty), the payload is read only of the rows whose text
+    holds ``"visible":false``, and decoded to tell whether the top-level key says so; the
+    others (nearly all of a live stock) cannot say it and are never sent by the database.
+    The test is a substring search, not a JSON function: PostgreSQL's ``::jsonb`` parses
+    each 3 kB payload about as slowly as reading and decoding it here.
+
+    Assumption: every payload is stored as ``rows.encode_json`` writes it (orjson,
+    compact: no space after a colon; the only writer since the first schema), so a
+    ``visible: false`` anywhere is that exact text; a match elsewhere (a nested key, the
+    text inside a string) only costs a decode. A policy with a filter reads every row's
+    payload (its values may be anywhere in it), decoded a partition at a time and kept
+    only in the values of its paths: the gain there is the memory, not the time.
+    """
+    query = renewal_query(engine.dialect.name, dealer_code, paths)
+    found: list[RenewalAd] = []
+    with db_errors("loading the mirror", engine), engine.connect() as conn, paused():
+        # With a filter every row carries its payload: fewer at a time, so that a
+        # partition's texts (10 000 of 3 kB are 30 to 60 MB of str) are not all held at once.
+        size = _PAYLOAD_PARTITION if paths else _PARTITION
+        for part in conn.execute(query).partitions(size):
+            for source_id, category, remote, stage, published, created, absent, text in part:
+                decoded = orjson.loads(text) if text is not None else None
+                found.append(
+                    RenewalAd(
+                        source_id,
+                        category,
+                        _REMOTE_STATES[remote],
+                        _STAGES[stage],
+                        bool(published),
+                        created,
+                        absent,
+                        hidden(decoded),
+                        picked(decoded, paths) if paths else _NO_VALUES,
+                    )
+                )
+    return found
+
+
+def renewal_query(dialect: str, dealer_code: str, paths: Sequence[str]) -> Select[Any]:
+    """The dealer's rows for :func:`renewal_ads`: the payload last, NULL where not needed."""
+    payload: ColumnElement[Any] = ads.c.payload
+    if not paths:
+        payload = case((_holds(dialect, _HIDDEN_TEXT), ads.c.payload), else_=None)
+    return select(*_RENEWAL_COLUMNS, payload).where(ads.c.dealer_code == dealer_code)
+
+
+def _holds(dialect: str, text: str) -> ColumnElement[bool]:
+    """The payload's text holds ``text`` (case-sensitive, unlike SQLite's LIKE)."""
+    position = func.strpos if dialect == "postgresql" else func.instr
+    return position(ads.c.payload, literal(text)) > 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -53,3 +54,40 @@ def test_two_policies_of_one_name_are_refused() -> None:
     """The caps are counted by name: a name twice is an error."""
     with pytest.raises(ConfigError, match=r"name 'p' is used twice"):
         config.parse({"renewal": [GOOD, GOOD]}, source="t")
+
+
+@pytest.mark.parametrize(
+    ("given", "daemon", "seconds"),
+    [
+        (None, {}, 6 * 3600),  # left out: 6 h ...
+        (None, {"interval": 5 * 3600, "ready_max_age": 6 * 3600}, 10 * 3600),  # ... or 2 x interval
+        ("90m", {}, 5400),
+        ("2d", {}, 2 * 86400),
+        (7200, {}, 7200),
+    ],
+)
+def test_max_marks_age_is_a_duration_with_a_default_after_the_sync_interval(
+    given: object, daemon: dict[str, float], seconds: float
+) -> None:
+    """``max_marks_age`` takes seconds or "90m"/"6h"/"2d"; left out, it is 6 hours or twice
+    daemon.interval, the longer; the core policy gets it as a timedelta."""
+    policy = {**GOOD, "max_marks_age": given} if given is not None else GOOD
+    settings = config.parse({"renewal": [policy], "daemon": daemon}, source="t")
+    [renewal] = settings.renewal
+    core = bootstrap.renewal_policy(renewal, settings.daemon)
+    assert core.max_marks_age == timedelta(seconds=seconds)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        (0, r"max_marks_age: Value error, must be longer than 0 seconds"),
+        ("soon", r"'soon' is not a duration"),
+        (300, r"renewal 'p': max_marks_age \(300\) must be longer than daemon.interval \(300\)"),
+    ],
+)
+def test_a_marks_bound_a_sync_cannot_keep_is_refused(given: object, message: str) -> None:
+    """Not a duration, not positive, or no longer than the daemon's sync interval (its renew
+    job would skip every dealer between two syncs): a ConfigError."""
+    with pytest.raises(ConfigError, match=message):
+        config.parse({"renewal": [{**GOOD, "max_marks_age": given}]}, source="t")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import signal
 from datetime import timedelta
 
@@ -173,3 +174,36 @@ async def test_a_policy_skips_a_dealer_no_run_has_recorded_the_absent_marks_for(
     assert "skipped: no sync of this dealer" in report_line(report)
     assert report_json(report)["skipped"] == report.skipped
     assert [e["event"] for e in logs if e["log_level"] == "warning"] == ["renewal_policy_skipped"]
+
+
+async def test_a_policy_skips_a_dealer_whose_marks_are_older_than_its_bound() -> None:
+    """The dealer's last run that recorded the marks started more than ``max_marks_age``
+    (6 h) ago, and its syncs since failed before their plan: nothing is sent (no row
+    reserved), the report and the log say why; a longer bound trusts them, and the next
+    sync that records them ends the skip."""
+    d, log, renewer = deps()
+    recorded = d.clock.now()
+    later = FixedClock(recorded + timedelta(hours=6, seconds=1))
+    d = dataclasses.replace(d, clock=later)
+    failed = d.mirror.start_run("D1", None, later.now())  # the feed unreadable: no marks
+    d.mirror.finish_run(failed, RunOutcome.FAILED, {}, "feed unreadable", later.now())
+    with capture_logs() as logs:
+        report = await run_policy(d, POLICY, "D1", api_version=4)
+    assert (renewer.calls, log.rows) == ([], [])
+    assert report.skipped is not None
+    assert report.skipped.startswith("the absent marks are 6h old")
+    assert "skipped: the absent marks are 6h old" in report_line(report)
+    assert report_json(report)["skipped"] == report.skipped
+    [warning] = [e for e in logs if e["log_level"] == "warning"]
+    assert warning["event"] == "renewal_policy_skipped"
+    assert (warning["reason"], warning["marks_recorded_at"]) == (
+        report.skipped,
+        recorded.isoformat(),
+    )
+    trusting = dataclasses.replace(POLICY, max_marks_age=timedelta(days=1))
+    assert (await run_policy(d, trusting, "D1", api_version=4)).counts == {"accepted": 3}
+    fresh = d.mirror.start_run("D1", None, later.now())
+    d.mirror.finish_run(fresh, RunOutcome.SUCCESS, {}, None, later.now(), absent_recorded=True)
+    again = await run_policy(d, POLICY, "D1", api_version=4)
+    assert again.skipped is None
+    assert again.due == 2  # the three bumped just now are not due

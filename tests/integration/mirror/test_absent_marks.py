@@ -84,15 +84,21 @@ def test_a_dealer_counts_as_recorded_once_a_run_of_this_version_recorded_the_mar
     migrated_engine: Engine,
 ) -> None:
     """A run finished without the flag (as every run before 0006) says nothing; one with
-    it says so for its dealer only."""
+    it says so for its dealer only (its start, whatever its outcome); a later run without
+    the flag (a sync that failed before its plan) leaves the time of the last one with it."""
     mirror = SqlMirror(migrated_engine)
     old = mirror.start_run(D, None, T0)
     mirror.finish_run(old, RunOutcome.SUCCESS, {}, None, T0)
-    assert mirror.absent_recorded(D) is False
-    new = mirror.start_run(D, None, T0)
-    mirror.finish_run(new, RunOutcome.FAILED, {}, "boom", T0, absent_recorded=True)
-    assert mirror.absent_recorded(D) is True
-    assert mirror.absent_recorded("D2") is False
+    assert mirror.absent_recorded_at(D) is None
+    new = mirror.start_run(D, None, T0 + timedelta(minutes=5))
+    mirror.finish_run(
+        new, RunOutcome.FAILED, {}, "boom", T0 + timedelta(hours=1), absent_recorded=True
+    )
+    assert mirror.absent_recorded_at(D) == T0 + timedelta(minutes=5)
+    assert mirror.absent_recorded_at("D2") is None
+    broken = mirror.start_run(D, None, T0 + timedelta(hours=2))
+    mirror.finish_run(broken, RunOutcome.FAILED, {}, "feed unreadable", T0 + timedelta(hours=2))
+    assert mirror.absent_recorded_at(D) == T0 + timedelta(minutes=5)
 
 
 def test_an_id_without_a_row_makes_no_write_on_every_run(migrated_engine: Engine) -> None:

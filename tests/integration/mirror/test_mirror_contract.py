@@ -19,9 +19,11 @@ from syncd.core.models import (
     Rejected,
     RemoteAd,
     RemoteState,
+    RunOutcome,
     Stage,
     Update,
 )
+from syncd.core.renewals import renewal_ad
 from syncd.core.status import INVALID_KEPT, INVALID_TEXT_LIMIT
 from syncd.ports import Mirror
 
@@ -537,3 +539,74 @@ def test_record_absent_of_many_ads_goes_in_chunks(mirror: Mirror) -> None:
     assert {ad.absent_since for ad in mirror.load(D).values()} == {at(1)}
     mirror.record_absent(D, [], at(2))
     assert {ad.absent_since for ad in mirror.load(D).values()} == {None}
+
+
+# --- what a renewal policy reads (no payloads), and when the marks were recorded --------
+
+
+def _accepted(mirror: Mirror, source_id: str, payload: dict[str, object], **ids: str) -> None:
+    """An ad live with this accepted payload (and these ids, e.g. blocket_ad_id)."""
+    action = Create(D, source_id, 1020, body=payload, payload=payload, payload_hash=source_id)
+    mirror.record_intent(action, at(0))
+    mirror.record_accepted(action, Accepted(201, f"r-{source_id}"), at(1))
+    mirror.record_outcome(Outcome(D, source_id, Stage.DONE, RemoteState.CREATED, **ids), at(2))
+
+
+def test_renewal_ads_read_what_a_policy_reads_of_each_ad(mirror: Mirror) -> None:
+    """``renewal_ads`` is ``core.renewals.renewal_ad`` of each of the dealer's ads, without
+    a filter and with one: ``visible: false`` only at the top level (not in a nested
+    object, nor as text inside a string), the paths' values of any JSON type, an ad with no
+    accepted payload, unpublished or absent; another dealer's ads left out."""
+    published = {"blocket_ad_id": "9"}
+    _accepted(mirror, "hidden", {"title": "x", "visible": False}, **published)
+    _accepted(mirror, "shown", {"title": "x", "visible": True}, **published)
+    _accepted(mirror, "nested", {"category_fields": {"brand": "volvo", "visible": False}})
+    _accepted(
+        mirror,
+        "quoted",
+        {"body": 'says "visible":false', "category_fields": {"brand": "saab"}},
+        **published,
+    )
+    _accepted(
+        mirror,
+        "numbers",
+        {"category_fields": {"model_year": 2019, "brand": "volvo"}, "price": [{"amount": 1.5}]},
+        **published,
+    )
+    _accepted(mirror, "gone", {"title": "x"}, **published)
+    mirror.record_intent(create("pending"), at(3))  # no accepted payload yet
+    mirror.record_absent(D, ["gone"], at(4))
+    live(mirror, "other", dealer="D2")
+    for paths in ((), ("category_fields.brand", "category_fields.model_year", "price", "x.y")):
+        read = sorted(mirror.renewal_ads(D, paths), key=lambda a: a.source_id)
+        whole = sorted(mirror.load(D).values(), key=lambda a: a.source_id)
+        assert read == [renewal_ad(a, paths) for a in whole]
+    light = {a.source_id: a for a in mirror.renewal_ads(D, ("category_fields.brand",))}
+    assert {s for s, a in light.items() if a.hidden} == {"hidden"}
+    assert {s for s, a in light.items() if a.published} == {
+        "hidden",
+        "shown",
+        "quoted",
+        "numbers",
+        "gone",
+    }
+    assert light["quoted"].values == {"category_fields.brand": "saab"}
+    assert (light["gone"].absent_since, light["pending"].stage) == (at(4), Stage.INTENT)
+    assert light["hidden"].created_at == at(0)
+    assert mirror.renewal_ads("D3", ()) == []
+
+
+def test_the_marks_are_dated_by_the_latest_run_that_recorded_them(mirror: Mirror) -> None:
+    """``absent_recorded_at``: the start of the dealer's latest run finished with the flag
+    (failed or not); a later run without it (stopped before its plan) leaves that time;
+    None for a dealer none has recorded for."""
+    assert mirror.absent_recorded_at(D) is None
+    first = mirror.start_run(D, None, at(0))
+    mirror.finish_run(first, RunOutcome.SUCCESS, {}, None, at(5), absent_recorded=True)
+    second = mirror.start_run(D, None, at(10))
+    mirror.finish_run(second, RunOutcome.FAILED, {}, "refused", at(15), absent_recorded=True)
+    broken = mirror.start_run(D, None, at(20))
+    mirror.finish_run(broken, RunOutcome.FAILED, {}, "feed unreadable", at(21))
+    mirror.start_run(D, None, at(30))  # still running (or killed): says nothing yet
+    assert mirror.absent_recorded_at(D) == at(10)
+    assert mirror.absent_recorded_at("D2") is None

@@ -22,14 +22,24 @@ from syncd.core.models import (
 )
 from syncd.core.renewal_caps import allowance, used
 from syncd.core.renewal_models import (
+    MAX_MARKS_AGE,
     Caps,
     Choice,
     Renewal,
+    RenewalAd,
     RenewalKind,
     RenewalOutcome,
     RenewalPolicy,
 )
-from syncd.core.renewals import decide, history_since, unrenewable
+from syncd.core.renewals import (
+    NO_ABSENT_MARKS,
+    decide,
+    history_since,
+    marks_unusable,
+    picked,
+    renewal_ad,
+    unrenewable,
+)
 
 NOW = datetime(2026, 12, 15, 10, 0, tzinfo=UTC)
 SOFA, CAR = 5020, 1020
@@ -309,3 +319,104 @@ def test_unrenewable_names_every_ad_the_feed_has_no_valid_item_for() -> None:
     sending = FeedItem("sending", SOFA, {"title": "x"}, "h", origin)
     feed = ValidatedFeed("D1", FeedMeta("feed.json", "c" * 64, 1, NOW), (sending,), (ambiguous,))
     assert unrenewable(plan, feed) == {"gone", "kept", "dropped", "broken", "twin-a", "twin-b"}
+
+
+# --- the marks' age -------------------------------------------------------------
+
+
+def test_marks_no_run_of_this_version_recorded_are_unusable() -> None:
+    """No run recorded them (every mark NULL since the upgrade): the old reason."""
+    assert marks_unusable(None, NOW, MAX_MARKS_AGE) == NO_ABSENT_MARKS
+
+
+def test_marks_are_trusted_up_to_their_bound_and_not_a_moment_longer() -> None:
+    """Recorded by a run that started exactly ``max_age`` ago: trusted; a second more:
+    the reason says how old they are, when the run started and the bound."""
+    bound = timedelta(hours=6)
+    assert marks_unusable(NOW - bound, NOW, bound) is None
+    assert marks_unusable(NOW - timedelta(minutes=5), NOW, bound) is None
+    reason = marks_unusable(NOW - bound - timedelta(seconds=1), NOW, bound)
+    assert reason is not None
+    assert reason.startswith("the absent marks are 6h old")
+    assert "started 2026-12-15 03:59 UTC" in reason
+    assert "past max_marks_age 6h" in reason
+    stale = marks_unusable(NOW - timedelta(days=3, hours=2), NOW, timedelta(minutes=90))
+    assert stale is not None
+    assert stale.startswith("the absent marks are 3d 2h old")
+    assert "past max_marks_age 1h 30m" in stale
+
+
+def test_marks_from_a_clock_ahead_of_now_are_trusted() -> None:
+    """Another host's clock ahead of this one (one database for both): not stale."""
+    assert marks_unusable(NOW + timedelta(minutes=3), NOW, timedelta(hours=1)) is None
+
+
+def test_the_default_bound_is_six_hours() -> None:
+    """A policy built without one trusts marks up to 6 hours old."""
+    assert policy().max_marks_age == MAX_MARKS_AGE == timedelta(hours=6)
+
+
+# --- what a policy reads of an ad ---------------------------------------------------
+
+
+def test_an_ad_is_read_for_a_policy_without_its_payload() -> None:
+    """``renewal_ad``: the state and times, ``visible: false`` only at the top level, and
+    only the filter's paths (a path the payload lacks left out)."""
+    created = NOW - timedelta(days=9)
+    whole = ad(
+        "a",
+        created_at=created,
+        absent_since=NOW,
+        payload={"visible": False, "category_fields": {"brand": "volvo", "visible": False}},
+    )
+    assert renewal_ad(whole, ("category_fields.brand", "category_fields.fuel")) == RenewalAd(
+        "a",
+        SOFA,
+        RemoteState.CREATED,
+        Stage.DONE,
+        published=True,
+        created_at=created,
+        absent_since=NOW,
+        hidden=True,
+        values={"category_fields.brand": "volvo"},
+    )
+    nested = ad("b", payload={"category_fields": {"visible": False}}, blocket_ad_id=None)
+    assert (renewal_ad(nested, ()).hidden, renewal_ad(nested, ()).published) == (False, False)
+    assert renewal_ad(ad("c", payload=None), ("title",)).values == {}
+    assert picked({"a": {"b": None}, "c": 1}, ("a.b", "a.b.c", "c.d", "x")) == {"a.b": None}
+
+
+def test_a_policy_decides_alike_on_whole_ads_and_on_what_it_reads_of_them() -> None:
+    """``decide`` on the light values (``Mirror.renewal_ads``) chooses what it chooses on
+    the whole MirrorAds, for every rule that reads the ad."""
+    ads = [
+        ad("ok", created_at=NOW - timedelta(days=30)),
+        ad("new", created_at=NOW - timedelta(days=1)),
+        ad("hidden", payload={"visible": False, "category_fields": {"brand": "volvo"}}),
+        ad("nested", payload={"category_fields": {"brand": "volvo", "visible": False}}),
+        ad("saab", payload={"category_fields": {"brand": "saab"}}),
+        ad("no-payload", payload=None),
+        ad("absent", absent_since=NOW),
+        ad("unpublished", blocket_ad_id=None),
+        ad("in-flight", stage=Stage.SENT),
+        ad("deleted", remote_state=RemoteState.DELETED),
+        ad("car", CAR),
+        ad("boat", 1060),
+        ad("pole"),
+        ad("bumped"),
+    ]
+    history = [
+        done("pole", NOW - timedelta(days=1), POLE),
+        done("bumped", NOW - timedelta(days=2)),
+    ]
+    policies = [
+        policy(daily=20),
+        policy(daily=2, exclude_bytbil=True),
+        policy(daily=20, filter={"category_fields.brand": ("volvo", "saab")}),
+        policy(daily=20, categories=frozenset(), filter={"category_fields.brand": ("volvo",)}),
+    ]
+    for each in policies:
+        light = [renewal_ad(a, tuple(each.filter)) for a in ads]
+        assert decide(each, "D1", light, history, NOW) == decide(each, "D1", ads, history, NOW)
+    only_volvo = decide(policies[3], "D1", ads, history, NOW)
+    assert [c.source_id for c in only_volvo.chosen] == ["boat", "car", "nested", "ok"]
