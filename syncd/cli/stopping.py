@@ -30,7 +30,10 @@ the command prints what the dealers finished before did, then exits 143/130
 Renewals run one call at a time: once stopping, a renewal is refused at once with
 Stopped, before it is sent, rather than held back: it is recorded ``not_sent`` (not
 ``refused``, which is the API's answer), nothing was charged, and the next run may
-send it. A renewal in flight at the stop gets its answer, as any call does.
+send it. A renewal on the wire at the stop gets its answer, as any call does; one
+still waiting in the client's throttle (not handed to its transport) is cancelled
+there at once, also ``not_sent``. The gate itself is :class:`~syncd.gates.StepGate`,
+which the daemon's jobs pass too (``syncd.daemon.jobs``).
 
 Assumption: every call that writes goes through the gated ports (the sync's
 ``Marketplace``, the renewals' ``Renewer``, migrate-v4's ``Migrator``); reads
@@ -56,9 +59,9 @@ import click
 import structlog
 
 from syncd.cli.exits import ExitCode, error_line
-from syncd.cli.gates import GatedMarketplace, GatedMigrator, GatedRenewer
 from syncd.core.models import ValidatedFeed
 from syncd.errors import Stopped
+from syncd.gates import NOT_SENT, GatedMarketplace, GatedMigrator, GatedRenewer, StepGate
 from syncd.ports import Marketplace, Migrator, Renewer, RunLock
 from syncd.reading import load_feed
 from syncd.runs import Deps, FeedJob
@@ -67,9 +70,6 @@ log = structlog.get_logger("syncd.cli")
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-NOT_SENT = "not sent: syncd is stopping"
 
 
 class StopSignals:
@@ -129,16 +129,15 @@ class StopSignals:
         return self.wait_ended
 
 
-class GracefulStop(StopSignals):
+class GracefulStop(StopSignals, StepGate):
     """The stop signals of one command (``run-once`` by default), and the gate its API
-    calls pass."""
+    calls pass (:class:`~syncd.gates.StepGate`: one step at a time)."""
 
     def __init__(self, command: str = "run-once") -> None:
-        super().__init__()
+        StopSignals.__init__(self)
+        StepGate.__init__(self)
         self.command = command
         self.forced = False  # a second one came: cancelled at once
-        self._in_flight = 0
-        self._step: asyncio.Task[Any] | None = None
 
     def event(self, what: str) -> str:
         """The name of the command's event ``what`` (``run_once_stopping``, ``apply_stopped``).
@@ -151,35 +150,17 @@ class GracefulStop(StopSignals):
         """A stop signal: the first stops between calls, a second at once."""
         if self.signal is not None:
             self.forced = True
-            log.warning(self.event("stop_forced"), signal=sig.name, in_flight=self._in_flight)
-            self._cancel()
+            log.warning(self.event("stop_forced"), signal=sig.name, in_flight=self.in_flight)
+            self.cancel()
             return
-        super().request(sig)
-        log.warning(self.event("stopping"), signal=sig.name, in_flight=self._in_flight)
+        StopSignals.request(self, sig)
+        log.warning(self.event("stopping"), signal=sig.name, in_flight=self.in_flight)
         click.echo(
-            f"syncd: {sig.name} received: stopping once the {self._in_flight} call(s) "
+            f"syncd: {sig.name} received: stopping once the {self.in_flight} call(s) "
             "in flight are answered (a second signal stops at once)",
             err=True,
         )
-        if self._in_flight == 0:
-            self._cancel()
-
-    async def step(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run ``work`` as the step a stop cancels; raises Stopped if it did."""
-        if self.signal is not None:
-            work.close()
-            raise Stopped(NOT_SENT)
-        task = asyncio.create_task(work)
-        self._step = task
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self.signal is not None and current is not None and not current.cancelling():
-                raise Stopped(f"stopped by {self.signal.name}") from None  # the step's cancel
-            raise
-        finally:
-            self._step = None
+        self.begin_stop(f"by {sig.name}")
 
     @contextlib.asynccontextmanager
     async def stoppable(self, close: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
@@ -278,29 +259,3 @@ class GracefulStop(StopSignals):
     def migrator(self, inner: Migrator) -> Migrator:
         """``inner`` behind the gate."""
         return GatedMigrator(inner, self)
-
-    @contextlib.asynccontextmanager
-    async def call(self, *, hold: bool = True) -> AsyncIterator[None]:
-        """One API call, counted in flight; the last one in flight to end after the stop
-        cancels the step. Once stopping, a new call never starts: it is held back
-        until the step's cancel reaches it (``hold``: calls made concurrently, whose
-        error would cut the others short) or refused with Stopped at once."""
-        if self.signal is not None:
-            if hold and self._step is not None:
-                if self._in_flight == 0:
-                    self._cancel()
-                await asyncio.get_running_loop().create_future()  # until cancelled
-            raise Stopped(NOT_SENT)
-        self._in_flight += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self.signal is not None and self._in_flight == 0:
-                # Soon, not now: the caller records the answer first, and a step that
-                # ends without another wait keeps its result (a sync that finished).
-                asyncio.get_running_loop().call_soon(self._cancel)
-
-    def _cancel(self) -> None:
-        if self._step is not None:
-            self._step.cancel()
