@@ -152,8 +152,11 @@ class Jobs:
             gate.begin_stop(why)
 
     @asynccontextmanager
-    async def _job(self, name: str, **context: object) -> AsyncIterator[tuple[Container, StepGate]]:
-        """Track, time, bind context and contain the errors of one job run; its gate."""
+    async def _job(
+        self, name: str, *, gated: bool = True, **context: object
+    ) -> AsyncIterator[tuple[Container, StepGate]]:
+        """Track, time, bind context and contain the errors of one job run; its gate
+        (``gated``: one :meth:`stop` stops; else never stopped, the job runs on)."""
         task = asyncio.current_task()
         container = self.container
         if task is not None:
@@ -161,7 +164,8 @@ class Jobs:
         gate = StepGate()
         if self.stopping is not None:
             gate.begin_stop(self.stopping)
-        self._gates[gate] = (name, context)
+        if gated:
+            self._gates[gate] = (name, context)
         structlog.contextvars.bind_contextvars(job=name, **context)
         started = time.perf_counter()
         try:
@@ -256,7 +260,7 @@ class Jobs:
         """Prune runs and action-log entries older than daemon.retention_days."""
         # Not stopped by the gate: no API call, and a prune in its thread cannot be
         # cancelled; stop_timeout bounds it as before.
-        async with self._job("housekeeping") as (c, _):
+        async with self._job("housekeeping", gated=False) as (c, _):
             days = c.settings.daemon.retention_days
             cutoff = c.clock.now() - timedelta(days=days)
             # In a thread: a large prune must not stall the event loop (and the watchdog).
@@ -267,7 +271,7 @@ class Jobs:
         """Fetch the API's vehicle lists again (every ``[vehicles] max_age``), so that a
         run rarely waits on them; a failure keeps the cached lists (a warning)."""
         # Reads only, bounded by the client's timeouts (and stop_timeout): not gated.
-        async with self._job("vehicle_values") as (c, _):
+        async with self._job("vehicle_values", gated=False) as (c, _):
             if c.vehicles is not None:
                 await c.vehicles.refresh()
 
