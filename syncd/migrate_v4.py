@@ -150,13 +150,18 @@ async def _send(deps: MigrateDeps, dealer: str, m: Migration) -> None:
         deps.mirror.record_accepted(update, result, deps.clock.now())
         log.info("ad_migrate_sent", source_id=update.source_id, request_id=result.request_id)
         return
+    # The refusal is recorded as it comes, before the read-back below: a stop cancelling
+    # that read (or a crash) keeps the API's words on the row, for `status` and the next
+    # run, instead of an INTENT whose message is lost. Assumption: REJECTED rather than
+    # INTENT is safe here: a migration is no create (never duplicated by a re-send), and
+    # the row's payload is untouched, so the next run plans its change again.
+    deps.mirror.record_rejected(update, result, deps.clock.now())
     # A refusal after a lost answer may mean the migration went through: read it back.
     remote = await deps.catalog.get(dealer, update.source_id)
     if remote is not None and (remote.api_version or "").lower() == "v4":
         deps.mirror.record_accepted(update, Accepted(200, None, remote), deps.clock.now())
         log.info("ad_found_migrated", source_id=update.source_id)
         return
-    deps.mirror.record_rejected(update, result, deps.clock.now())
     log.warning("ad_migrate_rejected", source_id=update.source_id, message=result.message)
 
 

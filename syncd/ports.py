@@ -472,6 +472,12 @@ def watching_handover() -> Iterator[Handover]:
         _HANDOVER.reset(token)
 
 
+def watched_handover() -> Handover | None:
+    """The Handover of the innermost :func:`watching_handover` block (None outside one):
+    a stop's gate cancels a paid call that has not reached its transport."""
+    return _HANDOVER.get()
+
+
 def hand_over() -> None:
     """A client hands a request to its transport now: from here on, a cancellation may
     leave it sent (and, for a paid call, charged)."""

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import os
 import sys
+import threading
 
 import click
 from rich.console import Console
@@ -12,7 +15,7 @@ from syncd import bootstrap, release, runs, tables
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
-from syncd.errors import GuardTripped
+from syncd.errors import GuardTripped, Stopped
 from syncd.runs import RunReport
 from syncd.views.reports import report_json, report_lines
 from syncd.views.status import withheld_json
@@ -32,21 +35,38 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
     """
     settings = settings_of(ctx)
     container = bootstrap.build(settings)
+    stop = GracefulStop("release-deletes")
+    shown: release.Withheld | None = None
+    # Assumption: a stop before the lock is taken (computing the set, the prompt) is what
+    # an operator expects of a stop at any other point: exit 143/130 with a line saying
+    # nothing was sent, not a traceback (SIGINT) or a kill by the default SIGTERM.
     try:
-        job = release.job_for(dealer_code, container.jobs())
-        shown = asyncio.run(release.withheld(job, container.mirror, container.options()))
+        with stop.raising_signals():
+            job = release.job_for(dealer_code, container.jobs())
+            shown = asyncio.run(_withheld(container, job, stop))
+            if stop.signal is not None:  # it came as the step ended: stopped all the same
+                raise Stopped(f"stopped by {stop.signal.name}", stop.signal)
+            doc = withheld_json(shown, dealer_code, None)
+            if not as_json:
+                Console().print(tables.withheld_table([doc]))
+            confirmed = not shown.deletes or yes or asyncio.run(_asked(len(shown.deletes), stop))
+    except Stopped:
+        asyncio.run(container.aclose())
+        if stop.signal is None:  # not the stop's: an error like any other
+            raise
+        if shown is not None and as_json:  # the set was shown: the same document as unconfirmed
+            print_json({"withheld": withheld_json(shown, dealer_code, None), "run": None})
+        when = "before the deletes were computed" if shown is None else "before they were sent"
+        stop.exit_unsent(when)
     except BaseException:
         asyncio.run(container.aclose())
         raise
-    doc = withheld_json(shown, dealer_code, None)
-    if not as_json:
-        Console().print(tables.withheld_table([doc]))
     if not shown.deletes:
         asyncio.run(container.aclose())
         if as_json:
             print_json({"withheld": doc, "run": None})
         return
-    if not yes and not _confirmed(len(shown.deletes)):
+    if not confirmed:
         asyncio.run(container.aclose())
         if as_json:
             print_json({"withheld": doc, "run": None})
@@ -55,7 +75,8 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
             f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: {why}",
             ids=(dealer_code,),
         )
-    stop = GracefulStop("release-deletes")
+    # The stop from here is _release's (its loop's handlers): the gap before they are set
+    # is a few statements, with the default handlers.
     report = asyncio.run(_release(container, job, shown, stop))
     if as_json:
         print_json({"withheld": doc, "run": None if report is None else report_json(report)})
@@ -67,11 +88,63 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
         sys.exit(ExitCode.PARTIAL)
 
 
+async def _asked(n: int, stop: GracefulStop) -> bool:
+    """:func:`_confirmed`, asked on a daemon thread while the loop handles the signals:
+    a stop at the prompt ends the wait at once (Stopped), the question left unanswered.
+
+    Assumption: not ``input()`` on the main thread with a raising handler: a signal that
+    lands after the prompt is written but before the read starts would only be handled
+    once a line is typed; the loop's wake-up fd never misses one."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[bool] = loop.create_future()
+
+    def settle(said: bool | None, error: BaseException | None) -> None:
+        if answer.done():
+            return
+        if error is not None:
+            answer.set_exception(error)
+        else:
+            answer.set_result(bool(said))
+
+    def ask() -> None:
+        said: bool | None = None
+        error: BaseException | None = None
+        try:
+            said = _confirmed(n)
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting loop
+            error = exc
+        with contextlib.suppress(RuntimeError):  # answered after a stop: the loop is gone
+            loop.call_soon_threadsafe(settle, said, error)
+
+    async def wait() -> bool:
+        return await answer
+
+    threading.Thread(target=ask, name="syncd-confirm", daemon=True).start()
+    with stop.handling_signals():
+        return await stop.step(wait())
+
+
 def _confirmed(n: int) -> bool:
-    """Ask on a terminal; off one, nothing is confirmed."""
+    """Ask on a terminal (one line: ``y`` or ``yes`` confirms, anything else does not);
+    off one, nothing is confirmed.
+
+    The line is read from the descriptor itself, not through ``sys.stdin``: asked on
+    :func:`_asked`'s daemon thread, a read left waiting at a stop must hold no lock the
+    interpreter's exit takes (a buffered stdin's would abort the exit)."""
     if not (sys.stdin.isatty() and sys.stderr.isatty()):
         return False
-    return click.confirm(f"Delete these {n} ads?", default=False, err=True)
+    click.echo(f"Delete these {n} ads? [y/N]: ", nl=False, err=True)
+    line = os.read(sys.stdin.fileno(), 1024).decode(errors="replace")
+    return line.strip().lower() in ("y", "yes")
+
+
+async def _withheld(
+    container: bootstrap.Container, job: runs.FeedJob, stop: GracefulStop
+) -> release.Withheld:
+    """The deletes held back now, computed as a step a signal cancels at once (the feed
+    read or settling: nothing sent); Stopped then."""
+    with stop.handling_signals():
+        return await stop.step(release.withheld(job, container.mirror, container.options()))
 
 
 async def _release(

@@ -79,6 +79,7 @@ async def _run_all(
                 if stop.signal is not None:
                     break
         finally:
+            stop.closing = True  # the work is done as far as it goes (GracefulStop.request)
             await container.aclose()
     return done
 

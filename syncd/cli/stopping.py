@@ -30,7 +30,10 @@ the command prints what the dealers finished before did, then exits 143/130
 Renewals run one call at a time: once stopping, a renewal is refused at once with
 Stopped, before it is sent, rather than held back: it is recorded ``not_sent`` (not
 ``refused``, which is the API's answer), nothing was charged, and the next run may
-send it. A renewal in flight at the stop gets its answer, as any call does.
+send it. A renewal on the wire at the stop gets its answer, as any call does; one
+still waiting in the client's throttle (not handed to its transport) is cancelled
+there at once, also ``not_sent``. The gate itself is :class:`~syncd.gates.StepGate`,
+which the daemon's jobs pass too (``syncd.daemon.jobs``).
 
 Assumption: every call that writes goes through the gated ports (the sync's
 ``Marketplace``, the renewals' ``Renewer``, migrate-v4's ``Migrator``); reads
@@ -55,10 +58,10 @@ from typing import Any, NoReturn, TypeVar
 import click
 import structlog
 
-from syncd.cli.exits import ExitCode, error_line
-from syncd.cli.gates import GatedMarketplace, GatedMigrator, GatedRenewer
+from syncd.cli.exits import ExitCode, error_line, exit_code_for
 from syncd.core.models import ValidatedFeed
-from syncd.errors import Stopped
+from syncd.errors import Stopped, SyncdError
+from syncd.gates import NOT_SENT, GatedMarketplace, GatedMigrator, GatedRenewer, StepGate
 from syncd.ports import Marketplace, Migrator, Renewer, RunLock
 from syncd.reading import load_feed
 from syncd.runs import Deps, FeedJob
@@ -67,9 +70,6 @@ log = structlog.get_logger("syncd.cli")
 
 T = TypeVar("T")
 SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-
-NOT_SENT = "not sent: syncd is stopping"
 
 
 class StopSignals:
@@ -96,6 +96,26 @@ class StopSignals:
                 loop.remove_signal_handler(sig)  # sets the default, not the one before
                 if before[sig] is not None:  # None: one not set from Python, left alone
                     signal.signal(sig, before[sig])
+
+    @contextlib.contextmanager
+    def raising_signals(self) -> Iterator[None]:
+        """SIGTERM and SIGINT outside a loop's :meth:`handling_signals` (a command's work
+        before it takes a lock: a prompt, the gap between two ``asyncio.run``): the
+        first one sets ``signal`` and raises Stopped where the main thread is (``input``
+        of a prompt included); the handlers before it restored after. A loop's
+        :meth:`handling_signals` inside the block takes over and gives it back."""
+
+        def raising(signum: int, _frame: object) -> None:
+            sig = signal.Signals(signum)
+            StopSignals.request(self, sig)
+            raise Stopped(f"stopped by {sig.name}", sig)
+
+        before = {sig: signal.signal(sig, raising) for sig in SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
 
     def request(self, sig: signal.Signals) -> None:
         """A stop signal: the first ends a wait for a run lock."""
@@ -133,16 +153,17 @@ class StopSignals:
         return self.wait_ended
 
 
-class GracefulStop(StopSignals):
+class GracefulStop(StopSignals, StepGate):
     """The stop signals of one command (``run-once`` by default), and the gate its API
-    calls pass."""
+    calls pass (:class:`~syncd.gates.StepGate`: one step at a time)."""
 
     def __init__(self, command: str = "run-once") -> None:
-        super().__init__()
+        StopSignals.__init__(self)
+        StepGate.__init__(self)
         self.command = command
         self.forced = False  # a second one came: cancelled at once
-        self._in_flight = 0
-        self._step: asyncio.Task[Any] | None = None
+        self.closing = False  # the work is done (clean-up left): a signal cuts nothing short
+        self.error: SyncdError | None = None  # raised after the stop (see ``stoppable``)
 
     def event(self, what: str) -> str:
         """The name of the command's event ``what`` (``run_once_stopping``, ``apply_stopped``).
@@ -152,50 +173,56 @@ class GracefulStop(StopSignals):
         return f"{self.command.replace('-', '_')}_{what}"
 
     def request(self, sig: signal.Signals) -> None:
-        """A stop signal: the first stops between calls, a second at once."""
+        """A stop signal: the first stops between calls, a second at once.
+
+        Assumption: a signal once the work is done (the command closing its connections,
+        ``closing``) stops nothing: every call was answered and recorded, so the command
+        exits as its work says (0, 6, ...), not 143/130, which would tell a supervisor or
+        a wrapper to run it again for work that is not left. It is logged
+        (``<command>_stop_while_closing``) and said on stderr; the clean-up is bounded
+        (closing the client's and the database's connections), so a second one is too."""
+        if self.closing and self.signal is None:
+            log.info(self.event("stop_while_closing"), signal=sig.name)
+            click.echo(
+                f"syncd: {sig.name} received while closing: the work was done in full and "
+                "is recorded",
+                err=True,
+            )
+            return
         if self.signal is not None:
             self.forced = True
-            log.warning(self.event("stop_forced"), signal=sig.name, in_flight=self._in_flight)
-            self._cancel()
+            log.warning(self.event("stop_forced"), signal=sig.name, in_flight=self.in_flight)
+            self.cancel()
             return
-        super().request(sig)
-        log.warning(self.event("stopping"), signal=sig.name, in_flight=self._in_flight)
+        StopSignals.request(self, sig)
+        log.warning(self.event("stopping"), signal=sig.name, in_flight=self.in_flight)
         click.echo(
-            f"syncd: {sig.name} received: stopping once the {self._in_flight} call(s) "
+            f"syncd: {sig.name} received: stopping once the {self.in_flight} call(s) "
             "in flight are answered (a second signal stops at once)",
             err=True,
         )
-        if self._in_flight == 0:
-            self._cancel()
-
-    async def step(self, work: Coroutine[Any, Any, T]) -> T:
-        """Run ``work`` as the step a stop cancels; raises Stopped if it did."""
-        if self.signal is not None:
-            work.close()
-            raise Stopped(NOT_SENT)
-        task = asyncio.create_task(work)
-        self._step = task
-        try:
-            return await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if self.signal is not None and current is not None and not current.cancelling():
-                raise Stopped(f"stopped by {self.signal.name}") from None  # the step's cancel
-            raise
-        finally:
-            self._step = None
+        self.begin_stop(f"by {sig.name}")
 
     @contextlib.asynccontextmanager
     async def stoppable(self, close: Callable[[], Awaitable[None]]) -> AsyncIterator[None]:
         """The command's block with the stop signals handled, ``close`` awaited however it
         ends. A Stopped the signal caused ends the block quietly: the caller prints what
-        was done, then asks ``signal`` whether to :meth:`exit`."""
+        was done, then asks ``signal`` whether to :meth:`exit`. So does another error
+        once stopping (a call in flight answered 401, the mirror gone): kept in ``error``
+        for :meth:`exit` to print and exit with, after the caller printed the dealers
+        finished before it. Once the block is done, ``closing`` (see :meth:`request`)."""
         with self.handling_signals():
             try:
                 yield
+                self.closing = True
             except Stopped:
                 if self.signal is None:  # not the stop's: an error like any other
                     raise
+            except SyncdError as exc:
+                if self.signal is None:
+                    raise
+                log.warning(self.event("error_after_stop"), error=str(exc), kind=type(exc).__name__)
+                self.error = exc
             finally:
                 await close()
 
@@ -245,9 +272,16 @@ class GracefulStop(StopSignals):
         lock ended, if it did and ``wait_line``; how many of ``total`` parts were ``what``
         in full) and exit 130 or 143. The caller has printed the finished parts' results
         first. ``counted``: the names of the ``_stopped`` event's fields of ``done`` and
-        ``total`` (run-once keeps the ones its operators' alerts read)."""
+        ``total`` (run-once keeps the ones its operators' alerts read).
+
+        Assumption: an error raised after the stop (``error``) is printed too, and its
+        code is the exit code (a refused token, 5, or the database down, 7, needs what
+        that code says more than a plain re-run)."""
         assert self.signal is not None
         code = ExitCode.INTERRUPTED if self.signal is signal.SIGINT else ExitCode.TERMINATED
+        if self.error is not None:
+            click.echo(error_line(self.error), err=True)
+            code = exit_code_for(self.error)
         if self.wait_ended is not None and wait_line:
             click.echo(error_line(self.wait_ended), err=True)
         log.warning(
@@ -267,6 +301,15 @@ class GracefulStop(StopSignals):
         )
         sys.exit(code)
 
+    def exit_unsent(self, when: str) -> NoReturn:
+        """The command was stopped by a signal ``when`` (before it took any lock or sent
+        anything): say so, and that nothing was sent, and exit 130 or 143."""
+        assert self.signal is not None
+        code = ExitCode.INTERRUPTED if self.signal is signal.SIGINT else ExitCode.TERMINATED
+        log.warning(self.event("stopped"), signal=self.signal.name, sent=0, exit_code=int(code))
+        click.echo(error_line(f"stopped by {self.signal.name} {when}: nothing was sent"), err=True)
+        sys.exit(code)
+
     def marketplace(self, inner: Marketplace) -> Marketplace:
         """``inner`` behind the gate."""
         return GatedMarketplace(inner, self)
@@ -282,29 +325,3 @@ class GracefulStop(StopSignals):
     def migrator(self, inner: Migrator) -> Migrator:
         """``inner`` behind the gate."""
         return GatedMigrator(inner, self)
-
-    @contextlib.asynccontextmanager
-    async def call(self, *, hold: bool = True) -> AsyncIterator[None]:
-        """One API call, counted in flight; the last one in flight to end after the stop
-        cancels the step. Once stopping, a new call never starts: it is held back
-        until the step's cancel reaches it (``hold``: calls made concurrently, whose
-        error would cut the others short) or refused with Stopped at once."""
-        if self.signal is not None:
-            if hold and self._step is not None:
-                if self._in_flight == 0:
-                    self._cancel()
-                await asyncio.get_running_loop().create_future()  # until cancelled
-            raise Stopped(NOT_SENT)
-        self._in_flight += 1
-        try:
-            yield
-        finally:
-            self._in_flight -= 1
-            if self.signal is not None and self._in_flight == 0:
-                # Soon, not now: the caller records the answer first, and a step that
-                # ends without another wait keeps its result (a sync that finished).
-                asyncio.get_running_loop().call_soon(self._cancel)
-
-    def _cancel(self) -> None:
-        if self._step is not None:
-            self._step.cancel()

@@ -10,6 +10,14 @@ Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
 this process, and the mirror's run lock (a ``run-once`` from a timer) across
 processes. Every job catches its own errors (logged and counted), so one
 failing job never stops the others.
+
+The jobs that call the API (sync, reconcile, renew) stop as ``run-once`` does
+(``syncd.cli.stopping``): each runs its work as the step of a
+:class:`~syncd.gates.StepGate` its ports pass, and :meth:`Jobs.stop` (the daemon's
+SIGTERM/SIGINT) stops every gate: no new call is sent, the calls in flight get
+their answers and are recorded, then the step is cancelled (a sync's run recorded
+interrupted, its calls not sent left intended; a bump reserved but not sent recorded
+not_sent, its cap unit not spent). ``daemon.stop_timeout`` still bounds the wait.
 """
 
 from __future__ import annotations
@@ -30,8 +38,9 @@ from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
-from syncd.errors import RunLocked, SyncdError
+from syncd.errors import RunLocked, Stopped, SyncdError
 from syncd.feeds.http import is_url
+from syncd.gates import GatedMarketplace, GatedRenewer, StepGate
 from syncd.runs import FeedJob, RunReport
 from syncd.views.reports import describe_run
 
@@ -112,6 +121,8 @@ class Jobs:
     trigger: Trigger | None = None
     feeds: list[FeedState] = field(default_factory=list)
     tasks: dict[asyncio.Task[object], Container] = field(default_factory=dict)
+    stopping: str | None = None  # how the stop came ("by SIGTERM"); None: running
+    _gates: dict[StepGate, tuple[str, dict[str, object]]] = field(default_factory=dict)
     _dealer_locks: dict[str, asyncio.Lock] = field(default_factory=dict)
 
     def use(self, container: Container, last_success: dict[str, datetime | None]) -> None:
@@ -132,20 +143,38 @@ class Jobs:
     def _lock(self, dealer_code: str) -> asyncio.Lock:
         return self._dealer_locks.setdefault(dealer_code, asyncio.Lock())
 
+    def stop(self, why: str) -> None:
+        """The daemon stops (``why``: "by SIGTERM"): every running job's gate stops its
+        calls (see the module docstring); a job started from now on sends nothing."""
+        self.stopping = why
+        for gate, (name, context) in list(self._gates.items()):
+            log.info("job_stopping", job=name, in_flight=gate.in_flight, **context)
+            gate.begin_stop(why)
+
     @asynccontextmanager
-    async def _job(self, name: str, **context: object) -> AsyncIterator[Container]:
-        """Track, time, bind context and contain the errors of one job run."""
+    async def _job(
+        self, name: str, *, gated: bool = True, **context: object
+    ) -> AsyncIterator[tuple[Container, StepGate]]:
+        """Track, time, bind context and contain the errors of one job run; its gate
+        (``gated``: one :meth:`stop` stops; else never stopped, the job runs on)."""
         task = asyncio.current_task()
         container = self.container
         if task is not None:
             self.tasks[task] = container
+        gate = StepGate()
+        if self.stopping is not None:
+            gate.begin_stop(self.stopping)
+        if gated:
+            self._gates[gate] = (name, context)
         structlog.contextvars.bind_contextvars(job=name, **context)
         started = time.perf_counter()
         try:
-            yield container
+            yield container, gate
         # The context is passed again: service.sync unbinds dealer_code when it ends.
         except RunLocked as exc:
             log.info("job_skipped_locked", job=name, reason=str(exc), **context)
+        except Stopped as exc:  # the daemon's stop: not an error of the job
+            log.info("job_stopped", job=name, reason=str(exc), **context)
         except SyncdError as exc:
             self.metrics.record_error(name, exc)
             log.error("job_failed", job=name, error=str(exc), kind=type(exc).__name__, **context)
@@ -155,6 +184,7 @@ class Jobs:
         finally:
             self.metrics.job_duration.labels(name).observe(time.perf_counter() - started)
             structlog.contextvars.unbind_contextvars("job", *context)
+            self._gates.pop(gate, None)
             if task is not None:
                 self.tasks.pop(task, None)
 
@@ -164,12 +194,16 @@ class Jobs:
             return
         feed = self.feeds[index]
         dealer = feed.job.dealer_code
-        async with self._job("sync", dealer_code=dealer) as c, self._lock(dealer):
+        async with self._job("sync", dealer_code=dealer) as (c, stop), self._lock(dealer):
             with self.run_lock(c, dealer):
                 # What this run starts from; a change after this point triggers another run.
                 feed.synced = feed_stamp(feed.job.path)
+                deps = c.deps()
+                deps = replace(deps, marketplace=GatedMarketplace(deps.marketplace, stop))
                 try:
-                    report = await service.sync(c.deps(), feed.job, c.options())
+                    report = await stop.step(service.sync(deps, feed.job, c.options()))
+                except Stopped:
+                    raise  # the daemon's stop (its run, if it began, recorded interrupted)
                 except SyncdError:
                     self.metrics.record_run(dealer, RunOutcome.FAILED, time.time())
                     raise
@@ -189,33 +223,44 @@ class Jobs:
         """One pass over the action logs of every dealer's calls still in flight."""
         for dealer in sorted({f.job.dealer_code for f in self.feeds}):
             lock = self._lock(dealer)
+            if self.stopping is not None:
+                break
             if lock.locked():
                 continue  # that dealer's sync is running and reconciles itself
-            async with self._job("reconcile", dealer_code=dealer) as c, lock:
+            async with self._job("reconcile", dealer_code=dealer) as (c, stop), lock:
                 with self.run_lock(c, dealer):
                     if c.mirror.in_flight(dealer):
                         options = replace(c.options(), reconcile_wait=0.0)
-                        counts = await settling.reconcile(c.deps(), dealer, options)
+                        deps = c.deps()
+                        deps = replace(deps, marketplace=GatedMarketplace(deps.marketplace, stop))
+                        counts = await stop.step(settling.reconcile(deps, dealer, options))
                         log.info("reconciled", **counts)
                     self._refresh_gauges(c, dealer)
 
     async def renew(self) -> None:
         """Run the ``[[renewal]]`` policies for each dealer, under its locks (after a sync)."""
         for dealer in sorted({f.job.dealer_code for f in self.feeds}):
-            async with self._job("renew", dealer_code=dealer) as c, self._lock(dealer):
+            if self.stopping is not None:
+                break
+            async with self._job("renew", dealer_code=dealer) as (c, stop), self._lock(dealer):
                 policies = c.policies()
                 if not policies:  # a reload removed them: the job goes at the next schedule
                     continue
                 with self.run_lock(c, dealer):
                     deps = c.renewal_deps()
+                    deps = replace(deps, renewer=GatedRenewer(deps.renewer, stop))
                     version = c.settings.api.version
-                    done = await renewals.run_policies(deps, policies, dealer, api_version=version)
+                    done = await stop.step(
+                        renewals.run_policies(deps, policies, dealer, api_version=version)
+                    )
                     for report in done:
                         self.metrics.record_renewals(dealer, report.policy, report.counts)
 
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""
-        async with self._job("housekeeping") as c:
+        # Not stopped by the gate: no API call, and a prune in its thread cannot be
+        # cancelled; stop_timeout bounds it as before.
+        async with self._job("housekeeping", gated=False) as (c, _):
             days = c.settings.daemon.retention_days
             cutoff = c.clock.now() - timedelta(days=days)
             # In a thread: a large prune must not stall the event loop (and the watchdog).
@@ -225,7 +270,8 @@ class Jobs:
     async def vehicle_values(self) -> None:
         """Fetch the API's vehicle lists again (every ``[vehicles] max_age``), so that a
         run rarely waits on them; a failure keeps the cached lists (a warning)."""
-        async with self._job("vehicle_values") as c:
+        # Reads only, bounded by the client's timeouts (and stop_timeout): not gated.
+        async with self._job("vehicle_values", gated=False) as (c, _):
             if c.vehicles is not None:
                 await c.vehicles.refresh()
 

@@ -7,10 +7,12 @@ two jobs of one dealer never run at once, and missed runs collapse into one.
 
 Signals, handled on the event loop:
 
-* SIGTERM, SIGINT — stop: STOPPING=1 to systemd, no new job starts, running
-  jobs get ``daemon.stop_timeout`` seconds to finish and are then cancelled
-  (a call being sent stays recorded as intent for the next run, a call sent
-  stays in flight for the next reconcile). A second signal cancels at once.
+* SIGTERM, SIGINT — stop: STOPPING=1 to systemd, no new job starts, and the
+  running jobs send no new call (:meth:`Jobs.stop`): the calls in flight are
+  answered and recorded, then each job's step is cancelled. They get
+  ``daemon.stop_timeout`` seconds for that and are then cancelled (a call being
+  sent stays recorded as intent for the next run, a call sent stays in flight
+  for the next reconcile). A second signal cancels at once.
 * SIGHUP — reload: read the configuration again and rebuild the adapters;
   running jobs finish on the old ones. An invalid file is logged and ignored.
 
@@ -86,6 +88,7 @@ class Daemon:
         self._jobs: Jobs | None = None
         self._settings: Settings | None = None
         self._stop_requested = False
+        self._stop_why = "by a stop request"  # "by SIGTERM" once a signal asked
         self._held_back = HeldBackCache()  # the status page's withheld deletes, kept
 
     # --- life cycle ---------------------------------------------------------------
@@ -133,6 +136,7 @@ class Daemon:
         timeout = self._settings.daemon.stop_timeout
         log.info("daemon_stopping", running=len(self._jobs.tasks), timeout=timeout)
         scheduler.pause()  # no new job runs; shutdown() would cancel the running ones
+        self._jobs.stop(self._stop_why)  # no new API call: the running jobs end promptly
         pending = await self._wait_for_jobs(timeout)
         if pending:
             log.warning("daemon_jobs_cancelled", count=len(pending))
@@ -240,19 +244,21 @@ class Daemon:
 
     def _on_stop_signal(self, sig: signal.Signals) -> None:
         log.info("signal_received", signal=sig.name)
-        self.request_stop()
+        self.request_stop(sig)
 
     def _on_reload_signal(self) -> None:
         log.info("signal_received", signal="SIGHUP")
         self.request_reload()
 
-    def request_stop(self) -> None:
+    def request_stop(self, sig: signal.Signals | None = None) -> None:
         """Begin a graceful stop (SIGTERM, SIGINT); a second request cancels running jobs."""
         if self._stop_requested:
             log.warning("daemon_stop_forced")
             self._force.set()
             return
         self._stop_requested = True
+        if sig is not None:
+            self._stop_why = f"by {sig.name}"
         self._commands.put_nowait("stop")
 
     def request_reload(self) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import pty
 import signal
 import sqlite3
 import subprocess
@@ -293,3 +294,144 @@ def test_a_multi_dealer_adopt_stopped_at_a_later_lock_prints_the_dealers_it_adop
     assert [(r["dealer_code"], r["counts"].get("same")) for r in reports] == [("D1", 1)]
     assert multi.dealers_in_mirror(db) == {"D1"}
     assert sandbox.mutations() == []
+
+
+@pytest.mark.parametrize(
+    ("sig", "code"), [(signal.SIGTERM, ExitCode.TERMINATED), (signal.SIGINT, ExitCode.INTERRUPTED)]
+)
+def test_a_signal_while_release_deletes_computes_the_set_exits_cleanly_having_sent_nothing(
+    tmp_path: Path,
+    sandbox: SandboxServer,
+    processes: Processes,
+    sig: signal.Signals,
+    code: ExitCode,
+) -> None:
+    """A signal while release-deletes reads the feed (it settles, before any lock): exit
+    143 (130) with a line saying nothing was sent, no traceback, nothing on stdout, no
+    request to the API and no run recorded."""
+    sandbox.reset()
+    config = configure(tmp_path, sandbox, settle=600)  # just written: it settles for long
+    victim = start(
+        processes, config, env_for(sandbox), "release-deletes", "--dealer", "D1", "--yes", "--json"
+    )
+    status, out, lines = stopped_after(victim, "feed_settling", 1, sig)
+    text = b"".join(lines).decode(errors="replace")
+
+    assert status == code, text[-3000:]
+    assert f"syncd: stopped by {sig.name} before the deletes were computed: nothing was sent" in (
+        text
+    )
+    assert "Traceback" not in text
+    assert "release_deletes_stopped" in names(lines)
+    assert out == b""
+    assert sandbox.journal() == []
+    assert last_run(tmp_path / "mirror.db") is None
+
+
+def test_sigterm_at_release_deletes_prompt_exits_cleanly_having_sent_nothing(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
+    """On a terminal, SIGTERM while release-deletes asks to confirm: exit 143 with a line
+    saying nothing was sent (not a kill by the default handler); no DELETE reached the
+    API and the rows are as they were."""
+    sandbox.reset()
+    config = configure(tmp_path, sandbox)
+    db = tmp_path / "mirror.db"
+    synced = processes.run(syncd(config, "run-once"), timeout=120, env=env_for(sandbox))
+    assert synced.returncode == 0, synced.stderr[-3000:]
+    kept = [furniture(f"s{i:02d}", title=f"Bord {i}") for i in range(KEPT)]
+    (tmp_path / "feed.json").write_text(json.dumps(kept), encoding="utf-8")
+    guarded = processes.run(syncd(config, "run-once"), timeout=120, env=env_for(sandbox))
+    assert guarded.returncode == ExitCode.GUARD, guarded.stderr[-3000:]
+    before = stages(db)
+    sandbox.clear_journal()
+    controller, terminal = pty.openpty()
+    try:
+        victim = processes.start(
+            syncd(config, "release-deletes", "--dealer", "D1"),
+            stdin=terminal,
+            stdout=subprocess.PIPE,
+            stderr=terminal,
+            env=env_for(sandbox),
+        )
+        os.close(terminal)
+        seen = b""
+        while b"Delete these" not in seen:
+            chunk = read_terminal(controller)
+            assert chunk, seen.decode(errors="replace")[-3000:]  # it ended without asking
+            seen += chunk
+        victim.send_signal(signal.SIGTERM)
+        while chunk := read_terminal(controller):
+            seen += chunk
+        status = victim.wait(timeout=EXIT_WITHIN)
+    finally:
+        os.close(controller)
+    text = seen.decode(errors="replace")
+
+    assert status == ExitCode.TERMINATED, text[-3000:]
+    assert "syncd: stopped by SIGTERM before they were sent: nothing was sent" in text
+    assert "Traceback" not in text
+    assert [e for e in sandbox.journal() if e["method"] == "DELETE"] == []
+    assert stages(db) == before
+
+
+def read_terminal(controller: int) -> bytes:
+    """What the child wrote to its terminal next (b"" once it closed it)."""
+    try:
+        return os.read(controller, 4096)
+    except OSError:  # EIO: every copy of the terminal's other end is closed
+        return b""
+
+
+def test_an_error_after_the_stop_still_prints_the_dealers_applied_before_it(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
+    """A saved plan for three dealers; D2's create answered 503 each time: SIGTERM while
+    that call is retried (in flight), then its retries run out (the API unavailable):
+    stdout still holds D1's report, stderr the error and the stop's line, and the exit
+    code is the error's (7), not the stop's; nothing of D3 was sent."""
+    sandbox.reset()
+    config = multi.configure(tmp_path, sandbox)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[api]\n", "[api]\nretry_attempts = 3\n"), encoding="utf-8")
+    env = {**os.environ, "SYNCD_API_TOKEN": sandbox.token(*multi.DEALERS), "SYNCD_CONFIG": ""}
+    plan = tmp_path / "plan.json"
+    made = processes.run(syncd(config, "plan", "--out", str(plan)), timeout=120, env=env)
+    assert made.returncode == 0, made.stderr[-3000:]
+    faults = {"script": ["ok", "503", "503", "503"], "methods": ["POST"]}
+    sandbox.admin("PATCH", "faults", json=faults)
+    victim = processes.start(
+        syncd(config, "--log-level", "debug", "apply", str(plan), "--json"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        pipesize=PIPE_SIZE,
+        env=env,
+    )
+    assert victim.stderr is not None
+    assert victim.stdout is not None
+    lines: list[bytes] = []
+    while line := victim.stderr.readline():  # up to D2's first 503: its create retried
+        lines.append(line)
+        record = event_of(line)
+        if record.get("event") == "api_call" and record.get("status") == 503:
+            break
+    victim.send_signal(signal.SIGTERM)
+    with ThreadPoolExecutor(1) as pool:
+        out = pool.submit(victim.stdout.read)
+        lines += victim.stderr.readlines()
+        status = victim.wait(timeout=EXIT_WITHIN)
+        stdout = out.result(timeout=EXIT_WITHIN)
+    sandbox.admin("DELETE", "faults")
+    text = b"".join(lines).decode(errors="replace")
+
+    assert status == ExitCode.TEMPORARY, text[-3000:]
+    events = names(lines)
+    assert events.index("apply_stopping") < events.index("apply_error_after_stop")
+    assert "syncd: POST" in text  # the error's own line
+    assert "syncd: stopped by SIGTERM once the calls in flight were answered" in text
+    assert "1 of 3 dealer(s)' plans applied in full" in text
+    reports = json.loads(stdout)
+    assert [(r["dealer_code"], r["outcome"]) for r in reports] == [("D1", "success")]
+    posts = [e["status"] for e in sandbox.journal() if e["method"] == "POST"]
+    assert posts == [201, 503, 503, 503]  # D1's, then D2's three tries; none of D3
+    assert multi.dealers_in_mirror(tmp_path / "mirror.db") == {"D1", "D2"}  # D2's intent

@@ -212,3 +212,35 @@ async def test_a_stop_answers_the_migration_in_flight_and_sends_no_other() -> No
     assert [c[1] for c in api.calls if c[0] == "MIGRATE"] == ["m1"]
     stages = {s: getattr(mirror.get("D1", s), "stage", None) for s in ("m1", "m2", "m3")}
     assert stages == {"m1": Stage.SENT, "m2": Stage.INTENT, "m3": None}
+
+
+class ReadBackHangs(HeldMigrations):
+    """Held migrations whose read-back never answers (only a cancellation ends it)."""
+
+    async def get(self, dealer_code: str, source_id: str) -> RemoteAd | None:
+        await asyncio.Event().wait()
+        raise AssertionError("not reached")
+
+
+@pytest.mark.anyio
+async def test_a_stop_cancelling_a_refusals_read_back_keeps_the_refusal_and_its_message() -> None:
+    """m1's migration in flight at the stop is refused; the stop then cancels the read-back
+    that would tell a lost answer's success: the row is REJECTED with the API's words
+    (status shows them), not an INTENT with the message lost; m2 is never sent."""
+    api, mirror = ReadBackHangs(), FakeMirror()
+    api.remote = {s: v3(s) for s in ("m1", "m2")}
+    api.migrate_answers["m1"] = Rejected(400, ("category_fields: brand: required",))
+    stop = GracefulStop("migrate-v4")
+    gated = MigrateDeps(mirror, api, stop.marketplace(api), stop.migrator(api), FixedClock())
+    step = asyncio.ensure_future(
+        stop.step(migrate(gated, feed(["m1", "m2"]), OPTIONS, dry_run=False))
+    )
+    await api.arrived.wait()
+    stop.request(signal.SIGTERM)
+    api.release.set()
+    with pytest.raises(Stopped):
+        await step
+    row = mirror.get("D1", "m1")
+    assert row is not None
+    assert (row.stage, row.message) == (Stage.REJECTED, "category_fields: brand: required")
+    assert [c[1] for c in api.calls if c[0] == "MIGRATE"] == ["m1"]

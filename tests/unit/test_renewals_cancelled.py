@@ -1,5 +1,6 @@
 """A paid call cancelled (the daemon's stop timeout): not_sent before it reached the
-transport, unknown (maybe charged) once it did."""
+transport, unknown (maybe charged) once it did; a stop's gate (syncd/gates.py) cancels
+one still before the transport at once, and lets one past it answer."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from datetime import timedelta
 import pytest
 
 from syncd.core.renewal_models import Caps, RenewalAnswer, RenewalOutcome, RenewalPolicy
+from syncd.errors import Stopped
+from syncd.gates import GatedRenewer, StepGate
 from syncd.ports import hand_over
 from syncd.renewals import RenewalDeps, run_policy
 from tests.unit.test_renewals_use_case import deps
@@ -25,6 +28,7 @@ class Hanging:
         self.handed_over = handed_over
         self.calls = 0
         self.waiting = asyncio.Event()
+        self.answer: asyncio.Event | None = None  # set: the hanging call answers then
 
     async def renew(self, *args: object, **kwargs: bool) -> RenewalAnswer:
         self.calls += 1
@@ -34,6 +38,9 @@ class Hanging:
         if self.handed_over:
             hand_over()
         self.waiting.set()
+        if self.answer is not None and self.handed_over:
+            await self.answer.wait()
+            return RenewalAnswer(RenewalOutcome.ACCEPTED, 200)
         await asyncio.Event().wait()  # never set: only a cancellation ends it
         raise AssertionError("not reached")
 
@@ -63,3 +70,42 @@ async def test_a_renewal_cancelled_once_handed_to_the_transport_stays_unknown() 
     (counted against the cap, never re-sent)."""
     outcomes = await cancelled_pass(Hanging(handed_over=True))
     assert outcomes == [RenewalOutcome.ACCEPTED, RenewalOutcome.UNKNOWN]
+
+
+async def stopped_pass(renewer: Hanging) -> list[RenewalOutcome]:
+    """A policy pass through a stop's gate, stopped while its second call hangs (and
+    that call then answered, if it can); the renewals' outcomes."""
+    d, log, _ = deps()
+    gate = StepGate()
+    gated = GatedRenewer(renewer, gate)
+    step = asyncio.create_task(
+        gate.step(
+            run_policy(RenewalDeps(d.mirror, d.log, gated, d.clock), POLICY, "D1", api_version=4)
+        )
+    )
+    await renewer.waiting.wait()
+    gate.begin_stop("by SIGTERM")
+    if renewer.answer is not None:
+        renewer.answer.set()
+    with pytest.raises(Stopped):
+        await step
+    return [r.outcome for r in log.rows]
+
+
+async def test_a_stop_cancels_a_renewal_still_in_the_throttle_at_once_not_sent() -> None:
+    """The stop's gate does not wait for a paid call that has not reached its transport:
+    cancelled there, not_sent (no unit of the cap), no third reserved."""
+    renewer = Hanging(handed_over=False)
+    renewer.answer = asyncio.Event()  # never set: the gate must not wait for it
+    assert await stopped_pass(renewer) == [RenewalOutcome.ACCEPTED, RenewalOutcome.NOT_SENT]
+    assert renewer.calls == 2
+
+
+async def test_a_stop_lets_a_renewal_on_the_wire_answer_then_sends_no_other() -> None:
+    """A paid call past its transport at the stop gets its answer, recorded accepted; the
+    next one reserved is refused by the gate, not_sent, and never reaches the API."""
+    renewer = Hanging(handed_over=True)
+    renewer.answer = asyncio.Event()
+    outcomes = await stopped_pass(renewer)
+    assert outcomes == [RenewalOutcome.ACCEPTED, RenewalOutcome.ACCEPTED, RenewalOutcome.NOT_SENT]
+    assert renewer.calls == 2

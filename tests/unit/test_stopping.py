@@ -20,7 +20,7 @@ from structlog.testing import capture_logs
 from syncd.cli.stopping import GracefulStop
 from syncd.core.models import Create, Payload, Stage, WriteResult
 from syncd.core.renewal_models import RenewalKind
-from syncd.errors import Stopped
+from syncd.errors import ApiUnavailable, Stopped
 from syncd.execute import Executor
 from tests.fakes import FakeMarketplace, FakeMirror, FakeRenewer, FixedClock, HeldElsewhere
 
@@ -193,3 +193,66 @@ async def test_a_free_run_lock_is_held_for_the_block_and_sees_how_it_ended() -> 
         async with stop.run_lock(lock, "D1", wait=0):
             raise Stopped("stopped by SIGTERM")
     assert lock.exits == [None, Stopped]
+
+
+@pytest.mark.anyio
+async def test_a_signal_while_closing_after_the_work_stops_nothing() -> None:
+    """The block done, a signal during its clean-up is only noted (logged): no stop, so
+    the command exits as its work says rather than 143."""
+    stop = GracefulStop("bump")
+
+    async def close() -> None:
+        stop.request(signal.SIGTERM)
+
+    with capture_logs() as logs:
+        async with stop.stoppable(close):
+            pass
+    assert stop.signal is None
+    assert not stop.stopping
+    assert [e["event"] for e in logs] == ["bump_stop_while_closing"]
+
+
+@pytest.mark.anyio
+async def test_a_signal_before_the_block_ends_still_stops_the_command() -> None:
+    """A signal while the block runs is a stop, even if the block then ends without
+    another call: the command exits with the stop's code."""
+    stop = GracefulStop("bump")
+    closed: list[bool] = []
+
+    async def close() -> None:
+        closed.append(True)
+
+    async with stop.stoppable(close):
+        stop.request(signal.SIGTERM)
+    assert stop.signal is signal.SIGTERM
+    assert closed == [True]
+    with pytest.raises(SystemExit) as exited:
+        stop.exit(done=1, total=1, what="call(s) answered")
+    assert exited.value.code == 143
+
+
+@pytest.mark.anyio
+async def test_an_error_after_the_stop_is_kept_for_exit_which_exits_with_its_code(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """Once stopping, an error other than Stopped ends the block quietly (the caller then
+    prints the dealers it finished); exit prints it beside the stop's line and exits
+    with its code. Before a stop, the same error goes through."""
+    stop = GracefulStop("apply")
+
+    async def close() -> None:
+        pass
+
+    async with stop.stoppable(close):
+        stop.request(signal.SIGTERM)
+        raise ApiUnavailable("POST /v4/ad: 503")
+    assert isinstance(stop.error, ApiUnavailable)
+    with pytest.raises(SystemExit) as exited:
+        stop.exit(done=1, total=3, what="dealer(s)' plans applied")
+    assert exited.value.code == 7
+    err = capsys.readouterr().err
+    assert "syncd: POST /v4/ad: 503" in err
+    assert "1 of 3 dealer(s)' plans applied in full" in err
+    with pytest.raises(ApiUnavailable):
+        async with GracefulStop("apply").stoppable(close):
+            raise ApiUnavailable("POST /v4/ad: 503")
