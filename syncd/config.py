@@ -82,6 +82,18 @@ class ApiSettings(BaseModel):
                 f"base_url must start with https:// or http:// (or be "
                 f"{EMBEDDED_SANDBOX!r}), got {self.base_url!r}"
             )
+        if not self.embedded:
+            # A URL without a host or with a port that is no number passed before, and
+            # then failed every call as that ad's "internal error (InvalidURL)".
+            parts = urlsplit(self.base_url)
+            try:
+                parts.port  # noqa: B018 - parsing it is the check
+            except ValueError:
+                raise ValueError(
+                    f"base_url: the port is not a number, got {self.base_url!r}"
+                ) from None
+            if not parts.hostname:
+                raise ValueError(f"base_url: no host name, got {self.base_url!r}")
         return self
 
 

@@ -182,3 +182,13 @@ def test_blank_env_token_is_a_config_error(tmp_path: Path, monkeypatch: pytest.M
     settings = config.load(_write(tmp_path, '[api]\ntoken = "inline-token"\n'))
     with pytest.raises(ConfigError, match=r"\$SYNCD_API_TOKEN: the API token is empty"):
         settings.token()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [("http://127.0.0.1:89OO/pro-import-api", "the port is not a number"), ("https:///x", "no host")],
+)
+def test_an_unusable_base_url_is_a_config_error(tmp_path: Path, url: str, reason: str) -> None:
+    """Caught at start, not as an InvalidURL failing every ad's call one by one."""
+    with pytest.raises(ConfigError, match=f"api: .*base_url: {reason}"):
+        config.load(_write(tmp_path, f'[api]\nbase_url = "{url}"\n'))
