@@ -186,7 +186,10 @@ def test_blank_env_token_is_a_config_error(tmp_path: Path, monkeypatch: pytest.M
 
 @pytest.mark.parametrize(
     ("url", "reason"),
-    [("http://127.0.0.1:89OO/pro-import-api", "the port is not a number"), ("https:///x", "no host")],
+    [
+        ("http://127.0.0.1:89OO/pro-import-api", "the port is not a number"),
+        ("https:///x", "no host"),
+    ],
 )
 def test_an_unusable_base_url_is_a_config_error(tmp_path: Path, url: str, reason: str) -> None:
     """Caught at start, not as an InvalidURL failing every ad's call one by one."""
