@@ -108,3 +108,19 @@ def test_a_sheet_without_any_row_is_a_feed_error(tmp_path: Path):
     """An empty sheet has no header, so nothing can be mapped: a feed error."""
     with pytest.raises(FeedError, match="has no header row"):
         records(tmp_path, {"Lager": []})
+
+
+def test_a_workbook_unpacking_past_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A small file whose zip unpacks to far more (a zip bomb) stops the feed, nothing
+    unpacked; one under the limit reads as before."""
+    from syncd.feeds import xlsx  # noqa: PLC0415 - the module whose limit is lowered
+
+    monkeypatch.setattr(xlsx, "MAX_UNPACKED", 200_000)
+    assert len(records(tmp_path, {"Lager": [["Id", "Text"], ["A", "x" * 1_000]]})) == 1
+    path = tmp_path / "lager.xlsx"
+    write_xlsx(path, {"Lager": [["Id", "Text"], ["A", "x" * 300_000]]})
+    assert path.stat().st_size < 200_000  # the file itself is small
+    with pytest.raises(FeedError, match=r"the workbook unpacks to \d+ bytes, over the limit"):
+        list(XlsxFormat()(path, path.read_bytes()))
