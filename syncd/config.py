@@ -83,6 +83,18 @@ class ApiSettings(BaseModel):
                 f"base_url must start with https:// or http:// (or be "
                 f"{EMBEDDED_SANDBOX!r}), got {self.base_url!r}"
             )
+        if not self.embedded:
+            # A URL without a host or with a port that is no number passed before, and
+            # then failed every call as that ad's "internal error (InvalidURL)".
+            parts = urlsplit(self.base_url)
+            try:
+                parts.port  # noqa: B018 - parsing it is the check
+            except ValueError:
+                raise ValueError(
+                    f"base_url: the port is not a number, got {self.base_url!r}"
+                ) from None
+            if not parts.hostname:
+                raise ValueError(f"base_url: no host name, got {self.base_url!r}")
         return self
 
 
@@ -476,16 +488,44 @@ class Settings(BaseModel):
         """The API token by precedence: $SYNCD_API_TOKEN, token_file, token."""
         env = os.environ.get(TOKEN_ENV)
         if env:
-            return SecretStr(env.strip())
+            return _usable_token(f"${TOKEN_ENV}", env)
         if self.api.token_file is not None:
             try:
-                return SecretStr(self.api.token_file.read_text(encoding="utf-8").strip())
+                raw = self.api.token_file.read_bytes()
             except OSError as exc:
                 raise ConfigError(
                     f"{self.source}: api.token_file: cannot read "
                     f"{self.api.token_file}: {exc.strerror}"
                 ) from None
-        return self.api.token
+            where = f"{self.source}: api.token_file: {self.api.token_file}"
+            try:
+                text = raw.decode("utf-8-sig")
+            except UnicodeDecodeError:
+                raise ConfigError(f"{where}: not UTF-8 text (is it the token?)") from None
+            return _usable_token(where, text)
+        if self.api.token is None:
+            return None
+        return _usable_token(f"{self.source}: api.token", self.api.token.get_secret_value())
+
+
+# Assumption (the spec is silent): a token is one line of printable ASCII (a JWT is
+# base64url and dots). An empty token file, one with a line break or a non-ASCII
+# character inside, is a mistake of the operator's (a pasted certificate, two tokens,
+# an editor's save), found at start as a configuration error (exit 3) naming where it
+# came from and never what it holds, not 401s or a header error on every call.
+_TOKEN_CHARS = re.compile(r"[\x21-\x7e]+")
+
+
+def _usable_token(where: str, text: str) -> SecretStr:
+    token = text.strip()
+    if not token:
+        raise ConfigError(f"{where}: the API token is empty")
+    if _TOKEN_CHARS.fullmatch(token) is None:
+        raise ConfigError(
+            f"{where}: the API token holds a space, line break, control or non-ASCII "
+            f"character; it must be one line of printable ASCII (the token only)"
+        )
+    return SecretStr(token)
 
 
 def config_path(given: str | None) -> Path:

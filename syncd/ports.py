@@ -167,7 +167,8 @@ class Mirror(Protocol):
         ...
 
     def start_run(self, dealer_code: str, meta: FeedMeta | None, now: datetime) -> int:
-        """Insert a run row and return its id."""
+        """Insert a run row and return its id. Called under the dealer's run lock: the
+        dealer's runs still open (left by a process that died) are closed as failed."""
         ...
 
     def finish_run(

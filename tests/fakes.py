@@ -296,8 +296,16 @@ class FakeMirror:
     # --- runs ------------------------------------------------------------------
 
     def start_run(self, dealer_code: str, meta: FeedMeta | None, now: datetime) -> int:
-        """Insert a run and return its id (1, 2, ...)."""
+        """Insert a run and return its id (1, 2, ...); the dealer's runs left open are
+        closed as failed (abandoned), as the SQL mirror does."""
         run_id = max(self._runs, default=0) + 1
+        for run in self._runs.values():
+            if run.dealer_code == dealer_code and run.finished_at is None:
+                run.finished_at, run.outcome = _utc(now), RunOutcome.FAILED
+                run.message = (
+                    f"abandoned: syncd stopped without closing this run (killed, "
+                    f"crashed or power lost); run {run_id} took over"
+                )
         self._runs[run_id] = _Run(run_id, dealer_code, _utc(now), meta)
         return run_id
 

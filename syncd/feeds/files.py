@@ -32,6 +32,7 @@ import asyncio
 import errno
 import hashlib
 import os
+import stat
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Awaitable, Callable
@@ -84,9 +85,13 @@ def stamp_of(path: Path) -> FileStamp:
         raise FeedError(f"{path}: feed file not found") from exc
     except OSError as exc:
         raise FeedError(f"{path}: cannot read feed: {exc.strerror}") from exc
-    if not path.is_file():
+    if stat.S_ISDIR(st.st_mode):
         cause = IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
         raise FeedError(f"{path}: is a directory, not a feed file") from cause
+    if not stat.S_ISREG(st.st_mode):
+        # A named pipe, a device (/dev/zero), a socket: no size to settle on, and reading
+        # one may never end. Named for what it is, not "a directory".
+        raise FeedError(f"{path}: is not a regular file (a pipe or a device?), not a feed file")
     return FileStamp(st.st_size, st.st_mtime_ns, st.st_ino)
 
 

@@ -21,12 +21,14 @@ holds one row's objects, however long the sheet. calamine itself holds the
 whole sheet's cells (native memory, about 100 bytes a cell: 100 000 rows of 10
 columns take ~95 MB beside ~2 MB of Python; ``bench/xlsx_memory.py``) and
 reads all of it before the first row: python-calamine has no lazy reader.
-``feeds.max_bytes`` bounds the file like any feed's.
+``feeds.max_bytes`` bounds the file like any feed's, and :data:`MAX_UNPACKED`
+what its zip unpacks to.
 """
 
 from __future__ import annotations
 
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -61,7 +63,32 @@ def cell_text(value: CellValue) -> str:
     return str(value)
 
 
+MAX_UNPACKED = 512 << 20
+"""Assumption: no stock export's workbook unpacks to more than 512 MiB of XML (100 000
+ads are some 200 MB). The zip's own directory says what it unpacks to: a larger total
+is a broken or hostile file (a zip bomb: a 400 KB file unpacking to 400 MB took 2 GB of
+memory and 15 s), refused before calamine unpacks anything. (A directory that lies
+about the sizes is calamine's to catch.)"""
+
+
+def _unpacked_size(data: bytes) -> int | None:
+    """What a zip (.xlsx, .xlsm, .ods) says it unpacks to; None for another file (.xls)."""
+    if not data.startswith(b"PK"):
+        return None
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        return None  # calamine names what is wrong with it
+
+
 def _open(path: Path, data: bytes) -> CalamineWorkbook:
+    unpacked = _unpacked_size(data)
+    if unpacked is not None and unpacked > MAX_UNPACKED:
+        raise FeedError(
+            f"{path}: the workbook unpacks to {unpacked} bytes, over the limit of "
+            f"{MAX_UNPACKED} (a broken export?); nothing is sent"
+        )
     try:
         return CalamineWorkbook.from_filelike(io.BytesIO(data))
     except (CalamineError, ValueError, OSError) as exc:

@@ -6,7 +6,7 @@ transport). It speaks the API's JSON, retries what is transient, and turns
 answers into syncd's values:
 
 * 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
-  the executor decides);
+  the executor decides), except a 404 on the POST of a new ad → :class:`ConfigError`;
 * 401/403 → :class:`ApiAuthError` (never retried);
 * timeouts, connection errors, undecodable bodies, 429 and 5xx → retried with
   exponential backoff and jitter (bounded in attempts and total time, honouring
@@ -46,6 +46,7 @@ from syncd.errors import (
     ApiGarbled,
     ApiScopeError,
     ApiUnavailable,
+    ConfigError,
     RateLimited,
 )
 from syncd.marketplaces.paths import ad_path, id_lists, segment
@@ -148,9 +149,20 @@ class BlocketClient:
             # A deleted ad is an earlier one (a vehicle re-POSTed): this POST is not there.
             return remote if remote is not None and remote.state is RemoteState.CREATED else None
 
-        return await self._write(
+        result = await self._write(
             "POST", path, dealer_code, source_id, json=doc, read_back=read_back
         )
+        if isinstance(result, Rejected) and result.status == 404:
+            # The POST names no ad in its path (the API's 404 is "a source_id that does
+            # not exist"): the collection itself is not there, so every create would be
+            # answered so. Recorded as this ad's refusal it would never be sent again
+            # until the feed changed it, even after the URL is mended: it stops the run
+            # instead (its intent is read back by the next run).
+            raise ConfigError(
+                f"POST {path}: the API answered 404 (no such endpoint): check api.base_url "
+                f"(syncd appends /v{self._version}/ad, ...) and api.typed_paths"
+            )
+        return result
 
     async def update(
         self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None

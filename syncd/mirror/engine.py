@@ -27,6 +27,12 @@ BEGIN_OPTION = "syncd_sqlite_begin"
 """Execution option naming the BEGIN flavour on SQLite (``IMMEDIATE`` for writers)."""
 
 
+_BACKENDS = frozenset({"sqlite", "postgresql"})
+"""Assumption: the mirror's schema, locks and tests are SQLite's and PostgreSQL's; any
+other database (mysql://, mssql://) is refused at start as a configuration error rather
+than a traceback about a driver, or a schema nobody has tested."""
+
+
 def make_engine(url: str) -> Engine:
     """An engine for ``url`` (``sqlite:///path`` or ``postgresql+psycopg://...``).
 
@@ -39,8 +45,15 @@ def make_engine(url: str) -> Engine:
         parsed = make_url(url)
     except ArgumentError as exc:
         raise ConfigError("database.url: not a database URL") from exc
+    backend = parsed.get_backend_name()
+    if backend not in _BACKENDS:
+        shown = parsed.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"database.url: cannot use {shown}: the mirror lives in SQLite (sqlite:///PATH) "
+            f"or PostgreSQL (postgresql+psycopg://...)"
+        )
     try:
-        if parsed.get_backend_name() == "sqlite":
+        if backend == "sqlite":
             engine = create_engine(parsed)
             _configure_sqlite(engine)
             return engine
@@ -48,6 +61,12 @@ def make_engine(url: str) -> Engine:
     except ArgumentError as exc:  # unknown dialect or driver
         shown = parsed.render_as_string(hide_password=True)
         raise ConfigError(f"database.url: cannot use {shown}: {exc}") from exc
+    except ImportError as exc:  # a driver syncd does not install (postgresql+asyncpg, ...)
+        shown = parsed.render_as_string(hide_password=True)
+        raise ConfigError(
+            f"database.url: cannot use {shown}: its driver is not installed ({exc}); "
+            f"use postgresql+psycopg://"
+        ) from None
 
 
 def _planned_each_time(url: URL) -> dict[str, Any]:

@@ -40,6 +40,26 @@ class RunRecords:
         statement = insert(runs).values(values).returning(runs.c.id)
         with db_errors("starting a run", self._engine), self._writer.begin() as conn:
             run_id: int = conn.execute(statement).scalar_one()
+            # A run is started under the dealer's run lock (port's doc), so any other
+            # of the dealer's runs still open was left by a process that died (SIGKILL,
+            # OOM, power loss): it is closed as failed, so that `status`, `history` and
+            # the status page do not show it running for ever.
+            conn.execute(
+                update(runs)
+                .where(
+                    runs.c.dealer_code == dealer_code,
+                    runs.c.finished_at.is_(None),
+                    runs.c.id != run_id,
+                )
+                .values(
+                    finished_at=now,
+                    outcome=str(RunOutcome.FAILED),
+                    message=(
+                        f"abandoned: syncd stopped without closing this run (killed, "
+                        f"crashed or power lost); run {run_id} took over"
+                    ),
+                )
+            )
         return run_id
 
     def finish_run(

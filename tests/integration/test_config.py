@@ -134,3 +134,64 @@ def test_the_vehicle_cache_sits_beside_the_sqlite_mirror(tmp_path: Path) -> None
     assert bootstrap.vehicle_cache_path(settings) == tmp_path / "v.json"
     pg = config.load(_write(tmp_path, '[database]\nurl = "postgresql+psycopg://h/db"\n'))
     assert bootstrap.vehicle_cache_path(pg) == tmp_path / "syncd.vehicles.json"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "is empty"),
+        (b"  \n", "is empty"),
+        (b"abcdefghSECRET\nsecondline", "line break"),
+        (b"abcdefgh SECRET", "space"),
+        (b"abcdefgh\xc3\xa9SECRET", "non-ASCII"),
+        (b"abcdefgh\xe9SECRET", "not UTF-8"),
+    ],
+)
+def test_unusable_token_file_is_a_config_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, content: bytes, reason: str
+) -> None:
+    """An empty or garbled token file stops at start (exit 3), naming the file, not the token.
+
+    Before, an empty file sent calls without a token (401 on each), one with a line
+    break inside failed every call as an item, one not UTF-8 was a traceback (exit 1).
+    """
+    monkeypatch.delenv(config.TOKEN_ENV, raising=False)
+    (tmp_path / "tok").write_bytes(content)
+    settings = config.load(_write(tmp_path, '[api]\ntoken_file = "tok"\n'))
+    with pytest.raises(ConfigError) as caught:
+        settings.token()
+    message = str(caught.value)
+    assert reason in message
+    assert str(tmp_path / "tok") in message
+    assert "SECRET" not in message
+
+
+def test_token_file_trailing_newline_and_bom_are_fine(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What editors add around a token (a final newline, a BOM) is not part of it."""
+    monkeypatch.delenv(config.TOKEN_ENV, raising=False)
+    (tmp_path / "tok").write_bytes(b"\xef\xbb\xbfabc.def-ghi_jkl\r\n")
+    settings = config.load(_write(tmp_path, '[api]\ntoken_file = "tok"\n'))
+    assert settings.token().get_secret_value() == "abc.def-ghi_jkl"  # type: ignore[union-attr]
+
+
+def test_blank_env_token_is_a_config_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """$SYNCD_API_TOKEN set to blanks is a mistake, reported as such."""
+    monkeypatch.setenv(config.TOKEN_ENV, "   ")
+    settings = config.load(_write(tmp_path, '[api]\ntoken = "inline-token"\n'))
+    with pytest.raises(ConfigError, match=r"\$SYNCD_API_TOKEN: the API token is empty"):
+        settings.token()
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("http://127.0.0.1:89OO/pro-import-api", "the port is not a number"),
+        ("https:///x", "no host"),
+    ],
+)
+def test_an_unusable_base_url_is_a_config_error(tmp_path: Path, url: str, reason: str) -> None:
+    """Caught at start, not as an InvalidURL failing every ad's call one by one."""
+    with pytest.raises(ConfigError, match=f"api: .*base_url: {reason}"):
+        config.load(_write(tmp_path, f'[api]\nbase_url = "{url}"\n'))

@@ -171,3 +171,20 @@ def test_a_negative_limit_is_a_usage_error(cli: Cli, command: str) -> None:
     (all rows on SQLite, a database error, exit 7 "unavailable", on PostgreSQL)."""
     result = cli(command, "--limit", "-1")
     assert result.exit_code == ExitCode.USAGE, result.output
+
+
+def test_a_wrong_base_url_stops_the_run_and_once_mended_the_ad_is_created(cli: Cli) -> None:
+    """POST /v4/ad answered 404 (a typo in api.base_url) is a configuration error (exit 3),
+    not the ad's refusal: recorded as rejected, it was never sent again after the fix."""
+    good = cli.config.read_text(encoding="utf-8")
+    url = cli.sandbox.url
+    cli.config.write_text(good.replace(url, url.rstrip("/") + "/pro-import-ap"), encoding="utf-8")
+    cli.write([goods(1)])
+    result = cli("run-once")
+    assert result.exit_code == ExitCode.CONFIG, result.output
+    assert "the API answered 404 (no such endpoint): check api.base_url" in result.stderr
+    cli.config.write_text(good, encoding="utf-8")
+    result = cli("run-once", "--json")
+    assert result.exit_code == ExitCode.OK, result.output
+    assert json.loads(result.stdout)[0]["counts"]["create"] == 1
+    assert list(cli.sandbox.ads()) == [("D1", "sofa-1")]

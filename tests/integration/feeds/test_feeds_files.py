@@ -143,3 +143,15 @@ def test_reading_a_feed_allocates_its_size_not_the_limit(tmp_path: Path) -> None
     finally:
         tracemalloc.stop()
     assert peak < 1 << 20
+
+
+def test_a_named_pipe_or_a_device_is_named_for_what_it_is(tmp_path: Path) -> None:
+    """A FIFO or /dev/zero given as the feed is refused as no regular file (it was
+    called a directory); a directory is still called one."""
+    fifo = tmp_path / "feed.json"
+    os.mkfifo(fifo)
+    for path in (fifo, Path("/dev/zero")):
+        with pytest.raises(FeedError, match="is not a regular file"):
+            stamp_of(path)
+    with pytest.raises(FeedError, match="is a directory"):
+        stamp_of(tmp_path)

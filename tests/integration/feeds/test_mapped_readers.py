@@ -71,6 +71,39 @@ def test_csv_undecodable_byte_under_a_fixed_encoding_fails_that_record(tmp_path:
     assert good.issues == ()
 
 
+@pytest.mark.parametrize(
+    ("data", "line"),
+    [
+        # cut inside a quoted description that spans lines: the last record is lost
+        (b'id;name;price\r\n1;"Soffa\r\ngr', 2),
+        # a quote opened and never closed swallows every record after it
+        (b'id;name;price\n1;"Soffa;100\n2;Bord;200\n3;Stol;300\n', 2),
+        (b'"id;name;price\n1;A;100\n', 1),
+    ],
+)
+def test_csv_ending_inside_a_quoted_cell_is_a_feed_error(tmp_path: Path, data: bytes, line: int):
+    """A file that ends inside a quoted cell is truncated or broken: the whole feed stops.
+
+    Python's parser closes the quote silently at the end of the data: the run used to
+    update an ad with a cut description and delete the ads of the records swallowed.
+    """
+    with pytest.raises(FeedError, match=rf"feed:{line}: the file ends inside a quoted cell"):
+        read(tmp_path, CsvFormat(), data)
+
+
+@pytest.mark.parametrize("end", [b"", b"\n", b"\r\n", b"\r\n\r\n"])
+def test_csv_whose_last_cell_is_quoted_reads_whole(tmp_path: Path, end: bytes):
+    """A last quoted cell, closed, with or without a final line break, is no truncation."""
+    data = b'id;name;price\n1;"Soffa\ngr\xc3\xa5 ""XL""";100\n2;B;"200"' + end
+    first, second = read(tmp_path, CsvFormat(), data).records
+    assert first.value()["title"] == 'Soffa\ngrå "XL"'
+    assert second.value() == {
+        "source_id": "2",
+        "title": "B",
+        "price": [{"type": "list", "amount": 200}],
+    }
+
+
 def test_csv_row_with_too_many_cells_is_that_records_error(tmp_path: Path):
     """A row with more cells than the header names is an error of that row; short rows pad."""
     data = b"id;name;price\n1;A;100;extra\n2;B\n"

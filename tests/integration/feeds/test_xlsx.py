@@ -172,3 +172,19 @@ def test_an_invalid_row_is_named_by_file_line_source_id_and_field(tmp_path: Path
     bad = [r for r in records if r.issues]
     assert [(str(r.origin), r.value()["source_id"]) for r in bad] == [(f"{path}:3", "B")]
     assert [i.field for i in bad[0].issues] == ["price"]
+
+
+def test_a_workbook_unpacking_past_the_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """A small file whose zip unpacks to far more (a zip bomb) stops the feed, nothing
+    unpacked; one under the limit reads as before."""
+    from syncd.feeds import xlsx  # noqa: PLC0415 - the module whose limit is lowered
+
+    monkeypatch.setattr(xlsx, "MAX_UNPACKED", 200_000)
+    assert len(records(tmp_path, {"Lager": [["Id", "Text"], ["A", "x" * 1_000]]})) == 1
+    path = tmp_path / "lager.xlsx"
+    write_xlsx(path, {"Lager": [["Id", "Text"], ["A", "x" * 300_000]]})
+    assert path.stat().st_size < 200_000  # the file itself is small
+    with pytest.raises(FeedError, match=r"the workbook unpacks to \d+ bytes, over the limit"):
+        list(XlsxFormat()(path, path.read_bytes()))

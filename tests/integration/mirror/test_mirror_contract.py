@@ -334,6 +334,25 @@ def test_runs_are_recorded_and_listed_newest_first(mirror: Mirror) -> None:
     assert running.feed_checksum is None
 
 
+def test_a_run_left_open_by_a_dead_process_is_closed_by_the_dealers_next_run(
+    mirror: Mirror,
+) -> None:
+    """A run killed (SIGKILL) never finishes its row; the dealer's next run, under the
+    same run lock, closes it as failed, so status never shows it running for ever.
+    Another dealer's open run is left as it is."""
+    dead = mirror.start_run(D, None, at(0))
+    other = mirror.start_run("D2", None, at(1))
+    nxt = mirror.start_run(D, None, at(5))
+    rows = {r.run_id: r for r in mirror.runs(None, 10)}
+    assert (rows[dead].finished_at, rows[dead].outcome) == (at(5), "failed")
+    assert rows[dead].message == (
+        f"abandoned: syncd stopped without closing this run (killed, crashed or power "
+        f"lost); run {nxt} took over"
+    )
+    assert (rows[other].finished_at, rows[other].outcome) == (None, None)
+    assert (rows[nxt].finished_at, rows[nxt].outcome) == (None, None)
+
+
 def test_finish_run_with_a_message(mirror: Mirror) -> None:
     """A failed run keeps its message."""
     run_id = mirror.start_run(D, None, at(0))

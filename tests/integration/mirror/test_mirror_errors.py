@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from syncd.errors import MirrorUnavailable
+from syncd.errors import ConfigError, MirrorUnavailable
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import ensure_current
 
@@ -33,4 +33,22 @@ def test_an_unreachable_server_is_named_without_its_password() -> None:
         engine.dispose()
     message = str(info.value)
     assert "postgresql at 127.0.0.1:1, database inventory" in message
+    assert "hunter2" not in message
+
+
+@pytest.mark.parametrize(
+    ("url", "reason"),
+    [
+        ("mysql://syncd:hunter2@127.0.0.1/inventory", "the mirror lives in SQLite"),
+        ("postgresql+asyncpg://syncd:hunter2@127.0.0.1/inventory", "driver is not installed"),
+    ],
+)
+def test_a_database_syncd_cannot_use_is_a_config_error(url: str, reason: str) -> None:
+    """Another database, or a driver syncd does not install, is refused (exit 3) without
+    its password, not a ModuleNotFoundError traceback (exit 1)."""
+    with pytest.raises(ConfigError) as info:
+        make_engine(url)
+    message = str(info.value)
+    assert message.startswith("database.url: cannot use ")
+    assert reason in message
     assert "hunter2" not in message
