@@ -9,7 +9,7 @@ PATCHes only those fields. ``dry_run`` writes nothing and reports the same.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
@@ -17,18 +17,12 @@ import structlog
 from syncd.core import adopt as core
 from syncd.core.adopt import Adoption
 from syncd.core.models import (
-    Accepted,
-    Create,
     FeedItem,
-    Flight,
-    Op,
-    Outcome,
     RemoteState,
-    Stage,
     ValidatedFeed,
 )
-from syncd.core.reconcile import decide
 from syncd.ports import Catalog, Clock, Mirror, Progress, progress_task
+from syncd.settling import record_adoption
 from syncd.terminal import printable
 
 log = structlog.get_logger("syncd.adopt")
@@ -80,36 +74,11 @@ async def adopt(
     if not dry_run:
         total = len(report.adoptions)
         for n, adoption in enumerate(report.adoptions, 1):
-            _record(mirror, clock, dealer, adoption)
+            record_adoption(mirror, dealer, adoption, clock)
             if progress is not None and (n % RECORD_BATCH == 0 or n == total):
                 progress.update(progress_task("ads recorded", dealer), n, total)
     log.info("adopt_finished", dealer_code=dealer, dry_run=dry_run, **report.counts)
     return report
-
-
-def _record(mirror: Mirror, clock: Clock, dealer: str, adoption: Adoption) -> None:
-    now = clock.now()
-    remote = adoption.remote
-    if remote is None or adoption.payload is None or adoption.payload_hash is None:
-        message = "adopt: the API does not hold this ad"
-        gone = Outcome(dealer, adoption.source_id, Stage.DONE, None, message, remote_unknown=True)
-        mirror.record_outcome(gone, now)
-        return
-    # record_accepted writes payload, hash, category and ids; the outcome then sets the
-    # stage the ad's latest call reached (its logs), the remote state and the log entries.
-    category_id = adoption.category_id if adoption.category_id is not None else 0
-    as_sent = Create(
-        dealer,
-        adoption.source_id,
-        category_id,
-        body=adoption.payload,
-        payload=adoption.payload,
-        payload_hash=adoption.payload_hash,
-    )
-    mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
-    last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
-    decided = decide(Flight(dealer, adoption.source_id, last_op), remote, now)
-    mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
 
 
 def adopt_json(report: AdoptReport) -> dict[str, Any]:

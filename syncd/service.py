@@ -22,6 +22,7 @@ from syncd.core.models import (
     MirrorAd,
     Plan,
     RawFeed,
+    RemoteAd,
     Update,
     ValidatedFeed,
 )
@@ -45,7 +46,7 @@ from syncd.runs import (
     run_envelope,
     warn_if_stale,
 )
-from syncd.settling import reconcile, resolve_intents
+from syncd.settling import adopt_found, reconcile, resolve_intents
 from syncd.v3_ads import v3_gate
 
 log = structlog.get_logger("syncd.service")
@@ -176,10 +177,17 @@ async def _gather(
     unresolved: list[tuple[str | None, str]],
 ) -> tuple[KnownFeed, Mapping[str, MirrorAd]]:
     """Resolve the intents a crash left, then validate the feed against the mirror's
-    memos, read with the states the plan is made from (one read of the mirror)."""
-    await resolve_intents(deps, job.dealer_code, unresolved, max_in_flight=options.max_in_flight)
+    memos, read with the states the plan is made from (one read of the mirror; read
+    again only after a crash's writes that arrived were adopted: ``adopt_found``)."""
+    found: dict[str, RemoteAd] = {}
+    await resolve_intents(
+        deps, job.dealer_code, unresolved, max_in_flight=options.max_in_flight, found=found
+    )
     states = deps.mirror.load_states(job.dealer_code)
-    return await validated(deps, job, options, raw, states), states
+    known = await validated(deps, job, options, raw, states)
+    if found and adopt_found(deps, job.dealer_code, found, known.feed):
+        states = deps.mirror.load_states(job.dealer_code)
+    return known, states
 
 
 async def _run(

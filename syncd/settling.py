@@ -6,22 +6,31 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import replace
 from datetime import timedelta
 from typing import TypeVar
 
 import structlog
 
+from syncd.core import adopt as adoption
+from syncd.core.adopt import Adoption
 from syncd.core.models import (
+    Accepted,
+    Create,
     Flight,
     LogEntry,
     MirrorAd,
     Op,
     Outcome,
+    RemoteAd,
+    RemoteState,
     Stage,
+    ValidatedFeed,
 )
 from syncd.core.reconcile import decide
 from syncd.execute import item_failure, stops_the_run
 from syncd.ports import (
+    Clock,
     Mirror,
     progress_task,
 )
@@ -38,6 +47,7 @@ async def resolve_intents(
     problems: list[tuple[str | None, str]] | None = None,
     *,
     max_in_flight: int = 4,  # RunOptions' default; a run passes its own
+    found: dict[str, RemoteAd] | None = None,
 ) -> int:
     """Settle calls a crash left in INTENT by reading each ad back before any re-send.
 
@@ -52,6 +62,9 @@ async def resolve_intents(
     ad) as it is, reported in ``problems`` (in the order of the intents); the other
     intents are resolved. An error that stops the run starts no further read, cuts
     those in flight short (their intents stay) and is raised.
+
+    ``found`` receives the live ads read back with their fields, of the creates,
+    revives and updates intended: :func:`adopt_found` compares them with the feed.
     """
     intents = deps.mirror.intents(dealer_code)
     if not intents:
@@ -60,9 +73,11 @@ async def resolve_intents(
 
     async def read_back(item: tuple[int, MirrorAd]) -> None:
         index, ad = item
-        failure = await _read_back(deps, dealer_code, ad)
+        failure, remote = await _read_back(deps, dealer_code, ad)
         if failure is not None:
             failures[index] = (ad.source_id, failure)
+        elif found is not None and remote is not None and _comparable(ad, remote):
+            found[ad.source_id] = remote
 
     try:
         await _each_at_most(max_in_flight, list(enumerate(intents)), read_back)
@@ -92,9 +107,12 @@ async def _each_at_most(
         raise eg.exceptions[0] from None
 
 
-async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
-    """Read one intended ad back and record what the API holds; the message of an
-    unexpected error instead (the intent left as it is). Raises what stops the run."""
+async def _read_back(
+    deps: Deps, dealer_code: str, ad: MirrorAd
+) -> tuple[str | None, RemoteAd | None]:
+    """Read one intended ad back and record what the API holds (and return it); the
+    message of an unexpected error instead (the intent left as it is). Raises what
+    stops the run."""
     try:
         remote = await deps.marketplace.get(dealer_code, ad.source_id)
     except Exception as exc:
@@ -102,12 +120,72 @@ async def _read_back(deps: Deps, dealer_code: str, ad: MirrorAd) -> str | None:
             raise
         message = item_failure(exc)
         log.error("intent_unresolved", source_id=ad.source_id, message=message)
-        return message
+        return message, None
     deps.mirror.forget_intent(dealer_code, ad.source_id, remote, deps.clock.now())
     log.info(
         "intent_resolved", source_id=ad.source_id, op=str(ad.last_op), found=remote is not None
     )
-    return None
+    return None, remote
+
+
+def _comparable(ad: MirrorAd, remote: RemoteAd) -> bool:
+    """Whether the intended write may have reached the ad read back: a live ad with its
+    fields, after a create, revive or update (a delete's ad is what it is)."""
+    return (
+        remote.state is RemoteState.CREATED
+        and remote.content is not None
+        and ad.last_op in (Op.CREATE, Op.REVIVE, Op.UPDATE)
+    )
+
+
+def adopt_found(
+    deps: Deps, dealer_code: str, found: dict[str, RemoteAd], feed: ValidatedFeed
+) -> int:
+    """After a crash: each ad a lost answer's write may have reached (``resolve_intents``'
+    ``found``) is compared with its feed item, as a 409 on POST or ``syncd adopt``
+    compares: the mirror records the feed's payload when the API holds it (the write
+    arrived: nothing is sent again), else the API's values of the feed's fields, so the
+    plan PATCHes exactly the fields that differ. Returns how many were recorded.
+
+    Without it, a create that arrived left a row with no payload, which the plan
+    PATCHed whole, and an update that arrived was PATCHed again: writes a run must not
+    send. An ad the feed has no valid item for is left to the plan as it was.
+    """
+    items = {item.source_id: item for item in feed.items if item.source_id in found}
+    for source_id, item in items.items():
+        adopted = adoption.adoption_of(found[source_id], item)
+        record_adoption(deps.mirror, dealer_code, adopted, deps.clock)
+    if items:
+        log.info("intents_adopted", dealer_code=dealer_code, ads=len(items))
+    return len(items)
+
+
+def record_adoption(mirror: Mirror, dealer: str, adopted: Adoption, clock: Clock) -> None:
+    """Record what the mirror holds of an ad found in the API (``core.adopt``): its
+    payload, ids and the stage its latest call reached (by its logs), or, when the API
+    does not hold it, that the row forgets the remote ad."""
+    now = clock.now()
+    remote = adopted.remote
+    if remote is None or adopted.payload is None or adopted.payload_hash is None:
+        message = "adopt: the API does not hold this ad"
+        gone = Outcome(dealer, adopted.source_id, Stage.DONE, None, message, remote_unknown=True)
+        mirror.record_outcome(gone, now)
+        return
+    # record_accepted writes payload, hash, category and ids; the outcome then sets the
+    # stage the ad's latest call reached (its logs), the remote state and the log entries.
+    category_id = adopted.category_id if adopted.category_id is not None else 0
+    as_sent = Create(
+        dealer,
+        adopted.source_id,
+        category_id,
+        body=adopted.payload,
+        payload=adopted.payload,
+        payload_hash=adopted.payload_hash,
+    )
+    mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
+    last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
+    decided = decide(Flight(dealer, adopted.source_id, last_op), remote, now)
+    mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
 
 
 async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:

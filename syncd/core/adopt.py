@@ -43,7 +43,7 @@ def adoptions(
     remote: Sequence[RemoteAd], feed: Mapping[str, FeedItem], mirror: Mapping[str, MirrorAd]
 ) -> list[Adoption]:
     """One adoption per remote ad (by source_id), then per mirror row the API lacks."""
-    out = [_adopt(ad, feed.get(ad.source_id)) for ad in sorted(remote, key=_by_id)]
+    out = [adoption_of(ad, feed.get(ad.source_id)) for ad in sorted(remote, key=_by_id)]
     listed = {ad.source_id for ad in remote}
     for source_id in sorted(mirror.keys() - listed):
         if mirror[source_id].remote_state is not None:
@@ -63,7 +63,8 @@ def _by_id(ad: RemoteAd) -> str:
     return ad.source_id
 
 
-def _adopt(ad: RemoteAd, item: FeedItem | None) -> Adoption:
+def adoption_of(ad: RemoteAd, item: FeedItem | None) -> Adoption:
+    """What the mirror records of one ad the API holds, given its feed item (if any)."""
     content = dict(ad.content or {})
     category = content.get("category_id")
     category_id = category if isinstance(category, int) and not isinstance(category, bool) else None
