@@ -19,7 +19,7 @@ import csv
 import io
 import itertools
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,6 +182,38 @@ def _unclosed(path: Path, line: int) -> FeedError:
     )
 
 
+class _Lines:
+    """A text's lines, remembering whether the last one ended with a line break."""
+
+    def __init__(self, text: Iterable[str]) -> None:
+        self._text = text
+        self.ended = True  # no line at all: nothing was cut
+
+    def __iter__(self) -> Iterator[str]:
+        for line in self._text:
+            self.ended = line.endswith(("\n", "\r"))
+            yield line
+
+
+def _cut_short(record: SourceRecord, width: int) -> SourceRecord:
+    """The file's last record, short of the header's columns with no line break after
+    it: an export cut off inside that record (a description cut mid-cell, the columns
+    after it lost). Its own error, so its ad is left as it is rather than updated with
+    a cut text; the other records are whole.
+
+    Assumption: an exporter that leaves out a row's trailing empty cells still ends its
+    file with a line break (Excel, LibreOffice and the DMS exports seen all do); a
+    short last row without one is taken for a cut file.
+    """
+    origin, fields, issues = record
+    cut = Issue(
+        "record",
+        f"the file ends in this record, short of the header's {width} columns and with "
+        f"no line break after it: a truncated export? (its ad is left as it is)",
+    )
+    return origin, fields, (*issues, cut)
+
+
 class CsvFormat:
     """Turns a CSV file's bytes into records (a ``Format`` of ``mapped.py``), streamed:
     the text is decoded as the rows are read, so only the file's bytes are held."""
@@ -200,8 +232,8 @@ class CsvFormat:
         # the file at one huge cell: it is lifted, and a cell over MAX_CELL is an error
         # of its record alone (the file is bounded by feeds.max_bytes anyway).
         csv.field_size_limit(max(csv.field_size_limit(), _PARSER_LIMIT))
-        lines = itertools.chain(_text(data, encoding, skip), (_END,))
-        reader = csv.reader(lines, delimiter=delimiter)
+        lines = _Lines(_text(data, encoding, skip))
+        reader = csv.reader(itertools.chain(lines, (_END,)), delimiter=delimiter)
         try:
             header = next(reader, None)
             if header is None or header == [_END]:
@@ -210,12 +242,19 @@ class CsvFormat:
                 raise _unclosed(path, 1)
             if escaped:
                 _check_header(path, header, encoding, bom=skip > 0)
-            yield from self._rows(path, reader, header, encoding, escaped=escaped)
+            yield from self._rows(path, reader, header, encoding, escaped=escaped, lines=lines)
         except csv.Error as exc:
             raise FeedError(f"{path}:{reader.line_num}: not valid CSV ({exc})") from None
 
     def _rows(
-        self, path: Path, reader: Any, header: list[str], encoding: str, *, escaped: bool
+        self,
+        path: Path,
+        reader: Any,
+        header: list[str],
+        encoding: str,
+        *,
+        escaped: bool,
+        lines: _Lines,
     ) -> Iterator[SourceRecord]:
         names = header_names(header)
         bare = [h.strip() for h in header]
@@ -223,12 +262,19 @@ class CsvFormat:
         width = len(names)
         start = reader.line_num + 1
         where = str(path)
+        # Each record is yielded once the next row is read: the last one is judged with
+        # the file's end in sight (see _cut_short).
+        pending: SourceRecord | None = None
+        short = False
         for row in reader:
             joined = "".join(row)
             if joined.endswith(_END):
-                if row == [_END]:
-                    return  # the file ended outside any quoted cell
-                raise _unclosed(path, start)
+                if row != [_END]:
+                    raise _unclosed(path, start)
+                # The file ended outside any quoted cell.
+                if pending is not None:
+                    yield _cut_short(pending, width) if short and not lines.ended else pending
+                return
             if joined.strip():  # a row of empty cells is no record
                 if plain and len(row) == width:
                     # {name: (cell,) for ...} at C speed: zip(row) gives the 1-tuples.
@@ -238,5 +284,10 @@ class CsvFormat:
                 issues = _issues(names, row, encoding) if escaped or len(row) > width else ()
                 if len(joined) > MAX_CELL:
                     issues = (*issues, *_oversized(names, row))
-                yield Origin(where, start), record, issues  # path, line
+                if pending is not None:
+                    yield pending
+                pending = (Origin(where, start), record, issues)  # path, line
+                short = len(row) < width
             start = reader.line_num + 1
+        if pending is not None:  # not reached: the end marker always comes last
+            yield pending

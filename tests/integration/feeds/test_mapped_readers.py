@@ -113,6 +113,36 @@ def test_csv_row_with_too_many_cells_is_that_records_error(tmp_path: Path):
     assert second.value() == {"source_id": "2", "title": "B"}
 
 
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"id;name;price\n1;A;100\n2;Soffa med sch",  # cut inside the last row's second cell
+        b"id;name;price\r\n1;A;100\r\n2;Bo",  # CRLF lines
+        "id,name,price\n1,A,100\n2,Sof".encode("cp1252"),  # commas, another encoding
+    ],
+)
+def test_csv_cut_inside_its_last_row_fails_that_record_alone(tmp_path: Path, data: bytes):
+    """A last row short of the header's columns with no line break after it is an export
+    cut off there: that record is invalid (its ad is left as it is, not updated with a
+    cut title), the records before it are whole."""
+    first, last = read(tmp_path, CsvFormat(), data).records
+    assert first.issues == ()
+    assert first.value()["title"] == "A"
+    assert [i.field for i in last.issues] == ["record"]
+    assert "the file ends in this record, short of the header's 3 columns" in last.issues[0].reason
+
+
+@pytest.mark.parametrize("end", [b"\n", b"\r\n", b"\r"])
+def test_csv_short_last_row_with_its_line_break_pads(tmp_path: Path, end: bytes):
+    """An exporter that leaves out a row's trailing empty cells still ends its lines: a
+    short last row followed by a line break is whole, as a short row anywhere else; a
+    last row of every column needs no line break at all."""
+    data = b"id;name;price\n1;A;100\n2;B" + end
+    assert [r.issues for r in read(tmp_path, CsvFormat(), data).records] == [(), ()]
+    whole = b"id;name;price\n1;A;100\n2;B;"
+    assert read(tmp_path, CsvFormat(), whole + b"200").records[1].issues == ()
+
+
 def test_csv_duplicated_header_is_disambiguated(tmp_path: Path):
     """A column named twice: ``price#1``/``price#2`` name each, the bare name is an error."""
     data = b"id;name;price;price\n1;A;100;90\n"
