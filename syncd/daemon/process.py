@@ -199,6 +199,7 @@ class Daemon:
         old = self._jobs.container
         self.token.forget_checks()  # the reloaded token (file) is checked at once
         self._jobs.use(container, self._jobs.last_success())
+        self.token.keep({f.job.dealer_code for f in self._jobs.feeds})
         self._scheduler.remove_all_jobs()
         scheduling.schedule(self._scheduler, self._jobs, settings.daemon)
         self._retiring = [t for t in self._retiring if not t.done()]

@@ -145,6 +145,16 @@ class TokenWatch:
         self.last_proof = None
         self.last_check = None
 
+    def keep(self, dealer_codes: set[str]) -> None:
+        """A reload: drop the refusals of dealers no longer configured (no check would
+        clear them); the unscoped one stays."""
+        current = self._refused
+        gone = [k for k in current if k and k not in dealer_codes]
+        if gone:
+            self._refused = MappingProxyType({k: v for k, v in current.items() if k not in gone})
+            for k in gone:
+                self._tell(k, refused=False)
+
     def reasons(self) -> tuple[str, ...]:
         """The ``/readyz`` reasons, one per refused dealer."""
         snapshot = self._refused

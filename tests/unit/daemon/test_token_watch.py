@@ -100,3 +100,14 @@ def test_a_reload_makes_the_check_due_at_once_and_keeps_the_refusal() -> None:
     assert watch.due(11.0, 900.0)
     assert set(watch.refused) == {""}
     assert watch.reasons()[0].startswith("(token dealer): the API refused the token (HTTP 401")
+
+
+def test_a_reload_drops_the_refusals_of_dealers_no_longer_configured() -> None:
+    """D2 removed from the configuration: its refusal (and gauge) go; D1's and the unscoped stay."""
+    metrics = Metrics()
+    watch = TokenWatch(lambda d, refused: metrics.record_token(d, refused=refused))
+    for dealer in ("D1", "D2", ""):
+        watch.answered(dealer, 403, "GET", "/ad", 1.0)
+    watch.keep({"D1"})
+    assert set(watch.refused) == {"D1", ""}
+    assert b'syncd_api_token_refused{dealer_code="D2"} 0.0' in metrics.render()
