@@ -315,6 +315,10 @@ class DaemonSettings(BaseModel):
     watchdog: bool = True
     # How often the [[renewal]] policies are run (they renew only what is due, within caps).
     renewal_interval: PositiveFloat = 3600.0
+    # How long the API may go without proving the token (any answer to any call does)
+    # before the token check reads once per dealer: a refused token shows on /readyz
+    # within about this long even when there is nothing to send.
+    token_check_interval: PositiveFloat = 900.0
 
     @model_validator(mode="after")
     def _check_ready_bound(self) -> DaemonSettings:

@@ -365,6 +365,15 @@ class Catalog(Protocol):
         ...
 
 
+class TokenChecker(Protocol):
+    """The API's cheapest authenticated read, to learn whether it takes the token."""
+
+    async def check_token(self, dealer_code: str) -> None:
+        """Return when the API took the token for this dealer; raise ApiAuthError
+        (ApiScopeError: 403) when it refused it, ApiUnavailable when it could not answer."""
+        ...
+
+
 class Progress(Protocol):
     """How far a long command has come, for a progress bar on a terminal (the CLI's).
 

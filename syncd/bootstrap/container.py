@@ -37,6 +37,7 @@ from syncd.ports import (
     RenewalLog,
     Renewer,
     RunLock,
+    TokenChecker,
     VehicleLookups,
     VehicleValuesSource,
 )
@@ -68,6 +69,7 @@ class Container:
     migrator: Migrator  # the same client again: v3 → v4 migration
     renewer: Renewer  # the same client again: the paid calls (bump, pole position)
     renewal_log: RenewalLog
+    token_checker: TokenChecker  # the same client again: the daemon's token check
     lookups: VehicleLookups | None = None  # the same client again: vehicle lists, validate
     vehicles: VehicleValuesSource | None = None  # None: ``[vehicles] check = false``
 
@@ -171,4 +173,5 @@ def build(
         vehicles=vehicle_source(settings, marketplace, clock),
         renewer=marketplace,
         renewal_log=SqlRenewalLog(engine),
+        token_checker=marketplace,
     )

@@ -36,12 +36,36 @@ class _Outcome:
     feeds: int = 0  # configured
 
 
+async def _check_token(container: bootstrap.Container, stop: GracefulStop, done: _Outcome) -> bool:
+    """``--check-token``: one authenticated read per dealer (``GET /ad?limit=1``); False
+    when the API refused the token (nothing more is sent: exit 5)."""
+    for dealer in sorted({job.dealer_code for job in container.jobs()}) or [""]:
+        try:
+            await stop.step(container.token_checker.check_token(dealer))
+        except Stopped:
+            return False  # a signal: no feed runs (the stop's exit follows)
+        except ApiAuthError as exc:
+            done.errors.append(exc)
+            return False
+        except SyncdError as exc:
+            # Assumption: an API that cannot answer says nothing of the token; the
+            # sync still runs (a no-op needs no API) and the exit code is the outage's.
+            done.errors.append(exc)
+            return True
+    return True
+
+
 async def _run_all(
-    container: bootstrap.Container, *, allow_mass_delete: bool, progress: Progress | None = None
+    container: bootstrap.Container,
+    *,
+    allow_mass_delete: bool,
+    progress: Progress | None = None,
+    check_token: bool = False,
 ) -> _Outcome:
     """Sync each feed under its dealer's run lock, then run the renewal policies of that
     dealer (if any) under the same lock; one feed's failure does not stop the others,
-    except a refused token (401), which would fail them all the same way. SIGTERM or
+    except a refused token (401), which would fail them all the same way. With
+    ``check_token`` a refused token's check runs no feed at all. SIGTERM or
     SIGINT stops it between calls (:mod:`syncd.cli.stopping`), or ends the wait for a
     dealer's run lock: no further feed runs."""
     done = _Outcome()
@@ -57,6 +81,8 @@ async def _run_all(
     done.feeds = len(jobs)
     with stop.handling_signals():
         try:
+            if check_token and not await _check_token(container, stop, done):
+                jobs = []
             for job in jobs:
                 try:
                     async with stop.run_lock(container.run_lock, job.dealer_code, wait=wait):
@@ -92,15 +118,28 @@ async def _run_all(
     is_flag=True,
     help="Apply deletes even when a guard says the feed looks broken.",
 )
+@click.option(
+    "--check-token",
+    is_flag=True,
+    help="First check the API token with one read per dealer; exit 5 if it is refused.",
+)
 @click.pass_context
 @handle_errors
-def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool) -> None:
-    """Sync every configured feed once: plan, send, and reconcile the outcomes."""
+def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool, check_token: bool) -> None:
+    """Sync every configured feed once: plan, send, and reconcile the outcomes.
+
+    Without ``--check-token`` a run with nothing to send sends no request at all, so
+    it cannot tell a refused token (the daemon checks it by itself)."""
     settings = with_feeds(settings_of(ctx))
     container = bootstrap.build(settings)
     with progress_bar(as_json=as_json) as progress:
         done = asyncio.run(
-            _run_all(container, allow_mass_delete=allow_mass_delete, progress=progress)
+            _run_all(
+                container,
+                allow_mass_delete=allow_mass_delete,
+                progress=progress,
+                check_token=check_token,
+            )
         )
     reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:

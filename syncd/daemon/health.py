@@ -6,8 +6,8 @@ server: it runs beside the event loop, so ``/healthz`` still answers (503)
 when the loop is stuck — which is exactly what it must report.
 
 * ``/healthz`` — alive: the scheduler runs and its loop has ticked recently.
-* ``/readyz`` — ready: the database answers and every feed had a successful
-  run within ``daemon.ready_max_age``.
+* ``/readyz`` — ready: the database answers, every feed had a successful
+  run within ``daemon.ready_max_age``, and the API does not refuse the token.
 * ``/metrics`` — the Prometheus text format (see :mod:`syncd.daemon.metrics`).
 * ``/status`` (and ``/``) — the status page for a person (:mod:`syncd.daemon.page`):
   HTML with its CSS and chart inline, under a Content-Security-Policy that lets the
@@ -76,8 +76,10 @@ def readiness(
     last_success: Mapping[str, datetime | None],
     max_age: timedelta,
     db_error: str | None,
+    token_refusals: tuple[str, ...] = (),
 ) -> Check:
-    """Ready when the database answers and each feed synced successfully within max_age."""
+    """Ready when the database answers, each feed synced successfully within max_age and
+    no dealer's token is refused (``token_refusals``: their reasons)."""
     reasons = []
     if db_error is not None:
         reasons.append(f"database unreachable: {db_error}")
@@ -87,6 +89,7 @@ def readiness(
             reasons.append(f"{shown}: no successful sync yet")
         elif now - at > max_age:
             reasons.append(f"{shown}: last successful sync {int((now - at).total_seconds())}s ago")
+    reasons.extend(token_refusals)
     return Check(not reasons, tuple(reasons))
 
 

@@ -3,7 +3,7 @@
 The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
 one reconcile pass over the calls still in flight, the renewal policies, housekeeping,
-the refresh of the cached vehicle lists, and the
+the refresh of the cached vehicle lists, the token check (:mod:`syncd.daemon.token`), and the
 feed watcher that starts a feed's sync as soon as its file has changed.
 
 Jobs never overlap for one dealer: an asyncio lock per dealer_code inside
@@ -38,7 +38,8 @@ from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
-from syncd.errors import RunLocked, Stopped, SyncdError
+from syncd.daemon.token import TokenWatch
+from syncd.errors import ApiAuthError, RunLocked, Stopped, SyncdError
 from syncd.feeds.http import is_url
 from syncd.gates import GatedMarketplace, GatedRenewer, StepGate
 from syncd.runs import FeedJob, RunReport
@@ -119,6 +120,7 @@ class Jobs:
     notifier: Notifier
     run_lock: RunLock
     trigger: Trigger | None = None
+    token: TokenWatch = field(default_factory=TokenWatch)
     feeds: list[FeedState] = field(default_factory=list)
     tasks: dict[asyncio.Task[object], Container] = field(default_factory=dict)
     stopping: str | None = None  # how the stop came ("by SIGTERM"); None: running
@@ -274,6 +276,26 @@ class Jobs:
         async with self._job("vehicle_values", gated=False) as (c, _):
             if c.vehicles is not None:
                 await c.vehicles.refresh()
+
+    async def check_token(self) -> None:
+        """Read once per dealer (``GET /ad?limit=1``) when nothing proved the token for
+        ``daemon.token_check_interval``: the answer, seen by the token watch's hook, sets
+        or clears the refusal (``/readyz``, ``syncd_api_token_refused``)."""
+        async with self._job("token_check") as (c, stop):
+            now = time.monotonic()
+            if not self.token.due(now, c.settings.daemon.token_check_interval):
+                return
+            self.token.checking(now)
+            # "": a feed for the token's own dealer (no ?dealer_code=); none configured: one
+            # read for the token's dealer all the same.
+            for dealer in sorted({f.job.dealer_code for f in self.feeds}) or [""]:
+                try:
+                    await stop.step(c.token_checker.check_token(dealer))
+                except ApiAuthError as exc:
+                    # Counted at every refused check (the ApiAuthError alert keeps firing);
+                    # logged once, by the watch, when the state changes.
+                    self.metrics.record_error("token_check", exc)
+                    log.debug("token_check_refused", dealer_code=dealer, kind=type(exc).__name__)
 
     async def watch(self) -> None:
         """Start a feed's sync as soon as its file has changed (and held still).

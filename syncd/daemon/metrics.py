@@ -23,6 +23,9 @@ syncd_feed_age_seconds                dealer_code           age of the feed file
                                                             body was first fetched; NaN
                                                             before the first run)
 syncd_job_duration_seconds            job                   how long each daemon job ran
+syncd_api_token_refused               dealer_code           1 while the API refuses the
+                                                            token for this dealer (""
+                                                            for calls naming none)
 ====================================  ====================  ===============================
 """
 
@@ -110,6 +113,12 @@ class Metrics:
             ["dealer_code", "policy", "outcome"],
             registry=r,
         )
+        self.token_refused = Gauge(
+            "syncd_api_token_refused",
+            "1 while the Pro Import API refuses the token (401/403) for this dealer.",
+            ["dealer_code"],
+            registry=r,
+        )
         self.job_duration = Histogram(
             "syncd_job_duration_seconds", "How long each daemon job ran.", ["job"], registry=r
         )
@@ -157,6 +166,10 @@ class Metrics:
     def record_error(self, job: str, exc: BaseException) -> None:
         """Count a job that raised, labelled with the error's class name."""
         self.errors.labels(job, type(exc).__name__).inc()
+
+    def record_token(self, dealer_code: str, *, refused: bool) -> None:
+        """The API refused the token for this dealer, or took it again."""
+        self.token_refused.labels(dealer_code).set(1 if refused else 0)
 
     def record_ads(self, dealer_code: str, counts: Mapping[str, int], in_flight: int) -> None:
         """Set the ads-by-status and in-flight gauges of one dealer."""

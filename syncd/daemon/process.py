@@ -19,6 +19,9 @@ Signals, handled on the event loop:
 The process talks to systemd through :mod:`syncd.daemon.systemd` (READY=1, STATUS=,
 WATCHDOG=1 while healthy, STOPPING=1) and serves ``/healthz``, ``/readyz``
 ``/metrics`` and the ``/status`` page through :mod:`syncd.daemon.health`.
+
+Every answer of the API client also goes to the token watch (:mod:`syncd.daemon.token`):
+a refused token fails ``/readyz`` even when there is nothing to send.
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from syncd.daemon.metrics import Metrics
 from syncd.daemon.page import render
 from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier, watchdog_interval
+from syncd.daemon.token import TokenWatch
 from syncd.errors import ConfigError
 from syncd.ports import EventHooks
 
@@ -79,6 +83,9 @@ class Daemon:
         self.notifier = notifier or Notifier.from_env(env)
         self._watchdog = watchdog_interval(os.environ if env is None else env, os.getpid())
         self.metrics = Metrics()
+        self.token = TokenWatch(
+            lambda dealer, refused: self.metrics.record_token(dealer, refused=refused)
+        )
         self._commands: asyncio.Queue[Command] = asyncio.Queue()
         self._force = asyncio.Event()
         self._beat = time.monotonic()
@@ -99,7 +106,9 @@ class Daemon:
         scheduling.quiet_scheduler_logs()
         container = self._make_container(settings)
         try:
-            self._jobs = Jobs(container, self.metrics, self.notifier, self._run_lock)
+            self._jobs = Jobs(
+                container, self.metrics, self.notifier, self._run_lock, token=self.token
+            )
             self._jobs.trigger = self._trigger
             self._jobs.use(container, last_successes(container))
             self._settings = settings
@@ -188,7 +197,9 @@ class Daemon:
             self.notifier.ready(f"reload failed, previous configuration kept: {exc}")
             return
         old = self._jobs.container
+        self.token.forget_checks()  # the reloaded token (file) is checked at once
         self._jobs.use(container, self._jobs.last_success())
+        self.token.keep({f.job.dealer_code for f in self._jobs.feeds})
         self._scheduler.remove_all_jobs()
         scheduling.schedule(self._scheduler, self._jobs, settings.daemon)
         self._retiring = [t for t in self._retiring if not t.done()]
@@ -206,7 +217,12 @@ class Daemon:
         await old.aclose()
 
     def _make_container(self, settings: Settings) -> Container:
-        hooks: EventHooks = self.metrics.event_hooks()
+        counted = self.metrics.event_hooks()
+        watched = self.token.hooks(time.monotonic)
+        hooks: EventHooks = {
+            "request": counted.get("request", []),
+            "response": counted.get("response", []) + watched["response"],
+        }
         return self._build(settings, event_hooks=hooks)
 
     # --- scheduling ---------------------------------------------------------------
@@ -277,7 +293,8 @@ class Daemon:
         )
 
     def ready(self) -> Check:
-        """Ready: the database answers and every feed synced recently."""
+        """Ready: the database answers, every feed synced recently and the API has not
+        refused the token."""
         assert self._jobs is not None
         assert self._settings is not None
         return readiness(
@@ -285,6 +302,7 @@ class Daemon:
             last_success=self._jobs.last_success(),
             max_age=timedelta(seconds=self._settings.daemon.ready_max_age),
             db_error=self._ping_database(),
+            token_refusals=self.token.reasons(),
         )
 
     def metrics_text(self) -> bytes:

@@ -25,6 +25,11 @@ FIRST_HOUSEKEEPING = 60.0
 """Seconds after start (or reload) before the first housekeeping, so the first syncs go first."""
 
 
+TOKEN_CHECK_TICK = 60.0
+"""Seconds between two looks of the token check at whether a read is due (a look that
+finds the token proven recently sends nothing)."""
+
+
 FIRST_RENEWAL = 60.0
 """Seconds after start (or reload) before the first renewals: the first syncs go first, so
 the mirror knows which ads are live and published."""
@@ -50,7 +55,8 @@ def sync_job_id(index: int) -> str:
 
 def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None:
     """Add every job: a sync per feed (first one now), the watcher, reconcile, renewals (with
-    ``[[renewal]]`` policies), housekeeping, and the refresh of the vehicle lists."""
+    ``[[renewal]]`` policies), housekeeping, the refresh of the vehicle lists, and the
+    token check (first one now: at start and after a reload)."""
     now = datetime.now(UTC)
     for index, feed in enumerate(jobs.feeds):
         scheduler.add_job(
@@ -75,6 +81,12 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None
         _every(d.housekeeping_interval),
         id="housekeeping",
         next_run_time=now + timedelta(seconds=min(FIRST_HOUSEKEEPING, d.housekeeping_interval)),
+    )
+    scheduler.add_job(
+        jobs.check_token,
+        _every(min(TOKEN_CHECK_TICK, d.token_check_interval)),
+        id="token_check",
+        next_run_time=now,
     )
     vehicles = jobs.container.settings.vehicles
     if vehicles.check:  # the first sync fetches what it needs; this keeps it fresh

@@ -45,6 +45,16 @@ class BlocketCatalog(BlocketClient):
         # Assumption (api-notes): the order is not documented; sort by time, stably.
         return sorted(entries, key=lambda e: e.created)
 
+    async def check_token(self, dealer_code: str) -> None:
+        """One authenticated read that tells whether the API takes the token for this
+        dealer: ``GET /ad?limit=1`` (the cheapest read seed 000 offers that is scoped
+        to the dealer). Raises ApiAuthError (ApiScopeError on 403) when refused,
+        ApiUnavailable when the API cannot answer."""
+        params = {"limit": "1", **dealer_params(dealer_code)}
+        # Assumption: any answer but 401/403 (and the transient ones the client retries)
+        # means the API took the token; a 400 or 404 is not the token's fault.
+        await self._get(ad_path(self._version), params=params)
+
     async def _pages(self, path: str, params: dict[str, str], source_id: str | None) -> Any:
         offset = 0
         while True:
