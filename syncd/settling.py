@@ -152,8 +152,11 @@ def adopt_found(
     send. An ad the feed has no valid item for is left to the plan as it was.
     """
     items = {item.source_id: item for item in feed.items if item.source_id in found}
+    # The payload the API last accepted before the crash: a lost update that was to
+    # clear a field the feed dropped must still clear it, arrived or not.
+    sent = deps.mirror.payloads(dealer_code, items.keys()) if items else {}
     for source_id, item in items.items():
-        adopted = adoption.adoption_of(found[source_id], item)
+        adopted = adoption.adoption_of(found[source_id], item, sent.get(source_id))
         record_adoption(deps.mirror, dealer_code, adopted, deps.clock)
     if items:
         log.info("intents_adopted", dealer_code=dealer_code, ads=len(items))

@@ -159,3 +159,43 @@ def test_a_crashed_create_the_api_holds_otherwise_is_patched_only_where_it_diffe
     assert h.sandbox.mutations() == [("PATCH", "sofa-100")]
     assert [(sid, sorted(changes)) for sid, changes in sent] == [("sofa-100", ["price"])]
     assert sent[0][1]["price"] == items_of(h)["sofa-100"].payload["price"]
+
+
+@pytest.mark.parametrize("arrives", [False, True])
+def test_a_crashed_update_that_clears_a_field_clears_it(harness: Harness, arrives: bool) -> None:
+    """The feed drops a field (its video): the update's diff clears it (null). A crash
+    loses its answer; whether or not it arrived, the next run leaves the API without
+    the field (the mirror's old payload says the API held it; the feed's fields alone
+    do not)."""
+    h = harness
+    h.write([{**goods(1), "video_url": "https://www.youtube.com/watch?v=sofa1"}])
+    assert h.run().outcome == "success"
+    assert h.sandbox.ads()[(h.dealer_code, "sofa-1")]["video_url"]
+    h.write([goods(1)])
+    item = items_of(h)["sofa-1"]
+    changes = {"video_url": None}
+    action = Update(
+        h.dealer_code, "sofa-1", item.category_id, changes, item.payload, item.payload_hash
+    )
+
+    async def go() -> None:
+        container = bootstrap.build(h.settings, token=h.token, transport=h.sandbox.transport())
+        try:
+            container.mirror.record_intents([action], NOW)
+            if arrives:
+                await container.marketplace.update(
+                    h.dealer_code, "sofa-1", changes, item.category_id
+                )
+        finally:
+            await container.aclose()
+
+    asyncio.run(go())
+    h.sandbox.clear_journal()
+
+    assert h.run().outcome == "success"
+    assert h.sandbox.mutations() == ([] if arrives else [("PATCH", "sofa-1")])
+    h.sandbox.clear_journal()
+    assert h.run().outcome == "success"
+    assert h.sandbox.mutations() == []
+    remote = h.sandbox.ads()[(h.dealer_code, "sofa-1")]
+    assert remote.get("video_url") is None, remote
