@@ -563,7 +563,22 @@ def parse(data: dict[str, object], *, source: str) -> Settings:
     try:
         return Settings.model_validate({**data, "source": source})
     except ValidationError as exc:
-        raise ConfigError(f"{source}: " + "; ".join(_describe(e) for e in exc.errors())) from None
+        message = f"{source}: " + "; ".join(_describe(e) for e in exc.errors())
+        raise ConfigError(message, ids=_dealer_codes(data)) from None
+
+
+def _dealer_codes(data: dict[str, object]) -> list[str]:
+    """The dealer codes the config names: an error quoting one (a dealer_code used by
+    two feeds) shows it whole, though all-digit codes look like phone numbers."""
+    feeds = data.get("feeds")
+    codes: list[str] = []
+    for feed in feeds if isinstance(feeds, list) else []:
+        if isinstance(feed, dict):
+            many = feed.get("dealer_codes")
+            for code in [feed.get("dealer_code"), *(many if isinstance(many, list) else [])]:
+                if isinstance(code, str):
+                    codes.append(code)
+    return codes
 
 
 def _describe(error: object) -> str:

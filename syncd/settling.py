@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import replace
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 import structlog
@@ -27,7 +27,7 @@ from syncd.core.models import (
     Stage,
     ValidatedFeed,
 )
-from syncd.core.reconcile import decide
+from syncd.core.reconcile import decide, entries_of_call
 from syncd.execute import item_failure, stops_the_run
 from syncd.ports import (
     Clock,
@@ -152,18 +152,25 @@ def adopt_found(
     send. An ad the feed has no valid item for is left to the plan as it was.
     """
     items = {item.source_id: item for item in feed.items if item.source_id in found}
+    # The payload the API last accepted before the crash: a lost update that was to
+    # clear a field the feed dropped must still clear it, arrived or not.
+    sent = deps.mirror.payloads(dealer_code, items.keys()) if items else {}
     for source_id, item in items.items():
-        adopted = adoption.adoption_of(found[source_id], item)
-        record_adoption(deps.mirror, dealer_code, adopted, deps.clock)
+        adopted = adoption.adoption_of(found[source_id], item, sent.get(source_id))
+        call = deps.mirror.get(dealer_code, source_id)
+        record_adoption(deps.mirror, dealer_code, adopted, deps.clock, call)
     if items:
         log.info("intents_adopted", dealer_code=dealer_code, ads=len(items))
     return len(items)
 
 
-def record_adoption(mirror: Mirror, dealer: str, adopted: Adoption, clock: Clock) -> None:
+def record_adoption(
+    mirror: Mirror, dealer: str, adopted: Adoption, clock: Clock, call: MirrorAd | None = None
+) -> None:
     """Record what the mirror holds of an ad found in the API (``core.adopt``): its
     payload, ids and the stage its latest call reached (by its logs), or, when the API
-    does not hold it, that the row forgets the remote ad."""
+    does not hold it, that the row forgets the remote ad. ``call``: the row of a crash's
+    update or revive whose answer was lost (see ``_decided``)."""
     now = clock.now()
     remote = adopted.remote
     if remote is None or adopted.payload is None or adopted.payload_hash is None:
@@ -183,9 +190,25 @@ def record_adoption(mirror: Mirror, dealer: str, adopted: Adoption, clock: Clock
         payload_hash=adopted.payload_hash,
     )
     mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
-    last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
-    decided = decide(Flight(dealer, adopted.source_id, last_op), remote, now)
+    decided = _decided(mirror, dealer, remote, now, call)
     mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
+
+
+def _decided(
+    mirror: Mirror, dealer: str, remote: RemoteAd, now: datetime, call: MirrorAd | None
+) -> Outcome:
+    """The stage an adopted ad's latest call reached. A crash's update (or revive) that
+    arrived is its own call, told from the ad's earlier ones by the entries syncd recorded
+    of those (as reconcile tells them): while it processes the ad stays in flight, not
+    DONE by its earlier create's publish (an API logs an action once it starts: seed).
+    With no entry of its own (it did not arrive) the whole log decides, as for adopt."""
+    if call is not None and call.sent_at is not None and call.last_op in (Op.UPDATE, Op.REVIVE):
+        own = Flight(dealer, remote.source_id, call.last_op, None, call.sent_at)
+        known = mirror.action_logs(dealer, remote.source_id, call.sent_at)
+        if entries_of_call(own, remote.logs, known):
+            return decide(own, remote, now, known=known)
+    last_op = Op.DELETE if remote.state is RemoteState.DELETED else Op.CREATE
+    return decide(Flight(dealer, remote.source_id, last_op), remote, now)
 
 
 async def reconcile(deps: Deps, dealer_code: str, options: RunOptions) -> dict[str, int]:

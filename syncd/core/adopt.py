@@ -63,18 +63,20 @@ def _by_id(ad: RemoteAd) -> str:
     return ad.source_id
 
 
-def adoption_of(ad: RemoteAd, item: FeedItem | None) -> Adoption:
-    """What the mirror records of one ad the API holds, given its feed item (if any)."""
+def adoption_of(ad: RemoteAd, item: FeedItem | None, sent: Payload | None = None) -> Adoption:
+    """What the mirror records of one ad the API holds, given its feed item (if any)
+    and, when known, the payload the API last accepted (``sent``: its fields the item
+    lacks and the API still holds differ, see ``payload.remote_view``)."""
     content = dict(ad.content or {})
     category = content.get("category_id")
     category_id = category if isinstance(category, int) and not isinstance(category, bool) else None
     if ad.state is RemoteState.DELETED or item is None:
         kind = "deleted" if ad.state is RemoteState.DELETED else "not_in_feed"
         return Adoption(ad.source_id, kind, category_id, content, payload_hash(content), ad)
-    changes = adoption_patch(content, item.payload)
+    changes = adoption_patch(content, item.payload, sent)
     if not changes:
         return Adoption(ad.source_id, "same", item.category_id, item.payload, item.payload_hash, ad)
-    view = remote_view(content, item.payload)
+    view = remote_view(content, item.payload, sent)
     return Adoption(
         ad.source_id,
         "differs",

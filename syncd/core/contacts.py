@@ -108,6 +108,10 @@ _FILE_EXT = re.compile(
     re.IGNORECASE,
 )
 """A file's extension right after a match: ``0701234567.csv`` is a file's name."""
+_NOT_IN_PATH = re.compile(r'["<>{}`]')
+"""Characters a URL never holds unencoded (RFC 3986) and a path hardly ever: a path or a
+URL in a word ends at one (``{"url":"https://x.se","email":"kalle@example.se"}``, a
+garbled answer's excerpt, or ``<a href="https://x.se">kalle@example.se</a>``)."""
 _WORD_CHARS = 1024
 """How far back a match's word is read to tell a path (a longer word is no path)."""
 
@@ -164,6 +168,9 @@ class _Kept:
         head = text[max(0, start - _WORD_CHARS) : start]
         word = head.rsplit(None, 1)[-1]
         if len(word) >= _WORD_CHARS:
+            return False
+        word = _NOT_IN_PATH.split(word)[-1]
+        if not word:
             return False
         if _PATH_START.search(word):
             return True  # in a path or a URL, its query included

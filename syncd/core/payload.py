@@ -98,7 +98,7 @@ def diff(old: Payload, new: Payload) -> dict[str, Any]:
     return changes
 
 
-def adoption_patch(remote: Payload, new: Payload) -> dict[str, Any]:
+def adoption_patch(remote: Payload, new: Payload, sent: Payload | None = None) -> dict[str, Any]:
     """The PATCH that makes an ad found in the API (a 409 on POST) hold ``new``.
 
     Only what differs in canonical form: the keys of ``new`` whose values the API
@@ -108,36 +108,45 @@ def adoption_patch(remote: Payload, new: Payload) -> dict[str, Any]:
     Assumption: a field the API holds and ``new`` lacks is left as it is, not
     cleared: the ad object also carries what the API generates or defaults (a
     registered vehicle's title, ``visible``), and no record says which fields an
-    earlier, lost mirror had sent. Except ``visible: false`` (see ``remote_view``).
+    earlier, lost mirror had sent. Except ``visible: false`` (see ``remote_view``),
+    and the fields of ``sent`` (the payload the mirror says the API last accepted,
+    when known) that ``new`` lacks and the API still holds: those are cleared (null).
     """
-    return diff(remote_view(remote, new), new)
+    return diff(remote_view(remote, new, sent), new)
 
 
-def remote_view(remote: Payload, new: Payload) -> dict[str, Any]:
+def remote_view(remote: Payload, new: Payload, sent: Payload | None = None) -> dict[str, Any]:
     """What the API holds of the fields ``new`` has: ``diff`` of it and ``new`` is the
     ``adoption_patch`` (``syncd adopt`` records it as the last payload sent).
 
     One field ``new`` lacks is kept: ``visible: false``. An ad without ``visible``
     is visible (api-notes), so a hidden ad (a rehearsal's, found after going live
     with a lost mirror) must be PATCHed visible (null), not left hidden for good.
+    So are the fields of ``sent`` that ``new`` lacks and the API holds (not null): a
+    crash's lost update that was to clear them must still clear them.
     """
-    view = _restricted(remote, new)
+    view = _restricted(remote, new, sent or {})
     if "visible" not in new and remote.get("visible") is False:
         view["visible"] = False
     return view
 
 
-def _restricted(remote: Payload, new: Payload) -> dict[str, Any]:
-    """``remote`` with only the keys ``new`` has (recursively, for objects on both sides)."""
+def _restricted(remote: Payload, new: Payload, sent: Payload) -> dict[str, Any]:
+    """``remote`` with only the keys ``new`` has (recursively, for objects on both
+    sides), and those of ``sent`` the API holds (not null)."""
     out: dict[str, Any] = {}
     for key, value in new.items():
         if key not in remote:
             continue
         before = remote[key]
         if isinstance(before, Mapping) and isinstance(value, Mapping):
-            out[key] = _restricted(before, value)
+            was = sent.get(key)
+            out[key] = _restricted(before, value, was if isinstance(was, Mapping) else {})
         else:
             out[key] = before
+    for key in sent.keys() - new.keys():
+        if remote.get(key) is not None:
+            out[key] = remote[key]
     return out
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from syncd import bootstrap, config
+from syncd.cli.exits import error_text
 from syncd.errors import ConfigError
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -107,6 +108,15 @@ def test_two_feeds_of_one_dealer_are_refused(tmp_path: Path) -> None:
     path = _write(tmp_path, '[[feeds]]\npath = "a.json"\n[[feeds]]\npath = "b.json"\n')
     with pytest.raises(ConfigError, match="dealer_code '' is used by more than one feed"):
         config.load(path)
+
+
+def test_a_duplicated_all_digit_dealer_code_is_named_whole(tmp_path: Path) -> None:
+    """The error line names the dealer_code used twice, though it looks like a phone."""
+    feeds = '[[feeds]]\npath = "{0}.json"\ndealer_code = "0701234567"\n'
+    path = _write(tmp_path, feeds.format("a") + feeds.format("b"))
+    with pytest.raises(ConfigError) as raised:
+        config.load(path)
+    assert "dealer_code '0701234567' is used by more than one feed" in error_text(raised.value)
 
 
 @pytest.mark.parametrize(

@@ -21,8 +21,9 @@ from syncd.core.models import Create, FeedItem, Payload, Stage, Update, WriteRes
 from syncd.core.models import RemoteState as RS
 from syncd.marketplaces.blocket import BlocketClient
 from syncd.reading import load_feed
+from syncd.sandbox.settings import SandboxSettings
 from tests.integration.harness import Harness, goods
-from tests.integration.sandbox_server import SandboxServer
+from tests.integration.sandbox_server import InProcessSandbox, SandboxServer
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
 LIVE = 6  # synced first: the feed then changes the title of each
@@ -159,3 +160,86 @@ def test_a_crashed_create_the_api_holds_otherwise_is_patched_only_where_it_diffe
     assert h.sandbox.mutations() == [("PATCH", "sofa-100")]
     assert [(sid, sorted(changes)) for sid, changes in sent] == [("sofa-100", ["price"])]
     assert sent[0][1]["price"] == items_of(h)["sofa-100"].payload["price"]
+
+
+@pytest.mark.parametrize("arrives", [False, True])
+def test_a_crashed_update_that_clears_a_field_clears_it(harness: Harness, arrives: bool) -> None:
+    """The feed drops a field (its video): the update's diff clears it (null). A crash
+    loses its answer; whether or not it arrived, the next run leaves the API without
+    the field (the mirror's old payload says the API held it; the feed's fields alone
+    do not)."""
+    h = harness
+    h.write([{**goods(1), "video_url": "https://www.youtube.com/watch?v=sofa1"}])
+    assert h.run().outcome == "success"
+    assert h.sandbox.ads()[(h.dealer_code, "sofa-1")]["video_url"]
+    h.write([goods(1)])
+    item = items_of(h)["sofa-1"]
+    changes = {"video_url": None}
+    action = Update(
+        h.dealer_code, "sofa-1", item.category_id, changes, item.payload, item.payload_hash
+    )
+
+    async def go() -> None:
+        container = bootstrap.build(h.settings, token=h.token, transport=h.sandbox.transport())
+        try:
+            container.mirror.record_intents([action], NOW)
+            if arrives:
+                await container.marketplace.update(
+                    h.dealer_code, "sofa-1", changes, item.category_id
+                )
+        finally:
+            await container.aclose()
+
+    asyncio.run(go())
+    h.sandbox.clear_journal()
+
+    assert h.run().outcome == "success"
+    assert h.sandbox.mutations() == ([] if arrives else [("PATCH", "sofa-1")])
+    h.sandbox.clear_journal()
+    assert h.run().outcome == "success"
+    assert h.sandbox.mutations() == []
+    remote = h.sandbox.ads()[(h.dealer_code, "sofa-1")]
+    assert remote.get("video_url") is None, remote
+
+
+def test_a_crashed_update_that_arrived_and_is_processing_stays_in_flight(
+    tmp_path: Path, database_url: str
+) -> None:
+    """The arrived update is still processing when the next run adopts it: the ad stays
+    in flight (followed until its publish settles), not DONE from the logs of its
+    earlier create (whose publish is done): an error of the update would go unseen."""
+    # The seed's log: an action's entries appear once it has started (log_transitions).
+    settings = SandboxSettings(processing_delay=600, log_transitions=True)
+    sandbox = InProcessSandbox(settings=settings)
+    h = Harness(tmp_path, database_url, sandbox)
+    h.settings = h.settings.model_copy(
+        update={"sync": h.settings.sync.model_copy(update={"reconcile_wait": 0.0})}
+    )
+    h.write([goods(1)])
+    h.run()
+    sandbox.admin("POST", "clock", json={"advance": 3600})
+    h.run()
+    assert h.mirror()["sofa-1"].stage is Stage.DONE
+    h.write([changed(1)])
+    item = items_of(h)["sofa-1"]
+    changes = {"title": item.payload["title"]}
+    action = Update(
+        h.dealer_code, "sofa-1", item.category_id, changes, item.payload, item.payload_hash
+    )
+
+    async def go() -> None:
+        container = bootstrap.build(h.settings, token=h.token, transport=sandbox.transport())
+        try:
+            container.mirror.record_intents([action], container.clock.now())
+            await container.marketplace.update(h.dealer_code, "sofa-1", changes, item.category_id)
+        finally:
+            await container.aclose()
+
+    asyncio.run(go())
+
+    h.run()
+    row = h.mirror()["sofa-1"]
+    assert (row.stage, row.payload_hash) == (Stage.SENT, item.payload_hash)
+    sandbox.admin("POST", "clock", json={"advance": 3600})
+    h.run()
+    assert h.mirror()["sofa-1"].stage is Stage.DONE

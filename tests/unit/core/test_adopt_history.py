@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from syncd.core.adopt import adoptions, counts
+from syncd.core.adopt import adoption_of, adoptions, counts
 from syncd.core.history import duration, statistics
 from syncd.core.models import (
     FeedItem,
@@ -60,3 +60,19 @@ def test_statistics_say_none_for_what_an_older_run_did_not_record() -> None:
     stats = statistics(run)
     assert (stats["created"], stats["updated"], stats["requests"]) == (2, 2, None)
     assert duration(run) == 2.0
+
+
+def test_a_field_the_last_accepted_payload_had_and_the_feed_dropped_differs() -> None:
+    """A crash's lost update was to clear ``video_url`` (and a nested e-mail): given the
+    payload the API last accepted, the API still holding them differs (cleared by the
+    next PATCH); holding them no more (null or absent) is the same."""
+    sent = {**FEED, "video_url": "v", "contact": {"name": "A", "email": "a@b.se"}}
+    new = {**FEED, "contact": {"name": "A"}}
+    held = RemoteAd("sofa-1", RemoteState.CREATED, content=sent)
+    a = adoption_of(held, item(new), sent)
+    assert (a.kind, a.changes) == ("differs", ("contact", "video_url"))
+    assert a.payload is not None
+    assert diff(a.payload, new) == {"video_url": None, "contact": {"email": None}}
+    cleared = RemoteAd("sofa-1", RemoteState.CREATED, content={**new, "video_url": None})
+    assert adoption_of(cleared, item(new), sent).kind == "same"
+    assert adoption_of(held, item(new)).kind == "same"  # unknown: left as it is

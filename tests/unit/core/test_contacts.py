@@ -273,6 +273,15 @@ def test_a_path_or_url_is_kept_whole(named: str) -> None:
         ("0701234567.Ring", f"{PHONE_HIDDEN}.Ring"),  # no file's extension
         ("call 0701234567. Thanks", f"call {PHONE_HIDDEN}. Thanks"),
         ("kalle@example.se/feed", f"{EMAIL_HIDDEN}/feed"),  # the path starts after it
+        # A URL ends at a character no URL holds: compact JSON, HTML (a garbled answer)
+        (
+            '{"url":"https://x.se/a","contact":{"email":"kalle@example.se","phone":"0701234567"}}',
+            f'{{"url":"https://x.se/a","contact":{{"email":"{EMAIL_HIDDEN}","phone":"{PHONE_HIDDEN}"}}}}',
+        ),
+        (
+            '<a href="https://x.se">kalle@example.se</a>',
+            f'<a href="https://x.se">{EMAIL_HIDDEN}</a>',
+        ),
     ],
 )
 def test_what_only_looks_like_a_path_is_masked(text: str, shown: str) -> None:
