@@ -155,10 +155,11 @@ def renewal_outcomes(db: Path) -> list[str]:
 def test_a_sigterm_cancelling_a_renewal_that_waits_in_the_throttle_records_it_not_sent(
     tmp_path: Path, processes: Processes
 ) -> None:
-    """One request every 20 s: the daemon's second bump waits in the client's throttle
+    """One request every 10 s: the daemon's second bump waits in the client's throttle
     when SIGTERM comes right after the first is answered (logged); the stop cancels it
     there at once (not after stop_timeout), before it was sent: not_sent (nothing
-    charged), not unknown; the sandbox saw one bump."""
+    charged), not unknown; the sandbox saw one bump. (The daemon's first request is its
+    start-up token check: the first bump waits one interval for it.)"""
     with running_sandbox("--processing-delay", "0.05") as sandbox:
         write_feed(tmp_path / "inventory.json", {"ads": [goods(i) for i in range(3)]})
         config = CONFIG.format(url=sandbox.url, port=free_port()).replace(
@@ -175,7 +176,7 @@ def test_a_sigterm_cancelling_a_renewal_that_waits_in_the_throttle_records_it_no
         assert once.returncode == 0, once.stderr[-3000:]
         age_the_ads(db, 30)
         # The daemon alone is throttled: the run-once above created the ads at full rate.
-        slow = config.replace("[api]\n", "[api]\nrequests_per_second = 0.05\n")
+        slow = config.replace("[api]\n", "[api]\nrequests_per_second = 0.1\n")
         (tmp_path / "syncd.toml").write_text(slow, encoding="utf-8")
         log = tmp_path / "daemon.log"
         with log.open("w", encoding="utf-8") as stderr:
