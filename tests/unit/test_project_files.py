@@ -34,6 +34,8 @@ def test_every_test_dependency_is_used() -> None:
     plugins = {
         "pytest-timeout": "timeout" in PYPROJECT["tool"]["pytest"]["ini_options"],
         "anyio": "pytest.mark.anyio" in sources,
+        "pytest-xdist": re.search(r"-m pytest -n \d", script) is not None,
+        "pytest-cov": "--cov " in script,
     }
     unused = []
     for requirement in PYPROJECT["project"]["optional-dependencies"]["test"]:

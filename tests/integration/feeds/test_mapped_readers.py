@@ -170,7 +170,9 @@ def test_a_mapping_naming_a_missing_column_is_one_feed_error(tmp_path: Path):
 
 
 @pytest.mark.parametrize(
-    "fmt", [CsvFormat(), XmlFormat("item"), JsonFormat(), JsonLinesFormat()], ids=str
+    "fmt",
+    [CsvFormat(), XmlFormat("item"), JsonFormat(), JsonLinesFormat()],
+    ids=["csv", "xml", "json", "jsonl"],
 )
 def test_a_zero_byte_file_is_a_feed_error(tmp_path: Path, fmt: Format):
     """A 0-byte 'full stock' file from a failed export stops the run: nothing is sent."""
