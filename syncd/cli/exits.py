@@ -57,10 +57,15 @@ class ExitCode(IntEnum):
     TERMINATED = 143  # SIGTERM (systemctl stop, a wrapper's timeout)
 
 
+def signal_exit_code(sig: signal.Signals) -> ExitCode:
+    """The exit code of a command a stop signal ended: 130 for SIGINT, 143 for SIGTERM."""
+    return ExitCode.INTERRUPTED if sig is signal.SIGINT else ExitCode.TERMINATED
+
+
 def exit_code_for(exc: SyncdError) -> ExitCode:
     """The exit code for an error that stopped a command."""
     if isinstance(exc, Stopped) and exc.signal is not None:
-        return ExitCode.INTERRUPTED if exc.signal is signal.SIGINT else ExitCode.TERMINATED
+        return signal_exit_code(exc.signal)
     for kind, code in (
         (ConfigError, ExitCode.CONFIG),
         (FeedError, ExitCode.FEED),
@@ -89,9 +94,8 @@ def error_text(exc: SyncdError | str) -> str:
     whole (:func:`syncd.core.contacts.mask` keeps paths and URLs) but for the ids its
     raiser gave (:attr:`SyncdError.ids`). A text (a line syncd wrote itself) is masked
     the same way, without ids."""
-    if isinstance(exc, str):
-        return contacts.mask(contacts.cut(exc, ERROR_LIMIT))
-    return contacts.mask(contacts.cut(str(exc), ERROR_LIMIT), ids=exc.ids)
+    text, ids = (exc, frozenset[str]()) if isinstance(exc, str) else (str(exc), exc.ids)
+    return contacts.mask(contacts.cut(text, ERROR_LIMIT), ids=ids)
 
 
 def error_line(exc: SyncdError | str) -> str:

@@ -58,7 +58,7 @@ from typing import Any, NoReturn, TypeVar
 import click
 import structlog
 
-from syncd.cli.exits import ExitCode, error_line, exit_code_for
+from syncd.cli.exits import error_line, exit_code_for, signal_exit_code
 from syncd.core.models import ValidatedFeed
 from syncd.errors import Stopped, SyncdError
 from syncd.gates import NOT_SENT, GatedMarketplace, GatedMigrator, GatedRenewer, StepGate
@@ -278,7 +278,7 @@ class GracefulStop(StopSignals, StepGate):
         code is the exit code (a refused token, 5, or the database down, 7, needs what
         that code says more than a plain re-run)."""
         assert self.signal is not None
-        code = ExitCode.INTERRUPTED if self.signal is signal.SIGINT else ExitCode.TERMINATED
+        code = signal_exit_code(self.signal)
         if self.error is not None:
             click.echo(error_line(self.error), err=True)
             code = exit_code_for(self.error)
@@ -305,7 +305,7 @@ class GracefulStop(StopSignals, StepGate):
         """The command was stopped by a signal ``when`` (before it took any lock or sent
         anything): say so, and that nothing was sent, and exit 130 or 143."""
         assert self.signal is not None
-        code = ExitCode.INTERRUPTED if self.signal is signal.SIGINT else ExitCode.TERMINATED
+        code = signal_exit_code(self.signal)
         log.warning(self.event("stopped"), signal=self.signal.name, sent=0, exit_code=int(code))
         click.echo(error_line(f"stopped by {self.signal.name} {when}: nothing was sent"), err=True)
         sys.exit(code)
