@@ -12,7 +12,7 @@ from rich.console import Console
 from syncd import bootstrap, config, inspect, release, tables, terminal
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.renewals import pin_json, renewal_json
-from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.shell import global_options, print_json, settings_of, usable_source_id
 from syncd.errors import FeedError
 from syncd.ports import Mirror
 from syncd.views.status import status_json, withheld_json
@@ -97,6 +97,12 @@ def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_jso
     whole action-log timeline; exits 11 when neither the mirror nor the API knows it."""
     settings = settings_of(ctx)
     dealers = [dealer_code] if dealer_code is not None else [f.dealer_code for f in settings.feeds]
+    usable_source_id(
+        settings,
+        source_id,
+        lambda m: any(m.get(d, source_id) is not None for d in dealers or [""]),
+        known_goes=True,  # a row keyed by an id refused since can still be looked at
+    )
     container = bootstrap.build(settings)
 
     async def go() -> inspect.AdStory:
