@@ -154,7 +154,7 @@ are skipped)."""
 # The payload's fields, in the order their issues are reported.
 _CHECKS: dict[str, Check] = {
     "title": lambda v, i, lim, reg: text(v, "title", i, lim.max_title),
-    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body),
+    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body, breaks=True),
     "price": lambda v, i, lim, reg: prices(v, i, lim, registered=reg),
     "image_urls": lambda v, i, lim, reg: image_urls(v, i, lim),
     "url": lambda v, i, lim, reg: url(v, "url", i, lim.max_url),
@@ -235,7 +235,7 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
     if value is None:
         issues.append(Issue("source_id", "is required"))
         return None
-    checked = text(value, "source_id", issues, limits.max_source_id)
+    checked = text(value, "source_id", issues, limits.max_source_id, controls=False)
     if checked is None:
         return None
     reason = source_ids.problem(checked, max_length=None)  # the length was checked above
