@@ -90,7 +90,7 @@ def _set_pin(ctx: click.Context, source_id: str, dealer_code: str | None, *, on:
         settings,
         source_id,
         lambda m: m.get(dealer, source_id) is not None or source_id in m.pinned(dealer),
-        known_goes=not on,  # a pin of an id refused since can still be removed
+        known_goes=True,  # nothing is sent: a row of an id refused since can be (un)pinned
     )
     with bootstrap.open_mirror(settings) as mirror:
         if on:

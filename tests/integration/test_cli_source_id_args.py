@@ -79,12 +79,27 @@ def test_the_reason_is_the_validators(folder: Path) -> None:
 
 
 def test_a_pin_of_an_id_refused_since_can_still_be_removed(folder: Path) -> None:
-    """Assumption: a pin a former syncd stored for a bad id is unpinned (nothing is
-    sent), while pinning it again stays refused."""
+    """Assumption: a pin a former syncd stored for a bad id can be kept and removed
+    (nothing is sent), while a charged call for it stays refused."""
     with bootstrap.open_mirror(config.load(folder / "syncd.toml")) as mirror:
         mirror.pin("", "a/b", datetime.now(UTC))
-    assert syncd("pin", "a/b").exit_code == 2
+    assert syncd("bump", "a/b").exit_code == 2
+    assert syncd("pin", "a/b").exit_code == 0
     result = syncd("unpin", "a/b")
     assert result.exit_code == 0, result.output
     assert "unpinned" in result.stdout
+    assert pins(folder) == []
+
+
+def test_a_decomposed_id_is_refused_unless_the_mirror_has_it(folder: Path) -> None:
+    """A non-NFC id is a usage error naming the composed form; a pin the mirror holds
+    for one is taken (nothing is sent), so it can be kept or removed."""
+    decomposed = "A\u030a1"
+    result = syncd("pin", decomposed)
+    assert result.exit_code == 2
+    assert "NFC" in result.stderr
+    with bootstrap.open_mirror(config.load(folder / "syncd.toml")) as mirror:
+        mirror.pin("", decomposed, datetime.now(UTC))
+    assert syncd("pin", decomposed).exit_code == 0
+    assert syncd("unpin", decomposed).exit_code == 0
     assert pins(folder) == []
