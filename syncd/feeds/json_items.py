@@ -1,0 +1,221 @@
+"""Adapter (feeds): a JSON feed that orjson refuses for one item's *value* is read item
+by item, that item made an error of its own.
+
+orjson refuses a whole document for a number it cannot hold (``1e400``, a 5000-digit
+integer: "number is infinity when parsed as double") and for nesting deeper than 1024
+levels ("depth limit exceeded"). Both are well-formed JSON: one item's fault, not a
+broken file. So when, and only when, orjson gives one of these two reasons, the
+document is checked here by a grammar scanner of its own (an explicit stack: no depth
+limit, no value converted), which finds each item's bytes. Each item orjson cannot
+read alone (or that nests past orjson's limit) becomes an *unreadable* record: an
+issue of field ``item`` naming its line and column and the reason, its ``source_id``
+when its top level gives one as a string (so its live ad is kept, and named). The
+rest of the document is then parsed as before, the unreadable items as ``null``.
+
+Anything else stays the caller's feed error, as before: a document the scanner finds
+not well-formed (a truly broken file: nothing is sent), no array of items where the
+reader expects one, a bad value outside every item.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import orjson
+
+VALUE_ERRORS = ("number is infinity when parsed as double", "depth limit exceeded")
+"""orjson's reasons for refusing well-formed JSON (its messages as of orjson 3.10)."""
+
+MAX_DEPTH = 1024  # orjson's: a document nesting deeper is refused
+_TOKEN = re.compile(
+    rb'[ \t\r\n]*(?:(?P<s>"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")'
+    rb"|(?P<n>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
+    rb"|(?P<l>true|false|null)|(?P<p>[][{}:,]))"
+)
+_WHITESPACE = b" \t\r\n"
+_CLOSE = {b"[": b"]", b"{": b"}"}
+
+
+def is_value_error(exc: orjson.JSONDecodeError) -> bool:
+    """Whether orjson refused well-formed JSON for a value (see the module doc)."""
+    return exc.msg.startswith(VALUE_ERRORS)
+
+
+@dataclass(frozen=True, slots=True)
+class Span:
+    """One item's bytes in the document, how deep it nests, its top-level source_id."""
+
+    start: int
+    end: int
+    depth: int  # the deepest the document's nesting goes inside it
+    source_id: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unreadable:
+    """An item orjson cannot read: its index among the items, the reason, its source_id."""
+
+    index: int
+    reason: str
+    source_id: str | None
+
+
+def salvage(
+    data: bytes, where: Callable[[int], str] | None = None
+) -> tuple[bytes, list[Unreadable]] | None:
+    """The document with each unreadable item replaced by ``null``, and those items;
+    None when it is not well-formed JSON with an array of items (``spans``), or an item
+    is refused for a reason other than its value. ``where`` names a byte offset for a
+    reason (default: the line and column in ``data``)."""
+    found = spans(data)
+    if found is None:
+        return None
+    parts: list[bytes] = []
+    bad: list[Unreadable] = []
+    at = 0
+    for index, span in enumerate(found):
+        reason = _unreadable(data, span, where or (lambda pos: position(data, pos)))
+        if reason == _OTHER:
+            return None  # refused for another reason (a lone surrogate): the feed's error
+        if reason is not None:
+            parts += [data[at : span.start], b"null"]
+            at = span.end
+            bad.append(Unreadable(index, reason, span.source_id))
+    if not bad:
+        return None
+    parts.append(data[at:])
+    return b"".join(parts), bad
+
+
+_OTHER = ""  # _unreadable's answer for an item refused for another reason
+
+
+def _unreadable(data: bytes, span: Span, position_of: Callable[[int], str]) -> str | None:
+    """Why orjson cannot read the item (a reason naming where), or None."""
+    if span.depth > MAX_DEPTH:
+        where = position_of(span.start)
+        return f"is nested more than {MAX_DEPTH} levels deep (item from {where}); not read"
+    try:
+        orjson.loads(data[span.start : span.end])
+    except orjson.JSONDecodeError as exc:
+        where = position_of(span.start + exc.pos)
+        if exc.msg.startswith(VALUE_ERRORS[0]):
+            return f"holds a number too large to be read (past 1.8e308) at {where}"
+        if exc.msg.startswith(VALUE_ERRORS[1]):
+            return f"is nested more than {MAX_DEPTH} levels deep (at {where}); not read"
+        return _OTHER
+    return None
+
+
+def position(data: bytes, pos: int) -> str:
+    """A byte offset of ``data`` as its line and column."""
+    line = data.count(b"\n", 0, pos) + 1
+    column = pos - (data.rfind(b"\n", 0, pos) + 1) + 1
+    return f"line {line}, column {column}"
+
+
+class _Scan:
+    """The scanner's state (see :func:`spans`)."""
+
+    def __init__(self) -> None:
+        self.stack: list[bytes] = []
+        self.items_level: int | None = None  # len(stack) inside the array of items
+        self.item: int | None = None  # where the current item starts
+        self.depth = 0
+        self.source_id: str | None = None
+        self.key: bytes | None = None
+        self.spans: list[Span] = []
+        self.ads_seen = False
+
+    def begin(self, at: int) -> None:
+        if self.items_level is not None and len(self.stack) == self.items_level:
+            self.item, self.depth, self.source_id = at, len(self.stack), None
+
+    def done(self, at: int) -> None:
+        if self.item is not None and len(self.stack) == self.items_level:
+            self.spans.append(Span(self.item, at, self.depth, self.source_id))
+            self.item = None
+
+    def scalar(self, kind: str | None, token: bytes) -> None:
+        """A scalar value: kept as the item's source_id when it is its top-level one."""
+        level = self.items_level
+        if (
+            level is not None
+            and len(self.stack) == level + 1
+            and self.stack[-1] == b"{"
+            and self.key == b'"source_id"'
+            and kind == "s"
+        ):
+            self.source_id = orjson.loads(token)
+
+    def opens(self, token: bytes) -> None:
+        stack = self.stack
+        top = not stack or (len(stack) == 1 and stack[0] == b"{" and self.key == b'"ads"')
+        if token == b"[" and self.items_level is None and top:
+            self.items_level = len(stack) + 1
+        stack.append(token)
+        if self.item is not None:
+            self.depth = max(self.depth, len(stack))
+
+
+def spans(data: bytes, start: int = 0) -> list[Span] | None:
+    """The items of a well-formed JSON document (from byte ``start``): the elements of
+    its top-level array, or of the ``"ads"`` array of its top-level object; None when it
+    is not well-formed, or has no such array (or gives ``"ads"`` twice)."""
+    scan = _Scan()
+    stack = scan.stack
+    expect = "value"  # value, value_or_close, key, key_or_close, colon, comma_or_close, end
+    pos = start
+    while (match := _TOKEN.match(data, pos)) is not None:
+        kind = str(match.lastgroup)  # every alternative is a named group
+        at, pos = match.start(kind), match.end()
+        token = match.group(kind)
+        if expect == "end":
+            return None
+        if expect == "colon":
+            if token != b":":
+                return None
+            expect = "value"
+        elif expect == "comma_or_close":
+            if token == b",":
+                expect = "value" if stack[-1] == b"[" else "key"
+            elif token == _CLOSE[stack[-1]]:
+                stack.pop()
+                scan.done(pos)
+                expect = "comma_or_close" if stack else "end"
+            else:
+                return None
+        elif expect in ("key", "key_or_close"):
+            if kind == "s":
+                if len(stack) == 1 and token == b'"ads"':
+                    if scan.ads_seen:
+                        return None
+                    scan.ads_seen = True
+                scan.key = token
+                expect = "colon"
+            elif expect == "key_or_close" and token == b"}":
+                stack.pop()
+                scan.done(pos)
+                expect = "comma_or_close" if stack else "end"
+            else:
+                return None
+        elif expect == "value_or_close" and token == b"]":
+            stack.pop()
+            scan.done(pos)
+            expect = "comma_or_close" if stack else "end"
+        elif kind == "p" and token not in _CLOSE:
+            return None
+        else:
+            scan.begin(at)
+            if kind == "p":
+                scan.opens(token)
+                expect = "value_or_close" if token == b"[" else "key_or_close"
+            else:
+                scan.scalar(kind, token)
+                scan.done(pos)
+                expect = "comma_or_close" if stack else "end"
+    if expect != "end" or data[pos:].strip(_WHITESPACE) or scan.items_level is None:
+        return None
+    return scan.spans
