@@ -117,10 +117,16 @@ def position(data: bytes, pos: int) -> str:
 
 
 class _Scan:
-    """The scanner's state (see :func:`spans`)."""
+    """A JSON grammar check over tokens, with an explicit stack (see :func:`spans`).
+
+    ``expect`` is what may come next: ``value``, ``value_or_close`` (after ``[``),
+    ``key``, ``key_or_close`` (after ``{``), ``colon``, ``comma_or_close`` or ``end``.
+    Each step returns False on a token the grammar does not allow there.
+    """
 
     def __init__(self) -> None:
         self.stack: list[bytes] = []
+        self.expect = "value"
         self.items_level: int | None = None  # len(stack) inside the array of items
         self.item: int | None = None  # where the current item starts
         self.depth = 0
@@ -129,35 +135,76 @@ class _Scan:
         self.spans: list[Span] = []
         self.ads_seen = False
 
-    def begin(self, at: int) -> None:
-        if self.items_level is not None and len(self.stack) == self.items_level:
-            self.item, self.depth, self.source_id = at, len(self.stack), None
+    def step(self, kind: str, token: bytes, at: int, end: int) -> bool:
+        """Take one token (``kind`` its group: s, n, l or p) from ``at`` to ``end``."""
+        expect = self.expect
+        if expect == "colon":
+            self.expect = "value"
+            return token == b":"
+        if expect == "comma_or_close":
+            if token == b",":
+                self.expect = "value" if self.stack[-1] == b"[" else "key"
+                return True
+            return token == _CLOSE[self.stack[-1]] and self._close(end)
+        if expect in ("key", "key_or_close"):
+            if kind == "s":
+                return self._key(token)
+            return expect == "key_or_close" and token == b"}" and self._close(end)
+        if expect == "value_or_close" and token == b"]":
+            return self._close(end)
+        if expect == "end" or (kind == "p" and token not in _CLOSE):
+            return False
+        self._value(kind, token, at, end)
+        return True
 
-    def done(self, at: int) -> None:
-        if self.item is not None and len(self.stack) == self.items_level:
-            self.spans.append(Span(self.item, at, self.depth, self.source_id))
-            self.item = None
+    def _key(self, token: bytes) -> bool:
+        if len(self.stack) == 1 and token == b'"ads"':
+            if self.ads_seen:
+                return False  # which "ads" is the feed cannot be known
+            self.ads_seen = True
+        self.key = token
+        self.expect = "colon"
+        return True
 
-    def scalar(self, kind: str | None, token: bytes) -> None:
-        """A scalar value: kept as the item's source_id when it is its top-level one."""
-        level = self.items_level
-        if (
-            level is not None
-            and len(self.stack) == level + 1
-            and self.stack[-1] == b"{"
-            and self.key == b'"source_id"'
-            and kind == "s"
-        ):
-            self.source_id = orjson.loads(token)
-
-    def opens(self, token: bytes) -> None:
+    def _value(self, kind: str, token: bytes, at: int, end: int) -> None:
         stack = self.stack
+        if self.items_level is not None and len(stack) == self.items_level:
+            self.item, self.depth, self.source_id = at, len(stack), None
+        if kind != "p":
+            self._scalar(kind, token)
+            self._done(end)
+            return
         top = not stack or (len(stack) == 1 and stack[0] == b"{" and self.key == b'"ads"')
         if token == b"[" and self.items_level is None and top:
             self.items_level = len(stack) + 1
         stack.append(token)
         if self.item is not None:
             self.depth = max(self.depth, len(stack))
+        self.expect = "value_or_close" if token == b"[" else "key_or_close"
+
+    def _scalar(self, kind: str, token: bytes) -> None:
+        """A scalar value: kept as the item's source_id when it is its top-level one."""
+        level = self.items_level
+        if (
+            kind == "s"
+            and level is not None
+            and len(self.stack) == level + 1
+            and self.stack[-1] == b"{"
+            and self.key == b'"source_id"'
+        ):
+            self.source_id = orjson.loads(token)
+
+    def _close(self, end: int) -> bool:
+        self.stack.pop()
+        self._done(end)
+        return True
+
+    def _done(self, end: int) -> None:
+        """A value ended at ``end``: an item's span when it was one."""
+        if self.item is not None and len(self.stack) == self.items_level:
+            self.spans.append(Span(self.item, end, self.depth, self.source_id))
+            self.item = None
+        self.expect = "comma_or_close" if self.stack else "end"
 
 
 def spans(data: bytes, start: int = 0) -> list[Span] | None:
@@ -165,57 +212,12 @@ def spans(data: bytes, start: int = 0) -> list[Span] | None:
     its top-level array, or of the ``"ads"`` array of its top-level object; None when it
     is not well-formed, or has no such array (or gives ``"ads"`` twice)."""
     scan = _Scan()
-    stack = scan.stack
-    expect = "value"  # value, value_or_close, key, key_or_close, colon, comma_or_close, end
     pos = start
     while (match := _TOKEN.match(data, pos)) is not None:
         kind = str(match.lastgroup)  # every alternative is a named group
         at, pos = match.start(kind), match.end()
-        token = match.group(kind)
-        if expect == "end":
+        if not scan.step(kind, match.group(kind), at, pos):
             return None
-        if expect == "colon":
-            if token != b":":
-                return None
-            expect = "value"
-        elif expect == "comma_or_close":
-            if token == b",":
-                expect = "value" if stack[-1] == b"[" else "key"
-            elif token == _CLOSE[stack[-1]]:
-                stack.pop()
-                scan.done(pos)
-                expect = "comma_or_close" if stack else "end"
-            else:
-                return None
-        elif expect in ("key", "key_or_close"):
-            if kind == "s":
-                if len(stack) == 1 and token == b'"ads"':
-                    if scan.ads_seen:
-                        return None
-                    scan.ads_seen = True
-                scan.key = token
-                expect = "colon"
-            elif expect == "key_or_close" and token == b"}":
-                stack.pop()
-                scan.done(pos)
-                expect = "comma_or_close" if stack else "end"
-            else:
-                return None
-        elif expect == "value_or_close" and token == b"]":
-            stack.pop()
-            scan.done(pos)
-            expect = "comma_or_close" if stack else "end"
-        elif kind == "p" and token not in _CLOSE:
-            return None
-        else:
-            scan.begin(at)
-            if kind == "p":
-                scan.opens(token)
-                expect = "value_or_close" if token == b"[" else "key_or_close"
-            else:
-                scan.scalar(kind, token)
-                scan.done(pos)
-                expect = "comma_or_close" if stack else "end"
-    if expect != "end" or data[pos:].strip(_WHITESPACE) or scan.items_level is None:
+    if scan.expect != "end" or data[pos:].strip(_WHITESPACE) or scan.items_level is None:
         return None
     return scan.spans
