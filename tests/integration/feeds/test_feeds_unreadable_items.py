@@ -5,18 +5,24 @@ the feed is read. A truly broken document still stops the feed."""
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import orjson
 import pytest
 
-from syncd.core.models import InvalidItem, RawFeed
+from syncd.core.models import InvalidItem, MirrorAd, Op, RawFeed, RemoteState, Stage
 from syncd.core.validate.feed import validate_feed
 from syncd.errors import FeedError
 from syncd.feeds import chunks
 from syncd.feeds.files import Stillness
 from syncd.feeds.native import NativeFeedReader
+from syncd.runs import Deps, FeedJob, RunOptions
+from syncd.service import sync
+from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
+
+NOW = datetime(2026, 12, 4, 12, 0, tzinfo=UTC)
 
 GOOD = {
     "category_id": 2048,
@@ -155,3 +161,55 @@ def test_an_unreadable_item_keeps_its_live_ad(tmp_path: Path) -> None:
     result: Any = validate_feed(feed, dealer_code="D1", api_version=4).invalid[0]
     assert isinstance(result, InvalidItem)
     assert result.source_id == "b"
+
+
+async def _sync(tmp_path: Path, data: bytes, *live: str) -> tuple[Any, FakeMarketplace]:
+    """One run of a JSON feed of ``data`` against a mirror of these live ads."""
+    path = tmp_path / "feed.json"
+    path.write_bytes(data)
+    mirror, api = FakeMirror(), FakeMarketplace()
+    for sid in live:
+        mirror.ads[("", sid)] = MirrorAd(
+            "",
+            sid,
+            category_id=2048,
+            payload={"category_id": 2048},
+            payload_hash="old",
+            remote_state=RemoteState.CREATED,
+            last_op=Op.CREATE,
+            stage=Stage.DONE,
+        )
+
+    async def no_sleep(seconds: float) -> None:
+        return None
+
+    reader = NativeFeedReader("json", max_bytes=1 << 20, stillness=Stillness(settle_seconds=0))
+    deps = Deps(mirror=mirror, marketplace=api, clock=FixedClock(NOW), sleep=no_sleep)
+    report = await sync(deps, FeedJob(str(path), "", reader), RunOptions(reconcile_wait=0))
+    return report, api
+
+
+@pytest.mark.anyio
+async def test_a_run_leaves_the_live_ad_of_an_unreadable_item_alone(tmp_path: Path) -> None:
+    """Its ad is neither updated nor deleted; the rest of the feed is sent, the run partial."""
+    others = [ad(f"x{i}") for i in range(10)]
+    data = b"[" + b",".join([*others, ad("b", b"1e400")]) + b"]"
+    report, api = await _sync(tmp_path, data, "b", *(f"x{i}" for i in range(10)))
+    touched = {s for m, s, _ in api.calls if m in ("POST", "PATCH", "DELETE")}
+    assert "b" not in touched
+    assert {f"x{i}" for i in range(10)} <= touched  # their payload changed ("old")
+    assert report.outcome == "partial"
+
+
+@pytest.mark.anyio
+async def test_an_unreadable_item_without_a_source_id_holds_every_delete_back(
+    tmp_path: Path,
+) -> None:
+    """It may be any of the ads the run would delete: the guard keeps them all."""
+    others = [ad(f"x{i}") for i in range(10)]
+    keyless = b'{"source_id": 1e400, "category_id": 2048}'
+    data = b"[" + b",".join([*others, keyless]) + b"]"
+    report, api = await _sync(tmp_path, data, "gone", *(f"x{i}" for i in range(10)))
+    assert "DELETE" not in {m for m, _, _ in api.calls}
+    assert report.guard is not None
+    assert "have no source_id" in report.guard
