@@ -226,7 +226,16 @@ def _held_back(held: Sequence[HeldBack]) -> str:
     return note + _table(head, rows, "withheld", ["held back"])
 
 
-_RUN_STATS = ("created", "updated", "deleted", "unchanged", "invalid", "rejected", "requests")
+_RUN_STATS = (
+    "created",
+    "updated",
+    "deleted",
+    "unchanged",
+    "gone",
+    "invalid",
+    "rejected",
+    "requests",
+)
 
 
 def _runs(runs: Sequence[RunSummary]) -> str:

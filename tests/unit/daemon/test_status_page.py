@@ -279,3 +279,15 @@ def test_an_unreadable_feeds_error_shows_its_path_whole_and_its_contact_data_mas
         found[1][3]
         == f"feed unreadable: {path}: the top-level object gives 'ring {PHONE_HIDDEN}' twice"
     )
+
+
+def test_a_runs_gone_ads_have_their_own_column_apart_from_unchanged() -> None:
+    """Ads deleted earlier and still absent show as ``gone``, not in ``unchanged``; a run
+    of an older syncd (no ``gone`` count) shows a dash there."""
+    old, new = (
+        RunSummary(n, "D1", NOW, NOW, "c", RunOutcome.SUCCESS, counts)
+        for n, counts in ((1, {"unchanged": 5}), (2, {"unchanged": 3, "gone": 2}))
+    )
+    head, *rows = tables(render(view(runs=(new, old))))["runs"]
+    shown = [dict(zip(head, row, strict=True)) for row in rows]
+    assert [(r["unchanged"], r["gone"]) for r in shown] == [("3", "2"), ("5", "\u2013")]
