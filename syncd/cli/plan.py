@@ -59,6 +59,23 @@ def plan_cmd(
         saved_plans.write(out, [s for _, s in made], settings.api.version, now)
         click.echo(f"syncd: plan saved to {terminal.printable(out)}", err=True)
     plans = [(p, s.guard) for p, s in made]
+    _show(plans, failed, as_json=as_json, include_unchanged=include_unchanged)
+    if failed:
+        if out is not None:
+            click.echo(f"syncd: plan not saved to {terminal.printable(out)}", err=True)
+        sys.exit(exit_code_for(failed[0][1]))
+    if detailed_exitcode and any(p.actions for p, _ in plans):
+        sys.exit(ExitCode.CHANGES)
+
+
+def _show(
+    plans: list[tuple[Plan, str | None]],
+    failed: list[tuple[str, FeedError]],
+    *,
+    as_json: bool,
+    include_unchanged: bool,
+) -> None:
+    """The plans (JSON or tables) on stdout, and each unreadable feed's line on stderr."""
     if as_json:
         docs = [{**plan_json(p, include_unchanged=include_unchanged), "guard": g} for p, g in plans]
         # As run-once --json: a feed that could not be read has an entry saying why.
@@ -72,12 +89,6 @@ def plan_cmd(
                 console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
     for _, exc in failed:
         click.echo(error_line(exc), err=True)
-    if failed:
-        if out is not None:
-            click.echo(f"syncd: plan not saved to {terminal.printable(out)}", err=True)
-        sys.exit(exit_code_for(failed[0][1]))
-    if detailed_exitcode and any(p.actions for p, _ in plans):
-        sys.exit(ExitCode.CHANGES)
 
 
 async def _make_all(
