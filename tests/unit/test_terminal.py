@@ -32,10 +32,12 @@ def test_a_long_value_is_cut_with_an_ellipsis_between_escapes() -> None:
 
 @given(st.text())
 def test_printable_is_one_short_safe_line(value: str) -> None:
-    """Whatever the value, the result holds no control, format or separator character."""
+    """Whatever the value, the result holds no control, format or separator character,
+    and no space but the ASCII one."""
     shown = printable(value)
     assert len(shown) <= LIMIT
     assert not [c for c in shown if unicodedata.category(c) in UNSAFE]
+    assert not [c for c in shown if unicodedata.category(c) == "Zs" and c != " "]
 
 
 @given(
