@@ -104,6 +104,24 @@ def error_line(exc: SyncdError | str) -> str:
     return f"syncd: {printable(error_text(exc), ERROR_LIMIT)}"
 
 
+def error_json(exc: SyncdError, dealer_code: str) -> dict[str, Any]:
+    """A feed's failure as ``run-once --json`` and ``plan --json`` give it, in the place
+    of its report or plan: the dealer, the masked error (:func:`error_text`) and the exit
+    code it stands for, by name and number, as ``validate --json`` gives an unreadable
+    feed's ``error``.
+
+    Assumption: a script reading stdout must tell a feed that failed from one with
+    nothing to do, and, like a supervisor, act on the kind of failure without parsing
+    stderr; the exit code's name is the stable word for it."""
+    code = exit_code_for(exc)
+    return {
+        "dealer_code": dealer_code,
+        "error": error_text(exc),
+        "exit": code.name,
+        "exit_code": int(code),
+    }
+
+
 def handle_errors(func: F) -> F:
     """Turn syncd's errors into a one-line message on stderr and a named exit code."""
 

@@ -6,17 +6,19 @@ import asyncio
 import sys
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import click
 from rich.console import Console
 
 from syncd import bootstrap, reading, saved_plans, tables, terminal
-from syncd.cli.exits import ExitCode, handle_errors
+from syncd.cli.exits import ExitCode, error_json, error_line, exit_code_for, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
 from syncd.config import Settings
 from syncd.core import saved_plan
 from syncd.core.models import Plan
+from syncd.errors import FeedError
 from syncd.ports import Mirror
 from syncd.runs import FeedJob, RunReport
 from syncd.views.plans import plan_json
@@ -50,40 +52,64 @@ def plan_cmd(
     """Show what a run would send, without sending anything."""
     settings = settings_of(ctx)
     with bootstrap.open_mirror(settings) as mirror:
-        made = asyncio.run(_make_all(settings, mirror))
+        made, failed = asyncio.run(_make_all(settings, mirror))
         now = bootstrap.SystemClock().now()
-    if out is not None:
+    # Assumption: a plan missing a feed is no plan to apply: nothing is saved then.
+    if out is not None and not failed:
         saved_plans.write(out, [s for _, s in made], settings.api.version, now)
         click.echo(f"syncd: plan saved to {terminal.printable(out)}", err=True)
     plans = [(p, s.guard) for p, s in made]
+    _show(plans, failed, as_json=as_json, include_unchanged=include_unchanged)
+    if failed:
+        if out is not None:
+            click.echo(f"syncd: plan not saved to {terminal.printable(out)}", err=True)
+        sys.exit(exit_code_for(failed[0][1]))
+    if detailed_exitcode and any(p.actions for p, _ in plans):
+        sys.exit(ExitCode.CHANGES)
+
+
+def _show(
+    plans: list[tuple[Plan, str | None]],
+    failed: list[tuple[str, FeedError]],
+    *,
+    as_json: bool,
+    include_unchanged: bool,
+) -> None:
+    """The plans (JSON or tables) on stdout, and each unreadable feed's line on stderr."""
     if as_json:
-        print_json(
-            [{**plan_json(p, include_unchanged=include_unchanged), "guard": g} for p, g in plans]
-        )
+        docs = [{**plan_json(p, include_unchanged=include_unchanged), "guard": g} for p, g in plans]
+        # As run-once --json: a feed that could not be read has an entry saying why.
+        empty: dict[str, Any] = {"counts": {}, "entries": [], "guard": None}
+        print_json(docs + [{**empty, **error_json(exc, d)} for d, exc in failed])
     else:
         console = Console()
         for p, guard in plans:
             console.print(tables.plan_table(p, include_unchanged=include_unchanged))
             if guard:
                 console.print(f"[bold red]A run would hold these deletes back:[/] {guard}")
-    if detailed_exitcode and any(p.actions for p, _ in plans):
-        sys.exit(ExitCode.CHANGES)
+    for _, exc in failed:
+        click.echo(error_line(exc), err=True)
 
 
-async def _make_all(settings: Settings, mirror: Mirror) -> list[tuple[Plan, saved_plan.SavedPlan]]:
-    """Each feed's plan, its vehicle values checked as a run checks them (cached lists)."""
+async def _make_all(
+    settings: Settings, mirror: Mirror
+) -> tuple[list[tuple[Plan, saved_plan.SavedPlan]], list[tuple[str, FeedError]]]:
+    """Each feed's plan, its vehicle values checked as a run checks them (cached lists),
+    and the dealer and error of each feed that could not be read (the others planned
+    all the same, as ``run-once`` syncs them)."""
     options = bootstrap.run_options(settings)
+    made, failed = [], []
     async with bootstrap.api_helpers(settings) as helpers:
-        return [
-            saved_plans.make(
-                await reading.load_feed(
+        for job in bootstrap.feed_jobs(settings):
+            try:
+                feed = await reading.load_feed(
                     replace(job, vehicles=helpers.vehicles), settings.api.version
-                ),
-                mirror,
-                options,
-            )
-            for job in bootstrap.feed_jobs(settings)
-        ]
+                )
+            except FeedError as exc:
+                failed.append((job.dealer_code, exc))
+                continue
+            made.append(saved_plans.make(feed, mirror, options))
+    return made, failed
 
 
 async def _apply_all(

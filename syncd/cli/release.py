@@ -13,7 +13,7 @@ from rich.console import Console
 
 from syncd import bootstrap, release, runs, tables
 from syncd.cli.exits import ExitCode, handle_errors
-from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
 from syncd.errors import GuardTripped, Stopped
 from syncd.runs import RunReport
@@ -34,6 +34,10 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
     Off a terminal, without --yes, it only shows them and exits 8 (GUARD).
     """
     settings = settings_of(ctx)
+    # A dealer no feed serves is a usage error (exit 2, the known dealers named), as for
+    # `pin` and `adopt`: a typo, not a guard that held deletes back (8 would send an
+    # operator looking for a broken feed).
+    dealer_jobs(settings, dealer_code)
     container = bootstrap.build(settings)
     stop = GracefulStop("release-deletes")
     shown: release.Withheld | None = None

@@ -312,7 +312,12 @@ class Daemon:
     def status_page(self) -> bytes:
         """The status page (gathered on the calling thread: the health server's)."""
         assert self._jobs is not None
-        view = gather(self._jobs.container, datetime.now(UTC), held_back=self._held_back)
+        view = gather(
+            self._jobs.container,
+            datetime.now(UTC),
+            held_back=self._held_back,
+            token_refused=self.token.refused,
+        )
         return render(view).encode()
 
     def _ping_database(self) -> str | None:
