@@ -21,6 +21,7 @@ BY_FOLDER = {
     "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
     "bootstrap": ("Composition root:",),
+    "config": ("Adapter (config):",),
     "views": ("Use cases:",),
 }
 TOP_LEVEL = {
@@ -41,7 +42,6 @@ TOP_LEVEL = {
     "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
-    "config.py": ("Adapter (config):",),
     "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
     "collector.py": ("Shared:",),
