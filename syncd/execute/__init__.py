@@ -34,6 +34,7 @@ from syncd.core.models import (
     Create,
     Delete,
     Flight,
+    ItemProblem,
     Op,
     Outcome,
     Rejected,
@@ -234,6 +235,8 @@ class Executor:
                 results.followups.add(action.source_id)
             else:
                 self._accepted(action, result, run)
+        elif isinstance(action, Create) and result.missing_vehicle_type is not None:
+            self._type_missing(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
             await self._adopt_existing(action, result, run)
         elif isinstance(action, Update | Delete) and result.status == 409:
@@ -329,6 +332,25 @@ class Executor:
             source_id=action.source_id,
             op=str(action.op),
             status=result.status,
+            message=result.message,
+        )
+
+    def _type_missing(self, action: Create, result: Rejected, results: ApplyResults) -> None:
+        """404 on the POST to a typed path the API lacks (``api.typed_paths``): the item is
+        invalid for this run, its reason naming the vehicle type; the other calls go on.
+
+        Nothing is recorded on the ad: its intent is dropped (the API holds nothing), so
+        the next run plans the create again and sends it once the API serves the type
+        (or typed_paths is off). Not a refusal, which would not be sent again until the
+        feed changed the item."""
+        self._mirror.forget_intent(action.dealer_code, action.source_id, None, self._clock.now())
+        results.move("create", "invalid")
+        results.invalid.append(ItemProblem(action.source_id, None, "category_id", result.message))
+        results.problems.append((action.source_id, result.message))
+        log.warning(
+            "ad_vehicle_type_missing",
+            source_id=action.source_id,
+            vehicle_type=result.missing_vehicle_type,
             message=result.message,
         )
 
