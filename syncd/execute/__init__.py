@@ -43,6 +43,7 @@ from syncd.core.models import (
     Stage,
     Update,
     WriteResult,
+    entry_kind,
 )
 from syncd.core.payload import adoption_patch, payload_hash
 from syncd.core.reconcile import decide
@@ -235,7 +236,7 @@ class Executor:
                 results.followups.add(action.source_id)
             else:
                 self._accepted(action, result, run)
-        elif isinstance(action, Create) and result.missing_vehicle_type is not None:
+        elif isinstance(action, Create | Update) and result.missing_vehicle_type is not None:
             self._type_missing(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
             await self._adopt_existing(action, result, run)
@@ -335,16 +336,20 @@ class Executor:
             message=result.message,
         )
 
-    def _type_missing(self, action: Create, result: Rejected, results: ApplyResults) -> None:
-        """404 on the POST to a typed path the API lacks (``api.typed_paths``): the item is
-        invalid for this run, its reason naming the vehicle type; the other calls go on.
+    def _type_missing(
+        self, action: Create | Update, result: Rejected, results: ApplyResults
+    ) -> None:
+        """404 on a typed path the API lacks (``api.typed_paths``): the item is invalid for
+        this run, its reason naming the vehicle type; the other calls go on.
 
-        Nothing is recorded on the ad: its intent is dropped (the API holds nothing), so
-        the next run plans the create again and sends it once the API serves the type
-        (or typed_paths is off). Not a refusal, which would not be sent again until the
-        feed changed the item."""
-        self._mirror.forget_intent(action.dealer_code, action.source_id, None, self._clock.now())
-        results.move("create", "invalid")
+        Nothing else is recorded on the ad: its intent is dropped (a POST: the API holds
+        nothing; a PATCH: the ad as read on ``/v{n}/ad``), so the next run plans the call
+        again and sends it once the API serves the type (or typed_paths is off). Not a
+        refusal, which would not be sent again until the feed changed the item, nor an ad
+        the API does not know (a PATCH's 404), which would be created again."""
+        now = self._clock.now()
+        self._mirror.forget_intent(action.dealer_code, action.source_id, result.remote, now)
+        results.move(entry_kind(action), "invalid")
         results.invalid.append(ItemProblem(action.source_id, None, "category_id", result.message))
         results.problems.append((action.source_id, result.message))
         log.warning(

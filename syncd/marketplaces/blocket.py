@@ -30,6 +30,7 @@ query), never a header, so the cause is kept for the traceback.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -176,18 +177,21 @@ class BlocketClient:
         POST, so the type is used as soon as the API adds it.
         """
         if vehicle_type is not None and await self._collection_answers(dealer_code):
-            return Rejected(
-                404,
-                (
-                    f"the API has no typed path for vehicle type {vehicle_type!r} "
-                    f"(POST {path} answered 404): set api.typed_paths = false, or wait "
-                    f"until the API serves it",
-                ),
-                missing_vehicle_type=vehicle_type,
-            )
+            return self._type_missing(f"POST {path}", vehicle_type)
         raise ConfigError(
             f"POST {path}: the API answered 404 (no such endpoint): check api.base_url "
             f"(syncd appends /v{self._version}/ad, ...) and api.typed_paths"
+        )
+
+    @staticmethod
+    def _type_missing(call: str, vehicle_type: str) -> Rejected:
+        return Rejected(
+            404,
+            (
+                f"the API has no typed path for vehicle type {vehicle_type!r} ({call} "
+                f"answered 404): set api.typed_paths = false, or wait until the API serves it",
+            ),
+            missing_vehicle_type=vehicle_type,
         )
 
     async def _collection_answers(self, dealer_code: str) -> bool:
@@ -202,8 +206,16 @@ class BlocketClient:
         self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
     ) -> WriteResult:
         """PATCH only the given fields (the API deep-merges; null clears a field)."""
-        path = ad_path(self._version, source_id, vehicle_type=self._vehicle_type(category_id))
-        return await self._write("PATCH", path, dealer_code, source_id, json=dict(changes))
+        vehicle_type = self._vehicle_type(category_id)
+        path = ad_path(self._version, source_id, vehicle_type=vehicle_type)
+        result = await self._write("PATCH", path, dealer_code, source_id, json=dict(changes))
+        if isinstance(result, Rejected) and result.status == 404 and vehicle_type is not None:
+            # A 404 on a typed path: the ad unknown, or the API lacking the type's path.
+            # Read on /v{n}/ad, a live ad tells the second (not forgotten as unknown).
+            remote = await self.get(dealer_code, source_id)
+            if remote is not None and remote.state is RemoteState.CREATED:
+                return replace(self._type_missing(f"PATCH {path}", vehicle_type), remote=remote)
+        return result
 
     async def delete(self, dealer_code: str, source_id: str) -> WriteResult:
         """DELETE an ad (soft: it reads ``deleted`` once the delete action is done)."""

@@ -60,3 +60,33 @@ async def test_a_404_on_the_typed_path_and_on_v4_ad_is_a_wrong_base_url() -> Non
     with pytest.raises(ConfigError, match=r"POST /v4/boat: the API answered 404 .*api\.base_url"):
         await api.create("", "b1", BOAT)
     assert seen == ["POST /v4/boat", "GET /v4/ad"]
+
+
+@pytest.mark.anyio
+async def test_a_patch_404_on_a_typed_path_of_a_live_ad_is_the_missing_type() -> None:
+    """PATCH /v4/boat/b1 answered 404 while GET /v4/ad/b1 finds the ad live: the missing
+    vehicle type (with the ad as read), not an ad the API does not know; when the GET
+    finds nothing, the plain 404 (the ad unknown)."""
+    live = {"source_id": "b1", "state": "created", "log": []}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        path = request.url.path.removeprefix("/pro-import-api")
+        if path == "/v4/ad/b1":
+            return httpx.Response(200, json=live)
+        return httpx.Response(404, json={"detail": "Not found."})
+
+    http = httpx.AsyncClient(
+        base_url="https://api.test/pro-import-api",
+        transport=httpx.MockTransport(handler),
+        auth=TokenAuth(SecretStr("t")),
+    )
+    api = BlocketClient(http, typed_paths=True)
+    missing = await api.update("", "b1", {"title": "Ny"}, 1061)
+    assert isinstance(missing, Rejected)
+    assert missing.missing_vehicle_type == "boat"
+    assert "PATCH /v4/boat/b1 answered 404" in missing.message
+    assert missing.remote is not None
+    assert missing.remote.source_id == "b1"
+    unknown = await api.update("", "b2", {"title": "Ny"}, 1061)
+    assert isinstance(unknown, Rejected)
+    assert (unknown.status, unknown.missing_vehicle_type) == (404, None)
