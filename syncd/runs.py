@@ -215,10 +215,12 @@ def report_plan(plan: Plan, report: RunReport) -> None:
 
 
 def count_results(report: RunReport, results: ApplyResults) -> None:
-    """Add what the executor counted (and the outcomes it moved) to the run's counts."""
+    """Add what the executor counted (and the outcomes it moved) to the run's counts, and
+    the items its calls found invalid to the run's invalid items."""
     report.counts.update(results.counts)
     for key, n in results.moved.items():
         report.counts[key] = report.counts.get(key, 0) + n
+    report.invalid += tuple(results.invalid)
 
 
 def remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> None:

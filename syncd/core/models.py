@@ -505,6 +505,10 @@ class Rejected:
     # A POST whose answer was lost, and that the client then found by reading the ad
     # back, answers 409 with the ad as read: the executor adopts it without a 2nd GET.
     remote: RemoteAd | None = None
+    # A 404 on the POST to a typed path (``api.typed_paths``) whose API does have the
+    # ``/v{n}/ad`` collection: the API lacks this vehicle type's path. The executor makes
+    # the item invalid for this run (not the ad's refusal: nothing is recorded on it).
+    missing_vehicle_type: str | None = None
 
     @property
     def message(self) -> str:
