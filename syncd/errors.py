@@ -37,6 +37,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from signal import Signals
 
+from syncd.core import contacts
+
 
 class SyncdError(Exception):
     """Base of every error syncd raises on purpose.
@@ -50,6 +52,20 @@ class SyncdError(Exception):
     def __init__(self, message: str = "", *, ids: Iterable[str | None] = ()) -> None:
         super().__init__(message)
         self.ids = frozenset(i for i in ids if i)
+
+
+def shown(exc: BaseException | str, limit: int | None = None) -> contacts.Masked:
+    """An error's message as shown to a person or written in a log line: e-mail
+    addresses and phone numbers masked, its paths, URLs and (a :class:`SyncdError`'s)
+    ``ids`` whole; cut to ``limit`` characters first when given. A text (a line syncd
+    wrote itself) or a foreign error (an ``OSError``) is masked the same way, without
+    ids. Log it as ``error=shown(exc)``, never ``error=str(exc)``: the log processor
+    would mask the ids too (:class:`syncd.core.contacts.Masked`)."""
+    text = exc if isinstance(exc, str) else str(exc)
+    ids = exc.ids if isinstance(exc, SyncdError) else frozenset[str]()
+    if limit is not None:
+        text = contacts.cut(text, limit)
+    return contacts.masked_with(text, ids)
 
 
 class TemporaryError(SyncdError):

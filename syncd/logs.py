@@ -127,7 +127,8 @@ def mask_contacts(logger: WrappedLogger, name: str, event: EventDict) -> EventDi
 
 def _contacts_masked(value: Any, text: bool) -> Any:
     if isinstance(value, str):
-        return contacts.mask(value) if text else value
+        # A Masked text was masked where it was made, its ids kept (errors.shown).
+        return contacts.mask(value) if text and not isinstance(value, contacts.Masked) else value
     if isinstance(value, dict):
         return {
             k: _contacts_masked(v, k in TEXT_KEYS or (text and k not in ID_KEYS))

@@ -60,7 +60,7 @@ import structlog
 
 from syncd.cli.exits import error_line, exit_code_for, signal_exit_code
 from syncd.core.models import ValidatedFeed
-from syncd.errors import Stopped, SyncdError
+from syncd.errors import Stopped, SyncdError, shown
 from syncd.gates import NOT_SENT, GatedMarketplace, GatedMigrator, GatedRenewer, StepGate
 from syncd.ports import Marketplace, Migrator, Renewer, RunLock
 from syncd.reading import load_feed
@@ -221,7 +221,9 @@ class GracefulStop(StopSignals, StepGate):
             except SyncdError as exc:
                 if self.signal is None:
                     raise
-                log.warning(self.event("error_after_stop"), error=str(exc), kind=type(exc).__name__)
+                log.warning(
+                    self.event("error_after_stop"), error=shown(exc), kind=type(exc).__name__
+                )
                 self.error = exc
             finally:
                 await close()

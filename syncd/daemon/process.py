@@ -48,7 +48,7 @@ from syncd.daemon.page import render
 from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.daemon.token import TokenWatch
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, shown
 from syncd.ports import EventHooks
 
 log = structlog.get_logger("syncd.daemon")
@@ -189,11 +189,11 @@ class Daemon:
             scheduling.quiet_scheduler_logs()
             container = self._make_container(settings)
         except ConfigError as exc:
-            log.error("config_reload_failed", error=str(exc))
+            log.error("config_reload_failed", error=shown(exc))
             self.notifier.ready(f"reload failed, previous configuration kept: {exc}")
             return
         except Exception as exc:  # noqa: BLE001 - the running configuration must go on
-            log.error("config_reload_failed", error=str(exc), kind=type(exc).__name__)
+            log.error("config_reload_failed", error=shown(exc), kind=type(exc).__name__)
             self.notifier.ready(f"reload failed, previous configuration kept: {exc}")
             return
         old = self._jobs.container
@@ -351,7 +351,7 @@ class Daemon:
         try:
             self._health = self._serve_health(d)
         except ConfigError as exc:
-            log.error("health_rebind_failed", error=str(exc))
+            log.error("health_rebind_failed", error=shown(exc))
 
 
 class _DaemonProbes:
