@@ -117,6 +117,30 @@ class StopSignals:
             for sig, handler in before.items():
                 signal.signal(sig, handler)
 
+    @contextlib.contextmanager
+    def noting_signals(self) -> Iterator[None]:
+        """SIGTERM and SIGINT noted (:meth:`request`), nothing raised, for the block: a
+        command's statements between its steps (after a prompt, before the loop that
+        sends is up), where no default handler may kill the process or raise
+        KeyboardInterrupt. The command asks ``signal`` before its next step, whose
+        :meth:`GracefulStop.locked` refuses to start once stopping; the handlers
+        before it restored after. :meth:`raising_signals` and a loop's
+        :meth:`handling_signals` inside the block take over and give it back.
+
+        Assumption: noted, not raised: these statements send nothing, so letting them run
+        to the next check costs nothing, and no exception can land mid-statement (in
+        ``asyncio.run``'s set-up, say)."""
+
+        def noting(signum: int, _frame: object) -> None:
+            self.request(signal.Signals(signum))
+
+        before = {sig: signal.signal(sig, noting) for sig in SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+
     def request(self, sig: signal.Signals) -> None:
         """A stop signal: the first ends a wait for a run lock."""
         if self.signal is None:
