@@ -24,7 +24,7 @@ from syncd.core.models import (
     Unchanged,
 )
 from syncd.core.status import invalid_problems
-from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
+from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError, shown
 from syncd.execute import ApplyResults
 from syncd.ports import (
     Clock,
@@ -231,7 +231,7 @@ def remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> 
     try:
         kept = mirror.remember(dealer_code, memos)
     except MirrorUnavailable as exc:
-        log.warning("raw_memos_not_recorded", items=len(memos), error=str(exc))
+        log.warning("raw_memos_not_recorded", items=len(memos), error=shown(exc))
         return
     log.debug("raw_memos_recorded", items=kept, offered=len(memos))
 

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 import click
 
-from syncd.core import contacts
 from syncd.errors import (
     ApiAuthError,
     ConfigError,
@@ -24,6 +23,7 @@ from syncd.errors import (
     Stopped,
     SyncdError,
     TemporaryError,
+    shown,
 )
 from syncd.terminal import printable
 
@@ -94,8 +94,7 @@ def error_text(exc: SyncdError | str) -> str:
     whole (:func:`syncd.core.contacts.mask` keeps paths and URLs) but for the ids its
     raiser gave (:attr:`SyncdError.ids`). A text (a line syncd wrote itself) is masked
     the same way, without ids."""
-    text, ids = (exc, frozenset[str]()) if isinstance(exc, str) else (str(exc), exc.ids)
-    return contacts.mask(contacts.cut(text, ERROR_LIMIT), ids=ids)
+    return shown(exc, ERROR_LIMIT)
 
 
 def error_line(exc: SyncdError | str) -> str:
