@@ -11,6 +11,7 @@ invalid, and twice on the path to the records stops the run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import orjson
 from syncd.core.map.model import NumberText
 from syncd.core.models import DuplicateKey, Issue, Origin
 from syncd.errors import FeedError
-from syncd.feeds import strict
+from syncd.feeds import json_items, strict
 from syncd.feeds.mapped import SourceRecord
 
 BOM = b"\xef\xbb\xbf"
@@ -87,6 +88,24 @@ def _loads(path: Path, data: bytes, line: int | None = None) -> Any:
         raise FeedError(f"{path}{where}: not valid JSON ({exc.msg}); truncated or broken") from None
 
 
+def _unreadable(path: Path, line: bytes, number: int, exc: orjson.JSONDecodeError) -> SourceRecord:
+    """A JSON Lines record orjson refused for a value (``json_items.py``): read again with
+    every number kept as its text, so the mapping still finds its id (its live ad is
+    kept) and the record is an error naming where; a broken line stops the feed."""
+    origin = Origin(str(path), number)
+    salvaged = json_items.salvage(b"[" + line + b"]", lambda pos: f"column {pos}")
+    if not json_items.is_value_error(exc) or salvaged is None:
+        raise FeedError(f"{path}:{number}: not valid JSON ({exc.msg}); truncated or broken")
+    issue = Issue("record", salvaged[1][0].reason)
+    try:
+        item = json.loads(line, parse_int=NumberText, parse_float=NumberText)
+    except RecursionError:  # nested past the standard library's depth too: no fields
+        return origin, {}, (issue,)
+    if not isinstance(item, dict):
+        return origin, {}, (issue,)
+    return origin, flatten(item), (issue,)
+
+
 def _as_record(
     path: Path, origin: Origin, item: Any, repeated: tuple[Issue, ...] = ()
 ) -> SourceRecord:
@@ -145,7 +164,11 @@ class JsonLinesFormat:
         where = str(path)
         for number, line in enumerate(_lines(data), start=1):
             if line and not line.isspace():  # what line.strip() tells, without a copy
-                item = _loads(path, line, number)
+                try:
+                    item = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    yield _unreadable(path, line, number, exc)
+                    continue
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
