@@ -96,9 +96,15 @@ def _unreadable(path: Path, line: bytes, number: int, exc: orjson.JSONDecodeErro
     salvaged = json_items.salvage(b"[" + line + b"]", lambda pos: f"column {pos}")
     if not json_items.is_value_error(exc) or salvaged is None:
         raise FeedError(f"{path}:{number}: not valid JSON ({exc.msg}); truncated or broken")
-    issue = Issue("record", salvaged[1][0].reason)
+    return _numbers_as_text(origin, line, salvaged[1][0].reason)
+
+
+def _numbers_as_text(origin: Origin, text: bytes, reason: str) -> SourceRecord:
+    """A record orjson cannot read, read by the standard library with every number as
+    its text (no float or int made of it), as an error of that record."""
+    issue = Issue("record", reason)
     try:
-        item = json.loads(line, parse_int=NumberText, parse_float=NumberText)
+        item = json.loads(text, parse_int=NumberText, parse_float=NumberText)
     except RecursionError:  # nested past the standard library's depth too: no fields
         return origin, {}, (issue,)
     if not isinstance(item, dict):
@@ -143,7 +149,13 @@ class JsonFormat:
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         text = data.removeprefix(BOM)
-        whole = doc = _loads(path, text)
+        try:
+            whole = doc = orjson.loads(text)
+            bad: dict[int, SourceRecord] = {}
+        except orjson.JSONDecodeError as exc:
+            # One record orjson refuses for a value: the others are read (json_items.py).
+            text, bad = self._salvaged(path, text, exc)
+            whole = doc = _loads(path, text)
         for key in self._records:
             if not isinstance(doc, dict) or key not in doc:
                 raise FeedError(f"{path}: no {'.'.join(self._records)!r} in the document")
@@ -153,8 +165,31 @@ class JsonFormat:
         repeated = _repeated(path, text, whole, self._records)
         where = str(path)
         for i, item in enumerate(doc):
+            if bad and i in bad:
+                yield bad[i]
+                continue
             # Positional (path, line, index): a dataclass's keywords cost twice as much.
             yield _as_record(path, Origin(where, None, i), item, repeated.get(i, ()))
+
+    def _salvaged(
+        self, path: Path, text: bytes, exc: orjson.JSONDecodeError
+    ) -> tuple[bytes, dict[int, SourceRecord]]:
+        """The document with each unreadable record as ``null``, and those records (read
+        again with their numbers as text, so their ids are still mapped); a feed error
+        when the document is broken otherwise."""
+        broken = FeedError(f"{path}: not valid JSON ({exc.msg}); truncated or broken")
+        if not json_items.is_value_error(exc):
+            raise broken from None
+        salvaged = json_items.salvage(text, paths=(tuple(self._records),))
+        if salvaged is None:
+            raise broken from None
+        rebuilt, unreadable = salvaged
+        where = str(path)
+        records = {}
+        for item in unreadable:
+            origin = Origin(where, None, item.index)
+            records[item.index] = _numbers_as_text(origin, text[item.start : item.end], item.reason)
+        return rebuilt, records
 
 
 class JsonLinesFormat:

@@ -29,6 +29,8 @@ VALUE_ERRORS = ("number is infinity when parsed as double", "depth limit exceede
 """orjson's reasons for refusing well-formed JSON (its messages as of orjson 3.10)."""
 
 MAX_DEPTH = 1024  # orjson's: a document nesting deeper is refused
+NATIVE: tuple[tuple[str, ...], ...] = ((), ("ads",))
+"""Where a native feed's items are: the top-level array, or ``{"ads": [...]}``."""
 _TOKEN = re.compile(
     rb'[ \t\r\n]*(?:(?P<s>"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")'
     rb"|(?P<n>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
@@ -60,16 +62,21 @@ class Unreadable:
     index: int
     reason: str
     source_id: str | None
+    start: int  # its bytes in the document
+    end: int
 
 
 def salvage(
-    data: bytes, where: Callable[[int], str] | None = None
+    data: bytes,
+    where: Callable[[int], str] | None = None,
+    paths: tuple[tuple[str, ...], ...] = NATIVE,
 ) -> tuple[bytes, list[Unreadable]] | None:
     """The document with each unreadable item replaced by ``null``, and those items;
     None when it is not well-formed JSON with an array of items (``spans``), or an item
     is refused for a reason other than its value. ``where`` names a byte offset for a
-    reason (default: the line and column in ``data``)."""
-    found = spans(data)
+    reason (default: the line and column in ``data``); ``paths`` where the items are.
+    """
+    found = spans(data, paths=paths)
     if found is None:
         return None
     parts: list[bytes] = []
@@ -82,7 +89,7 @@ def salvage(
         if reason is not None:
             parts += [data[at : span.start], b"null"]
             at = span.end
-            bad.append(Unreadable(index, reason, span.source_id))
+            bad.append(Unreadable(index, reason, span.source_id, span.start, span.end))
     if not bad:
         return None
     parts.append(data[at:])
@@ -124,16 +131,17 @@ class _Scan:
     Each step returns False on a token the grammar does not allow there.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, paths: tuple[tuple[bytes, ...], ...]) -> None:
         self.stack: list[bytes] = []
+        self.keys: list[bytes | None] = []  # each open object's current key (quoted)
+        self.paths = paths
         self.expect = "value"
         self.items_level: int | None = None  # len(stack) inside the array of items
         self.item: int | None = None  # where the current item starts
         self.depth = 0
         self.source_id: str | None = None
-        self.key: bytes | None = None
         self.spans: list[Span] = []
-        self.ads_seen = False
+        self.named = False  # the key naming the items was given
 
     def step(self, kind: str, token: bytes, at: int, end: int) -> bool:
         """Take one token (``kind`` its group: s, n, l or p) from ``at`` to ``end``."""
@@ -157,12 +165,21 @@ class _Scan:
         self._value(kind, token, at, end)
         return True
 
+    def _on_path(self) -> bool:
+        """Whether the value about to start is where one of ``paths`` names the items."""
+        stack, keys = self.stack, self.keys
+        return any(
+            len(path) == len(stack)
+            and all(f == b"{" and k == want for f, k, want in zip(stack, keys, path, strict=True))
+            for path in self.paths
+        )
+
     def _key(self, token: bytes) -> bool:
-        if len(self.stack) == 1 and token == b'"ads"':
-            if self.ads_seen:
-                return False  # which "ads" is the feed cannot be known
-            self.ads_seen = True
-        self.key = token
+        self.keys[-1] = token
+        if self.paths != ((),) and self._on_path():
+            if self.named:
+                return False  # the key of the items given twice: which is meant is unknown
+            self.named = True
         self.expect = "colon"
         return True
 
@@ -174,10 +191,10 @@ class _Scan:
             self._scalar(kind, token)
             self._done(end)
             return
-        top = not stack or (len(stack) == 1 and stack[0] == b"{" and self.key == b'"ads"')
-        if token == b"[" and self.items_level is None and top:
+        if token == b"[" and self.items_level is None and self._on_path():
             self.items_level = len(stack) + 1
         stack.append(token)
+        self.keys.append(None)
         if self.item is not None:
             self.depth = max(self.depth, len(stack))
         self.expect = "value_or_close" if token == b"[" else "key_or_close"
@@ -190,12 +207,13 @@ class _Scan:
             and level is not None
             and len(self.stack) == level + 1
             and self.stack[-1] == b"{"
-            and self.key == b'"source_id"'
+            and self.keys[-1] == b'"source_id"'
         ):
             self.source_id = orjson.loads(token)
 
     def _close(self, end: int) -> bool:
         self.stack.pop()
+        self.keys.pop()
         self._done(end)
         return True
 
@@ -207,11 +225,16 @@ class _Scan:
         self.expect = "comma_or_close" if self.stack else "end"
 
 
-def spans(data: bytes, start: int = 0) -> list[Span] | None:
+def spans(
+    data: bytes, start: int = 0, paths: tuple[tuple[str, ...], ...] = NATIVE
+) -> list[Span] | None:
     """The items of a well-formed JSON document (from byte ``start``): the elements of
-    its top-level array, or of the ``"ads"`` array of its top-level object; None when it
-    is not well-formed, or has no such array (or gives ``"ads"`` twice)."""
-    scan = _Scan()
+    the first array found at one of ``paths`` (keys from the top: ``()`` is the
+    top-level array); None when it is not well-formed, has no such array, or gives a
+    key of the path twice where it names the items. Assumption: a key is matched as
+    orjson writes it (a key spelled with escapes is not found: the caller's error)."""
+    quoted = tuple(tuple(orjson.dumps(key) for key in path) for path in paths)
+    scan = _Scan(quoted)
     pos = start
     while (match := _TOKEN.match(data, pos)) is not None:
         kind = str(match.lastgroup)  # every alternative is a named group
