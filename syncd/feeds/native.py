@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
@@ -24,8 +24,11 @@ from syncd.core.models import DuplicateKey, Issue, Origin, Packed, RawRecord
 from syncd.core.validate.feed import UNREADABLE
 from syncd.core.validate.known import pack
 from syncd.errors import FeedError
-from syncd.feeds import chunks, json_items, strict
+from syncd.feeds import chunks, strict
 from syncd.feeds.files import FileFeedReader, Sleep, Stillness
+
+if TYPE_CHECKING:
+    from syncd.feeds.json_items import Unreadable
 
 BOM = b"\xef\xbb\xbf"
 
@@ -75,6 +78,10 @@ def _whole_or_salvaged(path: Path, data: bytes) -> tuple[RawRecord, ...]:
     try:
         return whole_json(path, data)
     except FeedError as exc:
+        # The salvage scanner only when orjson refused a document: a run of a well-formed
+        # feed never imports it (start-up time, issue 12; tests/integration/test_startup.py).
+        from syncd.feeds import json_items  # noqa: PLC0415
+
         cause = exc.__cause__
         if not isinstance(cause, orjson.JSONDecodeError) or not json_items.is_value_error(cause):
             raise
@@ -94,7 +101,7 @@ def _whole_or_salvaged(path: Path, data: bytes) -> tuple[RawRecord, ...]:
         return tuple(records)
 
 
-def _unreadable(origin: Origin, item: json_items.Unreadable) -> RawRecord:
+def _unreadable(origin: Origin, item: Unreadable) -> RawRecord:
     """The record of an item the reader could not read: the issue, its source_id if found."""
     data = None if item.source_id is None else {"source_id": item.source_id}
     return RawRecord(origin, data, (), (Issue(UNREADABLE, item.reason),))
@@ -177,6 +184,10 @@ def _unreadable_line(
 ) -> RawRecord | None:
     """The record of a well-formed line orjson refused for a value (``json_items.py``);
     None for a broken line."""
+    # The salvage scanner only when orjson refused a document: a run of a well-formed
+    # feed never imports it (start-up time, issue 12; tests/integration/test_startup.py).
+    from syncd.feeds import json_items  # noqa: PLC0415
+
     if not json_items.is_value_error(exc):
         return None
     # Read as the one item of an array: "[" shifts each offset by one, as a column is.
