@@ -242,6 +242,8 @@ class Executor:
             self._unknown(action, results)
         elif isinstance(action, Delete) and result.status == 404:
             self._already_gone(action)
+        elif isinstance(action, Update) and result.status == 400 and not action.revive:
+            await self._refused_update(action, result, run)
         else:
             self._rejected(action, result, run)
 
@@ -331,6 +333,34 @@ class Executor:
             status=result.status,
             message=result.message,
         )
+
+    async def _refused_update(self, action: Update, result: Rejected, run: _Round) -> None:
+        """400 on the PATCH of a live ad. The API refuses to update an ad deleted behind
+        syncd's back too (another client's DELETE: "Ad has been deleted, cannot update",
+        a registered vehicle, which PATCH cannot revive): the ad is read back, and when
+        it is deleted the row learns it, so the next run revives it (POSTs it again)
+        instead of holding a refusal no feed change could lift. Otherwise the refusal
+        is the payload's, recorded as any other."""
+        remote = await self._api.get(action.dealer_code, action.source_id)
+        if remote is None or remote.state is not RemoteState.DELETED:
+            self._rejected(action, result, run)
+            return
+        message = (
+            f"the ad was deleted in the API, not by syncd ({result.message}); "
+            "the next run creates it again from the feed"
+        )
+        outcome = Outcome(
+            action.dealer_code,
+            action.source_id,
+            Stage.ERROR,
+            RemoteState.DELETED,
+            message=message,
+            remote_id=remote.remote_id,
+        )
+        self._mirror.record_outcome(outcome, self._clock.now())
+        run.results.counts["rejected"] += 1
+        run.results.problems.append((action.source_id, message))
+        log.warning("ad_deleted_outside_syncd", source_id=action.source_id, message=message)
 
     def _unknown(self, action: Update, results: ApplyResults) -> None:
         """404 on PATCH: the API does not know the ad (any more). Nothing is POSTed here:
