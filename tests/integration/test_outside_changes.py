@@ -1,4 +1,5 @@
-"""syncd against ads changed behind its back, and feeds that reuse or move source_ids.
+"""syncd against ads changed behind its back, feeds that reuse or move source_ids, and
+feeds that take back a change the API refused.
 
 The real service, client and mirror against the sandbox in this process: another
 client deletes an ad, a deleted source_id comes back in another kind of category.
@@ -82,3 +83,25 @@ def test_a_deleted_source_id_may_come_back_in_a_registered_category(
     assert report.outcome == "success", report.problems
     assert sandbox.ads()[("D1", "sofa-1")]["category_id"] == 1020
     assert_mirror_agrees(h, [goods(2), vehicle])
+
+
+def test_a_refused_change_taken_back_by_the_feed_no_longer_shows_rejected(
+    tmp_path: Path, database_url: str, sandbox: InProcessSandbox
+) -> None:
+    """A title the API refuses (over its 100 characters), then the feed back at the version
+    the API holds: nothing is sent, and the row is no longer 'rejected' with the old reason
+    (status would list a live, current ad as failing for good)."""
+    h = Harness(tmp_path, database_url, sandbox)
+    h.write([goods(1)])
+    assert h.run().outcome == "success"
+    h.write([goods(1) | {"title": "x" * 150}])
+    assert h.run().counts["rejected"] == 1
+    assert h.mirror()["sofa-1"].stage is Stage.REJECTED
+    h.write([goods(1)])
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    row = h.mirror()["sofa-1"]
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.CREATED)
+    assert row.message is not None
+    assert "title" not in row.message
+    assert_mirror_agrees(h, [goods(1)])
