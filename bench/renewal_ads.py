@@ -27,7 +27,7 @@ from databases import on_each_database  # type: ignore[import-not-found]  # benc
 from sqlalchemy import Engine, insert
 
 from syncd.core.renewal_models import Caps, RenewalPolicy
-from syncd.core.renewals import decide
+from syncd.core.renewals import decide, renewal_ad
 from syncd.mirror.engine import make_engine
 from syncd.mirror.migrate import upgrade
 from syncd.mirror.schema import ads
@@ -121,8 +121,9 @@ def measure(name: str, url: str) -> None:
         for policy in (PLAIN, FILTERED):
             paths = tuple(policy.filter)
 
-            def old(p: RenewalPolicy = policy) -> object:
-                return decide(p, "D1", mirror.load("D1").values(), [], NOW)
+            def old(p: RenewalPolicy = policy, k: tuple[str, ...] = paths) -> object:
+                whole = mirror.load("D1").values()
+                return decide(p, "D1", [renewal_ad(a, k) for a in whole], [], NOW)
 
             def new(p: RenewalPolicy = policy, k: tuple[str, ...] = paths) -> object:
                 return decide(p, "D1", mirror.renewal_ads("D1", k), [], NOW)

@@ -18,7 +18,7 @@ from datetime import UTC, datetime, timedelta
 from syncd.core.models import FeedMeta, MirrorAd, RemoteState, Stage, ValidatedFeed
 from syncd.core.plan import plan
 from syncd.core.renewal_models import Caps, Renewal, RenewalKind, RenewalOutcome, RenewalPolicy
-from syncd.core.renewals import decide
+from syncd.core.renewals import decide, renewal_ad
 
 NOW = datetime(2026, 12, 15, 12, 0, tzinfo=UTC)
 SIZES = (10_000, 100_000)
@@ -73,8 +73,10 @@ def main() -> None:
     seconds = 0.0
     for n in SIZES:
         mirror, past = ads(n), history(n)
-        decision = decide(POLICY, "D1", mirror.values(), past, NOW)
-        seconds = best(lambda m=mirror, h=past: decide(POLICY, "D1", m.values(), h, NOW))
+        # What the renew job decides on: the light values Mirror.renewal_ads reads.
+        light = [renewal_ad(a, tuple(POLICY.filter)) for a in mirror.values()]
+        decision = decide(POLICY, "D1", light, past, NOW)
+        seconds = best(lambda r=light, h=past: decide(POLICY, "D1", r, h, NOW))
         pinned = frozenset(f"s{i}" for i in range(0, n, 100))
         meta = FeedMeta("feed.json", "0" * 64, 0, NOW)
         gone = ValidatedFeed("D1", meta, (), ())

@@ -34,8 +34,10 @@ codes and source_ids it names elsewhere are given as ``ids`` and stay whole too.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from signal import Signals
+
+from syncd.core import contacts
 
 
 class SyncdError(Exception):
@@ -50,6 +52,31 @@ class SyncdError(Exception):
     def __init__(self, message: str = "", *, ids: Iterable[str | None] = ()) -> None:
         super().__init__(message)
         self.ids = frozenset(i for i in ids if i)
+
+
+def shown(
+    exc: BaseException | str,
+    limit: int | None = None,
+    *,
+    redact: Callable[[str], str] | None = None,
+) -> contacts.Masked:
+    """An error's message as shown to a person or written in a log line: e-mail
+    addresses and phone numbers masked, its paths, URLs and (a :class:`SyncdError`'s)
+    ``ids`` whole; cut to ``limit`` characters first when given. A text (a line syncd
+    wrote itself) or a foreign error (an ``OSError``) is masked the same way, without
+    ids. Log it as ``error=shown(exc)``, never ``error=str(exc)``: the log processor
+    would mask the ids too (:class:`syncd.core.contacts.Masked`).
+
+    ``redact``: run on the text first, where no log processor will (systemd's
+    ``STATUS=``, ``/readyz``): ``syncd.logs.REDACTOR.scrub``, the secrets it knows
+    masked before masking could split them."""
+    text = exc if isinstance(exc, str) else str(exc)
+    if redact is not None:
+        text = redact(text)
+    ids = exc.ids if isinstance(exc, SyncdError) else frozenset[str]()
+    if limit is not None:
+        text = contacts.cut(text, limit)
+    return contacts.masked_with(text, ids)
 
 
 class TemporaryError(SyncdError):

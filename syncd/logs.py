@@ -71,18 +71,60 @@ _USER_INFO = re.compile(r"(?<=://)[^\s/?#@]{1,256}@")
 
 
 def hide_url_credentials(logger: WrappedLogger, name: str, event: EventDict) -> EventDict:
-    """A structlog processor: a URL's user info masked in a library's record's text
-    (httpx logs each request's URL whole, ``user:password@`` included, when syncd runs
-    at debug). The redactor masks the password only when it is 8 characters or more,
-    and only once the feed was fetched; this masks any. syncd's own events never give
-    a URL with its user info (:func:`syncd.feeds.http_auth.public_url`), so only
-    records marked ``_from_structlog=False`` are looked at: one dict look-up per event."""
+    """A structlog processor: a URL's user info and its query values masked in a
+    library's record's text (httpx logs each request's URL whole, ``user:password@``
+    and ``?key=...`` included, when syncd runs at debug; uvicorn each request's path and
+    query). The redactor masks a password or a query value only when it is 8 characters
+    or more, and only once the feed was fetched; this masks any. syncd's own events never
+    give a URL with its user info or query values (:func:`syncd.feeds.http_auth.public_url`),
+    so only records marked ``_from_structlog=False`` are looked at: one dict look-up per
+    event."""
     if event.get("_from_structlog") is not False:
         return event
     text = event.get("event")
-    if not isinstance(text, str) or "://" not in text or "@" not in text:
+    if not isinstance(text, str):
         return event
-    return {**event, "event": _USER_INFO.sub(REDACTED + "@", text)}
+    shown = text
+    if "://" in shown and "@" in shown:
+        shown = _USER_INFO.sub(REDACTED + "@", shown)
+    if "?" in shown and "=" in shown:
+        shown = _WORD.sub(_query_hidden, shown)
+    return event if shown is text else {**event, "event": shown}
+
+
+QUERY_KEPT = frozenset(
+    {"dealer_code", "source_id__in", "include", "limit", "offset", "state", "ordering"}
+    | {"exclude_bytbil", "exclude_blocket", "category_id", "brand"}
+)
+"""Query parameters whose values a library's record shows: those of the API calls
+syncd makes (their values are dealer codes, source_ids, paging), which an operator
+reading a debug log needs. Assumption: any other parameter may be a credential, whatever
+its name (a dealer's DMS may take its key as ``?k=``, a signed URL as ``?sig=``,
+``?X-Amz-Signature=``), so its value is masked, as :func:`syncd.feeds.http_auth.public_url`
+masks every query value of a feed's URL; a value masked that was no secret costs an
+operator a look at the configuration, a key shown may cost the dealer its feed."""
+_WORD = re.compile(r"[^\s\"'<>]{1,8192}")
+"""A word of a library's text: a URL or a path is one (quotes end it: uvicorn's
+``"GET /status?x=1 HTTP/1.1"``); bounded, so a text is read in linear time."""
+
+
+def _query_hidden(match: re.Match[str]) -> str:
+    """A word that is a URL or a path with a query, each query value not in
+    :data:`QUERY_KEPT` masked; any other word as it is."""
+    word = match.group()
+    head, mark, rest = word.partition("?")
+    if not mark or "/" not in head or "=" not in rest:
+        return word
+    query, hash_mark, fragment = rest.partition("#")
+    params = "&".join(_param_hidden(p) for p in query.split("&"))
+    return f"{head}?{params}{hash_mark}{fragment}"
+
+
+def _param_hidden(param: str) -> str:
+    name, equals, value = param.partition("=")
+    if not equals or not value or name.lower() in QUERY_KEPT:
+        return param
+    return f"{name}={REDACTED}"
 
 
 TEXT_KEYS = frozenset(
@@ -127,7 +169,8 @@ def mask_contacts(logger: WrappedLogger, name: str, event: EventDict) -> EventDi
 
 def _contacts_masked(value: Any, text: bool) -> Any:
     if isinstance(value, str):
-        return contacts.mask(value) if text else value
+        # A Masked text was masked where it was made, its ids kept (errors.shown).
+        return contacts.mask(value) if text and not isinstance(value, contacts.Masked) else value
     if isinstance(value, dict):
         return {
             k: _contacts_masked(v, k in TEXT_KEYS or (text and k not in ID_KEYS))

@@ -30,6 +30,7 @@ from syncd.core.renewal_models import (
 from syncd.core.renewals import decide, history_since, marks_unusable
 from syncd.errors import Stopped, SyncdError
 from syncd.ports import Clock, Mirror, RenewalLog, Renewer, watching_handover
+from syncd.terminal import printable
 
 log = structlog.get_logger("syncd.renewals")
 
@@ -243,12 +244,12 @@ def report_json(r: PolicyReport) -> dict[str, object]:
 
 def report_line(r: PolicyReport) -> str:
     """One line for a terminal: what the policy renewed, and what it left for later."""
+    # The dealer code and policy name escaped as a run report's (a configured value).
+    head = f"renewal {printable(r.policy)} dealer {printable(r.dealer_code or '(token dealer)')}"
     if r.skipped is not None:
-        return (
-            f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: skipped: {r.skipped}"
-        )
+        return f"{head}: skipped: {r.skipped}"
     counts = ", ".join(f"{k} {v}" for k, v in sorted(r.counts.items())) or "nothing sent"
     return (
-        f"renewal {r.policy} dealer {r.dealer_code or '(token dealer)'}: {counts}; "
+        f"{head}: {counts}; "
         f"due {r.due}, capped {r.capped}, on pole position {len(r.on_pole_position)}"
     )

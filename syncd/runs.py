@@ -28,7 +28,7 @@ from syncd.core.models import (
     Unchanged,
 )
 from syncd.core.status import invalid_problems
-from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError
+from syncd.errors import MirrorUnavailable, SyncdError, TemporaryError, shown
 from syncd.execute import ApplyResults
 from syncd.ports import (
     Clock,
@@ -219,10 +219,12 @@ def report_plan(plan: Plan, report: RunReport) -> None:
 
 
 def count_results(report: RunReport, results: ApplyResults) -> None:
-    """Add what the executor counted (and the outcomes it moved) to the run's counts."""
+    """Add what the executor counted (and the outcomes it moved) to the run's counts, and
+    the items its calls found invalid to the run's invalid items."""
     report.counts.update(results.counts)
     for key, n in results.moved.items():
         report.counts[key] = report.counts.get(key, 0) + n
+    report.invalid += tuple(results.invalid)
 
 
 WITHDRAWN = "the change the API refused is no longer in the feed: the API holds the feed's version"
@@ -255,7 +257,7 @@ def remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> 
     try:
         kept = mirror.remember(dealer_code, memos)
     except MirrorUnavailable as exc:
-        log.warning("raw_memos_not_recorded", items=len(memos), error=str(exc))
+        log.warning("raw_memos_not_recorded", items=len(memos), error=shown(exc))
         return
     log.debug("raw_memos_recorded", items=kept, offered=len(memos))
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import orjson
 import structlog
 
-from syncd import reading, runs, service
+from syncd import leftovers, reading, runs, service
 from syncd.core import guards, saved_plan
 from syncd.core.models import Plan, ValidatedFeed
 from syncd.core.saved_plan import PlanDocumentError, SavedPlan
@@ -130,16 +130,22 @@ def _calls(plan: SavedPlan) -> list[str]:
 async def apply(
     deps: Deps, job: FeedJob, options: RunOptions, saved: SavedPlan, source: Path
 ) -> RunReport:
-    """Check the plan, then send exactly its calls and reconcile; one run row.
+    """Check the plan, resolve the intents a crash left (as ``run-once`` does:
+    :mod:`syncd.leftovers`), then send exactly the plan's calls and reconcile; one run row.
 
     The caller holds the dealer's run lock, so nothing changes the rows between the
-    check and the sends.
+    check and the sends. The check comes first: the plan was made with those rows
+    waiting (no call planned for them), and the calls it holds touch none of them.
     """
     feed = await reading.load_feed(job, options.api_version)
     full = check(saved, feed, deps.mirror, source, options)
     with runs.run_envelope(deps, job.dealer_code, feed.meta) as report:
+        unresolved: list[tuple[str | None, str]] = []
+        full = await leftovers.resolve(
+            deps, feed, options, report, full=full, unresolved=unresolved
+        )
         # Marked as a sync marks (the plan checked just now is the saved one: same feed,
-        # same rows).
+        # same rows; planned again once a crash's intents are resolved).
         service.record_marks(deps, job.dealer_code, full, feed, report)
         report.warnings.append(f"applied the saved plan {source}")
         if saved.guard:  # what the plan held back stays held back; the calls it has are sent
@@ -151,6 +157,7 @@ async def apply(
         # The feed is as saved: planning again gives the PATCHes owed to new ads.
         settled = await service.settle_calls(deps, executor, feed, options, results)
         runs.count_results(report, results)
+        leftovers.count_unresolved(report, unresolved)
         report.problems.extend(results.problems)
         report.counts.update(settled)
     log.info("saved_plan_applied", outcome=report.outcome, **report.counts)

@@ -39,7 +39,8 @@ def _lines(lines: Sequence[str], limit: int = LIMIT) -> Text:
 def plan_table(plan: Plan, *, include_unchanged: bool = False) -> Table:
     """A readable diff: one row per call that would be sent (and per invalid item)."""
     counts = ", ".join(f"{k} {v}" for k, v in plan.counts().items())
-    table = Table(title=f"Plan for dealer {plan.dealer_code or '(token dealer)'}: {counts}")
+    dealer = printable(plan.dealer_code or "(token dealer)")
+    table = Table(title=Text(f"Plan for dealer {dealer}: {counts}"))
     table.add_column("kind")
     table.add_column("source_id")
     table.add_column("what")

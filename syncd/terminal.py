@@ -3,10 +3,11 @@
 A source_id, an API message or a dealer's cell is printed by ``run-once``, ``plan``,
 ``status``, ``validate`` and the logs. Any of them may hold a newline (a forged line of
 output), an escape sequence (a recoloured terminal), a bidi override (text that reads
-backwards) or ten thousand characters. :func:`printable` shows such a value as
-``\\n``, ``\\x1b``, ``\\u202e`` and cuts it with an ellipsis; :func:`dumps` writes JSON in
-which the same characters are ``\\uXXXX`` escapes, so ``--json`` output stays the same
-data, valid, one document.
+backwards), a space that is not the ASCII space (NBSP: an id that looks like another),
+a blank that is a letter (U+3164) or ten thousand characters. :func:`printable` shows
+such a value as ``\\n``, ``\\x1b``, ``\\u202e``, ``\\xa0`` and cuts it with an ellipsis;
+:func:`dumps` writes JSON in which the control, format and separator characters are
+``\\uXXXX`` escapes, so ``--json`` output stays the same data, valid, one document.
 """
 
 from __future__ import annotations
@@ -23,6 +24,14 @@ LIMIT = 120
 # Cn unassigned) and the line and paragraph separators.
 _ESCAPED = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 _SHORT = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\\": "\\\\"}
+# Text output only (JSON keeps them raw: they act on no terminal): the spaces other than
+# the ASCII one (Zs: NBSP, U+2007, U+3000, ...), which str.isprintable refuses too, and
+# the letters and symbols that render as nothing (Hangul fillers, the blank braille
+# cell), which it accepts. Assumption: an operator comparing two ids by eye must see
+# them, as a run report shows "p\xa0q" apart from "p q".
+_BLANKS = "\u115f\u1160\u3164\uffa0\u2800"
+_BLANK = frozenset(_BLANKS)
+_HIDDEN = re.compile(f"[{_BLANKS}]")
 
 _NON_ASCII = re.compile("[^\x00-\x7e]")
 
@@ -30,7 +39,8 @@ _NON_ASCII = re.compile("[^\x00-\x7e]")
 def _escape(char: str) -> str:
     if char in _SHORT:
         return _SHORT[char]
-    if unicodedata.category(char) not in _ESCAPED:
+    category = unicodedata.category(char)
+    if category not in _ESCAPED and char not in _BLANK and (category != "Zs" or char == " "):
         return char
     code = ord(char)
     if code <= 0xFF:
@@ -46,7 +56,7 @@ def printable(value: object, limit: int = LIMIT) -> str:
     backslash is doubled too, so that what is shown reads back unambiguously.
     """
     text = value if isinstance(value, str) else str(value)
-    plain = text.isprintable()
+    plain = text.isprintable() and _HIDDEN.search(text) is None
     if plain and len(text) <= limit:
         return text
     head = text[: limit + 1]

@@ -1,4 +1,5 @@
-"""Test helper: a tiny, deterministic .xlsx writer (strings, numbers, booleans, dates).
+"""Test helper: a tiny, deterministic .xlsx writer (strings, numbers, booleans, dates,
+formula errors).
 
 syncd only reads .xlsx (python-calamine cannot write), so the tests, the
 benchmark and the example under examples/ write their workbooks with this:
@@ -12,11 +13,21 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-Cell = str | int | float | bool | date | None
+
+@dataclass(frozen=True)
+class FormulaError:
+    """A formula cell whose cached value is an error, as Excel writes it (``#DIV/0!``)."""
+
+    code: str
+    formula: str = "1/0"
+
+
+Cell = str | int | float | bool | date | FormulaError | None
 
 _EPOCH = date(1899, 12, 30)  # Excel's day 0 (with the 1900 leap-year bug folded in)
 _STAMP = (2024, 1, 1, 0, 0, 0)
@@ -50,6 +61,8 @@ def _column(i: int) -> str:
 def _cell(ref: str, value: Cell, strings: dict[str, int]) -> str:
     if value is None or value == "":
         return ""
+    if isinstance(value, FormulaError):
+        return f'<c r="{ref}" t="e"><f>{escape(value.formula)}</f><v>{escape(value.code)}</v></c>'
     if isinstance(value, bool):
         return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
     if isinstance(value, datetime):

@@ -11,7 +11,6 @@ from typing import Any, TypeVar
 
 import click
 
-from syncd.core import contacts
 from syncd.errors import (
     ApiAuthError,
     ConfigError,
@@ -24,6 +23,7 @@ from syncd.errors import (
     Stopped,
     SyncdError,
     TemporaryError,
+    shown,
 )
 from syncd.terminal import printable
 
@@ -94,14 +94,31 @@ def error_text(exc: SyncdError | str) -> str:
     whole (:func:`syncd.core.contacts.mask` keeps paths and URLs) but for the ids its
     raiser gave (:attr:`SyncdError.ids`). A text (a line syncd wrote itself) is masked
     the same way, without ids."""
-    text, ids = (exc, frozenset[str]()) if isinstance(exc, str) else (str(exc), exc.ids)
-    return contacts.mask(contacts.cut(text, ERROR_LIMIT), ids=ids)
+    return shown(exc, ERROR_LIMIT)
 
 
 def error_line(exc: SyncdError | str) -> str:
     """The one line on stderr for an error: masked (:func:`error_text`) and escaped (it
     may quote a feed's value)."""
     return f"syncd: {printable(error_text(exc), ERROR_LIMIT)}"
+
+
+def error_json(exc: SyncdError, dealer_code: str) -> dict[str, Any]:
+    """A feed's failure as ``run-once --json`` and ``plan --json`` give it, in the place
+    of its report or plan: the dealer, the masked error (:func:`error_text`) and the exit
+    code it stands for, by name and number, as ``validate --json`` gives an unreadable
+    feed's ``error``.
+
+    Assumption: a script reading stdout must tell a feed that failed from one with
+    nothing to do, and, like a supervisor, act on the kind of failure without parsing
+    stderr; the exit code's name is the stable word for it."""
+    code = exit_code_for(exc)
+    return {
+        "dealer_code": dealer_code,
+        "error": error_text(exc),
+        "exit": code.name,
+        "exit_code": int(code),
+    }
 
 
 def handle_errors(func: F) -> F:

@@ -7,18 +7,22 @@ import contextlib
 import os
 import sys
 import threading
+from typing import NoReturn
 
 import click
+import structlog
 from rich.console import Console
 
 from syncd import bootstrap, release, runs, tables
 from syncd.cli.exits import ExitCode, handle_errors
-from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.shell import dealer_jobs, global_options, print_json, settings_of
 from syncd.cli.stopping import GracefulStop
 from syncd.errors import GuardTripped, Stopped
 from syncd.runs import RunReport
 from syncd.views.reports import report_json, report_lines
 from syncd.views.status import withheld_json
+
+log = structlog.get_logger("syncd.cli")
 
 
 @click.command("release-deletes")
@@ -34,58 +38,91 @@ def release_deletes(ctx: click.Context, dealer_code: str, yes: bool, as_json: bo
     Off a terminal, without --yes, it only shows them and exits 8 (GUARD).
     """
     settings = settings_of(ctx)
-    container = bootstrap.build(settings)
+    # A dealer no feed serves is a usage error (exit 2, the known dealers named), as for
+    # `pin` and `adopt`: a typo, not a guard that held deletes back (8 would send an
+    # operator looking for a broken feed).
+    dealer_jobs(settings, dealer_code)
     stop = GracefulStop("release-deletes")
-    shown: release.Withheld | None = None
     # Assumption: a stop before the lock is taken (computing the set, the prompt) is what
     # an operator expects of a stop at any other point: exit 143/130 with a line saying
-    # nothing was sent, not a traceback (SIGINT) or a kill by the default SIGTERM.
+    # nothing was sent, not a traceback (SIGINT) or a kill by the default SIGTERM. So every
+    # statement has a handler: raising while the set is computed and at the prompt, the
+    # loop's while sending, and noted in between (the statements after the prompt and
+    # asyncio.run's set-up: nothing is sent there, and the next step refuses to start).
+    with stop.noting_signals():
+        container = bootstrap.build(settings)
+        job, shown, confirmed = _shown_and_confirmed(container, stop, dealer_code, yes, as_json)
+        doc = withheld_json(shown, dealer_code, None)
+        if not shown.deletes or not confirmed:
+            asyncio.run(container.aclose())
+            if as_json:
+                print_json({"withheld": doc, "run": None})
+            if not shown.deletes:
+                return
+            why = (
+                "not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)"
+            )
+            raise GuardTripped(
+                f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: "
+                f"{why}",
+                ids=(dealer_code,),
+            )
+        log.info("release_deletes_confirmed", dealer_code=dealer_code, deletes=len(shown.deletes))
+        if stop.signal is not None:  # noted since the prompt: nothing was sent
+            _stopped_unsent(container, stop, shown, dealer_code, as_json)
+        report = asyncio.run(_release(container, job, shown, stop))
+        if as_json:
+            print_json({"withheld": doc, "run": None if report is None else report_json(report)})
+        elif report is not None:
+            click.echo("\n".join(report_lines(report)))
+        if stop.signal is not None:
+            stop.exit(done=0 if report is None else 1, total=1, what="release(s) of the deletes")
+        if report is not None and report.failed_items:
+            sys.exit(ExitCode.PARTIAL)
+
+
+def _shown_and_confirmed(
+    container: bootstrap.Container, stop: GracefulStop, dealer_code: str, yes: bool, as_json: bool
+) -> tuple[runs.FeedJob, release.Withheld, bool]:
+    """The dealer's feed, the deletes held back now (shown as a table off ``--json``) and
+    whether they are confirmed (``--yes``, or asked on a terminal); a stop meanwhile
+    exits 143/130, nothing sent (:func:`_stopped_unsent`)."""
+    shown: release.Withheld | None = None
     try:
         with stop.raising_signals():
             job = release.job_for(dealer_code, container.jobs())
             shown = asyncio.run(_withheld(container, job, stop))
             if stop.signal is not None:  # it came as the step ended: stopped all the same
                 raise Stopped(f"stopped by {stop.signal.name}", stop.signal)
-            doc = withheld_json(shown, dealer_code, None)
             if not as_json:
-                Console().print(tables.withheld_table([doc]))
+                Console().print(tables.withheld_table([withheld_json(shown, dealer_code, None)]))
             confirmed = not shown.deletes or yes or asyncio.run(_asked(len(shown.deletes), stop))
     except Stopped:
-        asyncio.run(container.aclose())
         if stop.signal is None:  # not the stop's: an error like any other
+            asyncio.run(container.aclose())
             raise
-        if shown is not None and as_json:  # the set was shown: the same document as unconfirmed
-            print_json({"withheld": withheld_json(shown, dealer_code, None), "run": None})
-        when = "before the deletes were computed" if shown is None else "before they were sent"
-        stop.exit_unsent(when)
+        _stopped_unsent(container, stop, shown, dealer_code, as_json)
     except BaseException:
         asyncio.run(container.aclose())
         raise
-    if not shown.deletes:
-        asyncio.run(container.aclose())
-        if as_json:
-            print_json({"withheld": doc, "run": None})
-        return
-    if not confirmed:
-        asyncio.run(container.aclose())
-        if as_json:
-            print_json({"withheld": doc, "run": None})
-        why = "not confirmed" if sys.stdin.isatty() else "confirm with --yes (no terminal to ask)"
-        raise GuardTripped(
-            f"{len(shown.deletes)} deletes held back for {dealer_code!r} were not released: {why}",
-            ids=(dealer_code,),
-        )
-    # The stop from here is _release's (its loop's handlers): the gap before they are set
-    # is a few statements, with the default handlers.
-    report = asyncio.run(_release(container, job, shown, stop))
-    if as_json:
-        print_json({"withheld": doc, "run": None if report is None else report_json(report)})
-    elif report is not None:
-        click.echo("\n".join(report_lines(report)))
-    if stop.signal is not None:
-        stop.exit(done=0 if report is None else 1, total=1, what="release(s) of the deletes")
-    if report is not None and report.failed_items:
-        sys.exit(ExitCode.PARTIAL)
+    return job, shown, confirmed
+
+
+def _stopped_unsent(
+    container: bootstrap.Container,
+    stop: GracefulStop,
+    shown: release.Withheld | None,
+    dealer_code: str,
+    as_json: bool,
+) -> NoReturn:
+    """A stop before anything was sent: the connections closed, the set (if it was
+    shown) printed as unconfirmed with ``--json``, then exit 143/130."""
+    asyncio.run(container.aclose())
+    if shown is not None and as_json:  # the set was shown: the same document as unconfirmed
+        print_json({"withheld": withheld_json(shown, dealer_code, None), "run": None})
+    stop.exit_unsent(
+        "before the deletes were computed" if shown is None else "before they were sent"
+    )
 
 
 async def _asked(n: int, stop: GracefulStop) -> bool:

@@ -19,7 +19,7 @@ import click
 
 from syncd import bootstrap, config, renewals
 from syncd.cli.exits import ExitCode, handle_errors
-from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.shell import global_options, print_json, settings_of, usable_source_id
 from syncd.cli.stopping import GracefulStop
 from syncd.core.contacts import mask, masked
 from syncd.core.models import Pin
@@ -86,6 +86,12 @@ def _pin_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _set_pin(ctx: click.Context, source_id: str, dealer_code: str | None, *, on: bool) -> None:
     settings = settings_of(ctx)
     dealer = dealer_of(settings, dealer_code, configured=on)
+    usable_source_id(
+        settings,
+        source_id,
+        lambda m: m.get(dealer, source_id) is not None or source_id in m.pinned(dealer),
+        known_goes=True,  # nothing is sent: a row of an id refused since can be (un)pinned
+    )
     with bootstrap.open_mirror(settings) as mirror:
         if on:
             changed = mirror.pin(dealer, source_id, bootstrap.SystemClock().now())
@@ -156,6 +162,7 @@ def _renewal_options(func: Callable[..., Any]) -> Callable[..., Any]:
 def _renew(ctx: click.Context, kind: RenewalKind, source_id: str, dealer_code: str | None) -> None:
     settings = settings_of(ctx)
     dealer = dealer_of(settings, dealer_code)
+    usable_source_id(settings, source_id, lambda m: m.get(dealer, source_id) is not None)
     flags = {k: bool(ctx.params.get(k)) for k in ("exclude_bytbil", "exclude_blocket")}
     if flags["exclude_bytbil"] and flags["exclude_blocket"]:
         raise click.UsageError("give --exclude-bytbil or --exclude-blocket, not both")

@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+from typing import Any
 
 import click
 
 from syncd import bootstrap, renewals, service
-from syncd.cli.exits import ExitCode, error_line, exit_code_for, handle_errors
+from syncd.cli.exits import ExitCode, error_json, error_line, exit_code_for, handle_errors
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
 from syncd.cli.stopping import GracefulStop
@@ -31,9 +32,15 @@ class _Outcome:
 
     reports: list[RunReport] = dataclasses.field(default_factory=list)
     errors: list[SyncdError] = dataclasses.field(default_factory=list)
+    failed: list[str] = dataclasses.field(default_factory=list)  # each error's dealer
     renewed: list[renewals.PolicyReport] = dataclasses.field(default_factory=list)
     stop: GracefulStop = dataclasses.field(default_factory=GracefulStop)
     feeds: int = 0  # configured
+
+    def failed_with(self, dealer_code: str, exc: SyncdError) -> None:
+        """Record an error that stopped a dealer's feed (or its token check)."""
+        self.errors.append(exc)
+        self.failed.append(dealer_code)
 
 
 async def _check_token(container: bootstrap.Container, stop: GracefulStop, done: _Outcome) -> bool:
@@ -45,12 +52,12 @@ async def _check_token(container: bootstrap.Container, stop: GracefulStop, done:
         except Stopped:
             return False  # a signal: no feed runs (the stop's exit follows)
         except ApiAuthError as exc:
-            done.errors.append(exc)
+            done.failed_with(dealer, exc)
             return False
         except SyncdError as exc:
             # Assumption: an API that cannot answer says nothing of the token; the
             # sync still runs (a no-op needs no API) and the exit code is the outage's.
-            done.errors.append(exc)
+            done.failed_with(dealer, exc)
             return True
     return True
 
@@ -99,7 +106,7 @@ async def _run_all(
                 except Stopped:
                     break
                 except SyncdError as exc:
-                    done.errors.append(exc)
+                    done.failed_with(job.dealer_code, exc)
                     if isinstance(exc, ApiAuthError) and not isinstance(exc, ApiScopeError):
                         break  # the token itself is refused: every other feed would fail alike
                 if stop.signal is not None:
@@ -108,6 +115,22 @@ async def _run_all(
             stop.closing = True  # the work is done as far as it goes (GracefulStop.request)
             await container.aclose()
     return done
+
+
+def _failure_json(dealer_code: str, exc: SyncdError) -> dict[str, Any]:
+    """A failed feed's entry in ``run-once --json``, after the reports: a report's keys
+    (no run of it finished: ``run_id`` null, nothing counted), outcome ``failed``, and
+    the error with its exit code (:func:`syncd.cli.exits.error_json`)."""
+    return {
+        "run_id": None,
+        "dealer_code": dealer_code,
+        "outcome": "failed",
+        "counts": {},
+        "guard": None,
+        "warnings": [],
+        "problems": [],
+        **error_json(exc, dealer_code),
+    }
 
 
 @click.command("run-once")
@@ -144,6 +167,8 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool, check_t
     reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:
         docs = [report_json(r) for r in reports]
+        # A feed that failed has an entry too: `[]` would read as "nothing ran".
+        docs += [_failure_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
             for doc in docs:
                 doc["renewals"] = [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,7 +11,9 @@ import structlog
 
 from syncd import bootstrap, config, logs, runs, terminal
 from syncd.cli.exits import F
+from syncd.core import source_ids
 from syncd.errors import ConfigError
+from syncd.ports import Mirror
 
 log = structlog.get_logger("syncd.cli")
 
@@ -107,3 +110,34 @@ def dealer_jobs(settings: config.Settings, dealer_code: str | None) -> list[runs
         known = ", ".join(repr(j.dealer_code) for j in jobs)
         raise click.UsageError(f"no feed of dealer {dealer_code!r} (dealers: {known})")
     return chosen
+
+
+def usable_source_id(
+    settings: config.Settings,
+    source_id: str,
+    known: Callable[[Mirror], bool],
+    *,
+    known_goes: bool = False,
+) -> None:
+    """A usage error (exit 2) for a source_id that the feed validator would refuse
+    (``core/source_ids.py``: ``a/b``, ``a,b``, ``..``, a control character, over
+    100 characters): no ad can have it, so pinning, renewing or showing it is a typo.
+
+    Assumption: a row the mirror already has (``known``: its ad, or its pin) is
+    taken as it is whatever its length or Unicode form (an id the API accepted before
+    those rules still works in a URL, as ``source_ids.problem`` says); with
+    ``known_goes`` (pin, unpin, show: nothing is sent) any id the mirror has is
+    accepted, so that a stale row can still be looked at, kept and its pin removed.
+    The mirror is opened only for an id that breaks a rule.
+    """
+    reason = source_ids.problem(source_id)
+    if reason is None:
+        return
+    if known_goes or source_ids.problem(source_id, max_length=None, composed=False) is None:
+        with bootstrap.open_mirror(settings) as mirror:
+            if known(mirror):
+                return
+    raise click.UsageError(
+        f"source_id {terminal.printable(repr(source_id))}: {reason}; no ad can have it "
+        "(the feed validator refuses it)"
+    )

@@ -12,7 +12,7 @@ from rich.console import Console
 from syncd import bootstrap, config, inspect, release, tables, terminal
 from syncd.cli.exits import ExitCode, handle_errors
 from syncd.cli.renewals import pin_json, renewal_json
-from syncd.cli.shell import global_options, print_json, settings_of
+from syncd.cli.shell import global_options, print_json, settings_of, usable_source_id
 from syncd.errors import FeedError
 from syncd.ports import Mirror
 from syncd.views.status import status_json, withheld_json
@@ -99,6 +99,12 @@ def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_jso
     # Every dealer the feeds serve (a dealer-group file's too), each once.
     served = dict.fromkeys(d for f in settings.feeds for d in f.dealers)
     dealers = [dealer_code] if dealer_code is not None else list(served)
+    usable_source_id(
+        settings,
+        source_id,
+        lambda m: any(m.get(d, source_id) is not None for d in dealers or [""]),
+        known_goes=True,  # a row keyed by an id refused since can still be looked at
+    )
     container = bootstrap.build(settings)
 
     async def go() -> list[inspect.AdStory]:

@@ -60,7 +60,7 @@ import structlog
 
 from syncd.cli.exits import error_line, exit_code_for, signal_exit_code
 from syncd.core.models import ValidatedFeed
-from syncd.errors import Stopped, SyncdError
+from syncd.errors import Stopped, SyncdError, shown
 from syncd.gates import NOT_SENT, GatedMarketplace, GatedMigrator, GatedRenewer, StepGate
 from syncd.ports import Marketplace, Migrator, Renewer, RunLock
 from syncd.reading import load_feed
@@ -111,6 +111,30 @@ class StopSignals:
             raise Stopped(f"stopped by {sig.name}", sig)
 
         before = {sig: signal.signal(sig, raising) for sig in SIGNALS}
+        try:
+            yield
+        finally:
+            for sig, handler in before.items():
+                signal.signal(sig, handler)
+
+    @contextlib.contextmanager
+    def noting_signals(self) -> Iterator[None]:
+        """SIGTERM and SIGINT noted (:meth:`request`), nothing raised, for the block: a
+        command's statements between its steps (after a prompt, before the loop that
+        sends is up), where no default handler may kill the process or raise
+        KeyboardInterrupt. The command asks ``signal`` before its next step, whose
+        :meth:`GracefulStop.locked` refuses to start once stopping; the handlers
+        before it restored after. :meth:`raising_signals` and a loop's
+        :meth:`handling_signals` inside the block take over and give it back.
+
+        Assumption: noted, not raised: these statements send nothing, so letting them run
+        to the next check costs nothing, and no exception can land mid-statement (in
+        ``asyncio.run``'s set-up, say)."""
+
+        def noting(signum: int, _frame: object) -> None:
+            self.request(signal.Signals(signum))
+
+        before = {sig: signal.signal(sig, noting) for sig in SIGNALS}
         try:
             yield
         finally:
@@ -221,7 +245,9 @@ class GracefulStop(StopSignals, StepGate):
             except SyncdError as exc:
                 if self.signal is None:
                     raise
-                log.warning(self.event("error_after_stop"), error=str(exc), kind=type(exc).__name__)
+                log.warning(
+                    self.event("error_after_stop"), error=shown(exc), kind=type(exc).__name__
+                )
                 self.error = exc
             finally:
                 await close()

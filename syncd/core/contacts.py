@@ -187,6 +187,21 @@ class _Kept:
 _NO_IDS = _Kept(())
 
 
+class Masked(str):
+    """A text masked already (:func:`mask`), maybe with ``ids`` kept whole: the log
+    processor (:func:`syncd.logs.mask_contacts`) passes it as it is, where masking it
+    again would garble those ids (an all-digit dealer code reads like a phone). Made by
+    :func:`masked_with`; any change to it (a redaction) gives a plain ``str`` again,
+    which is masked anew: a kept id may then be masked, never contact data shown."""
+
+    __slots__ = ()
+
+
+def masked_with(text: str, ids: Collection[str] = ()) -> Masked:
+    """``text`` masked (:func:`mask`), ``ids`` whole, marked :class:`Masked`."""
+    return Masked(mask(text, ids=ids))
+
+
 def masked(text: str | None) -> str | None:
     """A message with its e-mail addresses and phone numbers masked (None stays None)."""
     return None if text is None else mask(text)

@@ -16,6 +16,7 @@ STATISTICS = (
     "updated",
     "deleted",
     "unchanged",
+    "gone",
     "invalid",
     "rejected",
     "retried",
@@ -28,6 +29,9 @@ _SOURCES: Mapping[str, tuple[str, ...]] = {
     "updated": ("update", "revive"),
     "deleted": ("delete",),
     "unchanged": ("unchanged",),
+    # Ads deleted earlier and still absent (None for a run of an older syncd, which
+    # counted them in "unchanged").
+    "gone": ("gone",),
     "invalid": ("invalid",),
     "rejected": ("rejected",),
     "retried": ("retried",),

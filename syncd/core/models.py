@@ -411,6 +411,8 @@ def entry_kind(entry: PlanEntry) -> str:
 
 
 PLAN_KINDS = ("create", "update", "revive", "delete", "unchanged", "invalid")
+PLAN_COUNTS = (*PLAN_KINDS, "gone")
+"""The keys of :meth:`Plan.counts`: the kinds, and ``gone`` apart from ``unchanged``."""
 _PLAIN_KINDS: dict[type, str] = {Delete: "delete", Unchanged: "unchanged", Invalid: "invalid"}
 
 
@@ -431,11 +433,21 @@ class Plan:
         return tuple(e for e in self.entries if isinstance(e, Create | Update | Delete))
 
     def counts(self) -> dict[str, int]:
-        """How many entries of each kind (every kind present, zero if none)."""
-        counts = dict.fromkeys(PLAN_KINDS, 0)
+        """How many entries of each kind (every key of ``PLAN_COUNTS``, zero if none).
+
+        An ad deleted (or never created) earlier and still absent from the feed,
+        ``Unchanged("gone")``, counts as ``gone``, not ``unchanged``: ``unchanged`` is
+        the live ads (and those in flight) the feed still agrees with, so that a feed
+        shrinking over months does not read as a large steady stock. Assumption: the
+        key is added, not renamed, so a reader of ``unchanged`` keeps working; a run
+        recorded by an older syncd counted the gone ones in ``unchanged``."""
+        counts = dict.fromkeys(PLAN_COUNTS, 0)
         for entry in self.entries:
             # A dict lookup first: 100 000 unchanged entries through ``match`` cost more.
-            counts[_PLAIN_KINDS.get(type(entry)) or entry_kind(entry)] += 1
+            if type(entry) is Unchanged and entry.reason == "gone":
+                counts["gone"] += 1
+            else:
+                counts[_PLAIN_KINDS.get(type(entry)) or entry_kind(entry)] += 1
         return counts
 
 
@@ -493,6 +505,10 @@ class Rejected:
     # A POST whose answer was lost, and that the client then found by reading the ad
     # back, answers 409 with the ad as read: the executor adopts it without a 2nd GET.
     remote: RemoteAd | None = None
+    # A 404 on the POST to a typed path (``api.typed_paths``) whose API does have the
+    # ``/v{n}/ad`` collection: the API lacks this vehicle type's path. The executor makes
+    # the item invalid for this run (not the ad's refusal: nothing is recorded on it).
+    missing_vehicle_type: str | None = None
 
     @property
     def message(self) -> str:

@@ -177,7 +177,8 @@ def _for_absent(ad: MirrorAd, dealer: str, pinned: bool) -> PlanEntry:
     if ad.remote_state is _CREATED:
         if pinned:
             return Unchanged(dealer, ad.source_id, "pinned")
-        reason = source_ids.problem(ad.source_id, max_length=None)
+        # A decomposed (non-NFC) id is refused in a feed but reachable: it may go.
+        reason = source_ids.problem(ad.source_id, max_length=None, composed=False)
         if reason is not None:  # an id an older syncd accepted: a DELETE could not reach it
             return Invalid(dealer, ad.source_id, None, (_unreachable(reason),))
         return Delete(dealer, ad.source_id)

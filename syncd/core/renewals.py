@@ -130,7 +130,7 @@ def on_pole_position(history: Iterable[Renewal], now: datetime) -> set[tuple[str
 def decide(
     policy: RenewalPolicy,
     dealer_code: str,
-    ads: Iterable[RenewalAd | MirrorAd],
+    ads: Iterable[RenewalAd],
     history: Sequence[Renewal],
     now: datetime,
     *,
@@ -138,8 +138,8 @@ def decide(
 ) -> Decision:
     """The ads of ``dealer_code`` the policy bumps now; see the module docstring.
 
-    ``ads``: what ``Mirror.renewal_ads`` reads (no payloads), or whole MirrorAds (each
-    read as :func:`renewal_ad` reads it)."""
+    ``ads``: what ``Mirror.renewal_ads`` reads (no payloads); wrap a whole MirrorAd
+    with :func:`renewal_ad` (the policy's filter as its paths)."""
     last = _last_bumps(history, dealer_code)
     pole = {s for d, s in on_pole_position(history, now) if d == dealer_code}
     due, skipped = _due(policy, ads, last, pole, now)
@@ -158,7 +158,7 @@ _Due = tuple[datetime | None, RenewalAd]
 
 def _due(
     policy: RenewalPolicy,
-    ads: Iterable[RenewalAd | MirrorAd],
+    ads: Iterable[RenewalAd],
     last: Mapping[str, datetime],
     pole: AbstractSet[str],
     now: datetime,
@@ -167,9 +167,7 @@ def _due(
     skipped for being on pole position."""
     due: list[_Due] = []
     skipped: list[str] = []
-    paths = tuple(policy.filter)
-    for each in ads:
-        ad = each if isinstance(each, RenewalAd) else renewal_ad(each, paths)
+    for ad in ads:
         if not _eligible(policy, ad):
             continue
         renewed = last_renewal(ad, last.get(ad.source_id))
@@ -243,7 +241,7 @@ def unrenewable(plan: Plan, feed: ValidatedFeed) -> set[str]:
     return found
 
 
-def last_renewal(ad: RenewalAd | MirrorAd, bumped: datetime | None) -> datetime | None:
+def last_renewal(ad: RenewalAd, bumped: datetime | None) -> datetime | None:
     """When the ad last appeared as new: its latest charged bump or its creation, whichever
     is later; None when neither is known (never bumped, creation unknown: due at once).
 

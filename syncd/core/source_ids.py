@@ -25,10 +25,14 @@ carry, and refuses the rest as an invalid item (its live ad is left alone):
     points. They can forge or reorder a line of output, or make two ids look the
     same;
   - surrounding whitespace (invisible in every report), and a blank id;
-  - more than :data:`MAX_LENGTH` characters.
+  - more than :data:`MAX_LENGTH` characters;
+  - an id not in Unicode NFC (composed) form, such as ``"A\u030a1"`` (A and a
+    combining ring) for ``"Å1"``: see :func:`not_composed`.
 """
 
 from __future__ import annotations
+
+import unicodedata
 
 MAX_LENGTH = 100
 """Assumption: the API publishes no maximum (the sandbox refuses over 100, like a DRF
@@ -41,11 +45,13 @@ servers and proxies accept, and keeps every log line and report readable."""
 _DOT_SEGMENTS = frozenset({".", ".."})
 
 
-def problem(source_id: str, *, max_length: int | None = MAX_LENGTH) -> str | None:
+def problem(
+    source_id: str, *, max_length: int | None = MAX_LENGTH, composed: bool = True
+) -> str | None:
     """Why ``source_id`` cannot be used (a reason a dealer can act on), or None.
 
-    ``max_length`` None skips the length rule (for ids already in the mirror:
-    a long id the API accepted still works).
+    ``max_length`` None skips the length rule, ``composed`` False the NFC rule (for
+    ids already in the mirror: a long or decomposed id the API accepted still works).
     """
     if not source_id.strip():
         return "must not be blank"
@@ -60,4 +66,30 @@ def problem(source_id: str, *, max_length: int | None = MAX_LENGTH) -> str | Non
         return "must not contain '/' or ','"
     if max_length is not None and len(source_id) > max_length:
         return f"must be at most {max_length} characters, got {len(source_id)}"
+    if composed:
+        return not_composed(source_id)
     return None
+
+
+def not_composed(source_id: str) -> str | None:
+    """Why an id not in Unicode NFC form is refused, or None when it is in NFC.
+
+    "Å1" can be written composed (U+00C5) or decomposed (A, U+030A): two strings that
+    look the same and would be two ads, a duplicate no report could show. Assumption:
+    such an id is refused as an invalid item rather than normalised to NFC. Normalising
+    would give a live ad created from the decomposed form (by an older syncd, or by
+    another tool on the same account) a new key: the planner would see its feed item
+    as new and its mirror row as absent, and delete and create the ad (its history and
+    Blocket's statistics lost). Refused, the item keeps its live ad exactly as it is
+    (an invalid item's ad is never updated nor deleted), and the dealer is told the
+    composed form to write; switching to it is a change of source_id the dealer makes
+    knowingly. Both forms in one feed: the composed one is the ad, the other invalid.
+    Mac file systems and some exporters decompose; Windows and web forms compose.
+    """
+    if source_id.isascii() or unicodedata.is_normalized("NFC", source_id):
+        return None
+    composed = unicodedata.normalize("NFC", source_id)
+    return (
+        f"must be in Unicode NFC form (composed characters): write {composed!r}; "
+        "the same id written decomposed would be another ad"
+    )

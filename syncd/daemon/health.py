@@ -31,6 +31,7 @@ import orjson
 import structlog
 
 from syncd.daemon.metrics import CONTENT_TYPE
+from syncd.errors import shown
 
 log = structlog.get_logger("syncd.health")
 
@@ -127,7 +128,7 @@ class _Handler(BaseHTTPRequestHandler):
             else:
                 self._send(HTTPStatus.NOT_FOUND, "text/plain", b"not found\n")
         except Exception as exc:  # a probe's bug must answer 500, not kill the thread
-            log.exception("health_probe_failed", path=path, error=str(exc))
+            log.exception("health_probe_failed", path=path, error=shown(exc))
             self._send(HTTPStatus.INTERNAL_SERVER_ERROR, "text/plain", b"probe failed\n")
 
     def _check(self, check: Check) -> None:

@@ -39,7 +39,7 @@ from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
 from syncd.daemon.systemd import Notifier
 from syncd.daemon.token import TokenWatch
-from syncd.errors import ApiAuthError, RunLocked, Stopped, SyncdError
+from syncd.errors import ApiAuthError, RunLocked, Stopped, SyncdError, shown
 from syncd.feeds.http import is_url
 from syncd.gates import GatedMarketplace, GatedRenewer, StepGate
 from syncd.runs import FeedJob, RunReport
@@ -140,7 +140,7 @@ class Jobs:
             try:
                 self._refresh_gauges(container, dealer)
             except SyncdError as exc:  # the gauges follow at the next job
-                log.warning("metrics_refresh_failed", dealer_code=dealer, error=str(exc))
+                log.warning("metrics_refresh_failed", dealer_code=dealer, error=shown(exc))
 
     def _lock(self, dealer_code: str) -> asyncio.Lock:
         return self._dealer_locks.setdefault(dealer_code, asyncio.Lock())
@@ -174,12 +174,12 @@ class Jobs:
             yield container, gate
         # The context is passed again: service.sync unbinds dealer_code when it ends.
         except RunLocked as exc:
-            log.info("job_skipped_locked", job=name, reason=str(exc), **context)
+            log.info("job_skipped_locked", job=name, reason=shown(exc), **context)
         except Stopped as exc:  # the daemon's stop: not an error of the job
-            log.info("job_stopped", job=name, reason=str(exc), **context)
+            log.info("job_stopped", job=name, reason=shown(exc), **context)
         except SyncdError as exc:
             self.metrics.record_error(name, exc)
-            log.error("job_failed", job=name, error=str(exc), kind=type(exc).__name__, **context)
+            log.error("job_failed", job=name, error=shown(exc), kind=type(exc).__name__, **context)
         except Exception as exc:  # a bug in one job must not stop the daemon
             self.metrics.record_error(name, exc)
             log.exception("job_crashed", job=name, kind=type(exc).__name__, **context)

@@ -70,6 +70,17 @@ class HeldBack:
 
 
 @dataclass(frozen=True, slots=True)
+class TokenRefused:
+    """A dealer whose call the API answered 401/403 (:mod:`syncd.daemon.token`): the
+    answer's status and the call, never the token or a header."""
+
+    dealer_code: str
+    status: int
+    method: str
+    path: str
+
+
+@dataclass(frozen=True, slots=True)
 class StatusView:
     """Everything the page shows; ``failing_total``: failing ads in all (more than
     ``failing`` lists when the list is cut)."""
@@ -82,6 +93,7 @@ class StatusView:
     held_back: tuple[HeldBack, ...]
     runs: tuple[RunSummary, ...]
     days: tuple[DayActivity, ...]
+    token_refused: tuple[TokenRefused, ...] = ()  # the refusals in force, by dealer
 
 
 def render(view: StatusView) -> str:
@@ -90,6 +102,7 @@ def render(view: StatusView) -> str:
         (
             f'<header><h1>syncd status</h1><p class="meta">Generated '
             f"{_time(view.generated_at)} UTC. Times are UTC.</p></header>",
+            _section("API token", "token", _token(view.token_refused)),
             _section("Ads by state per dealer", "ads", _ads_table(view)),
             _section("Activity over the last days", "activity", activity_svg(view.days)),
             _section("Failing ads", "failing", _failing(view)),
@@ -149,6 +162,29 @@ def _row(cells: Sequence[str], attrs: str = "") -> str:
 def _num(n: int | float | None, cls: str = "") -> str:
     shown = "&ndash;" if n is None else escape(str(n))
     return f'<td class="num{" " + cls if cls else ""}">{shown}</td>'
+
+
+def _token(refused: Sequence[TokenRefused]) -> str:
+    """Whether the API refuses the token, first on the page: ``/readyz`` fails then, and an
+    operator opening the page must see why. The call is shown, never the token."""
+    if not refused:
+        return '<p class="empty">The API has not refused the token (no 401 or 403 in force).</p>'
+    alert = (
+        '<p class="alert">The API refuses the token: renew it (<code>api.token</code>, '
+        "<code>api.token_file</code> or <code>$SYNCD_API_TOKEN</code>). <code>/readyz</code> "
+        "fails until an answer proves it again.</p>"
+    )
+    rows = [
+        _row(
+            [
+                f"<td>{_dealer(r.dealer_code)}</td>",
+                f'<td class="num">HTTP {escape(str(r.status))}</td>',
+                f'<td class="id">{escape(r.method)} {ident(r.path)}</td>',
+            ]
+        )
+        for r in refused
+    ]
+    return alert + _table(["dealer", "answer", "refused call"], rows, "token", ["answer"])
 
 
 def _ads_table(view: StatusView) -> str:
@@ -226,7 +262,16 @@ def _held_back(held: Sequence[HeldBack]) -> str:
     return note + _table(head, rows, "withheld", ["held back"])
 
 
-_RUN_STATS = ("created", "updated", "deleted", "unchanged", "invalid", "rejected", "requests")
+_RUN_STATS = (
+    "created",
+    "updated",
+    "deleted",
+    "unchanged",
+    "gone",
+    "invalid",
+    "rejected",
+    "requests",
+)
 
 
 def _runs(runs: Sequence[RunSummary]) -> str:

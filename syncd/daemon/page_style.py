@@ -16,6 +16,7 @@ header { display: flex; align-items: baseline; gap: 16px; flex-wrap: wrap; }
 h1 { font-size: 22px; margin: 8px 0; }
 h2 { font-size: 16px; margin: 0 0 8px; }
 .meta, .note, .empty { color: var(--muted); margin: 4px 0 8px; }
+.alert { color: #cf222e; font-weight: 600; margin: 4px 0 8px; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 6px;
   padding: 12px 16px; margin: 12px 0; overflow-x: auto; }
 table { border-collapse: collapse; width: 100%; }

@@ -48,7 +48,8 @@ from syncd.daemon.page import render
 from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.daemon.token import TokenWatch
-from syncd.errors import ConfigError
+from syncd.errors import ConfigError, shown
+from syncd.logs import REDACTOR
 from syncd.ports import EventHooks
 
 log = structlog.get_logger("syncd.daemon")
@@ -189,12 +190,12 @@ class Daemon:
             scheduling.quiet_scheduler_logs()
             container = self._make_container(settings)
         except ConfigError as exc:
-            log.error("config_reload_failed", error=str(exc))
-            self.notifier.ready(f"reload failed, previous configuration kept: {exc}")
+            log.error("config_reload_failed", error=shown(exc))
+            self.notifier.ready(f"reload failed, previous configuration kept: {public_error(exc)}")
             return
         except Exception as exc:  # noqa: BLE001 - the running configuration must go on
-            log.error("config_reload_failed", error=str(exc), kind=type(exc).__name__)
-            self.notifier.ready(f"reload failed, previous configuration kept: {exc}")
+            log.error("config_reload_failed", error=shown(exc), kind=type(exc).__name__)
+            self.notifier.ready(f"reload failed, previous configuration kept: {public_error(exc)}")
             return
         old = self._jobs.container
         self.token.forget_checks()  # the reloaded token (file) is checked at once
@@ -312,7 +313,12 @@ class Daemon:
     def status_page(self) -> bytes:
         """The status page (gathered on the calling thread: the health server's)."""
         assert self._jobs is not None
-        view = gather(self._jobs.container, datetime.now(UTC), held_back=self._held_back)
+        view = gather(
+            self._jobs.container,
+            datetime.now(UTC),
+            held_back=self._held_back,
+            token_refused=self.token.refused,
+        )
         return render(view).encode()
 
     def _ping_database(self) -> str | None:
@@ -320,7 +326,7 @@ class Daemon:
         try:
             self._jobs.container.mirror.ping()
         except Exception as exc:  # noqa: BLE001 - any failure means "not ready", with its reason
-            return str(exc)
+            return public_error(exc)
         return None
 
     def _serve_health(self, d: DaemonSettings) -> HealthServer | None:
@@ -346,7 +352,17 @@ class Daemon:
         try:
             self._health = self._serve_health(d)
         except ConfigError as exc:
-            log.error("health_rebind_failed", error=str(exc))
+            log.error("health_rebind_failed", error=shown(exc))
+
+
+def public_error(exc: BaseException) -> str:
+    """An error as shown where no log processor runs (systemd's ``STATUS=``, a
+    ``/readyz`` reason): the token (and every secret the redactor knows) masked, then
+    its contact data, its ids whole (:func:`syncd.errors.shown`). Assumption: both are
+    read by people and tools that are not the operator's log pipeline (``systemctl
+    status`` for any local user, a load balancer's probe log), so they show no more than
+    a log line or a command's error line does."""
+    return shown(exc, redact=REDACTOR.scrub)
 
 
 class _DaemonProbes:

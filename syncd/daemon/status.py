@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import UTC, datetime, time, timedelta
@@ -33,7 +33,8 @@ from syncd.bootstrap import Container
 from syncd.core.activity import RunPoint, per_day, utc_day
 from syncd.core.models import RunOutcome
 from syncd.core.status import AD_STATUSES
-from syncd.daemon.page import DealerAds, FailingAd, HeldBack, StatusView
+from syncd.daemon.page import DealerAds, FailingAd, HeldBack, StatusView, TokenRefused
+from syncd.daemon.token import Refusal
 from syncd.errors import FeedError
 from syncd.ports import Mirror
 from syncd.runs import FeedJob, RunOptions
@@ -113,9 +114,11 @@ def gather(
     *,
     days: int = DAYS,
     held_back: HeldBackCache | None = None,
+    token_refused: Mapping[str, Refusal] | None = None,
 ) -> StatusView:
     """The page's view: counts per dealer (every configured dealer, even without ads),
-    failing ads, withheld deletes per feed, the last runs, the runs per day."""
+    failing ads, withheld deletes per feed, the last runs, the runs per day, and the
+    token watch's refusals in force (``token_refused``, by dealer)."""
     mirror = container.mirror
     jobs = container.jobs()
     counts = mirror.counts_by_dealer()
@@ -138,6 +141,10 @@ def gather(
         held_back=tuple(_held_back(job, points, cache, mirror, options) for job in jobs),
         runs=tuple(mirror.runs(None, RUNS_SHOWN)),
         days=per_day(points, today=today, days=days),
+        token_refused=tuple(
+            TokenRefused(d, r.status, r.method, r.path)
+            for d, r in sorted((token_refused or {}).items())
+        ),
     )
 
 

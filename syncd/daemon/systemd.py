@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 import structlog
 
+from syncd.errors import shown
+
 log = structlog.get_logger("syncd.systemd")
 
 NOTIFY_SOCKET_ENV = "NOTIFY_SOCKET"
@@ -103,7 +105,7 @@ class Notifier:
                 sock.connect(self.address)
                 sock.sendall(message)
         except OSError as exc:
-            log.debug("systemd_notify_failed", error=str(exc), fields=sorted(fields))
+            log.debug("systemd_notify_failed", error=shown(exc), fields=sorted(fields))
             return False
         return True
 

@@ -34,6 +34,7 @@ from syncd.core.models import (
     Create,
     Delete,
     Flight,
+    ItemProblem,
     Op,
     Outcome,
     Rejected,
@@ -42,6 +43,7 @@ from syncd.core.models import (
     Stage,
     Update,
     WriteResult,
+    entry_kind,
 )
 from syncd.core.payload import adoption_patch, payload_hash
 from syncd.core.reconcile import decide
@@ -234,6 +236,8 @@ class Executor:
                 results.followups.add(action.source_id)
             else:
                 self._accepted(action, result, run)
+        elif isinstance(action, Create | Update) and result.missing_vehicle_type is not None:
+            self._type_missing(action, result, results)
         elif isinstance(action, Create) and result.status == 409:
             await self._adopt_existing(action, result, run)
         elif isinstance(action, Update | Delete) and result.status == 409:
@@ -361,6 +365,29 @@ class Executor:
         run.results.counts["rejected"] += 1
         run.results.problems.append((action.source_id, message))
         log.warning("ad_deleted_outside_syncd", source_id=action.source_id, message=message)
+
+    def _type_missing(
+        self, action: Create | Update, result: Rejected, results: ApplyResults
+    ) -> None:
+        """404 on a typed path the API lacks (``api.typed_paths``): the item is invalid for
+        this run, its reason naming the vehicle type; the other calls go on.
+
+        Nothing else is recorded on the ad: its intent is dropped (a POST: the API holds
+        nothing; a PATCH: the ad as read on ``/v{n}/ad``), so the next run plans the call
+        again and sends it once the API serves the type (or typed_paths is off). Not a
+        refusal, which would not be sent again until the feed changed the item, nor an ad
+        the API does not know (a PATCH's 404), which would be created again."""
+        now = self._clock.now()
+        self._mirror.forget_intent(action.dealer_code, action.source_id, result.remote, now)
+        results.move(entry_kind(action), "invalid")
+        results.invalid.append(ItemProblem(action.source_id, None, "category_id", result.message))
+        results.problems.append((action.source_id, result.message))
+        log.warning(
+            "ad_vehicle_type_missing",
+            source_id=action.source_id,
+            vehicle_type=result.missing_vehicle_type,
+            message=result.message,
+        )
 
     def _unknown(self, action: Update, results: ApplyResults) -> None:
         """404 on PATCH: the API does not know the ad (any more). Nothing is POSTed here:

@@ -20,7 +20,7 @@ from datetime import timedelta
 import structlog
 
 from syncd.core.models import Accepted, Action, Answer, Rejected
-from syncd.errors import SyncdError
+from syncd.errors import SyncdError, shown
 from syncd.ports import Clock, Mirror
 
 log = structlog.get_logger("syncd.execute")
@@ -99,4 +99,4 @@ class CallBook:
 
 def _shown(exc: Exception) -> str:
     """An error as a log line shows it: our messages (never a secret), else its type."""
-    return str(exc) if isinstance(exc, SyncdError) else type(exc).__name__
+    return shown(exc) if isinstance(exc, SyncdError) else type(exc).__name__

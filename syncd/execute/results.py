@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TypeAlias
 
-from syncd.core.models import Delete, Update
+from syncd.core.models import Delete, ItemProblem, Update
 from syncd.errors import ApiAuthError, ConfigError, SyncdError, TemporaryError
 
 
@@ -25,6 +25,9 @@ class ApplyResults:
     # What the plan counted and the calls turned out otherwise (an adopted create is an
     # update or unchanged): added to the plan's counts.
     moved: dict[str, int] = field(default_factory=dict)
+    # Items found invalid by their call (a vehicle type the API has no typed path for),
+    # for the run's row beside the plan's invalid items.
+    invalid: list[ItemProblem] = field(default_factory=list)
 
     def add(self, other: ApplyResults) -> None:
         """Fold the results of a later round into these."""
@@ -33,6 +36,7 @@ class ApplyResults:
         for key, n in other.moved.items():
             self.moved[key] = self.moved.get(key, 0) + n
         self.problems.extend(other.problems)
+        self.invalid.extend(other.invalid)
         self.held_because = self.held_because or other.held_because
 
     def bump(self, key: str, n: int = 1) -> None:

@@ -11,6 +11,7 @@ invalid, and twice on the path to the records stops the run.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ import orjson
 from syncd.core.map.model import NumberText
 from syncd.core.models import DuplicateKey, Issue, Origin
 from syncd.errors import FeedError
-from syncd.feeds import strict
+from syncd.feeds import json_items, strict
 from syncd.feeds.mapped import SourceRecord
 
 BOM = b"\xef\xbb\xbf"
@@ -87,6 +88,30 @@ def _loads(path: Path, data: bytes, line: int | None = None) -> Any:
         raise FeedError(f"{path}{where}: not valid JSON ({exc.msg}); truncated or broken") from None
 
 
+def _unreadable(path: Path, line: bytes, number: int, exc: orjson.JSONDecodeError) -> SourceRecord:
+    """A JSON Lines record orjson refused for a value (``json_items.py``): read again with
+    every number kept as its text, so the mapping still finds its id (its live ad is
+    kept) and the record is an error naming where; a broken line stops the feed."""
+    origin = Origin(str(path), number)
+    salvaged = json_items.salvage(b"[" + line + b"]", lambda pos: f"column {pos}")
+    if not json_items.is_value_error(exc) or salvaged is None:
+        raise FeedError(f"{path}:{number}: not valid JSON ({exc.msg}); truncated or broken")
+    return _numbers_as_text(origin, line, salvaged[1][0].reason)
+
+
+def _numbers_as_text(origin: Origin, text: bytes, reason: str) -> SourceRecord:
+    """A record orjson cannot read, read by the standard library with every number as
+    its text (no float or int made of it), as an error of that record."""
+    issue = Issue("record", reason)
+    try:
+        item = json.loads(text, parse_int=NumberText, parse_float=NumberText)
+    except RecursionError:  # nested past the standard library's depth too: no fields
+        return origin, {}, (issue,)
+    if not isinstance(item, dict):
+        return origin, {}, (issue,)
+    return origin, flatten(item), (issue,)
+
+
 def _as_record(
     path: Path, origin: Origin, item: Any, repeated: tuple[Issue, ...] = ()
 ) -> SourceRecord:
@@ -124,7 +149,13 @@ class JsonFormat:
 
     def __call__(self, path: Path, data: bytes) -> Iterator[SourceRecord]:
         text = data.removeprefix(BOM)
-        whole = doc = _loads(path, text)
+        try:
+            whole = doc = orjson.loads(text)
+            bad: dict[int, SourceRecord] = {}
+        except orjson.JSONDecodeError as exc:
+            # One record orjson refuses for a value: the others are read (json_items.py).
+            text, bad = self._salvaged(path, text, exc)
+            whole = doc = _loads(path, text)
         for key in self._records:
             if not isinstance(doc, dict) or key not in doc:
                 raise FeedError(f"{path}: no {'.'.join(self._records)!r} in the document")
@@ -134,8 +165,31 @@ class JsonFormat:
         repeated = _repeated(path, text, whole, self._records)
         where = str(path)
         for i, item in enumerate(doc):
+            if bad and i in bad:
+                yield bad[i]
+                continue
             # Positional (path, line, index): a dataclass's keywords cost twice as much.
             yield _as_record(path, Origin(where, None, i), item, repeated.get(i, ()))
+
+    def _salvaged(
+        self, path: Path, text: bytes, exc: orjson.JSONDecodeError
+    ) -> tuple[bytes, dict[int, SourceRecord]]:
+        """The document with each unreadable record as ``null``, and those records (read
+        again with their numbers as text, so their ids are still mapped); a feed error
+        when the document is broken otherwise."""
+        broken = FeedError(f"{path}: not valid JSON ({exc.msg}); truncated or broken")
+        if not json_items.is_value_error(exc):
+            raise broken from None
+        salvaged = json_items.salvage(text, paths=(tuple(self._records),))
+        if salvaged is None:
+            raise broken from None
+        rebuilt, unreadable = salvaged
+        where = str(path)
+        records = {}
+        for item in unreadable:
+            origin = Origin(where, None, item.index)
+            records[item.index] = _numbers_as_text(origin, text[item.start : item.end], item.reason)
+        return rebuilt, records
 
 
 class JsonLinesFormat:
@@ -145,7 +199,11 @@ class JsonLinesFormat:
         where = str(path)
         for number, line in enumerate(_lines(data), start=1):
             if line and not line.isspace():  # what line.strip() tells, without a copy
-                item = _loads(path, line, number)
+                try:
+                    item = orjson.loads(line)
+                except orjson.JSONDecodeError as exc:
+                    yield _unreadable(path, line, number, exc)
+                    continue
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))

@@ -20,10 +20,11 @@ from typing import Any
 
 import orjson
 
-from syncd.core.models import DuplicateKey, Origin, Packed, RawRecord
+from syncd.core.models import DuplicateKey, Issue, Origin, Packed, RawRecord
+from syncd.core.validate.feed import UNREADABLE
 from syncd.core.validate.known import pack
 from syncd.errors import FeedError
-from syncd.feeds import chunks, strict
+from syncd.feeds import chunks, json_items, strict
 from syncd.feeds.files import FileFeedReader, Sleep, Stillness
 
 BOM = b"\xef\xbb\xbf"
@@ -64,7 +65,39 @@ def parse_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
     else, and any array that way cannot read, is parsed whole here.
     """
     records = chunks.packed_array(path, data, len(BOM) if data.startswith(BOM) else 0)
-    return records if records is not None else whole_json(path, data)
+    return records if records is not None else _whole_or_salvaged(path, data)
+
+
+def _whole_or_salvaged(path: Path, data: bytes) -> tuple[RawRecord, ...]:
+    """:func:`whole_json`, or, when orjson refused the document for one item's value (a
+    number past a float's range, nesting past 1024 levels) and the document is otherwise
+    well-formed, its records with each such item unreadable (``json_items.py``)."""
+    try:
+        return whole_json(path, data)
+    except FeedError as exc:
+        cause = exc.__cause__
+        if not isinstance(cause, orjson.JSONDecodeError) or not json_items.is_value_error(cause):
+            raise
+        salvaged = json_items.salvage(_text(path, data))
+        if salvaged is None:
+            raise
+        rebuilt, bad = salvaged
+        try:
+            records = list(whole_json(path, rebuilt))
+        except FeedError as again:
+            if isinstance(again.__cause__, orjson.JSONDecodeError):
+                # A bad value outside every item: the first error, where the file has it.
+                raise exc from cause
+            raise
+        for item in bad:
+            records[item.index] = _unreadable(Origin(str(path), index=item.index), item)
+        return tuple(records)
+
+
+def _unreadable(origin: Origin, item: json_items.Unreadable) -> RawRecord:
+    """The record of an item the reader could not read: the issue, its source_id if found."""
+    data = None if item.source_id is None else {"source_id": item.source_id}
+    return RawRecord(origin, data, (), (Issue(UNREADABLE, item.reason),))
 
 
 def whole_json(path: Path, data: bytes) -> tuple[RawRecord, ...]:
@@ -111,6 +144,7 @@ def whole_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
     """:func:`parse_jsonl` of the whole file at once, items as parsed (not packed)."""
     data = _text(path, data)
     parsed: list[tuple[int, Any]] = []
+    bad: dict[int, RawRecord] = {}
     lines = data.split(b"\n")
     for number, line in enumerate(lines, start=1):
         if not line.strip():
@@ -118,10 +152,14 @@ def whole_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
         try:
             parsed.append((number, orjson.loads(line)))
         except orjson.JSONDecodeError as exc:
-            raise FeedError(
-                f"{path}:{number}:{exc.pos + 1}: not valid JSON ({exc.msg}); "
-                f"truncated or broken line"
-            ) from exc
+            if (unreadable := _unreadable_line(path, number, line, exc)) is None:
+                raise FeedError(
+                    f"{path}:{number}:{exc.pos + 1}: not valid JSON ({exc.msg}); "
+                    f"truncated or broken line"
+                ) from exc
+            bad[number] = unreadable
+    if bad:  # after the loop: a broken line anywhere still stops the feed
+        return _with_unreadable(path, lines, parsed, bad)
     # Assumption: a missing final newline is accepted (many exporters omit it). A line
     # cut mid-object does not parse and stops the run above; a file cut exactly at a line
     # boundary is kept out by files.py (it must hold still, and be unchanged after).
@@ -132,6 +170,32 @@ def whole_jsonl(path: Path, data: bytes) -> tuple[RawRecord, ...]:
         RawRecord(Origin(where, line=number), item, _repeated(lines[number - 1], item))
         for number, item in parsed
     )
+
+
+def _unreadable_line(
+    path: Path, number: int, line: bytes, exc: orjson.JSONDecodeError
+) -> RawRecord | None:
+    """The record of a well-formed line orjson refused for a value (``json_items.py``);
+    None for a broken line."""
+    if not json_items.is_value_error(exc):
+        return None
+    # Read as the one item of an array: "[" shifts each offset by one, as a column is.
+    salvaged = json_items.salvage(b"[" + line + b"]", lambda pos: f"column {pos}")
+    if salvaged is None:
+        return None
+    return _unreadable(Origin(str(path), line=number), salvaged[1][0])
+
+
+def _with_unreadable(
+    path: Path, lines: list[bytes], parsed: list[tuple[int, Any]], bad: dict[int, RawRecord]
+) -> tuple[RawRecord, ...]:
+    """The lines' records in file order, the unreadable ones among them."""
+    where = str(path)
+    read = {
+        number: RawRecord(Origin(where, line=number), item, _repeated(lines[number - 1], item))
+        for number, item in parsed
+    }
+    return tuple((read | bad)[number] for number in sorted(read.keys() | bad.keys()))
 
 
 def _packed_lines(path: Path, data: bytes) -> tuple[RawRecord, ...] | None:

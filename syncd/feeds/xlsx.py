@@ -13,7 +13,9 @@ in their shortest form with a decimal point (``12.5``), both as
 :class:`~syncd.core.map.model.NumberText` (their ``.`` is a decimal point); a date cell
 ``YYYY-MM-DD``; a date-and-time cell ``YYYY-MM-DD HH:MM:SS``; a boolean
 ``true``/``false``; formulas by their cached value. A cell under no header
-name is an error of that record. A file that is not a workbook, or a sheet
+name is an error of that record, and so is a formula error cell (``#DIV/0!``,
+``#N/A``, ...: ``xlsx_errors.py``), named by its cell and column, never read as an
+empty cell; one in the header row is a feed error. A file that is not a workbook, or a sheet
 that is not in it, is a feed error: nothing is sent.
 
 Memory: the rows are read one at a time (``iter_rows()``): the Python side
@@ -40,6 +42,7 @@ from syncd.core.models import Issue, Origin
 from syncd.errors import FeedError
 from syncd.feeds.csv import header_names
 from syncd.feeds.mapped import SourceRecord
+from syncd.feeds.xlsx_errors import error_cells
 
 CellValue = int | float | str | bool | time | date | datetime | timedelta
 
@@ -136,6 +139,31 @@ def _record(
     return record, tuple(issues)
 
 
+def _error_issues(
+    names: Sequence[str], bare: Sequence[str], failed: dict[int, str], first_col: int, row: int
+) -> Iterator[Issue]:
+    """One issue per formula error cell of a record's row: its cell, column and error.
+
+    Assumption: an error in any named column makes the record invalid, mapped or not
+    (the reader does not know the mapping): a row whose formulas fail is not a sound
+    export of that ad, and its live ad is left as it is rather than updated with a
+    field gone blank."""
+    for column, error in sorted(failed.items()):
+        i = column - first_col
+        named = 0 <= i < len(names) and bare[i]
+        field = f"column {names[i]!r}" if named else "record"
+        cell = f"{column_letter(column)}{row}"
+        yield Issue(field, f"cell {cell} holds the formula error {error} instead of a value")
+
+
+def _header_error(path: Path, sheet: str, row: int, failed: dict[int, str]) -> FeedError:
+    column, error = min(failed.items())
+    return FeedError(
+        f"{path}: sheet {sheet!r}: header cell {column_letter(column)}{row} holds the "
+        f"formula error {error}: the columns cannot be known; nothing is sent"
+    )
+
+
 class XlsxFormat:
     """Turns a workbook's bytes into records of one sheet (a ``Format`` of ``mapped.py``)."""
 
@@ -154,17 +182,23 @@ class XlsxFormat:
             rows = sheet.iter_rows()
         except CalamineError as exc:
             raise FeedError(f"{path}: cannot read sheet of the workbook ({exc})") from None
+        errors = error_cells(data, name)
         names: list[str] | None = None
         bare: list[str] = []
         for number, row in enumerate(rows, start=1):
             cells = [cell_text(v) for v in row]
-            if not any(c.strip() for c in cells):
-                continue
+            failed = errors.get(number)
+            if not failed and not any(c.strip() for c in cells):
+                continue  # a row of only error cells is no empty row: its ad must not go
             if names is None:
+                if failed:
+                    raise _header_error(path, name, number, failed)
                 bare = [c.strip() for c in cells]
                 names = header_names(bare)
                 continue
             record, issues = _record(names, bare, cells, first_col)
+            if failed:
+                issues = (*issues, *_error_issues(names, bare, failed, first_col, number))
             yield Origin(str(path), line=number), record, issues
         if names is None:
             raise FeedError(f"{path}: sheet {name!r} has no header row")

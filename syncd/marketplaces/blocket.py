@@ -6,7 +6,8 @@ transport). It speaks the API's JSON, retries what is transient, and turns
 answers into syncd's values:
 
 * 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
-  the executor decides), except a 404 on the POST of a new ad → :class:`ConfigError`;
+  the executor decides), except a 404 on the POST of a new ad → :class:`ConfigError`
+  (a wrong base URL), unless only its typed path is missing (``missing_vehicle_type``);
 * 401/403 → :class:`ApiAuthError` (never retried);
 * timeouts, connection errors, undecodable bodies, 429 and 5xx → retried with
   exponential backoff and jitter (bounded in attempts and total time, honouring
@@ -29,6 +30,7 @@ query), never a header, so the cause is kept for the traceback.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Generator, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 import httpx
@@ -132,6 +134,7 @@ class BlocketClient:
         self._throttle = throttle or Throttle(rate=1000.0, concurrency=64)
         self._version = api_version
         self._typed = typed_paths
+        self._collection_seen = False  # GET /v{n}/ad answered other than 404 (see create)
         self._attempts = retry_attempts
         self._retry_timeout = retry_timeout
 
@@ -142,7 +145,8 @@ class BlocketClient:
         doc: dict[str, Any] = {"source_id": source_id, **body}
         if dealer_code:
             doc["dealer_code"] = dealer_code
-        path = ad_path(self._version, vehicle_type=self._vehicle_type(body.get("category_id")))
+        vehicle_type = self._vehicle_type(body.get("category_id"))
+        path = ad_path(self._version, vehicle_type=vehicle_type)
 
         async def read_back() -> RemoteAd | None:
             remote = await self.get(dealer_code, source_id)
@@ -153,23 +157,65 @@ class BlocketClient:
             "POST", path, dealer_code, source_id, json=doc, read_back=read_back
         )
         if isinstance(result, Rejected) and result.status == 404:
-            # The POST names no ad in its path (the API's 404 is "a source_id that does
-            # not exist"): the collection itself is not there, so every create would be
-            # answered so. Recorded as this ad's refusal it would never be sent again
-            # until the feed changed it, even after the URL is mended: it stops the run
-            # instead (its intent is read back by the next run).
-            raise ConfigError(
-                f"POST {path}: the API answered 404 (no such endpoint): check api.base_url "
-                f"(syncd appends /v{self._version}/ad, ...) and api.typed_paths"
-            )
+            return await self._no_collection(dealer_code, path, vehicle_type)
         return result
+
+    async def _no_collection(
+        self, dealer_code: str, path: str, vehicle_type: str | None
+    ) -> Rejected:
+        """A 404 on a POST: the collection itself is not there (a POST names no ad in its
+        path; the API's 404 is "a source_id that does not exist").
+
+        On ``/v{n}/ad`` (or when ``/v{n}/ad`` answers 404 too) the base URL is wrong and
+        every create would be answered so: recorded as this ad's refusal it would never
+        be sent again until the feed changed it, even after the URL is mended, so it
+        stops the run (ConfigError; its intent is read back by the next run). On a typed
+        path whose API does answer ``/v{n}/ad``, only this vehicle type is missing: its
+        items are invalid for this run and the rest goes on (a Rejected carrying the
+        type). Assumption: one GET on ``/v{n}/ad`` tells the two apart, once per client
+        (the base URL does not change); each item of the missing type still sends its
+        POST, so the type is used as soon as the API adds it.
+        """
+        if vehicle_type is not None and await self._collection_answers(dealer_code):
+            return self._type_missing(f"POST {path}", vehicle_type)
+        raise ConfigError(
+            f"POST {path}: the API answered 404 (no such endpoint): check api.base_url "
+            f"(syncd appends /v{self._version}/ad, ...) and api.typed_paths"
+        )
+
+    @staticmethod
+    def _type_missing(call: str, vehicle_type: str) -> Rejected:
+        return Rejected(
+            404,
+            (
+                f"the API has no typed path for vehicle type {vehicle_type!r} ({call} "
+                f"answered 404): set api.typed_paths = false, or wait until the API serves it",
+            ),
+            missing_vehicle_type=vehicle_type,
+        )
+
+    async def _collection_answers(self, dealer_code: str) -> bool:
+        """Whether ``GET /v{n}/ad`` answers other than 404 (remembered once it has)."""
+        if not self._collection_seen:
+            params = {"limit": "1", **dealer_params(dealer_code)}
+            response = await self._get(ad_path(self._version), params=params)
+            self._collection_seen = response.status_code != 404
+        return self._collection_seen
 
     async def update(
         self, dealer_code: str, source_id: str, changes: Payload, category_id: int | None = None
     ) -> WriteResult:
         """PATCH only the given fields (the API deep-merges; null clears a field)."""
-        path = ad_path(self._version, source_id, vehicle_type=self._vehicle_type(category_id))
-        return await self._write("PATCH", path, dealer_code, source_id, json=dict(changes))
+        vehicle_type = self._vehicle_type(category_id)
+        path = ad_path(self._version, source_id, vehicle_type=vehicle_type)
+        result = await self._write("PATCH", path, dealer_code, source_id, json=dict(changes))
+        if isinstance(result, Rejected) and result.status == 404 and vehicle_type is not None:
+            # A 404 on a typed path: the ad unknown, or the API lacking the type's path.
+            # Read on /v{n}/ad, a live ad tells the second (not forgotten as unknown).
+            remote = await self.get(dealer_code, source_id)
+            if remote is not None and remote.state is RemoteState.CREATED:
+                return replace(self._type_missing(f"PATCH {path}", vehicle_type), remote=remote)
+        return result
 
     async def delete(self, dealer_code: str, source_id: str) -> WriteResult:
         """DELETE an ad (soft: it reads ``deleted`` once the delete action is done)."""

@@ -31,7 +31,7 @@ import orjson
 import structlog
 
 from syncd.core.vehicle_values import TypeValues, VehicleValues
-from syncd.errors import SyncdError
+from syncd.errors import SyncdError, shown
 from syncd.ports import Clock, VehicleLookups
 
 log = structlog.get_logger("syncd.vehicles")
@@ -76,7 +76,9 @@ class CachedVehicleValues:
             try:
                 added = await self._fetch(missing, cached)
             except SyncdError as exc:
-                log.warning("vehicle_values_refresh_failed", error=str(exc), cache=str(self._path))
+                log.warning(
+                    "vehicle_values_refresh_failed", error=shown(exc), cache=str(self._path)
+                )
                 return cached
             merged = replace(cached, types={**cached.types, **added.types})
             self._save(merged)
@@ -108,7 +110,7 @@ class CachedVehicleValues:
             fresh = await self._fetch(wanted, None)
         except SyncdError as exc:
             event = "vehicle_values_refresh_failed" if cached else "vehicle_values_unavailable"
-            log.warning(event, error=str(exc), cache=str(self._path))
+            log.warning(event, error=shown(exc), cache=str(self._path))
             return cached
         self._save(fresh)
         log.info("vehicle_values_refreshed", types=len(fresh.types), cache=str(self._path))
@@ -156,7 +158,7 @@ class CachedVehicleValues:
         except FileNotFoundError:
             return None
         except (OSError, orjson.JSONDecodeError, KeyError, TypeError, ValueError) as exc:
-            log.warning("vehicle_values_cache_unreadable", cache=str(self._path), error=str(exc))
+            log.warning("vehicle_values_cache_unreadable", cache=str(self._path), error=shown(exc))
             return None
 
     def _save(self, values: VehicleValues) -> None:
@@ -173,7 +175,7 @@ class CachedVehicleValues:
                 raise
         except OSError as exc:
             # The values are still used for this run; the next one fetches them again.
-            log.warning("vehicle_values_cache_unwritable", cache=str(self._path), error=str(exc))
+            log.warning("vehicle_values_cache_unwritable", cache=str(self._path), error=shown(exc))
 
 
 def _covered(values: VehicleValues) -> dict[str, frozenset[str]]:

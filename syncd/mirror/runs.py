@@ -43,7 +43,9 @@ class RunRecords:
             # A run is started under the dealer's run lock (port's doc), so any other
             # of the dealer's runs still open was left by a process that died (SIGKILL,
             # OOM, power loss): it is closed as failed, so that `status`, `history` and
-            # the status page do not show it running for ever.
+            # the status page do not show it running for ever. `finished_at IS NULL` is
+            # the predicate of the partial index of open runs (0007): the UPDATE visits
+            # the open runs only, not every run the dealer has kept.
             conn.execute(
                 update(runs)
                 .where(

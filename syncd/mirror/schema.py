@@ -110,14 +110,17 @@ ads = Table(
     # Not here: the partial index of the marked ads, MIGRATIONS_ONLY (0006 creates it).
 )
 
-MIGRATIONS_ONLY = frozenset({"ix_ads_dealer_code_absent"})
+MIGRATIONS_ONLY = frozenset({"ix_ads_dealer_code_absent", "ix_runs_dealer_code_open"})
 """Indexes the migrations create that this metadata leaves out (autogenerate's comparison
 skips them). ``ix_ads_dealer_code_absent`` (0006: ``ads(dealer_code) WHERE absent_since IS
 NOT NULL``, the marked ads only, so a run reads its dealer's marks without the whole
-stock) needs a dialect's ``where=`` argument, and SQLAlchemy imports a dialect's package
-to check one when the Index is built: ``postgresql_where`` here loaded PostgreSQL's
-dialect with every driver's (asyncpg's, ...) into every SQLite run's start-up. syncd
-never creates its tables from this metadata (only Alembic does), so nothing is lost."""
+stock) and ``ix_runs_dealer_code_open`` (0007: ``runs(dealer_code) WHERE finished_at IS
+NULL``, the open runs only, so ``start_run`` closes abandoned runs without reading the
+dealer's history) need a dialect's ``where=`` argument, and SQLAlchemy imports a
+dialect's package to check one when the Index is built: ``postgresql_where`` here
+loaded PostgreSQL's dialect with every driver's (asyncpg's, ...) into every SQLite run's
+start-up. syncd never creates its tables from this metadata (only Alembic does), so
+nothing is lost."""
 
 action_logs = Table(
     "action_logs",
@@ -156,6 +159,7 @@ runs = Table(
     # before 0006, or one stopped before its plan). Renewals wait for one (0006).
     Column("absent_recorded", Boolean),
     Index(None, "dealer_code", "started_at"),
+    # Not here: the partial index of the open runs, MIGRATIONS_ONLY (0007 creates it).
 )
 
 pins = Table(

@@ -20,8 +20,9 @@ from urllib.parse import quote
 
 import anyio
 import orjson
+import structlog
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 from starlette.routing import Route
 from starlette.types import Message, Receive, Scope, Send
@@ -38,6 +39,8 @@ from syncd.sandbox.routes import ADMIN, api_version, match, source_id_of, split_
 from syncd.sandbox.runtime import Sandbox
 from syncd.sandbox.settings import SandboxSettings
 from syncd.sandbox.store import Store
+
+log = structlog.get_logger("syncd.sandbox")
 
 NOTE = "syncd.sandbox.note"  # scope key: what a handler tells the journal
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -102,15 +105,31 @@ class SandboxApp(Starlette):
         self.state.sandbox = sandbox
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Admin and non-HTTP traffic go straight in; API requests pass the gate."""
+        """Admin and non-HTTP traffic go straight in; API requests pass the gate. A client
+        that disconnects before its body was read is one log event, not a traceback."""
         if scope["type"] != "http":
             await super().__call__(scope, receive, send)
             return
         segments = split_path(_raw_path(scope))
-        if segments and segments[0] == ADMIN:
-            await super().__call__(scope, receive, send)
-            return
-        await self._gate(scope, receive, send, segments)
+        try:
+            if segments and segments[0] == ADMIN:
+                await super().__call__(scope, receive, send)
+                return
+            await self._gate(scope, receive, send, segments)
+        except ClientDisconnect:
+            # Assumption: a client that gives up mid-request (its timeout, a stop, a
+            # crash) is no fault of the sandbox: nothing was applied (a body is read
+            # whole before the store is touched), the journal has the request without a
+            # status, and there is no one to answer. An info line says so, as uvicorn's
+            # access log would have said the request came.
+            client = scope.get("client")
+            log.info(
+                "client_disconnected",
+                method=scope["method"],
+                path=scope["path"],
+                client=f"{client[0]}:{client[1]}" if client else None,
+                request_id=scope.get(NOTE, {}).get("request_id"),
+            )
 
     async def _gate(self, scope: Scope, receive: Receive, send: Send, segments: list[str]) -> None:
         sandbox = self.sandbox
@@ -143,6 +162,9 @@ class SandboxApp(Starlette):
                 await _drop(send)
             else:
                 await super().__call__(scope, receive, recording)
+        except ClientDisconnect:
+            seen.clear()  # Starlette's 500 for it went nowhere: journaled without a status
+            raise
         finally:
             self._journal(
                 scope,

@@ -13,12 +13,14 @@ token. Both default to the documented development secret
 
 from __future__ import annotations
 
+import logging
 import socket
 import sys
 from pathlib import Path
 from typing import Any
 
 import click
+import structlog
 import uvicorn
 from pydantic import ValidationError
 
@@ -92,9 +94,26 @@ def _bind(host: str, port: int) -> tuple[socket.socket, str]:
     return sock, f"http://{shown}:{real_port}"
 
 
+def _configure_logs(log_level: str) -> None:
+    """The sandbox's own events (``client_disconnected``) as lines on stderr beside
+    uvicorn's, at ``log_level`` (stdout carries only the ready line)."""
+    level = logging.getLevelNamesMapping()[log_level.upper()]
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            structlog.dev.ConsoleRenderer(colors=False),
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+
+
 def serve(settings: SandboxSettings, host: str, port: int, log_level: str) -> None:
     """Serve the sandbox with uvicorn until SIGINT/SIGTERM."""
     sock, url = _bind(host, port)
+    _configure_logs(log_level)
     config = uvicorn.Config(
         create_app(settings),
         http="h11",

@@ -88,6 +88,39 @@ def test_validate_json_gives_the_error_masked(quoting_feed: tuple[Path, Path]) -
     assert report["path"] == str(feed)
 
 
+@pytest.mark.parametrize("command", ["run-once", "plan"])
+def test_run_once_and_plan_json_give_a_failed_entry_for_an_unreadable_feed(
+    quoting_feed: tuple[Path, Path], command: str
+) -> None:
+    """``run-once --json`` and ``plan --json`` on a broken feed (exit 4): stdout is not
+    ``[]`` (or nothing) but the feed's entry, saying it failed, with the exit's name and
+    the error masked as ``validate --json`` gives it; stderr has the same line."""
+    feed, config = quoting_feed
+    result = _run(config, command, "--json")
+    assert result.exit_code == ExitCode.FEED, result.output
+    [entry] = json.loads(result.stdout)
+    assert entry["dealer_code"] == DEALER
+    assert (entry["exit"], entry["exit_code"]) == ("FEED", 4)
+    assert entry["error"].startswith(f"{feed}: the top-level object gives 'ring {PHONE_HIDDEN}'")
+    assert (entry["counts"], entry["guard"]) == ({}, None)
+    if command == "run-once":
+        assert (entry["run_id"], entry["outcome"], entry["problems"]) == (None, "failed", [])
+    assert f"syncd: {entry['error']}" in _said(result)
+    assert PHONE not in result.stdout
+
+
+def test_plan_saves_no_file_when_a_feed_cannot_be_read(
+    quoting_feed: tuple[Path, Path], tmp_path: Path
+) -> None:
+    """``plan --out``: a plan missing a feed is not saved for ``apply``; stderr says so."""
+    _, config = quoting_feed
+    out = tmp_path / "plan.json"
+    result = _run(config, "plan", "--out", str(out))
+    assert result.exit_code == ExitCode.FEED
+    assert not out.exists()
+    assert f"syncd: plan not saved to {out}" in _said(result)
+
+
 def test_status_says_the_feed_is_unreadable_masked(quoting_feed: tuple[Path, Path]) -> None:
     """``syncd status`` (table and --json): the feed's error for the withheld deletes is
     masked, its path and the dealer code whole."""

@@ -191,10 +191,11 @@ def test_library_records_at_debug_are_masked_and_redacted(tmp_path: Path, fmt: s
     assert "[e-mail hidden]" in shown
     assert "[REDACTED]" in shown
     assert str(folder) in shown  # a path, its all-digit folder whole
-    assert "HTTP Request: GET http://api.example/v4/ad/0701234567" in shown
+    assert "HTTP Request: GET http://api.example/v4/ad/0701234567?dealer_code=46701234567" in shown
+    assert "GET https://dms.example/stock.csv?key=[REDACTED]&k=[REDACTED]" in shown
     assert "stamina.retry_scheduled" in shown
     assert "renew (note [e-mail hidden])" in shown
-    for secret in (phone, email, token, "070-123", "kalle@"):
+    for secret in (phone, email, token, "070-123", "kalle@", "abc123", "x9"):
         assert secret not in shown, secret
 
 
@@ -207,6 +208,7 @@ def _sends_one_request_and_retries(token: str) -> None:
 
     with httpx.Client(transport=httpx.MockTransport(answer)) as client:
         client.get("http://api.example/v4/ad/0701234567", params={"dealer_code": "46701234567"})
+        client.get("https://dms.example/stock.csv?key=abc123&k=x9")  # a feed's short key
     attempts = stamina.retry_context(on=ValueError, attempts=2, wait_initial=0, wait_max=0)
     for attempt in attempts:
         with attempt:

@@ -165,6 +165,25 @@ def test_history_lists_runs_newest_first_with_statistics_requests_and_retries(cl
     assert "requests" in text.stdout
 
 
+def test_an_ad_deleted_earlier_counts_as_gone_not_unchanged_in_the_run_and_history(
+    cli: Cli,
+) -> None:
+    """After an ad's delete, the runs that follow count it ``gone``, not ``unchanged``:
+    in the run's lines and JSON, and in `history` (JSON and text)."""
+    cli.synced([goods(0), goods(1)])
+    cli.synced([goods(0)])  # sofa-1 deleted
+    assert [m for m in cli.sandbox.mutations() if m[0] == "DELETE"] == [("DELETE", "sofa-1")]
+    lines = cli("run-once")
+    assert lines.exit_code == 0, lines.output
+    assert "unchanged 1, " in lines.stdout
+    assert "gone 1" in lines.stdout
+    [report] = cli.json("run-once")
+    assert (report["counts"]["unchanged"], report["counts"]["gone"]) == (1, 1)
+    newest = cli.json("history", "--limit", "1")[0]
+    assert (newest["unchanged"], newest["gone"]) == (1, 1)
+    assert "unchanged 1, gone 1" in cli("history", "--limit", "1").stdout
+
+
 @pytest.mark.parametrize("command", ["history", "status"])
 def test_a_negative_limit_is_a_usage_error(cli: Cli, command: str) -> None:
     """`--limit -1` is refused as a usage error (exit 2), not passed on as SQL's LIMIT -1

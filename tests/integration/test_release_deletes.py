@@ -67,6 +67,17 @@ def test_release_with_yes_deletes_exactly_the_set_and_records_a_run(cli: Cli) ->
     assert cli("run-once").exit_code == 0
 
 
+def test_release_for_a_dealer_no_feed_serves_is_a_usage_error(cli: Cli) -> None:
+    """A dealer no feed serves (a typo) exits 2, naming it and the known dealers; nothing sent."""
+    for args in (["--yes"], ["--json"], []):
+        result = cli("release-deletes", "--dealer", "NOPE", *args)
+        assert result.exit_code == 2, (args, result.output)
+        assert "'NOPE'" in result.stderr
+        assert "dealers: 'D1'" in result.stderr
+        assert result.stdout == ""
+    assert cli.sandbox.mutations() == []
+
+
 def test_release_recomputes_the_set_from_the_current_feed(cli: Cli) -> None:
     """Ads back in the feed are not released: with two back, no guard trips and none goes."""
     cli.write([goods(i) for i in range(4)])

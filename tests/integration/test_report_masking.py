@@ -116,3 +116,23 @@ def test_validate_masks_the_values_reasons_and_the_apis_answers(cli: Cli) -> Non
     assert SOFA in tables.stdout
     assert CAR in tables.stdout
     assert REFUSED in tables.stdout
+
+
+def test_ids_with_invisible_characters_show_escaped_in_lines_and_status_not_in_json(
+    cli: Cli,
+) -> None:
+    """A source_id holding NBSP or a line separator (refused, an invalid item): the run's
+    lines and `status` show it escaped, on one line and apart from the id with a plain
+    space; `--json` keeps the real string."""
+    cli.write([{**goods(0), "source_id": "p\u00a0q"}, {**goods(1), "source_id": "x\u2028y"}])
+    lines = cli("run-once")
+    assert lines.exit_code == 6, lines.stderr
+    assert "  p\\xa0q: source_id: " in lines.stdout
+    assert "  x\\u2028y: source_id: " in lines.stdout
+    assert not any(c in lines.stdout for c in "\u00a0\u2028")
+    status = cli("status")
+    assert status.exit_code == 0, status.stderr
+    assert "p\\xa0q" in status.stdout
+    assert not any(c in status.stdout for c in "\u00a0\u2028")
+    doc = json.loads(cli("run-once", "--json").stdout)[0]
+    assert {p["source_id"] for p in doc["problems"]} == {"p\u00a0q", "x\u2028y"}

@@ -5,12 +5,15 @@ from __future__ import annotations
 import json
 import os
 import stat
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, select
 
+from syncd.core.models import Delete
 from syncd.mirror.schema import ads, runs
+from syncd.mirror.sql import SqlMirror
 from tests.integration.cli_sandbox import Cli, said, synced_cli
 from tests.integration.harness import goods
 from tests.integration.sandbox_server import SandboxServer
@@ -149,3 +152,27 @@ def test_apply_records_the_absent_marks_of_the_plan_it_sends(cli: Cli) -> None:
             assert list(flags)[-1] is True
     finally:
         engine.dispose()
+
+
+def test_plan_shows_an_ad_a_crash_left_unanswered_as_waiting_and_apply_resolves_it(
+    cli: Cli,
+) -> None:
+    """A crash left sofa-1's delete unanswered: `plan` plans no call for it, names it as
+    waiting (text and JSON), and exits 2 with --detailed-exitcode (apply has work: the
+    read-back); `apply` reads it back (live: nothing sent) and then nothing waits."""
+    engine = create_engine(f"sqlite:///{cli.mirror}")
+    try:
+        SqlMirror(engine).record_intents([Delete("D1", "sofa-1")], datetime.now(UTC))
+    finally:
+        engine.dispose()
+    text = cli("plan")
+    assert text.exit_code == 0, text.stderr
+    assert "1 ad(s) wait on calls a crashed run left unanswered" in " ".join(text.stdout.split())
+    [doc] = cli.json("plan")
+    assert (doc["unresolved_intents"], doc["entries"]) == (["sofa-1"], [])
+    assert cli("plan", "--out", "plan.json", "--detailed-exitcode").exit_code == 2
+    report = cli.json("apply", "plan.json")[0]
+    assert report["outcome"] == "success"
+    assert cli.sandbox.mutations() == []
+    assert cli.json("plan")[0]["unresolved_intents"] == []
+    assert cli("plan", "--detailed-exitcode").exit_code == 0

@@ -6,7 +6,7 @@ import importlib.util
 from pathlib import Path
 from types import ModuleType
 
-from syncd.core.renewals import decide
+from syncd.core.renewals import decide, renewal_ad
 
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "renewals.py"
 
@@ -25,5 +25,6 @@ def test_the_benchmark_decides_on_its_own_stock() -> None:
     """On 1 000 ads the benchmark's policy chooses some ads, within its daily cap."""
     bench = load()
     ads, past = bench.ads(1000), bench.history(1000)
-    decision = decide(bench.POLICY, "D1", ads.values(), past, bench.NOW)
+    light = [renewal_ad(a, ()) for a in ads.values()]
+    decision = decide(bench.POLICY, "D1", light, past, bench.NOW)
     assert 0 < len(decision.chosen) <= bench.POLICY.caps.daily

@@ -21,6 +21,7 @@ BY_FOLDER = {
     "cli": ("Shell:",),
     "sandbox": ("Sandbox:",),
     "bootstrap": ("Composition root:",),
+    "config": ("Adapter (config):",),
     "views": ("Use cases:",),
 }
 TOP_LEVEL = {
@@ -38,10 +39,10 @@ TOP_LEVEL = {
     "runs.py": ("Use case:",),
     "reading.py": ("Use case:",),
     "settling.py": ("Use case:",),
+    "leftovers.py": ("Use case:",),
     "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),
     "errors.py": ("Shared:",),
-    "config.py": ("Adapter (config):",),
     "logs.py": ("Adapter (logs):",),
     "terminal.py": ("Shared:",),
     "collector.py": ("Shared:",),

@@ -116,7 +116,31 @@ def test_a_libraries_url_loses_its_user_info() -> None:
     line = 'HTTP Request: GET http://dealer:pw1@dms.example/x.csv?dealer=7 "HTTP/1.1 200 OK"'
     record = hide_url_credentials(None, "info", {"event": line, "_from_structlog": False})
     assert record["event"] == (
-        'HTTP Request: GET http://[REDACTED]@dms.example/x.csv?dealer=7 "HTTP/1.1 200 OK"'
+        'HTTP Request: GET http://[REDACTED]@dms.example/x.csv?dealer=[REDACTED] "HTTP/1.1 200 OK"'
     )
     own = {"event": "feed_fetched", "url": "http://a:b@c"}
     assert hide_url_credentials(None, "info", own) is own
+
+
+def test_a_libraries_url_loses_its_query_values_but_the_api_calls() -> None:
+    """httpx's and uvicorn's lines show a URL's or a path's query: every value masked,
+    however short (``?key=abc123``), but for the parameters of syncd's API calls
+    (``dealer_code``, paging); a fragment, the path and the rest of the line stay."""
+
+    def hidden(line: str) -> object:
+        return hide_url_credentials(None, "debug", {"event": line, "_from_structlog": False})[
+            "event"
+        ]
+
+    line = 'HTTP Request: GET https://dms.example/x.csv?key=abc123&dealer=7&sig= "HTTP/1.1 200 OK"'
+    assert hidden(line) == (
+        "HTTP Request: GET https://dms.example/x.csv?key=[REDACTED]&dealer=[REDACTED]&sig= "
+        '"HTTP/1.1 200 OK"'
+    )
+    api = "HTTP Request: GET http://api.test/v4/ad?dealer_code=0701234567&limit=1&offset=0 200"
+    assert hidden(api) == api
+    assert hidden('127.0.0.1:5000 - "GET /feed?Token=t1#top HTTP/1.1" 200') == (
+        '127.0.0.1:5000 - "GET /feed?Token=[REDACTED]#top HTTP/1.1" 200'
+    )
+    for kept in ("SELECT a FROM t WHERE b = ? AND c = ?", "what? a=b", "no query here"):
+        assert hidden(kept) == kept

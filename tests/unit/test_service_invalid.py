@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, RemoteAd
+from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord, Rejected, RemoteAd
 from syncd.runs import Deps, FeedJob, RunOptions
 from syncd.service import sync
 from tests.fakes import FakeMarketplace, FakeMirror, FixedClock
@@ -82,3 +82,40 @@ async def test_a_run_stopped_after_planning_still_records_its_invalid_items() ->
         await sync(_deps(mirror, api), job, RunOptions(reconcile_wait=0, allow_mass_delete=True))
     assert mirror.runs(None, 1)[0].outcome == "failed"
     assert [source_id for source_id, _, _ in _problems(mirror)] == ["no-price", None]
+
+
+class TwoValid:
+    """A FeedReader whose feed holds two valid items, ``ok`` and ``boat``."""
+
+    async def read(self, path: str) -> RawFeed:
+        records = (AD, AD | {"source_id": "boat"})
+        return RawFeed(
+            FeedMeta(path, "d" * 64, 10, NOW),
+            tuple(RawRecord(Origin(path, index=i), r) for i, r in enumerate(records)),
+        )
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        return None
+
+
+@pytest.mark.anyio
+async def test_a_vehicle_type_the_api_lacks_makes_its_items_invalid_and_the_run_goes_on() -> None:
+    """A create answered "no typed path for this vehicle type" (the client's Rejected) is
+    an invalid item of the run, its reason naming the type; the other item is created,
+    the run is partial, and the next run sends the create again (nothing recorded on it)."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    reason = "the API has no typed path for vehicle type 'boat' (...): api.typed_paths"
+    api.answer("POST", "boat", Rejected(404, (reason,), missing_vehicle_type="boat"))
+    job = FeedJob("feed.json", "D1", TwoValid())
+    report = await sync(_deps(mirror, api), job, RunOptions(reconcile_wait=0))
+    assert (report.counts["create"], report.counts["invalid"]) == (1, 1)
+    assert report.outcome == "partial"
+    [run] = mirror.runs(None, 1)
+    assert [(p.source_id, p.field, p.reason) for p in run.invalid] == [
+        ("boat", "category_id", reason)
+    ]
+    assert mirror.load("D1")["boat"].stage is None
+    assert mirror.load("D1")["ok"].stage is not None
+    await sync(_deps(mirror, api), job, RunOptions(reconcile_wait=0))
+    posts = sorted(source_id for method, source_id, _ in api.calls if method == "POST")
+    assert posts == ["boat", "boat", "ok"]

@@ -32,10 +32,12 @@ def test_a_long_value_is_cut_with_an_ellipsis_between_escapes() -> None:
 
 @given(st.text())
 def test_printable_is_one_short_safe_line(value: str) -> None:
-    """Whatever the value, the result holds no control, format or separator character."""
+    """Whatever the value, the result holds no control, format or separator character,
+    and no space but the ASCII one."""
     shown = printable(value)
     assert len(shown) <= LIMIT
     assert not [c for c in shown if unicodedata.category(c) in UNSAFE]
+    assert not [c for c in shown if unicodedata.category(c) == "Zs" and c != " "]
 
 
 @given(
@@ -48,3 +50,13 @@ def test_dumps_is_the_same_data_with_nothing_a_terminal_acts_on(doc: object) -> 
     text = dumps(doc)
     assert json.loads(text) == doc
     assert not [c for c in text if c not in "\n" and unicodedata.category(c) in UNSAFE]
+
+
+def test_spaces_other_than_the_ascii_one_and_blank_letters_are_shown_escaped() -> None:
+    """NBSP, a figure or ideographic space and the Hangul filler look like a space or
+    nothing: escaped, so two ids that differ by them look different; JSON keeps them."""
+    assert printable("p\u00a0q") == "p\\xa0q"
+    assert printable("a\u2007b\u3000c") == "a\\u2007b\\u3000c"
+    assert printable("h\u3164i\u2800") == "h\\u3164i\\u2800"
+    assert printable("p q") == "p q"
+    assert json.loads(dumps(["p\u00a0q", "h\u3164i"])) == ["p\u00a0q", "h\u3164i"]

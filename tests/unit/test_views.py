@@ -17,6 +17,7 @@ from syncd.core.models import (
     RunSummary,
     Update,
 )
+from syncd.renewals import PolicyReport, report_line
 from syncd.runs import RunReport
 from syncd.tables import plan_table, status_tables
 from syncd.views.plans import change_lines, plan_json
@@ -169,3 +170,48 @@ def test_a_run_reports_messages_are_masked_and_its_ids_kept() -> None:
     assert lines[0].startswith("run 3 dealer 00123456: ")
     assert lines[1].startswith("  deletes and creates held back: feed note from [e-mail hidden];")
     assert lines[2:] == ["  warning: feed says: call [phone hidden]", f"  46701234567: {problem}"]
+
+
+INVISIBLE_IDS = ("x\u2028y", "p\u00a0q", "z\u200bw", "h\u3164i", "s\u3000t")
+
+
+def test_a_run_report_and_status_show_invisible_characters_in_ids_escaped() -> None:
+    """A source_id with a line separator, NBSP, zero-width or blank-letter character shows
+    escaped in the report lines and the status tables (one line each, apart from the id
+    with a plain space), while the JSON keeps the real string."""
+    report = RunReport(
+        run_id=5, dealer_code="D1", problems=[(s, "source_id: bad") for s in INVISIBLE_IDS]
+    )
+    lines = report_lines(report)
+    assert lines[1:] == [
+        "  x\\u2028y: source_id: bad",
+        "  p\\xa0q: source_id: bad",
+        "  z\\u200bw: source_id: bad",
+        "  h\\u3164i: source_id: bad",
+        "  s\\u3000t: source_id: bad",
+    ]
+    assert [p["source_id"] for p in report_json(report)["problems"]] == list(INVISIBLE_IDS)
+    run = _finished(
+        6,
+        "D1",
+        *(ItemProblem(s, f"f.json[{i}]", "source_id", "bad") for i, s in enumerate(INVISIBLE_IDS)),
+    )
+    console = Console(width=200, record=True)
+    for table in status_tables({}, [run], [], [run]):
+        console.print(table)
+    text = console.export_text()
+    for shown in ("x\\u2028y", "p\\xa0q", "z\\u200bw", "h\\u3164i", "s\\u3000t"):
+        assert shown in text
+    assert not any(c in text for c in "\u2028\u00a0\u200b\u3164\u3000")
+    assert run_json(run)["invalid"][1]["source_id"] == "p\u00a0q"
+
+
+def test_a_plan_title_and_a_renewal_line_show_the_dealer_code_escaped() -> None:
+    """A dealer code with a line separator or NBSP (a configured value) shows escaped in
+    the plan table's title and a renewal policy's line, and is never read as markup."""
+    console = Console(width=200, record=True)
+    console.print(plan_table(Plan("D\u20281 [bold]x", ())))
+    text = " ".join(console.export_text().split())  # the title wraps at the table's width
+    assert "Plan for dealer D\\u20281 [bold]x:" in text
+    line = report_line(PolicyReport(policy="weekly", dealer_code="D\u00a01", skipped="no sync"))
+    assert line == "renewal weekly dealer D\\xa01: skipped: no sync"

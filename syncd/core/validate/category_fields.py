@@ -17,7 +17,18 @@ from datetime import date
 from typing import Any, TypeAlias
 
 from syncd.core.models import Issue
-from syncd.core.validate.rules import Issues, Limits, code, flag, kind, obj, shown, text, whole
+from syncd.core.validate.rules import (
+    Issues,
+    Limits,
+    code,
+    control_problem,
+    flag,
+    kind,
+    obj,
+    shown,
+    text,
+    whole,
+)
 
 Rule: TypeAlias = Callable[[Any, str, Issues, Limits], Any]
 Schema: TypeAlias = dict[str, "Rule | Schema"]
@@ -78,7 +89,12 @@ def _strings(value: Any, field: str, issues: Issues, limits: Limits) -> list[str
         return None
     checked = []
     for i, item in enumerate(value):
-        if isinstance(item, str) and item.strip() and len(item) <= limits.max_text:
+        if (
+            isinstance(item, str)
+            and item.strip()
+            and len(item) <= limits.max_text
+            and item.isprintable()
+        ):
             checked.append(item)  # the fast path of text(): nothing to report
         elif (kept := text(item, f"{field}[{i}]", issues, limits.max_text)) is not None:
             checked.append(kept)
@@ -180,7 +196,13 @@ def _object(
             value = _free(raw, f"{prefix}.{key}", issues, limits, depth)
         else:
             field, rule, inner = known
-            if rule is _string and type(raw) is str and len(raw) <= max_text and raw.strip():
+            if (
+                rule is _string
+                and type(raw) is str
+                and len(raw) <= max_text
+                and raw.strip()
+                and raw.isprintable()
+            ):
                 value = raw  # text()'s fast path, inline: nothing to report
             elif rule is not None:
                 value = rule(raw, field, issues, limits)
@@ -207,6 +229,8 @@ def _free(value: Any, field: str, issues: Issues, limits: Limits, depth: int) ->
             issues.append(
                 Issue(field, f"is {len(value)} characters long; at most {limits.max_text}")
             )
+        elif not value.isprintable() and (reason := control_problem(value, breaks=True)):
+            issues.append(Issue(field, reason))  # a field of free text may have lines
         return value
     if isinstance(value, list):
         if len(value) > limits.max_items:

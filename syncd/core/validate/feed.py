@@ -73,6 +73,9 @@ KNOWN_FIELDS = frozenset(
         "visible",
     }
 )
+UNREADABLE = "item"
+"""The field of a reader's issue that its item could not be read at all (the first of
+its issues): the item is invalid with that issue alone (``feeds/json_items.py``)."""
 _SHOWN_DUPLICATES = 5
 _DEFAULT_LIMITS = Limits()
 _MAX_CATEGORY = 99_999
@@ -120,6 +123,10 @@ def validate_item(
 ) -> FeedItem | InvalidItem:
     """Validate one feed item on its own (uniqueness of source_id is the feed's job)."""
     limits = limits or _DEFAULT_LIMITS
+    if record.issues and record.issues[0].field == UNREADABLE:
+        # The reader could not read the item (a number past a float's range): nothing
+        # of it is checked, its source_id (when the reader found one) keeps its live ad.
+        return InvalidItem(record.origin, _best_effort_key(record.source_id()), record.issues)
     data = record.value()
     if not isinstance(data, dict):  # parsed JSON: objects are dicts
         issue = Issue("item", f"must be a JSON object (an ad), got {kind(data)}")
@@ -154,7 +161,7 @@ are skipped)."""
 # The payload's fields, in the order their issues are reported.
 _CHECKS: dict[str, Check] = {
     "title": lambda v, i, lim, reg: text(v, "title", i, lim.max_title),
-    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body),
+    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body, breaks=True),
     "price": lambda v, i, lim, reg: prices(v, i, lim, registered=reg),
     "image_urls": lambda v, i, lim, reg: image_urls(v, i, lim),
     "url": lambda v, i, lim, reg: url(v, "url", i, lim.max_url),
@@ -235,7 +242,7 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
     if value is None:
         issues.append(Issue("source_id", "is required"))
         return None
-    checked = text(value, "source_id", issues, limits.max_source_id)
+    checked = text(value, "source_id", issues, limits.max_source_id, controls=False)
     if checked is None:
         return None
     reason = source_ids.problem(checked, max_length=None)  # the length was checked above

@@ -109,6 +109,50 @@ async def test_the_daemon_serves_the_page_beside_metrics(tmp_path: Path) -> None
     assert "syncd_runs_total" in metrics.text
 
 
+def refusing(request: httpx.Request) -> httpx.Response:
+    """The API refuses the token (an expired one) on every call."""
+    return httpx.Response(403, json={"detail": "token expired"})
+
+
+@pytest.mark.anyio
+async def test_the_page_says_the_api_refuses_the_token_and_never_shows_it(
+    tmp_path: Path,
+) -> None:
+    """A token the API answers 403: the running daemon's page (as /readyz) says so, with
+    the dealer and the call refused, and holds no trace of the token."""
+    port = free_port()
+    base = settings_for(tmp_path)
+    daemon_settings = base.daemon.model_copy(
+        update={"health_port": port, "interval": 3600, "stop_timeout": 5}
+    )
+    api = base.api.model_copy(update={"retry_attempts": 1, "retry_timeout": 1})
+    settings = base.model_copy(update={"daemon": daemon_settings, "api": api})
+    token = "t-secret-7654321"
+    build = partial(
+        bootstrap.build, transport=httpx.MockTransport(refusing), token=SecretStr(token)
+    )
+    daemon = Daemon(lambda: settings, build=build, notifier=Notifier(None))
+    task = asyncio.create_task(daemon.run())
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+            page = await _get(client, "/status")
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + PATIENCE
+            while "The API refuses the token" not in page.text:  # the check at start
+                assert loop.time() < deadline, page.text[-3000:]
+                await asyncio.sleep(0.05)
+                page = await client.get("/status")
+            ready = await client.get("/readyz")
+    finally:
+        daemon.request_stop()
+        await asyncio.wait_for(task, PATIENCE)
+    assert ready.status_code == 503
+    rows = tables(page.text)["token"][1:]
+    assert ["D1", "HTTP 403"] in [row[:2] for row in rows], rows
+    assert token not in page.text
+    assert "t-secret" not in page.text
+
+
 async def _get(client: httpx.AsyncClient, path: str) -> httpx.Response:
     """GET once the server listens (it starts with the daemon)."""
     loop = asyncio.get_running_loop()

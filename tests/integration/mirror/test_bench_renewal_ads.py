@@ -9,7 +9,7 @@ from types import ModuleType
 import pytest
 from sqlalchemy import Engine
 
-from syncd.core.renewals import decide
+from syncd.core.renewals import decide, renewal_ad
 from syncd.mirror.sql import SqlMirror
 
 BENCH = Path(__file__).resolve().parents[3] / "bench"
@@ -36,7 +36,8 @@ def test_the_benchmarks_stock_is_3_kb_ads_one_in_a_hundred_hidden(
     mirror = SqlMirror(migrated_engine)
     assert sum(a.hidden for a in mirror.renewal_ads("D1", ())) == 3
     for policy in (bench.PLAIN, bench.FILTERED):
-        whole = decide(policy, "D1", mirror.load("D1").values(), [], bench.NOW)
+        read = [renewal_ad(a, tuple(policy.filter)) for a in mirror.load("D1").values()]
+        whole = decide(policy, "D1", read, [], bench.NOW)
         light = decide(policy, "D1", mirror.renewal_ads("D1", tuple(policy.filter)), [], bench.NOW)
         assert whole == light
         assert (whole.due, len(whole.chosen)) == (297, 20)

@@ -396,6 +396,18 @@ def test_deleted_or_never_created_rows_are_gone() -> None:
     )
 
 
+def test_ads_deleted_earlier_and_still_absent_count_as_gone_not_unchanged() -> None:
+    """A deleted (or never created) row still missing from the feed is no live ad left
+    unchanged: it counts as ``gone``; the ads the feed agrees with stay ``unchanged``."""
+    rows = (
+        row("same"),
+        row("dead", state=DELETED, op=Op.DELETE),
+        row("never", state=None, stage=Stage.REJECTED),
+    )
+    counts = plan_of(item("same"), mirror=rows).counts()
+    assert (counts["unchanged"], counts["gone"]) == (1, 2)
+
+
 # --- the plan as a whole ------------------------------------------------------------------
 
 
@@ -436,6 +448,7 @@ def test_counts_cover_every_kind() -> None:
         "delete": 1,
         "unchanged": 1,
         "invalid": 1,
+        "gone": 0,
     }
     assert len(result.actions) == 4
     assert all(e.dealer_code == DEALER for e in result.entries)

@@ -22,6 +22,7 @@ from syncd.daemon.page import (
     FailingAd,
     HeldBack,
     StatusView,
+    TokenRefused,
     ident,
     render,
     text,
@@ -279,3 +280,37 @@ def test_an_unreadable_feeds_error_shows_its_path_whole_and_its_contact_data_mas
         found[1][3]
         == f"feed unreadable: {path}: the top-level object gives 'ring {PHONE_HIDDEN}' twice"
     )
+
+
+def test_a_runs_gone_ads_have_their_own_column_apart_from_unchanged() -> None:
+    """Ads deleted earlier and still absent show as ``gone``, not in ``unchanged``; a run
+    of an older syncd (no ``gone`` count) shows a dash there."""
+    old, new = (
+        RunSummary(n, "D1", NOW, NOW, "c", RunOutcome.SUCCESS, counts)
+        for n, counts in ((1, {"unchanged": 5}), (2, {"unchanged": 3, "gone": 2}))
+    )
+    head, *rows = tables(render(view(runs=(new, old))))["runs"]
+    shown = [dict(zip(head, row, strict=True)) for row in rows]
+    assert [(r["unchanged"], r["gone"]) for r in shown] == [("3", "2"), ("5", "\u2013")]
+
+
+def test_a_refused_token_is_said_first_with_its_dealer_answer_and_call() -> None:
+    """The token watch's refusals in force lead the page: dealer, HTTP status and the
+    call refused, escaped; without any, the page says the token is not refused."""
+    refused = (
+        TokenRefused("", 401, "GET", "/v3/vehicle/brands"),
+        TokenRefused("0701234567", 403, "GET", f"/ad/{HOSTILE}"),
+    )
+    page = render(view(token_refused=refused))
+    assert page.index('id="token"') < page.index('id="ads"')
+    assert "The API refuses the token" in page
+    head, *rows = tables(page)["token"]
+    assert head == ["dealer", "answer", "refused call"]
+    assert rows == [
+        ["(token dealer)", "HTTP 401", "GET /v3/vehicle/brands"],
+        ["0701234567", "HTTP 403", f"GET /ad/{HOSTILE}"],  # the dealer code whole
+    ]
+    assert "<script>" not in page
+    calm = render(view())
+    assert "The API has not refused the token" in calm
+    assert "token" not in tables(calm)
