@@ -248,6 +248,8 @@ class Executor:
             self._already_gone(action)
         elif isinstance(action, Update) and result.status == 400 and not action.revive:
             await self._refused_update(action, result, run)
+        elif isinstance(action, Delete) and result.status == 400:
+            await self._refused_delete(action, result, run)
         else:
             self._rejected(action, result, run)
 
@@ -366,6 +368,17 @@ class Executor:
         run.results.problems.append((action.source_id, message))
         log.warning("ad_deleted_outside_syncd", source_id=action.source_id, message=message)
 
+    async def _refused_delete(self, action: Delete, result: Rejected, run: _Round) -> None:
+        """400 on DELETE. Assumption (the docs are silent; the sandbox takes a DELETE of a
+        deleted ad again): an API that refuses to delete an ad deleted behind syncd's back
+        would have it DELETEd again at every run; read back, a deleted ad is what was
+        wanted. Otherwise the refusal is recorded as any other."""
+        remote = await self._api.get(action.dealer_code, action.source_id)
+        if remote is not None and remote.state is RemoteState.DELETED:
+            self._already_gone(action, f"already deleted ({result.message})")
+            return
+        self._rejected(action, result, run)
+
     def _type_missing(
         self, action: Create | Update, result: Rejected, results: ApplyResults
     ) -> None:
@@ -436,7 +449,7 @@ class Executor:
         results.problems.append((action.source_id, f"delete held back: {why}"))
         log.warning("ad_delete_held", source_id=action.source_id, reason=why, intended=intended)
 
-    def _already_gone(self, action: Delete) -> None:
+    def _already_gone(self, action: Delete, message: str = "already gone (HTTP 404)") -> None:
         """404 on DELETE: the ad is already gone, which is what was wanted."""
         self._mirror.record_outcome(
             Outcome(
@@ -444,7 +457,7 @@ class Executor:
                 action.source_id,
                 Stage.DONE,
                 RemoteState.DELETED,
-                message="already gone (HTTP 404)",
+                message=message,
             ),
             self._clock.now(),
         )

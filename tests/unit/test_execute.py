@@ -223,6 +223,34 @@ async def test_a_patch_refused_because_the_ad_was_deleted_elsewhere_records_it_d
 
 
 @pytest.mark.anyio
+async def test_a_delete_refused_for_an_ad_already_deleted_elsewhere_is_done() -> None:
+    """A DELETE refused (400) for an ad another client deleted reads it back: deleted is
+    what was wanted, so the row is DONE and deleted, not DELETEd again at every run."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("DELETE", "s1", Rejected(400, ("Ad has been deleted",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.DELETED)
+    assert await _apply(mirror, api, Delete("D", "s1")) == {"sent": 0, "rejected": 0}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.DELETED)
+    assert row.message == "already deleted (Ad has been deleted)"
+
+
+@pytest.mark.anyio
+async def test_a_delete_refused_for_a_live_ad_stays_a_rejection() -> None:
+    """A 400 on DELETE whose ad reads back live is recorded as the refusal it is."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("DELETE", "s1", Rejected(400, ("Ad is on pole position",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED)
+    assert await _apply(mirror, api, Delete("D", "s1")) == {"sent": 0, "rejected": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert row.stage is Stage.REJECTED
+
+
+@pytest.mark.anyio
 async def test_a_patch_refused_for_a_live_ad_stays_a_rejection() -> None:
     """A 400 on PATCH whose ad reads back live is the payload's refusal, recorded as before."""
     mirror, api = FakeMirror(), FakeMarketplace()
