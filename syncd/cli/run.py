@@ -9,12 +9,17 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
-from typing import Any
 
 import click
 
 from syncd import bootstrap, renewals, service
-from syncd.cli.exits import ExitCode, error_json, error_line, exit_code_for, handle_errors
+from syncd.cli.exits import (
+    ExitCode,
+    error_line,
+    exit_code_for,
+    failed_report_json,
+    handle_errors,
+)
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
 from syncd.cli.stopping import GracefulStop
@@ -117,22 +122,6 @@ async def _run_all(
     return done
 
 
-def _failure_json(dealer_code: str, exc: SyncdError) -> dict[str, Any]:
-    """A failed feed's entry in ``run-once --json``, after the reports: a report's keys
-    (no run of it finished: ``run_id`` null, nothing counted), outcome ``failed``, and
-    the error with its exit code (:func:`syncd.cli.exits.error_json`)."""
-    return {
-        "run_id": None,
-        "dealer_code": dealer_code,
-        "outcome": "failed",
-        "counts": {},
-        "guard": None,
-        "warnings": [],
-        "problems": [],
-        **error_json(exc, dealer_code),
-    }
-
-
 @click.command("run-once")
 @global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
@@ -168,7 +157,7 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool, check_t
     if as_json:
         docs = [report_json(r) for r in reports]
         # A feed that failed has an entry too: `[]` would read as "nothing ran".
-        docs += [_failure_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
+        docs += [failed_report_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
             for doc in docs:
                 doc["renewals"] = [
