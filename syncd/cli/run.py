@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import sys
+from typing import Any
 
 import click
 
@@ -122,6 +123,23 @@ async def _run_all(
     return done
 
 
+def _add_renewals(docs: list[dict[str, Any]], renewed: list[renewals.PolicyReport]) -> None:
+    """Each report's ``renewals``: its dealer's policy reports, given once per dealer.
+
+    Assumption: a dealer's renewals belong to its report, never to a failed entry: the
+    policies run only after the dealer's sync finished (its report), under the same
+    lock, and a failure of theirs is its own failed entry (its ``error``, its exit) with
+    ``renewals`` empty, as is a failed token check's or feed's (no policy ran for it).
+    Given on one entry only, a script summing the renewals counts each paid call once.
+    """
+    given: set[str] = set()
+    for doc in docs:
+        dealer = doc["dealer_code"]
+        mine = [] if dealer in given else [p for p in renewed if p.dealer_code == dealer]
+        given.add(dealer)
+        doc["renewals"] = [renewals.report_json(p) for p in mine]
+
+
 @click.command("run-once")
 @global_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
@@ -156,14 +174,14 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool, check_t
     reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:
         docs = [report_json(r) for r in reports]
-        # A feed that failed has an entry too: `[]` would read as "nothing ran".
-        docs += [failed_report_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
-            for doc in docs:
-                doc["renewals"] = [
-                    renewals.report_json(p) for p in renewed if p.dealer_code == doc["dealer_code"]
-                ]
-        print_json(docs)
+            _add_renewals(docs, renewed)
+        # A feed that failed has an entry too: `[]` would read as "nothing ran".
+        failures = [failed_report_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
+        if settings.renewal:
+            for doc in failures:
+                doc["renewals"] = []  # a report's keys; its dealer's renewals are on its report
+        print_json(docs + failures)
     else:
         for r in reports:
             click.echo("\n".join(report_lines(r)))
