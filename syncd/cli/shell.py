@@ -138,7 +138,13 @@ def usable_source_id(
         with bootstrap.open_mirror(settings) as mirror:
             if known(mirror):
                 return
-    raise click.UsageError(
+    raise refused_source_id(source_id, reason)
+
+
+def refused_source_id(source_id: str, reason: str, more: str = "") -> click.UsageError:
+    """The usage error (exit 2) for a source_id argument no ad can have, with the
+    validator's reason (escaped: it may hold a control character); ``more`` is added."""
+    return click.UsageError(
         f"source_id {terminal.printable(repr(source_id))}: {reason}; no ad can have it "
-        "(the feed validator refuses it)"
+        f"(the feed validator refuses it){more}"
     )
