@@ -51,10 +51,11 @@ servers and proxies accept, and keeps every log line and report readable."""
 _DOT_SEGMENTS = frozenset({".", ".."})
 
 BLANK_LOOKING: tuple[tuple[int, int], ...] = (
-    # Unicode 15.1, DerivedCoreProperties.txt, Default_Ignorable_Code_Point (4174 code
-    # points, unchanged since Unicode 9.0; https://www.unicode.org/Public/15.1.0/ucd/
-    # DerivedCoreProperties.txt, and UAX #44 §5.7.2, "default ignorable": shown as
-    # nothing when a font has no glyph). Python's unicodedata has no such property.
+    # Unicode's Default_Ignorable_Code_Point property, from the UCD's
+    # DerivedCoreProperties.txt (https://www.unicode.org/Public/UCD/latest/ucd/), whose
+    # characters a renderer shows as nothing (The Unicode Standard, §5.21 "Ignoring
+    # Characters in Processing"); 4174 code points, checked against the property as the
+    # `regex` package (2026.5) knows it. Python's unicodedata has no such property.
     # Most of these are format (Cf) or unassigned (Cn), which str.isprintable already
     # refuses; the table keeps them so that it stays the property itself, also for a
     # Python whose Unicode assigns a reserved one.
