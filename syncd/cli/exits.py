@@ -104,7 +104,7 @@ def error_line(exc: SyncdError | str) -> str:
 
 
 def error_json(exc: SyncdError, dealer_code: str) -> dict[str, Any]:
-    """A feed's failure as ``run-once --json`` and ``plan --json`` give it, in the place
+    """A feed's failure as ``run-once``, ``apply`` and ``plan --json`` give it, in the place
     of its report or plan: the dealer, the masked error (:func:`error_text`) and the exit
     code it stands for, by name and number, as ``validate --json`` gives an unreadable
     feed's ``error``.
@@ -118,6 +118,22 @@ def error_json(exc: SyncdError, dealer_code: str) -> dict[str, Any]:
         "error": error_text(exc),
         "exit": code.name,
         "exit_code": int(code),
+    }
+
+
+def failed_report_json(dealer_code: str, exc: SyncdError) -> dict[str, Any]:
+    """A failed feed's entry in ``run-once --json`` and ``apply --json``, after the
+    reports: a report's keys (no run of it finished: ``run_id`` null, nothing counted),
+    outcome ``failed``, and the error with its exit code (:func:`error_json`)."""
+    return {
+        "run_id": None,
+        "dealer_code": dealer_code,
+        "outcome": "failed",
+        "counts": {},
+        "guard": None,
+        "warnings": [],
+        "problems": [],
+        **error_json(exc, dealer_code),
     }
 
 

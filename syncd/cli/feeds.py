@@ -16,12 +16,20 @@ from rich.console import Console
 from syncd import bootstrap, config, logs, reading, runs, tables
 from syncd.cli.exits import ExitCode, error_line, error_text, handle_errors
 from syncd.cli.progress import progress_bar
-from syncd.cli.shell import chosen_feeds, global_options, print_json, settings_of
+from syncd.cli.shell import (
+    chosen_feeds,
+    global_options,
+    print_json,
+    refused_source_id,
+    settings_of,
+)
 from syncd.config import FeedSettings, Settings
+from syncd.core import source_ids
 from syncd.core.map import MappedRecord
 from syncd.core.map.guess import guess
 from syncd.core.map.starter import starter_toml
 from syncd.core.models import FeedItem, WriteResult
+from syncd.core.validate.feed import source_id_issues
 from syncd.errors import FeedError
 from syncd.feeds.mapped import MappedFeedReader
 from syncd.feeds.sample import read_sample
@@ -138,20 +146,49 @@ def map_cmd(
     shown: list[MappedRecord] = []
     for _, job in chosen_feeds(settings, feed_name):
         shown += _mapped(job)
-    if source_id is not None:
-        # A native feed's item may be any JSON value (an array, a string): only an
-        # object has a source_id.
-        shown = [
-            m
-            for m in shown
-            if isinstance(m.payload, dict) and m.payload.get("source_id") == source_id
-        ]
-    else:
-        shown = shown[:show]
+    shown = _of_source_id(shown, source_id) if source_id is not None else shown[:show]
     if as_json:
         print_json(map_json(shown))
     else:
         Console().print(tables.map_table(shown))
+
+
+def _of_source_id(records: list[MappedRecord], source_id: str) -> list[MappedRecord]:
+    """The records whose mapped source_id is ``source_id`` (an integer one too, by its
+    digits), each with the validator's issues about that id added to its own.
+
+    Assumption: ``map`` reads the feed, not the mirror, so it checks the id as ``pin``
+    or ``show`` do (``shell.usable_source_id``) only when no record has it: an id the
+    validator refuses is then a usage error (exit 2, the reason given, a typo); one the
+    feed has is shown, bad as it is, with the reason its item is invalid (looking at
+    that record is what ``map`` is for). A usable id no record has shows nothing, as
+    before (exit 0).
+    """
+    # A native feed's item may be any JSON value (an array, a string): only an
+    # object has a source_id.
+    found = [
+        m
+        for m in records
+        if isinstance(m.payload, dict) and _same_id(m.payload.get("source_id"), source_id)
+    ]
+    if not found and (reason := source_ids.problem(source_id)) is not None:
+        raise refused_source_id(source_id, reason, ", and no record of the feed has it")
+    return [_with_id_issues(m) for m in found]
+
+
+def _same_id(value: Any, source_id: str) -> bool:
+    if type(value) is int:  # refused by the validator (not a string), found by its digits
+        return str(value) == source_id
+    return bool(value == source_id)
+
+
+def _with_id_issues(record: MappedRecord) -> MappedRecord:
+    """The record with the validator's issues about its source_id (when mapping did not
+    report one already)."""
+    if record.payload is None or any(i.field == "source_id" for i in record.issues):
+        return record
+    found = source_id_issues(record.payload.get("source_id"))
+    return replace(record, issues=(*record.issues, *found)) if found else record
 
 
 @map_cmd.command("init")

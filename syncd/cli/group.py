@@ -20,7 +20,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "plan": ("syncd.cli.plan:plan_cmd", "Show what a run would send, without sending anything."),
     "apply": (
-        "syncd.cli.plan:apply_cmd",
+        "syncd.cli.apply:apply_cmd",
         "Send exactly the plan saved by `syncd plan --out FILE`, then reconcile.",
     ),
     "status": (

@@ -1,4 +1,4 @@
-"""Shell: ``syncd plan`` and ``apply``: what a run would send, saved, then sent exactly."""
+"""Shell: ``syncd plan``: what a run would send, shown, and saved for ``syncd apply``."""
 
 from __future__ import annotations
 
@@ -15,15 +15,12 @@ from rich.markup import escape
 from syncd import bootstrap, leftovers, reading, saved_plans, tables, terminal
 from syncd.cli.exits import ExitCode, error_json, error_line, exit_code_for, handle_errors
 from syncd.cli.shell import global_options, print_json, settings_of
-from syncd.cli.stopping import GracefulStop
 from syncd.config import Settings
 from syncd.core import saved_plan
 from syncd.core.models import Plan
 from syncd.errors import FeedError
 from syncd.ports import Mirror
-from syncd.runs import FeedJob, RunReport
 from syncd.views.plans import plan_json
-from syncd.views.reports import report_json, report_lines
 
 
 @click.command("plan")
@@ -136,62 +133,3 @@ async def _make_all(
                 continue
             made.append(saved_plans.make(feed, mirror, options))
     return made, failed
-
-
-async def _apply_all(
-    container: bootstrap.Container,
-    path: Path,
-    saved: list[saved_plan.SavedPlan],
-    stop: GracefulStop,
-) -> list[RunReport]:
-    """Check every feed's saved plan, then apply each under its dealer's run lock; the
-    reports of the dealers applied in full. The first SIGTERM/SIGINT stops it as it
-    stops ``run-once`` (:mod:`syncd.cli.stopping`): between calls, or at once while a
-    feed is read or a lock waited for; no later dealer's plan is applied."""
-    settings, reports = container.settings, []
-    deps = stop.gated(container.deps())
-    async with stop.stoppable(container.aclose):
-        jobs = [(s, saved_plans.job_for(s, container.jobs(), path)) for s in saved]
-        await stop.step(_check_all(container, jobs, path))  # all before any is sent
-        for s, job in jobs:
-            applying = saved_plans.apply(deps, job, container.options(), s, path)
-            wait = settings.sync.lock_wait
-            reports.append(
-                await stop.locked(container.run_lock, job.dealer_code, applying, wait=wait)
-            )
-    return reports
-
-
-async def _check_all(
-    container: bootstrap.Container, jobs: list[tuple[saved_plan.SavedPlan, FeedJob]], path: Path
-) -> None:
-    """Every feed's saved plan checked against its feed and the mirror (StalePlan if not)."""
-    for s, job in jobs:
-        feed = await reading.load_feed(job, container.settings.api.version)
-        saved_plans.check(s, feed, container.mirror, path, container.options())
-
-
-@click.command("apply")
-@global_options
-@click.argument("plan_file", metavar="FILE", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print the run reports as JSON.")
-@click.pass_context
-@handle_errors
-def apply_cmd(ctx: click.Context, plan_file: Path, as_json: bool) -> None:
-    """Send exactly the plan saved by `syncd plan --out FILE`, then reconcile.
-
-    Refuses (exit 8) when the feed or a mirror row the plan touches changed since.
-    """
-    settings = settings_of(ctx)
-    saved = saved_plans.read(plan_file, settings.api.version)
-    stop = GracefulStop("apply")
-    reports = asyncio.run(_apply_all(bootstrap.build(settings), plan_file, saved, stop))
-    if as_json:
-        print_json([report_json(r) for r in reports])
-    else:
-        for r in reports:
-            click.echo("\n".join(report_lines(r)))
-    if stop.signal is not None:  # the dealers applied in full are printed above
-        stop.exit(done=len(reports), total=len(saved), what="dealer(s)' plans applied")
-    if any(r.failed_items for r in reports):
-        sys.exit(ExitCode.PARTIAL)

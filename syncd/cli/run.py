@@ -14,7 +14,13 @@ from typing import Any
 import click
 
 from syncd import bootstrap, renewals, service
-from syncd.cli.exits import ExitCode, error_json, error_line, exit_code_for, handle_errors
+from syncd.cli.exits import (
+    ExitCode,
+    error_line,
+    exit_code_for,
+    failed_report_json,
+    handle_errors,
+)
 from syncd.cli.progress import progress_bar
 from syncd.cli.shell import global_options, print_json, settings_of, with_feeds
 from syncd.cli.stopping import GracefulStop
@@ -117,20 +123,21 @@ async def _run_all(
     return done
 
 
-def _failure_json(dealer_code: str, exc: SyncdError) -> dict[str, Any]:
-    """A failed feed's entry in ``run-once --json``, after the reports: a report's keys
-    (no run of it finished: ``run_id`` null, nothing counted), outcome ``failed``, and
-    the error with its exit code (:func:`syncd.cli.exits.error_json`)."""
-    return {
-        "run_id": None,
-        "dealer_code": dealer_code,
-        "outcome": "failed",
-        "counts": {},
-        "guard": None,
-        "warnings": [],
-        "problems": [],
-        **error_json(exc, dealer_code),
-    }
+def _add_renewals(docs: list[dict[str, Any]], renewed: list[renewals.PolicyReport]) -> None:
+    """Each report's ``renewals``: its dealer's policy reports, given once per dealer.
+
+    Assumption: a dealer's renewals belong to its report, never to a failed entry: the
+    policies run only after the dealer's sync finished (its report), under the same
+    lock, and a failure of theirs is its own failed entry (its ``error``, its exit) with
+    ``renewals`` empty, as is a failed token check's or feed's (no policy ran for it).
+    Given on one entry only, a script summing the renewals counts each paid call once.
+    """
+    given: set[str] = set()
+    for doc in docs:
+        dealer = doc["dealer_code"]
+        mine = [] if dealer in given else [p for p in renewed if p.dealer_code == dealer]
+        given.add(dealer)
+        doc["renewals"] = [renewals.report_json(p) for p in mine]
 
 
 @click.command("run-once")
@@ -167,14 +174,14 @@ def run_once(ctx: click.Context, as_json: bool, allow_mass_delete: bool, check_t
     reports, errors, renewed = done.reports, done.errors, done.renewed
     if as_json:
         docs = [report_json(r) for r in reports]
-        # A feed that failed has an entry too: `[]` would read as "nothing ran".
-        docs += [_failure_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
         if settings.renewal:  # the key only with policies: the shape is unchanged otherwise
-            for doc in docs:
-                doc["renewals"] = [
-                    renewals.report_json(p) for p in renewed if p.dealer_code == doc["dealer_code"]
-                ]
-        print_json(docs)
+            _add_renewals(docs, renewed)
+        # A feed that failed has an entry too: `[]` would read as "nothing ran".
+        failures = [failed_report_json(d, exc) for d, exc in zip(done.failed, errors, strict=True)]
+        if settings.renewal:
+            for doc in failures:
+                doc["renewals"] = []  # a report's keys; its dealer's renewals are on its report
+        print_json(docs + failures)
     else:
         for r in reports:
             click.echo("\n".join(report_lines(r)))

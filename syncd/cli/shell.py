@@ -124,20 +124,27 @@ def usable_source_id(
     100 characters): no ad can have it, so pinning, renewing or showing it is a typo.
 
     Assumption: a row the mirror already has (``known``: its ad, or its pin) is
-    taken as it is whatever its length or Unicode form (an id the API accepted before
-    those rules still works in a URL, as ``source_ids.problem`` says); with
-    ``known_goes`` (pin, unpin, show: nothing is sent) any id the mirror has is
-    accepted, so that a stale row can still be looked at, kept and its pin removed.
+    taken as it is whatever its length, Unicode form or blank-looking characters (an
+    id the API accepted before those rules still works in a URL, as
+    ``source_ids.unreachable`` says); with ``known_goes`` (pin, unpin, show: nothing
+    is sent) any id the mirror has is accepted, so that a stale row can still be
+    looked at, kept and its pin removed.
     The mirror is opened only for an id that breaks a rule.
     """
     reason = source_ids.problem(source_id)
     if reason is None:
         return
-    if known_goes or source_ids.problem(source_id, max_length=None, composed=False) is None:
+    if known_goes or source_ids.unreachable(source_id) is None:
         with bootstrap.open_mirror(settings) as mirror:
             if known(mirror):
                 return
-    raise click.UsageError(
+    raise refused_source_id(source_id, reason)
+
+
+def refused_source_id(source_id: str, reason: str, more: str = "") -> click.UsageError:
+    """The usage error (exit 2) for a source_id argument no ad can have, with the
+    validator's reason (escaped: it may hold a control character); ``more`` is added."""
+    return click.UsageError(
         f"source_id {terminal.printable(repr(source_id))}: {reason}; no ad can have it "
-        "(the feed validator refuses it)"
+        f"(the feed validator refuses it){more}"
     )

@@ -177,8 +177,9 @@ def _for_absent(ad: MirrorAd, dealer: str, pinned: bool) -> PlanEntry:
     if ad.remote_state is _CREATED:
         if pinned:
             return Unchanged(dealer, ad.source_id, "pinned")
-        # A decomposed (non-NFC) id is refused in a feed but reachable: it may go.
-        reason = source_ids.problem(ad.source_id, max_length=None, composed=False)
+        # A long, decomposed (non-NFC) or blank-looking id is refused in a feed but
+        # reachable: it may go, as it went before those rules (source_ids.unreachable).
+        reason = source_ids.unreachable(ad.source_id)
         if reason is not None:  # an id an older syncd accepted: a DELETE could not reach it
             return Invalid(dealer, ad.source_id, None, (_unreachable(reason),))
         return Delete(dealer, ad.source_id)

@@ -28,7 +28,7 @@ poll_interval = 0.05
 settle_seconds = 0
 path = "inventory.json"
 """
-BAD = ("a/b", "a,b", "..", "a\x00b", " a", "x" * 101)
+BAD = ("a/b", "a,b", "..", "a\x00b", " a", "x" * 101, "a\u3164")
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,9 @@ def pins(folder: Path) -> list[str]:
 
 
 @pytest.mark.parametrize("command", ["pin", "unpin", "bump", "pole-position", "show"])
-@pytest.mark.parametrize("source_id", BAD, ids=("slash", "comma", "dots", "nul", "space", "long"))
+@pytest.mark.parametrize(
+    "source_id", BAD, ids=("slash", "comma", "dots", "nul", "space", "long", "filler")
+)
 def test_an_id_the_validator_refuses_is_a_usage_error(
     folder: Path, command: str, source_id: str
 ) -> None:
@@ -102,4 +104,18 @@ def test_a_decomposed_id_is_refused_unless_the_mirror_has_it(folder: Path) -> No
         mirror.pin("", decomposed, datetime.now(UTC))
     assert syncd("pin", decomposed).exit_code == 0
     assert syncd("unpin", decomposed).exit_code == 0
+    assert pins(folder) == []
+
+
+def test_a_blank_looking_id_is_refused_unless_the_mirror_has_it(folder: Path) -> None:
+    """An id with a Hangul filler is a usage error naming the character; a pin the
+    mirror holds for one is taken, so it can be kept or removed."""
+    filler = "car\u31641"
+    result = syncd("pin", filler)
+    assert result.exit_code == 2
+    assert "U+3164 (HANGUL FILLER) at character 4" in result.stderr
+    with bootstrap.open_mirror(config.load(folder / "syncd.toml")) as mirror:
+        mirror.pin("", filler, datetime.now(UTC))
+    assert syncd("pin", filler).exit_code == 0
+    assert syncd("unpin", filler).exit_code == 0
     assert pins(folder) == []

@@ -259,6 +259,31 @@ def test_a_cap_of_three_a_day_bumps_three_ads_then_none(cli: Cli) -> None:
     assert len(charges(cli)) == 3
 
 
+def test_run_once_json_gives_a_dealers_renewals_once(cli: Cli) -> None:
+    """The token check answered 503 (a failed entry, exit 7), then the sync and the policy
+    ran: the policy's report is on the dealer's run report only, the failed entry's
+    ``renewals`` is empty (no paid call is counted twice)."""
+    with_policy(cli, daily=2)
+    text = cli.config.read_text(encoding="utf-8")
+    once = text.replace(
+        "requests_per_second = 200\n", "requests_per_second = 200\nretry_attempts = 1\n"
+    )
+    cli.config.write_text(once, encoding="utf-8")
+    cli.sandbox.admin("PATCH", "faults", json={"script": ["503"]})
+    result = cli("run-once", "--check-token", "--json")
+    assert result.exit_code == ExitCode.TEMPORARY, result.output
+    report, failed = json.loads(result.stdout)
+    assert (report["outcome"], failed["outcome"], failed["exit"]) == (
+        "success",
+        "failed",
+        "TEMPORARY",
+    )
+    [policy] = report["renewals"]
+    assert policy["renewed"] == ["sofa-0", "sofa-1"]
+    assert failed["renewals"] == []
+    assert len(charges(cli)) == 2
+
+
 def test_an_ad_on_pole_position_is_not_bumped_by_a_policy(cli: Cli) -> None:
     """sofa-0 on pole position is skipped (and named); the others are bumped."""
     cli.json("pole-position", "sofa-0")

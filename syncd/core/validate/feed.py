@@ -51,7 +51,14 @@ from syncd.core.validate.category_fields import category_fields
 from syncd.core.validate.fields import contact, image_urls, location, prices
 from syncd.core.validate.rules import Issues, Limits, flag, kind, shown, text, url, whole
 
-__all__ = ["Limits", "feed_limits", "validate_feed", "validate_item", "validated"]
+__all__ = [
+    "Limits",
+    "feed_limits",
+    "source_id_issues",
+    "validate_feed",
+    "validate_item",
+    "validated",
+]
 
 KNOWN_FIELDS = frozenset(
     {
@@ -250,6 +257,14 @@ def _source_id(value: Any, issues: Issues, limits: Limits) -> str | None:
         issues.append(Issue("source_id", f"{reason}, got {shown(checked)}"))
         return None
     return checked
+
+
+def source_id_issues(value: Any, limits: Limits | None = None) -> tuple[Issue, ...]:
+    """The issues validation finds with an item's ``source_id`` value, alone (``syncd map
+    --source-id`` shows them beside a record): none for a usable one."""
+    issues: Issues = []
+    _source_id(value, issues, limits or _DEFAULT_LIMITS)
+    return tuple(issues)
 
 
 def _repeated_keys(record: RawRecord, issues: Issues) -> tuple[str, ...]:

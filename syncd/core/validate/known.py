@@ -43,7 +43,8 @@ from syncd.core.models import (
 from syncd.core.validate.feed import feed_limits, validate_item, validated
 from syncd.core.validate.rules import Limits
 
-RULES_VERSION = 2  # 2: control characters in text fields, non-NFC source_ids refused
+RULES_VERSION = 3  # 2: control characters in text fields, non-NFC source_ids refused
+# 3: source_ids with blank-looking characters refused (core/source_ids.BLANK_LOOKING)
 """Bump whenever a rule changes what any item validates to (a field normalised
 differently, a new check, a category added): every item is then validated once
 more, by the first run of the new syncd."""
