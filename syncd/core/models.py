@@ -333,6 +333,9 @@ class Create:
     payload_hash: str
     followup: Payload | None = None
     revive: bool = False
+    # Where the feed item sits, for a problem its call finds (``ItemProblem.record``);
+    # None when not known (a call not planned from a feed item). Not part of the call.
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def op(self) -> Op:
@@ -352,6 +355,8 @@ class Update:
     revive: bool = False
     # The last accepted payload, only to show the diff (not part of what is sent).
     before: Payload | None = field(default=None, compare=False, repr=False)
+    # Where the feed item sits, as on Create.
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def op(self) -> Op:

@@ -202,6 +202,7 @@ def _create(item: FeedItem, dealer: str, *, revive: bool) -> Create:
         payload_hash=item.payload_hash,
         followup=followup,
         revive=revive,
+        origin=item.origin,
     )
 
 
@@ -222,6 +223,7 @@ def _update(
         payload_hash=item.payload_hash,
         revive=revive,
         before=before,
+        origin=item.origin,
     )
 
 
