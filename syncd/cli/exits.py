@@ -93,8 +93,17 @@ def error_text(exc: SyncdError | str) -> str:
     read as they are. Assumption: an error is one message, not fields, so it is masked
     whole (:func:`syncd.core.contacts.mask` keeps paths and URLs) but for the ids its
     raiser gave (:attr:`SyncdError.ids`). A text (a line syncd wrote itself) is masked
-    the same way, without ids."""
-    return shown(exc, ERROR_LIMIT)
+    the same way, without ids.
+
+    The secrets the log redactor knows (the API token, a feed's credentials) are masked
+    first (``REDACTOR.scrub``), as in every log line. Assumption: syncd's own messages
+    never hold the token, but an error may quote a foreign text (a library's message, a
+    path, a URL, an answer's reason phrase) that does; stderr is often kept with the
+    logs (journald, cron mail, CI), so it is defended as they are."""
+    # Imported here: `syncd --help` and a no-op run must not pay for structlog at import.
+    from syncd.logs import REDACTOR  # noqa: PLC0415
+
+    return shown(exc, ERROR_LIMIT, redact=REDACTOR.scrub)
 
 
 def error_line(exc: SyncdError | str) -> str:
