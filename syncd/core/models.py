@@ -573,7 +573,9 @@ class ItemProblem:
     """One problem of one invalid feed item, as a run records it for ``syncd status``.
 
     ``record``: where the item sits (``str(Origin)``), None for an ad known only to
-    the mirror; ``source_id`` None when the item has none.
+    the mirror (or a call from a plan saved without origins); ``source_id`` None when
+    the item has none. A problem a call found (a missing typed path) has the record of
+    the call's action (``Create.origin``, ``Update.origin``).
     """
 
     source_id: str | None
