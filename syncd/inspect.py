@@ -42,21 +42,24 @@ class AdStory:
         return self.row is not None or self.remote is not None
 
 
-async def story(
+async def stories(
     mirror: Mirror, catalog: Catalog, dealer_codes: Sequence[str], source_id: str
-) -> AdStory:
-    """The first dealer's story that knows the ad (of the last dealer if none does)."""
-    found = None
+) -> list[AdStory]:
+    """The story of each dealer that knows the ad (a source_id is unique per dealer only:
+    an item moved from one dealer of a group to another is known to both); the last
+    dealer's, unknown, when none does."""
+    found: list[AdStory] = []
+    last = None
     for dealer in dealer_codes:
         row = mirror.get(dealer, source_id)
         remote = await catalog.get(dealer, source_id)
         timeline = await catalog.ad_log(dealer, source_id) if remote is not None else None
         pinned = source_id in mirror.pinned(dealer)
-        found = AdStory(dealer, source_id, row, remote, tuple(timeline or ()), pinned)
-        if found.known:
-            return found
-    assert found is not None, "no dealer to look in"
-    return found
+        last = AdStory(dealer, source_id, row, remote, tuple(timeline or ()), pinned)
+        if last.known:
+            found.append(last)
+    assert last is not None, "no dealer to look in"
+    return found or [last]
 
 
 def _time(value: datetime | None) -> str | None:

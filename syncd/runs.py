@@ -18,9 +18,13 @@ from syncd.core.models import (
     FeedMeta,
     Invalid,
     ItemProblem,
+    MirrorAd,
+    Outcome,
     Plan,
     RawMemo,
+    RemoteState,
     RunOutcome,
+    Stage,
     Unchanged,
 )
 from syncd.core.status import invalid_problems
@@ -221,6 +225,28 @@ def count_results(report: RunReport, results: ApplyResults) -> None:
     for key, n in results.moved.items():
         report.counts[key] = report.counts.get(key, 0) + n
     report.invalid += tuple(results.invalid)
+
+
+WITHDRAWN = "the change the API refused is no longer in the feed: the API holds the feed's version"
+
+
+def clear_withdrawn(
+    mirror: Mirror, plan: Plan, states: Mapping[str, MirrorAd], now: datetime
+) -> None:
+    """Settle the refusals the feed took back: a live ad whose last PATCH the API refused
+    (REJECTED) and whose feed item is again the version the API holds (``same``). Nothing
+    is sent for it, and its row would otherwise show the old refusal for good."""
+    outcomes = [
+        Outcome(plan.dealer_code, e.source_id, Stage.DONE, RemoteState.CREATED, WITHDRAWN)
+        for e in plan.entries
+        if isinstance(e, Unchanged)
+        and e.reason == "same"
+        and (row := states.get(e.source_id)) is not None
+        and row.stage is Stage.REJECTED
+    ]
+    if outcomes:
+        mirror.record_outcomes(outcomes, now)
+        log.info("refusals_withdrawn", source_ids=[o.source_id for o in outcomes])
 
 
 def remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> None:

@@ -40,6 +40,7 @@ from syncd.runs import (
     FeedJob,
     RunOptions,
     RunReport,
+    clear_withdrawn,
     count_results,
     remember,
     report_plan,
@@ -234,6 +235,7 @@ def _plan(
     full, report.guard = guarded_plan(feed, deps.mirror, options, states)
     settle()
     record_marks(deps, job.dealer_code, full, feed, report)
+    clear_withdrawn(deps.mirror, full, states, deps.clock.now())
     report_plan(full, report)
     plan = _held_back(full, report)
     log.info("plan_made", **plan.counts())

@@ -96,7 +96,9 @@ def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_jso
     """One ad's mirror row, last payload (the only place its contact data shows), remote ad and
     whole action-log timeline; exits 11 when neither the mirror nor the API knows it."""
     settings = settings_of(ctx)
-    dealers = [dealer_code] if dealer_code is not None else [f.dealer_code for f in settings.feeds]
+    # Every dealer the feeds serve (a dealer-group file's too), each once.
+    served = dict.fromkeys(d for f in settings.feeds for d in f.dealers)
+    dealers = [dealer_code] if dealer_code is not None else list(served)
     usable_source_id(
         settings,
         source_id,
@@ -105,15 +107,23 @@ def show_cmd(ctx: click.Context, source_id: str, dealer_code: str | None, as_jso
     )
     container = bootstrap.build(settings)
 
-    async def go() -> inspect.AdStory:
+    async def go() -> list[inspect.AdStory]:
         try:
-            return await inspect.story(
+            return await inspect.stories(
                 container.mirror, container.catalog, dealers or [""], source_id
             )
         finally:
             await container.aclose()
 
-    found = asyncio.run(go())
+    knowing = asyncio.run(go())
+    if len(knowing) > 1:
+        # Assumption: showing one of them would hide the other (a deleted ad of the
+        # dealer an item left, beside the live one of the dealer it moved to).
+        named = ", ".join(terminal.printable(s.dealer_code) for s in knowing)
+        raise click.UsageError(
+            f"{terminal.printable(source_id)} is known for several dealers ({named}): pass --dealer"
+        )
+    found = knowing[0]
     if not found.known:
         click.echo(
             f"syncd: no ad {terminal.printable(source_id)!s} in the mirror or the API", err=True

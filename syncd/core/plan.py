@@ -19,13 +19,15 @@ source_ids only the mirror knows, sorted. The rules, in the order they apply:
 4. What the API cannot change is ``Invalid`` and nothing is sent:
    ``category_fields.registration_number`` of a live registered vehicle (api-notes:
    "cannot change after creation"; adding or removing it counts as a change), and
-   a ``category_id`` change into, out of or between registered-vehicle
-   categories (assumption: the API cannot move an ad across them; a change
-   between two other categories is sent as a PATCH).
+   a ``category_id`` change of a live ad into, out of or between
+   registered-vehicle categories (assumption: the API cannot move an ad across
+   them; a change between two other categories is sent as a PATCH). A deleted
+   ad's source_id may come back in any category (rule 5).
 5. Never created (no mirror row, or ``remote_state`` None) → ``Create``.
    Deleted → revive: ``Update(revive=True)`` carrying the whole payload plus
-   nulls for what the old one had; for registered vehicles ``Create(revive=True)``
-   (the seed revives by PUT/PATCH only outside registered-vehicle categories).
+   nulls for what the old one had; ``Create(revive=True)`` when the ad is or was a
+   registered vehicle (the seed revives by PUT/PATCH only outside
+   registered-vehicle categories).
 6. Live (CREATED): same hash → ``Unchanged``; old payload unknown →
    ``Update`` with the whole payload; otherwise ``Update`` with the diff.
    Assumption: a call that ended in ERROR (the API's own processing failed) with
@@ -228,8 +230,13 @@ def _update(
 
 
 def _revive(item: FeedItem, ad: MirrorAd, dealer: str, api_version: int) -> PlanEntry:
-    """A deleted ad back in the feed: PATCH it whole, or POST it again for vehicles."""
-    if _registered(item.category_id, api_version):
+    """A deleted ad back in the feed: PATCH it whole, or POST it again when it is a
+    vehicle, or was one (the seed revives by PUT/PATCH only outside registered-vehicle
+    categories, and a PATCH cannot move an ad across them; a POST of a deleted
+    source_id makes a new ad)."""
+    old_category = _old_category(ad)
+    was_vehicle = isinstance(old_category, int) and _registered(old_category, api_version)
+    if was_vehicle or _registered(item.category_id, api_version):
         return _create(item, dealer, revive=True)
     return _update(
         item, dealer, full_patch(ad.payload, item.payload), revive=True, before=ad.payload
@@ -238,11 +245,11 @@ def _revive(item: FeedItem, ad: MirrorAd, dealer: str, api_version: int) -> Plan
 
 def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue | None:
     """What the feed changed that the API cannot change on an existing ad, if anything."""
-    old_category = ad.category_id
-    if old_category is None and ad.payload is not None:
-        old_category = ad.payload.get("category_id")
+    old_category = _old_category(ad)
     new_category = item.category_id
-    if isinstance(old_category, int) and old_category != new_category:
+    # A deleted ad is not moved: its source_id is POSTed again (see _revive).
+    live = ad.remote_state is RemoteState.CREATED
+    if live and isinstance(old_category, int) and old_category != new_category:
         if _registered(old_category, api_version) or _registered(new_category, api_version):
             return Issue(
                 "category_id",
@@ -250,7 +257,7 @@ def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue |
                 "out of or between registered-vehicle categories; give the item a new source_id",
             )
         return None
-    if ad.remote_state is not RemoteState.CREATED or ad.payload is None:
+    if not live or ad.payload is None:
         return None
     if not _registered(new_category, api_version):
         return None
@@ -265,6 +272,13 @@ def _immutable_change(ad: MirrorAd, item: FeedItem, api_version: int) -> Issue |
         f"cannot change after the ad was created (was {old_plate!r}, now {new_plate!r}); "
         "give the vehicle a new source_id",
     )
+
+
+def _old_category(ad: MirrorAd) -> object:
+    """The category the API holds the ad in, as far as the mirror knows."""
+    if ad.category_id is None and ad.payload is not None:
+        return ad.payload.get("category_id")
+    return ad.category_id
 
 
 def _was_v3_simple_ad(payload: Mapping[str, Any], category_id: int) -> bool:

@@ -246,6 +246,10 @@ class Executor:
             self._unknown(action, results)
         elif isinstance(action, Delete) and result.status == 404:
             self._already_gone(action)
+        elif isinstance(action, Update) and result.status == 400 and not action.revive:
+            await self._refused_update(action, result, run)
+        elif isinstance(action, Delete) and result.status == 400:
+            await self._refused_delete(action, result, run)
         else:
             self._rejected(action, result, run)
 
@@ -337,6 +341,45 @@ class Executor:
             message=result.message,
         )
 
+    async def _refused_update(self, action: Update, result: Rejected, run: _Round) -> None:
+        """400 on the PATCH of a live ad. The API refuses to update an ad deleted behind
+        syncd's back too (another client's DELETE: "Ad has been deleted, cannot update",
+        a registered vehicle, which PATCH cannot revive): the ad is read back, and when
+        it is deleted the row learns it, so the next run revives it (POSTs it again)
+        instead of holding a refusal no feed change could lift. Otherwise the refusal
+        is the payload's, recorded as any other."""
+        remote = await self._api.get(action.dealer_code, action.source_id)
+        if remote is None or remote.state is not RemoteState.DELETED:
+            self._rejected(action, result, run)
+            return
+        message = (
+            f"the ad was deleted in the API, not by syncd ({result.message}); "
+            "the next run creates it again from the feed"
+        )
+        outcome = Outcome(
+            action.dealer_code,
+            action.source_id,
+            Stage.ERROR,
+            RemoteState.DELETED,
+            message=message,
+            remote_id=remote.remote_id,
+        )
+        self._mirror.record_outcome(outcome, self._clock.now())
+        run.results.counts["rejected"] += 1
+        run.results.problems.append((action.source_id, message))
+        log.warning("ad_deleted_outside_syncd", source_id=action.source_id, message=message)
+
+    async def _refused_delete(self, action: Delete, result: Rejected, run: _Round) -> None:
+        """400 on DELETE. Assumption (the docs are silent; the sandbox takes a DELETE of a
+        deleted ad again): an API that refuses to delete an ad deleted behind syncd's back
+        would have it DELETEd again at every run; read back, a deleted ad is what was
+        wanted. Otherwise the refusal is recorded as any other."""
+        remote = await self._api.get(action.dealer_code, action.source_id)
+        if remote is not None and remote.state is RemoteState.DELETED:
+            self._already_gone(action, f"already deleted ({result.message})")
+            return
+        self._rejected(action, result, run)
+
     def _type_missing(
         self, action: Create | Update, result: Rejected, results: ApplyResults
     ) -> None:
@@ -408,7 +451,7 @@ class Executor:
         results.problems.append((action.source_id, f"delete held back: {why}"))
         log.warning("ad_delete_held", source_id=action.source_id, reason=why, intended=intended)
 
-    def _already_gone(self, action: Delete) -> None:
+    def _already_gone(self, action: Delete, message: str = "already gone (HTTP 404)") -> None:
         """404 on DELETE: the ad is already gone, which is what was wanted."""
         self._mirror.record_outcome(
             Outcome(
@@ -416,7 +459,7 @@ class Executor:
                 action.source_id,
                 Stage.DONE,
                 RemoteState.DELETED,
-                message="already gone (HTTP 404)",
+                message=message,
             ),
             self._clock.now(),
         )

@@ -139,6 +139,11 @@ def describe(database: Engine | str) -> str:
     return f"{url.get_backend_name()} at {where}, database {url.database or '-'}"
 
 
+INVALID_SCHEMA_NAME = "3F000"
+"""PostgreSQL's SQLSTATE for a search_path none of whose schemas exists (the schema of
+an install that shares a database with others was never created)."""
+
+
 @contextmanager
 def db_errors(doing: str, database: Engine | str | None = None) -> Iterator[None]:
     """Translate SQLAlchemy errors raised inside into MirrorUnavailable.
@@ -156,6 +161,12 @@ def db_errors(doing: str, database: Engine | str | None = None) -> Iterator[None
         orig = exc.orig
         if not isinstance(exc, DBAPIError) and isinstance(orig, ValueError | TypeError):
             raise orig from exc
+        if getattr(orig, "sqlstate", None) == INVALID_SCHEMA_NAME:
+            # No retry creates the schema: a person must (exit 3, not 7 retried forever).
+            raise ConfigError(
+                f"database.url: {doing} failed{where}: {_reason(exc)}: no schema of the "
+                "URL's search_path exists; create it first (CREATE SCHEMA ...)"
+            ) from exc
         raise MirrorUnavailable(f"mirror database{where}: {doing} failed: {_reason(exc)}") from exc
     except SQLAlchemyError as exc:
         raise MirrorUnavailable(f"mirror database{where}: {doing} failed: {_reason(exc)}") from exc

@@ -6,9 +6,10 @@ of two claims:
 * ``{"dealer_code": "D1"}`` — one dealer;
 * ``{"dealer_group": ["D1", "D2"], "group_name": "G"}`` — a dealer group.
 
-Following docs/architecture.md: no token → 401, a token that does not verify
-(bad signature, expired, malformed, no scope) → 403 ``{"detail": "Invalid
-token: ..."}``, and a dealer_code outside the token's scope → 403.
+Following api-notes.md (doc: "401 a missing or invalid X-Auth-Token; 403 a valid
+token without the needed scope"): no token, or one that does not verify (bad
+signature, expired, malformed) → 401 ``{"detail": "Invalid token: ..."}``; a token
+that verifies but names no dealer, or a dealer_code outside the token's scope → 403.
 """
 
 from __future__ import annotations
@@ -74,7 +75,7 @@ def read_token(token: str | None, secret: str) -> Scope:
     """The scope of a request's token; raises :class:`ApiProblem` 401/403.
 
     A token that verified is not verified again (its signature and claims cannot have
-    changed) until its ``exp`` has passed: then PyJWT decides, and words, the 403. Its
+    changed) until its ``exp`` has passed: then PyJWT decides, and words, the 401. Its
     ``nbf`` and ``iat`` were in the past when it verified, and stay there. Failures are
     never remembered.
     """
@@ -87,7 +88,7 @@ def read_token(token: str | None, secret: str) -> Scope:
     try:
         claims = jwt.decode(token, secret, algorithms=[ALGORITHM])
     except jwt.InvalidTokenError as exc:
-        raise ApiProblem(403, {"detail": f"Invalid token: {exc}"}) from None
+        raise ApiProblem(401, {"detail": f"Invalid token: {exc}"}) from None
     scope = _scope(claims)
     if len(_VERIFIED) >= _VERIFIED_KEPT:
         _VERIFIED.clear()

@@ -8,6 +8,7 @@ store's lock held and pending actions already advanced.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
@@ -151,7 +152,8 @@ def update(call: Call) -> Answer:
     merged = deep_merge(base, sent)
     if ad.state == "deleted":
         _check_revive(call, ad, target)
-    _check(merged, sent, call, mode="update", version=target, previous=ad)
+    extra = _check_move(ad.content, merged, target)
+    _check(merged, sent, call, mode="update", version=target, previous=ad, extra=extra)
     new = replace(
         ad,
         content=normalize(merged, target),
@@ -162,6 +164,26 @@ def update(call: Call) -> Answer:
     new = _queue(call, new, write_chain("update", with_media="image_urls" in sent))
     call.sandbox.store.put(new)
     return _answer(call, new)
+
+
+def _check_move(old: Mapping[str, Any], merged: Mapping[str, Any], version: int) -> Errors | None:
+    """A category change into, out of or between registered-vehicle categories.
+
+    Assumption (the one syncd's planner makes, core/plan.py): a PUT/PATCH cannot move
+    an ad across them (a vehicle's fields, title and identity are of another kind);
+    the source_id of a deleted ad may be POSTed again in any category instead.
+    """
+    before, after = old.get("category_id"), merged.get("category_id")
+    if before == after or not isinstance(after, int):
+        return None
+    if not (is_registered(old, version) or is_registered(merged, version)):
+        return None
+    return {
+        "category_id": [
+            f"An ad cannot move from category {before} to {after}: not into, out of or "
+            "between registered-vehicle categories."
+        ]
+    }
 
 
 def _check_created(call: Call, ad: Ad) -> None:

@@ -150,7 +150,7 @@ def test_the_daemon_fails_readyz_on_a_refused_token_with_nothing_to_send_and_cle
     tmp_path: Path, sandbox_url: str, processes: Processes
 ) -> None:
     """An unchanged feed and an expired token: the check at start and every
-    token_check_interval get 403, /readyz fails with the reason, the gauge and the error
+    token_check_interval get 401, /readyz fails with the reason, the gauge and the error
     counter say so, one error event is logged; a good token and SIGHUP clear it all."""
     configure(tmp_path, sandbox_url, health_port := free_port())
     good = minted(sandbox_url, "D1")
@@ -187,18 +187,18 @@ def test_the_daemon_fails_readyz_on_a_refused_token_with_nothing_to_send_and_cle
         )
         assert isinstance(refused, httpx.Response)
         [reason] = refused.json()["reasons"]
-        assert reason.startswith("D1: the API refused the token (HTTP 403 on GET /"), reason
+        assert reason.startswith("D1: the API refused the token (HTTP 401 on GET /"), reason
         # A third check sent means the first two answers were seen (one check at a time).
-        wait_for(lambda: len(token_checks(sandbox_url, 403)) >= 3, PATIENCE, "checks again")
+        wait_for(lambda: len(token_checks(sandbox_url, 401)) >= 3, PATIENCE, "checks again")
         assert daemon.poll() is None, log_tail()
         # Nothing else was sent: the feed is unchanged and no call is in flight.
         sent = journal(sandbox_url)
-        assert all(e["status"] == 403 and "limit=1" in e["query"] for e in sent), sent
+        assert all(e["status"] == 401 and "limit=1" in e["query"] for e in sent), sent
         metrics = get("/metrics")
         assert metrics is not None
         assert 'syncd_api_token_refused{dealer_code="D1"} 1.0' in metrics.text
         # Counted at every refused check (the checks go on meanwhile: at least two seen).
-        errors = sample(metrics.text, 'syncd_errors_total{job="token_check",kind="ApiScopeError"}')
+        errors = sample(metrics.text, 'syncd_errors_total{job="token_check",kind="ApiAuthError"}')
         assert errors >= 2, metrics.text
 
         (tmp_path / "token.txt").write_text(good, encoding="utf-8")

@@ -200,6 +200,76 @@ async def test_400_is_recorded_with_its_message_and_payload_kept() -> None:
 
 
 @pytest.mark.anyio
+async def test_a_patch_refused_because_the_ad_was_deleted_elsewhere_records_it_deleted() -> None:
+    """A PATCH refused (400) for an ad deleted behind syncd's back (another client's
+    DELETE) is read back: the row learns the ad is deleted, so the next run revives it
+    (a registered vehicle is POSTed again) instead of keeping it 'rejected' for good."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("PATCH", "s1", Rejected(400, ("Ad has been deleted, cannot update",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.DELETED, remote_id="u1")
+    update = Update("D", "s1", 2048, {"title": "x"}, {**BODY, "title": "x"}, "h2")
+    assert await _apply(mirror, api, update) == {"sent": 0, "rejected": 1}
+    assert [m for m, _, _ in api.calls] == ["POST", "PATCH", "GET"]
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.remote_state, row.payload_hash) == (
+        Stage.ERROR,
+        RemoteState.DELETED,
+        "h1",
+    )
+    assert row.message is not None
+    assert "deleted" in row.message
+    assert "Ad has been deleted, cannot update" in row.message
+
+
+@pytest.mark.anyio
+async def test_a_delete_refused_for_an_ad_already_deleted_elsewhere_is_done() -> None:
+    """A DELETE refused (400) for an ad another client deleted reads it back: deleted is
+    what was wanted, so the row is DONE and deleted, not DELETEd again at every run."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("DELETE", "s1", Rejected(400, ("Ad has been deleted",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.DELETED)
+    assert await _apply(mirror, api, Delete("D", "s1")) == {"sent": 0, "rejected": 0}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.DELETED)
+    assert row.message == "already deleted (Ad has been deleted)"
+
+
+@pytest.mark.anyio
+async def test_a_delete_refused_for_a_live_ad_stays_a_rejection() -> None:
+    """A 400 on DELETE whose ad reads back live is recorded as the refusal it is."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("DELETE", "s1", Rejected(400, ("Ad is on pole position",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED)
+    assert await _apply(mirror, api, Delete("D", "s1")) == {"sent": 0, "rejected": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert row.stage is Stage.REJECTED
+
+
+@pytest.mark.anyio
+async def test_a_patch_refused_for_a_live_ad_stays_a_rejection() -> None:
+    """A 400 on PATCH whose ad reads back live is the payload's refusal, recorded as before."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("PATCH", "s1", Rejected(400, ("title: too long",)))
+    api.remote["s1"] = RemoteAd("s1", RemoteState.CREATED)
+    update = Update("D", "s1", 2048, {"title": "x"}, {**BODY, "title": "x"}, "h2")
+    assert await _apply(mirror, api, update) == {"sent": 0, "rejected": 1}
+    row = mirror.get("D", "s1")
+    assert row is not None
+    assert (row.stage, row.remote_state, row.pending_hash) == (
+        Stage.REJECTED,
+        RemoteState.CREATED,
+        "h2",
+    )
+
+
+@pytest.mark.anyio
 async def test_an_unavailable_api_stops_the_run_and_leaves_the_intent() -> None:
     """When the API is down the error stops the run; the row stays INTENT for the next one."""
     mirror, api = FakeMirror(), FakeMarketplace()

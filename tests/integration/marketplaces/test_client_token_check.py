@@ -47,18 +47,19 @@ def test_a_token_taken_for_the_dealer_passes_with_one_read_of_one_ad() -> None:
 
 
 @pytest.mark.parametrize(
-    "token",
+    ("token", "status"),
     [
-        pytest.param(mint_token("D2"), id="another-dealers-token"),
-        pytest.param(mint_token("D1", expires_in=-60), id="expired"),
-        pytest.param("not-a-jwt-at-all-0123456789", id="garbage"),
+        pytest.param(mint_token("D2"), 403, id="another-dealers-token"),
+        pytest.param(mint_token("D1", expires_in=-60), 401, id="expired"),
+        pytest.param("not-a-jwt-at-all-0123456789", 401, id="garbage"),
     ],
 )
-def test_a_refused_token_raises_the_scope_kind_without_the_token(token: str) -> None:
-    """403 for another dealer's, an expired or a malformed token: ApiScopeError (exit 5), and
-    neither its message nor its traceback holds the token."""
+def test_a_refused_token_raises_an_auth_error_without_the_token(token: str, status: int) -> None:
+    """403 for another dealer's token: ApiScopeError; 401 for an expired or a malformed
+    one: ApiAuthError (both exit 5); neither message nor traceback holds the token."""
     exc = check(InProcessSandbox(), token, "D1")
-    assert isinstance(exc, ApiScopeError)
-    assert "HTTP 403" in str(exc)
+    assert isinstance(exc, ApiAuthError)
+    assert isinstance(exc, ApiScopeError) == (status == 403)
+    assert f"HTTP {status}" in str(exc)
     text = "".join(traceback.format_exception(exc))
     assert token not in text

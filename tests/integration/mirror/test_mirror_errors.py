@@ -52,3 +52,23 @@ def test_a_database_syncd_cannot_use_is_a_config_error(url: str, reason: str) ->
     assert message.startswith("database.url: cannot use ")
     assert reason in message
     assert "hunter2" not in message
+
+
+@pytest.mark.postgres
+def test_a_search_path_schema_that_does_not_exist_is_a_config_error(postgres_url: str) -> None:
+    """A search_path naming a schema nobody created (one install per schema, the schema
+    not made first) is exit 3 naming the fix, not exit 7: no retry can create it."""
+    url = postgres_url.replace("search_path%3D", "search_path%3Dno_such_").replace(
+        "search_path=", "search_path=no_such_"
+    )
+    assert "no_such_" in url
+    engine = make_engine(url)
+    try:
+        with pytest.raises(ConfigError) as info:
+            ensure_current(engine, auto_upgrade=True)
+    finally:
+        engine.dispose()
+    message = str(info.value)
+    assert message.startswith("database.url: ")
+    assert "search_path" in message
+    assert "CREATE SCHEMA" in message

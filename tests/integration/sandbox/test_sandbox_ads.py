@@ -98,6 +98,32 @@ async def test_patch_deep_merges_and_null_clears(sb) -> None:
     assert fields["condition"]["mileage"]["value"] == 81000
 
 
+async def test_patch_cannot_move_an_ad_across_registered_vehicle_categories(sb) -> None:
+    """A sofa PATCHed into cars, a car into vans or into furniture, live or being revived,
+    is refused (400 under category_id), as syncd's planner assumes; between two plain
+    categories the move is taken."""
+    api = sb.client("D1")
+    await api.post("/v4/ad", json=sb.plain())
+    await api.post("/v4/ad", json=sb.car())
+    vehicle = {k: v for k, v in sb.car().items() if k != "source_id"}
+    moves = (
+        ("sofa-1", {**vehicle, "title": None, "contact": None}),
+        ("car-1", {"category_id": 1021}),
+        ("car-1", {**sb.plain(), "source_id": "car-1", "category_fields": None}),
+    )
+    for source_id, body in moves:
+        refused = await api.patch(f"/v4/ad/{source_id}", json=body)
+        assert refused.status_code == 400, (source_id, body)
+        assert "category_id" in refused.json()
+    await api.delete("/v4/ad/sofa-1")
+    sb.settle()
+    revived = await api.patch("/v4/ad/sofa-1", json={**vehicle, "title": None, "contact": None})
+    assert revived.status_code == 400
+    moved = await api.patch("/v4/ad/sofa-1", json={"category_id": 2043})
+    assert moved.status_code == 200
+    assert moved.json()["category_id"] == 2043
+
+
 async def test_put_also_deep_merges_and_replaces_lists_whole(sb) -> None:
     """PUT merges like PATCH (api-notes); a list such as price is replaced, not merged."""
     api = sb.client("D1")

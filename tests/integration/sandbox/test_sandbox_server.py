@@ -90,7 +90,7 @@ def test_served_over_http_with_a_cli_token(serve) -> None:
         assert created.headers["X-Request-Id"]
         ad = api.get("/v4/ad/s1").json()
         assert {e["state"] for e in ad["log"]} == {"done"}
-        assert api.get("/v4/ad", headers={"X-Auth-Token": "bad"}).status_code == 403
+        assert api.get("/v4/ad", headers={"X-Auth-Token": "bad"}).status_code == 401
         journal = httpx.get(f"{url}/_sandbox/journal", timeout=10).json()
         assert [e["method"] for e in journal["results"]] == ["POST", "GET", "GET"]
 

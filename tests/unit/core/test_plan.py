@@ -350,6 +350,21 @@ def test_a_deleted_vehicle_may_come_back_with_another_plate() -> None:
     assert entry.revive
 
 
+def test_a_deleted_source_id_may_come_back_as_a_vehicle() -> None:
+    """A deleted laptop's source_id given to a car: not a move of a live ad, a new POST."""
+    entry = only(plan_of(item("a", CAR), mirror=(row("a", state=DELETED, op=Op.DELETE),)))
+    assert isinstance(entry, Create)
+    assert entry.revive
+
+
+def test_a_deleted_vehicle_may_come_back_as_a_plain_ad_by_post() -> None:
+    """A deleted car's source_id given to a laptop is POSTed: PATCH cannot revive a car."""
+    mirror = (row("car", CAR, state=DELETED, op=Op.DELETE),)
+    entry = only(plan_of(item("car"), mirror=mirror))
+    assert isinstance(entry, Create)
+    assert entry.revive
+
+
 def test_v4_only_categories_revive_by_patch_on_v3() -> None:
     """A trailer is a simple ad through /v3/ad, so it is revived by PATCH there."""
     trailer = {**CAR, "category_id": 1045}
