@@ -333,6 +333,9 @@ class Create:
     payload_hash: str
     followup: Payload | None = None
     revive: bool = False
+    # Where the feed item sits, for a problem its call finds (``ItemProblem.record``);
+    # None when not known (a call not planned from a feed item). Not part of the call.
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def op(self) -> Op:
@@ -352,6 +355,8 @@ class Update:
     revive: bool = False
     # The last accepted payload, only to show the diff (not part of what is sent).
     before: Payload | None = field(default=None, compare=False, repr=False)
+    # Where the feed item sits, as on Create.
+    origin: Origin | None = field(default=None, compare=False, repr=False)
 
     @property
     def op(self) -> Op:
@@ -568,7 +573,9 @@ class ItemProblem:
     """One problem of one invalid feed item, as a run records it for ``syncd status``.
 
     ``record``: where the item sits (``str(Origin)``), None for an ad known only to
-    the mirror; ``source_id`` None when the item has none.
+    the mirror (or a call from a plan saved without origins); ``source_id`` None when
+    the item has none. A problem a call found (a missing typed path) has the record of
+    the call's action (``Create.origin``, ``Update.origin``).
     """
 
     source_id: str | None
