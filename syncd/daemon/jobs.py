@@ -272,6 +272,16 @@ class Jobs:
                     report = await stop.step(work)
                     self.metrics.record_drift(dealer, report.counts)
                     self._refresh_gauges(c, dealer)
+                    if report.recorded:
+                        self._sync_soon(dealer)
+
+    def _sync_soon(self, dealer: str) -> None:
+        """Start the dealer's syncs now: what an audit recorded is repaired by a sync (a
+        revive, a create), better now than at the next interval. Each waits for the
+        dealer's lock, so it runs once the audit is done."""
+        for index, feed in enumerate(self.feeds):
+            if feed.job.dealer_code == dealer and self.trigger is not None:
+                self.trigger(index)
 
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""

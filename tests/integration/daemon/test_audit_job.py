@@ -59,7 +59,8 @@ async def test_the_audit_job_records_an_ad_deleted_outside_and_the_next_sync_rev
     tmp_path: Path,
 ) -> None:
     """Sync, DELETE behind syncd's back, audit: the row is deleted with its message, the
-    metric counts it, the gauges say so; the next sync (feed unchanged) puts it back."""
+    metric counts it, the gauges say so, the feed's sync is started; that sync (feed
+    unchanged) puts it back."""
     transport = httpx.ASGITransport(app=create_app(SandboxSettings(processing_delay=0.02)))
     build = functools.partial(bootstrap.build, transport=transport, token=SecretStr(TOKEN))
     container = build(settings_for(tmp_path))
@@ -71,8 +72,11 @@ async def test_the_audit_job_records_an_ad_deleted_outside_and_the_next_sync_rev
         source_id = sorted(container.mirror.load(""))[0]
         await asyncio.wait_for(_settled(container), PATIENCE)
         await _deleted_elsewhere(transport, source_id)
+        triggered: list[int] = []
+        jobs.trigger = triggered.append
         with capture_logs() as logs:
             await jobs.audit()
+        assert triggered == [0]  # the feed's sync is started at once, to revive it
         row = container.mirror.load("")[source_id]
         assert (row.remote_state, row.stage) == (RemoteState.DELETED, Stage.DONE)
         assert row.message is not None
