@@ -50,8 +50,9 @@ class ExitCode(IntEnum):
     LOCKED = 9  # another run holds the lock for this dealer
     SCHEMA = 10  # the mirror's schema needs `syncd db upgrade` (or a newer syncd)
     NOT_FOUND = 11  # `show`: neither the mirror nor the API knows the source_id
+    DRIFT = 12  # `audit`: some ads changed outside syncd (recorded, unless --dry-run)
     # Stopped by a signal (128 + its number, as a shell reports it): `run-once`, `apply`,
-    # `release-deletes`, `adopt`, `migrate-v4`, `bump` and `pole-position` answer and
+    # `release-deletes`, `adopt`, `audit`, `migrate-v4`, `bump` and `pole-position` answer and
     # record the calls in flight first (at once on a second signal), print what they
     # finished, and send nothing more; a signal that ends a wait for a dealer's run lock
     # exits so too, nothing of that dealer's run started.

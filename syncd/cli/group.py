@@ -70,6 +70,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "syncd.cli.mirror:adopt_cmd",
         "Build or repair the mirror from the ads the API holds (README: The mirror was lost).",
     ),
+    "audit": (
+        "syncd.cli.audit:audit_cmd",
+        "Compare the mirror with the ads the API lists and record what changed outside syncd.",
+    ),
     "migrate-v4": (
         "syncd.cli.migrate:migrate_v4_cmd",
         "Migrate the v3 ads that v4 cannot update (moped, camper, caravan, trailer) to v4.",

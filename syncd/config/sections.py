@@ -126,6 +126,10 @@ class DaemonSettings(BaseModel):
     # before the token check reads once per dealer: a refused token shows on /readyz
     # within about this long even when there is nothing to send.
     token_check_interval: PositiveFloat = 900.0
+    # How often each dealer's ads are listed in both states and compared with the mirror
+    # (``syncd audit``): an ad deleted through the API by another client shows deleted
+    # within about this long, and the next run revives it. 0 turns the job off.
+    audit_interval: Annotated[float, Field(ge=0)] = 86400.0
 
     @model_validator(mode="after")
     def _check_ready_bound(self) -> DaemonSettings:

@@ -2,7 +2,8 @@
 
 The decision :func:`should_sync` is pure. :class:`Jobs`
 holds the job functions APScheduler runs on the event loop: a sync per feed,
-one reconcile pass over the calls still in flight, the renewal policies, housekeeping,
+one reconcile pass over the calls still in flight, the renewal policies, the audit of
+what changed outside syncd (:mod:`syncd.audit`), housekeeping,
 the refresh of the cached vehicle lists, the token check (:mod:`syncd.daemon.token`), and the
 feed watcher that starts a feed's sync as soon as its file has changed.
 
@@ -11,7 +12,7 @@ this process, and the mirror's run lock (a ``run-once`` from a timer) across
 processes. Every job catches its own errors (logged and counted), so one
 failing job never stops the others.
 
-The jobs that call the API (sync, reconcile, renew) stop as ``run-once`` does
+The jobs that call the API (sync, reconcile, renew, audit) stop as ``run-once`` does
 (``syncd.cli.stopping``): each runs its work as the step of a
 :class:`~syncd.gates.StepGate` its ports pass, and :meth:`Jobs.stop` (the daemon's
 SIGTERM/SIGINT) stops every gate: no new call is sent, the calls in flight get
@@ -33,7 +34,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd import renewals, service, settling
+from syncd import audit, renewals, service, settling
 from syncd.bootstrap import Container
 from syncd.core.models import RunOutcome
 from syncd.daemon.metrics import Metrics
@@ -257,6 +258,30 @@ class Jobs:
                     )
                     for report in done:
                         self.metrics.record_renewals(dealer, report.policy, report.counts)
+
+    async def audit(self) -> None:
+        """List each dealer's ads and record what changed outside syncd (``syncd audit``),
+        under its locks: after its running sync, never beside one. Gated: the daemon's
+        stop cancels the listing (a read); the recording has no await to cut short."""
+        for dealer in sorted({f.job.dealer_code for f in self.feeds}):
+            if self.stopping is not None:
+                break
+            async with self._job("audit", dealer_code=dealer) as (c, stop), self._lock(dealer):
+                with self.run_lock(c, dealer):
+                    work = audit.audit(c.mirror, c.catalog, c.clock, dealer, dry_run=False)
+                    report = await stop.step(work)
+                    self.metrics.record_drift(dealer, report.counts)
+                    self._refresh_gauges(c, dealer)
+                    if report.recorded:
+                        self._sync_soon(dealer)
+
+    def _sync_soon(self, dealer: str) -> None:
+        """Start the dealer's syncs now: what an audit recorded is repaired by a sync (a
+        revive, a create), better now than at the next interval. Each waits for the
+        dealer's lock, so it runs once the audit is done."""
+        for index, feed in enumerate(self.feeds):
+            if feed.job.dealer_code == dealer and self.trigger is not None:
+                self.trigger(index)
 
     async def housekeeping(self) -> None:
         """Prune runs and action-log entries older than daemon.retention_days."""

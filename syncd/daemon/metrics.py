@@ -23,6 +23,10 @@ syncd_feed_age_seconds                dealer_code           age of the feed file
                                                             body was first fetched; NaN
                                                             before the first run)
 syncd_job_duration_seconds            job                   how long each daemon job ran
+syncd_drift_total                     dealer_code, kind     ads the audit job found changed
+                                                            outside syncd (deleted_outside,
+                                                            not_listed, live_outside,
+                                                            unknown_to_mirror)
 syncd_api_token_refused               dealer_code           1 while the API refuses the
                                                             token for this dealer (""
                                                             for calls naming none)
@@ -119,6 +123,12 @@ class Metrics:
             ["dealer_code"],
             registry=r,
         )
+        self.drift = Counter(
+            "syncd_drift",
+            "Ads the audit found changed outside syncd, by kind.",
+            ["dealer_code", "kind"],
+            registry=r,
+        )
         self.job_duration = Histogram(
             "syncd_job_duration_seconds", "How long each daemon job ran.", ["job"], registry=r
         )
@@ -162,6 +172,11 @@ class Metrics:
         """Count one policy pass's paid calls by outcome."""
         for outcome, n in counts.items():
             self.renewals.labels(dealer_code, policy, outcome).inc(n)
+
+    def record_drift(self, dealer_code: str, counts: Mapping[str, int]) -> None:
+        """Count one audit's drifts by kind (every kind, so each series exists from 0)."""
+        for kind, n in counts.items():
+            self.drift.labels(dealer_code, kind).inc(n)
 
     def record_error(self, job: str, exc: BaseException) -> None:
         """Count a job that raised, labelled with the error's class name."""

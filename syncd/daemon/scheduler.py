@@ -35,6 +35,11 @@ FIRST_RENEWAL = 60.0
 the mirror knows which ads are live and published."""
 
 
+FIRST_AUDIT = 300.0
+"""Seconds after start (or reload) before the first audit: the first syncs go first, and a
+daemon restarted more often than ``audit_interval`` still audits."""
+
+
 def make_scheduler() -> AsyncIOScheduler:
     """The scheduler, not started (it binds to the running event loop on start)."""
     return AsyncIOScheduler(
@@ -55,8 +60,9 @@ def sync_job_id(index: int) -> str:
 
 def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None:
     """Add every job: a sync per feed (first one now), the watcher, reconcile, renewals (with
-    ``[[renewal]]`` policies), housekeeping, the refresh of the vehicle lists, and the
-    token check (first one now: at start and after a reload)."""
+    ``[[renewal]]`` policies), the audit (unless ``audit_interval`` is 0), housekeeping, the
+    refresh of the vehicle lists, and the token check (first one now: at start and after a
+    reload)."""
     now = datetime.now(UTC)
     for index, feed in enumerate(jobs.feeds):
         scheduler.add_job(
@@ -75,6 +81,13 @@ def schedule(scheduler: AsyncIOScheduler, jobs: Jobs, d: DaemonSettings) -> None
             _every(d.renewal_interval),
             id="renew",
             next_run_time=now + timedelta(seconds=min(FIRST_RENEWAL, d.renewal_interval)),
+        )
+    if d.audit_interval > 0:  # 0: no audit job
+        scheduler.add_job(
+            jobs.audit,
+            _every(d.audit_interval),
+            id="audit",
+            next_run_time=now + timedelta(seconds=min(FIRST_AUDIT, d.audit_interval)),
         )
     scheduler.add_job(
         jobs.housekeeping,

@@ -46,6 +46,7 @@ from tests.e2e.test_stop import (
     stages,
 )
 from tests.integration.sandbox_server import SandboxServer, running_sandbox
+from tests.integration.test_audit_cli import behind_syncds_back
 from tests.processes import Processes
 
 pytestmark = pytest.mark.slow
@@ -435,3 +436,42 @@ def test_an_error_after_the_stop_still_prints_the_dealers_applied_before_it(
     posts = [e["status"] for e in sandbox.journal() if e["method"] == "POST"]
     assert posts == [201, 503, 503, 503]  # D1's, then D2's three tries; none of D3
     assert multi.dealers_in_mirror(tmp_path / "mirror.db") == {"D1", "D2"}  # D2's intent
+
+
+def test_a_multi_dealer_audit_stopped_at_a_later_lock_prints_the_dealers_it_audited(
+    tmp_path: Path, sandbox: SandboxServer, processes: Processes
+) -> None:
+    """Three dealers synced, one of D1's ads deleted behind syncd's back; D2's lock held
+    elsewhere: SIGTERM while audit waits for it prints D1's audit (recorded), audits
+    nothing of D2 or D3, writes nothing to the API, and exits 143."""
+    sandbox.reset()
+    config = multi.configure(tmp_path, sandbox)
+    db = tmp_path / "mirror.db"
+    env = {**os.environ, "SYNCD_API_TOKEN": sandbox.token(*multi.DEALERS), "SYNCD_CONFIG": ""}
+    synced = processes.run(syncd(config, "run-once"), timeout=120, env=env)
+    assert synced.returncode == 0, synced.stderr[-3000:]
+    with sqlite3.connect(db) as conn:
+        [(source_id,)] = conn.execute("SELECT source_id FROM ads WHERE dealer_code = 'D1'")
+    behind_syncds_back(sandbox, "DELETE", source_id, "deleted")
+    engine = make_engine(f"sqlite:///{db}")
+    try:
+        sandbox.clear_journal()
+        with run_lock(engine, "D2", wait=0):
+            victim = start(processes, config, env, "audit", "--json")
+            status, out, lines = stopped_after(victim, "run_lock_waiting", 1, signal.SIGTERM)
+    finally:
+        engine.dispose()
+    text = b"".join(lines).decode(errors="replace")
+
+    assert status == ExitCode.TERMINATED, text[-3000:]
+    assert "audit_stopped" in names(lines), text[-3000:]
+    assert "1 of 3 dealer(s) audited in full" in text
+    [report] = json.loads(out)
+    assert (report["dealer_code"], report["counts"]["deleted_outside"]) == ("D1", 1)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT dealer_code, remote_state FROM ads ORDER BY 1").fetchall() == [
+            ("D1", "deleted"),
+            ("D2", "created"),
+            ("D3", "created"),
+        ]
+    assert sandbox.mutations() == []

@@ -39,6 +39,7 @@ TOP_LEVEL = {
     "runs.py": ("Use case:",),
     "reading.py": ("Use case:",),
     "settling.py": ("Use case:",),
+    "audit.py": ("Use case:",),
     "leftovers.py": ("Use case:",),
     "tables.py": ("Use cases:",),
     "ports.py": ("Ports:",),

@@ -241,7 +241,7 @@ async def test_a_feed_change_reaches_the_sandbox_without_a_restart(tmp_path: Pat
 
 async def test_every_job_is_scheduled_without_overlap_and_coalescing(tmp_path: Path) -> None:
     """One sync per feed, watcher, reconcile, housekeeping, the vehicle lists' refresh (every
-    [vehicles] max_age): max 1 instance, coalesced, no grace."""
+    [vehicles] max_age), the audit (daily): max 1 instance, coalesced, no grace."""
     settings = settings_for(tmp_path, interval=300)
     container = unavailable_api([])(settings)
     try:
@@ -259,6 +259,7 @@ async def test_every_job_is_scheduled_without_overlap_and_coalescing(tmp_path: P
             "housekeeping",
             "vehicle_values",
             "token_check",
+            "audit",
         }
         for job in scheduled.values():
             assert job.max_instances == 1
@@ -269,5 +270,22 @@ async def test_every_job_is_scheduled_without_overlap_and_coalescing(tmp_path: P
         assert scheduled["vehicle_values"].trigger.interval.total_seconds() == 86400
         # Looks every minute; reads only when nothing proved the token for 900 s.
         assert scheduled["token_check"].trigger.interval.total_seconds() == 60
+        assert scheduled["audit"].trigger.interval.total_seconds() == 86400
+    finally:
+        await container.aclose()
+
+
+async def test_an_audit_interval_of_0_schedules_no_audit(tmp_path: Path) -> None:
+    """``daemon.audit_interval = 0`` turns the audit job off; the others stay."""
+    settings = settings_for(tmp_path, audit_interval=0)
+    container = unavailable_api([])(settings)
+    try:
+        jobs = Jobs(container, Metrics(), Notifier(None), mirror_lock)
+        jobs.use(container, {})
+        scheduler = scheduling.make_scheduler()
+        scheduling.schedule(scheduler, jobs, settings.daemon)
+        ids = {job.id for job in scheduler.get_jobs()}
+        assert "audit" not in ids
+        assert {"sync:0", "reconcile", "token_check"} <= ids
     finally:
         await container.aclose()
