@@ -50,6 +50,7 @@ from syncd.errors import (
     ApiGarbled,
     ApiScopeError,
     ApiUnavailable,
+    CallRefusedByConfig,
     ConfigError,
     RateLimited,
 )
@@ -162,7 +163,7 @@ class BlocketClient:
             return await self._no_collection(dealer_code, path, vehicle_type)
         asked = _asks_for_dealer(result) if not dealer_code else ""
         if asked:
-            raise ConfigError(
+            raise CallRefusedByConfig(
                 f"POST {path}: the API answered 400 ({asked}): the token is a dealer "
                 "group's, whose creates must name the dealer: set the feed's dealer_code "
                 "(one dealer) or dealer_codes (a dealer-group file) in the config"
@@ -546,12 +547,16 @@ def _asks_for_dealer(result: WriteResult) -> str:
     """The messages (masked) of a 400 about the ``dealer_code`` field on a POST that named
     no dealer; ``""`` for any other answer. The API requires it "if auth scope is
     dealer_group" (the spec's POST /ad), so the token is a group's and every create of
-    this feed would be answered so. Assumption: it is the
-    feed's configuration, not this ad: recorded as the ad's refusal, each ad would not be
-    sent again until the feed changed it, even once the config is mended; so it stops the
-    run (exit 3) with nothing recorded on the ad, as a 404 on the POST does (its intent is
-    read back by the next run). The token is opaque to syncd (the sandbox's JWT claims
-    are not the API's promise), so the first such answer is how it is found out."""
+    this feed would be answered so.
+
+    Assumption: it is the feed's configuration, not this ad: recorded as the ad's
+    refusal, each ad would not be sent again until the feed changed it, even once the
+    config is mended; so it stops the run (exit 3) with nothing recorded on the ad, as a
+    404 on the POST does. Its intent is dropped (CallRefusedByConfig), not left to be
+    read back: mended, the feed's dealer is another, whose runs would never read it, and
+    it would show pending for ever. The token is opaque to syncd (the sandbox's JWT
+    claims are not the API's promise), so the first such answer is how it is found out.
+    """
     if not isinstance(result, Rejected) or result.status != 400:
         return ""
     asked = [m for m in result.messages if m.startswith("dealer_code:")]
