@@ -138,6 +138,7 @@ def _as_update(dealer: str, m: Migration) -> Update:
         changes=item.payload,
         payload=item.payload,
         payload_hash=item.payload_hash,
+        origin=item.origin,
     )
 
 

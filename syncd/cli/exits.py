@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import signal
 import sys
+import traceback
 from collections.abc import Callable
 from enum import IntEnum
 from typing import Any, TypeVar
 
 import click
 
+from syncd.core import contacts
 from syncd.errors import (
     ApiAuthError,
     ConfigError,
@@ -93,8 +95,17 @@ def error_text(exc: SyncdError | str) -> str:
     read as they are. Assumption: an error is one message, not fields, so it is masked
     whole (:func:`syncd.core.contacts.mask` keeps paths and URLs) but for the ids its
     raiser gave (:attr:`SyncdError.ids`). A text (a line syncd wrote itself) is masked
-    the same way, without ids."""
-    return shown(exc, ERROR_LIMIT)
+    the same way, without ids.
+
+    The secrets the log redactor knows (the API token, a feed's credentials) are masked
+    first (``REDACTOR.scrub``), as in every log line. Assumption: syncd's own messages
+    never hold the token, but an error may quote a foreign text (a library's message, a
+    path, a URL, an answer's reason phrase) that does; stderr is often kept with the
+    logs (journald, cron mail, CI), so it is defended as they are."""
+    # Imported here: `syncd --help` and a no-op run must not pay for structlog at import.
+    from syncd.logs import REDACTOR  # noqa: PLC0415
+
+    return shown(exc, ERROR_LIMIT, redact=REDACTOR.scrub)
 
 
 def error_line(exc: SyncdError | str) -> str:
@@ -147,5 +158,25 @@ def handle_errors(func: F) -> F:
         except SyncdError as exc:
             click.echo(error_line(exc), err=True)
             sys.exit(exit_code_for(exc))
+        except (click.exceptions.ClickException, click.exceptions.Exit, click.Abort):
+            raise  # click's own: usage errors, ctx.exit(), Ctrl-C at a prompt
+        except Exception as exc:  # noqa: BLE001 - a bug: shown masked, exit 1
+            click.echo(internal_error_text(exc), err=True, nl=False)
+            sys.exit(ExitCode.INTERNAL)
 
     return wrapper  # type: ignore[return-value]
+
+
+def internal_error_text(exc: BaseException) -> str:
+    """An unexpected exception's traceback as printed on stderr (exit 1), then its line.
+
+    Assumption: a bug's traceback is still wanted (the README: "the traceback is in
+    the log", and the log is stderr), but Python's own hook would print it as it is: a
+    library's exception (httpx's, SQLAlchemy's) may quote a header, a URL or a feed's
+    value. So it is written as the console log writes one (``syncd.logs``): the secrets
+    the redactor knows masked, then e-mail addresses and phone numbers."""
+    from syncd.logs import REDACTOR  # noqa: PLC0415 - only when a command failed
+
+    trace = REDACTOR.scrub("".join(traceback.format_exception(exc)))
+    line = f"internal error ({type(exc).__name__}); please report it with the traceback above"
+    return f"{contacts.mask(trace)}{error_line(line)}\n"

@@ -30,6 +30,7 @@ def settings_of(ctx: click.Context) -> config.Settings:
     # Logging is set up before anything is logged: structlog's default would print
     # to stdout, which carries only the command's result (valid JSON with --json).
     logs.configure(obj.get("log_level") or settings.log.level, settings.log.format)
+    _redact_token(settings)
     if path is not None and config.token_file_exposed(settings, path):
         log.warning(
             "config_token_readable_by_others",
@@ -37,6 +38,21 @@ def settings_of(ctx: click.Context) -> config.Settings:
             hint="chmod 600 the file, or use api.token_file",
         )
     return settings
+
+
+def _redact_token(settings: config.Settings) -> None:
+    """Tell the log redactor the API token as soon as the settings are read, so an error
+    line printed before the adapters are built (they tell it too) cannot show it.
+
+    Assumption: a token that cannot be read (an unreadable token file) is not an error
+    here: the command that needs the token reports it, and one that does not (``status``)
+    goes on as before."""
+    try:
+        token = settings.token()
+    except ConfigError:
+        return
+    if token is not None:
+        logs.REDACTOR.add(token.get_secret_value())
 
 
 def with_feeds(settings: config.Settings) -> config.Settings:

@@ -205,6 +205,7 @@ def _create(item: FeedItem, dealer: str, *, revive: bool) -> Create:
         payload_hash=item.payload_hash,
         followup=followup,
         revive=revive,
+        origin=item.origin,
     )
 
 
@@ -225,6 +226,7 @@ def _update(
         payload_hash=item.payload_hash,
         revive=revive,
         before=before,
+        origin=item.origin,
     )
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import orjson
 
-from syncd.core.models import Action, Create, Delete, FeedMeta, MirrorAd, Plan, Update
+from syncd.core.models import Action, Create, Delete, FeedMeta, MirrorAd, Origin, Plan, Update
 from syncd.core.payload import payload_hash
 
 FORMAT = "syncd-plan"
@@ -123,6 +123,7 @@ def action_doc(action: Action) -> dict[str, Any]:
                 "payload": dict(action.payload),
                 "followup": dict(action.followup) if action.followup else None,
                 "revive": action.revive,
+                "origin": _origin_doc(action.origin),
             }
         case Update():
             return {
@@ -132,9 +133,31 @@ def action_doc(action: Action) -> dict[str, Any]:
                 "changes": dict(action.changes),
                 "payload": dict(action.payload),
                 "revive": action.revive,
+                "origin": _origin_doc(action.origin),
             }
         case Delete():
             return {"op": "delete", "source_id": action.source_id}
+
+
+# Assumption: an action's origin (where its feed item sits, for a problem its call finds)
+# is an optional key of format version 1, not a new version: a plan an older syncd wrote
+# has none (its calls' problems then name no record), and an older syncd reading a newer
+# plan ignores it, as it reads only the keys it knows.
+def _origin_doc(origin: Origin | None) -> dict[str, Any] | None:
+    if origin is None:
+        return None
+    return {"path": origin.path, "line": origin.line, "index": origin.index}
+
+
+def _origin_from(doc: Any) -> Origin | None:
+    if doc is None:
+        return None
+    line, index = doc.get("line"), doc.get("index")
+    return Origin(
+        str(doc["path"]),
+        line=None if line is None else int(line),
+        index=None if index is None else int(index),
+    )
 
 
 def from_document(doc: Any, api_version: int) -> list[SavedPlan]:
@@ -151,7 +174,9 @@ def from_document(doc: Any, api_version: int) -> list[SavedPlan]:
         )
     try:
         return [_plan_from(p) for p in doc["plans"]]
-    except (KeyError, TypeError, AttributeError) as exc:
+    except PlanDocumentError:
+        raise
+    except (KeyError, TypeError, AttributeError, ValueError) as exc:  # int("x"): ValueError
         raise PlanDocumentError(f"malformed saved plan ({type(exc).__name__}: {exc})") from exc
 
 
@@ -182,6 +207,7 @@ def _action_from(dealer: str, doc: Mapping[str, Any]) -> Action:
             payload_hash=digest,
             followup=doc["followup"],
             revive=bool(doc["revive"]),
+            origin=_origin_from(doc.get("origin")),
         )
     if op == "update":
         return Update(
@@ -192,5 +218,6 @@ def _action_from(dealer: str, doc: Mapping[str, Any]) -> Action:
             payload=payload,
             payload_hash=digest,
             revive=bool(doc["revive"]),
+            origin=_origin_from(doc.get("origin")),
         )
     raise PlanDocumentError(f"malformed saved plan: unknown op {op!r} for {sid!r}")

@@ -344,6 +344,7 @@ class Executor:
             payload=action.payload,
             payload_hash=action.payload_hash,
             revive=action.revive,
+            origin=action.origin,
         )
         run.book.intend([update])
         await self._run(update, run)
@@ -425,7 +426,8 @@ class Executor:
         now = self._clock.now()
         self._mirror.forget_intent(action.dealer_code, action.source_id, result.remote, now)
         results.move(entry_kind(action), "invalid")
-        results.invalid.append(ItemProblem(action.source_id, None, "category_id", result.message))
+        record = str(action.origin) if action.origin is not None else None
+        results.invalid.append(ItemProblem(action.source_id, record, "category_id", result.message))
         results.problems.append((action.source_id, result.message))
         log.warning(
             "ad_vehicle_type_missing",

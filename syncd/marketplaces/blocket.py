@@ -8,7 +8,9 @@ answers into syncd's values:
 * 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
   the executor decides), except a 404 on the POST of a new ad → :class:`ConfigError`
   (a wrong base URL), unless only its typed path is missing (``missing_vehicle_type``),
-  and a 400 asking for ``dealer_code`` on a POST that named none → :class:`ConfigError`
+  a 404 on a PATCH or a DELETE while ``GET /v{n}/ad`` answers 404 too → the same
+  :class:`ConfigError` (not every ad of the stock taken for unknown or gone), and a 400
+  asking for ``dealer_code`` on a POST that named none → :class:`CallRefusedByConfig`
   (a dealer group's token on a feed without ``dealer_code``/``dealer_codes``);
 * 401/403 → :class:`ApiAuthError` (never retried);
 * timeouts, connection errors, undecodable bodies, 429 and 5xx → retried with
@@ -188,10 +190,27 @@ class BlocketClient:
         """
         if vehicle_type is not None and await self._collection_answers(dealer_code):
             return self._type_missing(f"POST {path}", vehicle_type)
-        raise ConfigError(
-            f"POST {path}: the API answered 404 (no such endpoint): check api.base_url "
+        raise self._wrong_base_url(f"POST {path}")
+
+    def _wrong_base_url(self, call: str) -> ConfigError:
+        return ConfigError(
+            f"{call}: the API answered 404 (no such endpoint): check api.base_url "
             f"(syncd appends /v{self._version}/ad, ...) and api.typed_paths"
         )
+
+    async def _unless_no_collection(self, dealer_code: str, call: str) -> None:
+        """A 404 on a PATCH or a DELETE: raise ConfigError when ``/v{n}/ad`` answers 404
+        too (a wrong base URL), else return (the 404 means what the API says: no such ad).
+
+        Assumption: a wrong base URL answers 404 to every call, so without this check
+        one typo would make the executor take every ad of a stock for unknown to the
+        API (a PATCH: the row forgets the remote ad, and the next run POSTs it again)
+        or already gone (a DELETE). The ConfigError stops the run before anything is
+        recorded on the ad: its intent stays, read back by the next run, as a create's.
+        The GET is made once per client once it has answered (``_collection_answers``);
+        calls in flight together may each ask while it has not."""
+        if not await self._collection_answers(dealer_code):
+            raise self._wrong_base_url(call)
 
     @staticmethod
     def _type_missing(call: str, vehicle_type: str) -> Rejected:
@@ -219,7 +238,10 @@ class BlocketClient:
         vehicle_type = self._vehicle_type(category_id)
         path = ad_path(self._version, source_id, vehicle_type=vehicle_type)
         result = await self._write("PATCH", path, dealer_code, source_id, json=dict(changes))
-        if isinstance(result, Rejected) and result.status == 404 and vehicle_type is not None:
+        if not (isinstance(result, Rejected) and result.status == 404):
+            return result
+        await self._unless_no_collection(dealer_code, f"PATCH {path}")
+        if vehicle_type is not None:
             # A 404 on a typed path: the ad unknown, or the API lacking the type's path.
             # Read on /v{n}/ad, a live ad tells the second (not forgotten as unknown).
             remote = await self.get(dealer_code, source_id)
@@ -229,9 +251,11 @@ class BlocketClient:
 
     async def delete(self, dealer_code: str, source_id: str) -> WriteResult:
         """DELETE an ad (soft: it reads ``deleted`` once the delete action is done)."""
-        return await self._write(
-            "DELETE", ad_path(self._version, source_id), dealer_code, source_id
-        )
+        path = ad_path(self._version, source_id)
+        result = await self._write("DELETE", path, dealer_code, source_id)
+        if isinstance(result, Rejected) and result.status == 404:
+            await self._unless_no_collection(dealer_code, f"DELETE {path}")
+        return result
 
     # --- reads --------------------------------------------------------------
 

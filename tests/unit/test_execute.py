@@ -9,6 +9,7 @@ import pytest
 from syncd.core.models import (
     Create,
     Delete,
+    Origin,
     Payload,
     Rejected,
     RemoteAd,
@@ -332,3 +333,16 @@ async def test_an_answer_is_recorded_soon_even_while_other_calls_are_under_way()
     results = await Executor(mirror, api, FixedClock(), max_in_flight=1).apply(actions)
     assert results.counts["sent"] == 2
     assert mirror.batches == [("intents", 1), ("intents", 1), ("answers", 1), ("answers", 1)]
+
+
+@pytest.mark.anyio
+async def test_a_patch_on_a_missing_typed_path_names_the_item_s_record() -> None:
+    """An update answered "no typed path for this vehicle type" is an invalid item whose
+    problem carries the update's origin (the feed line), not None."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    await _apply(mirror, api, _create())
+    api.answer("PATCH", "s1", Rejected(404, ("no typed path",), missing_vehicle_type="boat"))
+    new = {**BODY, "title": "x"}
+    update = Update("D", "s1", 2048, {"title": "x"}, new, "h2", origin=Origin("f.jsonl", line=7))
+    results = await Executor(mirror, api, FixedClock()).apply([update])
+    assert [(p.source_id, p.record) for p in results.invalid] == [("s1", "f.jsonl:7")]

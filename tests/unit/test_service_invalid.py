@@ -119,3 +119,20 @@ async def test_a_vehicle_type_the_api_lacks_makes_its_items_invalid_and_the_run_
     await sync(_deps(mirror, api), job, RunOptions(reconcile_wait=0))
     posts = sorted(source_id for method, source_id, _ in api.calls if method == "POST")
     assert posts == ["boat", "boat", "ok"]
+
+
+@pytest.mark.anyio
+async def test_an_item_its_call_found_invalid_is_recorded_with_its_record() -> None:
+    """A create answered "no typed path for this vehicle type": the run's problem names
+    where the item sits in the feed (``feed.json[1]``), as the plan's invalid items do,
+    so ``status`` can point at it."""
+    mirror, api = FakeMirror(), FakeMarketplace()
+    reason = "the API has no typed path for vehicle type 'boat' (...): api.typed_paths"
+    api.answer("POST", "boat", Rejected(404, (reason,), missing_vehicle_type="boat"))
+    report = await sync(
+        _deps(mirror, api), FeedJob("feed.json", "D1", TwoValid()), RunOptions(reconcile_wait=0)
+    )
+    assert [(p.source_id, p.record, p.field) for p in report.invalid] == [
+        ("boat", "feed.json[1]", "category_id")
+    ]
+    assert mirror.runs(None, 1)[0].invalid == report.invalid

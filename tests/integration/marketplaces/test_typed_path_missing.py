@@ -73,6 +73,8 @@ async def test_a_patch_404_on_a_typed_path_of_a_live_ad_is_the_missing_type() ->
         path = request.url.path.removeprefix("/pro-import-api")
         if path == "/v4/ad/b1":
             return httpx.Response(200, json=live)
+        if path == "/v4/ad":  # the collection answers: the base URL is right
+            return httpx.Response(200, json={"results": [], "next": None})
         return httpx.Response(404, json={"detail": "Not found."})
 
     http = httpx.AsyncClient(

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import orjson
 import pytest
 
-from syncd.core.models import Create, Delete, FeedMeta, MirrorAd, Plan, Stage, Update
+from syncd.core.models import Create, Delete, FeedMeta, MirrorAd, Origin, Plan, Stage, Update
 from syncd.core.payload import payload_hash
 from syncd.core.saved_plan import (
     PlanDocumentError,
@@ -78,4 +78,36 @@ def test_a_document_that_is_not_an_applicable_plan_is_refused_saying_why(
 ) -> None:
     """Another format, version or API version, or a missing part, is refused."""
     with pytest.raises(PlanDocumentError, match=reason):
+        from_document(doc, 4)
+
+
+def test_a_saved_plan_keeps_where_each_call_s_feed_item_sits() -> None:
+    """A create's and an update's origin (line or index) survive the document: a problem
+    their call finds when the plan is applied still names the item's record."""
+    h = payload_hash(PAYLOAD)
+    calls = (
+        Create("D1", "a", 2048, PAYLOAD, PAYLOAD, h, origin=Origin("feed.jsonl", line=3)),
+        Update("D1", "b", 2048, {"title": "S"}, PAYLOAD, h, origin=Origin("feed.json", index=0)),
+    )
+    saved = save(Plan("D1", calls), META, {"b": ROW}, None)
+    [back] = from_document(orjson.loads(orjson.dumps(to_document([saved], 4, NOW))), 4)
+    assert [str(a.origin) for a in back.actions] == ["feed.jsonl:3", "feed.json[0]"]
+
+
+def test_a_plan_saved_without_origins_still_loads_with_none() -> None:
+    """Format version 1 as an earlier syncd wrote it (no "origin" key) loads: the calls
+    are the same, their origin None (a problem their call finds names no record)."""
+    doc = orjson.loads(orjson.dumps(to_document([save(plan(), META, {"b": ROW}, None)], 4, NOW)))
+    for action in doc["plans"][0]["actions"]:
+        action.pop("origin", None)
+    [back] = from_document(doc, 4)
+    assert back.actions == plan().actions
+    assert [getattr(a, "origin", None) for a in back.actions] == [None, None, None]
+
+
+def test_a_malformed_origin_is_a_malformed_plan() -> None:
+    """An origin whose line is not a number is refused as a malformed plan, saying so."""
+    doc = orjson.loads(orjson.dumps(to_document([save(plan(), META, {"b": ROW}, None)], 4, NOW)))
+    doc["plans"][0]["actions"][0]["origin"] = {"path": "f.jsonl", "line": "three"}
+    with pytest.raises(PlanDocumentError, match="malformed saved plan"):
         from_document(doc, 4)
