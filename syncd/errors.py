@@ -13,6 +13,7 @@ the operator must do about them::
     │   └── RunLocked               another run holds the lock for this dealer
     └── PermanentError              a person must act before the next run can succeed
         ├── ConfigError             the configuration file or a setting is wrong
+        │   └── CallRefusedByConfig a POST the API refused for the config's sake (none applied)
         ├── FeedError               the feed file cannot be read or parsed as a whole
         ├── ApiAuthError            401/403: the token is missing, wrong or expired
         │   └── ApiScopeError       403: the token is valid but not for this dealer
@@ -121,6 +122,12 @@ class RunLocked(TemporaryError):
 
 class ConfigError(PermanentError):
     """The configuration is invalid; the message names the key."""
+
+
+class CallRefusedByConfig(ConfigError):
+    """The API refused a call, and would refuse every such call, because of the
+    configuration (a dealer group's token on a feed naming no dealer): the call changed
+    nothing, so the executor drops its intent (nothing is left pending on the ad)."""
 
 
 class FeedError(PermanentError):

@@ -26,6 +26,7 @@ from syncd.mirror import revision
 from syncd.mirror.engine import make_engine
 from syncd.mirror.lock import SqlRunLock
 from syncd.mirror.renewals import SqlRenewalLog
+from syncd.mirror.search_path import check_search_path
 from syncd.mirror.sql import SqlMirror
 from syncd.ports import (
     Catalog,
@@ -103,6 +104,7 @@ def build_engine(settings: Settings, *, upgrade: bool | None = None) -> Engine:
     """The mirror's engine, with the schema checked (and upgraded if allowed)."""
     engine = make_engine(settings.database.url)
     try:
+        check_search_path(engine)
         auto = settings.database.auto_upgrade if upgrade is None else upgrade
         if not revision.is_current(engine):
             # Alembic only when the schema is not this syncd's (start-up time, issue 12).

@@ -47,7 +47,7 @@ from syncd.core.models import (
 )
 from syncd.core.payload import adoption_patch, payload_hash
 from syncd.core.reconcile import decide
-from syncd.errors import SyncdError
+from syncd.errors import CallRefusedByConfig, SyncdError, shown
 from syncd.execute.book import CallBook
 from syncd.execute.results import (
     ApplyResults,
@@ -89,6 +89,7 @@ class _Round:
     book: CallBook
     ready: deque[Action] = field(default_factory=deque)
     results: ApplyResults = field(default_factory=ApplyResults)
+    refused: CallRefusedByConfig | None = None  # set: no call is sent any more
 
 
 class Executor:
@@ -145,6 +146,9 @@ class Executor:
                         group.create_task(self._worker(run))
             except* Exception as eg:  # noqa: BLE001 - the first failure is re-raised as is
                 raise eg.exceptions[0] from None
+            if run.refused is not None:
+                self._drop_unsent(run)
+                raise run.refused
         except BaseException:
             run.book.flush_after_stop()
             raise
@@ -173,6 +177,13 @@ class Executor:
         while (action := self._next(run)) is not None:
             try:
                 await self._run(action, run)
+            except CallRefusedByConfig as exc:
+                # Assumption: every such call would be refused the same way, and none
+                # applied anything: the calls in flight are let finish (each one's answer
+                # recorded, or its intent dropped) rather than cancelled, which would leave
+                # their intents to be read back by a next run of this feed, maybe never
+                # (the config mended names another dealer). No call is sent after it.
+                run.refused = run.refused or exc
             except Exception as exc:
                 if stops_the_run(exc):
                     raise
@@ -185,6 +196,8 @@ class Executor:
     def _next(self, run: _Round) -> Action | None:
         """The next call to send; when none is ready, the next batch is recorded
         intended first (synchronously: no other worker runs meanwhile)."""
+        if run.refused is not None:
+            return None
         while not run.ready and run.todo:
             count = min(self._batch, len(run.todo))
             chosen = [run.todo.popleft() for _ in range(count)]
@@ -222,7 +235,11 @@ class Executor:
         """Send one intended call and deal with its answer."""
         if self._holds(action, run.results, intended=True):
             return
-        result = await self._send(action)
+        try:
+            result = await self._send(action)
+        except CallRefusedByConfig:
+            self._drop_intent(action)
+            raise
         results = run.results
         if isinstance(result, Accepted):
             if isinstance(action, Create) and action.followup:
@@ -252,6 +269,21 @@ class Executor:
             await self._refused_delete(action, result, run)
         else:
             self._rejected(action, result, run)
+
+    def _drop_unsent(self, run: _Round) -> None:
+        """The calls intended and never sent, once the run stops for a refused call."""
+        while run.ready:
+            self._drop_intent(run.ready.popleft())
+
+    def _drop_intent(self, action: Action) -> None:
+        """The API answered this call and applied nothing (it stops the run): its intent is
+        dropped, the row as it was; if the mirror cannot, the next run reads it back."""
+        try:
+            self._mirror.forget_intent(
+                action.dealer_code, action.source_id, None, self._clock.now()
+            )
+        except SyncdError as exc:  # never hides the error that stops the run
+            log.warning("intent_not_dropped", source_id=action.source_id, error=shown(exc))
 
     async def _send(self, action: Action) -> WriteResult:
         match action:

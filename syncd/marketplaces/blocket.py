@@ -8,8 +8,10 @@ answers into syncd's values:
 * 2xx on a write → :class:`Accepted`; 400/404/409 → :class:`Rejected` (values,
   the executor decides), except a 404 on the POST of a new ad → :class:`ConfigError`
   (a wrong base URL), unless only its typed path is missing (``missing_vehicle_type``),
-  and a 404 on a PATCH or a DELETE while ``GET /v{n}/ad`` answers 404 too → the same
-  :class:`ConfigError` (not every ad of the stock taken for unknown or gone);
+  a 404 on a PATCH or a DELETE while ``GET /v{n}/ad`` answers 404 too → the same
+  :class:`ConfigError` (not every ad of the stock taken for unknown or gone), and a 400
+  asking for ``dealer_code`` on a POST that named none → :class:`CallRefusedByConfig`
+  (a dealer group's token on a feed without ``dealer_code``/``dealer_codes``);
 * 401/403 → :class:`ApiAuthError` (never retried);
 * timeouts, connection errors, undecodable bodies, 429 and 5xx → retried with
   exponential backoff and jitter (bounded in attempts and total time, honouring
@@ -50,6 +52,7 @@ from syncd.errors import (
     ApiGarbled,
     ApiScopeError,
     ApiUnavailable,
+    CallRefusedByConfig,
     ConfigError,
     RateLimited,
 )
@@ -160,6 +163,13 @@ class BlocketClient:
         )
         if isinstance(result, Rejected) and result.status == 404:
             return await self._no_collection(dealer_code, path, vehicle_type)
+        asked = _asks_for_dealer(result) if not dealer_code else ""
+        if asked:
+            raise CallRefusedByConfig(
+                f"POST {path}: the API answered 400 ({asked}): the token is a dealer "
+                "group's, whose creates must name the dealer: set the feed's dealer_code "
+                "(one dealer) or dealer_codes (a dealer-group file) in the config"
+            )
         return result
 
     async def _no_collection(
@@ -555,6 +565,26 @@ MESSAGE_CHARS = 500
 """Characters of one API error message kept (recorded on the ad, shown by status)."""
 MESSAGES_KEPT = 20
 """API error messages kept from one answer."""
+
+
+def _asks_for_dealer(result: WriteResult) -> str:
+    """The messages (masked) of a 400 about the ``dealer_code`` field on a POST that named
+    no dealer; ``""`` for any other answer. The API requires it "if auth scope is
+    dealer_group" (the spec's POST /ad), so the token is a group's and every create of
+    this feed would be answered so.
+
+    Assumption: it is the feed's configuration, not this ad: recorded as the ad's
+    refusal, each ad would not be sent again until the feed changed it, even once the
+    config is mended; so it stops the run (exit 3) with nothing recorded on the ad, as a
+    404 on the POST does. Its intent is dropped (CallRefusedByConfig), not left to be
+    read back: mended, the feed's dealer is another, whose runs would never read it, and
+    it would show pending for ever. The token is opaque to syncd (the sandbox's JWT
+    claims are not the API's promise), so the first such answer is how it is found out.
+    """
+    if not isinstance(result, Rejected) or result.status != 400:
+        return ""
+    asked = [m for m in result.messages if m.startswith("dealer_code:")]
+    return contacts.mask("; ".join(asked))
 
 
 def api_messages(response: httpx.Response) -> tuple[str, ...]:

@@ -13,7 +13,6 @@ lock not taken.
 from __future__ import annotations
 
 import fcntl
-import hashlib
 import os
 import threading
 import time
@@ -29,6 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import SQLAlchemyError
 
 from syncd.errors import MirrorUnavailable, RunLocked, Stopped
+from syncd.mirror import keys
 from syncd.mirror.engine import db_errors
 
 log = structlog.get_logger("syncd.mirror")
@@ -83,17 +83,11 @@ class SqlRunLock:
         )
 
 
-def advisory_key(dealer_code: str, schema: str = "public") -> int:
-    """The signed 64-bit advisory-lock key of a dealer's mirror (stable across processes).
-
-    PostgreSQL's advisory locks are per database, not per schema, and an integrator
-    may run many installs against one database, each in its own schema (its
-    search_path) and often each with the token's own dealer ``""``: the schema is
-    part of the key, so one install's run never locks out another's.
-    """
-    name = LOCK_NAMESPACE + schema.encode() + b"\0" + dealer_code.encode()
-    digest = hashlib.blake2b(name, digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+def advisory_key(dealer_code: str, schema: str) -> int:
+    """The signed 64-bit advisory-lock key of a dealer's run in ``schema`` (stable across
+    processes; :mod:`syncd.mirror.keys`: installs in separate schemas, often each with
+    the token's own dealer ``""``, never lock each other out)."""
+    return keys.advisory_key(LOCK_NAMESPACE, schema, dealer_code)
 
 
 def lock_path(engine: Engine, dealer_code: str) -> Path:
@@ -163,8 +157,7 @@ def _advisory_lock(engine: Engine, waiting: _Waiting) -> Iterator[None]:
         conn = engine.connect().execution_options(isolation_level="AUTOCOMMIT")
     try:
         with db_errors("taking the run lock", engine):
-            schema = conn.execute(text("SELECT current_schema()")).scalar_one()
-        key = advisory_key(waiting.dealer_code, str(schema))
+            key = advisory_key(waiting.dealer_code, keys.current_schema(conn))
         with db_errors("taking the run lock", engine):
             taken = waiting.poll(lambda: _try_advisory(conn, key), _unknown_holder)
         if not taken:

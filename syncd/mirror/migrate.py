@@ -19,11 +19,13 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import Connection
 
 from syncd.errors import SchemaError
+from syncd.mirror import keys
 from syncd.mirror.engine import db_errors, make_engine, writer
 
 SCRIPT_LOCATION = "syncd:migrations"
 
-MIGRATION_LOCK_KEY = 0x73796E6364_0001  # "syncd" + 1: the advisory lock migrations take
+MIGRATION_LOCK_NAMESPACE = b"syncd-migrate:"
+"""Prefix of the key of the advisory lock migrations take (one per schema: ``keys``)."""
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -74,7 +76,8 @@ def _migrate(
     # PostgreSQL), so the second one waits and then finds the schema current.
     with db_errors("migrating the schema", engine_or_url), writer(engine_or_url).begin() as conn:
         if conn.dialect.name == "postgresql":
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
+            key = keys.advisory_key(MIGRATION_LOCK_NAMESPACE, keys.current_schema(conn))
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         try:
             step(alembic_config(conn), revision)
         except (CommandError, RevisionError) as exc:

@@ -6,14 +6,14 @@ per dealer: :mod:`syncd.core.renewals`) of the UTC day and month and inserts the
 new row only when both are under their caps. No two processes can interleave
 that transaction: SQLite's writers begin IMMEDIATE (one writer at a time, across
 processes), and on PostgreSQL the transaction first takes an advisory
-transaction lock keyed on the policy's name and the dealer. So a daemon and a
-``run-once`` started at once never both spend the last unit, and a restart
-counts what was spent before it.
+transaction lock keyed on the policy's name, the dealer and the schema (installs
+in separate schemas of one database do not wait for each other:
+:mod:`syncd.mirror.keys`). So a daemon and a ``run-once`` started at once never
+both spend the last unit, and a restart counts what was spent before it.
 """
 
 from __future__ import annotations
 
-import hashlib
 from datetime import datetime
 
 from sqlalchemy import Engine, func, insert, select, text, update
@@ -28,6 +28,7 @@ from syncd.core.renewal_models import (
     RenewalKind,
     RenewalOutcome,
 )
+from syncd.mirror import keys
 from syncd.mirror.engine import db_errors, writer
 from syncd.mirror.rows import AnyRow
 from syncd.mirror.schema import renewals
@@ -47,12 +48,11 @@ _COLUMNS = (
 _CHARGED = sorted(o.value for o in CHARGED)
 
 
-def policy_key(policy: str, dealer_code: str) -> int:
-    """The signed 64-bit advisory-lock key of a policy's caps for one dealer (stable
-    across processes)."""
-    name = LOCK_NAMESPACE + policy.encode() + b"\0" + dealer_code.encode()
-    digest = hashlib.blake2b(name, digest_size=8).digest()
-    return int.from_bytes(digest, "big", signed=True)
+def policy_key(policy: str, dealer_code: str, schema: str) -> int:
+    """The signed 64-bit advisory-lock key of a policy's caps for one dealer in ``schema``
+    (stable across processes). Assumption: the caps are counted in this schema's own
+    renewals table, so only reservations against that table need to queue."""
+    return keys.advisory_key(LOCK_NAMESPACE, schema, policy, dealer_code)
 
 
 def _renewal(row: AnyRow) -> Renewal:
@@ -125,7 +125,7 @@ class SqlRenewalLog:
     ) -> bool:
         if conn.dialect.name == "postgresql":
             # Held until the transaction ends: one reservation per policy and dealer at a time.
-            key = policy_key(policy, dealer_code)
+            key = policy_key(policy, dealer_code, keys.current_schema(conn))
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
         mine = (
             renewals.c.policy == policy,

@@ -261,8 +261,8 @@ def test_in_memory_sqlite_has_no_run_lock() -> None:
 
 def test_advisory_keys_are_stable_signed_64_bit() -> None:
     """Each dealer has its own stable key that fits PostgreSQL's bigint."""
-    assert advisory_key("D1") == advisory_key("D1")
-    assert advisory_key("D1") != advisory_key("D2")
-    assert advisory_key("") != advisory_key("D1")
-    assert all(-(2**63) <= advisory_key(d) < 2**63 for d in ("", "D1", "x" * 100))
+    assert advisory_key("D1", "s") == advisory_key("D1", "s")
+    assert advisory_key("D1", "s") != advisory_key("D2", "s")
+    assert advisory_key("", "s") != advisory_key("D1", "s")
+    assert all(-(2**63) <= advisory_key(d, "s") < 2**63 for d in ("", "D1", "x" * 100))
     assert advisory_key("", "install_a") != advisory_key("", "install_b")
