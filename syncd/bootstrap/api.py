@@ -100,7 +100,7 @@ def build_http(
     import_without("httpx", HTTPX_EXTRAS)
     import httpx  # noqa: PLC0415 - when the client is built (ApiOnFirstUse)
 
-    from syncd.marketplaces.blocket import TokenAuth  # noqa: PLC0415
+    from syncd.marketplaces.calls import TokenAuth  # noqa: PLC0415
     from syncd.marketplaces.pool import api_transport  # noqa: PLC0415
 
     timeout = httpx.Timeout(api.timeout, connect=api.connect_timeout)
@@ -148,7 +148,7 @@ def api_on_first_use(
         def with_transport() -> httpx.AsyncClient:
             import httpx  # noqa: PLC0415 - a test's transport
 
-            from syncd.marketplaces.blocket import TokenAuth  # noqa: PLC0415
+            from syncd.marketplaces.calls import TokenAuth  # noqa: PLC0415
 
             return httpx.AsyncClient(
                 base_url=settings.api.base_url.rstrip("/"),

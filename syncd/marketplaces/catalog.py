@@ -10,7 +10,8 @@ from __future__ import annotations
 from typing import Any
 
 from syncd.core.models import LogEntry, RemoteAd, RemoteState
-from syncd.marketplaces.blocket import BlocketClient, dealer_params
+from syncd.marketplaces.blocket import BlocketClient
+from syncd.marketplaces.calls import dealer_params
 from syncd.marketplaces.paths import ad_path
 from syncd.marketplaces.responses import merge_by_source_id, parse_log, parse_page
 

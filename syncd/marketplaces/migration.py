@@ -10,7 +10,7 @@ its path is v4 whatever ``api.version`` says.
 from __future__ import annotations
 
 from syncd.core.models import Payload, WriteResult
-from syncd.marketplaces.blocket import dealer_params
+from syncd.marketplaces.calls import dealer_params
 from syncd.marketplaces.catalog import BlocketCatalog
 from syncd.marketplaces.paths import ad_path
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import httpx
 
 from syncd.core.renewal_models import RenewalAnswer, RenewalKind, RenewalOutcome
-from syncd.marketplaces.blocket import (
+from syncd.marketplaces.calls import (
     REQUEST_ID_HEADER,
     _Transient,
     api_messages,

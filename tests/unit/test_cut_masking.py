@@ -8,7 +8,7 @@ import httpx
 from syncd.core.contacts import masked
 from syncd.core.models import ItemProblem
 from syncd.core.status import INVALID_TEXT_LIMIT, recorded_invalid
-from syncd.marketplaces.blocket import MESSAGE_CHARS, api_messages
+from syncd.marketplaces.calls import MESSAGE_CHARS, api_messages
 from syncd.views.reports import problem_json
 
 
