@@ -110,12 +110,8 @@ class StopSignals:
             StopSignals.request(self, sig)
             raise Stopped(f"stopped by {sig.name}", sig)
 
-        before = {sig: signal.signal(sig, raising) for sig in SIGNALS}
-        try:
+        with _handled_by(raising):
             yield
-        finally:
-            for sig, handler in before.items():
-                signal.signal(sig, handler)
 
     @contextlib.contextmanager
     def noting_signals(self) -> Iterator[None]:
@@ -134,12 +130,8 @@ class StopSignals:
         def noting(signum: int, _frame: object) -> None:
             self.request(signal.Signals(signum))
 
-        before = {sig: signal.signal(sig, noting) for sig in SIGNALS}
-        try:
+        with _handled_by(noting):
             yield
-        finally:
-            for sig, handler in before.items():
-                signal.signal(sig, handler)
 
     def request(self, sig: signal.Signals) -> None:
         """A stop signal: the first ends a wait for a run lock."""
@@ -351,3 +343,15 @@ class GracefulStop(StopSignals, StepGate):
     def migrator(self, inner: Migrator) -> Migrator:
         """``inner`` behind the gate."""
         return GatedMigrator(inner, self)
+
+
+@contextlib.contextmanager
+def _handled_by(handler: Callable[[int, Any], None]) -> Iterator[None]:
+    """SIGTERM and SIGINT handled by ``handler`` for the block, the handlers before it
+    restored after."""
+    before = {sig: signal.signal(sig, handler) for sig in SIGNALS}
+    try:
+        yield
+    finally:
+        for sig, old in before.items():
+            signal.signal(sig, old)

@@ -22,7 +22,7 @@ from html import escape
 
 from syncd.core import contacts
 from syncd.core.activity import DayActivity
-from syncd.core.history import duration, statistics
+from syncd.core.history import STATISTICS, duration, statistics
 from syncd.core.models import RunSummary
 from syncd.daemon.chart import activity_svg
 from syncd.daemon.page_style import STYLE
@@ -262,16 +262,8 @@ def _held_back(held: Sequence[HeldBack]) -> str:
     return note + _table(head, rows, "withheld", ["held back"])
 
 
-_RUN_STATS = (
-    "created",
-    "updated",
-    "deleted",
-    "unchanged",
-    "gone",
-    "invalid",
-    "rejected",
-    "requests",
-)
+_RUN_STATS = tuple(s for s in STATISTICS if s != "retried")
+"""The runs table's statistics: ``history``'s, but for the retries (a column too many)."""
 
 
 def _runs(runs: Sequence[RunSummary]) -> str:
