@@ -227,22 +227,32 @@ def count_results(report: RunReport, results: ApplyResults) -> None:
     report.invalid += tuple(results.invalid)
 
 
-WITHDRAWN = "the change the API refused is no longer in the feed: the API holds the feed's version"
+WITHDRAWN = (
+    "the change the API refused or failed is no longer in the feed: the API holds the "
+    "feed's version"
+)
 
 
 def clear_withdrawn(
     mirror: Mirror, plan: Plan, states: Mapping[str, MirrorAd], now: datetime
 ) -> None:
     """Settle the refusals the feed took back: a live ad whose last PATCH the API refused
-    (REJECTED) and whose feed item is again the version the API holds (``same``). Nothing
-    is sent for it, and its row would otherwise show the old refusal for good."""
+    (REJECTED), or whose last update failed without being applied (ERROR, the accepted
+    payload back at what the API holds: not the one sent, ``pending_hash``), and whose
+    feed item is again the version the API holds (``same``). Nothing is sent for it, and
+    its row would otherwise show the old failure for good. An ERROR whose change was
+    applied (a failed publish: the accepted payload is the one sent) is not taken back by
+    the feed: it stays until the feed changes (core.plan rule 6)."""
     outcomes = [
         Outcome(plan.dealer_code, e.source_id, Stage.DONE, RemoteState.CREATED, WITHDRAWN)
         for e in plan.entries
         if isinstance(e, Unchanged)
         and e.reason == "same"
         and (row := states.get(e.source_id)) is not None
-        and row.stage is Stage.REJECTED
+        and (
+            row.stage is Stage.REJECTED
+            or (row.stage is Stage.ERROR and row.pending_hash != row.payload_hash)
+        )
     ]
     if outcomes:
         mirror.record_outcomes(outcomes, now)

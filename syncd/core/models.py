@@ -372,7 +372,8 @@ class Delete:
 
 @dataclass(frozen=True, slots=True)
 class Unchanged:
-    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone | pinned."""
+    """Nothing to send. ``reason``: same | in_flight | still_rejected | still_failed | gone |
+    pinned."""
 
     dealer_code: str
     source_id: str
@@ -547,6 +548,9 @@ class Outcome:
     offer_id: str | None = None
     logs: tuple[LogEntry, ...] = field(default=())
     remote_unknown: bool = False  # the API does not know the ad: remote_state := None
+    # The call's change never reached the ad (its ``update`` ended in error): the row's
+    # payload, hash and category return to those from before the call was accepted.
+    unapplied: bool = False
 
 
 class RunOutcome(StrEnum):
