@@ -1,4 +1,5 @@
-"""Faults on demand: latency, 5xx, 429, drops, timeouts and stuck actions, set mid-run."""
+"""Faults on demand: latency, 5xx, 429, drops, timeouts, stuck and failing actions, set
+mid-run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import anyio
 import httpx
 import pytest
 
+from syncd.sandbox.cli import sandbox as sandbox_command
+from syncd.sandbox.cli import settings_of
 from syncd.sandbox.settings import Faults
 
 pytestmark = pytest.mark.anyio
@@ -231,3 +234,11 @@ async def test_failing_create_delete_and_unpublish_end_their_calls(sb) -> None:
     await api.delete("/v4/ad/sofa-1")
     sb.settle()
     assert (await api.get("/v4/ad/sofa-1")).json()["state"] == "deleted"
+
+
+def test_the_fault_fail_flag_sets_the_failing_actions() -> None:
+    """`syncd sandbox --fault-fail update --fault-fail delete` starts with those failing."""
+    flags = ["--fault-fail", "update", "--fault-fail", "delete"]
+    settings = settings_of(sandbox_command.make_context("sandbox", flags).params)
+    assert settings.faults.failing_actions == {"update", "delete"}
+    assert settings_of(sandbox_command.make_context("sandbox", []).params).faults == Faults()
