@@ -259,22 +259,24 @@ def clear_withdrawn(
         log.info("refusals_withdrawn", source_ids=[o.source_id for o in outcomes])
 
 
-GONE_UNCREATED = "the feed no longer has this item; nothing was created, nothing is sent"
+GONE_FAILED = "the feed no longer has this item; the API holds no live ad for it, nothing is sent"
 
 
 def clear_gone_failures(
     mirror: Mirror, plan: Plan, states: Mapping[str, MirrorAd], now: datetime
 ) -> list[str]:
-    """Settle the failures of ads the API never held whose items left the feed: a create
-    refused (REJECTED: a 400 on POST) or ended in error (ERROR, the API not holding the ad)
-    that the plan finds ``gone``. Nothing is sent for them, and each row would otherwise
-    count as failing (``syncd status``, the status page) for good. Returns their ids.
+    """Settle the failures of ads the API holds no live ad for whose items left the feed:
+    a create refused (REJECTED: a 400 on POST) or ended in error, or a deleted ad's revive
+    refused or failed, that the plan finds ``gone`` (never created, or deleted, and
+    absent). Nothing is sent for them, and each row would otherwise count as failing
+    (``syncd status``, the status page) for good. Returns their ids.
 
-    Assumption: the row is kept, settled (stage DONE, no remote ad: ``pending`` in the
-    counts, never failing), its message keeping what the API said, so ``syncd show``
-    still tells what happened (with the action log the mirror kept, for an ERROR); the
-    run counts them ``gone``, as ``history`` shows. An item back in the feed is POSTed
-    again (the refusal no longer stands in its way: the dealer put it back)."""
+    Assumption: the row is kept, settled (stage DONE, its remote state as it was:
+    ``pending`` or ``deleted`` in the counts, never failing), its message keeping what
+    the API said, so ``syncd show`` still tells what happened (with the action log the
+    mirror kept, for an ERROR); the run counts them ``gone``, as ``history`` shows. An
+    item back in the feed is sent again (the refusal no longer stands in its way: the
+    dealer put it back)."""
     settled = [
         e.source_id
         for e in plan.entries
@@ -282,7 +284,6 @@ def clear_gone_failures(
         and e.reason == "gone"
         and (row := states.get(e.source_id)) is not None
         and row.stage in (Stage.REJECTED, Stage.ERROR)
-        and row.remote_state is None
     ]
     # The plan's states carry no message: the few rows settled are read whole.
     outcomes = [
@@ -300,7 +301,7 @@ def clear_gone_failures(
 def _gone_message(mirror: Mirror, plan: Plan, source_id: str) -> str:
     row = mirror.get(plan.dealer_code, source_id)
     before = row.message if row is not None else None
-    return f"{GONE_UNCREATED} (it had failed: {before})" if before else GONE_UNCREATED
+    return f"{GONE_FAILED} (it had failed: {before})" if before else GONE_FAILED
 
 
 def remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> None:

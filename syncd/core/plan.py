@@ -42,9 +42,9 @@ source_ids only the mirror knows, sorted. The rules, in the order they apply:
 7. Not in the feed: live → ``Delete`` (``Invalid`` when its source_id is one
    ``core/source_ids.py`` refuses: a DELETE could not name it); deleted or never created →
    ``Unchanged("gone")`` (kept, one small entry each, so the plan always covers
-   every mirror row). A never-created row whose create was refused or failed is
-   settled by the run (``runs.clear_gone_failures``), not here: it stops counting
-   as failing once its item has left the feed.
+   every mirror row). Such a row whose latest call was refused or failed (a create,
+   a revive) is settled by the run (``runs.clear_gone_failures``), not here: it
+   stops counting as failing once its item has left the feed.
 8. A pinned ad (``syncd pin``) that is live and not in the feed is
    ``Unchanged("pinned")``: never deleted for being absent (``pinned`` is the
    dealer's set of pinned source_ids, read from the mirror by the shell). A pin

@@ -128,7 +128,7 @@ def test_a_refused_create_whose_item_left_the_feed_stops_counting_as_failing(
     row = h.mirror()["sofa-2"]
     assert (row.stage, row.remote_state) == (Stage.DONE, None)
     assert row.message is not None
-    assert "nothing was created" in row.message
+    assert "no live ad" in row.message
     assert "title" in row.message  # what the API said stays visible (syncd show)
     container = bootstrap.build(h.settings, token=h.token, transport=sandbox.transport())
     try:
@@ -148,3 +148,26 @@ def test_a_refused_create_whose_item_left_the_feed_stops_counting_as_failing(
     assert again.outcome == "success"
     assert again.counts["gone"] == 1
     assert h.mirror()["sofa-2"].stage is Stage.DONE
+
+
+def test_a_refused_revive_whose_item_left_the_feed_again_stops_counting_as_failing(
+    tmp_path: Path, database_url: str, sandbox: InProcessSandbox
+) -> None:
+    """A deleted sofa back in the feed with a title the API refuses, then gone again: the
+    run settles the row (deleted, no longer failing), nothing is sent for it."""
+    h = Harness(tmp_path, database_url, sandbox)
+    h.write([goods(1), goods(2)])
+    assert h.run().outcome == "success"
+    h.write([goods(1)])
+    assert h.run().counts["delete"] == 1
+    h.write([goods(1), goods(2) | {"title": "x" * 150}])
+    assert h.run().counts["rejected"] == 1
+    assert h.mirror()["sofa-2"].stage in (Stage.REJECTED, Stage.ERROR)
+    sandbox.clear_journal()
+    h.write([goods(1)])
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    assert sandbox.mutations() == []
+    row = h.mirror()["sofa-2"]
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.DELETED)
+    assert_mirror_agrees(h, [goods(1)])
