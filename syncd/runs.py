@@ -227,26 +227,81 @@ def count_results(report: RunReport, results: ApplyResults) -> None:
     report.invalid += tuple(results.invalid)
 
 
-WITHDRAWN = "the change the API refused is no longer in the feed: the API holds the feed's version"
+WITHDRAWN = (
+    "the change the API refused or failed is no longer in the feed: the API holds the "
+    "feed's version"
+)
 
 
 def clear_withdrawn(
     mirror: Mirror, plan: Plan, states: Mapping[str, MirrorAd], now: datetime
 ) -> None:
     """Settle the refusals the feed took back: a live ad whose last PATCH the API refused
-    (REJECTED) and whose feed item is again the version the API holds (``same``). Nothing
-    is sent for it, and its row would otherwise show the old refusal for good."""
+    (REJECTED), or whose last update failed without being applied (ERROR, the accepted
+    payload back at what the API holds: not the one sent, ``pending_hash``), and whose
+    feed item is again the version the API holds (``same``). Nothing is sent for it, and
+    its row would otherwise show the old failure for good. An ERROR whose change was
+    applied (a failed publish: the accepted payload is the one sent) is not taken back by
+    the feed: it stays until the feed changes (core.plan rule 6)."""
     outcomes = [
         Outcome(plan.dealer_code, e.source_id, Stage.DONE, RemoteState.CREATED, WITHDRAWN)
         for e in plan.entries
         if isinstance(e, Unchanged)
         and e.reason == "same"
         and (row := states.get(e.source_id)) is not None
-        and row.stage is Stage.REJECTED
+        and (
+            row.stage is Stage.REJECTED
+            or (row.stage is Stage.ERROR and row.pending_hash != row.payload_hash)
+        )
     ]
     if outcomes:
         mirror.record_outcomes(outcomes, now)
         log.info("refusals_withdrawn", source_ids=[o.source_id for o in outcomes])
+
+
+GONE_FAILED = "the feed no longer has this item; the API holds no live ad for it, nothing is sent"
+
+
+def clear_gone_failures(
+    mirror: Mirror, plan: Plan, states: Mapping[str, MirrorAd], now: datetime
+) -> list[str]:
+    """Settle the failures of ads the API holds no live ad for whose items left the feed:
+    a create refused (REJECTED: a 400 on POST) or ended in error, or a deleted ad's revive
+    refused or failed, that the plan finds ``gone`` (never created, or deleted, and
+    absent). Nothing is sent for them, and each row would otherwise count as failing
+    (``syncd status``, the status page) for good. Returns their ids.
+
+    Assumption: the row is kept, settled (stage DONE, its remote state as it was:
+    ``pending`` or ``deleted`` in the counts, never failing), its message keeping what
+    the API said, so ``syncd show`` still tells what happened (with the action log the
+    mirror kept, for an ERROR); the run counts them ``gone``, as ``history`` shows. An
+    item back in the feed is sent again (the refusal no longer stands in its way: the
+    dealer put it back)."""
+    settled = [
+        e.source_id
+        for e in plan.entries
+        if isinstance(e, Unchanged)
+        and e.reason == "gone"
+        and (row := states.get(e.source_id)) is not None
+        and row.stage in (Stage.REJECTED, Stage.ERROR)
+    ]
+    # The plan's states carry no message: the few rows settled are read whole.
+    outcomes = [
+        Outcome(
+            plan.dealer_code, source_id, Stage.DONE, None, _gone_message(mirror, plan, source_id)
+        )
+        for source_id in settled
+    ]
+    if outcomes:
+        mirror.record_outcomes(outcomes, now)
+        log.info("gone_failures_cleared", source_ids=[o.source_id for o in outcomes])
+    return [o.source_id for o in outcomes]
+
+
+def _gone_message(mirror: Mirror, plan: Plan, source_id: str) -> str:
+    row = mirror.get(plan.dealer_code, source_id)
+    before = row.message if row is not None else None
+    return f"{GONE_FAILED} (it had failed: {before})" if before else GONE_FAILED
 
 
 def remember(mirror: Mirror, dealer_code: str, memos: Mapping[str, RawMemo]) -> None:

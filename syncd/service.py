@@ -40,6 +40,7 @@ from syncd.runs import (
     FeedJob,
     RunOptions,
     RunReport,
+    clear_gone_failures,
     clear_withdrawn,
     count_results,
     remember,
@@ -236,6 +237,7 @@ def _plan(
     settle()
     record_marks(deps, job.dealer_code, full, feed, report)
     clear_withdrawn(deps.mirror, full, states, deps.clock.now())
+    clear_gone_failures(deps.mirror, full, states, deps.clock.now())
     report_plan(full, report)
     plan = _held_back(full, report)
     log.info("plan_made", **plan.counts())

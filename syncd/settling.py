@@ -191,7 +191,9 @@ def record_adoption(
     )
     mirror.record_accepted(as_sent, Accepted(200, None, remote), now)
     decided = _decided(mirror, dealer, remote, now, call)
-    mirror.record_outcome(replace(decided, remote_state=remote.state, logs=remote.logs), now)
+    # The payload just recorded is what the API holds (read back): nothing to go back to.
+    settled = replace(decided, remote_state=remote.state, logs=remote.logs, unapplied=False)
+    mirror.record_outcome(settled, now)
 
 
 def _decided(

@@ -139,6 +139,9 @@ class FakeMirror:
         self._pins: dict[tuple[str, str], datetime] = {}
         self.payload_reads: list[list[str]] = []  # the source_ids of each payloads() call
         self.batches: list[tuple[str, int]] = []  # (kind, size) of each batched write
+        # The payload, hash and category before each ad's latest accepted write (the
+        # mirror's prior_* columns): an unapplied outcome puts the row back at them.
+        self.priors: dict[tuple[str, str], tuple[Any, str | None, int | None]] = {}
 
     # --- reads -----------------------------------------------------------------
 
@@ -250,6 +253,10 @@ class FakeMirror:
             "message": None,
         }
         if not isinstance(action, Delete):
+            old = self.ads.get((action.dealer_code, action.source_id))
+            self.priors[action.dealer_code, action.source_id] = (
+                (old.payload, old.payload_hash, old.category_id) if old else (None, None, None)
+            )
             values |= {
                 "payload": _stored(action.payload),
                 "payload_hash": action.payload_hash,
@@ -271,6 +278,9 @@ class FakeMirror:
             values["remote_state"] = outcome.remote_state
         if outcome.remote_unknown:
             values["remote_state"] = None
+        if outcome.unapplied:
+            prior = self.priors.get((outcome.dealer_code, outcome.source_id), (None, None, None))
+            values |= dict(zip(("payload", "payload_hash", "category_id"), prior, strict=True))
         self._set(outcome.dealer_code, outcome.source_id, now, **values, **_ids(outcome))
         stored = self.logs.setdefault((outcome.dealer_code, outcome.source_id), [])
         for given in outcome.logs:

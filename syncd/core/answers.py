@@ -112,6 +112,9 @@ class Outcome:
     offer_id: str | None = None
     logs: tuple[LogEntry, ...] = field(default=())
     remote_unknown: bool = False  # the API does not know the ad: remote_state := None
+    # The call's change never reached the ad (its ``update`` ended in error): the row's
+    # payload, hash and category return to those from before the call was accepted.
+    unapplied: bool = False
 
 
 class RunOutcome(StrEnum):

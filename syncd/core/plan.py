@@ -33,10 +33,18 @@ source_ids only the mirror knows, sorted. The rules, in the order they apply:
    Assumption: a call that ended in ERROR (the API's own processing failed) with
    the same payload is not re-sent every run; it is ``Unchanged`` until the
    feed changes, and the mirror keeps the error message for ``syncd status``.
+   When the failed call's change never reached the ad (its ``update`` ended in
+   error: ``core.reconcile._not_applied``), the mirror's accepted payload is back
+   at what the API holds and ``pending_hash`` names the payload that failed: while
+   the feed still holds exactly it, a live ad is ``Unchanged("still_failed")``; once
+   the feed changes, the diff against what the API holds carries the failed fields
+   too. (A deleted ad's failed revive is sent again next run, as it always was.)
 7. Not in the feed: live → ``Delete`` (``Invalid`` when its source_id is one
    ``core/source_ids.py`` refuses: a DELETE could not name it); deleted or never created →
    ``Unchanged("gone")`` (kept, one small entry each, so the plan always covers
-   every mirror row).
+   every mirror row). Such a row whose latest call was refused or failed (a create,
+   a revive) is settled by the run (``runs.clear_gone_failures``), not here: it
+   stops counting as failing once its item has left the feed.
 8. A pinned ad (``syncd pin``) that is live and not in the feed is
    ``Unchanged("pinned")``: never deleted for being absent (``pinned`` is the
    dealer's set of pinned source_ids, read from the mirror by the shell). A pin
@@ -80,6 +88,7 @@ _IN_FLIGHT = frozenset({Stage.INTENT, Stage.SENT})
 # Module-level aliases: an enum member lookup costs more than the rest of an
 # unchanged item's check, and the planner does it 100 000 times.
 _REJECTED = Stage.REJECTED
+_ERROR = Stage.ERROR
 _CREATED = RemoteState.CREATED
 
 
@@ -142,6 +151,8 @@ def payloads_needed(feed: ValidatedFeed, mirror: Mapping[str, MirrorAd]) -> list
             continue
         if ad.stage is _REJECTED and ad.pending_hash == item.payload_hash:
             continue
+        if _still_failed(ad, item):
+            continue
         needed.append(item.source_id)
     return needed
 
@@ -154,6 +165,8 @@ def _for_item(item: FeedItem, ad: MirrorAd | None, dealer: str, api_version: int
         return Unchanged(dealer, item.source_id, "in_flight")
     if ad.stage is _REJECTED and ad.pending_hash == item.payload_hash:
         return Unchanged(dealer, item.source_id, "still_rejected")
+    if _still_failed(ad, item):
+        return Unchanged(dealer, item.source_id, "still_failed")
     if ad.remote_state is None:
         return _create(item, dealer, revive=False)
     live = ad.remote_state is _CREATED
@@ -168,6 +181,19 @@ def _for_item(item: FeedItem, ad: MirrorAd | None, dealer: str, api_version: int
     if not changes:  # same content under an older hash (e.g. a payload from an older syncd)
         return Unchanged(dealer, item.source_id, "same")
     return _update(item, dealer, changes, revive=False, before=ad.payload)
+
+
+def _still_failed(ad: MirrorAd, item: FeedItem) -> bool:
+    """A live ad's call whose change the API never applied (ERROR, the accepted payload
+    back at what the API holds, so not the one sent) while the feed still holds what it
+    sent. Not a deleted ad's: a revive that failed, or a PATCH refused because another
+    client deleted the ad (execute's ``_refused_update``), is sent again, as before."""
+    return (
+        ad.remote_state is _CREATED
+        and ad.stage is _ERROR
+        and ad.pending_hash == item.payload_hash
+        and ad.payload_hash != ad.pending_hash
+    )
 
 
 def _for_absent(ad: MirrorAd, dealer: str, pinned: bool) -> PlanEntry:

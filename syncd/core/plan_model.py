@@ -75,7 +75,8 @@ class Delete:
 
 @dataclass(frozen=True, slots=True)
 class Unchanged:
-    """Nothing to send. ``reason``: same | in_flight | still_rejected | gone | pinned."""
+    """Nothing to send. ``reason``: same | in_flight | still_rejected | still_failed | gone |
+    pinned."""
 
     dealer_code: str
     source_id: str

@@ -114,6 +114,20 @@ def _message(latest: dict[str, LogEntry], stage: Stage) -> str | None:
     return "; ".join(parts) or None
 
 
+def _not_applied(op: Op, latest: dict[str, LogEntry]) -> bool:
+    """Whether a PATCH's (or a revive's) change never reached the ad: its ``update``
+    action ended in error, so the API holds what it held before the call.
+
+    Assumption (the seed says only that the action "will end up in state error"): a
+    failed ``update`` applies nothing, so the mirror goes back to the payload from before
+    the call (``Outcome.unapplied``) and the next diff is computed against what the API
+    holds. An error in a later action (``handle_media``, ``publish``) leaves the change
+    applied: the payload stays the one sent. A failed ``create`` is not one: no earlier
+    payload exists to go back to (the API keeps the record it made)."""
+    head = latest.get("update")
+    return op in (Op.UPDATE, Op.REVIVE) and head is not None and head.state is LogState.ERROR
+
+
 def _overdue(ad: Flight, now: datetime, give_up_after: timedelta | None) -> bool:
     """Whether the call was sent longer than ``give_up_after`` ago."""
     return give_up_after is not None and ad.sent_at is not None and now - ad.sent_at > give_up_after
@@ -176,6 +190,7 @@ def decide(
     if op is Op.DELETE and stage is Stage.DONE:
         remote_state = RemoteState.DELETED
     return Outcome(
+        unapplied=stage is Stage.ERROR and _not_applied(op, latest),
         dealer_code=ad.dealer_code,
         source_id=ad.source_id,
         stage=stage,

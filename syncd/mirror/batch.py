@@ -67,6 +67,10 @@ ACCEPTED_WRITE = _by_key().values(
     stage=Stage.SENT.value,
     request_id=bindparam("b_request_id", type_=String()),
     message=None,
+    # SET reads the row as it was (SQLite and PostgreSQL alike): the payload from before.
+    prior_payload=ads.c.payload,
+    prior_hash=ads.c.payload_hash,
+    prior_category_id=ads.c.category_id,
     payload=bindparam("b_payload", type_=Text()),
     payload_hash=bindparam("b_payload_hash", type_=String()),
     remote_state=RemoteState.CREATED.value,
@@ -89,9 +93,18 @@ REJECTED = _by_key().values(
     updated_at=_now(),
 )
 
+
+def _unless_unapplied(column: Any, prior: Any) -> Any:
+    """The column, or its prior value when the call was not applied (Outcome.unapplied)."""
+    return case((bindparam("b_unapplied", type_=Boolean()), prior), else_=column)
+
+
 OUTCOME = _by_key().values(
     stage=bindparam("b_stage", type_=String()),
     message=bindparam("b_message", type_=Text()),
+    payload=_unless_unapplied(ads.c.payload, ads.c.prior_payload),
+    payload_hash=_unless_unapplied(ads.c.payload_hash, ads.c.prior_hash),
+    category_id=_unless_unapplied(ads.c.category_id, ads.c.prior_category_id),
     remote_state=case(
         (bindparam("b_set_state", type_=Boolean()), bindparam("b_remote_state", type_=String())),
         else_=ads.c.remote_state,
@@ -265,5 +278,6 @@ def _outcome_params(outcome: Outcome, now: datetime) -> Params:
             "b_message": outcome.message,
             "b_set_state": set_state,
             "b_remote_state": state.value if state is not None else None,
+            "b_unapplied": outcome.unapplied,
         }
     )

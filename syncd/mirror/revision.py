@@ -11,7 +11,7 @@ from sqlalchemy import Engine, inspect, text
 
 from syncd.mirror.engine import db_errors
 
-HEAD = "0007"
+HEAD = "0008"
 """The newest migration this syncd ships (a test holds it equal to Alembic's head)."""
 
 

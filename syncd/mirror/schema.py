@@ -105,6 +105,12 @@ ads = Table(
     # since the first such run; renewals skip it (0005; the name is from when only
     # absent ads were marked).
     Column("absent_since", UTCDateTime),
+    # The accepted payload, hash and category from before the latest accepted write
+    # (0008): a write the API then fails to apply (its update action in error) puts the
+    # row back at them, what the API holds (core.reconcile: Outcome.unapplied).
+    Column("prior_payload", Text),
+    Column("prior_hash", String),
+    Column("prior_category_id", Integer),
     UniqueConstraint("dealer_code", "source_id"),
     Index(None, "dealer_code", "stage", "source_id"),
     # Not here: the partial index of the marked ads, MIGRATIONS_ONLY (0006 creates it).

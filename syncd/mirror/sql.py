@@ -197,6 +197,10 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
         }
         if not isinstance(action, Delete):
             values |= {
+                # The row's values before (SET reads the old row): see batch.ACCEPTED_WRITE.
+                "prior_payload": ads.c.payload,
+                "prior_hash": ads.c.payload_hash,
+                "prior_category_id": ads.c.category_id,
                 "payload": encode_json(action.payload),
                 "payload_hash": action.payload_hash,
                 "remote_state": RemoteState.CREATED.value,
@@ -218,6 +222,12 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
             values["remote_state"] = outcome.remote_state.value
         if outcome.remote_unknown:
             values["remote_state"] = None
+        if outcome.unapplied:  # back at what the API holds (batch.OUTCOME alike)
+            values |= {
+                "payload": ads.c.prior_payload,
+                "payload_hash": ads.c.prior_hash,
+                "category_id": ads.c.prior_category_id,
+            }
         values |= known_ids(outcome)
         with db_errors("recording an outcome", self._engine), self._writer.begin() as conn:
             ad_id = self._upsert(conn, _key(outcome), values, now)

@@ -65,6 +65,7 @@ def _faults(options: dict[str, Any]) -> Faults:
         "timeout_seconds": options["fault_timeout_seconds"],
         "late": options["fault_late"],
         "stuck_actions": list(options["fault_stuck"]),
+        "failing_actions": list(options["fault_fail"]),
         "seed": options["fault_seed"],
     }
     if options["fault_error_status"]:
@@ -174,6 +175,7 @@ def serve(settings: SandboxSettings, host: str, port: int, log_level: str) -> No
 @click.option("--fault-timeout-seconds", default=30.0, type=float, help="Stall duration.")
 @click.option("--fault-late", is_flag=True, help="5xx/drops after the request was applied.")
 @click.option("--fault-stuck", multiple=True, help='Action kept in processing ("*": all).')
+@click.option("--fault-fail", multiple=True, help='Action that ends in error ("*": all).')
 @click.option("--fault-seed", default=0, type=int, help="Seed of the random faults.")
 @click.option("--broken-image-host", multiple=True, help="Host pattern of broken images.")
 @click.option("--broken-image-path", multiple=True, help="Path pattern of broken images.")

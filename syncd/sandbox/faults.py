@@ -114,6 +114,13 @@ class FaultState:
             return False
         return not faults.stuck_source_ids or source_id in faults.stuck_source_ids
 
+    def is_failing(self, action: str, source_id: str) -> bool:
+        """Whether this action of this ad ends in error when it settles."""
+        faults = self.faults
+        if not ({"*", action} & faults.failing_actions):
+            return False
+        return not faults.failing_source_ids or source_id in faults.failing_source_ids
+
 
 def _scripted(entry: str, faults: Faults) -> Decision:
     if entry == "ok":

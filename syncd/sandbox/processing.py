@@ -50,6 +50,7 @@ class Env:
     is_broken: Callable[[str], bool]
     is_stuck: Callable[[str, str], bool]  # (action, source_id)
     new_id: Callable[[str], int]  # "blocket_ad_id" | "offer_id" → a fresh id
+    is_failing: Callable[[str, str], bool] = lambda _action, _source_id: False
 
 
 def write_chain(first: str, *, with_media: bool) -> tuple[str, ...]:
@@ -97,14 +98,58 @@ def advance(ad: Ad, env: Env) -> Ad:
     """The ad with every due entry settled, in order, stopping at the first that waits."""
     entries = list(ad.log)
     changed = False
-    for index, entry in enumerate(entries):
+    index = 0
+    while index < len(entries):
+        entry = entries[index]
+        index += 1
         if entry.state != "processing":
             continue
         if entry.due is None or entry.due > env.now or env.is_stuck(entry.action, ad.source_id):
             break
-        ad, entries[index] = _settle(ad, entry, entries, env)
+        if env.is_failing(entry.action, ad.source_id):
+            ad, entries[index - 1] = _fail(ad, entry)
+            if entry.action in STOPS_THE_CALL:
+                entries[index:] = [e for e in entries[index:] if e.request_id != entry.request_id]
+        else:
+            ad, entries[index - 1] = _settle(ad, entry, entries, env)
         changed = True
     return replace(ad, log=tuple(entries)) if changed else ad
+
+
+STOPS_THE_CALL = frozenset({"create", "update", "delete", "unpublish"})
+"""Actions whose error ends their call's chain: the actions queued after them in the same
+call are never run, so never logged (the assumption syncd's reconcile makes: once a call's
+own first action ended in error, nothing more happens). A failed ``handle_media`` is not
+one of them: the ad is still published (without the broken images)."""
+
+_FAILED = {
+    "create": "Ad could not be created: internal processing error",
+    "update": "Ad could not be updated: internal processing error; the change was not applied",
+    "delete": "Ad could not be deleted: internal processing error",
+    "unpublish": "Ad could not be removed from the marketplaces: internal processing error",
+}
+
+
+def _fail(ad: Ad, entry: LogEntry) -> tuple[Ad, LogEntry]:
+    """An action made to fail (fault ``failing_actions``).
+
+    Assumptions (the seed only says that such an action "will end up in state error"):
+    a failed ``update`` leaves the ad as it was before its call (content, version and
+    state: a revive fails to revive), unless a later call changed the ad meanwhile (its
+    merge is kept); a failed ``create`` keeps the record (its log stays readable; the ad
+    is never published); a failed ``delete`` leaves the ad ``created``.
+    """
+    message = _FAILED.get(entry.action, f"{entry.action}: internal processing error")
+    before = entry.params.get("before")
+    unchanged_since = dict(ad.content) == entry.params.get("after")
+    if entry.action == "update" and isinstance(before, Mapping) and unchanged_since:
+        ad = replace(
+            ad,
+            content=dict(before["content"]),
+            api_version=before["api_version"],
+            state=before["state"],
+        )
+    return ad, _error(entry, message)
 
 
 def _settle(ad: Ad, entry: LogEntry, entries: list[LogEntry], env: Env) -> tuple[Ad, LogEntry]:

@@ -32,7 +32,7 @@ class Sandbox:
 
     def advance(self, now: datetime) -> None:
         """Lazy processing: settle every action due by ``now``."""
-        self.store.advance(now, self.faults.is_broken, self.faults.is_stuck)
+        self.store.advance(now, self.faults.is_broken, self.faults.is_stuck, self.faults.is_failing)
 
     def reset(self) -> None:
         """Back to the start: no ads, empty journal, the configured faults."""

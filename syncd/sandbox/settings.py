@@ -2,8 +2,8 @@
 
 :class:`SandboxSettings` is fixed for the life of an app; :class:`Faults` can be
 replaced while the app runs (``PUT /_sandbox/faults``), so a test can turn
-latency, errors, rate limits, dropped connections, timeouts, stuck actions and
-broken images on and off mid-run.
+latency, errors, rate limits, dropped connections, timeouts, stuck or failing actions
+and broken images on and off mid-run.
 """
 
 from __future__ import annotations
@@ -47,6 +47,10 @@ class Faults(BaseModel):
     methods: frozenset[str] = Field(frozenset(), description="random faults only for these")
     stuck_actions: frozenset[str] = Field(frozenset(), description='actions kept processing; "*"')
     stuck_source_ids: frozenset[str] = Field(frozenset(), description="limit stuck to these ads")
+    # The seed: "If there was an error while processing, the action will end up in state
+    # error." Nothing else in the sandbox makes create, update, delete or unpublish fail.
+    failing_actions: frozenset[str] = Field(frozenset(), description='actions ending in error; "*"')
+    failing_source_ids: frozenset[str] = Field(frozenset(), description="limit failing to these")
     broken_image_hosts: tuple[str, ...] = ("broken.example",)
     broken_image_paths: tuple[str, ...] = ("*/broken/*",)
     seed: int = 0

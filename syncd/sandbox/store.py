@@ -57,9 +57,16 @@ class Store:
         now: datetime,
         is_broken: Callable[[str], bool],
         is_stuck: Callable[[str, str], bool],
+        is_failing: Callable[[str, str], bool] = lambda _action, _source_id: False,
     ) -> None:
         """Settle every action whose due time has passed (lazy processing)."""
-        env = Env(now=now, is_broken=is_broken, is_stuck=is_stuck, new_id=self._new_id)
+        env = Env(
+            now=now,
+            is_broken=is_broken,
+            is_stuck=is_stuck,
+            new_id=self._new_id,
+            is_failing=is_failing,
+        )
         with self.lock:
             changed = []
             for key in sorted(self._in_flight):

@@ -161,7 +161,10 @@ def update(call: Call) -> Answer:
         state="created",
         updated=call.now,
     )
-    new = _queue(call, new, write_chain("update", with_media="image_urls" in sent))
+    # What a failed ``update`` restores (processing._fail), and the content it applies to.
+    before = {"content": dict(ad.content), "api_version": ad.api_version, "state": ad.state}
+    chain = write_chain("update", with_media="image_urls" in sent)
+    new = _queue(call, new, chain, before=before, after=dict(new.content))
     call.sandbox.store.put(new)
     return _answer(call, new)
 

@@ -8,12 +8,15 @@ client deletes an ad, a deleted source_id comes back in another kind of category
 from __future__ import annotations
 
 import asyncio
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
 
+from syncd import bootstrap, inspect
 from syncd.core.models import RemoteState, Stage
+from syncd.daemon import status as status_page
 from tests.integration.harness import Harness, assert_mirror_agrees, car, goods
 from tests.integration.sandbox_server import InProcessSandbox
 
@@ -104,4 +107,67 @@ def test_a_refused_change_taken_back_by_the_feed_no_longer_shows_rejected(
     assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.CREATED)
     assert row.message is not None
     assert "title" not in row.message
+    assert_mirror_agrees(h, [goods(1)])
+
+
+def test_a_refused_create_whose_item_left_the_feed_stops_counting_as_failing(
+    tmp_path: Path, database_url: str, sandbox: InProcessSandbox
+) -> None:
+    """A POST the API refused (a 400), then the item removed from the feed: the run settles
+    the row, so status, the status page's counts and list no longer count it failing; the
+    run counts it gone (history), and the row keeps the API's refusal in its message."""
+    h = Harness(tmp_path, database_url, sandbox)
+    h.write([goods(1), goods(2) | {"title": "x" * 150}])
+    first = h.run()
+    assert first.counts["rejected"] == 1
+    assert h.mirror()["sofa-2"].stage is Stage.REJECTED
+    h.write([goods(1)])
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    assert report.counts["gone"] == 1
+    row = h.mirror()["sofa-2"]
+    assert (row.stage, row.remote_state) == (Stage.DONE, None)
+    assert row.message is not None
+    assert "no live ad" in row.message
+    assert "title" in row.message  # what the API said stays visible (syncd show)
+    container = bootstrap.build(h.settings, token=h.token, transport=sandbox.transport())
+    try:
+        mirror = container.mirror
+        counts = mirror.counts_by_state("D1")
+        assert counts["rejected"] == counts["failed"] == 0
+        assert mirror.failing("D1", 10) == []
+        page = status_page.gather(container, datetime.now(UTC))
+        assert page.failing == ()
+        assert page.failing_total == 0
+        history = inspect.history_json(mirror, "D1", 1)
+        assert history[0]["gone"] == 1
+        assert history[0]["outcome"] == "success"
+    finally:
+        asyncio.run(container.aclose())
+    again = h.run()  # nothing left to settle or send: the row stays as it is
+    assert again.outcome == "success"
+    assert again.counts["gone"] == 1
+    assert h.mirror()["sofa-2"].stage is Stage.DONE
+
+
+def test_a_refused_revive_whose_item_left_the_feed_again_stops_counting_as_failing(
+    tmp_path: Path, database_url: str, sandbox: InProcessSandbox
+) -> None:
+    """A deleted sofa back in the feed with a title the API refuses, then gone again: the
+    run settles the row (deleted, no longer failing), nothing is sent for it."""
+    h = Harness(tmp_path, database_url, sandbox)
+    h.write([goods(1), goods(2)])
+    assert h.run().outcome == "success"
+    h.write([goods(1)])
+    assert h.run().counts["delete"] == 1
+    h.write([goods(1), goods(2) | {"title": "x" * 150}])
+    assert h.run().counts["rejected"] == 1
+    assert h.mirror()["sofa-2"].stage in (Stage.REJECTED, Stage.ERROR)
+    sandbox.clear_journal()
+    h.write([goods(1)])
+    report = h.run()
+    assert report.outcome == "success", report.problems
+    assert sandbox.mutations() == []
+    row = h.mirror()["sofa-2"]
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.DELETED)
     assert_mirror_agrees(h, [goods(1)])

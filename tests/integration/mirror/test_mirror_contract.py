@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
@@ -147,6 +148,42 @@ def test_update_keeps_the_old_payload_until_accepted(mirror: Mirror) -> None:
     assert sent.payload_hash == "h-Saab"
     assert dict(sent.payload or {})["title"] == "Saab"
     assert sent.request_id == "r2"
+
+
+@pytest.mark.parametrize("batched", [False, True], ids=["one", "batched"])
+def test_an_unapplied_outcome_puts_back_the_payload_from_before(
+    mirror: Mirror, batched: bool
+) -> None:
+    """An update accepted, then its update action failed (unapplied): payload, hash and
+    category return to what the row held before the call; the pending hash stays the one
+    that failed. An applied outcome keeps the payload sent."""
+    live(mirror)
+    live(mirror, "s2")
+    for source_id in ("s1", "s2"):
+        action = dataclasses.replace(update(source_id), category_id=1021)
+        mirror.record_intent(action, at(10))
+        mirror.record_accepted(action, Accepted(200, "r2"), at(11))
+    outcomes = [
+        Outcome(D, "s1", Stage.ERROR, RemoteState.CREATED, "update: boom", unapplied=True),
+        Outcome(D, "s2", Stage.ERROR, RemoteState.CREATED, "publish: boom"),
+    ]
+    if batched:
+        mirror.record_outcomes(outcomes, at(12))
+    else:
+        for outcome in outcomes:
+            mirror.record_outcome(outcome, at(12))
+    failed, published = mirror.get(D, "s1"), mirror.get(D, "s2")
+    assert failed is not None
+    assert published is not None
+    assert (failed.stage, failed.payload_hash, failed.pending_hash) == (
+        Stage.ERROR,
+        "h-Volvo",
+        "h-Saab",
+    )
+    assert dict(failed.payload or {})["title"] == "Volvo"
+    assert failed.category_id == 1020
+    assert (published.payload_hash, dict(published.payload or {})["title"]) == ("h-Saab", "Saab")
+    assert published.category_id == 1021
 
 
 def test_rejected_keeps_the_accepted_payload(mirror: Mirror) -> None:

@@ -1,4 +1,5 @@
-"""Faults on demand: latency, 5xx, 429, drops, timeouts and stuck actions, set mid-run."""
+"""Faults on demand: latency, 5xx, 429, drops, timeouts, stuck and failing actions, set
+mid-run."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ import anyio
 import httpx
 import pytest
 
+from syncd.sandbox.cli import sandbox as sandbox_command
+from syncd.sandbox.cli import settings_of
 from syncd.sandbox.settings import Faults
 
 pytestmark = pytest.mark.anyio
@@ -178,3 +181,64 @@ async def test_faults_are_journaled(sb) -> None:
     assert [(e["status"], e["fault"]) for e in journal] == [
         (503, "error"), (429, "rate_limited"), (200, None), (None, "drop")
     ]  # fmt: skip
+
+
+async def test_a_failing_update_ends_in_error_and_leaves_the_ad_as_it_was(sb) -> None:
+    """failing_actions=update: the PATCH is accepted (200), its update action ends in error,
+    nothing more of that call runs (no publish), and the ad holds its content from before."""
+    api = sb.client("D1")
+    await api.post("/v4/ad", json=sb.plain())
+    sb.settle()
+    before = (await api.get("/v4/ad/sofa-1")).json()
+    await _set(sb, failing_actions=["update"], failing_source_ids=["sofa-1"])
+    answer = await api.patch("/v4/ad/sofa-1", json={"title": "Ny titel"})
+    assert answer.status_code == 200
+    assert answer.json()["title"] == "Ny titel"  # the answer shows the merge, as for any PATCH
+    rid = answer.headers["X-Request-Id"]
+    sb.settle()
+    ad = (await api.get("/v4/ad/sofa-1")).json()
+    mine = [e for e in ad["log"] if e["request_id"] == rid]
+    assert [(e["action"], e["state"]) for e in mine] == [("update", "error")]
+    assert "not applied" in mine[0]["external_message"]
+    assert ad["title"] == before["title"]
+    assert ad["state"] == "created"
+
+
+async def test_failing_create_delete_and_unpublish_end_their_calls(sb) -> None:
+    """create and delete (and unpublish) made to fail end in error and stop their call; the
+    other ads are untouched, and lifting the fault lets the next call through."""
+    api = sb.client("D1")
+    await _set(sb, failing_actions=["create", "delete"], failing_source_ids=["sofa-1"])
+    await api.post("/v4/ad", json=sb.plain())
+    await api.post("/v4/ad", json=sb.plain("other"))
+    sb.settle()
+    ad = (await api.get("/v4/ad/sofa-1")).json()
+    assert [(e["action"], e["state"]) for e in ad["log"]] == [("create", "error")]
+    assert ad["blocket_ad_id"] is None
+    other = (await api.get("/v4/ad/other")).json()
+    assert {e["state"] for e in other["log"]} == {"done"}
+    rid = (await api.delete("/v4/ad/sofa-1")).headers["X-Request-Id"]
+    sb.settle()
+    ad = (await api.get("/v4/ad/sofa-1")).json()
+    assert ad["state"] == "created"
+    mine = {e["action"]: e["state"] for e in ad["log"] if e["request_id"] == rid}
+    assert mine == {"unpublish": "done", "delete": "error"}
+    await _set(sb, failing_actions=["unpublish"])
+    rid = (await api.delete("/v4/ad/other")).headers["X-Request-Id"]
+    sb.settle()
+    other = (await api.get("/v4/ad/other")).json()
+    mine = {e["action"]: e["state"] for e in other["log"] if e["request_id"] == rid}
+    assert mine == {"unpublish": "error"}  # the delete after it never runs
+    assert other["state"] == "created"
+    await _set(sb)
+    await api.delete("/v4/ad/sofa-1")
+    sb.settle()
+    assert (await api.get("/v4/ad/sofa-1")).json()["state"] == "deleted"
+
+
+def test_the_fault_fail_flag_sets_the_failing_actions() -> None:
+    """`syncd sandbox --fault-fail update --fault-fail delete` starts with those failing."""
+    flags = ["--fault-fail", "update", "--fault-fail", "delete"]
+    settings = settings_of(sandbox_command.make_context("sandbox", flags).params)
+    assert settings.faults.failing_actions == {"update", "delete"}
+    assert settings_of(sandbox_command.make_context("sandbox", []).params).faults == Faults()

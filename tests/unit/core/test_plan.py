@@ -296,6 +296,27 @@ def test_a_rejected_create_is_not_resent_until_it_changes() -> None:
     assert isinstance(only(plan_of(item("a", title="Fixed"), mirror=rows)), Create)
 
 
+def test_an_update_the_api_failed_to_apply_is_not_resent_until_the_feed_changes() -> None:
+    """A failed update put back at what the API holds (its hash no longer the pending one)
+    is not PATCHed while the feed holds what failed; a changed item is diffed against what
+    the API holds, so the failed field goes out again with the new one."""
+    failed = item("a", title="Failed")
+    rows = (row("a", stage=Stage.ERROR, op=Op.UPDATE, pending=failed.payload_hash),)
+    assert only(plan_of(failed, mirror=rows)) == Unchanged(DEALER, "a", "still_failed")
+    changed = item("a", title="Failed", price=[{"type": "list", "amount": 9}])
+    entry = only(plan_of(changed, mirror=rows))
+    assert isinstance(entry, Update)
+    assert entry.changes["title"] == "Failed"
+
+
+def test_an_error_whose_change_was_applied_is_unchanged_as_before() -> None:
+    """A call that ended in ERROR after its change was applied (a failed publish: the
+    accepted payload is the one sent) is the same as the feed: nothing is sent (rule 6)."""
+    sent = item("a")
+    rows = (row("a", stage=Stage.ERROR, op=Op.UPDATE, pending=sent.payload_hash),)
+    assert only(plan_of(sent, mirror=rows)) == Unchanged(DEALER, "a", "same")
+
+
 # --- deleted ads --------------------------------------------------------------------------
 
 

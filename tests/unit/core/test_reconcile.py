@@ -142,3 +142,20 @@ def test_without_request_ids_earlier_calls_are_told_apart_by_count() -> None:
     assert decide(ad, remote, T0, known=old).stage is Stage.SENT
     later = _remote(*old, *new, _log("publish", LogState.DONE, 0, None))
     assert decide(ad, later, T0, known=old).stage is Stage.DONE
+
+
+def test_a_failed_update_is_unapplied_and_a_failed_publish_is_not() -> None:
+    """An update whose own update action ended in error never reached the ad (unapplied:
+    the mirror goes back to the payload from before); an update whose publish failed was
+    applied, and a create that failed has nothing to go back to."""
+    failed = _remote(_log("update", LogState.ERROR, 1, message="boom"))
+    outcome = decide(_ad(Op.UPDATE), failed, T0)
+    assert (outcome.stage, outcome.unapplied) == (Stage.ERROR, True)
+    assert decide(_ad(Op.REVIVE), failed, T0).unapplied is True
+    published_badly = _remote(
+        _log("update", LogState.DONE, 1), _log("publish", LogState.ERROR, 2, message="no")
+    )
+    outcome = decide(_ad(Op.UPDATE), published_badly, T0)
+    assert (outcome.stage, outcome.unapplied) == (Stage.ERROR, False)
+    created = _remote(_log("create", LogState.ERROR, 1, message="boom"))
+    assert decide(_ad(Op.CREATE), created, T0).unapplied is False
