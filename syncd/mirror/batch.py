@@ -94,6 +94,17 @@ REJECTED = _by_key().values(
 )
 
 
+def settled_priors(settled: Any) -> dict[str, Any]:
+    """The prior values once the call is settled (``settled``: a bool or a bind
+    parameter): NULL then, else as they are. An outcome still SENT (the call processing:
+    its logs stored) keeps them for the one that settles it. SET reads the row as it
+    was, so a payload put back from them is read before they are cleared."""
+    columns = (ads.c.prior_payload, ads.c.prior_hash, ads.c.prior_category_id)
+    if isinstance(settled, bool):
+        return {c.name: None for c in columns} if settled else {}
+    return {c.name: case((settled, None), else_=c) for c in columns}
+
+
 def _unless_unapplied(column: Any, prior: Any) -> Any:
     """The column, or its prior value when the call was not applied (Outcome.unapplied)."""
     return case((bindparam("b_unapplied", type_=Boolean()), prior), else_=column)
@@ -105,6 +116,9 @@ OUTCOME = _by_key().values(
     payload=_unless_unapplied(ads.c.payload, ads.c.prior_payload),
     payload_hash=_unless_unapplied(ads.c.payload_hash, ads.c.prior_hash),
     category_id=_unless_unapplied(ads.c.category_id, ads.c.prior_category_id),
+    # A settled call's prior values are spent (put back, or no longer wanted): kept,
+    # they would double the table's bulk (a payload per ad updated once).
+    **settled_priors(bindparam("b_settled", type_=Boolean())),
     remote_state=case(
         (bindparam("b_set_state", type_=Boolean()), bindparam("b_remote_state", type_=String())),
         else_=ads.c.remote_state,
@@ -279,5 +293,6 @@ def _outcome_params(outcome: Outcome, now: datetime) -> Params:
             "b_set_state": set_state,
             "b_remote_state": state.value if state is not None else None,
             "b_unapplied": outcome.unapplied,
+            "b_settled": outcome.stage is not Stage.SENT,
         }
     )

@@ -228,6 +228,7 @@ class SqlMirror(PinnedAds, AbsentAds, RunRecords, StatusReads, Housekeeping):
                 "payload_hash": ads.c.prior_hash,
                 "category_id": ads.c.prior_category_id,
             }
+        values |= batch.settled_priors(outcome.stage is not Stage.SENT)  # as batch.OUTCOME
         values |= known_ids(outcome)
         with db_errors("recording an outcome", self._engine), self._writer.begin() as conn:
             ad_id = self._upsert(conn, _key(outcome), values, now)
