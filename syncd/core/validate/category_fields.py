@@ -229,7 +229,7 @@ def _free(value: Any, field: str, issues: Issues, limits: Limits, depth: int) ->
             issues.append(
                 Issue(field, f"is {len(value)} characters long; at most {limits.max_text}")
             )
-        elif not value.isprintable() and (reason := control_problem(value, breaks=True)):
+        elif not value.isprintable() and (reason := control_problem(value)):
             issues.append(Issue(field, reason))  # a field of free text may have lines
         return value
     if isinstance(value, list):

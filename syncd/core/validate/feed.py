@@ -168,7 +168,7 @@ are skipped)."""
 # The payload's fields, in the order their issues are reported.
 _CHECKS: dict[str, Check] = {
     "title": lambda v, i, lim, reg: text(v, "title", i, lim.max_title),
-    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body, breaks=True),
+    "body": lambda v, i, lim, reg: text(v, "body", i, lim.max_body),
     "price": lambda v, i, lim, reg: prices(v, i, lim, registered=reg),
     "image_urls": lambda v, i, lim, reg: image_urls(v, i, lim),
     "url": lambda v, i, lim, reg: url(v, "url", i, lim.max_url),

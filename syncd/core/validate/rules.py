@@ -74,10 +74,8 @@ def shown(value: Any, width: int = 60) -> str:
     return text if len(text) <= width else text[: width - 3] + "..."
 
 
-# C0 control characters and DEL; a tab is fine anywhere, a line break only in a text
-# that may have lines (``breaks``).
-_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
-_CONTROL_BUT_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# C0 control characters and DEL, but for the whitespace ones (TAB, LF, VT, FF, CR): see text().
+_CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 
 
 def text(
@@ -86,7 +84,6 @@ def text(
     issues: Issues,
     max_len: int,
     *,
-    breaks: bool = False,
     controls: bool = True,
 ) -> str | None:
     """A non-blank string of at most ``max_len`` characters, kept as given.
@@ -96,17 +93,19 @@ def text(
 
     A control character (NUL, ESC, ... and DEL) is refused: no ad text has one, a NUL
     ends the string in C code (a ``"\x00"`` title would be empty there) and PostgreSQL
-    refuses it in text, and the others are an exporter's garbage. A tab is kept;
-    line breaks (LF, CR) only with ``breaks``. Assumption: the seed calls ``body``
-    the "Ad body text", a text of lines; a title, a name or a category field is one
-    line, so a line break there is an exporter's glitch, refused rather than guessed
-    at (its live ad is left as it is). ``controls`` False leaves control characters
-    to the caller (a source_id: ``core/source_ids.py`` refuses them with its reason).
+    refuses it in text, and the others are an exporter's garbage. The whitespace ones
+    (tab, line feed, vertical tab, form feed, carriage return) are content, in every
+    field. Assumption: the spec is silent on line breaks (seed 000: ``title`` "string"),
+    syncd sent them before it refused any control character, and dealers' data has
+    them: an Excel title with Alt+Enter, Word's manual line break (VT) in a pasted body;
+    refused, each such ad would stop being updated. ``controls`` False leaves control
+    characters to the caller (a source_id: ``core/source_ids.py`` refuses them with its
+    reason).
     """
     if not isinstance(value, str):
         issues.append(Issue(field, f"must be a string, got {kind(value)}"))
         return None
-    if controls and not value.isprintable() and (reason := control_problem(value, breaks=breaks)):
+    if controls and not value.isprintable() and (reason := control_problem(value)):
         issues.append(Issue(field, reason))
         return None
     if not value.strip():
@@ -118,15 +117,12 @@ def text(
     return value
 
 
-def control_problem(value: str, *, breaks: bool = False) -> str | None:
+def control_problem(value: str) -> str | None:
     """Why ``value`` cannot be an ad's text for its control characters, or None."""
-    found = (_CONTROL_BUT_BREAKS if breaks else _CONTROL).search(value)
+    found = _CONTROL.search(value)
     if found is None:
         return None
-    char = found.group()
-    where = f"{char!r} at character {found.start() + 1}"
-    if char in "\n\r":
-        return f"must be one line, without a line break ({where})"
+    where = f"{found.group()!r} at character {found.start() + 1}"
     return f"must not contain control characters ({where})"
 
 

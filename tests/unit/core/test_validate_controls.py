@@ -1,5 +1,5 @@
-"""Control characters in an ad's text make the item invalid, naming the field; a tab is
-content everywhere, line breaks only in the body (a text of lines)."""
+"""Control characters in an ad's text make the item invalid, naming the field; the
+whitespace ones (tab, line breaks, vertical tab, form feed) are content everywhere."""
 
 from __future__ import annotations
 
@@ -64,11 +64,13 @@ def test_a_body_with_a_nul_among_its_lines_is_refused() -> None:
     }
 
 
-def test_a_title_is_one_line() -> None:
-    """Assumption: a line break in the title is an exporter's glitch, refused."""
-    assert reasons(plain(title="Laptop\nX")) == {
-        "title": "must be one line, without a line break ('\\n' at character 7)"
-    }
+@pytest.mark.parametrize("value", ["Laptop\nX", "Laptop\r\nX", "Laptop\x0bX", "Laptop\x0cX"])
+def test_whitespace_controls_are_content_in_a_title_and_a_body(value: str) -> None:
+    """Assumption: a line break (an Excel Alt+Enter title), Word's manual line break (VT)
+    or a form feed is content, as syncd sent it before: no live ad stops updating."""
+    result = check(plain(title=value, body=value))
+    assert isinstance(result, FeedItem), result
+    assert (result.payload["title"], result.payload["body"]) == (value, value)
 
 
 def test_contact_and_category_fields_are_checked_too() -> None:
