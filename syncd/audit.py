@@ -19,6 +19,9 @@ that ``syncd status`` and the daemon's status page say what is live:
   deletes it (behind the guards) when the feed no longer lists it;
 * ``unknown_to_mirror``: reported only (``syncd adopt`` takes them over).
 
+A feed naming no dealer whose listing holds several dealers' ads (a dealer group's
+token) is a ConfigError before anything is recorded (:func:`_one_dealer`).
+
 ``dry_run`` writes nothing and reports the same. The recording has no await in it:
 a stop (SIGTERM) cancels the listing (a read: nothing lost), never a half-recorded
 audit. The caller holds the dealer's run lock.
@@ -37,7 +40,8 @@ import structlog
 from syncd.core import drift as core
 from syncd.core.adopt import adoption_of
 from syncd.core.drift import Drift, Findings
-from syncd.core.models import Outcome, RemoteState, Stage
+from syncd.core.models import Outcome, RemoteAd, RemoteState, Stage
+from syncd.errors import ConfigError
 from syncd.ports import Catalog, Clock, Mirror
 from syncd.settling import record_adoption
 from syncd.terminal import printable
@@ -85,6 +89,8 @@ async def audit(
     remote = []
     for state in (RemoteState.CREATED, RemoteState.DELETED):
         remote += await catalog.list_ads(dealer_code, state)
+    if not dealer_code:
+        _one_dealer(remote)
     # Read after the listing, under the run lock: no run changes these rows meanwhile.
     findings = core.audit(mirror.load_states(dealer_code), remote)
     report = AuditReport(dealer_code, dry_run, findings)
@@ -103,6 +109,26 @@ async def audit(
         **report.counts,
     )
     return report
+
+
+def _one_dealer(remote: list[RemoteAd]) -> None:
+    """Raise ConfigError when the listing of a feed naming no dealer holds several
+    dealers' ads: the token is a dealer group's, which lists every dealer of the group.
+
+    Assumption: the audit cannot tell the feed's ads from the other dealers' (the same
+    source_id may be live for one, deleted for another), and recording one as the feed's
+    would have the next run update or delete another dealer's ad; a run of such a feed
+    already stops at its first create (CallRefusedByConfig), so nothing is recorded and
+    the fix is named as there."""
+    dealers = sorted({ad.dealer_code for ad in remote if ad.dealer_code})
+    if len(dealers) > 1:
+        raise ConfigError(
+            f"audit: the API listed the ads of several dealers ({', '.join(dealers)}) for a "
+            "feed that names no dealer: the token is a dealer group's; set the feed's "
+            "dealer_code (one dealer) or dealer_codes (a dealer-group file) in the config; "
+            "nothing was recorded",
+            ids=tuple(dealers),
+        )
 
 
 def _record(mirror: Mirror, clock: Clock, dealer: str, found: Drift) -> None:

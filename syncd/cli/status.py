@@ -10,7 +10,7 @@ import click
 from rich.console import Console
 
 from syncd import bootstrap, config, inspect, release, tables, terminal
-from syncd.cli.exits import ExitCode, handle_errors
+from syncd.cli.exits import ExitCode, error_text, handle_errors
 from syncd.cli.renewals import pin_json, renewal_json
 from syncd.cli.shell import global_options, print_json, settings_of, usable_source_id
 from syncd.errors import FeedError
@@ -80,8 +80,8 @@ def _withheld(
             docs.append(
                 withheld_json(asyncio.run(release.withheld(job, mirror, options)), "", None)
             )
-        except FeedError as exc:
-            docs.append(withheld_json(None, job.dealer_code, str(exc)))
+        except FeedError as exc:  # redacted as the error line is: it may quote the token
+            docs.append(withheld_json(None, job.dealer_code, error_text(exc)))
     return docs
 
 

@@ -36,6 +36,8 @@ from syncd.core.status import AD_STATUSES
 from syncd.daemon.page import DealerAds, FailingAd, HeldBack, StatusView, TokenRefused
 from syncd.daemon.token import Refusal
 from syncd.errors import FeedError
+from syncd.errors import shown as shown_error
+from syncd.logs import REDACTOR
 from syncd.ports import Mirror
 from syncd.runs import FeedJob, RunOptions
 
@@ -104,7 +106,10 @@ def _compute(job: FeedJob, mirror: Mirror, options: RunOptions) -> HeldBack:
     try:
         shown = asyncio.run(release.withheld(job, mirror, options))
     except FeedError as exc:
-        return HeldBack(job.dealer_code, None, error=f"feed unreadable: {exc}")
+        # Redacted as every error the page shows (process.public_error): it may quote
+        # the token (a path, a library's message).
+        reason = shown_error(exc, redact=REDACTOR.scrub)
+        return HeldBack(job.dealer_code, None, error=f"feed unreadable: {reason}")
     return HeldBack(shown.dealer_code, shown.guard, tuple(shown.source_ids))
 
 

@@ -31,8 +31,15 @@ VALUE_ERRORS = ("number is infinity when parsed as double", "depth limit exceede
 MAX_DEPTH = 1024  # orjson's: a document nesting deeper is refused
 NATIVE: tuple[tuple[str, ...], ...] = ((), ("ads",))
 """Where a native feed's items are: the top-level array, or ``{"ads": [...]}``."""
+# A \u escape is a character or a whole surrogate pair: orjson refuses half a pair
+# ("\ud800" alone, "\udc00" first), wherever it is, so the scanner does too (a document
+# holding one is broken, even when orjson stopped at a number before it).
+_ESCAPE = (
+    rb"u(?:[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"
+    rb"|(?![dD][89a-fA-F])[0-9a-fA-F]{4})"
+)
 _TOKEN = re.compile(
-    rb'[ \t\r\n]*(?:(?P<s>"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|u[0-9a-fA-F]{4}))*")'
+    rb'[ \t\r\n]*(?:(?P<s>"(?:[^"\\\x00-\x1f]|\\(?:["\\/bfnrt]|' + _ESCAPE + rb'))*")'
     rb"|(?P<n>-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?)"
     rb"|(?P<l>true|false|null)|(?P<p>[][{}:,]))"
 )

@@ -67,3 +67,18 @@ def test_an_error_before_the_api_client_is_built_is_printed_without_the_token(
     assert result.exit_code == ExitCode.CONFIG, result.output
     assert "no [[feeds]] configured" in result.stderr
     assert token not in result.stderr
+
+
+def test_status_shows_an_unreadable_feed_without_the_token(cli: Cli) -> None:
+    """`status` (table and --json) says why the withheld deletes are unknown (the feed's
+    error) with the token replaced, as the error line does."""
+    token = cli.env["SYNCD_API_TOKEN"]
+    table = cli("status")
+    doc = cli("status", "--json")
+    assert (table.exit_code, doc.exit_code) == (0, 0), table.output + doc.output
+    [withheld] = json.loads(doc.stdout)["withheld"]
+    assert "feed file not found" in withheld["error"]
+    assert "[REDACTED]" in withheld["error"]
+    for result in (table, doc):
+        assert token not in result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+        assert token not in result.stderr

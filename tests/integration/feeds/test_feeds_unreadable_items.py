@@ -139,13 +139,32 @@ def test_a_jsonl_line_with_an_unreadable_value_is_invalid_alone(
         b"[" + ad("a", b"1e400") + b"] x",  # garbage after the document
         b'{"meta": 1e400, "ads": [' + ad("a") + b"]}",  # outside every item
         b"[" + ad("a", b"1e400") + b', "\\ud800"]',  # a lone surrogate in another item
+        b'[{"n": 1e400, "source_id": "\\ud800"}]',  # in the same item, after the number
+        b'[{"n": 1e400, "source_id": "a", "t": "\\udc00"}, ' + ad("b") + b"]",
     ],
-    ids=["trailing-comma", "cut", "garbage", "outside-items", "surrogate"],
+    ids=[
+        "trailing-comma",
+        "cut",
+        "garbage",
+        "outside-items",
+        "surrogate",
+        "surrogate-id-after-number",
+        "surrogate-after-number",
+    ],
 )
 def test_a_broken_document_is_still_a_feed_error(tmp_path: Path, doc: bytes) -> None:
     """Not well-formed apart from the number: nothing is read, exit 4 as before."""
     with pytest.raises(FeedError, match="not valid JSON"):
         read(tmp_path, doc, "json")
+
+
+def test_a_jsonl_line_with_a_lone_surrogate_after_a_number_is_a_feed_error(
+    tmp_path: Path,
+) -> None:
+    """orjson stops at the number first, but the line is broken for its surrogate too."""
+    data = ad("a") + b"\n" + b'{"n": 1e400, "source_id": "\\ud800"}\n'
+    with pytest.raises(FeedError, match=r"feed.jsonl:2:.*not valid JSON"):
+        read(tmp_path, data, "jsonl")
 
 
 def test_a_broken_jsonl_line_after_an_unreadable_one_is_still_a_feed_error(tmp_path: Path) -> None:

@@ -55,3 +55,20 @@ def test_a_document_with_a_byte_cut_or_changed_is_judged_as_orjson_judges_it(
     else:
         found = spans(bytes(text))
         assert (found is not None) == isinstance(doc, list)
+
+
+def test_a_lone_surrogate_escape_is_not_well_formed_as_for_orjson() -> None:
+    """orjson refuses a string escaping half a surrogate pair (``"\\ud800"``), so the
+    scanner does too (a document holding one is broken, nothing sent); a whole pair is
+    a character and passes."""
+    for bad in (rb'["\ud800"]', rb'["\udc00"]', rb'["\ud800\u0041"]', rb'["\uDBFFx"]'):
+        try:
+            orjson.loads(bad)
+        except orjson.JSONDecodeError:
+            pass
+        else:  # pragma: no cover - the premise
+            raise AssertionError(bad)
+        assert spans(bad) is None, bad
+    good = rb'["\ud83d\ude00", "\uDBFF\uDFFF", "\u00e9"]'
+    assert orjson.loads(good)
+    assert spans(good) is not None

@@ -77,6 +77,14 @@ def test_a_broken_line_is_still_a_feed_error(tmp_path: Path) -> None:
         run(tmp_path, data)
 
 
+def test_a_line_with_a_lone_surrogate_after_a_number_is_a_feed_error(tmp_path: Path) -> None:
+    """orjson stops at the number first; the surrogate still makes the line broken, not a
+    record whose id is half a character."""
+    data = line("a") + b"\n" + b'{"price": 1e400, "id": "\\ud800"}\n'
+    with pytest.raises(FeedError, match=r"lager.jsonl:2: not valid JSON"):
+        run(tmp_path, data)
+
+
 def run_json(tmp_path: Path, data: bytes, records: str = ""):  # type: ignore[no-untyped-def]
     """The validated feed of a mapped JSON document of ``data``, records at ``records``."""
     path = tmp_path / "lager.json"
@@ -110,8 +118,9 @@ def test_a_json_document_record_is_invalid_alone(
         b"[" + line("a", b"1e400") + b",]",
         b'{"n": 1e400, "stock": {"cars": [' + line("a") + b"]}}",
         b'{"stock": {"cars": [' + line("a", b"1e400") + b'], "cars": []}}',
+        b'[{"price": 1e400, "id": "\\ud800"}, ' + line("b") + b"]",
     ],
-    ids=["trailing-comma", "outside-records", "records-twice"],
+    ids=["trailing-comma", "outside-records", "records-twice", "surrogate-after-number"],
 )
 def test_a_broken_json_document_is_still_a_feed_error(tmp_path: Path, doc: bytes) -> None:
     """Not well-formed, a bad value outside the records, or their key twice: nothing read."""

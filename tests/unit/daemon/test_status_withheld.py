@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import secrets
 import threading
 from datetime import UTC, datetime
 
 from syncd.core.models import FeedMeta, Origin, RawFeed, RawRecord
 from syncd.daemon.status import HeldBackCache
+from syncd.errors import FeedError
+from syncd.logs import REDACTOR
 from syncd.runs import FeedJob, RunOptions
 from tests.fakes import FakeMirror
 
@@ -54,3 +57,27 @@ def test_a_slow_feed_says_still_being_computed_then_its_result_is_kept() -> None
     assert (done.dealer_code, done.guard, done.source_ids, done.error) == ("D1", None, (), None)
     assert cache.get(job, mirror, RunOptions(), NOW) is done
     assert reader.reads == 1
+
+
+class FailingReader:
+    """A feed reader whose error quotes a secret (a path holding the token, say)."""
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+
+    async def read(self, path: str) -> RawFeed:
+        raise FeedError(self.message)
+
+    def changed(self, meta: FeedMeta) -> str | None:
+        return None
+
+
+def test_an_unreadable_feed_is_shown_without_the_secrets_the_redactor_knows() -> None:
+    """The page's reason for a feed it cannot read is redacted as the error line is."""
+    secret = "tok-" + secrets.token_urlsafe(24)
+    REDACTOR.add(secret)
+    job = FeedJob("/f.json", "D1", FailingReader(f"/srv/{secret}/f.json: feed file not found"))
+    held = HeldBackCache(timeout=60).get(job, FakeMirror(), RunOptions(), NOW)
+    assert held.error is not None
+    assert held.error.startswith("feed unreadable: /srv/[REDACTED]/f.json")
+    assert secret not in held.error
