@@ -15,7 +15,8 @@ in their shortest form with a decimal point (``12.5``), both as
 ``true``/``false``; formulas by their cached value. A cell under no header
 name is an error of that record, and so is a formula error cell (``#DIV/0!``,
 ``#N/A``, ...: ``xlsx_errors.py``), named by its cell and column, never read as an
-empty cell; one in the header row is a feed error. A file that is not a workbook, or a sheet
+empty cell; one in the header row is a feed error (a row of only error cells above the
+header is skipped). A file that is not a workbook, or a sheet
 that is not in it, is a feed error: nothing is sent.
 
 Memory: the rows are read one at a time (``iter_rows()``): the Python side
@@ -191,6 +192,11 @@ class XlsxFormat:
             if not failed and not any(c.strip() for c in cells):
                 continue  # a row of only error cells is no empty row: its ad must not go
             if names is None:
+                if failed and not any(c.strip() for c in cells):
+                    # Above the header a row of only error cells (a stray formula above
+                    # the table) is skipped, as it was while an error cell read as empty:
+                    # no ad's row can be there.
+                    continue
                 if failed:
                     raise _header_error(path, name, number, failed)
                 bare = [c.strip() for c in cells]

@@ -66,6 +66,13 @@ def test_an_error_cell_in_the_header_is_a_feed_error(tmp_path: Path):
         records(tmp_path, [["Id", FormulaError("#REF!")], ["A", 1]])
 
 
+def test_a_row_of_only_error_cells_above_the_header_is_skipped(tmp_path: Path):
+    """A stray formula above the table (D1 = #N/A) is no header: the header below is."""
+    rows: list[list[Cell]] = [[None, None, None, FormulaError("#N/A")], ["Id", "Pris"], ["A", 1]]
+    found = records(tmp_path, rows)
+    assert [(o.line, r["Id"], i) for o, r, i in found] == [(3, ("A",), ())]
+
+
 def test_an_error_under_no_header_name_is_an_issue_of_the_record(tmp_path: Path):
     """A column without a name: the issue is the record's, the cell still named."""
     found = records(tmp_path, [["Id", None, "Pris"], ["A", FormulaError("#N/A"), 1]])
