@@ -4,7 +4,8 @@
 the feed's checksum, the versions of the mirror rows those calls touch; see
 ``core/saved_plan.py``). ``apply`` sends exactly those calls through the executor
 (intent recorded before every send), reconciles like a run and records a run row (and,
-as a sync, the absent marks its plan gives: ``core.renewals.unrenewable``);
+as a sync, the absent marks its plan gives: ``core.renewals.unrenewable``, and the
+failures the feed took back settled: ``service.settle_taken_back``);
 ``check`` refuses with :class:`StalePlan` (exit 8) when the feed or any row the plan
 touches changed since. The CLI checks every feed first, and each again under its
 dealer's run lock just before sending, so that nothing changes in between.
@@ -144,9 +145,13 @@ async def apply(
         full = await leftovers.resolve(
             deps, feed, options, report, full=full, unresolved=unresolved
         )
-        # Marked as a sync marks (the plan checked just now is the saved one: same feed,
-        # same rows; planned again once a crash's intents are resolved).
+        # Marked and settled as a sync marks and settles (the plan checked just now is
+        # the saved one: same feed, same rows; planned again once a crash's intents are
+        # resolved). The rows settled are none the saved calls touch: the plan has no
+        # call for an ad whose feed item is the version the API holds, or is gone.
+        states = deps.mirror.load_states(job.dealer_code)
         service.record_marks(deps, job.dealer_code, full, feed, report)
+        service.settle_taken_back(deps, full, states)
         report.warnings.append(f"applied the saved plan {source}")
         if saved.guard:  # what the plan held back stays held back; the calls it has are sent
             report.warnings.append(f"the plan holds back deletes and creates: {saved.guard}")

@@ -236,8 +236,7 @@ def _plan(
     full, report.guard = guarded_plan(feed, deps.mirror, options, states)
     settle()
     record_marks(deps, job.dealer_code, full, feed, report)
-    clear_withdrawn(deps.mirror, full, states, deps.clock.now())
-    clear_gone_failures(deps.mirror, full, states, deps.clock.now())
+    settle_taken_back(deps, full, states)
     report_plan(full, report)
     plan = _held_back(full, report)
     log.info("plan_made", **plan.counts())
@@ -254,6 +253,16 @@ def record_marks(
     absent = renewals.unrenewable(full, feed)
     deps.mirror.record_absent(dealer_code, absent, deps.clock.now())
     report.absent_recorded = True
+
+
+def settle_taken_back(deps: Deps, full: Plan, states: Mapping[str, MirrorAd]) -> None:
+    """Settle, sending nothing, the failures the feed took back (a sync and a saved
+    plan's apply alike): a refused or failed change the feed went back on
+    (``runs.clear_withdrawn``), a refused or failed create or revive whose item left the
+    feed (``runs.clear_gone_failures``). ``states``: the rows ``full`` was planned from."""
+    now = deps.clock.now()
+    clear_withdrawn(deps.mirror, full, states, now)
+    clear_gone_failures(deps.mirror, full, states, now)
 
 
 def _held_back(full: Plan, report: RunReport) -> Plan:

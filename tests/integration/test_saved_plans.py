@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, select
 
-from syncd.core.models import Delete
+from syncd.core.models import Delete, MirrorAd, RemoteState, Stage
 from syncd.mirror.schema import ads, runs
 from syncd.mirror.sql import SqlMirror
 from tests.integration.cli_sandbox import Cli, said, synced_cli
@@ -175,4 +175,51 @@ def test_plan_shows_an_ad_a_crash_left_unanswered_as_waiting_and_apply_resolves_
     assert report["outcome"] == "success"
     assert cli.sandbox.mutations() == []
     assert cli.json("plan")[0]["unresolved_intents"] == []
+    assert cli("plan", "--detailed-exitcode").exit_code == 0
+
+
+def mirror_row(cli: Cli, source_id: str) -> MirrorAd:
+    """The dealer's mirror row for ``source_id``, read from the mirror file."""
+    engine = create_engine(f"sqlite:///{cli.mirror}")
+    try:
+        row = SqlMirror(engine).get("D1", source_id)
+    finally:
+        engine.dispose()
+    assert row is not None
+    return row
+
+
+def test_apply_settles_a_refused_change_the_feed_took_back_as_a_sync_does(cli: Cli) -> None:
+    """sofa-1's retitle refused (a title over 100 characters), then the feed back at the
+    version the API holds: `apply` sends nothing, and the row is no longer 'rejected'."""
+    cli.write([goods(0), goods(1) | {"title": "x" * 150}, goods(2)])
+    cli("run-once")
+    assert mirror_row(cli, "sofa-1").stage is Stage.REJECTED
+    cli.sandbox.clear_journal()
+    cli.write([goods(i) for i in range(3)])
+    assert cli("plan", "--out", "plan.json").exit_code == 0
+    assert cli.json("apply", "plan.json")[0]["outcome"] == "success"
+    assert cli.sandbox.mutations() == []
+    row = mirror_row(cli, "sofa-1")
+    assert (row.stage, row.remote_state) == (Stage.DONE, RemoteState.CREATED)
+    assert row.message is not None
+    assert "no longer in the feed" in row.message
+
+
+def test_apply_stops_counting_a_refused_create_whose_item_left_the_feed(cli: Cli) -> None:
+    """sofa-3's POST refused, then its item removed: `apply` settles the row (never
+    created, no longer failing: status counts no failure), keeping the API's refusal."""
+    cli.write([goods(0), goods(1), goods(2), goods(3) | {"title": "x" * 150}])
+    cli("run-once")
+    assert mirror_row(cli, "sofa-3").stage is Stage.REJECTED
+    cli.sandbox.clear_journal()
+    cli.write([goods(i) for i in range(3)])
+    assert cli("plan", "--out", "plan.json").exit_code == 0
+    assert cli.json("apply", "plan.json")[0]["outcome"] == "success"
+    assert cli.sandbox.mutations() == []
+    row = mirror_row(cli, "sofa-3")
+    assert (row.stage, row.remote_state) == (Stage.DONE, None)
+    assert row.message is not None
+    assert "no live ad" in row.message
+    assert "title" in row.message
     assert cli("plan", "--detailed-exitcode").exit_code == 0
