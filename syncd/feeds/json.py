@@ -4,7 +4,10 @@
 the document is the list). Each record object is flattened: nested keys are
 joined with dots (``price.amount``), lists are transparent (``images.url``
 gives every image's url), scalars become strings (``true``/``false``, numbers
-as written by JSON), nulls are absent. A key given twice in one object is strict
+as written by JSON), nulls are absent. A number with a fraction or an exponent is a
+:class:`FractionText` (never an ad's key: ``core.map.feed``); an integer orjson can
+hold only as a float (past 64 bits) makes its record read again with every number as
+its text, so its digits are kept exactly (``_exact``). A key given twice in one object is strict
 JSON's business (``strict.py``, as for the native reader): it makes its record
 invalid, and twice on the path to the records stops the run.
 """
@@ -18,13 +21,19 @@ from typing import Any
 
 import orjson
 
-from syncd.core.map.model import NumberText
+from syncd.core.map.model import FractionText, NumberText
 from syncd.core.models import DuplicateKey, Issue, Origin
 from syncd.errors import FeedError
 from syncd.feeds import json_items, strict
 from syncd.feeds.mapped import SourceRecord
 
 BOM = b"\xef\xbb\xbf"
+EXACT = 2.0**53
+"""From here on a float no longer tells which integer was written."""
+
+
+class _Inexact(Exception):
+    """A float orjson read whose digits it may not have kept (``18446744073709551617``)."""
 
 
 def _scalar(value: Any) -> str:
@@ -34,7 +43,13 @@ def _scalar(value: Any) -> str:
         return value
     if type(value) is int:  # as orjson writes it: the digits (any int orjson parsed fits)
         return NumberText(value)
-    return NumberText(orjson.dumps(value).decode())  # a JSON number: its "." is a decimal point
+    if not isinstance(value, float):
+        return NumberText(orjson.dumps(value).decode())  # an int of another type
+    if value.is_integer() and abs(value) >= EXACT:
+        raise _Inexact
+    # Assumption: below 2^53 the shortest text reading back to the float is what was
+    # written (12.5), or the same number spelled otherwise (1e3 as 1000.0).
+    return FractionText(orjson.dumps(value).decode())  # its "." is a decimal point
 
 
 def flatten(
@@ -104,7 +119,7 @@ def _numbers_as_text(origin: Origin, text: bytes, reason: str) -> SourceRecord:
     its text (no float or int made of it), as an error of that record."""
     issue = Issue("record", reason)
     try:
-        item = json.loads(text, parse_int=NumberText, parse_float=NumberText)
+        item = json.loads(text, parse_int=NumberText, parse_float=FractionText)
     except RecursionError:  # nested past the standard library's depth too: no fields
         return origin, {}, (issue,)
     if not isinstance(item, dict):
@@ -115,9 +130,27 @@ def _numbers_as_text(origin: Origin, text: bytes, reason: str) -> SourceRecord:
 def _as_record(
     path: Path, origin: Origin, item: Any, repeated: tuple[Issue, ...] = ()
 ) -> SourceRecord:
+    """Raises _Inexact for a record holding a float that may not be the number written."""
     if not isinstance(item, dict):
         return origin, {}, (Issue("record", f"is not a JSON object: {str(item)[:40]!r}"),)
     return origin, _flat(item) or flatten(item), repeated
+
+
+def _exact(text: bytes) -> Any:
+    """``text`` (a record, or the whole document) read by the standard library with
+    every number as its text, as written; None when nested past its depth."""
+    try:
+        return json.loads(text, parse_int=NumberText, parse_float=FractionText)
+    except RecursionError:
+        return None
+
+
+def _exact_record(origin: Origin, item: Any, repeated: tuple[Issue, ...]) -> SourceRecord:
+    """The record ``_exact`` read (an integer orjson could not hold kept as its digits)."""
+    if not isinstance(item, dict):  # nested too deep to read again: no fields, an error
+        issue = Issue("record", "holds a number too long to be read exactly")
+        return origin, {}, (*repeated, issue)
+    return origin, flatten(item), repeated
 
 
 def _issues(found: tuple[DuplicateKey, ...]) -> tuple[Issue, ...]:
@@ -164,12 +197,25 @@ class JsonFormat:
             raise FeedError(f"{path}: {'.'.join(self._records) or 'the document'} is not a list")
         repeated = _repeated(path, text, whole, self._records)
         where = str(path)
+        exact: list[Any] | None = None  # the records read again, once, if one needs it
         for i, item in enumerate(doc):
             if bad and i in bad:
                 yield bad[i]
                 continue
             # Positional (path, line, index): a dataclass's keywords cost twice as much.
-            yield _as_record(path, Origin(where, None, i), item, repeated.get(i, ()))
+            try:
+                yield _as_record(path, Origin(where, None, i), item, repeated.get(i, ()))
+            except _Inexact:
+                exact = self._exact_records(text) if exact is None else exact
+                again = exact[i] if i < len(exact) else None
+                yield _exact_record(Origin(where, None, i), again, repeated.get(i, ()))
+
+    def _exact_records(self, text: bytes) -> list[Any]:
+        """The records as ``_exact`` reads them (an empty list when it cannot)."""
+        doc = _exact(text)
+        for key in self._records:
+            doc = doc.get(key) if isinstance(doc, dict) else None
+        return doc if isinstance(doc, list) else []
 
     def _salvaged(
         self, path: Path, text: bytes, exc: orjson.JSONDecodeError
@@ -207,7 +253,10 @@ class JsonLinesFormat:
                 repeated: tuple[Issue, ...] = ()
                 if strict.may_repeat(line, item):
                     repeated = _issues(strict.duplicates_in(strict.parse_marked(line)))
-                yield _as_record(path, Origin(where, number), item, repeated)  # path, line
+                try:
+                    yield _as_record(path, Origin(where, number), item, repeated)  # path, line
+                except _Inexact:
+                    yield _exact_record(Origin(where, number), _exact(line), repeated)
 
 
 def _lines(data: bytes) -> Iterator[bytes]:

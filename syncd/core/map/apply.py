@@ -33,7 +33,16 @@ from syncd.core.map.model import (
     TransformError,
     render,
 )
-from syncd.core.map.rule import LIST_TARGETS, Put, holds, lookup, putter, skipped, value_of
+from syncd.core.map.rule import (
+    LIST_TARGETS,
+    Put,
+    fraction_id,
+    holds,
+    lookup,
+    putter,
+    skipped,
+    value_of,
+)
 from syncd.core.map.spec import MAP_STEP
 from syncd.core.models import Issue
 
@@ -55,6 +64,8 @@ def apply(mapping: Mapping, record: Record) -> tuple[dict[str, Any], tuple[Issue
     issues: list[Issue] = []
     for fill in fills:
         fill(record, payload, issues)
+    if (issue := fraction_id(payload)) is not None:  # 12.5 as an id: see fraction_id
+        issues.append(issue)
     return payload, tuple(issues) if issues else ()
 
 

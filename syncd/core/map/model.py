@@ -33,6 +33,14 @@ class NumberText(str):
     __slots__ = ()
 
 
+class FractionText(NumberText):
+    """A JSON number written with a fraction or an exponent (``12.5``, ``1e3``): one
+    that may not be the same text in every writer's hands (``1e3``, ``1000.0``), so it
+    is never an ad's key (``rule.fraction_id``)."""
+
+    __slots__ = ()
+
+
 @dataclass(frozen=True, slots=True)
 class Key:
     """A path segment naming an object's key (``category_fields``)."""

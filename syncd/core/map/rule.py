@@ -22,6 +22,7 @@ from typing import Any
 from syncd.core.map import registry
 from syncd.core.map.model import (
     Condition,
+    FractionText,
     Key,
     Mapping,
     Record,
@@ -256,3 +257,20 @@ def _entry_putter(path: tuple[Segment, ...]) -> Put:
             set_value(entry, last, value)
 
     return put_entry
+
+
+def fraction_id(payload: dict[str, Any]) -> Issue | None:
+    """The issue of a source_id the file gives as a number with a fraction or an
+    exponent, dropped from the payload; None for any other (or no) source_id.
+
+    Decision: such an id is never an ad's key, even as text: ``1e3``, ``1000.0`` and
+    ``1000`` are one number that writers spell differently, and a float past 2^53
+    stands for many integers. The item is invalid, naming the value (a whole number is
+    read from its digits exactly, however long: ``feeds/json.py``). A transform
+    (``trim``) makes it plain text, which the dealer then chose as the key.
+    """
+    if not isinstance(payload.get("source_id"), FractionText):
+        return None
+    value = str(payload.pop("source_id"))
+    why = "is the number {} (a fraction or exponent); an id must be text or a whole number"
+    return Issue("source_id", why.format(value), value)

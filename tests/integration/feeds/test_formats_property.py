@@ -10,13 +10,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 import orjson
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from syncd.core.map import parse_mapping
 from syncd.core.map.model import NumberText
 from syncd.feeds.csv import CsvFormat
-from syncd.feeds.json import JsonFormat, _flat, flatten
+from syncd.feeds.json import JsonFormat, _flat, _Inexact, flatten
 from syncd.feeds.mapped import Format, MappedFeedReader
 from syncd.feeds.xlsx import XlsxFormat
 from syncd.feeds.xml import XmlFormat
@@ -156,8 +157,14 @@ FLAT = st.one_of(TEXT, st.integers(-(2**63), 2**64 - 1))
 )
 def test_json_records_flatten_as_in_general(doc: dict[str, Any]) -> None:
     """The fast cases (a record of only strings and ints; a string, an int inside
-    another) give what flatten's general path gives."""
-    slow = flatten(_general(doc))
+    another) give what flatten's general path gives; a float that may not be the
+    integer written (past 2^53) is refused on both (the record is read again)."""
+    try:
+        slow = flatten(_general(doc))
+    except _Inexact:
+        with pytest.raises(_Inexact):
+            flatten(doc)
+        return
     flat = _flat(doc)
     for fast in [flatten(doc)] + ([flat] if flat is not None else []):
         assert fast == slow
