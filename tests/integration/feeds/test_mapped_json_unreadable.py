@@ -126,3 +126,27 @@ def test_a_broken_json_document_is_still_a_feed_error(tmp_path: Path, doc: bytes
     """Not well-formed, a bad value outside the records, or their key twice: nothing read."""
     with pytest.raises(FeedError, match=r"lager\.json"):
         run_json(tmp_path, doc, "stock.cars" if doc.startswith(b"{") else "")
+
+
+@pytest.mark.parametrize("reader", ["jsonl", "json"])
+def test_a_record_nested_past_orjsons_encoder_is_read_not_a_crash(
+    tmp_path: Path, reader: str
+) -> None:
+    """A record nesting 300 levels deep in a field the mapping does not use (orjson reads
+    1024 levels, writes 255): its duplicate-key check counts the slow way, not a
+    TypeError that ended the command with a traceback; a key given twice down there is
+    still found."""
+    deep = b'{"x": ' * 300 + b"1" + b"}" * 300
+    twice = b'{"x": ' * 300 + b'{"k": 1, "k": 2}' + b"}" * 300
+    records = [
+        line("a")[:-1] + b', "extra": ' + deep + b"}",
+        line("b")[:-1] + b', "extra": ' + twice + b"}",
+        line("c"),
+    ]
+    path = tmp_path / ("lager.jsonl" if reader == "jsonl" else "lager.json")
+    path.write_bytes(b"\n".join(records) if reader == "jsonl" else b"[" + b",".join(records) + b"]")
+    fmt = JsonLinesFormat() if reader == "jsonl" else JsonFormat()
+    mapped = MappedFeedReader(fmt, parse_mapping(MAPPING), max_bytes=1 << 20, stillness=AT_ONCE)
+    feed = validate_feed(read(mapped, path), dealer_code="D1", api_version=4)
+    assert sorted(i.source_id for i in feed.items) == ["a", "c"]
+    assert [i.source_id for i in feed.invalid] == ["b"]
