@@ -24,7 +24,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 
 import structlog
 
@@ -33,21 +33,14 @@ from syncd.core.models import (
     Action,
     Create,
     Delete,
-    Flight,
-    ItemProblem,
-    Op,
-    Outcome,
     Rejected,
-    RemoteAd,
     RemoteState,
-    Stage,
     Update,
     WriteResult,
-    entry_kind,
 )
 from syncd.core.payload import adoption_patch, payload_hash
-from syncd.core.reconcile import decide
 from syncd.errors import CallRefusedByConfig, SyncdError, shown
+from syncd.execute.answers import AnswerRecords, Round
 from syncd.execute.book import CallBook
 from syncd.execute.results import (
     ApplyResults,
@@ -72,27 +65,8 @@ log = structlog.get_logger("syncd.execute")
 PROGRESS_EVERY = 20
 """Calls between two progress updates (the bar moves per batch of calls)."""
 
-_EVENT = {
-    "create": "ad_create_sent",
-    "update": "ad_update_sent",
-    "revive": "ad_revive_sent",
-    "delete": "ad_delete_sent",
-}
 
-
-@dataclass(slots=True)
-class _Round:
-    """One ``apply``: the calls still to intend, those intended and not yet sent, the
-    record of their answers and the counts."""
-
-    todo: deque[Action]
-    book: CallBook
-    ready: deque[Action] = field(default_factory=deque)
-    results: ApplyResults = field(default_factory=ApplyResults)
-    refused: CallRefusedByConfig | None = None  # set: no call is sent any more
-
-
-class Executor:
+class Executor(AnswerRecords):
     """Applies actions through a Marketplace, recording each step in the Mirror.
 
     With ``hold_deletes``, each delete asks it first, and one it answers with a
@@ -135,7 +109,7 @@ class Executor:
         Every answer received is recorded before this returns or raises. With
         ``hold_updates``, the updates it names are not sent (nor recorded): each is
         counted ``blocked`` instead of ``update`` and reported with its message."""
-        run = _Round(deque(), CallBook(self._mirror, self._clock))
+        run = Round(deque(), CallBook(self._mirror, self._clock))
         if self._hold_updates is not None:
             actions = await self._without_blocked(actions, self._hold_updates, run.results)
         run.todo.extend(actions)
@@ -171,7 +145,7 @@ class Executor:
         self._finished += len(blocked)  # done with, for the progress bar: never sent
         return [a for a in actions if not (isinstance(a, Update) and a.source_id in blocked)]
 
-    async def _worker(self, run: _Round) -> None:
+    async def _worker(self, run: Round) -> None:
         """Send calls one after another until none is left (``max_in_flight`` of these
         run at once)."""
         while (action := self._next(run)) is not None:
@@ -193,7 +167,7 @@ class Executor:
                 if self._finished % PROGRESS_EVERY == 0:  # once per batch, not per call
                     self._progress.update(self._progress_task, self._finished)
 
-    def _next(self, run: _Round) -> Action | None:
+    def _next(self, run: Round) -> Action | None:
         """The next call to send; when none is ready, the next batch is recorded
         intended first (synchronously: no other worker runs meanwhile)."""
         if run.refused is not None:
@@ -231,7 +205,7 @@ class Executor:
             exc_info=not isinstance(exc, SyncdError),
         )
 
-    async def _run(self, action: Action, run: _Round) -> None:
+    async def _run(self, action: Action, run: Round) -> None:
         """Send one intended call and deal with its answer."""
         if self._holds(action, run.results, intended=True):
             return
@@ -270,7 +244,7 @@ class Executor:
         else:
             self._rejected(action, result, run)
 
-    def _drop_unsent(self, run: _Round) -> None:
+    def _drop_unsent(self, run: Round) -> None:
         """The calls intended and never sent, once the run stops for a refused call."""
         while run.ready:
             self._drop_intent(run.ready.popleft())
@@ -296,17 +270,7 @@ class Executor:
             case Delete():
                 return await self._api.delete(action.dealer_code, action.source_id)
 
-    def _accepted(self, action: Action, result: Accepted, run: _Round) -> None:
-        run.book.answered(action, result)
-        run.results.counts["sent"] += 1
-        log.info(
-            _EVENT[str(action.op)],
-            source_id=action.source_id,
-            status=result.status,
-            request_id=result.request_id,
-        )
-
-    async def _adopt_existing(self, action: Create, result: Rejected, run: _Round) -> None:
+    async def _adopt_existing(self, action: Create, result: Rejected, run: Round) -> None:
         """409 on POST: the ad exists already. Read it back (unless the client just did),
         then PATCH only the fields that differ from the feed's; nothing when none does."""
         remote = result.remote or await self._api.get(action.dealer_code, action.source_id)
@@ -348,151 +312,3 @@ class Executor:
         )
         run.book.intend([update])
         await self._run(update, run)
-
-    def _adopted_as_is(self, action: Create, remote: RemoteAd) -> None:
-        """The API holds the feed's version already: nothing is sent. The mirror learns
-        the payload; the ad's own latest call (its logs) says whether it is settled."""
-        now = self._clock.now()
-        # The row keeps the sent_at of the POST's intent: entries a late POST logged count.
-        self._mirror.record_accepted(action, Accepted(200, None, remote), now)
-        # sent_at None: judge by the ad's whole log, since no call of this run made it.
-        outcome = decide(Flight(action.dealer_code, action.source_id, Op.CREATE), remote, now)
-        if outcome.stage is not Stage.SENT:
-            self._mirror.record_outcome(outcome, now)
-        log.info("ad_adopted_unchanged", source_id=action.source_id, stage=str(outcome.stage))
-
-    def _rejected(self, action: Action, result: Rejected, run: _Round) -> None:
-        run.book.answered(action, result)
-        run.results.counts["rejected"] += 1
-        run.results.problems.append((action.source_id, result.message))
-        log.warning(
-            "ad_rejected",
-            source_id=action.source_id,
-            op=str(action.op),
-            status=result.status,
-            message=result.message,
-        )
-
-    async def _refused_update(self, action: Update, result: Rejected, run: _Round) -> None:
-        """400 on the PATCH of a live ad. The API refuses to update an ad deleted behind
-        syncd's back too (another client's DELETE: "Ad has been deleted, cannot update",
-        a registered vehicle, which PATCH cannot revive): the ad is read back, and when
-        it is deleted the row learns it, so the next run revives it (POSTs it again)
-        instead of holding a refusal no feed change could lift. Otherwise the refusal
-        is the payload's, recorded as any other."""
-        remote = await self._api.get(action.dealer_code, action.source_id)
-        if remote is None or remote.state is not RemoteState.DELETED:
-            self._rejected(action, result, run)
-            return
-        message = (
-            f"the ad was deleted in the API, not by syncd ({result.message}); "
-            "the next run creates it again from the feed"
-        )
-        outcome = Outcome(
-            action.dealer_code,
-            action.source_id,
-            Stage.ERROR,
-            RemoteState.DELETED,
-            message=message,
-            remote_id=remote.remote_id,
-        )
-        self._mirror.record_outcome(outcome, self._clock.now())
-        run.results.counts["rejected"] += 1
-        run.results.problems.append((action.source_id, message))
-        log.warning("ad_deleted_outside_syncd", source_id=action.source_id, message=message)
-
-    async def _refused_delete(self, action: Delete, result: Rejected, run: _Round) -> None:
-        """400 on DELETE. Assumption (the docs are silent; the sandbox takes a DELETE of a
-        deleted ad again): an API that refuses to delete an ad deleted behind syncd's back
-        would have it DELETEd again at every run; read back, a deleted ad is what was
-        wanted. Otherwise the refusal is recorded as any other."""
-        remote = await self._api.get(action.dealer_code, action.source_id)
-        if remote is not None and remote.state is RemoteState.DELETED:
-            self._already_gone(action, f"already deleted ({result.message})")
-            return
-        self._rejected(action, result, run)
-
-    def _type_missing(
-        self, action: Create | Update, result: Rejected, results: ApplyResults
-    ) -> None:
-        """404 on a typed path the API lacks (``api.typed_paths``): the item is invalid for
-        this run, its reason naming the vehicle type; the other calls go on.
-
-        Nothing else is recorded on the ad: its intent is dropped (a POST: the API holds
-        nothing; a PATCH: the ad as read on ``/v{n}/ad``), so the next run plans the call
-        again and sends it once the API serves the type (or typed_paths is off). Not a
-        refusal, which would not be sent again until the feed changed the item, nor an ad
-        the API does not know (a PATCH's 404), which would be created again."""
-        now = self._clock.now()
-        self._mirror.forget_intent(action.dealer_code, action.source_id, result.remote, now)
-        results.move(entry_kind(action), "invalid")
-        record = str(action.origin) if action.origin is not None else None
-        results.invalid.append(ItemProblem(action.source_id, record, "category_id", result.message))
-        results.problems.append((action.source_id, result.message))
-        log.warning(
-            "ad_vehicle_type_missing",
-            source_id=action.source_id,
-            vehicle_type=result.missing_vehicle_type,
-            message=result.message,
-        )
-
-    def _unknown(self, action: Update, results: ApplyResults) -> None:
-        """404 on PATCH: the API does not know the ad (any more). Nothing is POSTed here:
-        the row forgets the remote ad, and the next run plans a create, guards and all."""
-        message = (
-            "the API does not know this ad (HTTP 404); the next run creates it again from the feed"
-        )
-        self._mirror.record_outcome(
-            Outcome(
-                action.dealer_code,
-                action.source_id,
-                Stage.ERROR,
-                None,
-                message=message,
-                remote_unknown=True,
-            ),
-            self._clock.now(),
-        )
-        results.counts["rejected"] += 1
-        results.problems.append((action.source_id, message))
-        log.warning("ad_unknown_to_api", source_id=action.source_id, op=str(action.op))
-
-    def _deferred(self, action: Update | Delete, result: Rejected, results: ApplyResults) -> None:
-        """409 on PATCH or DELETE: "not created yet" (seed 003). Not a verdict on the
-        payload: the intent is dropped and the next run plans the change again. The 409
-        proves the ad exists, so the row keeps (or learns) that it is created."""
-        exists = RemoteAd(action.source_id, RemoteState.CREATED)
-        self._mirror.forget_intent(action.dealer_code, action.source_id, exists, self._clock.now())
-        results.counts["deferred"] = results.counts.get("deferred", 0) + 1
-        results.problems.append((action.source_id, f"deferred to the next run: {result.message}"))
-        log.warning(
-            "ad_call_deferred",
-            op=str(action.op),
-            source_id=action.source_id,
-            status=result.status,
-            message=result.message,
-        )
-
-    def _held(self, action: Delete, why: str, results: ApplyResults, *, intended: bool) -> None:
-        """A delete not sent: the feed it was planned from changed. Nothing more is
-        recorded, so the next run plans it again (or not) from the new file; one already
-        recorded intended is read back first, like any intent a run left."""
-        results.counts["deferred"] = results.counts.get("deferred", 0) + 1
-        results.counts["deletes_held"] = results.counts.get("deletes_held", 0) + 1
-        results.held_because = results.held_because or why
-        results.problems.append((action.source_id, f"delete held back: {why}"))
-        log.warning("ad_delete_held", source_id=action.source_id, reason=why, intended=intended)
-
-    def _already_gone(self, action: Delete, message: str = "already gone (HTTP 404)") -> None:
-        """404 on DELETE: the ad is already gone, which is what was wanted."""
-        self._mirror.record_outcome(
-            Outcome(
-                action.dealer_code,
-                action.source_id,
-                Stage.DONE,
-                RemoteState.DELETED,
-                message=message,
-            ),
-            self._clock.now(),
-        )
-        log.info("ad_already_gone", source_id=action.source_id)
