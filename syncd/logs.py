@@ -23,6 +23,7 @@ import structlog
 from structlog.typing import EventDict, ExcInfo, Processor, WrappedLogger
 
 from syncd.core import contacts
+from syncd.errors import shown
 from syncd.terminal import printable
 
 REDACTED = "[REDACTED]"
@@ -65,6 +66,18 @@ class Redactor:
 
 
 REDACTOR = Redactor()
+
+
+def public_error(exc: BaseException | str, limit: int | None = None) -> contacts.Masked:
+    """An error as shown where no log processor runs (a command's error line and its
+    ``--json`` ``error``, systemd's ``STATUS=``, ``/readyz``, the status page): the secrets
+    :data:`REDACTOR` knows masked first, then its contact data, its ids whole, cut to
+    ``limit`` (:func:`syncd.errors.shown`). Assumption: these are read by people and
+    tools outside the operator's log pipeline (``systemctl status`` for any local user,
+    a probe's log, cron mail), so they show no more than a log line does; an error may
+    quote a foreign text (a library's message, a path, a URL) holding the token."""
+    return shown(exc, limit, redact=REDACTOR.scrub)
+
 
 _USER_INFO = re.compile(r"(?<=://)[^\s/?#@]{1,256}@")
 """A URL's user info (``user:password@``), each quantifier bounded."""

@@ -25,7 +25,6 @@ from syncd.errors import (
     Stopped,
     SyncdError,
     TemporaryError,
-    shown,
 )
 from syncd.terminal import printable
 
@@ -99,14 +98,13 @@ def error_text(exc: SyncdError | str) -> str:
     the same way, without ids.
 
     The secrets the log redactor knows (the API token, a feed's credentials) are masked
-    first (``REDACTOR.scrub``), as in every log line. Assumption: syncd's own messages
-    never hold the token, but an error may quote a foreign text (a library's message, a
-    path, a URL, an answer's reason phrase) that does; stderr is often kept with the
-    logs (journald, cron mail, CI), so it is defended as they are."""
+    first (:func:`syncd.logs.public_error`), as in every log line: syncd's own messages
+    never hold the token, but an error may quote a foreign text that does, and stderr
+    is often kept with the logs (journald, cron mail, CI)."""
     # Imported here: `syncd --help` and a no-op run must not pay for structlog at import.
-    from syncd.logs import REDACTOR  # noqa: PLC0415
+    from syncd.logs import public_error  # noqa: PLC0415
 
-    return shown(exc, ERROR_LIMIT, redact=REDACTOR.scrub)
+    return public_error(exc, ERROR_LIMIT)
 
 
 def error_line(exc: SyncdError | str) -> str:

@@ -49,7 +49,7 @@ from syncd.daemon.status import HeldBackCache, gather
 from syncd.daemon.systemd import Notifier, watchdog_interval
 from syncd.daemon.token import TokenWatch
 from syncd.errors import ConfigError, shown
-from syncd.logs import REDACTOR
+from syncd.logs import public_error
 from syncd.ports import EventHooks
 
 log = structlog.get_logger("syncd.daemon")
@@ -353,16 +353,6 @@ class Daemon:
             self._health = self._serve_health(d)
         except ConfigError as exc:
             log.error("health_rebind_failed", error=shown(exc))
-
-
-def public_error(exc: BaseException) -> str:
-    """An error as shown where no log processor runs (systemd's ``STATUS=``, a
-    ``/readyz`` reason): the token (and every secret the redactor knows) masked, then
-    its contact data, its ids whole (:func:`syncd.errors.shown`). Assumption: both are
-    read by people and tools that are not the operator's log pipeline (``systemctl
-    status`` for any local user, a load balancer's probe log), so they show no more than
-    a log line or a command's error line does."""
-    return shown(exc, redact=REDACTOR.scrub)
 
 
 class _DaemonProbes:

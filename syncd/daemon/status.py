@@ -36,8 +36,7 @@ from syncd.core.status import AD_STATUSES
 from syncd.daemon.page import DealerAds, FailingAd, HeldBack, StatusView, TokenRefused
 from syncd.daemon.token import Refusal
 from syncd.errors import FeedError
-from syncd.errors import shown as shown_error
-from syncd.logs import REDACTOR
+from syncd.logs import public_error
 from syncd.ports import Mirror
 from syncd.runs import FeedJob, RunOptions
 
@@ -106,9 +105,9 @@ def _compute(job: FeedJob, mirror: Mirror, options: RunOptions) -> HeldBack:
     try:
         shown = asyncio.run(release.withheld(job, mirror, options))
     except FeedError as exc:
-        # Redacted as every error the page shows (process.public_error): it may quote
-        # the token (a path, a library's message).
-        reason = shown_error(exc, redact=REDACTOR.scrub)
+        # Redacted as every error the page shows: it may quote the token (a path, a
+        # library's message).
+        reason = public_error(exc)
         return HeldBack(job.dealer_code, None, error=f"feed unreadable: {reason}")
     return HeldBack(shown.dealer_code, shown.guard, tuple(shown.source_ids))
 
