@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import shutil
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -12,10 +13,32 @@ from typing import Any
 import structlog
 from click.testing import CliRunner, Result
 
-from syncd import cli
+from syncd import bootstrap, cli
 from tests.integration.sandbox_server import SandboxServer
 
 DEALER = "D1"
+
+EMBEDDED_CONFIG = """\
+[database]
+url = "sqlite:///syncd.db"
+[api]
+base_url = "embedded-sandbox"
+sandbox_state = "sandbox.db"
+[sync]
+reconcile_wait = 10
+poll_interval = 0.05
+[[feeds]]
+settle_seconds = 0
+path = "inventory.json"
+"""
+"""A config on the embedded sandbox (its state kept in the folder) and one feed."""
+
+
+def embedded_folder(folder: Path) -> Path:
+    """``folder`` with :data:`EMBEDDED_CONFIG` as ``syncd.toml`` and the sample feed."""
+    (folder / "syncd.toml").write_text(EMBEDDED_CONFIG, encoding="utf-8")
+    shutil.copy(bootstrap.sample_feed_path(), folder / "inventory.json")
+    return folder
 
 
 @contextmanager

@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import Result
 
-from syncd import bootstrap, cli
-from tests.integration.cli_sandbox import invoke, kept_logging
-
-SAMPLE = bootstrap.sample_feed_path()
-CONFIG = """\
-[database]
-url = "sqlite:///syncd.db"
-[api]
-base_url = "embedded-sandbox"
-sandbox_state = "sandbox.db"
-[sync]
-reconcile_wait = 10
-poll_interval = 0.05
-[[feeds]]
-settle_seconds = 0
-path = "inventory.json"
-"""
+from syncd import cli
+from tests.integration.cli_sandbox import embedded_folder, invoke, kept_logging
 
 
 @pytest.fixture(autouse=True)
@@ -35,8 +19,7 @@ def folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("SYNCD_CONFIG", raising=False)
     monkeypatch.delenv("SYNCD_API_TOKEN", raising=False)
-    (tmp_path / "syncd.toml").write_text(CONFIG, encoding="utf-8")
-    shutil.copy(SAMPLE, tmp_path / "inventory.json")
+    embedded_folder(tmp_path)
     with kept_logging():
         yield tmp_path
 

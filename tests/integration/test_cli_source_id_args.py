@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import logging
-import shutil
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -13,30 +12,15 @@ import pytest
 from click.testing import Result
 
 from syncd import bootstrap, config
-from tests.integration.cli_sandbox import invoke, kept_logging
+from tests.integration.cli_sandbox import embedded_folder, invoke, kept_logging
 
-CONFIG = """\
-[database]
-url = "sqlite:///syncd.db"
-[api]
-base_url = "embedded-sandbox"
-sandbox_state = "sandbox.db"
-[sync]
-reconcile_wait = 10
-poll_interval = 0.05
-[[feeds]]
-settle_seconds = 0
-path = "inventory.json"
-"""
 BAD = ("a/b", "a,b", "..", "a\x00b", " a", "x" * 101, "a\u3164")
 
 
 @pytest.fixture(scope="module")
 def folder(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """A folder with a config and the sample feed, synced once (the mirror exists)."""
-    folder = tmp_path_factory.mktemp("ids")
-    (folder / "syncd.toml").write_text(CONFIG, encoding="utf-8")
-    shutil.copy(bootstrap.sample_feed_path(), folder / "inventory.json")
+    folder = embedded_folder(tmp_path_factory.mktemp("ids"))
     with pytest.MonkeyPatch.context() as patch, kept_logging():
         patch.chdir(folder)
         patch.delenv("SYNCD_CONFIG", raising=False)
