@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 
 import structlog
 
-from syncd.core import guards
+from syncd.core import guards, settled
 from syncd.core.guards import GuardLimits
 from syncd.core.models import (
     FeedMeta,
@@ -236,23 +236,11 @@ WITHDRAWN = (
 def clear_withdrawn(
     mirror: Mirror, plan: Plan, states: Mapping[str, MirrorAd], now: datetime
 ) -> None:
-    """Settle the refusals the feed took back: a live ad whose last PATCH the API refused
-    (REJECTED), or whose last update failed without being applied (ERROR, the accepted
-    payload back at what the API holds: not the one sent, ``pending_hash``), and whose
-    feed item is again the version the API holds (``same``). Nothing is sent for it, and
-    its row would otherwise show the old failure for good. An ERROR whose change was
-    applied (a failed publish: the accepted payload is the one sent) is not taken back by
-    the feed: it stays until the feed changes (core.plan rule 6)."""
+    """Settle the refusals the feed took back (:func:`syncd.core.settled.withdrawn`):
+    nothing is sent for them, and each row would otherwise show the old failure for good."""
     outcomes = [
-        Outcome(plan.dealer_code, e.source_id, Stage.DONE, RemoteState.CREATED, WITHDRAWN)
-        for e in plan.entries
-        if isinstance(e, Unchanged)
-        and e.reason == "same"
-        and (row := states.get(e.source_id)) is not None
-        and (
-            row.stage is Stage.REJECTED
-            or (row.stage is Stage.ERROR and row.pending_hash != row.payload_hash)
-        )
+        Outcome(plan.dealer_code, source_id, Stage.DONE, RemoteState.CREATED, WITHDRAWN)
+        for source_id in settled.withdrawn(plan, states)
     ]
     if outcomes:
         mirror.record_outcomes(outcomes, now)
@@ -277,20 +265,13 @@ def clear_gone_failures(
     mirror kept, for an ERROR); the run counts them ``gone``, as ``history`` shows. An
     item back in the feed is sent again (the refusal no longer stands in its way: the
     dealer put it back)."""
-    settled = [
-        e.source_id
-        for e in plan.entries
-        if isinstance(e, Unchanged)
-        and e.reason == "gone"
-        and (row := states.get(e.source_id)) is not None
-        and row.stage in (Stage.REJECTED, Stage.ERROR)
-    ]
+    gone = settled.gone_failures(plan, states)
     # The plan's states carry no message: the few rows settled are read whole.
     outcomes = [
         Outcome(
             plan.dealer_code, source_id, Stage.DONE, None, _gone_message(mirror, plan, source_id)
         )
-        for source_id in settled
+        for source_id in gone
     ]
     if outcomes:
         mirror.record_outcomes(outcomes, now)
